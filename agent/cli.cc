@@ -1,0 +1,247 @@
+// The only file that includes CLI11 (it is slow to compile).
+
+#include "agent/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "agent/config.h"
+#include "agent/core.h"
+#include "agent/ingest.h"
+#include "agent/output.h"
+#include "agent/replay.h"
+#include "tracking/time_store.h"
+
+namespace presence::agent {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;
+constexpr int kExitRuntime = 2;
+constexpr int kExitBadLines = 3;
+
+std::string Stringify(const Poco::Dynamic::Var& value) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(value, out);
+  return out.str();
+}
+
+// Loads the configuration or prints every problem; nullptr on problems.
+std::shared_ptr<Config> LoadOrReport(const std::string& path) {
+  ConfigLoad load = LoadConfigFile(path);
+  if (load.ok()) return load.config;
+  std::cerr << path << ": " << load.problems.size() << " problem"
+            << (load.problems.size() == 1 ? "" : "s") << ":\n";
+  for (const std::string& problem : load.problems) std::cerr << "  " << problem << "\n";
+  return nullptr;
+}
+
+Result<std::unique_ptr<tracking::TimeStore>> OpenStore(const std::string& db) {
+  if (db.empty()) return tracking::NewMemoryTimeStore();
+  return tracking::OpenSqliteTimeStore(db);
+}
+
+int CheckConfig(const std::string& path) {
+  std::shared_ptr<Config> config = LoadOrReport(path);
+  if (!config) return kExitConfig;
+  const reasoncodes::Catalog& catalog = *config->catalog;
+  const reasoncodes::Settings& settings = catalog.settings();
+  std::cout << path << ": OK: " << catalog.states().size() << " states ("
+            << catalog.Picklist().size() << " selectable), mode "
+            << reasoncodes::ModeName(settings.mode) << ", wrap-up "
+            << (settings.wrap_up_seconds > 0 ? std::to_string(settings.wrap_up_seconds) +
+                                                   " s in '" + catalog.wrap_up()->label + "'"
+                                             : std::string("off"))
+            << ", active call state "
+            << (settings.active_call_state ? "'" + catalog.on_call()->label + "'" : "off")
+            << ", ready '" << catalog.ready().label << "'\n";
+  return kExitOk;
+}
+
+int States(const std::string& path, bool json, bool all) {
+  std::shared_ptr<Config> config = LoadOrReport(path);
+  if (!config) return kExitConfig;
+  std::vector<const reasoncodes::State*> states;
+  for (const reasoncodes::State& state : config->catalog->states()) {
+    if (all || state.selectable) states.push_back(&state);
+  }
+  if (json) {
+    Poco::JSON::Array array;
+    for (const reasoncodes::State* state : states) array.add(StateJson(*state));
+    std::cout << Stringify(array) << "\n";
+    return kExitOk;
+  }
+  for (const reasoncodes::State* state : states) {
+    std::cout << state->DisplayText();
+    if (!state->reason_code.empty()) std::cout << "  [" << state->reason_code << "]";
+    if (!state->selectable) std::cout << "  (set by the agent, not selectable)";
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+std::optional<tracking::Timestamp> TimeOption(const std::string& text, const char* name) {
+  if (text.empty()) return std::nullopt;
+  std::optional<tracking::Timestamp> t = tracking::ParseTime(text);
+  if (!t)
+    throw CLI::ValidationError(name, "'" + text + "' is not a time like 2026-11-21T09:00:00Z");
+  return t;
+}
+
+struct ReplayArgs {
+  std::string config, events, db, until;
+  bool json = false;
+};
+
+int ReplayCommand(const ReplayArgs& args) {
+  std::shared_ptr<Config> config = LoadOrReport(args.config);
+  if (!config) return kExitConfig;
+  std::ifstream in(args.events);
+  if (!in) {
+    std::cerr << args.events << ": cannot be read\n";
+    return kExitConfig;
+  }
+  auto store = OpenStore(args.db);
+  if (!store.ok()) {
+    std::cerr << "database: " << store.error().message << "\n";
+    return kExitRuntime;
+  }
+  ReplayOptions options;
+  options.until = TimeOption(args.until, "--until");
+  Result<ReplayReport> report = Replay(config->catalog, in, **store, options);
+  if (!report.ok()) {
+    std::cerr << "replay failed: " << report.error().message << "\n";
+    return kExitRuntime;
+  }
+  for (const LineError& bad : report->errors) {
+    std::cerr << args.events << ":" << bad.line << ": " << bad.error.code << ": "
+              << bad.error.message << "\n";
+  }
+  if (args.json) {
+    Poco::JSON::Object root(Poco::JSON_PRESERVE_KEY_ORDER);
+    root.set("transitions", ChangesJson(report->transitions));
+    root.set("totals", TotalsJson(report->totals));
+    std::cout << Stringify(root) << "\n";
+  } else {
+    std::cout << "Transitions (" << report->transitions.size() << ", from " << report->events
+              << " events)\n";
+    WriteChangesText(report->transitions, std::cout);
+    std::cout << "\nTime per user and state, "
+              << (report->from ? tracking::FormatTime(*report->from) : "-") << " to "
+              << (report->until ? tracking::FormatTime(*report->until) : "-") << "\n";
+    WriteTotalsText(report->totals, std::cout);
+  }
+  return report->errors.empty() ? kExitOk : kExitBadLines;
+}
+
+struct ReportArgs {
+  std::string db, from, to, format = "text", agent;
+};
+
+int ReportCommand(const ReportArgs& args) {
+  tracking::TotalsQuery query;
+  query.from = *TimeOption(args.from, "--from");
+  query.to = *TimeOption(args.to, "--to");
+  if (query.to <= query.from) throw CLI::ValidationError("--to", "must be after --from");
+  query.now = std::min(tracking::SystemClock().Now(), query.to);
+  if (!args.agent.empty()) query.agent = args.agent;
+  auto store = tracking::OpenSqliteTimeStore(args.db);
+  if (!store.ok()) {
+    std::cerr << "database: " << store.error().message << "\n";
+    return kExitRuntime;
+  }
+  Result<std::vector<tracking::Total>> totals = (*store)->Totals(query);
+  if (!totals.ok()) {
+    std::cerr << "report failed: " << totals.error().message << "\n";
+    return kExitRuntime;
+  }
+  if (args.format == "csv") {
+    WriteTotalsCsv(*totals, std::cout);
+  } else if (args.format == "json") {
+    Poco::JSON::Object root(Poco::JSON_PRESERVE_KEY_ORDER);
+    root.set("from", tracking::FormatTime(query.from));
+    root.set("to", tracking::FormatTime(query.to));
+    root.set("totals", TotalsJson(*totals));
+    std::cout << Stringify(root) << "\n";
+  } else {
+    WriteTotalsText(*totals, std::cout);
+  }
+  return kExitOk;
+}
+
+int IngestCommand(const std::string& config_path, const std::string& db) {
+  std::shared_ptr<Config> config = LoadOrReport(config_path);
+  if (!config) return kExitConfig;
+  auto store = OpenStore(db);
+  if (!store.ok()) {
+    std::cerr << "database: " << store.error().message << "\n";
+    return kExitRuntime;
+  }
+  tracking::SystemClock clock;
+  Core core(config->catalog, **store, clock);
+  if (Status status = core.Start(); !status.ok()) {
+    std::cerr << "start-up failed: " << status.error().message << "\n";
+    return kExitRuntime;
+  }
+  int bad = RunIngest(core, std::cin, std::cout);
+  core.Stop();
+  return bad == 0 ? kExitOk : kExitBadLines;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{"Presence Agent: presence states, wrap-up and time tracking for call centers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "presence-agent 0.1.0");
+
+  std::string config;
+  CLI::App* check = app.add_subcommand("check-config", "Validate a configuration file");
+  check->add_option("-c,--config", config, "Configuration file")->required();
+
+  bool json = false;
+  bool all = false;
+  CLI::App* states = app.add_subcommand("states", "Print the picklist");
+  states->add_option("-c,--config", config, "Configuration file")->required();
+  states->add_flag("--json", json, "JSON output");
+  states->add_flag("--all", all, "Also the states only the agent sets (On a call, wrap-up)");
+
+  ReplayArgs replay;
+  CLI::App* replay_cmd = app.add_subcommand("replay", "Run a recorded day of events");
+  replay_cmd->add_option("-c,--config", replay.config, "Configuration file")->required();
+  replay_cmd->add_option("events", replay.events, "Events, one JSON object per line")->required();
+  replay_cmd->add_option("--db", replay.db, "SQLite ledger to write (default: in memory)");
+  replay_cmd->add_option("--until", replay.until, "Stop at this time (default: the last event)");
+  replay_cmd->add_flag("--json", replay.json, "JSON output");
+
+  ReportArgs report;
+  CLI::App* report_cmd = app.add_subcommand("report", "Time per user per state from a ledger");
+  report_cmd->add_option("--db", report.db, "SQLite ledger")->required()->check(CLI::ExistingFile);
+  report_cmd->add_option("--from", report.from, "Start (ISO-8601)")->required();
+  report_cmd->add_option("--to", report.to, "End, exclusive (ISO-8601)")->required();
+  report_cmd->add_option("--format", report.format, "text, csv or json")
+      ->check(CLI::IsMember({"text", "csv", "json"}));
+  report_cmd->add_option("--agent", report.agent, "Only this user");
+
+  std::string db;
+  CLI::App* ingest = app.add_subcommand(
+      "ingest", "Apply live events from standard input (JSON lines), answering each once durable");
+  ingest->add_option("-c,--config", config, "Configuration file")->required();
+  ingest->add_option("--db", db, "SQLite ledger (default: in memory)");
+
+  try {
+    app.parse(argc, argv);
+    if (check->parsed()) return CheckConfig(config);
+    if (states->parsed()) return States(config, json, all);
+    if (replay_cmd->parsed()) return ReplayCommand(replay);
+    if (report_cmd->parsed()) return ReportCommand(report);
+    if (ingest->parsed()) return IngestCommand(config, db);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitConfig;
+  }
+  return kExitConfig;
+}
+
+}  // namespace presence::agent

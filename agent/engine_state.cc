@@ -1,0 +1,100 @@
+// Persisted form of the engine-owned part of AgentState. Stored by the ledger as opaque
+// text next to the user's open interval; read back at start-up.
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+#include "agent/engine.h"
+
+namespace presence::agent {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+std::string TimeOrEmpty(const std::optional<Timestamp>& t) {
+  return t ? tracking::FormatTime(*t) : std::string();
+}
+
+std::optional<Timestamp> ReadTime(const Object& object, const std::string& key) {
+  if (!object.has(key)) return std::nullopt;
+  std::string text = object.getValue<std::string>(key);
+  if (text.empty()) return std::nullopt;
+  return tracking::ParseTime(text);
+}
+
+}  // namespace
+
+std::string SerializeEngineState(const AgentState& state) {
+  Object root(Poco::JSON_PRESERVE_KEY_ORDER);
+  Array::Ptr calls = new Array();
+  for (const ActiveCall& call : state.calls) {
+    Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    item->set("id", call.id);
+    item->set("direction", std::string(DirectionName(call.direction)));
+    item->set("internal", call.internal);
+    item->set("started", tracking::FormatTime(call.started));
+    item->set("answered", TimeOrEmpty(call.answered));
+    calls->add(item);
+  }
+  root.set("calls", calls);
+  root.set("calls_own_state", state.calls_own_state);
+  root.set("call_qualified", state.call_qualified);
+  root.set("resume_label", state.resume_label);
+  if (state.pending_label) {
+    root.set("pending_label", *state.pending_label);
+    root.set("pending_source", std::string(reasoncodes::SourceName(state.pending_source)));
+  }
+  root.set("wrap_up_until", TimeOrEmpty(state.wrap_up_until));
+  std::ostringstream out;
+  root.stringify(out);
+  return out.str();
+}
+
+Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {
+  if (!stored.open) {
+    return Error{"corrupt_state", "user '" + stored.agent + "' has no open interval"};
+  }
+  AgentState state;
+  state.agent = stored.agent;
+  state.label = stored.open->label;
+  state.since = stored.open->start;
+  state.source = stored.open->source;
+  state.cause = stored.open->cause;
+  if (stored.engine_state.empty()) return state;
+  try {
+    Poco::JSON::Parser parser;
+    Object::Ptr root = parser.parse(stored.engine_state).extract<Object::Ptr>();
+    Array::Ptr calls = root->getArray("calls");
+    for (size_t i = 0; calls && i < calls->size(); ++i) {
+      Object::Ptr item = calls->getObject(static_cast<unsigned>(i));
+      ActiveCall call;
+      call.id = item->getValue<std::string>("id");
+      call.direction = item->getValue<std::string>("direction") == "outbound" ? Direction::kOutbound
+                                                                              : Direction::kInbound;
+      call.internal = item->getValue<bool>("internal");
+      call.started = ReadTime(*item, "started").value_or(state.since);
+      call.answered = ReadTime(*item, "answered");
+      state.calls.push_back(std::move(call));
+    }
+    state.calls_own_state = root->optValue<bool>("calls_own_state", false);
+    state.call_qualified = root->optValue<bool>("call_qualified", false);
+    state.resume_label = root->optValue<std::string>("resume_label", "");
+    if (root->has("pending_label")) {
+      state.pending_label = root->getValue<std::string>("pending_label");
+      state.pending_source =
+          reasoncodes::SourceFromName(root->optValue<std::string>("pending_source", "agent"))
+              .value_or(Source::kAgent);
+    }
+    state.wrap_up_until = ReadTime(*root, "wrap_up_until");
+  } catch (const Poco::Exception& e) {
+    return Error{"corrupt_state",
+                 "user '" + stored.agent + "': stored engine state unreadable: " + e.displayText()};
+  }
+  return state;
+}
+
+}  // namespace presence::agent

@@ -1,0 +1,262 @@
+// End to end: the real presence-agent binary, as a user runs it.
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <signal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "tests/fakes/subprocess.h"
+#include "tests/fakes/temp_dir.h"
+#include "tests/fakes/test_catalog.h"
+#include "tracking/time_store.h"
+
+namespace presence::agent {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+using testing::RunCommand;
+
+const std::string kAgent = PRESENCE_AGENT_BINARY;
+const std::string kSamples = std::string(PRESENCE_SOURCE_DIR) + "/samples/";
+
+Poco::Dynamic::Var ParseJson(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text);
+}
+
+std::string WriteFile(const testing::TempDir& dir, const std::string& name,
+                      const std::string& text) {
+  std::ofstream out(dir.File(name));
+  out << text;
+  return dir.File(name);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_test)
+
+BOOST_AUTO_TEST_CASE(check_config_accepts_every_sample) {
+  for (const char* name :
+       {"dial-command.json", "skype-for-business.json", "time-tracking-only.json"}) {
+    auto result = RunCommand({kAgent, "check-config", "-c", kSamples + name});
+    BOOST_TEST(result.exit_code == 0, name << ": " << result.err);
+    BOOST_TEST(result.out.find("OK") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(check_config_lists_every_problem_and_fails) {
+  testing::TempDir dir;
+  std::string path = WriteFile(dir, "bad.json", R"({"settings": {"wrap_up_seconds": 5000},
+    "states": [{"label": "Ready", "reason_code": "*60", "status": 1},
+               {"label": "Odd", "reason_code": "*9", "status": 9}], "extra": 1})");
+  auto result = RunCommand({kAgent, "check-config", "-c", path});
+  BOOST_TEST(result.exit_code == 1);
+  BOOST_TEST(result.err.find("states[1].status: 9 is not a status code (1-7)") != std::string::npos,
+             result.err);
+  BOOST_TEST(result.err.find("settings.wrap_up_seconds") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("extra: unknown key") != std::string::npos, result.err);
+}
+
+BOOST_AUTO_TEST_CASE(states_prints_the_picklist_as_label_and_status_name) {
+  auto text = RunCommand({kAgent, "states", "-c", kSamples + "dial-command.json"});
+  BOOST_TEST(text.exit_code == 0);
+  BOOST_TEST(text.out.find("Ready for Calls (Online)") != std::string::npos);
+  BOOST_TEST(text.out.find("Do Not Disturb (DND)") != std::string::npos);
+  BOOST_TEST(text.out.find("On a call") == std::string::npos);  // set by the agent, not picked
+
+  auto json =
+      RunCommand({kAgent, "states", "-c", kSamples + "dial-command.json", "--json", "--all"});
+  BOOST_TEST(json.exit_code == 0);
+  Array::Ptr states = ParseJson(json.out).extract<Array::Ptr>();
+  bool saw_on_call = false;
+  for (size_t i = 0; i < states->size(); ++i) {
+    Object::Ptr state = states->getObject(static_cast<unsigned>(i));
+    if (state->getValue<std::string>("label") == "On a call") {
+      saw_on_call = true;
+      BOOST_TEST(state->getValue<int>("status") == 6);
+      BOOST_TEST(state->getValue<std::string>("display") == "On a call (On a call)");
+      BOOST_TEST(!state->getValue<bool>("selectable"));
+    }
+  }
+  BOOST_TEST(saw_on_call);
+}
+
+BOOST_AUTO_TEST_CASE(replay_json_of_the_sample_day_has_transitions_and_totals) {
+  auto result = RunCommand(
+      {kAgent, "replay", "-c", kSamples + "dial-command.json", kSamples + "day.jsonl", "--json"});
+  BOOST_TEST(result.exit_code == 0, result.err);
+  Object::Ptr root = ParseJson(result.out).extract<Object::Ptr>();
+  Array::Ptr transitions = root->getArray("transitions");
+  BOOST_TEST(transitions->size() == 38u);
+  Object::Ptr first = transitions->getObject(0);
+  BOOST_TEST(first->isNull("from"));
+  BOOST_TEST(first->getValue<std::string>("to") == "Logout");
+  Object::Ptr dial_out;
+  for (size_t i = 0; i < transitions->size(); ++i) {
+    Object::Ptr t = transitions->getObject(static_cast<unsigned>(i));
+    if (t->getValue<std::string>("cause") == "dial_out:c105") dial_out = t;
+  }
+  BOOST_REQUIRE(dial_out);
+  BOOST_TEST(dial_out->getValue<std::string>("at") == "2026-11-20T12:10:00.000Z");
+  BOOST_TEST(dial_out->getValue<std::string>("from") == "Do Not Disturb");
+  BOOST_TEST(dial_out->getValue<std::string>("to") == "Ready for Calls");
+  BOOST_TEST(dial_out->getValue<std::string>("reason_code") == "*60");
+  BOOST_TEST(dial_out->getValue<std::string>("source") == "call");
+  Array::Ptr totals = root->getArray("totals");
+  double anna_ready = -1;
+  for (size_t i = 0; i < totals->size(); ++i) {
+    Object::Ptr t = totals->getObject(static_cast<unsigned>(i));
+    if (t->getValue<std::string>("agent") == "1001" &&
+        t->getValue<std::string>("label") == "Ready for Calls") {
+      anna_ready = t->getValue<double>("seconds");
+    }
+  }
+  BOOST_TEST(anna_ready == 28333.0);
+}
+
+BOOST_AUTO_TEST_CASE(replay_reports_bad_lines_by_number_and_exits_3) {
+  testing::TempDir dir;
+  std::string events = WriteFile(dir, "events.jsonl",
+                                 R"({"at": "2026-11-20T09:00:00Z", "agent": "a", "type": "login"}
+{"at": "2026-11-20T09:01:00Z", "agent": "a", "type": "select", "label": "Lnch"}
+{"at": "2026-11-20T09:02:00Z", "agent": "a", "type": "select", "label": "Lunch"}
+)");
+  auto result = RunCommand({kAgent, "replay", "-c", kSamples + "dial-command.json", events});
+  BOOST_TEST(result.exit_code == 3);
+  BOOST_TEST(result.err.find("events.jsonl:2: unknown_label") != std::string::npos, result.err);
+  BOOST_TEST(result.out.find("Lunch (Away, *62)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(report_reads_the_ledger_written_by_replay) {
+  testing::TempDir dir;
+  const std::string db = dir.File("ledger.db");
+  auto replay = RunCommand(
+      {kAgent, "replay", "-c", kSamples + "dial-command.json", kSamples + "day.jsonl", "--db", db});
+  BOOST_REQUIRE(replay.exit_code == 0);
+  auto csv = RunCommand({kAgent, "report", "--db", db, "--from", "2026-11-20T12:00:00Z", "--to",
+                         "2026-11-20T13:00:00Z", "--format", "csv", "--agent", "1001"});
+  BOOST_TEST(csv.exit_code == 0, csv.err);
+  // 12:00-12:10 DND, 12:10-12:10:10 Ready, then a call, wrap-up, break and Ready again.
+  BOOST_TEST(csv.out.find("agent,label,status,status_name,seconds\r\n") == 0u);
+  BOOST_TEST(csv.out.find("1001,Do Not Disturb,4,DND,600\r\n") != std::string::npos, csv.out);
+  BOOST_TEST(csv.out.find("1001,On a call,6,On a call,120\r\n") != std::string::npos, csv.out);
+  BOOST_TEST(csv.out.find("1001,Wrap-up,4,DND,15\r\n") != std::string::npos, csv.out);
+  BOOST_TEST(csv.out.find("1001,Break,3,Away,875\r\n") != std::string::npos, csv.out);
+  BOOST_TEST(csv.out.find("1001,Ready for Calls,1,Online,1990\r\n") != std::string::npos, csv.out);
+}
+
+BOOST_AUTO_TEST_CASE(report_refuses_a_bad_time_with_a_clear_message) {
+  auto result = RunCommand({kAgent, "report", "--db", kSamples + "day.jsonl", "--from", "yesterday",
+                            "--to", "2026-11-20T13:00:00Z"});
+  BOOST_TEST(result.exit_code == 1);
+  BOOST_TEST(result.err.find("'yesterday' is not a time") != std::string::npos, result.err);
+}
+
+BOOST_AUTO_TEST_CASE(acknowledged_changes_survive_kill_9) {
+  testing::TempDir dir;
+  const std::string db = dir.File("ledger.db");
+  testing::Subprocess agent({kAgent, "ingest", "-c", kSamples + "dial-command.json", "--db", db});
+  const std::vector<std::string> labels = {"Lunch", "Break", "In a meeting", "Ready for Calls"};
+  // Acknowledged changes, as the agent reported them: agent, label, time.
+  std::set<std::tuple<std::string, std::string, std::string>> acked;
+  int answers = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string chunk;
+    for (int user = 0; user < 10; ++user) {
+      chunk += R"({"agent": "u)" + std::to_string(user) + R"(", "type": "select", "label": ")" +
+               labels[(round + user) % labels.size()] + "\"}\n";
+    }
+    agent.Write(chunk);
+    for (int user = 0; user < 10; ++user) {  // wait for this chunk's answers
+      std::optional<std::string> line = agent.ReadLine();
+      BOOST_REQUIRE(line.has_value());
+      Object::Ptr answer = ParseJson(*line).extract<Object::Ptr>();
+      BOOST_REQUIRE(answer->getValue<bool>("ok"));
+      ++answers;
+      Array::Ptr changes = answer->getArray("changes");
+      for (size_t i = 0; i < changes->size(); ++i) {
+        Object::Ptr c = changes->getObject(static_cast<unsigned>(i));
+        acked.emplace(c->getValue<std::string>("agent"), c->getValue<std::string>("to"),
+                      c->getValue<std::string>("at"));
+      }
+    }
+  }
+  // More in flight, unanswered, when the process dies.
+  for (int user = 0; user < 10; ++user) {
+    agent.Write(R"({"agent": "u)" + std::to_string(user) +
+                R"(", "type": "logout"})"
+                "\n");
+  }
+  agent.Kill(SIGKILL);
+  BOOST_TEST(agent.Wait() == 128 + SIGKILL);
+  BOOST_TEST(answers == 400);
+
+  auto store = tracking::OpenSqliteTimeStore(db);
+  BOOST_REQUIRE(store.ok());
+  auto intervals = (*store)->Intervals(std::nullopt, tracking::Timestamp{},
+                                       tracking::FromEpochMillis(int64_t{1} << 50));
+  BOOST_REQUIRE(intervals.ok());
+  std::set<std::tuple<std::string, std::string, std::string>> stored;
+  for (const auto& i : *intervals) stored.emplace(i.agent, i.label, tracking::FormatTime(i.start));
+  int missing = 0;
+  for (const auto& change : acked) missing += stored.contains(change) ? 0 : 1;
+  BOOST_TEST(acked.size() == 410u);  // 10 first sights + 400 choices, each a change
+  BOOST_TEST(missing == 0);
+}
+
+BOOST_AUTO_TEST_CASE(restarted_agent_continues_from_the_stored_state) {
+  testing::TempDir dir;
+  const std::string db = dir.File("ledger.db");
+  const std::string config = kSamples + "dial-command.json";
+  auto first = RunCommand({kAgent, "ingest", "-c", config, "--db", db},
+                          R"({"agent": "1001", "type": "login"})"
+                          "\n"
+                          R"({"agent": "1001", "type": "select", "label": "Lunch"})"
+                          "\n");
+  BOOST_TEST(first.exit_code == 0, first.err);
+  auto second = RunCommand({kAgent, "ingest", "-c", config, "--db", db},
+                           R"({"agent": "1001", "type": "select", "label": "Lunch"})"
+                           "\n"
+                           R"({"agent": "1001", "type": "select", "label": "Break"})"
+                           "\n");
+  BOOST_TEST(second.exit_code == 0, second.err);
+  std::istringstream lines(second.out);
+  std::string same, next;
+  std::getline(lines, same);
+  std::getline(lines, next);
+  Object::Ptr unchanged = ParseJson(same).extract<Object::Ptr>();
+  BOOST_TEST(unchanged->getValue<std::string>("state") == "Lunch");
+  BOOST_TEST(unchanged->getArray("changes")->size() == 0u);  // still Lunch: no new interval
+  Object::Ptr changed = ParseJson(next).extract<Object::Ptr>();
+  BOOST_TEST(changed->getArray("changes")->getObject(0)->getValue<std::string>("from") == "Lunch");
+}
+
+BOOST_AUTO_TEST_CASE(ingest_answers_bad_lines_with_a_json_error_and_goes_on) {
+  auto result = RunCommand({kAgent, "ingest", "-c", kSamples + "dial-command.json"},
+                           "{oops\n"
+                           R"({"agent": "1001", "type": "select", "label": "Lnch"})"
+                           "\n"
+                           R"({"agent": "1001", "type": "select", "label": "Lunch"})"
+                           "\n");
+  BOOST_TEST(result.exit_code == 3);
+  std::istringstream lines(result.out);
+  std::string line;
+  std::vector<Object::Ptr> answers;
+  while (std::getline(lines, line)) answers.push_back(ParseJson(line).extract<Object::Ptr>());
+  BOOST_REQUIRE_EQUAL(answers.size(), 3u);
+  BOOST_TEST(answers[0]->getObject("error")->getValue<std::string>("code") == "malformed_json");
+  BOOST_TEST(answers[1]->getObject("error")->getValue<std::string>("code") == "unknown_label");
+  BOOST_TEST(answers[2]->getValue<bool>("ok"));
+  BOOST_TEST(answers[2]->getValue<int>("line") == 3);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace presence::agent

@@ -1,0 +1,522 @@
+// Engine rules as tables on a fake clock. Each row: catalog settings, a script of events at
+// second offsets, and the transitions expected after the initial login at t=0, written as
+// "<second> <label> <source>". Wrap-up timers fire at their due time between steps, the way
+// replay and the core fire them.
+
+#include "agent/engine.h"
+
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+#include <ostream>
+
+#include "agent/timer_queue.h"
+#include "tests/fakes/test_catalog.h"
+
+namespace presence::agent {
+namespace {
+
+using testing::TestSettings;
+using tracking::Timestamp;
+
+const Timestamp kT0 = *tracking::ParseTime("2026-11-21T09:00:00.000Z");
+constexpr const char* kUser = "1001";
+
+struct Step {
+  int t = 0;
+  bool tick = false;  // only let timers fire up to t
+  Event event;
+};
+
+Step Sel(int t, const std::string& label, Source source = Source::kAgent) {
+  Event e{.type = EventType::kSelect, .agent = kUser, .label = label, .source = source};
+  return {t, false, e};
+}
+Step Over(int t, const std::string& label) {
+  return {t, false, Event{.type = EventType::kOverride, .agent = kUser, .label = label}};
+}
+Step Start(int t, const std::string& id, Direction dir = Direction::kInbound,
+           bool internal = false) {
+  Event e{.type = EventType::kCallStarted, .agent = kUser, .call_id = id};
+  e.direction = dir;
+  e.internal = internal;
+  return {t, false, e};
+}
+Step Out(int t, const std::string& id) { return Start(t, id, Direction::kOutbound); }
+Step Answer(int t, const std::string& id) {
+  return {t, false, Event{.type = EventType::kCallAnswered, .agent = kUser, .call_id = id}};
+}
+Step End(int t, const std::string& id, std::optional<double> duration = {}, bool internal = false) {
+  Event e{.type = EventType::kCallEnded, .agent = kUser, .call_id = id};
+  e.duration_s = duration;
+  e.internal = internal;
+  return {t, false, e};
+}
+Step Login(int t) { return {t, false, Event{.type = EventType::kLogin, .agent = kUser}}; }
+Step Logout(int t) { return {t, false, Event{.type = EventType::kLogout, .agent = kUser}}; }
+Step Tick(int t) { return {t, true, {}}; }
+
+struct Case {
+  std::string name;
+  TestSettings settings;
+  std::vector<Step> steps;
+  std::vector<std::string> expected;
+};
+std::ostream& operator<<(std::ostream& out, const Case& c) { return out << c.name; }
+
+std::string Describe(const tracking::Change& change) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(change.at - kT0).count()) +
+         " " + change.label + " " + std::string(reasoncodes::SourceName(change.source));
+}
+
+// Runs the script; every step must be accepted by the engine.
+std::vector<std::string> Run(const Case& c) {
+  Engine engine(testing::MakeTestCatalog(c.settings));
+  TimerQueue timers;
+  std::vector<std::string> seen;
+  auto apply = [&](const Event& event, Timestamp at) {
+    Result<Outcome> outcome = engine.Handle(event, at);
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), (outcome.ok() ? "" : outcome.error().message));
+    for (const tracking::Change& change : outcome->changes) {
+      if (at > kT0) seen.push_back(Describe(change));
+    }
+    if (outcome->timer) timers.Push(*outcome->timer, event.agent);
+  };
+  apply(Event{.type = EventType::kLogin, .agent = kUser}, kT0);
+  for (const Step& step : c.steps) {
+    const Timestamp at = kT0 + std::chrono::seconds(step.t);
+    for (const TimerEntry& entry : timers.PopDue(at)) {
+      apply(WrapUpTimerEvent(entry.agent, entry.due), entry.due);
+    }
+    if (!step.tick) apply(step.event, at);
+  }
+  return seen;
+}
+
+const TestSettings kPlain{};
+const TestSettings kOnCall{.active_call_state = true};
+const TestSettings kWrap{.wrap_up_seconds = 30};
+const TestSettings kWrapOnCall{.wrap_up_seconds = 30, .active_call_state = true};
+const TestSettings kLocked{
+    .wrap_up_seconds = 30, .active_call_state = true, .wrap_up_locked = true};
+const TestSettings kPrevious{.active_call_state = true, .return_previous = true};
+const TestSettings kPreviousWrap{
+    .wrap_up_seconds = 30, .active_call_state = true, .return_previous = true};
+
+const std::vector<Case> kRule1 = {
+    {"known_label_changes_state", kPlain, {Sel(10, "Lunch")}, {"10 Lunch agent"}},
+    {"crm_choice_records_crm_source", kPlain, {Sel(10, "Lunch", Source::kCrm)}, {"10 Lunch crm"}},
+    {"selecting_current_state_changes_nothing", kPlain, {Sel(10, "Ready for Calls")}, {}},
+    {"repeated_choice_records_one_change",
+     kPlain,
+     {Sel(10, "Lunch"), Sel(20, "Lunch")},
+     {"10 Lunch agent"}},
+    {"each_new_choice_is_a_change",
+     kPlain,
+     {Sel(10, "Lunch"), Sel(20, "Meeting")},
+     {"10 Lunch agent", "20 Meeting agent"}},
+};
+
+const std::vector<Case> kRule2 = {
+    {"answered_call_sets_on_a_call_then_ready",
+     kOnCall,
+     {Start(10, "c1"), Answer(15, "c1"), End(75, "c1")},
+     {"15 On a call call", "75 Ready for Calls call"}},
+    {"ringing_call_that_is_never_answered_changes_nothing",
+     kOnCall,
+     {Start(10, "c1"), End(20, "c1")},
+     {}},
+    {"ready_only_after_the_last_of_overlapping_calls",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Start(20, "c2"), Answer(21, "c2"), End(30, "c1"),
+      End(50, "c2")},
+     {"10 On a call call", "50 Ready for Calls call"}},
+    {"active_call_state_off_keeps_the_state_during_calls",
+     kPlain,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1")},
+     {}},
+    {"answer_without_start_still_sets_on_a_call",
+     kOnCall,
+     {Answer(10, "c1"), End(40, "c1")},
+     {"10 On a call call", "40 Ready for Calls call"}},
+    {"return_previous_goes_back_to_the_state_before_the_call",
+     kPrevious,
+     {Sel(5, "Meeting"), Start(10, "c1"), Answer(10, "c1"), End(70, "c1")},
+     {"5 Meeting agent", "10 On a call call", "70 Meeting call"}},
+};
+
+const std::vector<Case> kRule3 = {
+    {"qualifying_call_starts_wrap_up_then_ready",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"wrap_up_works_with_active_call_state_off",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Tick(200)},
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"ring_only_call_gets_no_wrap_up",
+     kWrapOnCall,
+     {Start(10, "c1"), End(20, "c1"), Tick(200)},
+     {}},
+    {"call_reported_as_zero_seconds_gets_no_wrap_up",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(20, "c1", 0.0), Tick(200)},
+     {}},
+    {"internal_call_gets_no_wrap_up",
+     kWrapOnCall,
+     {Start(10, "c1", Direction::kInbound, true), Answer(10, "c1"), End(70, "c1"), Tick(200)},
+     {"10 On a call call", "70 Ready for Calls call"}},
+    {"internal_flag_on_the_end_event_counts",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1", {}, true), Tick(200)},
+     {}},
+    {"duration_from_the_feed_counts_without_answer",
+     kWrap,
+     {Start(10, "c1"), End(70, "c1", 55.0), Tick(200)},
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"overlapping_calls_wrap_up_when_the_last_ends_if_any_qualified",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Start(20, "c2", Direction::kInbound, true),
+      Answer(20, "c2"), End(40, "c1"), End(60, "c2"), Tick(200)},
+     {"10 On a call call", "60 Wrap-up wrap_up", "90 Ready for Calls wrap_up"}},
+    {"overlapping_calls_none_qualified_no_wrap_up",
+     kWrapOnCall,
+     {Start(10, "c1", Direction::kInbound, true), Answer(10, "c1"),
+      Start(20, "c2", Direction::kInbound, true), Answer(20, "c2"), End(40, "c1"), End(60, "c2")},
+     {"10 On a call call", "60 Ready for Calls call"}},
+    {"wrap_up_then_return_previous",
+     kPreviousWrap,
+     {Sel(5, "Meeting"), Out(10, "c1"), Answer(12, "c1"), End(70, "c1"), Tick(200)},
+     {"5 Meeting agent", "12 On a call call", "70 Wrap-up wrap_up", "100 Meeting wrap_up"}},
+    {"call_during_wrap_up_with_active_call_state_off_extends_it",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(80, "c2"), Answer(80, "c2"),
+      End(90, "c2"), Tick(200)},
+     {"70 Wrap-up wrap_up", "120 Ready for Calls wrap_up"}},
+};
+
+const std::vector<Case> kRule4 = {
+    {"choice_during_wrap_up_is_never_overwritten_by_the_timer",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Lunch"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 Lunch agent"}},
+    {"override_during_wrap_up_cancels_the_timer",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Over(80, "Meeting"), Tick(200)},
+     {"70 Wrap-up wrap_up", "80 Meeting supervisor"}},
+    {"stale_timer_does_not_end_a_later_wrap_up_early",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Ready for Calls"), Start(85, "c2"),
+      Answer(85, "c2"), End(95, "c2"), Tick(110), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 Ready for Calls agent", "85 On a call call",
+      "95 Wrap-up wrap_up", "125 Ready for Calls wrap_up"}},
+    {"answered_call_during_wrap_up_ends_it",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(80, "c2"), Answer(80, "c2"),
+      Tick(150), End(160, "c2", {}, true)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "160 Ready for Calls call"}},
+};
+
+const std::vector<Case> kRule5 = {
+    {"dialling_out_from_dnd_returns_to_ready_first",
+     kPlain,
+     {Sel(5, "Do Not Disturb"), Out(10, "c1")},
+     {"5 Do Not Disturb agent", "10 Ready for Calls call"}},
+    {"dialling_out_during_wrap_up_returns_to_ready",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Out(80, "c2"), Tick(200)},
+     {"70 Wrap-up wrap_up", "80 Ready for Calls call"}},
+    {"inbound_call_in_dnd_changes_nothing",
+     kPlain,
+     {Sel(5, "Do Not Disturb"), Start(10, "c1")},
+     {"5 Do Not Disturb agent"}},
+    {"dialling_out_from_lunch_changes_nothing",
+     kPlain,
+     {Sel(5, "Lunch"), Out(10, "c1")},
+     {"5 Lunch agent"}},
+    {"dial_out_from_dnd_then_call_then_wrap_up",
+     kWrapOnCall,
+     {Sel(5, "Do Not Disturb"), Out(10, "c1"), Answer(20, "c1"), End(80, "c1"), Tick(200)},
+     {"5 Do Not Disturb agent", "10 Ready for Calls call", "20 On a call call",
+      "80 Wrap-up wrap_up", "110 Ready for Calls wrap_up"}},
+};
+
+const std::vector<Case> kRule6 = {
+    {"choice_during_call_waits_for_its_end",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), End(70, "c1")},
+     {"10 On a call call", "70 Lunch agent"}},
+    {"choice_during_call_applies_after_wrap_up",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), End(70, "c1"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Lunch agent"}},
+    {"later_choice_replaces_the_pending_one",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), Sel(30, "Meeting"), End(70, "c1")},
+     {"10 On a call call", "70 Meeting agent"}},
+    {"pending_choice_with_active_call_state_off",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), End(70, "c1"), Tick(200)},
+     {"70 Wrap-up wrap_up", "100 Lunch agent"}},
+    {"locked_wrap_up_keeps_the_choice_for_its_end",
+     kLocked,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Lunch"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Lunch agent"}},
+    {"unlocked_wrap_up_ends_at_once_on_a_choice",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Meeting"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 Meeting agent"}},
+};
+
+const std::vector<Case> kRule7 = {
+    {"override_during_call_applies_at_once_and_clears_pending",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), Over(30, "Meeting"), End(70, "c1"),
+      Tick(200)},
+     {"10 On a call call", "30 Meeting supervisor"}},
+    {"override_may_set_a_state_agents_cannot_pick",
+     kPlain,
+     {Over(10, "On a call")},
+     {"10 On a call supervisor"}},
+    {"override_during_locked_wrap_up_applies_at_once",
+     kLocked,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(75, "Lunch"), Over(80, "Meeting"),
+      Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 Meeting supervisor"}},
+};
+
+const std::vector<Case> kRule8 = {
+    {"end_without_start_is_a_complete_call",
+     kWrap,
+     {End(70, "c9", 95.0), Tick(200)},
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"end_without_start_and_no_duration_is_ring_only", kWrap, {End(70, "c9"), Tick(200)}, {}},
+    {"end_without_start_internal_gets_no_wrap_up",
+     kWrap,
+     {End(70, "c9", 95.0, true), Tick(200)},
+     {}},
+    {"complete_call_during_another_call_counts_for_the_group",
+     kWrapOnCall,
+     {Start(10, "c1", Direction::kInbound, true), Answer(10, "c1"), End(30, "c9", 20.0),
+      End(60, "c1"), Tick(200)},
+     {"10 On a call call", "60 Wrap-up wrap_up", "90 Ready for Calls wrap_up"}},
+};
+
+const std::vector<Case> kRule9 = {
+    {"logout_sets_the_logout_state", kPlain, {Logout(10)}, {"10 Logout agent"}},
+    {"login_when_signed_in_keeps_the_state",
+     kPlain,
+     {Sel(5, "Lunch"), Login(10)},
+     {"5 Lunch agent"}},
+    {"login_after_logout_sets_the_login_state",
+     kPlain,
+     {Logout(10), Login(20)},
+     {"10 Logout agent", "20 Ready for Calls agent"}},
+    {"login_from_offline_sets_the_login_state",
+     kPlain,
+     {Sel(10, "Offline"), Login(20)},
+     {"10 Offline agent", "20 Ready for Calls agent"}},
+    {"logout_ends_wrap_up_and_its_timer",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Logout(80), Tick(200)},
+     {"70 Wrap-up wrap_up", "80 Logout agent"}},
+    {"logout_drops_a_pending_choice",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), Logout(30), End(70, "c1")},
+     {"10 On a call call", "30 Logout agent"}},
+};
+
+const std::vector<Case> kRule10 = {
+    {"calls_of_a_logged_out_user_change_nothing",
+     kWrapOnCall,
+     {Logout(5), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Tick(200)},
+     {"5 Logout agent"}},
+    {"calls_of_an_offline_user_change_nothing",
+     kWrapOnCall,
+     {Sel(5, "Offline"), Out(10, "c1"), Answer(12, "c1"), End(70, "c1"), Tick(200)},
+     {"5 Offline agent"}},
+    {"complete_call_of_a_logged_out_user_changes_nothing",
+     kWrap,
+     {Logout(5), End(70, "c9", 95.0), Tick(200)},
+     {"5 Logout agent"}},
+    {"logout_during_a_call_is_kept_after_it",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Logout(30), End(70, "c1"), Tick(200)},
+     {"10 On a call call", "30 Logout agent"}},
+    {"choice_while_logged_out_with_a_call_applies_at_once",
+     kOnCall,
+     {Logout(5), Start(10, "c1"), Sel(20, "Ready for Calls")},
+     {"5 Logout agent", "20 Ready for Calls agent"}},
+};
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += "[" + line + "] ";
+  return text;
+}
+
+void Check(const Case& c) { BOOST_TEST(Join(Run(c)) == Join(c.expected)); }
+
+Result<Outcome> HandleAt(Engine& engine, const Event& event, int t) {
+  return engine.Handle(event, kT0 + std::chrono::seconds(t));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(engine_test)
+
+namespace data = boost::unit_test::data;
+
+BOOST_DATA_TEST_CASE(rule1_picklist_choice, data::make(kRule1), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule2_on_a_call_while_a_call_is_active, data::make(kRule2), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule3_wrap_up_after_qualifying_calls, data::make(kRule3), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule4_timer_never_overwrites_a_later_change, data::make(kRule4), c) {
+  Check(c);
+}
+BOOST_DATA_TEST_CASE(rule5_dial_out_from_dnd_returns_to_ready, data::make(kRule5), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule6_choice_during_call_is_pending, data::make(kRule6), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule7_override_applies_at_once, data::make(kRule7), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule8_end_without_start_is_a_complete_call, data::make(kRule8), c) {
+  Check(c);
+}
+BOOST_DATA_TEST_CASE(rule9_login_logout_and_first_sight, data::make(kRule9), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule10_calls_of_signed_off_users, data::make(kRule10), c) { Check(c); }
+
+BOOST_AUTO_TEST_CASE(unknown_label_is_an_error_and_changes_nothing) {
+  Engine engine(testing::MakeTestCatalog({}));
+  BOOST_REQUIRE(HandleAt(engine, Sel(0, "Lunch").event, 0).ok());
+  Result<Outcome> result = HandleAt(engine, Sel(10, "Lnch").event, 10);
+  BOOST_REQUIRE(!result.ok());
+  BOOST_TEST(result.error().code == "unknown_label");
+  BOOST_TEST(result.error().message.find("'Lnch'") != std::string::npos);
+  BOOST_TEST(result.error().message.find("'Ready for Calls'") != std::string::npos);
+  BOOST_TEST(engine.Find(kUser)->label == "Lunch");
+  BOOST_TEST((engine.Find(kUser)->since == kT0));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_label_for_a_new_user_does_not_create_the_user) {
+  Engine engine(testing::MakeTestCatalog({}));
+  BOOST_TEST(!HandleAt(engine, Sel(0, "Nope").event, 0).ok());
+  BOOST_TEST(engine.Find(kUser) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(agents_cannot_pick_states_the_process_sets) {
+  Engine engine(testing::MakeTestCatalog({.active_call_state = true}));
+  Result<Outcome> result = HandleAt(engine, Sel(0, "On a call").event, 0);
+  BOOST_REQUIRE(!result.ok());
+  BOOST_TEST(result.error().code == "not_selectable");
+  BOOST_TEST(engine.Find(kUser) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(first_seen_user_starts_in_the_initial_state_at_its_first_event) {
+  Engine engine(testing::MakeTestCatalog({}));
+  Result<Outcome> result = HandleAt(engine, Login(0).event, 0);
+  BOOST_REQUIRE(result.ok());
+  BOOST_REQUIRE_EQUAL(result->changes.size(), 2u);
+  const tracking::Change& first = result->changes[0];
+  BOOST_TEST(first.from_label == "");
+  BOOST_TEST(first.label == "Logout");
+  BOOST_TEST((first.source == Source::kSystem));
+  BOOST_TEST(first.cause == "first_seen");
+  BOOST_TEST(result->changes[1].from_label == "Logout");
+  BOOST_TEST(result->changes[1].label == "Ready for Calls");
+  BOOST_TEST(result->changes[1].reason_code == "*60");
+  BOOST_TEST((result->changes[1].at == kT0));
+}
+
+BOOST_AUTO_TEST_CASE(configured_initial_and_login_states_are_used) {
+  Engine engine(testing::MakeTestCatalog(
+      {.extra_settings = R"("initial_state": "Offline", "login_state": "Meeting")"}));
+  Result<Outcome> result = HandleAt(engine, Login(0).event, 0);
+  BOOST_REQUIRE(result.ok());
+  BOOST_REQUIRE_EQUAL(result->changes.size(), 2u);
+  BOOST_TEST(result->changes[0].label == "Offline");
+  BOOST_TEST(result->changes[1].label == "Meeting");
+}
+
+BOOST_AUTO_TEST_CASE(event_before_the_last_change_is_refused) {
+  Engine engine(testing::MakeTestCatalog({}));
+  BOOST_REQUIRE(HandleAt(engine, Sel(100, "Lunch").event, 100).ok());
+  Result<Outcome> result = HandleAt(engine, Sel(50, "Meeting").event, 50);
+  BOOST_REQUIRE(!result.ok());
+  BOOST_TEST(result.error().code == "time_went_backwards");
+  BOOST_TEST(engine.Find(kUser)->label == "Lunch");
+}
+
+BOOST_AUTO_TEST_CASE(call_events_need_a_call_id_and_a_sane_duration) {
+  Engine engine(testing::MakeTestCatalog({}));
+  Result<Outcome> no_id = HandleAt(engine, Start(0, "").event, 0);
+  BOOST_REQUIRE(!no_id.ok());
+  BOOST_TEST(no_id.error().code == "missing_field");
+  Result<Outcome> negative = HandleAt(engine, End(0, "c1", -3.0).event, 0);
+  BOOST_REQUIRE(!negative.ok());
+  BOOST_TEST(negative.error().code == "invalid_value");
+  BOOST_TEST(engine.Find(kUser) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(each_change_records_its_cause) {
+  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
+  std::vector<std::string> causes;
+  auto run = [&](const Step& step) {
+    Result<Outcome> result = HandleAt(engine, step.event, step.t);
+    BOOST_REQUIRE(result.ok());
+    for (const auto& change : result->changes) causes.push_back(change.cause);
+    return *result;
+  };
+  run(Login(0));
+  run(Sel(1, "Do Not Disturb"));
+  run(Out(2, "c7"));
+  run(Answer(3, "c7"));
+  Outcome ended = run(End(63, "c7"));
+  BOOST_REQUIRE(ended.timer.has_value());
+  BOOST_TEST((*ended.timer == kT0 + std::chrono::seconds(93)));
+  Result<Outcome> fired = engine.Handle(WrapUpTimerEvent(kUser, *ended.timer), *ended.timer);
+  BOOST_REQUIRE(fired.ok());
+  for (const auto& change : fired->changes) causes.push_back(change.cause);
+  const std::vector<std::string> expected = {
+      "first_seen",       "login",         "select",     "dial_out:c7",
+      "call_answered:c7", "call_ended:c7", "wrap_up_end"};
+  BOOST_TEST(causes == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(same_events_at_same_times_give_same_transitions) {
+  Case c{"determinism",
+         {.wrap_up_seconds = 30, .active_call_state = true},
+         {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), End(70, "c1"), Tick(200)},
+         {}};
+  BOOST_TEST(Join(Run(c)) == Join(Run(c)));
+  BOOST_TEST(!Run(c).empty());
+}
+
+BOOST_AUTO_TEST_CASE(persisted_state_restores_pending_choice_calls_and_wrap_up) {
+  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
+  for (const Step& step : {Login(0), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"),
+                           Start(75, "c2", Direction::kInbound, true), Sel(80, "Lunch")}) {
+    BOOST_REQUIRE(HandleAt(engine, step.event, step.t).ok());
+  }
+  const AgentState& before = *engine.Find(kUser);
+  tracking::StoredAgent stored{kUser, SerializeEngineState(before),
+                               tracking::Interval{.agent = kUser,
+                                                  .label = before.label,
+                                                  .source = before.source,
+                                                  .cause = before.cause,
+                                                  .start = before.since}};
+  Result<AgentState> after = RestoreAgentState(stored);
+  BOOST_REQUIRE(after.ok());
+  BOOST_TEST(after->label == "Wrap-up");
+  BOOST_REQUIRE(after->pending_label.has_value());
+  BOOST_TEST(*after->pending_label == "Lunch");
+  BOOST_TEST((after->pending_source == Source::kAgent));
+  BOOST_REQUIRE(after->wrap_up_until.has_value());
+  BOOST_TEST((*after->wrap_up_until == kT0 + std::chrono::seconds(100)));
+  BOOST_REQUIRE_EQUAL(after->calls.size(), 1u);
+  BOOST_TEST(after->calls[0].id == "c2");
+  BOOST_TEST((after->calls[0].direction == Direction::kInbound));
+  BOOST_TEST(after->calls[0].internal);
+  BOOST_TEST(after->calls_own_state == before.calls_own_state);
+  BOOST_TEST(SerializeEngineState(*after) == SerializeEngineState(before));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace presence::agent

@@ -1,0 +1,74 @@
+#pragma once
+
+// Wraps a real TimeStore to observe and steer commits: counts them, can hold the next commit
+// until the test releases it (to see group commit happen deterministically), and can fail the
+// next commit (to see that a failed commit changes nothing).
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "tracking/time_store.h"
+
+namespace presence::testing {
+
+class GatedStore final : public tracking::TimeStore {
+ public:
+  explicit GatedStore(std::unique_ptr<tracking::TimeStore> inner) : inner_(std::move(inner)) {}
+
+  Status Commit(const tracking::CommitBatch& batch) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++commits_started_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !hold_; });
+    if (fail_next_) {
+      fail_next_ = false;
+      return Error{"storage_error", "disk full (simulated)"};
+    }
+    ++commits_;
+    return inner_->Commit(batch);
+  }
+  Result<std::vector<tracking::StoredAgent>> LoadAgents() override { return inner_->LoadAgents(); }
+  Result<std::vector<tracking::Interval>> Intervals(const std::optional<std::string>& agent,
+                                                    tracking::Timestamp from,
+                                                    tracking::Timestamp to) override {
+    return inner_->Intervals(agent, from, to);
+  }
+  Result<std::vector<tracking::Total>> Totals(const tracking::TotalsQuery& query) override {
+    return inner_->Totals(query);
+  }
+
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hold_ = true;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hold_ = false;
+    changed_.notify_all();
+  }
+  // Blocks until `count` commits have begun (held ones included).
+  void WaitForCommitsStarted(int count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return commits_started_ >= count; });
+  }
+  void FailNext() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_next_ = true;
+  }
+  int commits() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return commits_;
+  }
+
+ private:
+  std::unique_ptr<tracking::TimeStore> inner_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool hold_ = false;
+  bool fail_next_ = false;
+  int commits_ = 0;
+  int commits_started_ = 0;
+};
+
+}  // namespace presence::testing

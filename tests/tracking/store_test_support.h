@@ -1,0 +1,82 @@
+#pragma once
+
+// Helpers for running one suite of TimeStore behaviours against every implementation: a store
+// of a named kind in a fresh directory, short ways to build and commit changes, and printable
+// descriptions so failures show what differed.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/fakes/temp_dir.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking::test {
+
+// "sqlite" or "memory": the kinds every shared behaviour runs against.
+const std::vector<std::string>& StoreKinds();
+
+class StoreUnderTest {
+ public:
+  // Throws std::runtime_error when the store cannot be opened.
+  explicit StoreUnderTest(const std::string& kind);
+
+  TimeStore& operator*() { return *store_; }
+  TimeStore* operator->() { return store_.get(); }
+  const std::string& kind() const { return kind_; }
+  // The database file of a "sqlite" store.
+  std::string path() const { return dir_.File("ledger.db"); }
+  // Closes the store and opens the same file again ("sqlite" only).
+  void Reopen();
+  // Closes the store, e.g. before a test opens the file with another connection.
+  void Close() { store_.reset(); }
+
+ private:
+  std::string kind_;
+  presence::testing::TempDir dir_;
+  std::unique_ptr<TimeStore> store_;
+};
+
+// "2026-11-21T09:30:00.000Z" or any form ParseTime accepts; throws on bad text.
+Timestamp T(const std::string& text);
+
+// One of a small fixed catalog: "Ready", "Lunch", "Meeting", "On a call", "Wrap-up", "Away",
+// "Logged out", each with its own reason code and status.
+Change MakeChange(const std::string& agent, const std::string& at, const std::string& label);
+Change MakeChangeAt(const std::string& agent, Timestamp at, const std::string& label);
+
+// Commits and returns "" on success, or "code: message".
+std::string CommitText(TimeStore& store, std::vector<Change> changes,
+                       std::vector<AgentRecord> agents = {});
+
+// "#3 alice Lunch *61 Away agent select [2026-...Z, 2026-...Z)" ("open" for an open end).
+std::string Describe(const Interval& interval);
+std::vector<std::string> Describe(const std::vector<Interval>& intervals);
+// "alice|Lunch|3|1800000" (agent, label, status number, milliseconds).
+std::vector<std::string> Describe(const std::vector<Total>& totals);
+
+// Unwraps a query result; throws std::runtime_error with the store's error otherwise.
+std::vector<Interval> IntervalsOrThrow(TimeStore& store, const std::optional<std::string>& agent,
+                                       Timestamp from, Timestamp to);
+std::vector<Total> TotalsOrThrow(TimeStore& store, const TotalsQuery& query);
+
+// A deterministic pseudo-random history: four users over about five days, with gaps from zero
+// to sixty hours, committed in batches of 1 to 25 changes in time order.
+struct GeneratedHistory {
+  std::vector<Interval> intervals;  // what the store must now hold, ids in commit order
+  std::vector<std::string> agents;
+  Timestamp first;  // the earliest change
+  Timestamp last;   // the latest change
+};
+GeneratedHistory CommitGeneratedHistory(TimeStore& store, uint64_t seed);
+
+// Brute force over a known list of intervals, independent of any store: what Totals and
+// Intervals must answer.
+std::vector<std::string> ExpectedTotals(const std::vector<Interval>& intervals,
+                                        const TotalsQuery& query);
+std::vector<std::string> ExpectedIntervals(const std::vector<Interval>& intervals,
+                                           const std::optional<std::string>& agent, Timestamp from,
+                                           Timestamp to);
+
+}  // namespace presence::tracking::test

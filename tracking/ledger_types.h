@@ -1,0 +1,79 @@
+#pragma once
+
+// What the ledger records. A Change is one transition of one user; applying it closes the
+// user's open interval and opens the next at the same instant, so each user's time is
+// continuous with no gaps or overlaps.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reasoncodes/source.h"
+#include "reasoncodes/status_code.h"
+#include "tracking/time.h"
+
+namespace presence::tracking {
+
+using reasoncodes::Source;
+using reasoncodes::StatusCode;
+
+struct Change {
+  std::string agent;       // user id
+  Timestamp at;            // must not be before the user's open interval started
+  std::string from_label;  // empty for the first change of a user
+  std::string label;
+  std::string reason_code;
+  StatusCode status = StatusCode::kOnline;
+  Source source = Source::kSystem;
+  std::string cause;  // the event that caused it: "select", "call_answered:c7", "wrap_up_end"
+};
+
+struct Interval {
+  int64_t id = 0;  // increasing in commit order
+  std::string agent;
+  std::string label;
+  std::string reason_code;
+  StatusCode status = StatusCode::kOnline;
+  Source source = Source::kSystem;
+  std::string cause;
+  Timestamp start;
+  std::optional<Timestamp> end;  // nullopt while open
+};
+
+// The persisted part of a user's live state. engine_state is owned by the engine (pending
+// choice, wrap-up deadline, active calls) and stored as opaque text.
+struct AgentRecord {
+  std::string agent;
+  std::string engine_state;
+};
+
+// A user's current state as the store sees it: the open interval plus the engine's text.
+struct StoredAgent {
+  std::string agent;
+  std::string engine_state;
+  std::optional<Interval> open;  // nullopt if the user never had a change
+};
+
+// One group commit: changes in order, then the final engine state of each user touched.
+struct CommitBatch {
+  std::vector<Change> changes;
+  std::vector<AgentRecord> agents;
+  bool empty() const { return changes.empty() && agents.empty(); }
+};
+
+// Time one user spent in one state within a range.
+struct Total {
+  std::string agent;
+  std::string label;
+  StatusCode status = StatusCode::kOnline;
+  Millis duration{0};
+};
+
+struct TotalsQuery {
+  Timestamp from;
+  Timestamp to;                      // exclusive
+  Timestamp now;                     // open intervals count up to min(now, to)
+  std::optional<std::string> agent;  // one user, or all
+};
+
+}  // namespace presence::tracking

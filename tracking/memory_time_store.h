@@ -1,0 +1,40 @@
+#pragma once
+
+// A TimeStore in plain containers. Every query is a straightforward scan of all intervals, which
+// makes it the reference the SQLite store is tested against; it is not meant for long
+// histories. One mutex guards everything, so the writer and readers may be on different threads.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+class MemoryTimeStore final : public TimeStore {
+ public:
+  Status Commit(const CommitBatch& batch) override;
+  Result<std::vector<StoredAgent>> LoadAgents() override;
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to) override;
+  Result<std::vector<Total>> Totals(const TotalsQuery& query) override;
+
+ private:
+  struct AgentEntry {
+    std::string engine_state;
+    std::optional<size_t> open;  // index into intervals_
+  };
+
+  // Checks the whole batch before anything changes, so a refused batch leaves no trace.
+  Status Validate(const CommitBatch& batch) const;
+  void Apply(const Change& change);
+
+  std::mutex mutex_;
+  std::vector<Interval> intervals_;  // in commit order; id = index + 1
+  std::map<std::string, AgentEntry> agents_;
+};
+
+}  // namespace presence::tracking

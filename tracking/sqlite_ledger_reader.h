@@ -1,0 +1,62 @@
+#pragma once
+
+// The query side of the SQLite time ledger: its own read-only connection with prepared
+// statements, so readers on any thread never wait for the writer (WAL lets them read the last
+// committed state beside it). A mutex serialises readers on this one connection. Every query
+// runs in one read transaction, so it sees a single consistent snapshot.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tracking/ledger_math.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+class SqliteLedgerReader {
+ public:
+  // Opens `path`, which PrepareLedgerWriter has already brought to the current schema.
+  // Throws SQLite::Exception.
+  explicit SqliteLedgerReader(const std::string& path);
+
+  // Same contracts as the TimeStore methods of the same names.
+  Result<std::vector<StoredAgent>> LoadAgents();
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to);
+  Result<std::vector<Total>> Totals(const TotalsQuery& query);
+
+ private:
+  // One query in two forms, for every user and for one (bound to :agent), so each form can use
+  // its own index.
+  struct QueryPair {
+    SQLite::Statement all;
+    SQLite::Statement one;
+  };
+
+  // The pair's statement for `agent`, reset, with :agent bound when there is one.
+  static SQLite::Statement& Begin(QueryPair& pair, const std::optional<std::string>& agent);
+
+  // Intervals starting in [from, to), and per user the one covering `from` if it still ran then.
+  void CollectOverlapping(const std::optional<std::string>& agent, Timestamp from, Timestamp to,
+                          std::vector<Interval>& out);
+  // Totals over [from, to) computed from the intervals that overlap it (a partial-day region).
+  void AddPartialRegion(const TotalsQuery& query, Timestamp from, Timestamp to,
+                        TotalsBuilder& totals);
+  // Totals over whole UTC days [from, to): closed time from daily_totals, plus open intervals.
+  void AddWholeDays(const TotalsQuery& query, Timestamp from, Timestamp to, TotalsBuilder& totals);
+
+  std::mutex mutex_;  // guards db_ and every statement below
+  SQLite::Database db_;
+  QueryPair starting_in_range_;
+  QueryPair covering_;
+  QueryPair open_before_;
+  QueryPair daily_totals_;
+  SQLite::Statement load_agents_;
+};
+
+}  // namespace presence::tracking

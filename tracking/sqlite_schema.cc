@@ -1,0 +1,92 @@
+#include "tracking/sqlite_schema.h"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <array>
+#include <string>
+
+namespace presence::tracking {
+namespace {
+
+// Step i brings the schema from version i to i + 1. Append new steps; never edit old ones:
+// databases in the field have already run them.
+constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
+    // 0 -> 1: intervals, each user's live row, and per-day totals kept as intervals close.
+    R"sql(
+      CREATE TABLE intervals (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        label TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER,
+        CHECK (end_ms IS NULL OR end_ms >= start_ms)
+      );
+      CREATE INDEX intervals_by_agent_start ON intervals (agent, start_ms);
+      CREATE INDEX intervals_by_start ON intervals (start_ms);
+      CREATE TABLE agents (
+        agent TEXT PRIMARY KEY,
+        engine_state TEXT NOT NULL DEFAULT '',
+        open_interval_id INTEGER REFERENCES intervals (id)
+      );
+      CREATE TABLE daily_totals (
+        agent TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        ms INTEGER NOT NULL,
+        PRIMARY KEY (agent, day, label, status)
+      ) WITHOUT ROWID;
+      CREATE INDEX daily_totals_by_day ON daily_totals (day);
+    )sql",
+};
+
+int UserVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+Error TooNew(int version) {
+  return Error{"schema_too_new", "database schema version " + std::to_string(version) +
+                                     " is newer than this program supports (" +
+                                     std::to_string(kLedgerSchemaVersion) + ")"};
+}
+
+Status Migrate(SQLite::Database& db) {
+  for (;;) {
+    // IMMEDIATE takes the write lock before reading the version, so two processes starting
+    // on the same file cannot both run a step.
+    SQLite::Transaction step(db, SQLite::TransactionBehavior::IMMEDIATE);
+    int version = UserVersion(db);
+    if (version > kLedgerSchemaVersion) return TooNew(version);
+    if (version == kLedgerSchemaVersion) return Status::Ok();
+    db.exec(kMigrations[version]);
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    step.commit();
+  }
+}
+
+}  // namespace
+
+Status PrepareLedgerWriter(SQLite::Database& db) {
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  // Checked before anything else touches the file: a newer program's database is left as is.
+  if (int version = UserVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
+  std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    return Error{"storage_error",
+                 "the time ledger needs a file that supports WAL (journal mode "
+                 "is '" +
+                     mode + "')"};
+  }
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+  return Migrate(db);
+}
+
+void PrepareLedgerReader(SQLite::Database& db) {
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  db.exec("PRAGMA query_only = ON");
+}
+
+}  // namespace presence::tracking

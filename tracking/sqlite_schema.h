@@ -1,0 +1,28 @@
+#pragma once
+
+// Connection settings and versioned schema migrations of the SQLite time ledger. The version
+// lives in PRAGMA user_version; each migration step runs in its own transaction and moves the
+// version up by one, so a crash mid-migration leaves a database at a well-defined version.
+
+#include <SQLiteCpp/Database.h>
+
+#include "reasoncodes/result.h"
+
+namespace presence::tracking {
+
+// The schema version this program writes; a database with a higher one is refused.
+inline constexpr int kLedgerSchemaVersion = 1;
+
+inline constexpr int kLedgerBusyTimeoutMs = 5000;
+
+// For the writer connection: refuses a database newer than this program (code
+// "schema_too_new"), switches to WAL with synchronous=FULL (every commit is synced, so an
+// acknowledged batch survives a process kill and power loss), enables foreign keys and migrates
+// to kLedgerSchemaVersion. Throws SQLite::Exception for I/O errors and files that are not
+// SQLite databases.
+Status PrepareLedgerWriter(SQLite::Database& db);
+
+// For a reader connection opened after PrepareLedgerWriter on the same file.
+void PrepareLedgerReader(SQLite::Database& db);
+
+}  // namespace presence::tracking

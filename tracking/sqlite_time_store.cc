@@ -1,0 +1,170 @@
+#include "tracking/sqlite_time_store.h"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <stdexcept>
+
+#include "tracking/ledger_math.h"
+#include "tracking/sqlite_schema.h"
+
+namespace presence::tracking {
+namespace {
+
+// Readies a kept statement for its next run. tryReset, not reset: after a failed step
+// sqlite3_reset repeats that step's error, and reset() would throw it again on the next batch.
+SQLite::Statement& Reuse(SQLite::Statement& statement) {
+  statement.tryReset();
+  statement.clearBindings();
+  return statement;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path) {
+  try {
+    SQLite::Database writer(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    if (Status status = PrepareLedgerWriter(writer); !status.ok()) {
+      return Error{status.error().code,
+                   "cannot open time ledger '" + path + "': " + status.error().message};
+    }
+    return std::unique_ptr<TimeStore>(std::make_unique<SqliteTimeStore>(std::move(writer), path));
+  } catch (const std::exception& e) {
+    return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
+  }
+}
+
+SqliteTimeStore::SqliteTimeStore(SQLite::Database writer, const std::string& path)
+    : db_(std::move(writer)),
+      insert_interval_(db_,
+                       "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
+                       "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
+      close_interval_(db_, "UPDATE intervals SET end_ms = ? WHERE id = ?"),
+      set_open_interval_(db_,
+                         "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, "
+                         "'', ?) ON CONFLICT (agent) DO UPDATE SET open_interval_id = "
+                         "excluded.open_interval_id"),
+      add_day_total_(db_,
+                     "INSERT INTO daily_totals (agent, day, label, status, ms) VALUES (?, ?, ?, "
+                     "?, ?) ON CONFLICT (agent, day, label, status) DO UPDATE SET ms = ms + "
+                     "excluded.ms"),
+      set_engine_state_(db_,
+                        "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, "
+                        "NULL) ON CONFLICT (agent) DO UPDATE SET engine_state = "
+                        "excluded.engine_state"),
+      reader_(path) {
+  ReloadOpenIntervals();
+}
+
+void SqliteTimeStore::ReloadOpenIntervals() {
+  open_valid_ = false;
+  open_.clear();
+  // On the writer's own connection: the writer never waits for the readers' lock.
+  SQLite::Statement rows(db_,
+                         "SELECT a.agent, i.id, i.start_ms, i.label, i.status FROM agents a JOIN "
+                         "intervals i ON i.id = a.open_interval_id");
+  while (rows.executeStep()) {
+    auto status = reasoncodes::StatusFromInt(rows.getColumn(4).getInt64());
+    if (!status) throw std::runtime_error("an open interval has an unknown status");
+    open_[rows.getColumn(0).getString()] =
+        OpenInterval{rows.getColumn(1).getInt64(), FromEpochMillis(rows.getColumn(2).getInt64()),
+                     rows.getColumn(3).getString(), *status};
+  }
+  open_valid_ = true;
+}
+
+const SqliteTimeStore::OpenInterval* SqliteTimeStore::FindOpen(const std::string& agent,
+                                                               const OpenIntervals& pending) const {
+  if (auto it = pending.find(agent); it != pending.end()) return &it->second;
+  if (auto it = open_.find(agent); it != open_.end()) return &it->second;
+  return nullptr;
+}
+
+void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval& open,
+                                    Timestamp at, DayTotals& day_totals) {
+  Reuse(close_interval_);
+  close_interval_.bind(1, ToEpochMillis(at));
+  close_interval_.bind(2, open.id);
+  if (close_interval_.exec() != 1) {
+    throw std::runtime_error("open interval " + std::to_string(open.id) + " of agent '" + agent +
+                             "' is missing from the database");
+  }
+  for (const DayShare& share : SplitAtUtcMidnights(open.start, at)) {
+    day_totals[{agent, share.day, open.label, reasoncodes::ToInt(open.status)}] += share.duration;
+  }
+}
+
+int64_t SqliteTimeStore::InsertInterval(const Change& change) {
+  Reuse(insert_interval_);
+  insert_interval_.bind(1, change.agent);
+  insert_interval_.bind(2, change.label);
+  insert_interval_.bind(3, change.reason_code);
+  insert_interval_.bind(4, reasoncodes::ToInt(change.status));
+  insert_interval_.bind(5, std::string(reasoncodes::SourceName(change.source)));
+  insert_interval_.bind(6, change.cause);
+  insert_interval_.bind(7, ToEpochMillis(change.at));
+  insert_interval_.exec();
+  return db_.getLastInsertRowid();
+}
+
+Status SqliteTimeStore::ApplyChange(const Change& change, OpenIntervals& pending,
+                                    DayTotals& day_totals) {
+  if (const OpenInterval* open = FindOpen(change.agent, pending)) {
+    if (change.at < open->start) return OutOfOrderError(change, open->start);
+    CloseInterval(change.agent, *open, change.at, day_totals);
+  }
+  int64_t id = InsertInterval(change);
+  Reuse(set_open_interval_);
+  set_open_interval_.bind(1, change.agent);
+  set_open_interval_.bind(2, id);
+  set_open_interval_.exec();
+  pending[change.agent] = OpenInterval{id, change.at, change.label, change.status};
+  return Status::Ok();
+}
+
+void SqliteTimeStore::WriteDayTotals(const DayTotals& day_totals) {
+  for (const auto& [key, time] : day_totals) {
+    if (time == Millis(0)) continue;
+    const auto& [agent, day, label, status] = key;
+    Reuse(add_day_total_);
+    add_day_total_.bind(1, agent);
+    add_day_total_.bind(2, day);
+    add_day_total_.bind(3, label);
+    add_day_total_.bind(4, status);
+    add_day_total_.bind(5, static_cast<int64_t>(time.count()));
+    add_day_total_.exec();
+  }
+}
+
+void SqliteTimeStore::WriteEngineState(const AgentRecord& record) {
+  Reuse(set_engine_state_);
+  set_engine_state_.bind(1, record.agent);
+  set_engine_state_.bind(2, record.engine_state);
+  set_engine_state_.exec();
+}
+
+Status SqliteTimeStore::Commit(const CommitBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  try {
+    if (!open_valid_) ReloadOpenIntervals();
+    OpenIntervals pending;
+    DayTotals day_totals;
+    // IMMEDIATE: take the write lock up front rather than failing to upgrade half-way.
+    SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const Change& change : batch.changes) {
+      // An early return destroys the transaction, which rolls the whole batch back.
+      if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) return status;
+    }
+    WriteDayTotals(day_totals);
+    for (const AgentRecord& record : batch.agents) WriteEngineState(record);
+    transaction.commit();
+    for (auto& [agent, open] : pending) open_[agent] = std::move(open);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    // The transaction rolled back (or the commit's outcome is unknown): trust only the
+    // database, and rebuild the cache from it before the next batch.
+    open_valid_ = false;
+    return Error{"storage_error", std::string("time ledger commit failed: ") + e.what()};
+  }
+}
+
+}  // namespace presence::tracking

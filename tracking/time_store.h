@@ -1,0 +1,55 @@
+#pragma once
+
+// The time ledger's storage. One writer (the core thread) calls Commit; readers may call the
+// query methods from any thread. No SQLite type leaks through this interface: a PostgreSQL
+// implementation is planned.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reasoncodes/result.h"
+#include "tracking/ledger_types.h"
+
+namespace presence::tracking {
+
+class TimeStore {
+ public:
+  virtual ~TimeStore() = default;
+
+  // Applies the whole batch atomically and durably (one transaction, one sync), in order:
+  // each change closes the user's open interval at change.at and opens a new one there, and
+  // folds the closed interval's time into the per-day totals. A change dated before the
+  // user's open interval started is refused (code "out_of_order") and nothing is written.
+  // Returns only after the batch survives a process kill.
+  virtual Status Commit(const CommitBatch& batch) = 0;
+
+  // Every user with a record or an interval, with its open interval: what start-up restores.
+  virtual Result<std::vector<StoredAgent>> LoadAgents() = 0;
+
+  // Intervals of one user (or all when agent is nullopt) that overlap [from, to), ordered by
+  // start then id. Open intervals are returned with end = nullopt. An interval that starts
+  // inside the range is included even when it is zero-length; one that ends exactly at `from`
+  // is not. Empty when to <= from.
+  virtual Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent,
+                                                  Timestamp from, Timestamp to) = 0;
+
+  // Time per user per state (label + status) within [from, to), open intervals counted up to
+  // min(now, to). Must not scan all history: whole UTC days come from per-day totals kept as
+  // intervals close. Ordered by agent, then label, then status; groups that sum to zero are
+  // left out. Empty when to <= from.
+  virtual Result<std::vector<Total>> Totals(const TotalsQuery& query) = 0;
+};
+
+// SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;
+// it must be a real file (not ":memory:"), since readers open it again on their own
+// connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
+// database written by a newer program, "storage_error" for anything else (not a database,
+// unreadable, no such folder).
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path);
+
+// Everything in memory: for tests and for replay without --db.
+std::unique_ptr<TimeStore> NewMemoryTimeStore();
+
+}  // namespace presence::tracking
