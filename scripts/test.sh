@@ -7,4 +7,4 @@ bash scripts/build.sh
 BUILD_DIR=${BUILD_DIR:-build}
 echo "test: running the test suite"
 cd "$BUILD_DIR"
-ctest --output-on-failure
+ctest --output-on-failure -j "$(nproc)"
