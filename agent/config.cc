@@ -1,45 +1,293 @@
 #include "agent/config.h"
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/RandomStream.h>
+#include <Poco/SHA2Engine.h>
 
+#include <array>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "reasoncodes/catalog_loader.h"
+#include "reasoncodes/json_read.h"
 
 namespace presence::agent {
 namespace {
 
-const std::set<std::string> kTopLevelKeys = {"settings", "states"};
+using namespace reasoncodes;  // the json_read helpers
+
+constexpr std::array<std::string_view, 5> kTopLevelKeys = {"settings", "states", "server", "users",
+                                                           "tokens"};
+constexpr std::array<std::string_view, 8> kServerKeys = {
+    "listen",         "data_dir", "workers", "max_viewers", "viewer_buffer_bytes",
+    "max_body_bytes", "tls",      "port"};
+constexpr std::array<std::string_view, 2> kTlsKeys = {"certificate", "private_key"};
+constexpr std::array<std::string_view, 5> kUserKeys = {"id", "name", "extension", "team",
+                                                       "identities"};
+constexpr std::array<std::string_view, 4> kTokenKeys = {"name", "role", "user", "sha256"};
+constexpr std::array<std::pair<std::string_view, Role>, 4> kRoles = {{
+    {"agent", Role::kAgent},
+    {"integration", Role::kIntegration},
+    {"supervisor", Role::kSupervisor},
+    {"admin", Role::kAdmin},
+}};
+
+bool IsIdCharacter(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' ||
+         c == '-';
+}
+
+// "host:port" or ":port" or "port".
+void ReadListen(const Var& value, ServerSettings& server, Problems& problems) {
+  std::optional<std::string> text = ReadString(value, "server.listen", problems);
+  if (!text) return;
+  std::string host = server.host;
+  std::string port_text = *text;
+  if (size_t colon = text->rfind(':'); colon != std::string::npos) {
+    host = text->substr(0, colon);
+    port_text = text->substr(colon + 1);
+  }
+  bool digits = !port_text.empty() && port_text.size() <= 5 &&
+                std::all_of(port_text.begin(), port_text.end(), ::isdigit);
+  if (!digits || std::stoi(port_text) > 65535) {
+    Report(problems, "server.listen",
+           Quote(*text) + " is not an address (host:port, port 0-65535; 0 picks a free port)");
+    return;
+  }
+  server.host = host.empty() ? "0.0.0.0" : host;
+  server.port = std::stoi(port_text);
+}
+
+void ReadTls(const Var& value, ServerSettings& server, Problems& problems) {
+  Object::Ptr tls = AsObject(value);
+  if (!tls) {
+    Report(problems, "server.tls", "must be an object with certificate and private_key");
+    return;
+  }
+  CheckKeys(*tls, "server.tls", kTlsKeys, problems);
+  TlsSettings settings;
+  for (auto [key, field] : {std::pair{"certificate", &TlsSettings::certificate},
+                            std::pair{"private_key", &TlsSettings::private_key}}) {
+    std::string path = Child("server.tls", key);
+    if (!tls->has(key)) {
+      Report(problems, path, "required (a PEM file)");
+    } else if (auto text = ReadString(tls->get(key), path, problems)) {
+      settings.*field = *text;
+    }
+  }
+  server.tls = settings;
+}
+
+void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
+  Object::Ptr object = AsObject(value);
+  if (!object) {
+    Report(problems, "server", "must be an object, got " + Describe(value));
+    return;
+  }
+  CheckKeys(*object, "server", kServerKeys, problems);
+  if (object->has("listen")) ReadListen(object->get("listen"), server, problems);
+  if (object->has("port")) {
+    if (auto port = ReadNumberInRange(object->get("port"), "server.port", 0, 65535, problems)) {
+      server.port = static_cast<int>(*port);
+    }
+  }
+  if (object->has("data_dir")) {
+    if (auto dir = ReadString(object->get("data_dir"), "server.data_dir", problems)) {
+      if (dir->empty()) Report(problems, "server.data_dir", "must not be empty");
+      server.data_dir = *dir;
+    }
+  }
+  struct Limit {
+    std::string_view key;
+    int ServerSettings::*field;
+    long long min, max;
+  };
+  for (const Limit& limit :
+       {Limit{"workers", &ServerSettings::workers, 2, 1024},
+        Limit{"max_viewers", &ServerSettings::max_viewers, 1, 100000},
+        Limit{"viewer_buffer_bytes", &ServerSettings::viewer_buffer_bytes, 4096, 64 << 20},
+        Limit{"max_body_bytes", &ServerSettings::max_body_bytes, 1024, 16 << 20}}) {
+    std::string key(limit.key);
+    if (!object->has(key)) continue;
+    auto number =
+        ReadNumberInRange(object->get(key), Child("server", key), limit.min, limit.max, problems);
+    if (number) server.*limit.field = static_cast<int>(*number);
+  }
+  if (object->has("tls")) ReadTls(object->get("tls"), server, problems);
+}
+
+std::optional<User> ReadUser(const Object& object, const std::string& path, Problems& problems) {
+  CheckKeys(object, path, kUserKeys, problems);
+  User user;
+  if (!object.has("id")) {
+    Report(problems, Child(path, "id"), "required (1-64 of A-Z a-z 0-9 . _ @ -)");
+    return std::nullopt;
+  }
+  auto id = ReadString(object.get("id"), Child(path, "id"), problems);
+  if (!id) return std::nullopt;
+  if (id->empty() || id->size() > 64 || !std::all_of(id->begin(), id->end(), IsIdCharacter)) {
+    Report(problems, Child(path, "id"),
+           Quote(*id) + " is not a user id (1-64 of A-Z a-z 0-9 . _ @ -)");
+    return std::nullopt;
+  }
+  user.id = *id;
+  for (auto [key, field] :
+       {std::pair{"name", &User::name}, std::pair{"extension", &User::extension},
+        std::pair{"team", &User::team}}) {
+    if (!object.has(key)) continue;
+    if (auto text = ReadString(object.get(key), Child(path, key), problems)) user.*field = *text;
+  }
+  if (user.name.empty()) user.name = user.id;
+  if (object.has("identities")) {
+    Object::Ptr identities = AsObject(object.get("identities"));
+    if (!identities) {
+      Report(problems, Child(path, "identities"),
+             "must be an object of system name to id, e.g. {\"teams\": \"<guid>\"}");
+    } else {
+      for (const auto& [system, value] : *identities) {
+        auto text = ReadString(value, Child(Child(path, "identities"), system), problems);
+        if (text) user.identities[system] = *text;
+      }
+    }
+  }
+  return user;
+}
+
+void ReadUsers(const Var& value, Config& config, Problems& problems) {
+  Array::Ptr users = AsArray(value);
+  if (!users) {
+    Report(problems, "users", "must be an array of users, got " + Describe(value));
+    return;
+  }
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < users->size(); ++i) {
+    std::string path = "users[" + std::to_string(i) + "]";
+    Object::Ptr object = AsObject(users->get(static_cast<unsigned>(i)));
+    if (!object) {
+      Report(problems, path, "must be an object with id, name, extension, team, identities");
+      continue;
+    }
+    std::optional<User> user = ReadUser(*object, path, problems);
+    if (!user) continue;
+    if (auto [it, inserted] = seen.emplace(user->id, i); !inserted) {
+      Report(problems, Child(path, "id"),
+             Quote(user->id) + " is already the id of users[" + std::to_string(it->second) + "]");
+      continue;
+    }
+    config.users.push_back(std::move(*user));
+  }
+}
+
+std::optional<TokenEntry> ReadToken(const Object& object, const std::string& path,
+                                    const Config& config, Problems& problems) {
+  CheckKeys(object, path, kTokenKeys, problems);
+  TokenEntry token;
+  bool ok = true;
+  for (const char* key : {"name", "role", "sha256"}) {
+    if (!object.has(key)) {
+      Report(problems, Child(path, key), "required");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  auto name = ReadString(object.get("name"), Child(path, "name"), problems);
+  auto role = ReadChoice(object.get("role"), Child(path, "role"), "a role", kRoles, problems);
+  auto hash = ReadString(object.get("sha256"), Child(path, "sha256"), problems);
+  if (!name || !role || !hash) return std::nullopt;
+  if (hash->size() != 64 || !std::all_of(hash->begin(), hash->end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+      })) {
+    Report(problems, Child(path, "sha256"),
+           "must be 64 lowercase hex digits (as printed by 'presence-agent token')");
+    return std::nullopt;
+  }
+  token.name = *name;
+  token.role = *role;
+  token.sha256 = *hash;
+  if (object.has("user")) {
+    auto user = ReadString(object.get("user"), Child(path, "user"), problems);
+    if (!user) return std::nullopt;
+    if (!config.FindUser(*user)) {
+      Report(problems, Child(path, "user"), Quote(*user) + " is not a configured user");
+      return std::nullopt;
+    }
+    token.user = *user;
+  }
+  if (token.role == Role::kAgent && token.user.empty()) {
+    Report(problems, Child(path, "user"), "required for an agent token (the user it acts for)");
+    return std::nullopt;
+  }
+  return token;
+}
+
+void ReadTokens(const Var& value, Config& config, Problems& problems) {
+  Array::Ptr tokens = AsArray(value);
+  if (!tokens) {
+    Report(problems, "tokens", "must be an array of tokens, got " + Describe(value));
+    return;
+  }
+  for (size_t i = 0; i < tokens->size(); ++i) {
+    std::string path = "tokens[" + std::to_string(i) + "]";
+    Object::Ptr object = AsObject(tokens->get(static_cast<unsigned>(i)));
+    if (!object) {
+      Report(problems, path, "must be an object with name, role, user, sha256");
+      continue;
+    }
+    if (auto token = ReadToken(*object, path, config, problems)) {
+      if (config.FindTokenHash(token->sha256)) {
+        Report(problems, Child(path, "sha256"), "the same token is listed twice");
+        continue;
+      }
+      config.tokens.push_back(std::move(*token));
+    }
+  }
+}
 
 }  // namespace
 
+std::string_view RoleName(Role role) {
+  for (const auto& [name, value] : kRoles) {
+    if (value == role) return name;
+  }
+  return "unknown";
+}
+
+const User* Config::FindUser(const std::string& id) const {
+  for (const User& user : users) {
+    if (user.id == id) return &user;
+  }
+  return nullptr;
+}
+
+const TokenEntry* Config::FindTokenHash(const std::string& sha256) const {
+  for (const TokenEntry& token : tokens) {
+    if (token.sha256 == sha256) return &token;
+  }
+  return nullptr;
+}
+
 ConfigLoad LoadConfigText(const std::string& json_text) {
   ConfigLoad load;
-  Poco::JSON::Object::Ptr root;
+  reasoncodes::CatalogLoad catalog = reasoncodes::LoadCatalogText(json_text);
+  load.problems = catalog.problems;
+  Object::Ptr root;
   try {
     Poco::JSON::Parser parser;
-    Poco::Dynamic::Var parsed = parser.parse(json_text);
-    if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
-      load.problems.push_back("(top): the configuration must be a JSON object");
-      return load;
-    }
-    root = parsed.extract<Poco::JSON::Object::Ptr>();
-  } catch (const Poco::Exception& e) {
-    load.problems.push_back("(top): not valid JSON: " + e.displayText());
-    return load;
+    root = AsObject(parser.parse(json_text));
+  } catch (const Poco::Exception&) {
+    return load;  // the catalog loader has reported the syntax error
   }
-  for (const auto& [key, value] : *root) {
-    if (!kTopLevelKeys.contains(key)) {
-      load.problems.push_back(key + ": unknown key; allowed: settings, states");
-    }
-  }
-  reasoncodes::CatalogLoad catalog = reasoncodes::LoadCatalog(*root);
-  load.problems.insert(load.problems.end(), catalog.problems.begin(), catalog.problems.end());
+  if (!root) return load;
+  auto config = std::make_shared<Config>();
+  CheckKeys(*root, "config", kTopLevelKeys, load.problems);
+  if (root->has("server")) ReadServer(root->get("server"), config->server, load.problems);
+  if (root->has("users")) ReadUsers(root->get("users"), *config, load.problems);
+  if (root->has("tokens")) ReadTokens(root->get("tokens"), *config, load.problems);
   if (!load.problems.empty() || !catalog.catalog) return load;
-  load.config = std::make_shared<Config>();
-  load.config->catalog = std::make_shared<const reasoncodes::Catalog>(std::move(*catalog.catalog));
+  config->catalog = std::make_shared<const reasoncodes::Catalog>(std::move(*catalog.catalog));
+  load.config = std::move(config);
   return load;
 }
 
@@ -53,6 +301,24 @@ ConfigLoad LoadConfigFile(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return LoadConfigText(text.str());
+}
+
+std::string TokenHash(const std::string& token) {
+  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+  engine.update(token);
+  return Poco::DigestEngine::digestToHex(engine.digest());
+}
+
+std::string NewToken() {
+  char bytes[32];
+  Poco::RandomInputStream random;
+  random.read(bytes, sizeof bytes);
+  std::ostringstream text;
+  Poco::Base64Encoder encoder(text, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  encoder.rdbuf()->setLineLength(0);
+  encoder.write(bytes, sizeof bytes);
+  encoder.close();
+  return text.str();
 }
 
 }  // namespace presence::agent

@@ -1,9 +1,12 @@
 #pragma once
 
-// The agent's configuration file (JSON). Today: the catalog ("settings", "states"). Every
-// problem in the file is reported at once; an unknown top-level key is a problem.
+// The agent's configuration file (JSON): the catalog ("settings", "states"), the service
+// ("server"), the people ("users") and API tokens ("tokens"). Every problem in the file is
+// reported at once; an unknown key is a problem.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,8 +14,49 @@
 
 namespace presence::agent {
 
+enum class Role { kAgent, kIntegration, kSupervisor, kAdmin };
+std::string_view RoleName(Role role);  // "agent", "integration", "supervisor", "admin"
+
+struct User {
+  std::string id;         // stable key, 1-64 of [A-Za-z0-9._@-]
+  std::string name;       // shown on the dashboard
+  std::string extension;  // phone extension
+  std::string team;
+  std::map<std::string, std::string> identities;  // other systems: "teams", "salesforce", ...
+};
+
+// An API token as stored: only the SHA-256 of the token, never the token.
+struct TokenEntry {
+  std::string name;
+  Role role = Role::kAgent;
+  std::string user;    // the one user an agent token acts for
+  std::string sha256;  // lowercase hex of SHA-256(token)
+};
+
+struct TlsSettings {
+  std::string certificate;  // PEM file
+  std::string private_key;  // PEM file
+};
+
+struct ServerSettings {
+  std::string host = "127.0.0.1";
+  int port = 8080;                    // 0: any free port (printed at start)
+  std::string data_dir = "var";       // the ledger is data_dir/presence.db (relative to the cwd)
+  int workers = 64;                   // HTTP threads; a keep-alive client holds one while connected
+  int max_viewers = 5000;             // live-stream connections (not threads)
+  int viewer_buffer_bytes = 1 << 20;  // a viewer further behind than this is disconnected
+  int max_body_bytes = 64 * 1024;
+  std::optional<TlsSettings> tls;
+};
+
 struct Config {
   std::shared_ptr<const reasoncodes::Catalog> catalog;
+  ServerSettings server;
+  std::vector<User> users;  // in file order
+  std::vector<TokenEntry> tokens;
+
+  const User* FindUser(const std::string& id) const;
+  const TokenEntry* FindTokenHash(const std::string& sha256) const;
 };
 
 struct ConfigLoad {
@@ -23,5 +67,10 @@ struct ConfigLoad {
 
 ConfigLoad LoadConfigText(const std::string& json_text);
 ConfigLoad LoadConfigFile(const std::string& path);
+
+// SHA-256 of a token as lowercase hex: what the "tokens" entries store.
+std::string TokenHash(const std::string& token);
+// A new random token: 32 bytes from the system's random source, base64url (43 characters).
+std::string NewToken();
 
 }  // namespace presence::agent

@@ -28,6 +28,7 @@ Status Core::Reload() {
 
 Status Core::Start() {
   if (Status status = Reload(); !status.ok()) return status;
+  PublishAll();
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -44,6 +45,22 @@ std::future<Result<Reply>> Core::Post(Event event) {
     }
   }
   pending.promise.set_value(Error{"stopped", "the agent is shutting down; try again"});
+  return future;
+}
+
+std::future<Status> Core::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  Pending pending;
+  pending.new_catalog = std::move(catalog);
+  std::future<Status> future = pending.reloaded.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(pending));
+      wake_.notify_one();
+      return future;
+    }
+  }
+  pending.reloaded.set_value(Error{"stopped", "the agent is shutting down"});
   return future;
 }
 
@@ -105,38 +122,84 @@ void Core::Process(std::deque<Pending>& work) {
   const Timestamp now = std::max(clock_.Now(), last_now_);
   last_now_ = now;
   FireTimers(now, batch);
-  std::vector<Result<Reply>> results;
-  results.reserve(work.size());
-  for (Pending& pending : work) {
+  std::vector<std::optional<Result<Reply>>> results(work.size());
+  size_t events = 0;
+  for (size_t i = 0; i < work.size(); ++i) {
+    Pending& pending = work[i];
+    if (pending.new_catalog) {
+      catalog_ = pending.new_catalog;
+      engine_.SetCatalog(catalog_);
+      continue;
+    }
+    ++events;
     Result<Outcome> outcome = engine_.Handle(pending.event, now);
     if (!outcome.ok()) {
-      results.emplace_back(outcome.error());
+      results[i] = outcome.error();
       continue;
     }
     const AgentState& state = *engine_.Find(pending.event.agent);
     batch.Add(*outcome, state);
     if (outcome->timer) timers_.Push(*outcome->timer, state.agent);
-    results.emplace_back(Reply{std::move(outcome->changes), state});
+    results[i] = Reply{std::move(outcome->changes), state};
   }
-  Status committed = Commit(batch);
+  Status committed = Commit(batch, events);
   if (!committed.ok()) {
     // The store is the truth: forget what the engine did in this batch.
     Reload();
+    PublishAll();
   }
   for (size_t i = 0; i < work.size(); ++i) {
-    if (!committed.ok() && results[i].ok()) results[i] = committed.error();
-    work[i].promise.set_value(std::move(results[i]));
+    if (work[i].new_catalog) {
+      work[i].reloaded.set_value(Status::Ok());
+      continue;
+    }
+    if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
+    work[i].promise.set_value(std::move(*results[i]));
   }
 }
 
-Status Core::Commit(BatchBuilder& batch) {
+Status Core::Commit(BatchBuilder& batch, size_t events) {
   if (batch.empty()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
   Status status = store_.Commit(batch.batch());
   if (!status.ok()) return status;
-  if (!batch.batch().changes.empty()) {
-    for (const Listener& listener : listeners_) listener(batch.batch().changes);
-  }
+  std::vector<std::string> touched;
+  touched.reserve(batch.batch().agents.size());
+  for (const tracking::AgentRecord& record : batch.batch().agents) touched.push_back(record.agent);
+  Publish(touched, batch.batch().changes, std::chrono::steady_clock::now() - started, events);
   return Status::Ok();
+}
+
+void Core::Publish(const std::vector<std::string>& touched,
+                   const std::vector<tracking::Change>& changes,
+                   std::chrono::nanoseconds commit_time, size_t events) {
+  std::shared_ptr<const Snapshot> previous = snapshot_.load();
+  auto next = std::make_shared<Snapshot>(*previous);
+  next->catalog = catalog_;
+  std::vector<AgentUpdate> updates;
+  updates.reserve(touched.size());
+  for (const std::string& agent : touched) {
+    auto state = std::make_shared<const AgentState>(*engine_.Find(agent));
+    updates.push_back(AgentUpdate{++seq_, state});
+    next->agents[agent] = std::move(state);
+  }
+  next->seq = seq_;
+  // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
+  // the stream has been told.
+  CommitNotice notice{changes, updates, commit_time, events};
+  for (const Listener& listener : listeners_) listener(notice);
+  snapshot_.store(std::move(next));
+}
+
+// After start-up or a failed commit: every user as the engine now has them.
+void Core::PublishAll() {
+  auto next = std::make_shared<Snapshot>();
+  next->catalog = catalog_;
+  for (const auto& [agent, state] : engine_.agents()) {
+    next->agents[agent] = std::make_shared<const AgentState>(state);
+  }
+  next->seq = seq_;  // nothing new happened: no sequence number is used up
+  snapshot_.store(std::move(next));
 }
 
 }  // namespace presence::agent

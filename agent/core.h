@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -29,14 +30,37 @@ struct Reply {
   AgentState state;                       // the user's state after it
 };
 
+// One user's state after a commit, numbered: every update the core publishes gets the next
+// sequence number, so a stream viewer can tell what it missed.
+struct AgentUpdate {
+  uint64_t seq = 0;
+  std::shared_ptr<const AgentState> state;
+};
+
+// Every user's state as of update `seq`. Immutable: readers on any thread hold it as long as
+// they like while the core publishes newer ones.
+struct Snapshot {
+  uint64_t seq = 0;
+  std::map<std::string, std::shared_ptr<const AgentState>> agents;  // by user id
+  std::shared_ptr<const Catalog> catalog;                           // the catalog in force
+};
+
+// What one durable commit did, for listeners (streams, metrics, later the connectors' outbox).
+struct CommitNotice {
+  const std::vector<tracking::Change>& changes;
+  const std::vector<AgentUpdate>& updates;
+  std::chrono::nanoseconds commit_time;
+  size_t events = 0;
+};
+
 struct CoreOptions {
   size_t max_batch = 1024;  // events per transaction at most
 };
 
 class Core {
  public:
-  // Listener: called on the core thread after each durable commit with its changes.
-  using Listener = std::function<void(const std::vector<tracking::Change>&)>;
+  // Listener: called on the core thread after each durable commit. Must not block.
+  using Listener = std::function<void(const CommitNotice&)>;
 
   Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
        const tracking::Clock& clock, CoreOptions options = {});
@@ -55,6 +79,13 @@ class Core {
   // "storage_error" (then nothing of that batch happened), or "stopped".
   std::future<Result<Reply>> Post(Event event);
 
+  // Thread-safe. Replaces the catalog on the core thread (SIGHUP reload): later events use it;
+  // users keep their current state. Resolves once in force.
+  std::future<Status> SetCatalog(std::shared_ptr<const Catalog> catalog);
+
+  // Thread-safe, lock-free: the latest published snapshot (never null after Start).
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+
   // Makes the loop look at the clock again now (tests advance a fake clock, then Wake).
   void Wake();
 
@@ -65,12 +96,18 @@ class Core {
   struct Pending {
     Event event;
     std::promise<Result<Reply>> promise;
+    std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
+    std::promise<Status> reloaded;
   };
 
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);
-  Status Commit(BatchBuilder& batch);
+  Status Commit(BatchBuilder& batch, size_t events);
+  void Publish(const std::vector<std::string>& touched,
+               const std::vector<tracking::Change>& changes, std::chrono::nanoseconds commit_time,
+               size_t events);
+  void PublishAll();
   Status Reload();  // the engine and timers from the store
 
   std::shared_ptr<const Catalog> catalog_;
@@ -81,6 +118,8 @@ class Core {
   TimerQueue timers_;  // core thread only
   Timestamp last_now_{};
   std::vector<Listener> listeners_;
+  uint64_t seq_ = 0;  // core thread only
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)
   std::condition_variable wake_;

@@ -1,0 +1,26 @@
+#pragma once
+
+// The JSON a client sees for one user, the same in GET /api/v1/agents/{id}, GET /agents and
+// every live-stream update:
+// {"id","name","extension","team",
+//  "state":{"label","reason_code","status","status_name","color","alert_after_seconds"},
+//  "since","source","cause",
+//  "active_calls":[{"id","direction","internal","started","answered"}],
+//  "pending":{"label","source"}|null, "wrap_up_until":time|null}
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+#include "agent/config.h"
+#include "agent/engine.h"
+
+namespace presence::agent {
+
+// `user` may be null (a user seen in the ledger but no longer configured).
+Poco::JSON::Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
+                                      const User* user);
+std::string AgentViewText(const AgentState& state, const reasoncodes::Catalog& catalog,
+                          const User* user);
+
+}  // namespace presence::agent

@@ -1,0 +1,78 @@
+#pragma once
+
+// Live stream to supervisors' dashboards and integrations, Server-Sent Events and WebSocket,
+// without a thread per viewer: one I/O thread owns every viewer's socket (epoll), each viewer
+// has a bounded outgoing buffer, and a viewer that falls further behind than that is
+// disconnected so it never delays the others or the core.
+//
+// Protocol (both transports carry the same JSON messages):
+//   {"type":"snapshot","epoch":"<e>","seq":N,"agents":[<agent view>...]}   first, and after a
+//                                                                          resume that is too old
+//   {"type":"agent","epoch":"<e>","seq":N,"agent":<agent view>}            every update after it
+// SSE frames each message as "id: <e>-<N>\nevent: snapshot|agent\ndata: <json>\n\n" and sends
+// ": keepalive\n\n" when idle; WebSocket sends each as one text frame and pings when idle.
+// A client that reconnects with its last id ("<e>-<N>": SSE Last-Event-ID, or ?since=) gets
+// only what it missed when the hub still holds it (same epoch, within the history), otherwise a
+// fresh snapshot. <e> changes with every process start.
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/core.h"
+#include "reasoncodes/result.h"
+
+namespace presence::agent {
+
+struct StreamHubOptions {
+  int max_viewers = 5000;
+  size_t viewer_buffer_bytes = 1 << 20;
+  size_t history = 10000;  // updates kept for resuming viewers
+  std::chrono::milliseconds keepalive{15000};
+};
+
+class StreamHub {
+ public:
+  enum class Kind { kSse, kWebSocket };
+  // JSON text of one user's view (see agent_view.h). Called on the hub thread.
+  using Formatter = std::function<std::string(const AgentState&)>;
+  // The core's latest snapshot. Called on the hub thread.
+  using SnapshotSource = std::function<std::shared_ptr<const Snapshot>()>;
+
+  StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots);
+  ~StreamHub();  // Stop()
+  StreamHub(const StreamHub&) = delete;
+  StreamHub& operator=(const StreamHub&) = delete;
+
+  Status Start();  // starts the I/O thread
+  void Stop();     // closes every viewer and joins; idempotent
+
+  // Takes over a connection whose HTTP request has been read and whose socket the request
+  // handler detached. Writes the response itself: for kSse a 200 text/event-stream head, for
+  // kWebSocket the 101 handshake for `websocket_key` (the client's Sec-WebSocket-Key); with
+  // max_viewers reached, a 503 JSON error instead. `resume` is "<epoch>-<seq>" or empty.
+  // Thread-safe; returns at once (the hub thread does the writing).
+  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
+           std::string resume);
+
+  // Core thread, once per commit: queues the updates. Never blocks on viewers.
+  void Publish(const std::vector<AgentUpdate>& updates);
+
+  size_t viewers() const { return viewers_.load(); }
+  uint64_t dropped_slow() const { return dropped_slow_.load(); }  // disconnected for lagging
+  const std::string& epoch() const { return epoch_; }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string epoch_;
+  std::atomic<size_t> viewers_{0};
+  std::atomic<uint64_t> dropped_slow_{0};
+};
+
+}  // namespace presence::agent
