@@ -2,7 +2,10 @@
 
 #include "agent/cli.h"
 
+#include <Poco/JSON/Parser.h>
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,6 +15,7 @@
 #include "agent/ingest.h"
 #include "agent/output.h"
 #include "agent/replay.h"
+#include "agent/service.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {
@@ -190,6 +194,49 @@ int IngestCommand(const std::string& config_path, const std::string& db) {
   return bad == 0 ? kExitOk : kExitBadLines;
 }
 
+// Prints a new token once, and its entry for the configuration's "tokens" list. With
+// --add-to, writes that entry into the file (the token itself is never stored).
+int TokenCommand(const std::string& role, const std::string& user, const std::string& name,
+                 const std::string& add_to) {
+  const std::string token = NewToken();
+  Poco::JSON::Object::Ptr entry = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  entry->set("name", name.empty() ? role : name);
+  entry->set("role", role);
+  if (!user.empty()) entry->set("user", user);
+  entry->set("sha256", TokenHash(token));
+  if (!add_to.empty()) {
+    std::ifstream in(add_to);
+    std::stringstream text;
+    text << in.rdbuf();
+    Poco::JSON::Object::Ptr root;
+    try {
+      Poco::JSON::Parser parser;
+      parser.setAllowComments(false);
+      root = parser.parse(text.str()).extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception& e) {
+      std::cerr << add_to << ": cannot be read as a JSON object: " << e.displayText() << "\n";
+      return kExitConfig;
+    }
+    Poco::JSON::Array::Ptr tokens = root->getArray("tokens");
+    if (!tokens) tokens = new Poco::JSON::Array();
+    tokens->add(entry);
+    root->set("tokens", tokens);
+    std::ofstream out(add_to + ".tmp");
+    root->stringify(out, 2);
+    out.close();
+    std::filesystem::rename(add_to + ".tmp", add_to);
+    ConfigLoad check = LoadConfigFile(add_to);
+    if (!check.ok()) {
+      std::cerr << add_to << ": the token was added, but the file has problems:\n";
+      for (const std::string& problem : check.problems) std::cerr << "  " << problem << "\n";
+      return kExitConfig;
+    }
+  }
+  std::cout << token << "\n";
+  if (add_to.empty()) std::cerr << "add to \"tokens\": " << Stringify(entry) << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -231,8 +278,27 @@ int RunCli(int argc, char** argv) {
   ingest->add_option("-c,--config", config, "Configuration file")->required();
   ingest->add_option("--db", db, "SQLite ledger (default: in memory)");
 
+  ServeOptions serve;
+  serve.dashboard_dir = PRESENCE_DASHBOARD_DIR;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Run the service: HTTP API, live stream and dashboard (SIGHUP reloads)");
+  serve_cmd->add_option("-c,--config", serve.config_path, "Configuration file")->required();
+  serve_cmd->add_option("--dashboard", serve.dashboard_dir, "Folder of the supervisor page");
+
+  std::string role, user, name, add_to;
+  CLI::App* token = app.add_subcommand("token", "Create an API token; prints it once");
+  token->add_option("--role", role, "agent, integration, supervisor or admin")
+      ->required()
+      ->check(CLI::IsMember({"agent", "integration", "supervisor", "admin"}));
+  token->add_option("--user", user, "The user an agent token acts for");
+  token->add_option("--name", name, "A name for logs (default: the role)");
+  token->add_option("--add-to", add_to, "Add the token's hash to this configuration file")
+      ->check(CLI::ExistingFile);
+
   try {
     app.parse(argc, argv);
+    if (serve_cmd->parsed()) return RunServe(serve);
+    if (token->parsed()) return TokenCommand(role, user, name, add_to);
     if (check->parsed()) return CheckConfig(config);
     if (states->parsed()) return States(config, json, all);
     if (replay_cmd->parsed()) return ReplayCommand(replay);

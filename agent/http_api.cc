@@ -1,0 +1,293 @@
+#include "agent/http_api.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPCookie.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/MediaType.h>
+#include <Poco/Net/NameValueCollection.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+#include "agent/api_handlers.h"
+#include "agent/http_call.h"
+
+namespace presence::agent {
+namespace {
+
+using Poco::JSON::Object;
+using Poco::Net::HTTPResponse;
+
+constexpr unsigned kAgentRole = 1u << static_cast<int>(Role::kAgent);
+constexpr unsigned kIntegrationRole = 1u << static_cast<int>(Role::kIntegration);
+constexpr unsigned kSupervisorRole = 1u << static_cast<int>(Role::kSupervisor);
+constexpr unsigned kAdminRole = 1u << static_cast<int>(Role::kAdmin);
+constexpr unsigned kEveryone = kAgentRole | kIntegrationRole | kSupervisorRole | kAdminRole;
+constexpr unsigned kReaders = kIntegrationRole | kSupervisorRole | kAdminRole;
+constexpr unsigned kPublic = 0;  // no token needed
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/agents/{id}/state"
+  unsigned roles;
+  bool own_user;  // an agent token may use it only for its own user ({id})
+  void (*handle)(Call&);
+};
+
+const std::vector<Route>& Routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/api/v1/health", kPublic, false, HandleHealth},
+      {"GET", "/api/v1/openapi.json", kPublic, false, HandleOpenApi},
+      {"GET", "/metrics", kReaders, false, HandleMetrics},
+      {"GET", "/api/v1/metrics", kReaders, false, HandleMetrics},
+      {"POST", "/api/v1/session", kPublic, false, HandleOpenSession},
+      {"GET", "/api/v1/session", kEveryone, false, HandleWhoAmI},
+      {"DELETE", "/api/v1/session", kPublic, false, HandleCloseSession},
+      {"GET", "/api/v1/states", kEveryone, false, HandleStates},
+      {"GET", "/api/v1/agents", kReaders, false, HandleAgents},
+      {"GET", "/api/v1/agents/{id}", kEveryone, true, HandleAgent},
+      {"PUT", "/api/v1/agents/{id}/state", kAgentRole | kIntegrationRole | kAdminRole, true,
+       HandleSetState},
+      {"POST", "/api/v1/agents/{id}/events", kAgentRole | kIntegrationRole | kAdminRole, true,
+       HandleEvent},
+      {"POST", "/api/v1/agents/{id}/override", kSupervisorRole | kAdminRole, false, HandleOverride},
+      {"GET", "/api/v1/agents/{id}/intervals", kEveryone, true, HandleIntervals},
+      {"GET", "/api/v1/reports/time", kReaders, false, HandleTimeReport},
+      {"GET", "/api/v1/stream", kReaders, false, HandleSse},
+      {"GET", "/api/v1/ws", kReaders, false, HandleWebSocket},
+      {"POST", "/api/v1/admin/reload", kAdminRole, false, HandleReload},
+      {"GET", "/", kPublic, false, HandleDashboard},
+      {"GET", "/dashboard/{file}", kPublic, false, HandleDashboard},
+  };
+  return routes;
+}
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(path);
+  while (std::getline(in, part, '/')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+// Matches a path against a pattern; fills params with the {placeholders}' values.
+bool Matches(const std::string& pattern, const std::vector<std::string>& path,
+             std::vector<std::string>& params) {
+  std::vector<std::string> want = Split(pattern);
+  if (want.size() != path.size()) return false;
+  std::vector<std::string> found;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].front() == '{') {
+      found.push_back(path[i]);
+    } else if (want[i] != path[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+std::optional<std::string> SessionCookie(const Poco::Net::HTTPServerRequest& request) {
+  Poco::Net::NameValueCollection cookies;
+  request.getCookies(cookies);
+  if (!cookies.has("pa_session")) return std::nullopt;
+  return cookies.get("pa_session");
+}
+
+// The token hash from "Authorization: Bearer <token>" or from the session cookie.
+std::optional<std::string> PresentedTokenHash(Call& call) {
+  if (call.request.has("Authorization")) {
+    const std::string& header = call.request.get("Authorization");
+    if (header.rfind("Bearer ", 0) != 0) return std::nullopt;
+    return TokenHash(header.substr(7));
+  }
+  if (std::optional<std::string> session = SessionCookie(call.request)) {
+    return call.ctx.sessions.Use(*session, std::chrono::steady_clock::now());
+  }
+  return std::nullopt;
+}
+
+// Sends 401/403 and returns false when the caller may not use the route.
+bool Authorize(Call& call, const Route& route) {
+  if (route.roles == kPublic) return true;
+  std::optional<std::string> hash = PresentedTokenHash(call);
+  const TokenEntry* token = hash ? call.config->FindTokenHash(*hash) : nullptr;
+  if (token == nullptr) {
+    call.response.set("WWW-Authenticate", "Bearer");
+    SendError(call, 401, "unauthorized",
+              "a valid token is required: 'Authorization: Bearer <token>' or a dashboard "
+              "session (POST /api/v1/session)");
+    return false;
+  }
+  call.who = Principal{token->role, token->user, token->name, token->sha256};
+  if ((route.roles & (1u << static_cast<int>(token->role))) == 0) {
+    SendError(call, 403, "forbidden",
+              "a " + std::string(RoleName(token->role)) + " token may not use " + route.method +
+                  " " + route.pattern);
+    return false;
+  }
+  if (route.own_user && token->role == Role::kAgent && call.params.at(0) != token->user) {
+    SendError(call, 403, "forbidden",
+              "an agent token acts only for its own user '" + token->user + "'");
+    return false;
+  }
+  return true;
+}
+
+class ApiHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit ApiHandler(ApiContext& context) : context_(context) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    const auto started = std::chrono::steady_clock::now();
+    Call call{context_, request, response, context_.config.load(), {}, {}, 0, false};
+    std::string route_name = "other";
+    try {
+      const Route* route = Dispatch(call);
+      if (route != nullptr) route_name = route->method + " " + route->pattern;
+    } catch (const std::exception& e) {
+      // The per-request catch-all (design.md 5): log, answer 500 if nothing was sent yet.
+      std::cerr << "error: " << request.getMethod() << " " << request.getURI() << ": " << e.what()
+                << "\n";
+      if (!call.detached && !response.sent()) {
+        SendError(call, 500, "internal_error", "the request failed on the server; see its log");
+      }
+    }
+    context_.metrics.ObserveRequest(route_name, call.detached ? 101 : call.status,
+                                    std::chrono::steady_clock::now() - started);
+  }
+
+ private:
+  const Route* Dispatch(Call& call) {
+    Poco::URI uri(call.request.getURI());
+    std::vector<std::string> path = Split(uri.getPath());
+    std::string allowed;
+    for (const Route& route : Routes()) {
+      if (!Matches(route.pattern, path, call.params)) continue;
+      if (route.method != call.request.getMethod()) {
+        allowed += (allowed.empty() ? "" : ", ") + route.method;
+        continue;
+      }
+      if (Authorize(call, route)) route.handle(call);
+      return &route;
+    }
+    if (!allowed.empty()) {
+      call.response.set("Allow", allowed);
+      SendError(call, 405, "method_not_allowed",
+                call.request.getMethod() + " is not allowed here; allowed: " + allowed);
+    } else {
+      SendError(call, 404, "not_found", "no such endpoint: " + uri.getPath());
+    }
+    return nullptr;
+  }
+
+  ApiContext& context_;
+};
+
+class ApiHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit ApiHandlerFactory(ApiContext& context) : context_(context) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new ApiHandler(context_);
+  }
+
+ private:
+  ApiContext& context_;
+};
+
+int StatusFor(const std::string& code) {
+  if (code == "malformed_json") return 400;
+  if (code == "time_went_backwards") return 409;
+  if (code == "storage_error" || code == "stopped") return 503;
+  return 422;  // unknown_label, not_selectable, missing_field, invalid_event, invalid_value
+}
+
+}  // namespace
+
+std::optional<std::string> Call::Query(const std::string& name) const {
+  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+void SendText(Call& call, int status, const std::string& content_type, const std::string& text) {
+  call.status = status;
+  call.response.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+  call.response.setContentType(content_type);
+  call.response.set("Cache-Control", "no-store");
+  call.response.setContentLength(static_cast<std::streamsize>(text.size()));
+  call.response.send() << text;
+}
+
+void SendJson(Call& call, int status, const Poco::Dynamic::Var& body) {
+  std::ostringstream text;
+  Poco::JSON::Stringifier::stringify(body, text);
+  SendText(call, status, "application/json", text.str());
+}
+
+void SendError(Call& call, int status, const std::string& code, const std::string& message) {
+  Object::Ptr error = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  error->set("code", code);
+  error->set("message", message);
+  Object body;
+  body.set("error", error);
+  SendJson(call, status, body);
+}
+
+void SendFailure(Call& call, const Error& error) {
+  SendError(call, StatusFor(error.code), error.code, error.message);
+}
+
+std::optional<Object::Ptr> ReadJsonBody(Call& call) {
+  Poco::Net::MediaType type(call.request.getContentType().empty() ? "none/none"
+                                                                  : call.request.getContentType());
+  if (type.getType() != "application" || type.getSubType() != "json") {
+    SendError(call, 415, "unsupported_media_type",
+              "the body must be JSON with 'Content-Type: application/json'");
+    return std::nullopt;
+  }
+  const auto limit = static_cast<std::streamsize>(call.config->server.max_body_bytes);
+  const std::string too_large =
+      "the body is larger than " + std::to_string(limit) + " bytes (server.max_body_bytes)";
+  if (call.request.hasContentLength() && call.request.getContentLength() > limit) {
+    SendError(call, 413, "payload_too_large", too_large);
+    return std::nullopt;
+  }
+  std::string body(static_cast<size_t>(limit) + 1, '\0');
+  call.request.stream().read(body.data(), limit + 1);
+  body.resize(static_cast<size_t>(call.request.stream().gcount()));
+  if (static_cast<std::streamsize>(body.size()) > limit) {
+    SendError(call, 413, "payload_too_large", too_large);
+    return std::nullopt;
+  }
+  try {
+    Poco::JSON::Parser parser;
+    Poco::Dynamic::Var parsed = parser.parse(body);
+    if (parsed.type() == typeid(Object::Ptr)) return parsed.extract<Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    SendError(call, 400, "malformed_json", "the body is not valid JSON: " + e.displayText());
+    return std::nullopt;
+  }
+  SendError(call, 400, "malformed_json", "the body must be a JSON object");
+  return std::nullopt;
+}
+
+Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context) {
+  return new ApiHandlerFactory(context);
+}
+
+std::vector<std::string> ApiRouteNames() {
+  std::vector<std::string> names;
+  for (const Route& route : Routes()) names.push_back(route.method + " " + route.pattern);
+  return names;
+}
+
+}  // namespace presence::agent

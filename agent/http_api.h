@@ -1,0 +1,54 @@
+#pragma once
+
+// The HTTP API (/api/v1, JSON) on Poco's HTTPServer: routing, authentication (bearer token or
+// dashboard session cookie), roles, body limits, and JSON errors. Every request is answered
+// with JSON (or CSV / Prometheus text where asked); a bad request never changes state.
+// Endpoints: see api_handlers.cc and the OpenAPI document served at /api/v1/openapi.json.
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/config.h"
+#include "agent/core.h"
+#include "agent/metrics.h"
+#include "agent/sessions.h"
+#include "agent/stream_hub.h"
+#include "tracking/time_store.h"
+
+namespace presence::agent {
+
+// What the request handlers share. Lives as long as the HTTP server.
+struct ApiContext {
+  ApiContext(std::shared_ptr<const Config> initial, tracking::TimeStore& store, Core& core,
+             StreamHub& hub, Metrics& metrics, const tracking::Clock& clock)
+      : config(std::move(initial)),
+        store(store),
+        core(core),
+        hub(hub),
+        metrics(metrics),
+        clock(clock) {}
+
+  std::atomic<std::shared_ptr<const Config>> config;  // swapped whole on reload
+  tracking::TimeStore& store;
+  Core& core;
+  StreamHub& hub;
+  Metrics& metrics;
+  const tracking::Clock& clock;
+  SessionStore sessions;
+  // Re-reads the configuration file (admin reload, SIGHUP): the problems when refused.
+  std::function<std::vector<std::string>()> reload;
+  bool tls = false;
+  std::string dashboard_dir;  // static files for the supervisor page; empty = none
+};
+
+Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);
+
+// "GET /api/v1/agents/{id}" for every route, for metrics labels.
+std::vector<std::string> ApiRouteNames();
+
+}  // namespace presence::agent

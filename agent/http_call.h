@@ -1,0 +1,50 @@
+#pragma once
+
+// One HTTP request as the API handlers see it: who is asking, the path parameters, and
+// helpers to read a JSON body and to answer. Internal to http_api.cc and api_handlers.cc.
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/http_api.h"
+
+namespace presence::agent {
+
+struct Principal {
+  Role role = Role::kAgent;
+  std::string user;  // agent tokens: the one user it acts for
+  std::string name;  // the token's name, for logs
+  std::string token_hash;
+};
+
+struct Call {
+  ApiContext& ctx;
+  Poco::Net::HTTPServerRequest& request;
+  Poco::Net::HTTPServerResponse& response;
+  std::shared_ptr<const Config> config;  // one configuration for the whole request
+  std::vector<std::string> params;       // path parameters in order
+  std::optional<Principal> who;          // set for authenticated routes
+  int status = 0;                        // the status sent, for metrics
+  bool detached = false;                 // the socket went to the stream hub
+
+  // A query parameter, or nullopt.
+  std::optional<std::string> Query(const std::string& name) const;
+};
+
+// Answers. Each sets call.status.
+void SendJson(Call& call, int status, const Poco::Dynamic::Var& body);
+void SendError(Call& call, int status, const std::string& code, const std::string& message);
+void SendText(Call& call, int status, const std::string& content_type, const std::string& text);
+// An engine/store error, mapped to its HTTP status (unknown_label 422, storage_error 503...).
+void SendFailure(Call& call, const Error& error);
+
+// The request body as a JSON object: 415 unless Content-Type is application/json, 413 over
+// server.max_body_bytes, 400 when not a JSON object. On failure the error has been sent.
+std::optional<Poco::JSON::Object::Ptr> ReadJsonBody(Call& call);
+
+}  // namespace presence::agent

@@ -1,0 +1,217 @@
+#include "agent/service.h"
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "agent/agent_view.h"
+#include "agent/http_api.h"
+#include "agent/metrics.h"
+#include "agent/stream_hub.h"
+
+namespace presence::agent {
+namespace {
+
+void Log(const std::string& level, const std::string& text) {
+  std::cerr << tracking::FormatTime(tracking::SystemClock().Now()) << " " << level << ": " << text
+            << std::endl;
+}
+
+// Streams hold a socket each: lift the soft limit on open files to the hard one.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+sigset_t ControlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+Poco::Net::ServerSocket Listen(const ServerSettings& server) {
+  Poco::Net::SocketAddress address(server.host, static_cast<Poco::UInt16>(server.port));
+  if (!server.tls) return Poco::Net::ServerSocket(address, 256);
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr context =
+      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, server.tls->private_key,
+                             server.tls->certificate, "", Poco::Net::Context::VERIFY_NONE);
+  return Poco::Net::SecureServerSocket(address, 256, context);
+}
+
+class Service {
+ public:
+  Service(const ServeOptions& options, std::shared_ptr<const Config> config,
+          std::unique_ptr<tracking::TimeStore> store)
+      : options_(options),
+        store_(std::move(store)),
+        core_(config->catalog, *store_, clock_),
+        metrics_(ApiRouteNames()),
+        hub_(
+            HubOptions(config->server),
+            [this](const AgentState& state) { return FormatAgent(state); },
+            [this] { return core_.snapshot(); }),
+        context_(config, *store_, core_, hub_, metrics_, clock_) {
+    context_.reload = [this] { return Reload(); };
+    context_.tls = config->server.tls.has_value();
+    context_.dashboard_dir = options.dashboard_dir;
+    core_.AddListener([this](const CommitNotice& notice) {
+      hub_.Publish(notice.updates);
+      metrics_.ObserveCommit(notice.commit_time, notice.events);
+    });
+    metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
+                      [this] { return static_cast<double>(hub_.viewers()); });
+    metrics_.AddGauge("presence_stream_dropped_slow_total",
+                      "Viewers disconnected for falling behind",
+                      [this] { return static_cast<double>(hub_.dropped_slow()); });
+    metrics_.AddGauge("presence_users", "Users with a state",
+                      [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
+  }
+
+  int Run() {
+    if (Status status = core_.Start(); !status.ok()) {
+      Log("error", "start-up failed: " + status.error().message);
+      return 2;
+    }
+    if (Status status = hub_.Start(); !status.ok()) {
+      Log("error", "stream hub: " + status.error().message);
+      return 2;
+    }
+    std::shared_ptr<const Config> config = context_.config.load();
+    std::unique_ptr<Poco::Net::HTTPServer> server;
+    try {
+      server = StartHttp(config->server);
+    } catch (const Poco::Exception& e) {
+      Log("error", "cannot listen on " + config->server.host + ":" +
+                       std::to_string(config->server.port) + ": " + e.displayText());
+      return 2;
+    }
+    WaitForStop();
+    Log("info", "stopping: finishing requests in flight");
+    server->stopAll(false);
+    core_.Stop();
+    hub_.Stop();
+    Log("info", "stopped cleanly");
+    return 0;
+  }
+
+ private:
+  static StreamHubOptions HubOptions(const ServerSettings& server) {
+    StreamHubOptions options;
+    options.max_viewers = server.max_viewers;
+    options.viewer_buffer_bytes = static_cast<size_t>(server.viewer_buffer_bytes);
+    return options;
+  }
+
+  std::string FormatAgent(const AgentState& state) {
+    std::shared_ptr<const Config> config = context_.config.load();
+    return AgentViewText(state, *core_.snapshot()->catalog, config->FindUser(state.agent));
+  }
+
+  std::unique_ptr<Poco::Net::HTTPServer> StartHttp(const ServerSettings& settings) {
+    Poco::Net::ServerSocket socket = Listen(settings);
+    pool_ = std::make_unique<Poco::ThreadPool>(2, settings.workers);
+    auto params = new Poco::Net::HTTPServerParams();
+    params->setMaxThreads(settings.workers);
+    params->setMaxQueued(settings.workers * 16);
+    params->setKeepAlive(true);
+    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
+    params->setTimeout(Poco::Timespan(30, 0));
+    params->setServerName("presence-agent");
+    auto server = std::make_unique<Poco::Net::HTTPServer>(NewApiHandlerFactory(context_), *pool_,
+                                                          socket, params);
+    server->start();
+    std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
+              << ":" << socket.address().port() << std::endl;
+    return server;
+  }
+
+  // Serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+  void WaitForStop() {
+    sigset_t set = ControlSignals();
+    for (;;) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0) continue;
+      if (signal != SIGHUP) return;
+      Reload();
+    }
+  }
+
+  std::vector<std::string> Reload() {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    ConfigLoad load = LoadConfigFile(options_.config_path);
+    if (!load.ok()) {
+      Log("error", "reload refused; the old configuration stays in force. " +
+                       std::to_string(load.problems.size()) + " problem(s):");
+      for (const std::string& problem : load.problems) Log("error", "  " + problem);
+      return load.problems.empty() ? std::vector<std::string>{"configuration not loaded"}
+                                   : load.problems;
+    }
+    std::shared_ptr<const Config> old = context_.config.load();
+    if (load.config->server.port != old->server.port ||
+        load.config->server.host != old->server.host ||
+        load.config->server.data_dir != old->server.data_dir) {
+      Log("warning", "server settings changed; they take effect at the next start");
+    }
+    context_.config.store(load.config);
+    core_.SetCatalog(load.config->catalog).get();
+    Log("info", "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
+                    " states, " + std::to_string(load.config->users.size()) + " users, " +
+                    std::to_string(load.config->tokens.size()) + " tokens");
+    return {};
+  }
+
+  ServeOptions options_;
+  tracking::SystemClock clock_;
+  std::unique_ptr<tracking::TimeStore> store_;
+  Core core_;
+  Metrics metrics_;
+  StreamHub hub_;
+  ApiContext context_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::mutex reload_mutex_;
+};
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  // Before any thread starts, so every thread inherits the mask and only sigwait sees them.
+  sigset_t set = ControlSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  ConfigLoad load = LoadConfigFile(options.config_path);
+  if (!load.ok()) {
+    std::cerr << options.config_path << ": " << load.problems.size() << " problem(s):\n";
+    for (const std::string& problem : load.problems) std::cerr << "  " << problem << "\n";
+    return 1;
+  }
+  RaiseFileLimit();
+  const std::string data_dir = load.config->server.data_dir;
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db");
+  if (!store.ok()) {
+    Log("error", store.error().message);
+    return 2;
+  }
+  Service service(options, load.config, std::move(store).value());
+  return service.Run();
+}
+
+}  // namespace presence::agent
