@@ -103,8 +103,8 @@ int ReplayCommand(const ReplayArgs& args) {
   std::shared_ptr<Config> config = LoadOrReport(args.config);
   if (!config) return kExitConfig;
   std::ifstream in(args.events);
-  if (!in) {
-    std::cerr << args.events << ": cannot be read\n";
+  if (!std::filesystem::is_regular_file(args.events) || !in) {
+    std::cerr << args.events << ": cannot be read (not a file, or not permitted)\n";
     return kExitConfig;
   }
   auto store = OpenStore(args.db);
@@ -122,6 +122,10 @@ int ReplayCommand(const ReplayArgs& args) {
   for (const LineError& bad : report->errors) {
     std::cerr << args.events << ":" << bad.line << ": " << bad.error.code << ": "
               << bad.error.message << "\n";
+  }
+  if (report->skipped_after_until > 0) {
+    std::cerr << "note: " << report->skipped_after_until
+              << " event(s) after --until were not replayed\n";
   }
   if (args.json) {
     Poco::JSON::Object root(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -151,7 +155,7 @@ int ReportCommand(const ReportArgs& args) {
   if (query.to <= query.from) throw CLI::ValidationError("--to", "must be after --from");
   query.now = std::min(tracking::SystemClock().Now(), query.to);
   if (!args.agent.empty()) query.agent = args.agent;
-  auto store = tracking::OpenSqliteTimeStore(args.db);
+  auto store = tracking::OpenSqliteTimeStoreReadOnly(args.db);
   if (!store.ok()) {
     std::cerr << "database: " << store.error().message << "\n";
     return kExitRuntime;

@@ -36,6 +36,10 @@ Status Core::Start() {
 std::future<Result<Reply>> Core::Post(Event event) {
   Pending pending{std::move(event), {}};
   std::future<Result<Reply>> future = pending.promise.get_future();
+  if (pending.event.type == EventType::kWrapUpTimer) {  // only the core's own timers fire these
+    pending.promise.set_value(Error{"invalid_event", "type: wrap_up_timer cannot be posted"});
+    return future;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!stopping_) {
@@ -118,6 +122,16 @@ void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
 }
 
 void Core::Process(std::deque<Pending>& work) {
+  if (!healthy_ && !Recover()) {
+    for (Pending& pending : work) {
+      if (pending.new_catalog) {
+        pending.reloaded.set_value(Error{"storage_error", "the ledger cannot be read"});
+      } else {
+        pending.promise.set_value(Error{"storage_error", "the ledger cannot be read; retrying"});
+      }
+    }
+    return;
+  }
   BatchBuilder batch;
   const Timestamp now = std::max(clock_.Now(), last_now_);
   last_now_ = now;
@@ -144,9 +158,10 @@ void Core::Process(std::deque<Pending>& work) {
   }
   Status committed = Commit(batch, events);
   if (!committed.ok()) {
-    // The store is the truth: forget what the engine did in this batch.
-    Reload();
-    PublishAll();
+    // The store is the truth: forget what the engine did in this batch. Until the engine is
+    // back in step with the store, every event is refused rather than applied to a guess.
+    healthy_ = false;
+    Recover();
   }
   for (size_t i = 0; i < work.size(); ++i) {
     if (work[i].new_catalog) {
@@ -189,6 +204,13 @@ void Core::Publish(const std::vector<std::string>& touched,
   CommitNotice notice{changes, updates, commit_time, events};
   for (const Listener& listener : listeners_) listener(notice);
   snapshot_.store(std::move(next));
+}
+
+bool Core::Recover() {
+  if (!Reload().ok()) return false;
+  healthy_ = true;
+  PublishAll();
+  return true;
 }
 
 // After start-up or a failed commit: every user as the engine now has them.

@@ -109,6 +109,7 @@ class Core {
                size_t events);
   void PublishAll();
   Status Reload();  // the engine and timers from the store
+  bool Recover();   // after a failed commit: Reload; false while the store cannot be read
 
   std::shared_ptr<const Catalog> catalog_;
   tracking::TimeStore& store_;
@@ -118,7 +119,8 @@ class Core {
   TimerQueue timers_;  // core thread only
   Timestamp last_now_{};
   std::vector<Listener> listeners_;
-  uint64_t seq_ = 0;  // core thread only
+  uint64_t seq_ = 0;     // core thread only
+  bool healthy_ = true;  // core thread only: the engine matches the store
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)

@@ -1,5 +1,6 @@
 #include "agent/engine.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <utility>
@@ -134,6 +135,34 @@ struct Engine::Step {
 
   bool InLockedWrapUp() const { return settings().wrap_up_locked && st.wrap_up_until.has_value(); }
 
+  bool Ended(const std::string& id) const {
+    return std::find(st.ended_calls.begin(), st.ended_calls.end(), id) != st.ended_calls.end();
+  }
+
+  void RememberEnded(const std::string& id) {
+    st.ended_calls.push_back(id);
+    if (st.ended_calls.size() > kRecentCalls) st.ended_calls.erase(st.ended_calls.begin());
+  }
+
+  // Calls the agent is busy with: answered, or dialled out. A call that only rings is not.
+  bool Engaged() const {
+    return std::any_of(st.calls.begin(), st.calls.end(), [](const ActiveCall& call) {
+      return call.answered.has_value() || call.direction == Direction::kOutbound;
+    });
+  }
+
+  // Drops calls whose end the feed must have lost, so they cannot hold the state forever.
+  void DropStaleCalls() {
+    auto stale = [&](const ActiveCall& call) { return now - call.started > kMaxCallAge; };
+    if (std::none_of(st.calls.begin(), st.calls.end(), stale)) return;
+    std::erase_if(st.calls, stale);
+    Touch();
+    if (st.calls.empty()) {
+      st.calls_own_state = false;
+      st.call_qualified = false;
+    }
+  }
+
   ActiveCall* FindCall(const std::string& id) {
     for (ActiveCall& call : st.calls) {
       if (call.id == id) return &call;
@@ -144,7 +173,8 @@ struct Engine::Step {
   // A new group of overlapping calls begins: remember whether the calls may steer the state.
   void BeginGroup() {
     st.calls_own_state = !IsSignedOff(Current());
-    st.call_qualified = false;
+    // A call that interrupts a wrap-up owes that wrap-up: it starts again when the calls end.
+    st.call_qualified = st.wrap_up_until.has_value();
     // During wrap-up the state to come back to is still the one before the earlier call.
     if (!(st.wrap_up_until.has_value() && !st.resume_label.empty())) st.resume_label = st.label;
   }
@@ -157,17 +187,27 @@ struct Engine::Step {
   }
 
   void Select(const State& target) {
-    if ((!st.calls.empty() && st.calls_own_state) || InLockedWrapUp()) {
+    const bool calls_steer = !st.calls.empty() && st.calls_own_state;
+    if ((calls_steer && Engaged()) || InLockedWrapUp()) {
       st.pending_label = target.label;  // rule 6: applied when the call or wrap-up ends
       st.pending_source = EventSource();
       Touch();
       return;
     }
-    if (target.label == st.label) return;  // rule 1: nothing changes, wrap-up keeps running
+    // Rule 1: the current label makes no new interval. During a timed wrap-up it still counts
+    // as a choice: the agent stays, and the timer must not take them away (rule 4).
+    const bool changed = target.label != st.label;
+    if (!changed && !st.wrap_up_until && !st.pending_label) return;
     ChangeTo(target, EventSource(), "select");
-    st.pending_label.reset();
     st.wrap_up_until.reset();
-    st.resume_label.clear();
+    st.pending_label.reset();
+    if (calls_steer) {
+      // Chosen while a call only rings: it stands now, and also after the call if answered.
+      st.pending_label = target.label;
+      st.pending_source = EventSource();
+    } else {
+      st.resume_label.clear();
+    }
   }
 
   void Override(const State& target) {
@@ -176,7 +216,8 @@ struct Engine::Step {
   }
 
   void CallStarted() {
-    if (FindCall(event.call_id) != nullptr) return;  // a repeated start is the same call
+    // A repeated start is the same call; a start after the end is a late duplicate.
+    if (FindCall(event.call_id) != nullptr || Ended(event.call_id)) return;
     const State* current = Current();
     if (event.direction == Direction::kOutbound && current != nullptr &&
         current->status == StatusCode::kDnd) {
@@ -189,6 +230,7 @@ struct Engine::Step {
   }
 
   void CallAnswered() {
+    if (Ended(event.call_id)) return;  // arrived after the end: too late to matter
     ActiveCall* call = FindCall(event.call_id);
     if (call == nullptr) call = &AddCall();  // the feed missed the start
     if (!call->answered) call->answered = now;
@@ -201,6 +243,8 @@ struct Engine::Step {
   }
 
   void CallEnded() {
+    if (Ended(event.call_id)) return;  // a repeated end
+    RememberEnded(event.call_id);
     bool internal = event.internal;
     double duration = event.duration_s.value_or(0.0);
     ActiveCall* call = FindCall(event.call_id);
@@ -260,7 +304,7 @@ struct Engine::Step {
     Touch();
     const State* wrap_up = catalog.wrap_up();
     if (wrap_up == nullptr || st.label != wrap_up->label) return;
-    const bool calls_go_on = !st.calls.empty() && st.calls_own_state;
+    const bool calls_go_on = Engaged() && st.calls_own_state;
     if (!calls_go_on && ApplyPending("wrap_up_end")) return;
     ChangeTo(AfterCallState(), Source::kWrapUp, "wrap_up_end");
     if (!calls_go_on) st.resume_label.clear();
@@ -279,6 +323,11 @@ struct Engine::Step {
   }
 
   void Run(const State* target) {
+    if (st.last_event != now) {
+      st.last_event = now;
+      Touch();
+    }
+    DropStaleCalls();
     switch (event.type) {
       case EventType::kSelect:
         return Select(*target);
@@ -343,10 +392,10 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
   Result<const State*> target = Validate(*catalog_, event);
   if (!target.ok()) return target.error();
   auto it = agents_.find(event.agent);
-  if (it != agents_.end() && now < it->second.since) {
-    return Error{"time_went_backwards", "event at " + tracking::FormatTime(now) +
-                                            " is before the user's last change at " +
-                                            tracking::FormatTime(it->second.since)};
+  if (it != agents_.end() && now < std::max(it->second.since, it->second.last_event)) {
+    return Error{"time_went_backwards",
+                 "event at " + tracking::FormatTime(now) + " is before the user's last event at " +
+                     tracking::FormatTime(std::max(it->second.since, it->second.last_event))};
   }
   Outcome first_sight;
   if (it == agents_.end()) {

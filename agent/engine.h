@@ -13,7 +13,8 @@
 //     overlapping calls, if any qualified): the wrap-up state until now + wrap_up_seconds.
 //  4. The wrap-up timer acts only if the state is still the wrap-up it started.
 //  5. Dialling out from a DND-status state first returns the agent to Ready.
-//  6. select during an active call (or a locked wrap-up) becomes the pending next state.
+//  6. select during an answered or outbound call (or a locked wrap-up) becomes the pending next
+//     state; during a call that only rings it applies at once and also follows the call.
 //  7. override applies at once and clears pending state and timers.
 //  8. call_ended with no start is a complete call.
 //  9. login sets the login state (only when logged out or offline); logout the logout state;
@@ -99,7 +100,17 @@ struct AgentState {
   std::optional<std::string> pending_label;  // rule 6
   Source pending_source = Source::kAgent;
   std::optional<Timestamp> wrap_up_until;  // set while in a timed wrap-up
+
+  // Ids of calls that ended lately (newest last, at most kRecentCalls): a late or repeated
+  // event for one of them is ignored instead of starting a phantom call.
+  std::vector<std::string> ended_calls;
+  Timestamp last_event{};  // the newest event applied; events may not go back before it
 };
+
+// How many ended call ids a user remembers, and how old an active call may grow before it is
+// taken for one whose end the feed lost.
+inline constexpr size_t kRecentCalls = 32;
+inline constexpr std::chrono::hours kMaxCallAge{12};
 
 struct Outcome {
   std::vector<tracking::Change> changes;  // in order; empty when nothing changed
@@ -112,7 +123,8 @@ class Engine {
   explicit Engine(std::shared_ptr<const Catalog> catalog);
 
   // Applies one event at `now`. Errors (nothing changes): "unknown_label", "not_selectable",
-  // "missing_field", "time_went_backwards" (now is before the user's last change).
+  // "missing_field", "time_went_backwards" (now is before the user's last event).
+  // Late or repeated call events (for a call that already ended) are accepted and ignored.
   Result<Outcome> Handle(const Event& event, Timestamp now);
 
   const AgentState* Find(const std::string& agent) const;

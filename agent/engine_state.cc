@@ -49,6 +49,10 @@ std::string SerializeEngineState(const AgentState& state) {
     root.set("pending_source", std::string(reasoncodes::SourceName(state.pending_source)));
   }
   root.set("wrap_up_until", TimeOrEmpty(state.wrap_up_until));
+  Array::Ptr ended = new Array();
+  for (const std::string& id : state.ended_calls) ended->add(id);
+  root.set("ended_calls", ended);
+  root.set("last_event", tracking::FormatTime(state.last_event));
   std::ostringstream out;
   root.stringify(out);
   return out.str();
@@ -90,6 +94,12 @@ Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {
               .value_or(Source::kAgent);
     }
     state.wrap_up_until = ReadTime(*root, "wrap_up_until");
+    if (Array::Ptr ended = root->getArray("ended_calls")) {
+      for (size_t i = 0; i < ended->size(); ++i) {
+        state.ended_calls.push_back(ended->getElement<std::string>(static_cast<unsigned>(i)));
+      }
+    }
+    state.last_event = ReadTime(*root, "last_event").value_or(state.since);
   } catch (const Poco::Exception& e) {
     return Error{"corrupt_state",
                  "user '" + stored.agent + "': stored engine state unreadable: " + e.displayText()};

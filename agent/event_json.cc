@@ -118,9 +118,12 @@ Result<TimedEvent> ParseEvent(const Object& object, const EventParseOptions& opt
 
 Result<TimedEvent> ParseEventText(const std::string& text, const EventParseOptions& options) {
   Poco::Dynamic::Var parsed;
+  // Editors on Windows start files with a UTF-8 byte-order mark; it is not part of the JSON.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  const bool bom = text.compare(0, kBom.size(), kBom) == 0;
   try {
     Poco::JSON::Parser parser;
-    parsed = parser.parse(text);
+    parsed = parser.parse(bom ? text.substr(kBom.size()) : text);
   } catch (const Poco::Exception& e) {
     return Error{"malformed_json", "not valid JSON: " + e.displayText()};
   }

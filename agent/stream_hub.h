@@ -31,6 +31,8 @@ namespace presence::agent {
 
 struct StreamHubOptions {
   int max_viewers = 5000;
+  // Bytes a viewer may have queued but unsent before it is dropped as too slow. The first
+  // response (head, then snapshot or missed updates) does not count against it while unsent.
   size_t viewer_buffer_bytes = 1 << 20;
   size_t history = 10000;  // updates kept for resuming viewers
   std::chrono::milliseconds keepalive{15000};
@@ -60,7 +62,8 @@ class StreamHub {
   void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
            std::string resume);
 
-  // Core thread, once per commit: queues the updates. Never blocks on viewers.
+  // Core thread, once per commit: queues the updates. Never blocks on viewers. Updates
+  // published before Start wait in the queue for it; after Stop they are ignored.
   void Publish(const std::vector<AgentUpdate>& updates);
 
   size_t viewers() const { return viewers_.load(); }
@@ -69,10 +72,10 @@ class StreamHub {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
   std::string epoch_;
   std::atomic<size_t> viewers_{0};
   std::atomic<uint64_t> dropped_slow_{0};
+  std::unique_ptr<Impl> impl_;  // last: destroyed first, after Stop has joined its thread
 };
 
 }  // namespace presence::agent

@@ -21,20 +21,24 @@ SQLite::Statement& Reuse(SQLite::Statement& statement) {
 }  // namespace
 
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path) {
+  Result<LedgerLock> lock = LedgerLock::Acquire(path);
+  if (!lock.ok()) return lock.error();
   try {
     SQLite::Database writer(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     if (Status status = PrepareLedgerWriter(writer); !status.ok()) {
       return Error{status.error().code,
                    "cannot open time ledger '" + path + "': " + status.error().message};
     }
-    return std::unique_ptr<TimeStore>(std::make_unique<SqliteTimeStore>(std::move(writer), path));
+    return std::unique_ptr<TimeStore>(
+        std::make_unique<SqliteTimeStore>(std::move(lock).value(), std::move(writer), path));
   } catch (const std::exception& e) {
     return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
   }
 }
 
-SqliteTimeStore::SqliteTimeStore(SQLite::Database writer, const std::string& path)
-    : db_(std::move(writer)),
+SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path)
+    : lock_(std::move(lock)),
+      db_(std::move(writer)),
       insert_interval_(db_,
                        "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
                        "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "tracking/ledger_lock.h"
 #include "tracking/sqlite_ledger_reader.h"
 #include "tracking/time_store.h"
 
@@ -22,7 +23,7 @@ class SqliteTimeStore final : public TimeStore {
  public:
   // `writer` has passed PrepareLedgerWriter; `path` is the same file, opened again for reading.
   // Throws SQLite::Exception or std::runtime_error; OpenSqliteTimeStore turns them into Errors.
-  SqliteTimeStore(SQLite::Database writer, const std::string& path);
+  SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path);
 
   Status Commit(const CommitBatch& batch) override;
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
@@ -57,7 +58,8 @@ class SqliteTimeStore final : public TimeStore {
   // Rebuilds open_ from what is committed in the database.
   void ReloadOpenIntervals();
 
-  SQLite::Database db_;  // declared first: statements are finalized before it closes
+  LedgerLock lock_;      // held as long as the store is open; released last
+  SQLite::Database db_;  // before the statements: they are finalized before it closes
   SQLite::Statement insert_interval_;
   SQLite::Statement close_interval_;
   SQLite::Statement set_open_interval_;

@@ -47,7 +47,14 @@ class TimeStore {
 // connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
 // database written by a newer program, "storage_error" for anything else (not a database,
 // unreadable, no such folder).
+// Only one process may write a ledger: the writer holds an exclusive lock on "<path>.lock"
+// while the store is open; a second writer gets "ledger_in_use".
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path);
+
+// Reading only (reports next to a running agent): never creates, migrates or locks the file.
+// "not_a_ledger" for a missing file or one that is not a ledger of this schema version;
+// Commit always fails with "read_only".
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path);
 
 // Everything in memory: for tests and for replay without --db.
 std::unique_ptr<TimeStore> NewMemoryTimeStore();

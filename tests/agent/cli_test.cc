@@ -7,8 +7,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "tests/fakes/subprocess.h"
@@ -164,51 +166,57 @@ BOOST_AUTO_TEST_CASE(acknowledged_changes_survive_kill_9) {
   const std::string db = dir.File("ledger.db");
   testing::Subprocess agent({kAgent, "ingest", "-c", kSamples + "dial-command.json", "--db", db});
   const std::vector<std::string> labels = {"Lunch", "Break", "In a meeting", "Ready for Calls"};
-  // Acknowledged changes, as the agent reported them: agent, label, time.
-  std::set<std::tuple<std::string, std::string, std::string>> acked;
-  int answers = 0;
-  for (int round = 0; round < 40; ++round) {
-    std::string chunk;
+  std::string input;
+  for (int round = 0; round < 300; ++round) {
     for (int user = 0; user < 10; ++user) {
-      chunk += R"({"agent": "u)" + std::to_string(user) + R"(", "type": "select", "label": ")" +
+      input += R"({"agent": "u)" + std::to_string(user) + R"(", "type": "select", "label": ")" +
                labels[(round + user) % labels.size()] + "\"}\n";
     }
-    agent.Write(chunk);
-    for (int user = 0; user < 10; ++user) {  // wait for this chunk's answers
-      std::optional<std::string> line = agent.ReadLine();
-      BOOST_REQUIRE(line.has_value());
-      Object::Ptr answer = ParseJson(*line).extract<Object::Ptr>();
-      BOOST_REQUIRE(answer->getValue<bool>("ok"));
-      ++answers;
-      Array::Ptr changes = answer->getArray("changes");
-      for (size_t i = 0; i < changes->size(); ++i) {
-        Object::Ptr c = changes->getObject(static_cast<unsigned>(i));
-        acked.emplace(c->getValue<std::string>("agent"), c->getValue<std::string>("to"),
-                      c->getValue<std::string>("at"));
-      }
-    }
   }
-  // More in flight, unanswered, when the process dies.
-  for (int user = 0; user < 10; ++user) {
-    agent.Write(R"({"agent": "u)" + std::to_string(user) +
-                R"(", "type": "logout"})"
-                "\n");
+  // Events keep arriving while the process is killed: many are queued or being committed, so
+  // an answer sent before its commit would show up as a missing change below.
+  std::thread feeder([&] {
+    try {
+      agent.Write(input);
+    } catch (const std::exception&) {
+      // the process was killed before it read everything
+    }
+  });
+  // (agent, label, start) -> how many: one group commit may give a user several changes at
+  // the same instant.
+  std::map<std::tuple<std::string, std::string, std::string>, int> acked;
+  size_t acked_changes = 0;
+  int answers = 0;
+  while (answers < 1000) {
+    std::optional<std::string> line = agent.ReadLine();
+    BOOST_REQUIRE(line.has_value());
+    Object::Ptr answer = ParseJson(*line).extract<Object::Ptr>();
+    BOOST_REQUIRE(answer->getValue<bool>("ok"));
+    ++answers;
+    Array::Ptr changes = answer->getArray("changes");
+    for (size_t i = 0; i < changes->size(); ++i) {
+      Object::Ptr c = changes->getObject(static_cast<unsigned>(i));
+      ++acked[{c->getValue<std::string>("agent"), c->getValue<std::string>("to"),
+               c->getValue<std::string>("at")}];
+      ++acked_changes;
+    }
   }
   agent.Kill(SIGKILL);
   BOOST_TEST(agent.Wait() == 128 + SIGKILL);
-  BOOST_TEST(answers == 400);
+  feeder.join();
 
-  auto store = tracking::OpenSqliteTimeStore(db);
+  auto store = tracking::OpenSqliteTimeStoreReadOnly(db);
   BOOST_REQUIRE(store.ok());
   auto intervals = (*store)->Intervals(std::nullopt, tracking::Timestamp{},
                                        tracking::FromEpochMillis(int64_t{1} << 50));
   BOOST_REQUIRE(intervals.ok());
-  std::set<std::tuple<std::string, std::string, std::string>> stored;
-  for (const auto& i : *intervals) stored.emplace(i.agent, i.label, tracking::FormatTime(i.start));
+  std::map<std::tuple<std::string, std::string, std::string>, int> stored;
+  for (const auto& i : *intervals) ++stored[{i.agent, i.label, tracking::FormatTime(i.start)}];
   int missing = 0;
-  for (const auto& change : acked) missing += stored.contains(change) ? 0 : 1;
-  BOOST_TEST(acked.size() == 410u);  // 10 first sights + 400 choices, each a change
+  for (const auto& [change, count] : acked) missing += std::max(0, count - stored[change]);
+  BOOST_TEST(acked_changes >= 1000u);  // every answer carried at least one change
   BOOST_TEST(missing == 0);
+  BOOST_TEST(intervals->size() >= acked_changes);
 }
 
 BOOST_AUTO_TEST_CASE(restarted_agent_continues_from_the_stored_state) {

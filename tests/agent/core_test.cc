@@ -169,6 +169,37 @@ BOOST_AUTO_TEST_CASE(failed_commit_answers_an_error_and_changes_nothing) {
   BOOST_TEST(Timeline(store, "a").back() == "20 Lunch agent");
 }
 
+BOOST_AUTO_TEST_CASE(while_the_store_cannot_be_read_events_are_refused_not_guessed) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Lunch"));
+  store.FailNext();
+  store.FailLoads(2);  // the reload after the failed commit, and the retry at the next event
+  clock.Set(At(10));
+  BOOST_TEST(!core.Post(Select("a", "Meeting")).get().ok());
+  Result<Reply> refused = core.Post(Select("b", "Meeting")).get();
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == "storage_error");
+  // The store is readable again: "a" is still in Lunch (not first seen again).
+  clock.Set(At(20));
+  Reply reply = MustPost(core, Select("a", "Meeting"));
+  BOOST_REQUIRE_EQUAL(reply.changes.size(), 1u);
+  BOOST_TEST(reply.changes[0].from_label == "Lunch");
+  BOOST_TEST(Timeline(store, "b").empty());
+}
+
+BOOST_AUTO_TEST_CASE(timer_events_cannot_be_posted_from_outside) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  Result<Reply> reply = core.Post(WrapUpTimerEvent("nobody", At(5))).get();
+  BOOST_REQUIRE(!reply.ok());
+  BOOST_TEST(reply.error().code == "invalid_event");
+}
+
 BOOST_AUTO_TEST_CASE(engine_errors_reach_the_caller_and_other_events_in_the_batch_still_apply) {
   testing::FakeClock clock(kT0);
   auto store = tracking::NewMemoryTimeStore();

@@ -99,6 +99,9 @@ const TestSettings kWrap{.wrap_up_seconds = 30};
 const TestSettings kWrapOnCall{.wrap_up_seconds = 30, .active_call_state = true};
 const TestSettings kLocked{
     .wrap_up_seconds = 30, .active_call_state = true, .wrap_up_locked = true};
+const TestSettings kDndWrap{.wrap_up_seconds = 30,
+                            .active_call_state = true,
+                            .extra_settings = R"("wrap_up_state": "Do Not Disturb")"};
 const TestSettings kPrevious{.active_call_state = true, .return_previous = true};
 const TestSettings kPreviousWrap{
     .wrap_up_seconds = 30, .active_call_state = true, .return_previous = true};
@@ -210,11 +213,16 @@ const std::vector<Case> kRule4 = {
       Answer(85, "c2"), End(95, "c2"), Tick(110), Tick(200)},
      {"10 On a call call", "70 Wrap-up wrap_up", "80 Ready for Calls agent", "85 On a call call",
       "95 Wrap-up wrap_up", "125 Ready for Calls wrap_up"}},
-    {"answered_call_during_wrap_up_ends_it",
+    {"call_during_wrap_up_ends_it_and_wrap_up_starts_again_after",
      kWrapOnCall,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(80, "c2"), Answer(80, "c2"),
-      Tick(150), End(160, "c2", {}, true)},
-     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "160 Ready for Calls call"}},
+      Tick(150), End(160, "c2", {}, true), Tick(300)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "160 Wrap-up wrap_up",
+      "190 Ready for Calls wrap_up"}},
+    {"choosing_the_wrap_up_state_itself_keeps_the_agent_there",
+     kDndWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Do Not Disturb"), Tick(200)},
+     {"10 On a call call", "70 Do Not Disturb wrap_up"}},
 };
 
 const std::vector<Case> kRule5 = {
@@ -262,6 +270,20 @@ const std::vector<Case> kRule6 = {
      kLocked,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Lunch"), Tick(200)},
      {"10 On a call call", "70 Wrap-up wrap_up", "100 Lunch agent"}},
+    {"choice_during_a_ringing_call_applies_at_once",
+     kOnCall,
+     {Start(10, "c1"), Sel(15, "Lunch"), End(40, "c1")},
+     {"15 Lunch agent"}},
+    {"choice_during_ringing_then_answered_returns_to_the_choice",
+     kWrapOnCall,
+     {Start(10, "c1"), Sel(15, "Lunch"), Answer(20, "c1"), End(80, "c1"), Tick(200)},
+     {"15 Lunch agent", "20 On a call call", "80 Wrap-up wrap_up", "110 Lunch agent"}},
+    {"locked_wrap_up_with_a_call_in_it_keeps_the_choice_for_the_end",
+     kLocked,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(75, "i1", Direction::kInbound, true),
+      Answer(75, "i1"), Sel(78, "Lunch"), End(80, "i1"), Tick(200)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "75 On a call call", "80 Wrap-up wrap_up",
+      "110 Lunch agent"}},
     {"unlocked_wrap_up_ends_at_once_on_a_choice",
      kWrapOnCall,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Meeting"), Tick(200)},
@@ -349,6 +371,30 @@ const std::vector<Case> kRule10 = {
      {"5 Logout agent", "20 Ready for Calls agent"}},
 };
 
+// Feeds repeat and reorder events; a late or repeated event for an ended call is ignored.
+const std::vector<Case> kCallFeedQuirks = {
+    {"late_answer_after_the_end_is_ignored",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Answer(75, "c1"), Sel(80, "Lunch")},
+     {"10 On a call call", "70 Ready for Calls call", "80 Lunch agent"}},
+    {"repeated_end_does_not_start_another_wrap_up",
+     kWrap,
+     {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Lunch"), End(85, "c1"), Tick(200)},
+     {"70 Wrap-up wrap_up", "80 Lunch agent"}},
+    {"repeated_outbound_start_after_the_end_is_ignored",
+     kWrap,
+     {Out(10, "c1"), Answer(10, "c1"), End(70, "c1"), Out(71, "c1"), Tick(200)},
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"repeated_start_of_an_active_call_is_the_same_call",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Start(20, "c1"), End(70, "c1")},
+     {"10 On a call call", "70 Ready for Calls call"}},
+    {"call_whose_end_was_lost_is_dropped_after_12_hours",
+     kOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(10 + 13 * 3600, "Lunch")},
+     {"10 On a call call", "46810 Lunch agent"}},
+};
+
 std::string Join(const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) text += "[" + line + "] ";
@@ -381,6 +427,17 @@ BOOST_DATA_TEST_CASE(rule8_end_without_start_is_a_complete_call, data::make(kRul
 }
 BOOST_DATA_TEST_CASE(rule9_login_logout_and_first_sight, data::make(kRule9), c) { Check(c); }
 BOOST_DATA_TEST_CASE(rule10_calls_of_signed_off_users, data::make(kRule10), c) { Check(c); }
+BOOST_DATA_TEST_CASE(late_and_repeated_call_events, data::make(kCallFeedQuirks), c) { Check(c); }
+
+BOOST_AUTO_TEST_CASE(call_event_before_the_last_event_is_refused) {
+  Engine engine(testing::MakeTestCatalog({}));
+  BOOST_REQUIRE(HandleAt(engine, Start(10, "c1").event, 10).ok());
+  BOOST_REQUIRE(HandleAt(engine, Answer(100, "c1").event, 100).ok());
+  Result<Outcome> result = HandleAt(engine, End(50, "c1").event, 50);
+  BOOST_REQUIRE(!result.ok());
+  BOOST_TEST(result.error().code == "time_went_backwards");
+  BOOST_TEST(engine.Find(kUser)->calls.size() == 1u);
+}
 
 BOOST_AUTO_TEST_CASE(unknown_label_is_an_error_and_changes_nothing) {
   Engine engine(testing::MakeTestCatalog({}));
@@ -479,19 +536,50 @@ BOOST_AUTO_TEST_CASE(each_change_records_its_cause) {
   BOOST_TEST(causes == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(same_events_at_same_times_give_same_transitions) {
-  Case c{"determinism",
-         {.wrap_up_seconds = 30, .active_call_state = true},
-         {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), End(70, "c1"), Tick(200)},
-         {}};
-  BOOST_TEST(Join(Run(c)) == Join(Run(c)));
-  BOOST_TEST(!Run(c).empty());
+BOOST_AUTO_TEST_CASE(restoring_the_stored_state_midway_gives_the_same_day) {
+  const TestSettings settings{.wrap_up_seconds = 30, .active_call_state = true};
+  const std::vector<Step> first = {Login(0),
+                                   Start(10, "c1"),
+                                   Answer(10, "c1"),
+                                   Sel(20, "Lunch"),
+                                   Start(30, "c2", Direction::kInbound, true),
+                                   Answer(31, "c2")};
+  const std::vector<Step> second = {End(70, "c1"), End(75, "c2"), Sel(90, "Meeting"),
+                                    Out(120, "c3"), End(130, "c3", 9.0)};
+  auto run = [&](Engine& engine, const std::vector<Step>& steps, std::vector<std::string>& seen) {
+    for (const Step& step : steps) {
+      Result<Outcome> outcome = HandleAt(engine, step.event, step.t);
+      BOOST_REQUIRE(outcome.ok());
+      for (const auto& change : outcome->changes) seen.push_back(Describe(change));
+    }
+  };
+  std::vector<std::string> straight, restarted;
+  Engine once(testing::MakeTestCatalog(settings));
+  run(once, first, straight);
+  run(once, second, straight);
+
+  Engine before(testing::MakeTestCatalog(settings));
+  run(before, first, restarted);
+  const AgentState& state = *before.Find(kUser);
+  Result<AgentState> restored = RestoreAgentState({kUser, SerializeEngineState(state),
+                                                   tracking::Interval{.agent = kUser,
+                                                                      .label = state.label,
+                                                                      .source = state.source,
+                                                                      .cause = state.cause,
+                                                                      .start = state.since}});
+  BOOST_REQUIRE(restored.ok());
+  Engine after(testing::MakeTestCatalog(settings));
+  after.Restore(std::move(restored).value());
+  run(after, second, restarted);
+  BOOST_TEST(Join(restarted) == Join(straight));
+  BOOST_TEST(straight.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(persisted_state_restores_pending_choice_calls_and_wrap_up) {
-  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
-  for (const Step& step : {Login(0), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"),
-                           Start(75, "c2", Direction::kInbound, true), Sel(80, "Lunch")}) {
+  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30}));
+  for (const Step& step :
+       {Login(0), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"),
+        Start(75, "c2", Direction::kInbound, true), Answer(76, "c2"), Sel(80, "Lunch")}) {
     BOOST_REQUIRE(HandleAt(engine, step.event, step.t).ok());
   }
   const AgentState& before = *engine.Find(kUser);
@@ -514,6 +602,9 @@ BOOST_AUTO_TEST_CASE(persisted_state_restores_pending_choice_calls_and_wrap_up) 
   BOOST_TEST((after->calls[0].direction == Direction::kInbound));
   BOOST_TEST(after->calls[0].internal);
   BOOST_TEST(after->calls_own_state == before.calls_own_state);
+  BOOST_TEST(after->ended_calls == std::vector<std::string>{"c1"},
+             boost::test_tools::per_element());
+  BOOST_TEST((after->last_event == kT0 + std::chrono::seconds(80)));
   BOOST_TEST(SerializeEngineState(*after) == SerializeEngineState(before));
 }
 

@@ -28,7 +28,16 @@ class GatedStore final : public tracking::TimeStore {
     ++commits_;
     return inner_->Commit(batch);
   }
-  Result<std::vector<tracking::StoredAgent>> LoadAgents() override { return inner_->LoadAgents(); }
+  Result<std::vector<tracking::StoredAgent>> LoadAgents() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (fail_loads_ > 0) {
+        --fail_loads_;
+        return Error{"storage_error", "disk read error (simulated)"};
+      }
+    }
+    return inner_->LoadAgents();
+  }
   Result<std::vector<tracking::Interval>> Intervals(const std::optional<std::string>& agent,
                                                     tracking::Timestamp from,
                                                     tracking::Timestamp to) override {
@@ -56,6 +65,11 @@ class GatedStore final : public tracking::TimeStore {
     std::lock_guard<std::mutex> lock(mutex_);
     fail_next_ = true;
   }
+  // The next `count` LoadAgents calls fail.
+  void FailLoads(int count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_loads_ = count;
+  }
   int commits() {
     std::lock_guard<std::mutex> lock(mutex_);
     return commits_;
@@ -69,6 +83,7 @@ class GatedStore final : public tracking::TimeStore {
   bool fail_next_ = false;
   int commits_ = 0;
   int commits_started_ = 0;
+  int fail_loads_ = 0;
 };
 
 }  // namespace presence::testing

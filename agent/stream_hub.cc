@@ -1,0 +1,660 @@
+#include "agent/stream_hub.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "agent/websocket_protocol.h"
+
+namespace presence::agent {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; viewers are numbered from 1
+constexpr int kMaxEvents = 256;
+constexpr size_t kReadChunk = 16 * 1024;
+// A viewer whose response is over (503, WebSocket close) gets this long to take the last
+// bytes before the socket is closed anyway.
+constexpr std::chrono::seconds kCloseLinger{2};
+constexpr std::chrono::milliseconds kMaxTick{1000};
+// Compact a viewer's buffer once this much of its front has been sent.
+constexpr size_t kCompactAfter = 64 * 1024;
+
+std::string Base36(uint64_t value) {
+  constexpr std::string_view kDigits = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string text;
+  do {
+    text.insert(text.begin(), kDigits[value % 36]);
+    value /= 36;
+  } while (value != 0);
+  return text;
+}
+
+// Milliseconds since 1970 plus randomness for two starts within one millisecond. Base 36 and
+// no '-', so "<epoch>-<seq>" splits at its last '-' and the epoch needs no JSON escaping.
+std::string MakeEpoch() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+  std::random_device random;
+  return Base36(static_cast<uint64_t>(ms)) + Base36(1679616 + random() % 58786560);
+}
+
+// One SSE event (WHATWG HTML, "server-sent events"). A line break inside the data would end
+// the field, so every line of the payload gets its own "data:" (the client joins them with
+// '\n'); the JSON views are single-line, this is only a guard.
+std::string SseEvent(std::string_view id, std::string_view event, std::string_view data) {
+  std::string text;
+  text.reserve(data.size() + id.size() + event.size() + 32);
+  text.append("id: ").append(id).append("\nevent: ").append(event).append("\n");
+  size_t start = 0;
+  for (;;) {
+    const size_t end = data.find_first_of("\r\n", start);
+    text.append("data: ").append(data.substr(start, end - start)).append("\n");
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  text.append("\n");
+  return text;
+}
+
+std::string HttpHead(std::string_view status, std::string_view headers) {
+  std::string head = "HTTP/1.1 ";
+  head.append(status).append("\r\n").append(headers).append("\r\n");
+  return head;
+}
+
+std::string JsonErrorResponse(std::string_view status, std::string_view code,
+                              std::string_view message) {
+  std::string body = "{\"error\":{\"code\":\"";
+  body.append(code).append("\",\"message\":\"").append(message).append("\"}}");
+  std::string headers =
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+  if (status.starts_with("503")) headers.append("Retry-After: 5\r\n");
+  return HttpHead(status, headers) + body;
+}
+
+// How often the loop looks for idle viewers (and lingering closes): a quarter of the
+// keepalive period, so a keepalive goes out after 1 to 1.25 periods of silence.
+std::chrono::milliseconds TickFor(std::chrono::milliseconds keepalive) {
+  if (keepalive.count() <= 0) return kMaxTick;  // keepalives off
+  return std::clamp<std::chrono::milliseconds>(keepalive / 4, std::chrono::milliseconds(1),
+                                               kMaxTick);
+}
+
+}  // namespace
+
+class StreamHub::Impl {
+ public:
+  Impl(StreamHub& hub, StreamHubOptions options, Formatter formatter, SnapshotSource snapshots)
+      : hub_(hub),
+        options_(options),
+        formatter_(std::move(formatter)),
+        snapshots_(std::move(snapshots)),
+        tick_(TickFor(options.keepalive)) {}
+  ~Impl();
+
+  Status Start();
+  void Stop();
+  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
+           std::string resume);
+  void Publish(const std::vector<AgentUpdate>& updates);
+
+ private:
+  // One published update, formatted once; each transport's framing is made on first use.
+  struct Entry {
+    uint64_t seq = 0;
+    std::string json;
+    std::string sse;
+    std::string ws;
+  };
+  struct NewViewer {
+    Poco::Net::StreamSocket socket;
+    Kind kind;
+    std::string websocket_key;
+    std::string resume;
+  };
+  struct Viewer {
+    uint64_t id = 0;
+    Poco::Net::StreamSocket socket;
+    int fd = -1;
+    Kind kind = Kind::kSse;
+    std::string out;  // bytes queued; out[sent..] not yet written
+    size_t sent = 0;
+    size_t grace = 0;  // unsent bytes of the first response: not counted against the limit
+    uint64_t seq = 0;  // the newest update this viewer has been given
+    SteadyClock::time_point last_queued;
+    bool counted = false;   // in the viewers_ gauge
+    bool closing = false;   // response over: close once `out` is written
+    bool writable = false;  // EPOLLOUT registered
+    bool dirty = false;     // in dirty_
+    SteadyClock::time_point close_by;
+    std::unique_ptr<websocket::FrameParser> parser;
+  };
+
+  void Run();
+  bool TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates);
+  void HandleEvent(const epoll_event& event);
+  void AppendUpdates(const std::vector<AgentUpdate>& updates);
+  void Open(NewViewer& added);
+  void StartResponse(Viewer& viewer, const std::string& websocket_key, const std::string& resume);
+  bool Resume(Viewer& viewer, const std::string& resume);
+  void SendSnapshot(Viewer& viewer);
+  void AppendHistoryAfter(Viewer& viewer);
+  const std::string& Framed(Entry& entry, Kind kind);
+  void Queue(Viewer& viewer, std::string_view bytes);
+  void BeginClose(Viewer& viewer);
+  void OnReadable(Viewer& viewer);
+  void OnClientMessages(Viewer& viewer, std::string_view bytes);
+  void RunTimers(SteadyClock::time_point now);
+  void FlushDirty();
+  void Flush(Viewer& viewer);
+  void SetWritable(Viewer& viewer, bool writable);
+  void Drop(Viewer& viewer);
+  void DropId(uint64_t id);
+  void CloseAll();
+  void Wake();
+
+  StreamHub& hub_;
+  const StreamHubOptions options_;
+  const Formatter formatter_;
+  const SnapshotSource snapshots_;
+  std::chrono::milliseconds tick_;
+
+  std::mutex mutex_;  // guards the inbox: adds_, updates_, wake_pending_, stopping_
+  std::vector<NewViewer> adds_;
+  std::vector<AgentUpdate> updates_;
+  bool wake_pending_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+  int epoll_fd_ = -1;
+  std::atomic<int> wake_fd_{-1};  // read by Add/Publish callers, set once by Start
+
+  // Hub thread only.
+  std::deque<Entry> history_;
+  uint64_t latest_seq_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Viewer>> viewers_;
+  uint64_t next_id_ = kWakeId + 1;
+  std::vector<uint64_t> dirty_;  // viewers with bytes to write this iteration
+  SteadyClock::time_point next_tick_;
+  std::shared_ptr<const Snapshot> cached_snapshot_;  // formatted once for a burst of viewers
+  std::string cached_snapshot_json_;
+};
+
+StreamHub::Impl::~Impl() {
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Status StreamHub::Impl::Start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (thread_.joinable() || stopping_) return Error{"stream_hub", "started already"};
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  wake_fd_ = wake_fd;
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeId;
+  if (epoll_fd_ < 0 || wake_fd < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &event)) {
+    return Error{"stream_hub", std::string("epoll/eventfd: ") + std::strerror(errno)};
+  }
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void StreamHub::Impl::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    adds_.clear();  // closes sockets the thread never took
+  }
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamHub::Impl::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
+                          std::string resume) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;  // the socket closes as it goes out of scope
+    adds_.push_back(
+        NewViewer{std::move(socket), kind, std::move(websocket_key), std::move(resume)});
+    if (wake_pending_) return;
+    wake_pending_ = true;
+  }
+  Wake();
+}
+
+void StreamHub::Impl::Publish(const std::vector<AgentUpdate>& updates) {
+  if (updates.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    updates_.insert(updates_.end(), updates.begin(), updates.end());
+    // One wake-up per batch the hub has not yet taken: a burst of commits costs one syscall.
+    if (wake_pending_) return;
+    wake_pending_ = true;
+  }
+  Wake();
+}
+
+void StreamHub::Impl::Wake() {
+  const int wake_fd = wake_fd_.load();
+  if (wake_fd < 0) return;  // not started: Run takes the inbox first thing
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wake_fd, &one, sizeof one);
+}
+
+void StreamHub::Impl::Run() {
+  std::vector<epoll_event> events(kMaxEvents);
+  std::vector<NewViewer> adds;
+  std::vector<AgentUpdate> updates;
+  next_tick_ = SteadyClock::now() + tick_;
+  for (;;) {
+    try {
+      if (!TakeInbox(adds, updates)) break;
+      AppendUpdates(updates);
+      for (NewViewer& added : adds) Open(added);
+      adds.clear();
+      RunTimers(SteadyClock::now());
+      FlushDirty();
+    } catch (...) {
+      // Nothing may escape the I/O thread; per-viewer failures are handled where they occur,
+      // this only keeps the loop alive after something unforeseen.
+      adds.clear();
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick_ - SteadyClock::now());
+    const int timeout = static_cast<int>(std::max<int64_t>(0, wait.count()));
+    const int count = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, timeout);
+    for (int i = 0; i < count; ++i) {
+      try {
+        HandleEvent(events[i]);
+      } catch (...) {
+        DropId(events[i].data.u64);
+      }
+    }
+  }
+  CloseAll();
+}
+
+bool StreamHub::Impl::TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates) {
+  updates.clear();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return false;
+  adds.swap(adds_);
+  updates.swap(updates_);
+  wake_pending_ = false;
+  return true;
+}
+
+void StreamHub::Impl::HandleEvent(const epoll_event& event) {
+  if (event.data.u64 == kWakeId) {
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t got = ::read(wake_fd_, &count, sizeof count);
+    return;
+  }
+  auto found = viewers_.find(event.data.u64);
+  if (found == viewers_.end()) return;
+  Viewer& viewer = *found->second;
+  if (event.events & EPOLLOUT) Queue(viewer, {});  // marks it for the flush pass
+  if (event.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable(viewer);
+}
+
+// Formats each update once, then gives it to every viewer that does not have it yet (a
+// viewer that joined with a newer snapshot skips it). The writing happens in FlushDirty, so a
+// burst of updates costs one send per viewer.
+void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
+  std::vector<Entry> fresh;
+  for (const AgentUpdate& update : updates) {
+    if (!update.state || update.seq <= latest_seq_) continue;  // out of order: already covered
+    std::string view;
+    try {
+      view = formatter_(*update.state);
+    } catch (...) {
+      continue;  // a view that cannot be formatted is left out rather than stopping the stream
+    }
+    latest_seq_ = update.seq;
+    Entry entry{update.seq, "{\"type\":\"agent\",\"epoch\":\"" + hub_.epoch_ + "\",\"seq\":" +
+                                std::to_string(update.seq) + ",\"agent\":" + view + "}"};
+    fresh.push_back(std::move(entry));
+  }
+  if (fresh.empty()) return;
+  for (auto& [id, viewer] : viewers_) {
+    if (viewer->closing) continue;
+    for (Entry& entry : fresh) {
+      if (entry.seq <= viewer->seq) continue;
+      Queue(*viewer, Framed(entry, viewer->kind));
+      viewer->seq = entry.seq;
+    }
+  }
+  for (Entry& entry : fresh) history_.push_back(std::move(entry));
+  while (history_.size() > options_.history) history_.pop_front();
+}
+
+const std::string& StreamHub::Impl::Framed(Entry& entry, Kind kind) {
+  if (kind == Kind::kWebSocket) {
+    if (entry.ws.empty()) entry.ws = websocket::EncodeFrame(websocket::Opcode::kText, entry.json);
+    return entry.ws;
+  }
+  if (entry.sse.empty()) {
+    entry.sse = SseEvent(hub_.epoch_ + "-" + std::to_string(entry.seq), "agent", entry.json);
+  }
+  return entry.sse;
+}
+
+void StreamHub::Impl::Open(NewViewer& added) {
+  auto viewer = std::make_unique<Viewer>();
+  viewer->id = next_id_++;
+  viewer->socket = std::move(added.socket);
+  viewer->kind = added.kind;
+  try {
+    viewer->fd = viewer->socket.impl()->sockfd();
+    viewer->socket.setBlocking(false);
+    viewer->socket.setNoDelay(true);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = viewer->id;
+    if (viewer->fd < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, viewer->fd, &event) != 0) return;
+  } catch (...) {
+    return;  // a socket already closed or broken: it goes with `viewer`
+  }
+  Viewer& registered = *viewers_.emplace(viewer->id, std::move(viewer)).first->second;
+  try {
+    StartResponse(registered, added.websocket_key, added.resume);
+  } catch (...) {
+    Drop(registered);
+  }
+}
+
+void StreamHub::Impl::StartResponse(Viewer& viewer, const std::string& websocket_key,
+                                    const std::string& resume) {
+  if (hub_.viewers_.load() >= static_cast<size_t>(std::max(options_.max_viewers, 0))) {
+    Queue(viewer, JsonErrorResponse("503 Service Unavailable", "too_many_viewers",
+                                    "the live stream has its maximum of " +
+                                        std::to_string(options_.max_viewers) +
+                                        " viewers; try again later"));
+    BeginClose(viewer);
+    return;
+  }
+  if (viewer.kind == Kind::kWebSocket && websocket_key.empty()) {
+    Queue(viewer, JsonErrorResponse("400 Bad Request", "bad_request",
+                                    "a WebSocket upgrade needs a Sec-WebSocket-Key"));
+    BeginClose(viewer);
+    return;
+  }
+  viewer.counted = true;
+  ++hub_.viewers_;
+  if (viewer.kind == Kind::kSse) {
+    // No Content-Length and no chunking: with Connection: close the body ends when the
+    // connection does (RFC 9112 6.3), which is what a never-ending stream wants. "retry"
+    // sets the browser's reconnection delay in milliseconds.
+    Queue(viewer, HttpHead("200 OK",
+                           "Content-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+                           "Connection: close\r\nX-Accel-Buffering: no\r\n") +
+                      "retry: 2000\n\n");
+  } else {
+    viewer.parser = std::make_unique<websocket::FrameParser>();
+    Queue(viewer, HttpHead("101 Switching Protocols",
+                           "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+                               websocket::AcceptKey(websocket_key) + "\r\n"));
+  }
+  if (!Resume(viewer, resume)) SendSnapshot(viewer);
+  viewer.grace = viewer.out.size();
+}
+
+// A resume is served from the history when it holds every update after the client's last:
+// same process (epoch), and nothing between it and the oldest entry has been evicted.
+bool StreamHub::Impl::Resume(Viewer& viewer, const std::string& resume) {
+  const size_t dash = resume.rfind('-');
+  if (dash == std::string::npos || resume.compare(0, dash, hub_.epoch_) != 0) return false;
+  uint64_t seq = 0;
+  const char* end = resume.data() + resume.size();
+  const auto parsed = std::from_chars(resume.data() + dash + 1, end, seq);
+  if (parsed.ec != std::errc() || parsed.ptr != end || dash + 1 == resume.size()) return false;
+  if (history_.empty() || seq + 1 < history_.front().seq || seq > history_.back().seq) {
+    return false;
+  }
+  viewer.seq = seq;
+  AppendHistoryAfter(viewer);
+  return true;
+}
+
+void StreamHub::Impl::SendSnapshot(Viewer& viewer) {
+  std::shared_ptr<const Snapshot> snapshot = snapshots_ ? snapshots_() : nullptr;
+  if (!snapshot) snapshot = std::make_shared<const Snapshot>();  // before the core started
+  if (snapshot != cached_snapshot_) {
+    std::string json = "{\"type\":\"snapshot\",\"epoch\":\"" + hub_.epoch_ +
+                       "\",\"seq\":" + std::to_string(snapshot->seq) + ",\"agents\":[";
+    bool first = true;
+    for (const auto& [id, state] : snapshot->agents) {  // std::map: in id order
+      if (!state) continue;
+      try {
+        std::string view = formatter_(*state);
+        json.append(first ? "" : ",").append(view);
+        first = false;
+      } catch (...) {
+        // Left out, as in AppendUpdates.
+      }
+    }
+    json.append("]}");
+    cached_snapshot_ = snapshot;
+    cached_snapshot_json_ = std::move(json);
+  }
+  if (viewer.kind == Kind::kWebSocket) {
+    Queue(viewer, websocket::EncodeFrame(websocket::Opcode::kText, cached_snapshot_json_));
+  } else {
+    Queue(viewer, SseEvent(hub_.epoch_ + "-" + std::to_string(snapshot->seq), "snapshot",
+                           cached_snapshot_json_));
+  }
+  viewer.seq = snapshot->seq;
+  AppendHistoryAfter(viewer);
+}
+
+void StreamHub::Impl::AppendHistoryAfter(Viewer& viewer) {
+  auto next = std::upper_bound(history_.begin(), history_.end(), viewer.seq,
+                               [](uint64_t seq, const Entry& entry) { return seq < entry.seq; });
+  for (; next != history_.end(); ++next) {
+    Queue(viewer, Framed(*next, viewer.kind));
+    viewer.seq = next->seq;
+  }
+}
+
+void StreamHub::Impl::Queue(Viewer& viewer, std::string_view bytes) {
+  if (!bytes.empty()) {
+    viewer.out.append(bytes);
+    viewer.last_queued = SteadyClock::now();
+  }
+  if (!viewer.dirty) {
+    viewer.dirty = true;
+    dirty_.push_back(viewer.id);
+  }
+}
+
+// The response is over: nothing more is queued, the viewer leaves the gauge now (so whoever
+// sees the end of the response sees the count without it) and the socket closes once the
+// bytes already queued are written.
+void StreamHub::Impl::BeginClose(Viewer& viewer) {
+  if (viewer.closing) return;
+  viewer.closing = true;
+  viewer.close_by = SteadyClock::now() + kCloseLinger;
+  if (viewer.counted) {
+    viewer.counted = false;
+    --hub_.viewers_;
+  }
+  Queue(viewer, {});
+}
+
+// Viewers send nothing after their request but WebSocket frames; a read of 0 or an error
+// means the client has gone.
+void StreamHub::Impl::OnReadable(Viewer& viewer) {
+  char buffer[kReadChunk];
+  for (;;) {
+    const ssize_t got = ::recv(viewer.fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      if (viewer.parser && !viewer.closing) OnClientMessages(viewer, {buffer, size_t(got)});
+      return;  // level-triggered: more is reported again
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    Drop(viewer);
+    return;
+  }
+}
+
+// RFC 6455 5.5.2/5.5.3: a ping is answered with a pong carrying its payload; 5.5.1: a close is
+// answered with a close (echoing the code) and then the server closes the connection (7.1.1).
+// Text and binary messages and pongs mean nothing to the hub.
+void StreamHub::Impl::OnClientMessages(Viewer& viewer, std::string_view bytes) {
+  std::vector<websocket::Message> messages;
+  const Status fed = viewer.parser->Feed(bytes, messages);
+  for (const websocket::Message& message : messages) {
+    if (message.opcode == websocket::Opcode::kPing) {
+      Queue(viewer, websocket::EncodeFrame(websocket::Opcode::kPong, message.payload));
+    } else if (message.opcode == websocket::Opcode::kClose) {
+      const uint16_t code = websocket::CloseCode(message.payload);
+      Queue(viewer, code == 0 ? websocket::EncodeFrame(websocket::Opcode::kClose, {})
+                              : websocket::EncodeClose(code));
+      BeginClose(viewer);
+      return;
+    }
+  }
+  if (!fed.ok()) {
+    Queue(viewer, websocket::EncodeClose(viewer.parser->close_code(), fed.error().message));
+    BeginClose(viewer);
+  }
+}
+
+// Keepalives for viewers that have been sent nothing for options_.keepalive, and the end of
+// lingering closes; at most once per tick_.
+void StreamHub::Impl::RunTimers(SteadyClock::time_point now) {
+  if (now < next_tick_) return;
+  next_tick_ = now + tick_;
+  const bool keepalives = options_.keepalive.count() > 0;
+  std::vector<Viewer*> expired;
+  for (auto& [id, viewer] : viewers_) {
+    if (viewer->closing) {
+      if (now >= viewer->close_by) expired.push_back(viewer.get());
+    } else if (keepalives && now - viewer->last_queued >= options_.keepalive) {
+      Queue(*viewer, viewer->kind == Kind::kSse
+                         ? std::string(": keepalive\n\n")
+                         : websocket::EncodeFrame(websocket::Opcode::kPing, {}));
+    }
+  }
+  for (Viewer* viewer : expired) Drop(*viewer);
+}
+
+void StreamHub::Impl::FlushDirty() {
+  std::vector<uint64_t> dirty;
+  dirty.swap(dirty_);
+  for (uint64_t id : dirty) {
+    auto found = viewers_.find(id);
+    if (found == viewers_.end()) continue;
+    found->second->dirty = false;
+    try {
+      Flush(*found->second);
+    } catch (...) {
+      DropId(id);
+    }
+  }
+}
+
+// Plain sockets only: a TLS stream would have to write through the SecureStreamSocket's
+// sendBytes (which encrypts, and can need to read to write), not ::send on the descriptor.
+void StreamHub::Impl::Flush(Viewer& viewer) {
+  while (viewer.sent < viewer.out.size()) {
+    const size_t left = viewer.out.size() - viewer.sent;
+    const ssize_t wrote = ::send(viewer.fd, viewer.out.data() + viewer.sent, left, MSG_NOSIGNAL);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (wrote <= 0) return Drop(viewer);
+    viewer.sent += static_cast<size_t>(wrote);
+    viewer.grace -= std::min(viewer.grace, static_cast<size_t>(wrote));
+    if (static_cast<size_t>(wrote) < left) break;  // the socket buffer is full
+  }
+  if (viewer.sent == viewer.out.size()) {
+    viewer.out.clear();
+    viewer.sent = 0;
+    if (viewer.closing) return Drop(viewer);
+  } else if (viewer.sent >= kCompactAfter) {
+    viewer.out.erase(0, viewer.sent);
+    viewer.sent = 0;
+  }
+  const size_t pending = viewer.out.size() - viewer.sent;
+  if (!viewer.closing && pending > viewer.grace + options_.viewer_buffer_bytes) {
+    ++hub_.dropped_slow_;
+    return Drop(viewer);
+  }
+  SetWritable(viewer, pending > 0);
+}
+
+void StreamHub::Impl::SetWritable(Viewer& viewer, bool writable) {
+  if (viewer.writable == writable) return;
+  epoll_event event{};
+  event.events = writable ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+  event.data.u64 = viewer.id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, viewer.fd, &event) != 0) return Drop(viewer);
+  viewer.writable = writable;
+}
+
+// Forgets the viewer and closes its socket; `viewer` is gone afterwards.
+void StreamHub::Impl::Drop(Viewer& viewer) {
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, viewer.fd, nullptr);
+  if (viewer.counted) --hub_.viewers_;
+  try {
+    viewer.socket.close();
+  } catch (...) {
+    // Closing cannot usefully fail; the descriptor is released either way.
+  }
+  viewers_.erase(viewer.id);
+}
+
+void StreamHub::Impl::DropId(uint64_t id) {
+  auto found = viewers_.find(id);
+  if (found != viewers_.end()) Drop(*found->second);
+}
+
+// On Stop: a WebSocket viewer with nothing half-written gets a "going away" close frame
+// (RFC 6455 7.4.1, 1001), written only if the socket takes it at once.
+void StreamHub::Impl::CloseAll() {
+  while (!viewers_.empty()) {
+    Viewer& viewer = *viewers_.begin()->second;
+    if (viewer.kind == Kind::kWebSocket && !viewer.closing && viewer.sent == viewer.out.size()) {
+      const std::string bye = websocket::EncodeClose(websocket::kCloseGoingAway);
+      [[maybe_unused]] ssize_t wrote = ::send(viewer.fd, bye.data(), bye.size(), MSG_NOSIGNAL);
+    }
+    Drop(viewer);
+  }
+  history_.clear();
+}
+
+StreamHub::StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots)
+    : epoch_(MakeEpoch()) {
+  impl_ = std::make_unique<Impl>(*this, options, std::move(formatter), std::move(snapshots));
+}
+
+StreamHub::~StreamHub() { Stop(); }
+
+Status StreamHub::Start() { return impl_->Start(); }
+
+void StreamHub::Stop() { impl_->Stop(); }
+
+void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
+                    std::string resume) {
+  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume));
+}
+
+void StreamHub::Publish(const std::vector<AgentUpdate>& updates) { impl_->Publish(updates); }
+
+}  // namespace presence::agent

@@ -1,0 +1,56 @@
+// A TimeStore that only reads a ledger: for reports run beside a live agent. It never creates,
+// migrates or locks the file, so it cannot turn an unrelated SQLite file into a ledger.
+
+#include <SQLiteCpp/Database.h>
+
+#include <filesystem>
+
+#include "tracking/sqlite_ledger_reader.h"
+#include "tracking/sqlite_schema.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+namespace {
+
+class ReadOnlySqliteTimeStore final : public TimeStore {
+ public:
+  explicit ReadOnlySqliteTimeStore(const std::string& path) : reader_(path) {}
+
+  Status Commit(const CommitBatch&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
+  Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to) override {
+    return reader_.Intervals(agent, from, to);
+  }
+  Result<std::vector<Total>> Totals(const TotalsQuery& query) override {
+    return reader_.Totals(query);
+  }
+
+ private:
+  SqliteLedgerReader reader_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path) {
+  const std::string prefix = "cannot read the ledger '" + path + "': ";
+  if (!std::filesystem::is_regular_file(path)) {
+    return Error{"not_a_ledger", prefix + "no such file"};
+  }
+  try {
+    SQLite::Database probe(path, SQLite::OPEN_READONLY);
+    const int version = probe.execAndGet("PRAGMA user_version").getInt();
+    if (version != kLedgerSchemaVersion) {
+      return Error{"not_a_ledger", prefix + "not a time ledger of schema version " +
+                                       std::to_string(kLedgerSchemaVersion) + " (found version " +
+                                       std::to_string(version) + ")"};
+    }
+    return std::unique_ptr<TimeStore>(std::make_unique<ReadOnlySqliteTimeStore>(path));
+  } catch (const std::exception& e) {
+    return Error{"not_a_ledger", prefix + e.what()};
+  }
+}
+
+}  // namespace presence::tracking
