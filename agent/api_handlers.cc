@@ -218,7 +218,7 @@ void HandleCloseSession(Call& call) {
   cookie.setHttpOnly(true);
   call.response.addCookie(cookie);
   call.status = 204;
-  call.response.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+  call.response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
   call.response.setContentLength(0);
   call.response.send();
 }

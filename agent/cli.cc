@@ -5,6 +5,8 @@
 #include <Poco/JSON/Parser.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "agent/output.h"
 #include "agent/replay.h"
 #include "agent/service.h"
+#include "agent/simulate.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {
@@ -241,6 +244,16 @@ int TokenCommand(const std::string& role, const std::string& user, const std::st
   return kExitOk;
 }
 
+std::atomic<bool> g_stop_simulation{false};
+
+int SimulateCommand(SimulationOptions options) {
+  // Ctrl-C or SIGTERM ends the run cleanly: calls in progress are ended on the server.
+  std::signal(SIGINT, [](int) { g_stop_simulation = true; });
+  std::signal(SIGTERM, [](int) { g_stop_simulation = true; });
+  options.stop = &g_stop_simulation;
+  return RunSimulation(options, std::cout);
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -299,8 +312,26 @@ int RunCli(int argc, char** argv) {
   token->add_option("--add-to", add_to, "Add the token's hash to this configuration file")
       ->check(CLI::ExistingFile);
 
+  SimulationOptions simulation;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "Drive a running agent's API as a floor of softphones would (demo, load)");
+  simulate->add_option("--url", simulation.url, "The agent, e.g. http://127.0.0.1:8080");
+  simulate->add_option("--token", simulation.token, "An integration (or admin) token")->required();
+  simulate->add_option("--agents", simulation.agents, "How many softphones")
+      ->check(CLI::Range(1, 100000));
+  simulate->add_option("--agent-ids", simulation.agent_ids, "These users (default: from the API)");
+  simulate->add_option("--rate", simulation.rate, "Events per second, all agents together")
+      ->check(CLI::PositiveNumber);
+  simulate
+      ->add_option("--duration", simulation.duration_s, "Seconds to run (default: until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  simulate->add_option("--seed", simulation.seed, "Random seed (same seed, same traffic)");
+  simulate->add_option("--workers", simulation.workers, "Connections (default: from the rate)")
+      ->check(CLI::Range(0, 64));
+
   try {
     app.parse(argc, argv);
+    if (simulate->parsed()) return SimulateCommand(simulation);
     if (serve_cmd->parsed()) return RunServe(serve);
     if (token->parsed()) return TokenCommand(role, user, name, add_to);
     if (check->parsed()) return CheckConfig(config);

@@ -139,6 +139,20 @@ bool Authorize(Call& call, const Route& route) {
   return true;
 }
 
+// A request refused before its body was read (401, 403, 404, 413...) leaves the body on a
+// keep-alive connection, where it would be read as the next request. Read it away; a body
+// over the limit is not worth reading: the connection closes after this response instead.
+void DrainBody(Call& call) {
+  try {
+    const std::streamsize limit = call.config->server.max_body_bytes;
+    std::istream& body = call.request.stream();
+    body.ignore(limit + 1);
+    if (body.gcount() > limit) call.response.setKeepAlive(false);
+  } catch (const std::exception&) {
+    call.response.setKeepAlive(false);
+  }
+}
+
 class ApiHandler final : public Poco::Net::HTTPRequestHandler {
  public:
   explicit ApiHandler(ApiContext& context) : context_(context) {}
@@ -159,6 +173,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
         SendError(call, 500, "internal_error", "the request failed on the server; see its log");
       }
     }
+    if (!call.detached) DrainBody(call);
     context_.metrics.ObserveRequest(route_name, call.detached ? 101 : call.status,
                                     std::chrono::steady_clock::now() - started);
   }
@@ -220,7 +235,7 @@ std::optional<std::string> Call::Query(const std::string& name) const {
 
 void SendText(Call& call, int status, const std::string& content_type, const std::string& text) {
   call.status = status;
-  call.response.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+  call.response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   call.response.setContentType(content_type);
   call.response.set("Cache-Control", "no-store");
   call.response.setContentLength(static_cast<std::streamsize>(text.size()));

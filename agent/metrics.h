@@ -5,8 +5,9 @@
 //
 // Series: every event type x {ok, error}; every source; every route given to the constructor
 // plus "other", each with the status codes 101 (a WebSocket upgrade) 200 201 204 400 401 403
-// 404 405 409 413 415 422 426 429 500 503 plus "other". Latency histograms have buckets from 0.5 ms to 10 s; the events-per-commit
-// histogram from 1 to 2000. All names start with "presence_".
+// 404 405 409 413 415 422 426 429 500 503 plus "other". Latency histograms have buckets from
+// 0.5 ms to 10 s; the events-per-commit histogram from 1 to 2000. All names start with
+// "presence_".
 
 #include <atomic>
 #include <chrono>
