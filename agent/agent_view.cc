@@ -1,87 +1,89 @@
 #include "agent/agent_view.h"
 
-#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 
-#include <sstream>
+#include "agent/json_writer.h"
 
 namespace presence::agent {
 namespace {
 
-using Poco::JSON::Array;
-using Poco::JSON::Object;
-
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
-
-Object::Ptr StatePart(const AgentState& state, const reasoncodes::Catalog& catalog) {
-  Object::Ptr json = NewObject();
-  json->set("label", state.label);
+void WriteStatePart(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog) {
+  out.BeginObject().Key("label").String(state.label);
   const reasoncodes::State* known = catalog.Find(state.label);
   if (known == nullptr) {  // removed from the catalog by a reload; the user is still in it
-    json->set("reason_code", Poco::Dynamic::Var());
-    json->set("status", Poco::Dynamic::Var());
-    return json;
+    out.Key("reason_code").Null().Key("status").Null().EndObject();
+    return;
   }
-  json->set("reason_code", known->reason_code);
-  json->set("status", reasoncodes::ToInt(known->status));
-  json->set("status_name", std::string(reasoncodes::StatusName(known->status)));
-  json->set("color", known->color);
-  json->set("alert_after_seconds", known->alert_after_seconds);
-  return json;
+  out.Key("reason_code").String(known->reason_code);
+  out.Key("status").Int(reasoncodes::ToInt(known->status));
+  out.Key("status_name").String(reasoncodes::StatusName(known->status));
+  out.Key("color").String(known->color);
+  out.Key("alert_after_seconds").Int(known->alert_after_seconds);
+  out.EndObject();
 }
 
-Array::Ptr CallsPart(const AgentState& state) {
-  Array::Ptr calls = new Array();
+void WriteCalls(JsonWriter& out, const AgentState& state) {
+  out.BeginArray();
   for (const ActiveCall& call : state.calls) {
-    Object::Ptr json = NewObject();
-    json->set("id", call.id);
-    json->set("direction", std::string(DirectionName(call.direction)));
-    json->set("internal", call.internal);
-    json->set("started", tracking::FormatTime(call.started));
+    out.BeginObject();
+    out.Key("id").String(call.id);
+    out.Key("direction").String(DirectionName(call.direction));
+    out.Key("internal").Bool(call.internal);
+    out.Key("started").String(tracking::FormatTime(call.started));
+    out.Key("answered");
     if (call.answered) {
-      json->set("answered", tracking::FormatTime(*call.answered));
+      out.String(tracking::FormatTime(*call.answered));
     } else {
-      json->set("answered", Poco::Dynamic::Var());
+      out.Null();
     }
-    calls->add(json);
+    out.EndObject();
   }
-  return calls;
+  out.EndArray();
 }
 
 }  // namespace
 
-Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
-                          const User* user) {
-  Object::Ptr json = NewObject();
-  json->set("id", state.agent);
-  json->set("name", user ? user->name : state.agent);
-  json->set("extension", user ? user->extension : std::string());
-  json->set("team", user ? user->team : std::string());
-  json->set("state", StatePart(state, catalog));
-  json->set("since", tracking::FormatTime(state.since));
-  json->set("source", std::string(reasoncodes::SourceName(state.source)));
-  json->set("cause", state.cause);
-  json->set("active_calls", CallsPart(state));
+void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
+                    const User* user) {
+  out.BeginObject();
+  out.Key("id").String(state.agent);
+  out.Key("name").String(user ? user->name : state.agent);
+  out.Key("extension").String(user ? user->extension : std::string());
+  out.Key("team").String(user ? user->team : std::string());
+  out.Key("state");
+  WriteStatePart(out, state, catalog);
+  out.Key("since").String(tracking::FormatTime(state.since));
+  out.Key("source").String(reasoncodes::SourceName(state.source));
+  out.Key("cause").String(state.cause);
+  out.Key("active_calls");
+  WriteCalls(out, state);
+  out.Key("pending");
   if (state.pending_label) {
-    Object::Ptr pending = NewObject();
-    pending->set("label", *state.pending_label);
-    pending->set("source", std::string(reasoncodes::SourceName(state.pending_source)));
-    json->set("pending", pending);
+    out.BeginObject().Key("label").String(*state.pending_label);
+    out.Key("source").String(reasoncodes::SourceName(state.pending_source)).EndObject();
   } else {
-    json->set("pending", Poco::Dynamic::Var());
+    out.Null();
   }
+  out.Key("wrap_up_until");
   if (state.wrap_up_until) {
-    json->set("wrap_up_until", tracking::FormatTime(*state.wrap_up_until));
+    out.String(tracking::FormatTime(*state.wrap_up_until));
   } else {
-    json->set("wrap_up_until", Poco::Dynamic::Var());
+    out.Null();
   }
-  return json;
+  out.EndObject();
 }
 
 std::string AgentViewText(const AgentState& state, const reasoncodes::Catalog& catalog,
                           const User* user) {
-  std::ostringstream out;
-  AgentViewJson(state, catalog, user)->stringify(out);
-  return out.str();
+  JsonWriter out;
+  WriteAgentView(out, state, catalog, user);
+  return out.Take();
+}
+
+Poco::JSON::Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
+                                      const User* user) {
+  Poco::JSON::Parser parser;
+  return parser.parse(AgentViewText(state, catalog, user)).extract<Poco::JSON::Object::Ptr>();
 }
 
 }  // namespace presence::agent

@@ -17,7 +17,12 @@
 
 namespace presence::agent {
 
+class JsonWriter;
+
 // `user` may be null (a user seen in the ledger but no longer configured).
+void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
+                    const User* user);
+// The same view as text, and as a Poco object for handlers that add to it.
 Poco::JSON::Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
                                       const User* user);
 std::string AgentViewText(const AgentState& state, const reasoncodes::Catalog& catalog,

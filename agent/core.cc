@@ -196,7 +196,7 @@ void Core::Publish(const std::vector<std::string>& touched,
   for (const std::string& agent : touched) {
     auto state = std::make_shared<const AgentState>(*engine_.Find(agent));
     updates.push_back(AgentUpdate{++seq_, state});
-    next->agents[agent] = std::move(state);
+    next->agents.Set(agent, std::move(state));
   }
   next->seq = seq_;
   // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
@@ -218,7 +218,7 @@ void Core::PublishAll() {
   auto next = std::make_shared<Snapshot>();
   next->catalog = catalog_;
   for (const auto& [agent, state] : engine_.agents()) {
-    next->agents[agent] = std::make_shared<const AgentState>(state);
+    next->agents.Set(agent, std::make_shared<const AgentState>(state));
   }
   next->seq = seq_;  // nothing new happened: no sequence number is used up
   snapshot_.store(std::move(next));

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/agent_directory.h"
 #include "agent/engine.h"
 #include "agent/timer_queue.h"
 #include "tracking/time_store.h"
@@ -41,8 +42,8 @@ struct AgentUpdate {
 // they like while the core publishes newer ones.
 struct Snapshot {
   uint64_t seq = 0;
-  std::map<std::string, std::shared_ptr<const AgentState>> agents;  // by user id
-  std::shared_ptr<const Catalog> catalog;                           // the catalog in force
+  AgentDirectory agents;                   // by user id
+  std::shared_ptr<const Catalog> catalog;  // the catalog in force
 };
 
 // What one durable commit did, for listeners (streams, metrics, later the connectors' outbox).

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "agent/engine.h"
+#include "agent/json_writer.h"
 
 namespace presence::agent {
 namespace {
@@ -29,33 +30,32 @@ std::optional<Timestamp> ReadTime(const Object& object, const std::string& key) 
 }  // namespace
 
 std::string SerializeEngineState(const AgentState& state) {
-  Object root(Poco::JSON_PRESERVE_KEY_ORDER);
-  Array::Ptr calls = new Array();
+  JsonWriter out;
+  out.BeginObject().Key("calls").BeginArray();
   for (const ActiveCall& call : state.calls) {
-    Object::Ptr item = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    item->set("id", call.id);
-    item->set("direction", std::string(DirectionName(call.direction)));
-    item->set("internal", call.internal);
-    item->set("started", tracking::FormatTime(call.started));
-    item->set("answered", TimeOrEmpty(call.answered));
-    calls->add(item);
+    out.BeginObject();
+    out.Key("id").String(call.id);
+    out.Key("direction").String(DirectionName(call.direction));
+    out.Key("internal").Bool(call.internal);
+    out.Key("started").String(tracking::FormatTime(call.started));
+    out.Key("answered").String(TimeOrEmpty(call.answered));
+    out.EndObject();
   }
-  root.set("calls", calls);
-  root.set("calls_own_state", state.calls_own_state);
-  root.set("call_qualified", state.call_qualified);
-  root.set("resume_label", state.resume_label);
+  out.EndArray();
+  out.Key("calls_own_state").Bool(state.calls_own_state);
+  out.Key("call_qualified").Bool(state.call_qualified);
+  out.Key("resume_label").String(state.resume_label);
   if (state.pending_label) {
-    root.set("pending_label", *state.pending_label);
-    root.set("pending_source", std::string(reasoncodes::SourceName(state.pending_source)));
+    out.Key("pending_label").String(*state.pending_label);
+    out.Key("pending_source").String(reasoncodes::SourceName(state.pending_source));
   }
-  root.set("wrap_up_until", TimeOrEmpty(state.wrap_up_until));
-  Array::Ptr ended = new Array();
-  for (const std::string& id : state.ended_calls) ended->add(id);
-  root.set("ended_calls", ended);
-  root.set("last_event", tracking::FormatTime(state.last_event));
-  std::ostringstream out;
-  root.stringify(out);
-  return out.str();
+  out.Key("wrap_up_until").String(TimeOrEmpty(state.wrap_up_until));
+  out.Key("ended_calls").BeginArray();
+  for (const std::string& id : state.ended_calls) out.String(id);
+  out.EndArray();
+  out.Key("last_event").String(tracking::FormatTime(state.last_event));
+  out.EndObject();
+  return out.Take();
 }
 
 Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {

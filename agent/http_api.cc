@@ -35,10 +35,13 @@ struct Route {
   unsigned roles;
   bool own_user;  // an agent token may use it only for its own user ({id})
   void (*handle)(Call&);
+  std::vector<std::string> parts = {};  // the pattern's segments, split once
 };
 
+std::vector<std::string> Split(const std::string& path);
+
 const std::vector<Route>& Routes() {
-  static const std::vector<Route> routes = {
+  static std::vector<Route> routes = {
       {"GET", "/api/v1/health", kPublic, false, HandleHealth},
       {"GET", "/api/v1/openapi.json", kPublic, false, HandleOpenApi},
       {"GET", "/metrics", kReaders, false, HandleMetrics},
@@ -62,6 +65,11 @@ const std::vector<Route>& Routes() {
       {"GET", "/", kPublic, false, HandleDashboard},
       {"GET", "/dashboard/{file}", kPublic, false, HandleDashboard},
   };
+  static const bool split = [] {
+    for (Route& route : routes) route.parts = Split(route.pattern);
+    return true;
+  }();
+  (void)split;
   return routes;
 }
 
@@ -76,9 +84,8 @@ std::vector<std::string> Split(const std::string& path) {
 }
 
 // Matches a path against a pattern; fills params with the {placeholders}' values.
-bool Matches(const std::string& pattern, const std::vector<std::string>& path,
+bool Matches(const std::vector<std::string>& want, const std::vector<std::string>& path,
              std::vector<std::string>& params) {
-  std::vector<std::string> want = Split(pattern);
   if (want.size() != path.size()) return false;
   std::vector<std::string> found;
   for (size_t i = 0; i < want.size(); ++i) {
@@ -184,7 +191,7 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     std::vector<std::string> path = Split(uri.getPath());
     std::string allowed;
     for (const Route& route : Routes()) {
-      if (!Matches(route.pattern, path, call.params)) continue;
+      if (!Matches(route.parts, path, call.params)) continue;
       if (route.method != call.request.getMethod()) {
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
@@ -276,9 +283,21 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
     SendError(call, 413, "payload_too_large", too_large);
     return std::nullopt;
   }
-  std::string body(static_cast<size_t>(limit) + 1, '\0');
-  call.request.stream().read(body.data(), limit + 1);
-  body.resize(static_cast<size_t>(call.request.stream().gcount()));
+  // Read what was announced (or, chunked, up to one byte past the limit): no buffer of the
+  // full limit per request.
+  std::string body;
+  std::istream& in = call.request.stream();
+  if (call.request.hasContentLength()) {
+    body.resize(static_cast<size_t>(call.request.getContentLength()));
+    in.read(body.data(), static_cast<std::streamsize>(body.size()));
+    body.resize(static_cast<size_t>(in.gcount()));
+  } else {
+    char chunk[4096];
+    while (static_cast<std::streamsize>(body.size()) <= limit &&
+           in.read(chunk, sizeof chunk).gcount() > 0) {
+      body.append(chunk, static_cast<size_t>(in.gcount()));
+    }
+  }
   if (static_cast<std::streamsize>(body.size()) > limit) {
     SendError(call, 413, "payload_too_large", too_large);
     return std::nullopt;

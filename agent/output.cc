@@ -1,10 +1,13 @@
 #include "agent/output.h"
 
 #include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <iomanip>
+
+#include "agent/json_writer.h"
 
 namespace presence::agent {
 namespace {
@@ -32,21 +35,29 @@ std::string CsvField(const std::string& text) {
 
 }  // namespace
 
-Object::Ptr ChangeJson(const tracking::Change& change) {
-  Object::Ptr json = NewObject();
-  json->set("at", tracking::FormatTime(change.at));
-  json->set("agent", change.agent);
+void WriteChange(JsonWriter& out, const tracking::Change& change) {
+  out.BeginObject();
+  out.Key("at").String(tracking::FormatTime(change.at));
+  out.Key("agent").String(change.agent);
+  out.Key("from");
   if (change.from_label.empty()) {
-    json->set("from", Poco::Dynamic::Var());
+    out.Null();
   } else {
-    json->set("from", change.from_label);
+    out.String(change.from_label);
   }
-  json->set("to", change.label);
-  json->set("status", reasoncodes::ToInt(change.status));
-  json->set("reason_code", change.reason_code);
-  json->set("source", std::string(reasoncodes::SourceName(change.source)));
-  json->set("cause", change.cause);
-  return json;
+  out.Key("to").String(change.label);
+  out.Key("status").Int(reasoncodes::ToInt(change.status));
+  out.Key("reason_code").String(change.reason_code);
+  out.Key("source").String(reasoncodes::SourceName(change.source));
+  out.Key("cause").String(change.cause);
+  out.EndObject();
+}
+
+Object::Ptr ChangeJson(const tracking::Change& change) {
+  JsonWriter out;
+  WriteChange(out, change);
+  Poco::JSON::Parser parser;
+  return parser.parse(out.str()).extract<Object::Ptr>();
 }
 
 Object::Ptr TotalJson(const tracking::Total& total) {

@@ -14,8 +14,11 @@
 
 namespace presence::agent {
 
+class JsonWriter;
+
 // {"at","agent","from","to","status","reason_code","source","cause"}; from is null for a
 // user's first change.
+void WriteChange(JsonWriter& out, const tracking::Change& change);
 Poco::JSON::Object::Ptr ChangeJson(const tracking::Change& change);
 // {"agent","label","status","status_name","seconds"}
 Poco::JSON::Object::Ptr TotalJson(const tracking::Total& total);

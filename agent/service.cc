@@ -77,8 +77,7 @@ class Service {
     });
     metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
                       [this] { return static_cast<double>(hub_.viewers()); });
-    metrics_.AddGauge("presence_stream_dropped_slow_total",
-                      "Viewers disconnected for falling behind",
+    metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
                       [this] { return static_cast<double>(hub_.dropped_slow()); });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });

@@ -2,7 +2,6 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "agent/viewer_socket.h"
 #include "agent/websocket_protocol.h"
 
 namespace presence::agent {
@@ -127,19 +127,22 @@ class StreamHub::Impl {
     std::string resume;
   };
   struct Viewer {
-    uint64_t id = 0;
-    Poco::Net::StreamSocket socket;
-    int fd = -1;
-    Kind kind = Kind::kSse;
+    // Throws Poco::Exception for a socket that is already closed (see ViewerSocket).
+    Viewer(uint64_t viewer_id, Kind viewer_kind, Poco::Net::StreamSocket connection)
+        : id(viewer_id), kind(viewer_kind), socket(std::move(connection)) {}
+
+    const uint64_t id;
+    const Kind kind;
+    ViewerSocket socket;
     std::string out;  // bytes queued; out[sent..] not yet written
     size_t sent = 0;
     size_t grace = 0;  // unsent bytes of the first response: not counted against the limit
     uint64_t seq = 0;  // the newest update this viewer has been given
     SteadyClock::time_point last_queued;
-    bool counted = false;   // in the viewers_ gauge
-    bool closing = false;   // response over: close once `out` is written
-    bool writable = false;  // EPOLLOUT registered
-    bool dirty = false;     // in dirty_
+    bool counted = false;       // in the viewers_ gauge
+    bool closing = false;       // response over: close once `out` is written
+    uint32_t events = EPOLLIN;  // registered with epoll
+    bool dirty = false;         // in dirty_
     SteadyClock::time_point close_by;
     std::unique_ptr<websocket::FrameParser> parser;
   };
@@ -161,7 +164,7 @@ class StreamHub::Impl {
   void RunTimers(SteadyClock::time_point now);
   void FlushDirty();
   void Flush(Viewer& viewer);
-  void SetWritable(Viewer& viewer, bool writable);
+  void Watch(Viewer& viewer);
   void Drop(Viewer& viewer);
   void DropId(uint64_t id);
   void CloseAll();
@@ -308,8 +311,8 @@ void StreamHub::Impl::HandleEvent(const epoll_event& event) {
   auto found = viewers_.find(event.data.u64);
   if (found == viewers_.end()) return;
   Viewer& viewer = *found->second;
-  if (event.events & EPOLLOUT) Queue(viewer, {});  // marks it for the flush pass
-  if (event.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable(viewer);
+  if (viewer.socket.SendReady(event.events)) Queue(viewer, {});  // marks it for the flush pass
+  if (viewer.socket.ReceiveReady(event.events)) OnReadable(viewer);
 }
 
 // Formats each update once, then gives it to every viewer that does not have it yet (a
@@ -355,26 +358,25 @@ const std::string& StreamHub::Impl::Framed(Entry& entry, Kind kind) {
 }
 
 void StreamHub::Impl::Open(NewViewer& added) {
-  auto viewer = std::make_unique<Viewer>();
-  viewer->id = next_id_++;
-  viewer->socket = std::move(added.socket);
-  viewer->kind = added.kind;
+  std::unique_ptr<Viewer> viewer;
   try {
-    viewer->fd = viewer->socket.impl()->sockfd();
-    viewer->socket.setBlocking(false);
-    viewer->socket.setNoDelay(true);
+    viewer = std::make_unique<Viewer>(next_id_++, added.kind, std::move(added.socket));
     epoll_event event{};
-    event.events = EPOLLIN;
+    event.events = viewer->events;
     event.data.u64 = viewer->id;
-    if (viewer->fd < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, viewer->fd, &event) != 0) return;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, viewer->socket.fd(), &event) != 0) return;
   } catch (...) {
-    return;  // a socket already closed or broken: it goes with `viewer`
+    return;  // a socket already closed or broken: it closes as it goes out of scope
   }
-  Viewer& registered = *viewers_.emplace(viewer->id, std::move(viewer)).first->second;
+  const uint64_t id = viewer->id;
+  Viewer& registered = *viewers_.emplace(id, std::move(viewer)).first->second;
   try {
     StartResponse(registered, added.websocket_key, added.resume);
+    // What the HTTP server's TLS session read and decrypted past the request waits inside
+    // OpenSSL, where epoll never reports it.
+    if (registered.socket.buffered()) OnReadable(registered);
   } catch (...) {
-    Drop(registered);
+    DropId(id);
   }
 }
 
@@ -438,7 +440,7 @@ void StreamHub::Impl::SendSnapshot(Viewer& viewer) {
     std::string json = "{\"type\":\"snapshot\",\"epoch\":\"" + hub_.epoch_ +
                        "\",\"seq\":" + std::to_string(snapshot->seq) + ",\"agents\":[";
     bool first = true;
-    for (const auto& [id, state] : snapshot->agents) {  // std::map: in id order
+    for (const auto& [id, state] : snapshot->agents.Sorted()) {
       if (!state) continue;
       try {
         std::string view = formatter_(*state);
@@ -496,21 +498,18 @@ void StreamHub::Impl::BeginClose(Viewer& viewer) {
   Queue(viewer, {});
 }
 
-// Viewers send nothing after their request but WebSocket frames; a read of 0 or an error
-// means the client has gone.
+// Viewers send nothing after their request but WebSocket frames; the end of the stream or an
+// error means the client has gone. One read per event: epoll is level-triggered, so what is
+// left on the descriptor is reported again; what TLS has decrypted already is not.
 void StreamHub::Impl::OnReadable(Viewer& viewer) {
   char buffer[kReadChunk];
-  for (;;) {
-    const ssize_t got = ::recv(viewer.fd, buffer, sizeof buffer, 0);
-    if (got > 0) {
-      if (viewer.parser && !viewer.closing) OnClientMessages(viewer, {buffer, size_t(got)});
-      return;  // level-triggered: more is reported again
-    }
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    Drop(viewer);
-    return;
-  }
+  do {
+    const ViewerSocket::Transfer got = viewer.socket.Receive(buffer, sizeof buffer);
+    if (got.closed) return Drop(viewer);
+    if (got.bytes == 0) break;
+    if (viewer.parser && !viewer.closing) OnClientMessages(viewer, {buffer, got.bytes});
+  } while (viewer.socket.buffered());
+  Watch(viewer);  // a TLS read that stalled can wait for writability
 }
 
 // RFC 6455 5.5.2/5.5.3: a ping is answered with a pong carrying its payload; 5.5.1: a close is
@@ -570,53 +569,50 @@ void StreamHub::Impl::FlushDirty() {
   }
 }
 
-// Plain sockets only: a TLS stream would have to write through the SecureStreamSocket's
-// sendBytes (which encrypts, and can need to read to write), not ::send on the descriptor.
+// One Send per flush: it writes until the connection is full or the bytes run out.
 void StreamHub::Impl::Flush(Viewer& viewer) {
-  while (viewer.sent < viewer.out.size()) {
-    const size_t left = viewer.out.size() - viewer.sent;
-    const ssize_t wrote = ::send(viewer.fd, viewer.out.data() + viewer.sent, left, MSG_NOSIGNAL);
-    if (wrote < 0 && errno == EINTR) continue;
-    if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (wrote <= 0) return Drop(viewer);
-    viewer.sent += static_cast<size_t>(wrote);
-    viewer.grace -= std::min(viewer.grace, static_cast<size_t>(wrote));
-    if (static_cast<size_t>(wrote) < left) break;  // the socket buffer is full
+  const size_t left = viewer.out.size() - viewer.sent;
+  if (left > 0 || viewer.socket.held() > 0) {
+    const ViewerSocket::Transfer wrote =
+        viewer.socket.Send({viewer.out.data() + viewer.sent, left});
+    if (wrote.closed) return Drop(viewer);
+    viewer.sent += wrote.bytes;
+    viewer.grace -= std::min(viewer.grace, wrote.bytes);
   }
   if (viewer.sent == viewer.out.size()) {
     viewer.out.clear();
     viewer.sent = 0;
-    if (viewer.closing) return Drop(viewer);
+    if (viewer.closing && viewer.socket.held() == 0) return Drop(viewer);
   } else if (viewer.sent >= kCompactAfter) {
     viewer.out.erase(0, viewer.sent);
     viewer.sent = 0;
   }
+  // A TLS record the socket holds (at most 16 KiB) counts as sent here, like the bytes in the
+  // kernel's socket buffer.
   const size_t pending = viewer.out.size() - viewer.sent;
   if (!viewer.closing && pending > viewer.grace + options_.viewer_buffer_bytes) {
     ++hub_.dropped_slow_;
     return Drop(viewer);
   }
-  SetWritable(viewer, pending > 0);
+  Watch(viewer);
 }
 
-void StreamHub::Impl::SetWritable(Viewer& viewer, bool writable) {
-  if (viewer.writable == writable) return;
+// Registers with epoll what the viewer's connection waits for now.
+void StreamHub::Impl::Watch(Viewer& viewer) {
+  const uint32_t events = viewer.socket.Interest(viewer.sent < viewer.out.size());
+  if (events == viewer.events) return;
   epoll_event event{};
-  event.events = writable ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+  event.events = events;
   event.data.u64 = viewer.id;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, viewer.fd, &event) != 0) return Drop(viewer);
-  viewer.writable = writable;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, viewer.socket.fd(), &event) != 0) return Drop(viewer);
+  viewer.events = events;
 }
 
 // Forgets the viewer and closes its socket; `viewer` is gone afterwards.
 void StreamHub::Impl::Drop(Viewer& viewer) {
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, viewer.fd, nullptr);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, viewer.socket.fd(), nullptr);
   if (viewer.counted) --hub_.viewers_;
-  try {
-    viewer.socket.close();
-  } catch (...) {
-    // Closing cannot usefully fail; the descriptor is released either way.
-  }
+  viewer.socket.Close();
   viewers_.erase(viewer.id);
 }
 
@@ -630,9 +626,9 @@ void StreamHub::Impl::DropId(uint64_t id) {
 void StreamHub::Impl::CloseAll() {
   while (!viewers_.empty()) {
     Viewer& viewer = *viewers_.begin()->second;
-    if (viewer.kind == Kind::kWebSocket && !viewer.closing && viewer.sent == viewer.out.size()) {
-      const std::string bye = websocket::EncodeClose(websocket::kCloseGoingAway);
-      [[maybe_unused]] ssize_t wrote = ::send(viewer.fd, bye.data(), bye.size(), MSG_NOSIGNAL);
+    if (viewer.kind == Kind::kWebSocket && !viewer.closing && viewer.sent == viewer.out.size() &&
+        viewer.socket.held() == 0) {
+      viewer.socket.Send(websocket::EncodeClose(websocket::kCloseGoingAway));
     }
     Drop(viewer);
   }

@@ -55,10 +55,12 @@ class StreamHub {
   void Stop();     // closes every viewer and joins; idempotent
 
   // Takes over a connection whose HTTP request has been read and whose socket the request
-  // handler detached. Writes the response itself: for kSse a 200 text/event-stream head, for
-  // kWebSocket the 101 handshake for `websocket_key` (the client's Sec-WebSocket-Key); with
-  // max_viewers reached, a 503 JSON error instead. `resume` is "<epoch>-<seq>" or empty.
-  // Thread-safe; returns at once (the hub thread does the writing).
+  // handler detached: plain TCP, or TLS when it is a SecureStreamSocket with its handshake done
+  // (see viewer_socket.h; the process must then ignore SIGPIPE). Writes the response itself:
+  // for kSse a 200 text/event-stream head, for kWebSocket the 101 handshake for `websocket_key`
+  // (the client's Sec-WebSocket-Key); with max_viewers reached, a 503 JSON error instead.
+  // `resume` is "<epoch>-<seq>" or empty. Thread-safe; returns at once (the hub thread does
+  // the writing).
   void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
            std::string resume);
 
