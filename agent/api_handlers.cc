@@ -198,7 +198,7 @@ void HandleOpenSession(Call& call) {
   if (entry == nullptr) {
     return SendError(call, 401, "unauthorized", "token: not a valid token");
   }
-  std::string session = call.ctx.sessions.Open(entry->sha256, std::chrono::steady_clock::now());
+  std::string session = call.ctx.sessions.Open(entry->sha256, std::chrono::system_clock::now());
   Poco::Net::HTTPCookie cookie("pa_session", session);
   cookie.setHttpOnly(true);
   cookie.setPath("/");
@@ -302,7 +302,9 @@ void HandleEvent(Call& call) {
                      "type: override is a supervisor's action: POST /api/v1/agents/{id}/override");
   }
   event.agent = call.params[0];
-  if (event.type == EventType::kSelect || call.who->role == Role::kAgent) {
+  // A claimed source is checked for every event type: no token may pass itself off as a
+  // supervisor, the wrap-up timer or the engine's call handling.
+  if (event.type == EventType::kSelect || event.source || call.who->role == Role::kAgent) {
     std::optional<reasoncodes::Source> source = AllowedSource(
         call, event.source,
         event.type == EventType::kSelect ? reasoncodes::Source::kCrm : DefaultSource(event.type));

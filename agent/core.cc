@@ -143,6 +143,8 @@ void Core::Process(std::deque<Pending>& work) {
     if (pending.new_catalog) {
       catalog_ = pending.new_catalog;
       engine_.SetCatalog(catalog_);
+      // Readers (GET /states, stream views) see the new catalog at once, not at the next change.
+      PublishAll();
       continue;
     }
     ++events;

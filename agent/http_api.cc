@@ -114,7 +114,7 @@ std::optional<std::string> PresentedTokenHash(Call& call) {
     return TokenHash(header.substr(7));
   }
   if (std::optional<std::string> session = SessionCookie(call.request)) {
-    return call.ctx.sessions.Use(*session, std::chrono::steady_clock::now());
+    return call.ctx.sessions.Use(*session, std::chrono::system_clock::now());
   }
   return std::nullopt;
 }
@@ -245,8 +245,8 @@ void SendText(Call& call, int status, const std::string& content_type, const std
   call.response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   call.response.setContentType(content_type);
   call.response.set("Cache-Control", "no-store");
-  call.response.setContentLength(static_cast<std::streamsize>(text.size()));
-  call.response.send() << text;
+  // Head and body in one write (one packet when they fit) rather than two.
+  call.response.sendBuffer(text.data(), text.size());
 }
 
 void SendJson(Call& call, int status, const Poco::Dynamic::Var& body) {
@@ -280,6 +280,7 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
   const std::string too_large =
       "the body is larger than " + std::to_string(limit) + " bytes (server.max_body_bytes)";
   if (call.request.hasContentLength() && call.request.getContentLength() > limit) {
+    call.response.setKeepAlive(false);  // the unread body must not become the next request
     SendError(call, 413, "payload_too_large", too_large);
     return std::nullopt;
   }
@@ -299,6 +300,7 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
     }
   }
   if (static_cast<std::streamsize>(body.size()) > limit) {
+    call.response.setKeepAlive(false);  // the unread body must not become the next request
     SendError(call, 413, "payload_too_large", too_large);
     return std::nullopt;
   }

@@ -1,15 +1,22 @@
 #include "agent/service.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -45,13 +52,38 @@ sigset_t ControlSignals() {
   return set;
 }
 
+// With TLS, the certificate and key are checked before anything is served: a mistake stops
+// the start with the setting and the file named (the caller prefixes "cannot listen on ...").
 Poco::Net::ServerSocket Listen(const ServerSettings& server) {
+  using Poco::Net::Context;
   Poco::Net::SocketAddress address(server.host, static_cast<Poco::UInt16>(server.port));
   if (!server.tls) return Poco::Net::ServerSocket(address, 256);
+  const TlsSettings& tls = *server.tls;
+  for (const auto& [key, path] : {std::pair{"server.tls.certificate", tls.certificate},
+                                  std::pair{"server.tls.private_key", tls.private_key}}) {
+    if (::access(path.c_str(), R_OK) != 0) {
+      throw Poco::OpenFileException(std::string(key) + " \"" + path +
+                                    "\": " + std::strerror(errno));
+    }
+  }
   Poco::Net::initializeSSL();
-  Poco::Net::Context::Ptr context =
-      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, server.tls->private_key,
-                             server.tls->certificate, "", Poco::Net::Context::VERIFY_NONE);
+  Context::Ptr context;
+  try {
+    context = new Context(Context::TLS_SERVER_USE, tls.private_key, tls.certificate, "",
+                          Context::VERIFY_NONE);
+  } catch (const Poco::Exception& e) {
+    // Poco's message names the file and gives OpenSSL's reason ("PEM routines::no start line").
+    throw Poco::Net::SSLContextException("server.tls: " + e.message());
+  }
+  // Poco loads the key first; OpenSSL then quietly discards it if the certificate does not match.
+  if (SSL_CTX_check_private_key(context->sslContext()) != 1) {
+    ERR_clear_error();
+    throw Poco::Net::SSLContextException("server.tls.private_key \"" + tls.private_key +
+                                         "\" is not the key of server.tls.certificate \"" +
+                                         tls.certificate + "\"");
+  }
+  context->disableProtocols(Context::PROTO_SSLV2 | Context::PROTO_SSLV3 | Context::PROTO_TLSV1 |
+                            Context::PROTO_TLSV1_1);
   return Poco::Net::SecureServerSocket(address, 256, context);
 }
 
@@ -71,6 +103,10 @@ class Service {
     context_.reload = [this] { return Reload(); };
     context_.tls = config->server.tls.has_value();
     context_.dashboard_dir = options.dashboard_dir;
+    const std::string sessions = config->server.data_dir + "/sessions";
+    if (!context_.sessions.Persist(sessions, std::chrono::system_clock::now())) {
+      Log("warning", sessions + ": unreadable; dashboard sessions start afresh");
+    }
     core_.AddListener([this](const CommitNotice& notice) {
       hub_.Publish(notice.updates);
       metrics_.ObserveCommit(notice.commit_time, notice.events);
