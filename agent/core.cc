@@ -40,31 +40,25 @@ std::future<Result<Reply>> Core::Post(Event event) {
     pending.promise.set_value(Error{"invalid_event", "type: wrap_up_timer cannot be posted"});
     return future;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(pending));
-      wake_.notify_one();
-      return future;
-    }
+  if (!Enqueue(pending)) {
+    pending.promise.set_value(Error{"stopped", "the agent is shutting down; try again"});
   }
-  pending.promise.set_value(Error{"stopped", "the agent is shutting down; try again"});
   return future;
+}
+
+bool Core::Enqueue(Pending& pending) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return false;
+  queue_.push_back(std::move(pending));
+  wake_.notify_one();
+  return true;
 }
 
 std::future<Status> Core::SetCatalog(std::shared_ptr<const Catalog> catalog) {
   Pending pending;
   pending.new_catalog = std::move(catalog);
   std::future<Status> future = pending.reloaded.get_future();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(pending));
-      wake_.notify_one();
-      return future;
-    }
-  }
-  pending.reloaded.set_value(Error{"stopped", "the agent is shutting down"});
+  if (!Enqueue(pending)) pending.reloaded.set_value(Error{"stopped", "the agent is shutting down"});
   return future;
 }
 

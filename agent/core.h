@@ -101,6 +101,8 @@ class Core {
     std::promise<Status> reloaded;
   };
 
+  // Queues the item unless stopping (then returns false and leaves it with the caller).
+  bool Enqueue(Pending& pending);
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);
