@@ -20,9 +20,13 @@ using namespace reasoncodes;  // the json_read helpers
 
 constexpr std::array<std::string_view, 5> kTopLevelKeys = {"settings", "states", "server", "users",
                                                            "tokens"};
-constexpr std::array<std::string_view, 8> kServerKeys = {
+constexpr std::array<std::string_view, 9> kServerKeys = {
     "listen",         "data_dir", "workers", "max_viewers", "viewer_buffer_bytes",
-    "max_body_bytes", "tls",      "port"};
+    "max_body_bytes", "tls",      "port",    "durability"};
+constexpr std::array<std::pair<std::string_view, tracking::Durability>, 2> kDurability = {{
+    {"power_loss", tracking::Durability::kPowerLoss},
+    {"process_crash", tracking::Durability::kProcessCrash},
+}};
 constexpr std::array<std::string_view, 2> kTlsKeys = {"certificate", "private_key"};
 constexpr std::array<std::string_view, 5> kUserKeys = {"id", "name", "extension", "team",
                                                        "identities"};
@@ -116,6 +120,11 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
     if (number) server.*limit.field = static_cast<int>(*number);
   }
   if (object->has("tls")) ReadTls(object->get("tls"), server, problems);
+  if (object->has("durability")) {
+    auto durability = ReadChoice(object->get("durability"), "server.durability",
+                                 "a durability level", kDurability, problems);
+    if (durability) server.durability = *durability;
+  }
 }
 
 std::optional<User> ReadUser(const Object& object, const std::string& path, Problems& problems) {

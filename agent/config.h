@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "reasoncodes/catalog.h"
+#include "tracking/time_store.h"
 
 namespace presence::agent {
 
@@ -46,6 +47,9 @@ struct ServerSettings {
   int max_viewers = 5000;             // live-stream connections (not threads)
   int viewer_buffer_bytes = 1 << 20;  // a viewer further behind than this is disconnected
   int max_body_bytes = 64 * 1024;
+  // "power_loss" (default: every acknowledged change is synced to disk) or "process_crash"
+  // (survives kill -9 and agent crashes, not machine crashes; faster on slow disks).
+  tracking::Durability durability = tracking::Durability::kPowerLoss;
   std::optional<TlsSettings> tls;
 };
 

@@ -240,7 +240,8 @@ int RunServe(const ServeOptions& options) {
   const std::string data_dir = load.config->server.data_dir;
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
-  auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db");
+  auto store =
+      tracking::OpenSqliteTimeStore(data_dir + "/presence.db", load.config->server.durability);
   if (!store.ok()) {
     Log("error", store.error().message);
     return 2;

@@ -133,7 +133,7 @@ std::string ReadFile(const std::string& path) {
 
 // The sample catalog plus a server block, users u0..u(n-1) and one integration token.
 std::string WriteConfig(const std::string& dir, const BenchOptions& options,
-                        const std::string& token) {
+                        const std::string& token, const std::string& durability) {
   auto root = Poco::JSON::Parser()
                   .parse(ReadFile(std::string(PRESENCE_SOURCE_DIR) + "/samples/dial-command.json"))
                   .extract<Poco::JSON::Object::Ptr>();
@@ -141,6 +141,7 @@ std::string WriteConfig(const std::string& dir, const BenchOptions& options,
   server->set("listen", "127.0.0.1:0");
   server->set("data_dir", dir + "/data");
   server->set("workers", options.workers);
+  server->set("durability", durability);
   root->set("server", server);
   Poco::JSON::Array::Ptr users = new Poco::JSON::Array;
   for (int i = 0; i < options.users; ++i) {
@@ -483,13 +484,16 @@ double Print(const char* name, LoadResult& result, const BenchOptions& options) 
   return rate;
 }
 
-std::optional<double> MeasureAgent(const BenchOptions& options, const std::string& dir) {
+// `durability`: the server.durability setting ("power_loss" or "process_crash").
+std::optional<double> MeasureAgent(const BenchOptions& options, const std::string& dir,
+                                   const std::string& durability) {
   if (access(options.agent_binary.c_str(), X_OK) != 0) {
     std::printf("agent: %s is not there; build it first (skipped)\n", options.agent_binary.c_str());
     return std::nullopt;
   }
   std::string token = presence::agent::NewToken();
-  std::string config = WriteConfig(dir, options, token);
+  std::filesystem::remove_all(dir + "/data");  // each run starts from an empty ledger
+  std::string config = WriteConfig(dir, options, token, durability);
   AgentProcess agent(options.agent_binary, config, dir + "/agent.log");
   std::optional<uint16_t> port = agent.WaitListening(milliseconds(30000));
   if (!port) {
@@ -498,7 +502,8 @@ std::optional<double> MeasureAgent(const BenchOptions& options, const std::strin
     return std::nullopt;
   }
   LoadResult result = RunLoad(*port, token, options);
-  double rate = Print("presence-agent PUT .../state:", result, options);
+  const std::string title = "presence-agent PUT (" + durability + "):";
+  double rate = Print(title.c_str(), result, options);
   agent.Stop();
   return rate;
 }
@@ -554,9 +559,11 @@ int main(int argc, char** argv) {
     LoadResult result = RunLoad(plain.port(), "", options);
     plain_rate = Print("plain Poco HTTPServer, fixed JSON:", result, options);
   }
-  std::optional<double> agent_rate = MeasureAgent(options, dir);
-  if (agent_rate && plain_rate > 0) {
-    std::printf("ratio agent/plain:                 %9.3f\n", *agent_rate / plain_rate);
+  for (const char* durability : {"power_loss", "process_crash"}) {
+    std::optional<double> agent_rate = MeasureAgent(options, dir, durability);
+    if (agent_rate && plain_rate > 0) {
+      std::printf("ratio agent (%s)/plain: %9.3f\n", durability, *agent_rate / plain_rate);
+    }
   }
   std::filesystem::remove_all(dir);
   return 0;

@@ -68,7 +68,7 @@ Status Migrate(SQLite::Database& db) {
 
 }  // namespace
 
-Status PrepareLedgerWriter(SQLite::Database& db) {
+Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   // Checked before anything else touches the file: a newer program's database is left as is.
   if (int version = UserVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
@@ -79,7 +79,10 @@ Status PrepareLedgerWriter(SQLite::Database& db) {
                  "is '" +
                      mode + "')"};
   }
-  db.exec("PRAGMA synchronous = FULL");
+  // WAL with NORMAL still writes every commit to the log before answering (so a killed
+  // process loses nothing); only the sync to the disk waits for a checkpoint.
+  db.exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   return Migrate(db);
 }

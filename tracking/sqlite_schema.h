@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include "reasoncodes/result.h"
+#include "tracking/time_store.h"
 
 namespace presence::tracking {
 
@@ -16,11 +17,12 @@ inline constexpr int kLedgerSchemaVersion = 1;
 inline constexpr int kLedgerBusyTimeoutMs = 5000;
 
 // For the writer connection: refuses a database newer than this program (code
-// "schema_too_new"), switches to WAL with synchronous=FULL (every commit is synced, so an
-// acknowledged batch survives a process kill and power loss), enables foreign keys and migrates
-// to kLedgerSchemaVersion. Throws SQLite::Exception for I/O errors and files that are not
-// SQLite databases.
-Status PrepareLedgerWriter(SQLite::Database& db);
+// "schema_too_new"), switches to WAL with synchronous=FULL for kPowerLoss (every commit is
+// synced, so an acknowledged batch survives a process kill and power loss) or NORMAL for
+// kProcessCrash (commits reach the OS before the answer; synced at checkpoints), enables foreign
+// keys and migrates to kLedgerSchemaVersion. Throws SQLite::Exception for I/O errors and files that
+// are not SQLite databases.
+Status PrepareLedgerWriter(SQLite::Database& db, Durability durability);
 
 // For a reader connection opened after PrepareLedgerWriter on the same file.
 void PrepareLedgerReader(SQLite::Database& db);

@@ -20,12 +20,13 @@ SQLite::Statement& Reuse(SQLite::Statement& statement) {
 
 }  // namespace
 
-Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path) {
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
+                                                       Durability durability) {
   Result<LedgerLock> lock = LedgerLock::Acquire(path);
   if (!lock.ok()) return lock.error();
   try {
     SQLite::Database writer(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    if (Status status = PrepareLedgerWriter(writer); !status.ok()) {
+    if (Status status = PrepareLedgerWriter(writer, durability); !status.ok()) {
       return Error{status.error().code,
                    "cannot open time ledger '" + path + "': " + status.error().message};
     }

@@ -47,9 +47,17 @@ class TimeStore {
 // connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
 // database written by a newer program, "storage_error" for anything else (not a database,
 // unreadable, no such folder).
+// How far an acknowledged commit is guaranteed to survive.
+enum class Durability {
+  kPowerLoss,     // every commit is synced to disk (synchronous=FULL): survives power loss
+  kProcessCrash,  // commits reach the OS, synced at checkpoints (synchronous=NORMAL): survives
+                  // kill -9 and crashes of the agent, not of the machine; much faster on slow disks
+};
+
 // Only one process may write a ledger: the writer holds an exclusive lock on "<path>.lock"
 // while the store is open; a second writer gets "ledger_in_use".
-Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path);
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
+    const std::string& path, Durability durability = Durability::kPowerLoss);
 
 // Reading only (reports next to a running agent): never creates, migrates or locks the file.
 // "not_a_ledger" for a missing file or one that is not a ledger of this schema version;
