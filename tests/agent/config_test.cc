@@ -1,0 +1,154 @@
+// The service configuration around the catalog: server, users, tokens. Every problem is listed
+// with its place and what is allowed; a good file gives the settings it says.
+
+#include "agent/config.h"
+
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+#include <ostream>
+#include <set>
+
+#include "tests/fakes/test_catalog.h"
+
+namespace presence::agent {
+namespace {
+
+// The test catalog with more top-level members spliced in.
+std::string WithCatalog(const std::string& members) {
+  std::string json = testing::TestCatalogJson({});
+  return json.substr(0, json.rfind('}')) + (members.empty() ? "" : ", " + members) + "}";
+}
+
+const std::string kHash(64, 'a');
+
+struct BadCase {
+  std::string name;
+  std::string members;
+  std::string problem;  // a substring of one reported problem
+};
+std::ostream& operator<<(std::ostream& out, const BadCase& c) { return out << c.name; }
+
+const std::vector<BadCase> kBad = {
+    {"unknown_top_level_key", R"("sever": {})", "config.sever: unknown key"},
+    {"listen_without_a_port", R"("server": {"listen": "localhost:http"})",
+     "server.listen: \"localhost:http\" is not an address"},
+    {"port_out_of_range", R"("server": {"port": 70000})", "server.port: 70000 is out of range"},
+    {"too_few_workers", R"("server": {"workers": 1})",
+     "server.workers: 1 is out of range (2-1024)"},
+    {"unknown_durability", R"("server": {"durability": "paranoid"})",
+     "server.durability: \"paranoid\" is not a durability level (power_loss, process_crash)"},
+    {"tls_without_a_key", R"("server": {"tls": {"certificate": "c.pem"}})",
+     "server.tls.private_key: required"},
+    {"unknown_server_key", R"("server": {"threads": 4})", "server.threads: unknown key"},
+    {"user_id_with_a_space", R"("users": [{"id": "10 01"}])",
+     "users[0].id: \"10 01\" is not a user id"},
+    {"duplicate_user_id", R"("users": [{"id": "1001"}, {"id": "1001"}])",
+     "users[1].id: \"1001\" is already the id of users[0]"},
+    {"identities_not_strings", R"("users": [{"id": "1001", "identities": {"teams": 5}}])",
+     "users[0].identities.teams: must be a string"},
+    {"unknown_role", R"("tokens": [{"name": "x", "role": "boss", "sha256": ")" + kHash + R"("}])",
+     "tokens[0].role: \"boss\" is not a role (agent, integration, supervisor, admin)"},
+    {"agent_token_without_user",
+     R"("tokens": [{"name": "x", "role": "agent", "sha256": ")" + kHash + R"("}])",
+     "tokens[0].user: required for an agent token"},
+    {"token_for_an_unknown_user",
+     R"("tokens": [{"name": "x", "role": "agent", "user": "9", "sha256": ")" + kHash + R"("}])",
+     "tokens[0].user: \"9\" is not a configured user"},
+    {"hash_not_hex", R"("tokens": [{"name": "x", "role": "admin", "sha256": "secret"}])",
+     "tokens[0].sha256: must be 64 lowercase hex digits"},
+    {"same_token_twice",
+     R"("tokens": [{"name": "a", "role": "admin", "sha256": ")" + kHash +
+         R"("}, {"name": "b", "role": "admin", "sha256": ")" + kHash + R"("}])",
+     "tokens[1].sha256: the same token is listed twice"},
+};
+
+bool HasProblem(const ConfigLoad& load, const std::string& text) {
+  for (const std::string& problem : load.problems) {
+    if (problem.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string AllProblems(const ConfigLoad& load) {
+  std::string text;
+  for (const std::string& problem : load.problems) text += problem + " | ";
+  return text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_test)
+
+BOOST_DATA_TEST_CASE(bad_service_settings_are_reported_with_place_and_allowed_values,
+                     boost::unit_test::data::make(kBad), c) {
+  ConfigLoad load = LoadConfigText(WithCatalog(c.members));
+  BOOST_TEST(!load.ok());
+  BOOST_TEST(HasProblem(load, c.problem), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(every_problem_of_a_file_is_listed_at_once) {
+  ConfigLoad load = LoadConfigText(WithCatalog(
+      R"("server": {"port": -1, "workers": 0}, "users": [{"id": ""}], "tokens": [{"role": "x"}])"));
+  BOOST_TEST(load.problems.size() >= 5u, AllProblems(load));
+  BOOST_TEST(!load.config);
+}
+
+BOOST_AUTO_TEST_CASE(a_good_file_gives_its_settings) {
+  const std::string hash = TokenHash("s3cret");
+  ConfigLoad load = LoadConfigText(WithCatalog(
+      R"("server": {"listen": "0.0.0.0:9443", "data_dir": "/srv/pa", "workers": 8,
+                     "durability": "process_crash",
+                     "tls": {"certificate": "c.pem", "private_key": "k.pem"}},
+         "users": [{"id": "anna.berg@example.com", "name": "Anna Berg", "extension": "1001",
+                    "team": "Support", "identities": {"teams": "fa8b"}}],
+         "tokens": [{"name": "anna", "role": "agent", "user": "anna.berg@example.com",
+                     "sha256": ")" +
+      hash + R"("}])"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  const Config& config = *load.config;
+  BOOST_TEST(config.server.host == "0.0.0.0");
+  BOOST_TEST(config.server.port == 9443);
+  BOOST_TEST(config.server.data_dir == "/srv/pa");
+  BOOST_TEST(config.server.workers == 8);
+  BOOST_TEST((config.server.durability == tracking::Durability::kProcessCrash));
+  BOOST_REQUIRE(config.server.tls.has_value());
+  BOOST_TEST(config.server.tls->private_key == "k.pem");
+  const User* user = config.FindUser("anna.berg@example.com");
+  BOOST_REQUIRE(user != nullptr);
+  BOOST_TEST(user->identities.at("teams") == "fa8b");
+  const TokenEntry* token = config.FindTokenHash(TokenHash("s3cret"));
+  BOOST_REQUIRE(token != nullptr);
+  BOOST_TEST((token->role == Role::kAgent));
+  BOOST_TEST(token->user == "anna.berg@example.com");
+  BOOST_TEST(config.FindTokenHash(TokenHash("s3cret ")) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
+  ConfigLoad load = LoadConfigText(WithCatalog(""));
+  BOOST_REQUIRE(load.ok());
+  BOOST_TEST(load.config->server.host == "127.0.0.1");
+  BOOST_TEST(load.config->server.port == 8080);
+  BOOST_TEST((load.config->server.durability == tracking::Durability::kPowerLoss));
+  BOOST_TEST(!load.config->server.tls.has_value());
+  BOOST_TEST(load.config->users.empty());
+}
+
+BOOST_AUTO_TEST_CASE(token_hash_is_sha256_hex_and_new_tokens_are_random) {
+  // FIPS 180-2 test vector for "abc".
+  BOOST_TEST(TokenHash("abc") ==
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::set<std::string> tokens;
+  for (int i = 0; i < 100; ++i) {
+    std::string token = NewToken();
+    BOOST_TEST(token.size() == 43u);
+    BOOST_TEST(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789-_") == std::string::npos);
+    tokens.insert(token);
+  }
+  BOOST_TEST(tokens.size() == 100u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace presence::agent
