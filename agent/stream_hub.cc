@@ -509,7 +509,7 @@ void StreamHub::Impl::OnReadable(Viewer& viewer) {
     if (got.bytes == 0) break;
     if (viewer.parser && !viewer.closing) OnClientMessages(viewer, {buffer, got.bytes});
   } while (viewer.socket.buffered());
-  Watch(viewer);  // a TLS read that stalled can wait for writability
+  if (!viewer.dirty) Watch(viewer);  // a stalled TLS read can wait for writability; else Flush does
 }
 
 // RFC 6455 5.5.2/5.5.3: a ping is answered with a pong carrying its payload; 5.5.1: a close is

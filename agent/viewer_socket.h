@@ -36,7 +36,7 @@ class ViewerSocket {
   // SecureStreamSocketImpl is TLS; its handshake must be complete (the HTTP server has read a
   // request through it). Throws Poco::Exception for a socket that is already closed.
   explicit ViewerSocket(Poco::Net::StreamSocket socket);
-  // Neither copied nor moved: OpenSSL keeps a pointer into held_ while a record is stalled.
+  // Neither copied nor moved: OpenSSL keeps a pointer into record_ while it is stalled.
   ViewerSocket(const ViewerSocket&) = delete;
   ViewerSocket& operator=(const ViewerSocket&) = delete;
 
