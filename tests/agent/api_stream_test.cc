@@ -535,11 +535,7 @@ BOOST_FIXTURE_TEST_CASE(viewers_stay_connected_through_a_sighup_reload, StreamFi
   BOOST_REQUIRE(ws.NextMessage());
 
   Object::Ptr config = server.Config();
-  Object::Ptr coaching = new Object();
-  coaching->set("label", "Coaching");
-  coaching->set("reason_code", "*70");
-  coaching->set("status", 5);
-  config->getArray("states")->add(coaching);
+  testing::AddState(config, "Coaching", "*70", 5);
   server.WriteConfig(config);
   server.Signal(SIGHUP);
   BOOST_REQUIRE(server.WaitForLog("configuration reloaded", kWait));

@@ -932,11 +932,7 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
 
 BOOST_FIXTURE_TEST_CASE(admin_reload_applies_a_good_file_and_refuses_a_bad_one, ServerFixture) {
   Object::Ptr config = server.Config();
-  Object::Ptr coaching = new Object();
-  coaching->set("label", "Coaching");
-  coaching->set("reason_code", "*70");
-  coaching->set("status", 5);
-  config->getArray("states")->add(coaching);
+  testing::AddState(config, "Coaching", "*70", 5);
   server.WriteConfig(config);
   HttpResponse good = http.Post("/api/v1/admin/reload", tokens().admin, "");
   BOOST_TEST(good.status == 200, good.body);
@@ -1114,11 +1110,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_good_file_adds_a_state_and_drops_a_removed
   BOOST_REQUIRE(held.Get("/api/v1/health").status == 200);
 
   Object::Ptr config = server.Config();
-  Object::Ptr coaching = new Object();
-  coaching->set("label", "Coaching");
-  coaching->set("reason_code", "*70");
-  coaching->set("status", 5);
-  config->getArray("states")->add(coaching);
+  testing::AddState(config, "Coaching", "*70", 5);
   Array::Ptr kept = new Array();
   Array::Ptr tokens_before = config->getArray("tokens");
   for (size_t i = 0; i < tokens_before->size(); ++i) {

@@ -176,4 +176,13 @@ bool AgentServer::WaitForLog(const std::string& text, std::chrono::milliseconds 
   }
 }
 
+void AddState(const Poco::JSON::Object::Ptr& config, const std::string& label,
+              const std::string& reason_code, int status) {
+  Poco::JSON::Object::Ptr state = new Poco::JSON::Object();
+  state->set("label", label);
+  state->set("reason_code", reason_code);
+  state->set("status", status);
+  config->getArray("states")->add(state);
+}
+
 }  // namespace presence::testing

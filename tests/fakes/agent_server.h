@@ -102,4 +102,8 @@ class ProcessWatchdog {
 // The path of the presence-agent binary under test.
 const std::string& AgentBinary();
 
+// Appends a state to a configuration's "states" (for reload tests).
+void AddState(const Poco::JSON::Object::Ptr& config, const std::string& label,
+              const std::string& reason_code, int status);
+
 }  // namespace presence::testing
