@@ -198,6 +198,11 @@ void HandleOpenSession(Call& call) {
   if (entry == nullptr) {
     return SendError(call, 401, "unauthorized", "token: not a valid token");
   }
+  if (entry->role != Role::kSupervisor && entry->role != Role::kAdmin) {
+    return SendError(call, 403, "forbidden",
+                     "dashboard sessions are for supervisor and admin tokens; use the token "
+                     "itself as 'Authorization: Bearer' for the API");
+  }
   std::string session = call.ctx.sessions.Open(entry->sha256, std::chrono::system_clock::now());
   Poco::Net::HTTPCookie cookie("pa_session", session);
   cookie.setHttpOnly(true);

@@ -245,6 +245,10 @@ void SendText(Call& call, int status, const std::string& content_type, const std
   call.response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   call.response.setContentType(content_type);
   call.response.set("Cache-Control", "no-store");
+  // The dashboard must not be framed by another site (clickjacking an override confirmation).
+  call.response.set("X-Frame-Options", "DENY");
+  call.response.set("Content-Security-Policy", "frame-ancestors 'none'");
+  call.response.set("X-Content-Type-Options", "nosniff");
   // Head and body in one write (one packet when they fit) rather than two.
   call.response.sendBuffer(text.data(), text.size());
 }

@@ -166,8 +166,11 @@ class Service {
     params->setMaxThreads(settings.workers);
     params->setMaxQueued(settings.workers * 16);
     params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
-    params->setTimeout(Poco::Timespan(30, 0));
+    // Idle keep-alive connections and slow senders hold a worker thread: keep both short.
+    // (A total deadline for a request head needs an event-loop HTTP layer or a reverse proxy
+    // in front; see README, Operations.)
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    params->setTimeout(Poco::Timespan(10, 0));
     params->setServerName("presence-agent");
     auto server = std::make_unique<Poco::Net::HTTPServer>(NewApiHandlerFactory(context_), *pool_,
                                                           socket, params);

@@ -14,6 +14,10 @@ namespace {
 
 // A sliding expiry need not be written on every request: once a minute per session is enough.
 constexpr auto kSaveEvery = std::chrono::minutes(1);
+// Bounds, so no token can grow the table (and the file rewritten on every open) without end:
+// a supervisor rarely has more than a few browsers open.
+constexpr size_t kMaxPerToken = 20;
+constexpr size_t kMaxSessions = 2000;
 
 int64_t ToMillis(SessionStore::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -43,6 +47,8 @@ std::string SessionStore::Open(const std::string& token_hash, Clock::time_point 
   std::string id = NewToken();
   std::lock_guard<std::mutex> lock(mutex_);
   if (++opens_since_prune_ >= 256) Prune(now);
+  EvictOldest(token_hash, kMaxPerToken - 1);
+  EvictOldest(std::nullopt, kMaxSessions - 1);
   sessions_[TokenHash(id)] = Entry{token_hash, now, now};
   Save();
   return id;
@@ -67,6 +73,20 @@ void SessionStore::Close(const std::string& session_id) {
   if (sessions_.erase(TokenHash(session_id)) > 0) Save();
 }
 
+void SessionStore::EvictOldest(const std::optional<std::string>& token_hash, size_t keep) {
+  for (;;) {
+    auto oldest = sessions_.end();
+    size_t count = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (token_hash && it->second.token_hash != *token_hash) continue;
+      ++count;
+      if (oldest == sessions_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    if (count <= keep) return;
+    sessions_.erase(oldest);
+  }
+}
+
 void SessionStore::Prune(Clock::time_point now) {
   opens_since_prune_ = 0;
   std::erase_if(sessions_,
@@ -79,15 +99,20 @@ void SessionStore::Save() {
   if (path_.empty()) return;
   const std::string temp = path_ + ".tmp";
   const mode_t old_mask = umask(077);
+  std::remove(temp.c_str());  // so the new file is created with the mask, mode 0600
+  bool written = false;
   {
     std::ofstream out(temp, std::ios::trunc);
     for (auto& [id_hash, entry] : sessions_) {
       out << id_hash << ' ' << entry.token_hash << ' ' << ToMillis(entry.last_used) << '\n';
       entry.last_saved = entry.last_used;
     }
+    out.flush();
+    written = out.good();
   }
   umask(old_mask);
-  std::rename(temp.c_str(), path_.c_str());
+  // A failed write must not replace the good file.
+  if (written) std::rename(temp.c_str(), path_.c_str());
 }
 
 }  // namespace presence::agent

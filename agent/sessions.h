@@ -41,7 +41,9 @@ class SessionStore {
     Clock::time_point last_saved;  // the last_used the file holds
   };
   void Prune(Clock::time_point now);  // with mutex_ held
-  void Save();                        // with mutex_ held; no-op without a file
+  // Drops the least recently used sessions (of one token, or of all) until `keep` remain.
+  void EvictOldest(const std::optional<std::string>& token_hash, size_t keep);
+  void Save();  // with mutex_ held; no-op without a file
 
   std::chrono::seconds idle_limit_;
   std::mutex mutex_;  // sessions are opened and checked rarely compared to events

@@ -537,15 +537,16 @@ BOOST_FIXTURE_TEST_CASE(session_cookie_is_http_only_strict_and_authenticates_alo
   BOOST_TEST(who.Json()->getValue<std::string>("role") == "supervisor");
   BOOST_TEST(who.Json()->getValue<std::string>("name") == "floor");
 
-  // A session has its token's role, no more.
-  HttpResponse agent_session =
-      http.Post("/api/v1/session", "", R"({"token": ")" + tokens().agent + "\"}");
-  BOOST_REQUIRE(agent_session.status == 200);
-  BOOST_TEST(agent_session.Json()->getValue<std::string>("user") == "1001");
-  const testing::HttpHeaders agent_cookie = {
-      {"Cookie", "pa_session=" + SessionId(agent_session.Header("Set-Cookie"))}};
-  BOOST_TEST(browser.Send({.path = "/api/v1/agents", .headers = agent_cookie}).status == 403);
-  BOOST_TEST(browser.Send({.path = "/api/v1/agents/1001", .headers = agent_cookie}).status == 200);
+  // Dashboard sessions are for supervisors and admins: other tokens use the API directly.
+  for (const std::string& token : {tokens().agent, tokens().integration}) {
+    HttpResponse refused = http.Post("/api/v1/session", "", R"({"token": ")" + token + "\"}");
+    BOOST_TEST(refused.status == 403);
+    BOOST_TEST(IsJsonError(refused, "forbidden"));
+    BOOST_TEST(refused.Header("Set-Cookie").empty());
+  }
+  // Answers carry anti-framing headers (the dashboard must not be framed by another site).
+  BOOST_TEST(who.Header("X-Frame-Options") == "DENY");
+  BOOST_TEST(who.Header("Content-Security-Policy") == "frame-ancestors 'none'");
 
   HttpResponse closed =
       browser.Send({.method = "DELETE", .path = "/api/v1/session", .headers = cookie});
@@ -1102,10 +1103,10 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_good_file_adds_a_state_and_drops_a_removed
   SetState(http, tokens().integration, "1001", "Lunch");
   const std::string before = Stable(GetAgent(http, tokens().supervisor, "1001"));
   HttpResponse session =
-      http.Post("/api/v1/session", "", R"({"token": ")" + tokens().integration + "\"}");
-  const testing::HttpHeaders crm_cookie = {
+      http.Post("/api/v1/session", "", R"({"token": ")" + tokens().admin + "\"}");
+  const testing::HttpHeaders admin_cookie = {
       {"Cookie", "pa_session=" + SessionId(session.Header("Set-Cookie"))}};
-  BOOST_REQUIRE(http.Send({.path = "/api/v1/agents", .headers = crm_cookie}).status == 200);
+  BOOST_REQUIRE(http.Send({.path = "/api/v1/agents", .headers = admin_cookie}).status == 200);
   HttpClient held(server.port());  // a keep-alive connection open across the reload
   BOOST_REQUIRE(held.Get("/api/v1/health").status == 200);
 
@@ -1115,7 +1116,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_good_file_adds_a_state_and_drops_a_removed
   Array::Ptr tokens_before = config->getArray("tokens");
   for (size_t i = 0; i < tokens_before->size(); ++i) {
     Object::Ptr token = tokens_before->getObject(static_cast<unsigned>(i));
-    if (token->getValue<std::string>("role") != "integration") kept->add(token);
+    if (token->getValue<std::string>("role") != "admin") kept->add(token);
   }
   config->set("tokens", kept);
   server.WriteConfig(config);
@@ -1124,11 +1125,11 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_good_file_adds_a_state_and_drops_a_removed
   // The log line comes once the new configuration is wholly in force.
   BOOST_REQUIRE(server.WaitForLog("configuration reloaded", kWait));
   BOOST_TEST(StateLabels(http, tokens().agent).contains("Coaching"));
-  HttpResponse removed = http.Get("/api/v1/agents", tokens().integration);
+  HttpResponse removed = http.Get("/api/v1/agents", tokens().admin);
   BOOST_TEST(removed.status == 401);
   BOOST_TEST(removed.Header("WWW-Authenticate") == "Bearer");
   // The removed token's dashboard session ends with it.
-  BOOST_TEST(http.Send({.path = "/api/v1/agents", .headers = crm_cookie}).status == 401);
+  BOOST_TEST(http.Send({.path = "/api/v1/agents", .headers = admin_cookie}).status == 401);
   // The new state is in force for changes, and nobody lost their state.
   BOOST_TEST(Stable(GetAgent(http, tokens().supervisor, "1001")) == before);
   Object::Ptr coached = SetState(http, tokens().agent, "1001", "Coaching");

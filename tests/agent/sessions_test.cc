@@ -86,6 +86,19 @@ BOOST_AUTO_TEST_CASE(without_a_file_sessions_live_in_memory_only) {
   BOOST_CHECK(!store.Use("not-a-session", kStart + 1s));
 }
 
+BOOST_AUTO_TEST_CASE(one_token_keeps_at_most_20_sessions_and_others_are_untouched) {
+  SessionStore sessions;
+  const std::string other = sessions.Open("token-b", kStart);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i)
+    ids.push_back(sessions.Open("token-a", kStart + std::chrono::seconds(i)));
+  // The five least recently used sessions of token-a made room for the newest.
+  for (int i = 0; i < 5; ++i) BOOST_TEST(!sessions.Use(ids[i], kStart + 1min).has_value());
+  for (int i = 5; i < 25; ++i)
+    BOOST_TEST(sessions.Use(ids[i], kStart + 1min).value_or("") == "token-a");
+  BOOST_TEST(sessions.Use(other, kStart + 1min).value_or("") == "token-b");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
