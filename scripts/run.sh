@@ -26,6 +26,8 @@ if [ ! -f "$CONFIG" ] || [ ! -f var/tokens.env ]; then
     echo "ADMIN_TOKEN=$("$AGENT" token --role admin --name admin --add-to "$CONFIG")"
   } > var/tokens.env
 fi
+# The port of this run (the file may come from a run on another port).
+sed -i "s/\"listen\": *\"127.0.0.1:[0-9]*\"/\"listen\": \"127.0.0.1:$PORT\"/" "$CONFIG"
 # shellcheck disable=SC1091
 source var/tokens.env
 "$AGENT" check-config -c "$CONFIG"
