@@ -36,6 +36,7 @@ struct Route {
   bool own_user;  // an agent token may use it only for its own user ({id})
   void (*handle)(Call&);
   std::vector<std::string> parts = {};  // the pattern's segments, split once
+  std::string name = {};                // "GET /api/v1/agents/{id}": the metrics label
 };
 
 std::vector<std::string> Split(const std::string& path);
@@ -66,7 +67,10 @@ const std::vector<Route>& Routes() {
       {"GET", "/dashboard/{file}", kPublic, false, HandleDashboard},
   };
   static const bool split = [] {
-    for (Route& route : routes) route.parts = Split(route.pattern);
+    for (Route& route : routes) {
+      route.parts = Split(route.pattern);
+      route.name = route.method + " " + route.pattern;
+    }
     return true;
   }();
   (void)split;
@@ -168,10 +172,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
                      Poco::Net::HTTPServerResponse& response) override {
     const auto started = std::chrono::steady_clock::now();
     Call call{context_, request, response, context_.config.load(), {}, {}, 0, false};
-    std::string route_name = "other";
+    std::string_view route_name = "other";
     try {
       const Route* route = Dispatch(call);
-      if (route != nullptr) route_name = route->method + " " + route->pattern;
+      if (route != nullptr) route_name = route->name;
     } catch (const std::exception& e) {
       // The per-request catch-all (design.md 5): log, answer 500 if nothing was sent yet.
       std::cerr << "error: " << request.getMethod() << " " << request.getURI() << ": " << e.what()
@@ -326,7 +330,7 @@ Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& conte
 
 std::vector<std::string> ApiRouteNames() {
   std::vector<std::string> names;
-  for (const Route& route : Routes()) names.push_back(route.method + " " + route.pattern);
+  for (const Route& route : Routes()) names.push_back(route.name);
   return names;
 }
 

@@ -637,17 +637,24 @@
     }
   }
 
-  function onSnapshot(event) {
+  // Every stream message: parsed, and its id and epoch remembered; null if unreadable.
+  function readMessage(event) {
     let message;
     try {
       message = JSON.parse(event.data);
     } catch {
-      return;
+      return null;
     }
     if (event.lastEventId) lastEventId = event.lastEventId;
+    streamEpoch = message.epoch;
+    return message;
+  }
+
+  function onSnapshot(event) {
+    const message = readMessage(event);
+    if (!message) return;
     const reconnect = snapshots > 0;
     snapshots++;
-    streamEpoch = message.epoch;
     setConnection('live', 'Live');
     const seen = new Set();
     for (const view of message.agents || []) {
@@ -663,15 +670,8 @@
   }
 
   function onAgent(event) {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (event.lastEventId) lastEventId = event.lastEventId;
-    streamEpoch = message.epoch;
-    if (message.agent) apply(message.agent, message.epoch, message.seq);
+    const message = readMessage(event);
+    if (message && message.agent) apply(message.agent, message.epoch, message.seq);
   }
 
   function onStreamError() {

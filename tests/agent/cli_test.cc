@@ -13,6 +13,7 @@
 #include <thread>
 #include <tuple>
 
+#include "tests/fakes/acked_changes.h"
 #include "tests/fakes/subprocess.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
@@ -182,10 +183,7 @@ BOOST_AUTO_TEST_CASE(acknowledged_changes_survive_kill_9) {
       // the process was killed before it read everything
     }
   });
-  // (agent, label, start) -> how many: one group commit may give a user several changes at
-  // the same instant.
-  std::map<std::tuple<std::string, std::string, std::string>, int> acked;
-  size_t acked_changes = 0;
+  testing::AckedChanges acked;
   int answers = 0;
   while (answers < 1000) {
     std::optional<std::string> line = agent.ReadLine();
@@ -193,30 +191,17 @@ BOOST_AUTO_TEST_CASE(acknowledged_changes_survive_kill_9) {
     Object::Ptr answer = ParseJson(*line).extract<Object::Ptr>();
     BOOST_REQUIRE(answer->getValue<bool>("ok"));
     ++answers;
-    Array::Ptr changes = answer->getArray("changes");
-    for (size_t i = 0; i < changes->size(); ++i) {
-      Object::Ptr c = changes->getObject(static_cast<unsigned>(i));
-      ++acked[{c->getValue<std::string>("agent"), c->getValue<std::string>("to"),
-               c->getValue<std::string>("at")}];
-      ++acked_changes;
-    }
+    acked.Add(*answer->getArray("changes"));
   }
   agent.Kill(SIGKILL);
   BOOST_TEST(agent.Wait() == 128 + SIGKILL);
   feeder.join();
 
-  auto store = tracking::OpenSqliteTimeStoreReadOnly(db);
-  BOOST_REQUIRE(store.ok());
-  auto intervals = (*store)->Intervals(std::nullopt, tracking::Timestamp{},
-                                       tracking::FromEpochMillis(int64_t{1} << 50));
-  BOOST_REQUIRE(intervals.ok());
-  std::map<std::tuple<std::string, std::string, std::string>, int> stored;
-  for (const auto& i : *intervals) ++stored[{i.agent, i.label, tracking::FormatTime(i.start)}];
-  int missing = 0;
-  for (const auto& [change, count] : acked) missing += std::max(0, count - stored[change]);
-  BOOST_TEST(acked_changes >= 1000u);  // every answer carried at least one change
-  BOOST_TEST(missing == 0);
-  BOOST_TEST(intervals->size() >= acked_changes);
+  std::optional<testing::AckedChanges::LedgerCheck> ledger = acked.CheckLedger(db);
+  BOOST_REQUIRE(ledger.has_value());
+  BOOST_TEST(acked.size() >= 1000u);  // every answer carried at least one change
+  BOOST_TEST(ledger->missing == 0);
+  BOOST_TEST(ledger->intervals >= acked.size());
 }
 
 BOOST_AUTO_TEST_CASE(restarted_agent_continues_from_the_stored_state) {

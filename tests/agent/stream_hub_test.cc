@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "agent/websocket_protocol.h"
+#include "tests/fakes/http_client.h"
 
 namespace presence::agent {
 namespace {
@@ -158,38 +159,12 @@ class Client {
   bool closed_ = false;
 };
 
-struct SseEvent {
-  std::string id, event, data, comment, retry;
-};
-
-// One SSE block ("field: value" lines up to a blank line) from the front of `text`.
-std::optional<SseEvent> TakeSseEvent(std::string& text) {
-  const size_t end = text.find("\n\n");
-  if (end == std::string::npos) return std::nullopt;
-  SseEvent event;
-  size_t start = 0;
-  while (start < end) {
-    const size_t line_end = text.find('\n', start);
-    const std::string line = text.substr(start, line_end - start);
-    start = line_end + 1;
-    const size_t colon = line.find(':');
-    const std::string field = line.substr(0, colon);
-    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    if (field.empty()) event.comment = value;
-    if (field == "id") event.id = value;
-    if (field == "event") event.event = value;
-    if (field == "data") event.data += value;
-    if (field == "retry") event.retry = value;
-  }
-  text.erase(0, end + 2);
-  return event;
-}
+using testing::SseEvent;
 
 std::optional<SseEvent> NextSse(Client& client, milliseconds timeout = kWait) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    if (auto event = TakeSseEvent(client.buffer())) return event;
+    if (auto event = testing::TakeSseBlock(client.buffer())) return event;
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     if (left.count() <= 0 || !client.Receive(left)) return std::nullopt;
   }
@@ -235,7 +210,7 @@ class SseCrowd {
       client.buffer().erase(0, end + 4);
       head_read_[i] = true;
     }
-    while (auto event = TakeSseEvent(client.buffer())) events_[i].push_back(*event);
+    while (auto event = testing::TakeSseBlock(client.buffer())) events_[i].push_back(*event);
   }
 
   std::vector<Client> clients_;

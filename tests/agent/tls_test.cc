@@ -30,6 +30,7 @@
 #include "agent/config.h"
 #include "agent/stream_hub.h"
 #include "agent/websocket_protocol.h"
+#include "tests/fakes/http_client.h"
 #include "tests/fakes/subprocess.h"
 #include "tests/fakes/temp_dir.h"
 
@@ -189,29 +190,7 @@ HttpsReply Https(uint16_t port, const std::string& method, const std::string& pa
   return reply;
 }
 
-struct SseEvent {
-  std::string id, event, data, retry;
-};
-
-// One SSE block ("field: value" lines up to a blank line) from the front of `text`.
-std::optional<SseEvent> TakeSseEvent(std::string& text) {
-  const size_t end = text.find("\n\n");
-  if (end == std::string::npos) return std::nullopt;
-  SseEvent event;
-  std::istringstream lines(text.substr(0, end));
-  for (std::string line; std::getline(lines, line);) {
-    const size_t colon = line.find(':');
-    const std::string field = line.substr(0, colon);
-    std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-    if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    if (field == "id") event.id = value;
-    if (field == "event") event.event = value;
-    if (field == "data") event.data += value;
-    if (field == "retry") event.retry = value;
-  }
-  text.erase(0, end + 2);
-  return event;
-}
+using testing::SseEvent;
 
 // The client end of a TLS connection that reads a raw stream, as a browser's EventSource or
 // WebSocket does; every read waits at most kWait.
@@ -264,7 +243,7 @@ class TlsClient {
   }
   std::optional<SseEvent> NextSse() {
     for (;;) {
-      if (std::optional<SseEvent> event = TakeSseEvent(buffer_)) return event;
+      if (std::optional<SseEvent> event = testing::TakeSseBlock(buffer_)) return event;
       if (!Read()) return std::nullopt;
     }
   }

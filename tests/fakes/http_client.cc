@@ -173,49 +173,53 @@ std::string RawGet(const std::string& path, const HttpHeaders& headers) {
   return request + "\r\n";
 }
 
-void SseParser::Feed(std::string_view bytes) {
-  buffer_.append(bytes);
+std::optional<SseEvent> TakeSseBlock(std::string& text) {
+  SseEvent block;
+  bool has_data = false;
   size_t start = 0;
   for (;;) {
-    const size_t end = buffer_.find('\n', start);
-    if (end == std::string::npos) break;
-    std::string_view line(buffer_.data() + start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    Line(line);
+    const size_t end = text.find('\n', start);
+    if (end == std::string::npos) return std::nullopt;  // the block is not complete yet
+    std::string_view line(text.data() + start, end - start);
     start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    const size_t colon = line.find(':');
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (name.empty()) {
+      block.comment = value;
+    } else if (name == "id") {
+      block.id = value;
+    } else if (name == "event") {
+      block.event = value;
+    } else if (name == "retry") {
+      block.retry = value;
+    } else if (name == "data") {
+      if (has_data) block.data += '\n';
+      block.data += value;
+      has_data = true;
+    }
   }
-  buffer_.erase(0, start);
+  text.erase(0, start);
+  return block;
+}
+
+void SseParser::Feed(std::string_view bytes) {
+  buffer_.append(bytes);
+  while (std::optional<SseEvent> block = TakeSseBlock(buffer_)) {
+    if (!block->id.empty()) last_id_ = block->id;
+    if (block->data.empty()) continue;  // a comment or retry: no event
+    block->id = last_id_;
+    done_.push_back(std::move(*block));
+  }
 }
 
 std::vector<SseEvent> SseParser::Take() {
   std::vector<SseEvent> events;
   events.swap(done_);
   return events;
-}
-
-void SseParser::Line(std::string_view line) {
-  if (line.empty()) {
-    std::string last_id = current_.id;
-    if (has_data_) done_.push_back(std::move(current_));
-    current_ = SseEvent{};
-    current_.id = std::move(last_id);  // the last event id persists until the next "id:" field
-    has_data_ = false;
-    return;
-  }
-  if (line.front() == ':') return;  // a comment: the keepalive
-  const size_t colon = line.find(':');
-  std::string_view name = line.substr(0, colon);
-  std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
-  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  if (name == "id") {
-    current_.id = value;
-  } else if (name == "event") {
-    current_.event = value;
-  } else if (name == "data") {
-    if (has_data_) current_.data += '\n';
-    current_.data += value;
-    has_data_ = true;
-  }
 }
 
 }  // namespace presence::testing

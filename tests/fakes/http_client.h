@@ -91,15 +91,23 @@ class RawConnection {
 // The request line and headers of a GET on a raw connection, ending with the blank line.
 std::string RawGet(const std::string& path, const HttpHeaders& headers);
 
-// One Server-Sent Event (WHATWG HTML, "server-sent events").
+// One block of a Server-Sent Event stream (WHATWG HTML, "server-sent events"): the fields up
+// to a blank line.
 struct SseEvent {
   std::string id;
   std::string event = "message";
-  std::string data;  // "data:" lines joined with '\n'
+  std::string data;     // "data:" lines joined with '\n'
+  std::string comment;  // ": keepalive" -> "keepalive"
+  std::string retry;
 };
 
-// Splits an event stream into events, however the bytes were cut. Comments (": keepalive")
-// and "retry:" fields are skipped.
+// Takes the first complete block off the front of `text`, exactly as sent: a comment-only or
+// retry-only block is returned too, and an absent "id:" stays empty. CRLF line ends are
+// accepted. nullopt while no complete block has arrived.
+std::optional<SseEvent> TakeSseBlock(std::string& text);
+
+// The events of a stream as a browser's EventSource sees them, however the bytes were cut:
+// blocks without data (comments, retry) are not events, and the last id carries over.
 class SseParser {
  public:
   void Feed(std::string_view bytes);
@@ -107,11 +115,8 @@ class SseParser {
   std::vector<SseEvent> Take();
 
  private:
-  void Line(std::string_view line);
-
   std::string buffer_;
-  SseEvent current_;
-  bool has_data_ = false;
+  std::string last_id_;
   std::vector<SseEvent> done_;
 };
 
