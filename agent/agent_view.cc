@@ -41,6 +41,30 @@ void WriteCalls(JsonWriter& out, const AgentState& state) {
   out.EndArray();
 }
 
+// The state's mappings.omni_channel block, or null.
+Poco::JSON::Object::Ptr OmniChannelBlock(const reasoncodes::State* known) {
+  if (known == nullptr) return nullptr;
+  auto block = known->mappings.find("omni_channel");
+  return block == known->mappings.end() ? nullptr : block->second;
+}
+
+// What a softphone applies with the Omni-Channel toolkit (integrations.md 3.7: the status can
+// be set only in the agent's browser): {"status_id"} or {"logout": true} from the state's
+// mappings.omni_channel block, null without one. The omni_channel connector validates the
+// blocks when it is configured; without it nothing has, so the block is read defensively.
+void WriteOmniChannel(JsonWriter& out, const reasoncodes::State* known) {
+  Poco::JSON::Object::Ptr mapping = OmniChannelBlock(known);
+  const Poco::Dynamic::Var status = mapping ? mapping->get("status_id") : Poco::Dynamic::Var();
+  const Poco::Dynamic::Var logout = mapping ? mapping->get("logout") : Poco::Dynamic::Var();
+  if (status.isString() && !status.extract<std::string>().empty()) {
+    out.BeginObject().Key("status_id").String(status.extract<std::string>()).EndObject();
+  } else if (logout.isBoolean() && logout.extract<bool>()) {
+    out.BeginObject().Key("logout").Bool(true).EndObject();
+  } else {
+    out.Null();
+  }
+}
+
 }  // namespace
 
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
@@ -69,6 +93,10 @@ void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes:
     out.String(tracking::FormatTime(*state.wrap_up_until));
   } else {
     out.Null();
+  }
+  if (catalog.settings().omni_channel) {
+    out.Key("omni_channel");
+    WriteOmniChannel(out, catalog.Find(state.label));
   }
   out.EndObject();
 }

@@ -6,7 +6,9 @@
 //  "state":{"label","reason_code","status","status_name","color","alert_after_seconds"},
 //  "since","source","cause",
 //  "active_calls":[{"id","direction","internal","started","answered"}],
-//  "pending":{"label","source"}|null, "wrap_up_until":time|null}
+//  "pending":{"label","source"}|null, "wrap_up_until":time|null,
+//  "omni_channel":{"status_id"}|{"logout":true}|null   only with settings.omni_channel on: what
+//                                                      the user's softphone sets in Omni-Channel
 
 #include <Poco/JSON/Object.h>
 

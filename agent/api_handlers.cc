@@ -50,7 +50,7 @@ std::map<std::string, Array::Ptr> TodayTotals(Call& call, const std::optional<st
 }
 
 // The view of a configured user never seen yet: no state until its first event.
-Object::Ptr UnseenUserJson(const User& user) {
+Object::Ptr UnseenUserJson(const User& user, const reasoncodes::Catalog& catalog) {
   Object::Ptr json = NewObject();
   json->set("id", user.id);
   json->set("name", user.name);
@@ -61,6 +61,7 @@ Object::Ptr UnseenUserJson(const User& user) {
   json->set("active_calls", Array::Ptr(new Array()));
   json->set("pending", Poco::Dynamic::Var());
   json->set("wrap_up_until", Poco::Dynamic::Var());
+  if (catalog.settings().omni_channel) json->set("omni_channel", Poco::Dynamic::Var());
   return json;
 }
 
@@ -68,7 +69,8 @@ Object::Ptr ViewWithToday(Call& call, const Snapshot& snapshot, const std::strin
                           std::map<std::string, Array::Ptr>& today) {
   const User* user = call.config->FindUser(id);
   std::shared_ptr<const AgentState> state = snapshot.agents.Find(id);
-  Object::Ptr view = state ? AgentViewJson(*state, *snapshot.catalog, user) : UnseenUserJson(*user);
+  Object::Ptr view = state ? AgentViewJson(*state, *snapshot.catalog, user)
+                           : UnseenUserJson(*user, *snapshot.catalog);
   Array::Ptr totals = today[id];
   view->set("today", totals ? totals : Array::Ptr(new Array()));
   return view;
@@ -169,7 +171,9 @@ void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
   Poco::Net::StreamSocket socket = request.detachSocket();
   call.detached = true;
   call.status = kind == StreamHub::Kind::kSse ? 200 : 101;
-  call.ctx.hub.Add(std::move(socket), kind, key, Resume(call));
+  // An agent token follows its own user only; integrations act for any user, like readers.
+  std::string only_agent = call.who->role == Role::kAgent ? call.who->user : std::string();
+  call.ctx.hub.Add(std::move(socket), kind, key, Resume(call), std::move(only_agent));
 }
 
 }  // namespace
@@ -181,6 +185,15 @@ void HandleHealth(Call& call) {
   body.set("time", tracking::FormatTime(Now(call)));
   body.set("agents", static_cast<int>(call.ctx.core.snapshot()->agents.size()));
   body.set("viewers", static_cast<int>(call.ctx.hub.viewers()));
+  SendJson(call, 200, body);
+}
+
+// Each connector's outbox and delivery health (dispatcher.h, StatusJson).
+void HandleConnectors(Call& call) {
+  Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+  body.set("time", tracking::FormatTime(Now(call)));
+  body.set("connectors", call.ctx.connectors ? call.ctx.connectors->StatusJson()
+                                             : Poco::JSON::Array::Ptr(new Poco::JSON::Array()));
   SendJson(call, 200, body);
 }
 

@@ -10,6 +10,7 @@ namespace presence::agent {
 void HandleHealth(Call& call);
 void HandleOpenApi(Call& call);
 void HandleMetrics(Call& call);
+void HandleConnectors(Call& call);
 void HandleOpenSession(Call& call);
 void HandleWhoAmI(Call& call);
 void HandleCloseSession(Call& call);

@@ -20,6 +20,8 @@ class BatchBuilder {
     if (inserted) batch_.agents.push_back({state.agent, ""});
     batch_.agents[it->second].engine_state = SerializeEngineState(state);
   }
+  // The connectors' outbox rows for this batch's changes (numbered by the core).
+  std::vector<tracking::OutboxItem>& outbox() { return batch_.outbox; }
   bool empty() const { return batch_.empty(); }
   const tracking::CommitBatch& batch() const { return batch_; }
   void Clear() {

@@ -38,6 +38,8 @@ std::string Stringify(const Poco::Dynamic::Var& value) {
 // Loads the configuration or prints every problem; nullptr on problems.
 std::shared_ptr<Config> LoadOrReport(const std::string& path) {
   ConfigLoad load = LoadConfigFile(path);
+  for (const std::string& warning : load.warnings)
+    std::cerr << path << ": warning: " << warning << "\n";
   if (load.ok()) return load.config;
   std::cerr << path << ": " << load.problems.size() << " problem"
             << (load.problems.size() == 1 ? "" : "s") << ":\n";
@@ -64,6 +66,15 @@ int CheckConfig(const std::string& path) {
             << ", active call state "
             << (settings.active_call_state ? "'" + catalog.on_call()->label + "'" : "off")
             << ", ready '" << catalog.ready().label << "'\n";
+  for (const connectors::ConnectorConfig& connector : config->connectors) {
+    std::cout << "  connector " << connector.name << " (" << connector.type << ")"
+              << (connector.policy.coalesce ? ", latest state only" : ", every change") << ", "
+              << connector.policy.concurrency << " at a time"
+              << (connector.policy.rate_per_second > 0
+                      ? ", at most " + Stringify(connector.policy.rate_per_second) + "/s"
+                      : std::string())
+              << "\n";
+  }
   return kExitOk;
 }
 

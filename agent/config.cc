@@ -2,6 +2,7 @@
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 #include <Poco/RandomStream.h>
 #include <Poco/SHA2Engine.h>
 
@@ -18,8 +19,8 @@ namespace {
 
 using namespace reasoncodes;  // the json_read helpers
 
-constexpr std::array<std::string_view, 5> kTopLevelKeys = {"settings", "states", "server", "users",
-                                                           "tokens"};
+constexpr std::array<std::string_view, 6> kTopLevelKeys = {"settings", "states", "server",
+                                                           "users",    "tokens", "connectors"};
 constexpr std::array<std::string_view, 9> kServerKeys = {
     "listen",         "data_dir", "workers", "max_viewers", "viewer_buffer_bytes",
     "max_body_bytes", "tls",      "port",    "durability"};
@@ -294,7 +295,17 @@ ConfigLoad LoadConfigText(const std::string& json_text) {
   if (root->has("server")) ReadServer(root->get("server"), config->server, load.problems);
   if (root->has("users")) ReadUsers(root->get("users"), *config, load.problems);
   if (root->has("tokens")) ReadTokens(root->get("tokens"), *config, load.problems);
-  if (!load.problems.empty() || !catalog.catalog) return load;
+  if (!catalog.catalog) return load;
+  if (root->has("connectors")) {
+    std::ostringstream text;
+    Poco::JSON::Stringifier::stringify(root->get("connectors"), text);
+    config->connectors_text = text.str();
+  }
+  Var connectors = root->has("connectors") ? root->get("connectors") : Var();
+  config->connectors =
+      connectors::ReadConnectors(root->has("connectors") ? &connectors : nullptr, *catalog.catalog,
+                                 connectors::BuiltinConnectors(), load.problems, load.warnings);
+  if (!load.problems.empty()) return load;
   config->catalog = std::make_shared<const reasoncodes::Catalog>(std::move(*catalog.catalog));
   load.config = std::move(config);
   return load;

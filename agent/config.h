@@ -1,7 +1,8 @@
 #pragma once
 
 // The agent's configuration file (JSON): the catalog ("settings", "states"), the service
-// ("server"), the people ("users") and API tokens ("tokens"). Every problem in the file is
+// ("server"), the people ("users"), API tokens ("tokens") and the connectors to other systems
+// ("connectors", see connectors/connector_config.h). Every problem in the file is
 // reported at once; an unknown key is a problem.
 
 #include <map>
@@ -10,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "connectors/connector_config.h"
 #include "reasoncodes/catalog.h"
+#include "reasoncodes/user.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {
@@ -18,13 +21,7 @@ namespace presence::agent {
 enum class Role { kAgent, kIntegration, kSupervisor, kAdmin };
 std::string_view RoleName(Role role);  // "agent", "integration", "supervisor", "admin"
 
-struct User {
-  std::string id;         // stable key, 1-64 of [A-Za-z0-9._@-]
-  std::string name;       // shown on the dashboard
-  std::string extension;  // phone extension
-  std::string team;
-  std::map<std::string, std::string> identities;  // other systems: "teams", "salesforce", ...
-};
+using User = reasoncodes::User;
 
 // An API token as stored: only the SHA-256 of the token, never the token.
 struct TokenEntry {
@@ -58,6 +55,8 @@ struct Config {
   ServerSettings server;
   std::vector<User> users;  // in file order
   std::vector<TokenEntry> tokens;
+  std::vector<connectors::ConnectorConfig> connectors;  // in file order
+  std::string connectors_text;  // the "connectors" block as written, to notice edits on reload
 
   const User* FindUser(const std::string& id) const;
   const TokenEntry* FindTokenHash(const std::string& sha256) const;
@@ -66,6 +65,7 @@ struct Config {
 struct ConfigLoad {
   std::shared_ptr<Config> config;     // set when there are no problems
   std::vector<std::string> problems;  // "path: what is wrong (what is allowed)"
+  std::vector<std::string> warnings;  // loads, but probably not what was meant
   bool ok() const { return config != nullptr && problems.empty(); }
 };
 

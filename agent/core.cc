@@ -172,17 +172,20 @@ void Core::Process(std::deque<Pending>& work) {
 Status Core::Commit(BatchBuilder& batch, size_t events) {
   if (batch.empty()) return Status::Ok();
   const auto started = std::chrono::steady_clock::now();
+  if (planner_) {
+    planner_(batch.batch().changes, batch.outbox());
+    for (tracking::OutboxItem& row : batch.outbox()) row.id = ++outbox_id_;
+  }
   Status status = store_.Commit(batch.batch());
   if (!status.ok()) return status;
   std::vector<std::string> touched;
   touched.reserve(batch.batch().agents.size());
   for (const tracking::AgentRecord& record : batch.batch().agents) touched.push_back(record.agent);
-  Publish(touched, batch.batch().changes, std::chrono::steady_clock::now() - started, events);
+  Publish(touched, batch.batch(), std::chrono::steady_clock::now() - started, events);
   return Status::Ok();
 }
 
-void Core::Publish(const std::vector<std::string>& touched,
-                   const std::vector<tracking::Change>& changes,
+void Core::Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
                    std::chrono::nanoseconds commit_time, size_t events) {
   std::shared_ptr<const Snapshot> previous = snapshot_.load();
   auto next = std::make_shared<Snapshot>(*previous);
@@ -197,7 +200,7 @@ void Core::Publish(const std::vector<std::string>& touched,
   next->seq = seq_;
   // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
   // the stream has been told.
-  CommitNotice notice{changes, updates, commit_time, events};
+  CommitNotice notice{batch.changes, updates, commit_time, events, batch.outbox};
   for (const Listener& listener : listeners_) listener(notice);
   snapshot_.store(std::move(next));
 }

@@ -46,12 +46,13 @@ struct Snapshot {
   std::shared_ptr<const Catalog> catalog;  // the catalog in force
 };
 
-// What one durable commit did, for listeners (streams, metrics, later the connectors' outbox).
+// What one durable commit did, for listeners (streams, metrics, the connectors' workers).
 struct CommitNotice {
   const std::vector<tracking::Change>& changes;
   const std::vector<AgentUpdate>& updates;
   std::chrono::nanoseconds commit_time;
   size_t events = 0;
+  const std::vector<tracking::OutboxItem>& outbox;  // rows written with the changes
 };
 
 struct CoreOptions {
@@ -71,6 +72,16 @@ class Core {
 
   // Before Start.
   void AddListener(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+  // Outbox planner: called on the core thread with each batch's changes before the commit,
+  // it appends the connectors' rows (ids 0), which the core numbers after `last_outbox_id`
+  // and writes in the same transaction. Before Start.
+  using OutboxPlanner =
+      std::function<void(const std::vector<tracking::Change>&, std::vector<tracking::OutboxItem>&)>;
+  void SetOutboxPlanner(OutboxPlanner planner, int64_t last_outbox_id) {
+    planner_ = std::move(planner);
+    outbox_id_ = last_outbox_id;
+  }
 
   // Restores every user from the store, re-arms wrap-up timers (a deadline that passed while
   // the process was down ends its wrap-up at once, dated at the deadline) and starts the thread.
@@ -107,9 +118,8 @@ class Core {
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);
   Status Commit(BatchBuilder& batch, size_t events);
-  void Publish(const std::vector<std::string>& touched,
-               const std::vector<tracking::Change>& changes, std::chrono::nanoseconds commit_time,
-               size_t events);
+  void Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
+               std::chrono::nanoseconds commit_time, size_t events);
   void PublishAll();
   Status Reload();  // the engine and timers from the store
   bool Recover();   // after a failed commit: Reload; false while the store cannot be read
@@ -122,8 +132,10 @@ class Core {
   TimerQueue timers_;  // core thread only
   Timestamp last_now_{};
   std::vector<Listener> listeners_;
-  uint64_t seq_ = 0;     // core thread only
-  bool healthy_ = true;  // core thread only: the engine matches the store
+  OutboxPlanner planner_;
+  int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
+  uint64_t seq_ = 0;       // core thread only
+  bool healthy_ = true;    // core thread only: the engine matches the store
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)

@@ -60,8 +60,9 @@ const std::vector<Route>& Routes() {
       {"POST", "/api/v1/agents/{id}/override", kSupervisorRole | kAdminRole, false, HandleOverride},
       {"GET", "/api/v1/agents/{id}/intervals", kEveryone, true, HandleIntervals},
       {"GET", "/api/v1/reports/time", kReaders, false, HandleTimeReport},
-      {"GET", "/api/v1/stream", kReaders, false, HandleSse},
-      {"GET", "/api/v1/ws", kReaders, false, HandleWebSocket},
+      {"GET", "/api/v1/stream", kEveryone, false, HandleSse},    // agents: own user only
+      {"GET", "/api/v1/ws", kEveryone, false, HandleWebSocket},  // agents: own user only
+      {"GET", "/api/v1/connectors", kReaders, false, HandleConnectors},
       {"POST", "/api/v1/admin/reload", kAdminRole, false, HandleReload},
       {"GET", "/", kPublic, false, HandleDashboard},
       {"GET", "/dashboard/{file}", kPublic, false, HandleDashboard},

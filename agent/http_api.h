@@ -18,6 +18,7 @@
 #include "agent/metrics.h"
 #include "agent/sessions.h"
 #include "agent/stream_hub.h"
+#include "connectors/dispatcher.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {
@@ -44,6 +45,7 @@ struct ApiContext {
   std::function<std::vector<std::string>()> reload;
   bool tls = false;
   std::string dashboard_dir;  // static files for the supervisor page; empty = none
+  connectors::ConnectorSet* connectors = nullptr;  // for GET /api/v1/connectors
 };
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);

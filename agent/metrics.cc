@@ -195,6 +195,7 @@ class Metrics::Impl {
 
   mutable std::mutex gauges_mutex;  // AddGauge against Render; never on the recording path
   std::vector<Gauge> gauges;
+  std::vector<std::function<std::string()>> texts;  // guarded by gauges_mutex
 
   void RenderCounters(std::string& out) const;
   void RenderRequests(std::string& out) const;
@@ -297,7 +298,14 @@ std::string Metrics::Render() const {
   impl_->RenderCounters(out);
   impl_->RenderRequests(out);
   impl_->RenderGauges(out);
+  std::lock_guard lock(impl_->gauges_mutex);
+  for (const auto& text : impl_->texts) out += text();
   return out;
+}
+
+void Metrics::AddText(std::function<std::string()> render) {
+  std::lock_guard lock(impl_->gauges_mutex);
+  impl_->texts.push_back(std::move(render));
 }
 
 }  // namespace presence::agent

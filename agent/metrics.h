@@ -44,6 +44,10 @@ class Metrics {
   // AddGauge. Thread-safe.
   void AddGauge(std::string name, std::string help, std::function<double()> read);
 
+  // Whole metric families rendered by someone else (the connectors' labelled series), appended
+  // after the built-in ones. `render` runs under the same lock as gauges. Thread-safe.
+  void AddText(std::function<std::string()> render);
+
   // Prometheus text exposition format 0.0.4 (serve it as
   // "text/plain; version=0.0.4; charset=utf-8"). Thread-safe; counters read while others
   // record may be a few observations apart from each other, never torn.

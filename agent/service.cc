@@ -25,11 +25,13 @@
 #include "agent/http_api.h"
 #include "agent/metrics.h"
 #include "agent/stream_hub.h"
+#include "connectors/dispatcher.h"
+#include "connectors/http/http_client.h"
 
 namespace presence::agent {
 namespace {
 
-void Log(const std::string& level, const std::string& text) {
+void Log(std::string_view level, const std::string& text) {
   std::cerr << tracking::FormatTime(tracking::SystemClock().Now()) << " " << level << ": " << text
             << std::endl;
 }
@@ -87,12 +89,36 @@ Poco::Net::ServerSocket Listen(const ServerSettings& server) {
   return Poco::Net::SecureServerSocket(address, 256, context);
 }
 
+std::shared_ptr<const connectors::Directory> MakeDirectory(const Config& config) {
+  auto directory = std::make_shared<connectors::Directory>();
+  directory->catalog = config.catalog;
+  for (const User& user : config.users) directory->users.emplace(user.id, user);
+  return directory;
+}
+
+// The user's present state as a change: what keep-alive connectors re-assert after a start.
+tracking::Change CurrentState(const AgentState& state, const reasoncodes::Catalog& catalog) {
+  tracking::Change change;
+  change.agent = state.agent;
+  change.at = state.since;
+  change.label = state.label;
+  change.source = state.source;
+  change.cause = state.cause;
+  if (const reasoncodes::State* found = catalog.Find(state.label)) {
+    change.reason_code = found->reason_code;
+    change.status = found->status;
+  }
+  return change;
+}
+
 class Service {
  public:
   Service(const ServeOptions& options, std::shared_ptr<const Config> config,
           std::unique_ptr<tracking::TimeStore> store)
       : options_(options),
         store_(std::move(store)),
+        http_(connectors::NewHttpClient()),
+        connectors_(*store_, clock_, &Log),
         core_(config->catalog, *store_, clock_),
         metrics_(ApiRouteNames()),
         hub_(
@@ -108,9 +134,12 @@ class Service {
       Log("warning", sessions + ": unreadable; dashboard sessions start afresh");
     }
     core_.AddListener([this](const CommitNotice& notice) {
+      connectors_.Enqueue(notice.outbox);
       hub_.Publish(notice.updates);
       metrics_.ObserveCommit(notice.commit_time, notice.events);
     });
+    context_.connectors = &connectors_;
+    metrics_.AddText([this] { return connectors_.MetricsText(); });
     metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
                       [this] { return static_cast<double>(hub_.viewers()); });
     metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
@@ -120,10 +149,27 @@ class Service {
   }
 
   int Run() {
+    Result<tracking::OutboxState> outbox = store_->LoadOutbox();
+    if (!outbox.ok()) {
+      Log("error", "start-up failed: " + outbox.error().message);
+      return 2;
+    }
+    std::shared_ptr<const Config> initial = context_.config.load();
+    if (!CreateConnectors(*initial)) return 1;
+    core_.SetOutboxPlanner(
+        [this](const std::vector<tracking::Change>& changes,
+               std::vector<tracking::OutboxItem>& rows) { connectors_.Plan(changes, rows); },
+        outbox->last_id);
     if (Status status = core_.Start(); !status.ok()) {
       Log("error", "start-up failed: " + status.error().message);
       return 2;
     }
+    std::vector<tracking::Change> current;
+    std::shared_ptr<const Snapshot> snapshot = core_.snapshot();
+    for (const auto& [id, state] : snapshot->agents.Sorted()) {
+      current.push_back(CurrentState(*state, *snapshot->catalog));
+    }
+    connectors_.Start(std::move(outbox).value(), current);
     if (Status status = hub_.Start(); !status.ok()) {
       Log("error", "stream hub: " + status.error().message);
       return 2;
@@ -141,6 +187,7 @@ class Service {
     Log("info", "stopping: finishing requests in flight");
     server->stopAll(false);
     core_.Stop();
+    connectors_.Stop();
     hub_.Stop();
     Log("info", "stopped cleanly");
     return 0;
@@ -157,6 +204,25 @@ class Service {
   std::string FormatAgent(const AgentState& state) {
     std::shared_ptr<const Config> config = context_.config.load();
     return AgentViewText(state, *core_.snapshot()->catalog, config->FindUser(state.agent));
+  }
+
+  // Every configured connector, created from its parsed block. False (logged) on a failure.
+  bool CreateConnectors(const Config& config) {
+    connectors_.SetDirectory(MakeDirectory(config));
+    connectors::ConnectorEnv env{&clock_, &Log, http_.get()};
+    for (const connectors::ConnectorConfig& entry : config.connectors) {
+      const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(entry.type);
+      std::unique_ptr<connectors::Connector> connector =
+          type ? type->create(entry.settings, env) : nullptr;
+      if (!connector) {
+        Log("error", "connector " + entry.name + " (" + entry.type + ") cannot be created");
+        return false;
+      }
+      connectors_.Add(std::make_unique<connectors::Dispatcher>(
+          entry.name, entry.type, entry.policy, std::move(connector), *store_, clock_, &Log));
+      Log("info", "connector " + entry.name + " (" + entry.type + ") configured");
+    }
+    return true;
   }
 
   std::unique_ptr<Poco::Net::HTTPServer> StartHttp(const ServerSettings& settings) {
@@ -207,8 +273,15 @@ class Service {
         load.config->server.data_dir != old->server.data_dir) {
       Log("warning", "server settings changed; they take effect at the next start");
     }
+    if (load.config->connectors_text != old->connectors_text) {
+      Log("warning",
+          "connector settings changed; they take effect at the next start (mappings "
+          "and users apply now)");
+    }
+    for (const std::string& warning : load.warnings) Log("warning", warning);
     context_.config.store(load.config);
     core_.SetCatalog(load.config->catalog).get();
+    connectors_.SetDirectory(MakeDirectory(*load.config));
     Log("info", "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
                     " states, " + std::to_string(load.config->users.size()) + " users, " +
                     std::to_string(load.config->tokens.size()) + " tokens");
@@ -218,6 +291,8 @@ class Service {
   ServeOptions options_;
   tracking::SystemClock clock_;
   std::unique_ptr<tracking::TimeStore> store_;
+  std::unique_ptr<connectors::HttpClient> http_;
+  connectors::ConnectorSet connectors_;  // before core_: the core's planner uses it
   Core core_;
   Metrics metrics_;
   StreamHub hub_;
@@ -234,6 +309,7 @@ int RunServe(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   ConfigLoad load = LoadConfigFile(options.config_path);
+  for (const std::string& warning : load.warnings) Log("warning", warning);
   if (!load.ok()) {
     std::cerr << options.config_path << ": " << load.problems.size() << " problem(s):\n";
     for (const std::string& problem : load.problems) std::cerr << "  " << problem << "\n";

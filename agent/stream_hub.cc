@@ -108,14 +108,15 @@ class StreamHub::Impl {
 
   Status Start();
   void Stop();
-  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
-           std::string resume);
+  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key, std::string resume,
+           std::string only_agent);
   void Publish(const std::vector<AgentUpdate>& updates);
 
  private:
   // One published update, formatted once; each transport's framing is made on first use.
   struct Entry {
     uint64_t seq = 0;
+    std::string agent;  // whose update: viewers limited to one user skip the others'
     std::string json;
     std::string sse;
     std::string ws;
@@ -125,19 +126,28 @@ class StreamHub::Impl {
     Kind kind;
     std::string websocket_key;
     std::string resume;
+    std::string only_agent;
   };
   struct Viewer {
     // Throws Poco::Exception for a socket that is already closed (see ViewerSocket).
-    Viewer(uint64_t viewer_id, Kind viewer_kind, Poco::Net::StreamSocket connection)
-        : id(viewer_id), kind(viewer_kind), socket(std::move(connection)) {}
+    Viewer(uint64_t viewer_id, Kind viewer_kind, Poco::Net::StreamSocket connection,
+           std::string agent)
+        : id(viewer_id),
+          kind(viewer_kind),
+          only_agent(std::move(agent)),
+          socket(std::move(connection)) {}
+
+    // Whether this viewer is shown that entry (it is given every seq either way).
+    bool Sees(const Entry& entry) const { return only_agent.empty() || entry.agent == only_agent; }
 
     const uint64_t id;
     const Kind kind;
+    const std::string only_agent;  // empty: every user
     ViewerSocket socket;
     std::string out;  // bytes queued; out[sent..] not yet written
     size_t sent = 0;
     size_t grace = 0;  // unsent bytes of the first response: not counted against the limit
-    uint64_t seq = 0;  // the newest update this viewer has been given
+    uint64_t seq = 0;  // the newest update this viewer has been given or has skipped
     SteadyClock::time_point last_queued;
     bool counted = false;       // in the viewers_ gauge
     bool closing = false;       // response over: close once `out` is written
@@ -155,6 +165,7 @@ class StreamHub::Impl {
   void StartResponse(Viewer& viewer, const std::string& websocket_key, const std::string& resume);
   bool Resume(Viewer& viewer, const std::string& resume);
   void SendSnapshot(Viewer& viewer);
+  std::string SnapshotJson(const Snapshot& snapshot, const std::string& only_agent);
   void AppendHistoryAfter(Viewer& viewer);
   const std::string& Framed(Entry& entry, Kind kind);
   void Queue(Viewer& viewer, std::string_view bytes);
@@ -228,12 +239,12 @@ void StreamHub::Impl::Stop() {
 }
 
 void StreamHub::Impl::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
-                          std::string resume) {
+                          std::string resume, std::string only_agent) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;  // the socket closes as it goes out of scope
-    adds_.push_back(
-        NewViewer{std::move(socket), kind, std::move(websocket_key), std::move(resume)});
+    adds_.push_back(NewViewer{std::move(socket), kind, std::move(websocket_key), std::move(resume),
+                              std::move(only_agent)});
     if (wake_pending_) return;
     wake_pending_ = true;
   }
@@ -316,8 +327,8 @@ void StreamHub::Impl::HandleEvent(const epoll_event& event) {
 }
 
 // Formats each update once, then gives it to every viewer that does not have it yet (a
-// viewer that joined with a newer snapshot skips it). The writing happens in FlushDirty, so a
-// burst of updates costs one send per viewer.
+// viewer that joined with a newer snapshot skips it) and is shown that user. The writing
+// happens in FlushDirty, so a burst of updates costs one send per viewer.
 void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
   std::vector<Entry> fresh;
   for (const AgentUpdate& update : updates) {
@@ -329,8 +340,9 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
       continue;  // a view that cannot be formatted is left out rather than stopping the stream
     }
     latest_seq_ = update.seq;
-    Entry entry{update.seq, "{\"type\":\"agent\",\"epoch\":\"" + hub_.epoch_ + "\",\"seq\":" +
-                                std::to_string(update.seq) + ",\"agent\":" + view + "}"};
+    Entry entry{update.seq, update.state->agent,
+                "{\"type\":\"agent\",\"epoch\":\"" + hub_.epoch_ +
+                    "\",\"seq\":" + std::to_string(update.seq) + ",\"agent\":" + view + "}"};
     fresh.push_back(std::move(entry));
   }
   if (fresh.empty()) return;
@@ -338,7 +350,7 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
     if (viewer->closing) continue;
     for (Entry& entry : fresh) {
       if (entry.seq <= viewer->seq) continue;
-      Queue(*viewer, Framed(entry, viewer->kind));
+      if (viewer->Sees(entry)) Queue(*viewer, Framed(entry, viewer->kind));
       viewer->seq = entry.seq;
     }
   }
@@ -360,7 +372,8 @@ const std::string& StreamHub::Impl::Framed(Entry& entry, Kind kind) {
 void StreamHub::Impl::Open(NewViewer& added) {
   std::unique_ptr<Viewer> viewer;
   try {
-    viewer = std::make_unique<Viewer>(next_id_++, added.kind, std::move(added.socket));
+    viewer = std::make_unique<Viewer>(next_id_++, added.kind, std::move(added.socket),
+                                      std::move(added.only_agent));
     epoll_event event{};
     event.events = viewer->events;
     event.data.u64 = viewer->id;
@@ -433,42 +446,57 @@ bool StreamHub::Impl::Resume(Viewer& viewer, const std::string& resume) {
   return true;
 }
 
+// The snapshot for every user is formatted once per core snapshot and shared by a burst of
+// viewers; one limited to a single user gets its own (one view: cheap).
 void StreamHub::Impl::SendSnapshot(Viewer& viewer) {
   std::shared_ptr<const Snapshot> snapshot = snapshots_ ? snapshots_() : nullptr;
   if (!snapshot) snapshot = std::make_shared<const Snapshot>();  // before the core started
-  if (snapshot != cached_snapshot_) {
-    std::string json = "{\"type\":\"snapshot\",\"epoch\":\"" + hub_.epoch_ +
-                       "\",\"seq\":" + std::to_string(snapshot->seq) + ",\"agents\":[";
-    bool first = true;
-    for (const auto& [id, state] : snapshot->agents.Sorted()) {
-      if (!state) continue;
-      try {
-        std::string view = formatter_(*state);
-        json.append(first ? "" : ",").append(view);
-        first = false;
-      } catch (...) {
-        // Left out, as in AppendUpdates.
-      }
-    }
-    json.append("]}");
+  std::string own_json;
+  if (!viewer.only_agent.empty()) {
+    own_json = SnapshotJson(*snapshot, viewer.only_agent);
+  } else if (snapshot != cached_snapshot_) {
+    cached_snapshot_json_ = SnapshotJson(*snapshot, "");
     cached_snapshot_ = snapshot;
-    cached_snapshot_json_ = std::move(json);
   }
+  const std::string& json = viewer.only_agent.empty() ? cached_snapshot_json_ : own_json;
   if (viewer.kind == Kind::kWebSocket) {
-    Queue(viewer, websocket::EncodeFrame(websocket::Opcode::kText, cached_snapshot_json_));
+    Queue(viewer, websocket::EncodeFrame(websocket::Opcode::kText, json));
   } else {
-    Queue(viewer, SseEvent(hub_.epoch_ + "-" + std::to_string(snapshot->seq), "snapshot",
-                           cached_snapshot_json_));
+    Queue(viewer, SseEvent(hub_.epoch_ + "-" + std::to_string(snapshot->seq), "snapshot", json));
   }
   viewer.seq = snapshot->seq;
   AppendHistoryAfter(viewer);
+}
+
+std::string StreamHub::Impl::SnapshotJson(const Snapshot& snapshot, const std::string& only_agent) {
+  std::vector<std::shared_ptr<const AgentState>> states;
+  if (!only_agent.empty()) {
+    states.push_back(snapshot.agents.Find(only_agent));
+  } else {
+    for (const auto& [id, state] : snapshot.agents.Sorted()) states.push_back(state);
+  }
+  std::string json = "{\"type\":\"snapshot\",\"epoch\":\"" + hub_.epoch_ +
+                     "\",\"seq\":" + std::to_string(snapshot.seq) + ",\"agents\":[";
+  bool first = true;
+  for (const std::shared_ptr<const AgentState>& state : states) {
+    if (!state) continue;
+    try {
+      std::string view = formatter_(*state);
+      json.append(first ? "" : ",").append(view);
+      first = false;
+    } catch (...) {
+      // Left out, as in AppendUpdates.
+    }
+  }
+  json.append("]}");
+  return json;
 }
 
 void StreamHub::Impl::AppendHistoryAfter(Viewer& viewer) {
   auto next = std::upper_bound(history_.begin(), history_.end(), viewer.seq,
                                [](uint64_t seq, const Entry& entry) { return seq < entry.seq; });
   for (; next != history_.end(); ++next) {
-    Queue(viewer, Framed(*next, viewer.kind));
+    if (viewer.Sees(*next)) Queue(viewer, Framed(*next, viewer.kind));
     viewer.seq = next->seq;
   }
 }
@@ -647,8 +675,9 @@ Status StreamHub::Start() { return impl_->Start(); }
 void StreamHub::Stop() { impl_->Stop(); }
 
 void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
-                    std::string resume) {
-  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume));
+                    std::string resume, std::string only_agent) {
+  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume),
+             std::move(only_agent));
 }
 
 void StreamHub::Publish(const std::vector<AgentUpdate>& updates) { impl_->Publish(updates); }

@@ -1,9 +1,9 @@
 #pragma once
 
-// Live stream to supervisors' dashboards and integrations, Server-Sent Events and WebSocket,
-// without a thread per viewer: one I/O thread owns every viewer's socket (epoll), each viewer
-// has a bounded outgoing buffer, and a viewer that falls further behind than that is
-// disconnected so it never delays the others or the core.
+// Live stream to supervisors' dashboards, integrations and agents' own softphones, Server-Sent
+// Events and WebSocket, without a thread per viewer: one I/O thread owns every viewer's socket
+// (epoll), each viewer has a bounded outgoing buffer, and a viewer that falls further behind
+// than that is disconnected so it never delays the others or the core.
 //
 // Protocol (both transports carry the same JSON messages):
 //   {"type":"snapshot","epoch":"<e>","seq":N,"agents":[<agent view>...]}   first, and after a
@@ -14,6 +14,11 @@
 // A client that reconnects with its last id ("<e>-<N>": SSE Last-Event-ID, or ?since=) gets
 // only what it missed when the hub still holds it (same epoch, within the history), otherwise a
 // fresh snapshot. <e> changes with every process start.
+//
+// A viewer limited to one user (an agent's own softphone) gets a snapshot holding only that
+// user (an empty list before its first state) and only that user's updates. The seq numbers
+// stay the hub's: the others' updates are skipped, not renumbered, so a gap in seq is normal
+// for such a viewer and resuming from its last id works as for anyone.
 
 #include <Poco/Net/StreamSocket.h>
 
@@ -59,10 +64,10 @@ class StreamHub {
   // (see viewer_socket.h; the process must then ignore SIGPIPE). Writes the response itself:
   // for kSse a 200 text/event-stream head, for kWebSocket the 101 handshake for `websocket_key`
   // (the client's Sec-WebSocket-Key); with max_viewers reached, a 503 JSON error instead.
-  // `resume` is "<epoch>-<seq>" or empty. Thread-safe; returns at once (the hub thread does
-  // the writing).
-  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
-           std::string resume);
+  // `resume` is "<epoch>-<seq>" or empty. `only_agent` limits the viewer to that user's view;
+  // empty means every user. Thread-safe; returns at once (the hub thread does the writing).
+  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key, std::string resume,
+           std::string only_agent = {});
 
   // Core thread, once per commit: queues the updates. Never blocks on viewers. Updates
   // published before Start wait in the queue for it; after Stop they are ignored.

@@ -54,11 +54,28 @@ struct StoredAgent {
   std::optional<Interval> open;  // nullopt if the user never had a change
 };
 
-// One group commit: changes in order, then the final engine state of each user touched.
+// One change waiting to be delivered to one connector (the durable outbox). Written in the
+// same transaction as the change itself, removed once delivered (or given up on).
+struct OutboxItem {
+  int64_t id = 0;         // unique over the ledger's life, increasing in commit order
+  std::string connector;  // the connector's configured name
+  Change change;
+};
+
+// Outbox rows still waiting, in id order, and the highest id ever written (0 if none), so
+// new ids never reuse one a remote system may already have seen.
+struct OutboxState {
+  std::vector<OutboxItem> items;
+  int64_t last_id = 0;
+};
+
+// One group commit: changes in order, then the final engine state of each user touched, and
+// the outbox rows the changes produced.
 struct CommitBatch {
   std::vector<Change> changes;
   std::vector<AgentRecord> agents;
-  bool empty() const { return changes.empty() && agents.empty(); }
+  std::vector<OutboxItem> outbox;
+  bool empty() const { return changes.empty() && agents.empty() && outbox.empty(); }
 };
 
 // Time one user spent in one state within a range.

@@ -24,6 +24,15 @@ Status MemoryTimeStore::Validate(const CommitBatch& batch) const {
     if (start && change.at < *start) return OutOfOrderError(change, *start);
     open_start[change.agent] = change.at;
   }
+  int64_t last_id = outbox_last_id_;
+  for (const OutboxItem& item : batch.outbox) {
+    if (item.id <= last_id) {
+      return Error{"storage_error", "outbox id " + std::to_string(item.id) +
+                                        " is not above the last one (" + std::to_string(last_id) +
+                                        ")"};
+    }
+    last_id = item.id;
+  }
   return Status::Ok();
 }
 
@@ -50,6 +59,24 @@ Status MemoryTimeStore::Commit(const CommitBatch& batch) {
   for (const AgentRecord& record : batch.agents) {
     agents_[record.agent].engine_state = record.engine_state;
   }
+  for (const OutboxItem& item : batch.outbox) {
+    outbox_[item.id] = item;
+    outbox_last_id_ = item.id;
+  }
+  return Status::Ok();
+}
+
+Result<OutboxState> MemoryTimeStore::LoadOutbox() {
+  std::lock_guard lock(mutex_);
+  OutboxState state;
+  for (const auto& [id, item] : outbox_) state.items.push_back(item);
+  state.last_id = outbox_last_id_;
+  return state;
+}
+
+Status MemoryTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
+  std::lock_guard lock(mutex_);
+  for (int64_t id : ids) outbox_.erase(id);
   return Status::Ok();
 }
 

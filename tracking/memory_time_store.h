@@ -21,6 +21,8 @@ class MemoryTimeStore final : public TimeStore {
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override;
   Result<std::vector<Total>> Totals(const TotalsQuery& query) override;
+  Result<OutboxState> LoadOutbox() override;
+  Status RemoveOutbox(const std::vector<int64_t>& ids) override;
 
  private:
   struct AgentEntry {
@@ -35,6 +37,8 @@ class MemoryTimeStore final : public TimeStore {
   std::mutex mutex_;
   std::vector<Interval> intervals_;  // in commit order; id = index + 1
   std::map<std::string, AgentEntry> agents_;
+  std::map<int64_t, OutboxItem> outbox_;
+  int64_t outbox_last_id_ = 0;
 };
 
 }  // namespace presence::tracking

@@ -27,6 +27,12 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
   Result<std::vector<Total>> Totals(const TotalsQuery& query) override {
     return reader_.Totals(query);
   }
+  Result<OutboxState> LoadOutbox() override {
+    return Error{"read_only", "the outbox is not read through a read-only ledger"};
+  }
+  Status RemoveOutbox(const std::vector<int64_t>&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
 
  private:
   SqliteLedgerReader reader_;

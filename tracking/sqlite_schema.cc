@@ -42,6 +42,22 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
       ) WITHOUT ROWID;
       CREATE INDEX daily_totals_by_day ON daily_totals (day);
     )sql",
+    // 1 -> 2: the connectors' durable outbox. AUTOINCREMENT keeps the highest id ever used in
+    // sqlite_sequence, so ids are never reused once delivered rows are gone.
+    R"sql(
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        connector TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        from_label TEXT NOT NULL,
+        label TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        cause TEXT NOT NULL
+      );
+    )sql",
 };
 
 int UserVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }

@@ -12,7 +12,7 @@
 namespace presence::tracking {
 
 // The schema version this program writes; a database with a higher one is refused.
-inline constexpr int kLedgerSchemaVersion = 1;
+inline constexpr int kLedgerSchemaVersion = 2;
 
 inline constexpr int kLedgerBusyTimeoutMs = 5000;
 

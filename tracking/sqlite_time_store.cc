@@ -56,7 +56,13 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                         "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, "
                         "NULL) ON CONFLICT (agent) DO UPDATE SET engine_state = "
                         "excluded.engine_state"),
-      reader_(path) {
+      insert_outbox_(db_,
+                     "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
+                     "reason_code, status, source, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      reader_(path),
+      outbox_db_(path, SQLite::OPEN_READWRITE) {
+  outbox_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
+  outbox_db_.exec("PRAGMA synchronous = NORMAL");
   ReloadOpenIntervals();
 }
 
@@ -161,6 +167,7 @@ Status SqliteTimeStore::Commit(const CommitBatch& batch) {
     }
     WriteDayTotals(day_totals);
     for (const AgentRecord& record : batch.agents) WriteEngineState(record);
+    for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
     transaction.commit();
     for (auto& [agent, open] : pending) open_[agent] = std::move(open);
     return Status::Ok();
@@ -169,6 +176,78 @@ Status SqliteTimeStore::Commit(const CommitBatch& batch) {
     // database, and rebuild the cache from it before the next batch.
     open_valid_ = false;
     return Error{"storage_error", std::string("time ledger commit failed: ") + e.what()};
+  }
+}
+
+void SqliteTimeStore::InsertOutbox(const OutboxItem& item) {
+  const Change& change = item.change;
+  Reuse(insert_outbox_);
+  insert_outbox_.bind(1, item.id);
+  insert_outbox_.bind(2, item.connector);
+  insert_outbox_.bind(3, change.agent);
+  insert_outbox_.bind(4, ToEpochMillis(change.at));
+  insert_outbox_.bind(5, change.from_label);
+  insert_outbox_.bind(6, change.label);
+  insert_outbox_.bind(7, change.reason_code);
+  insert_outbox_.bind(8, reasoncodes::ToInt(change.status));
+  insert_outbox_.bind(9, std::string(reasoncodes::SourceName(change.source)));
+  insert_outbox_.bind(10, change.cause);
+  insert_outbox_.exec();
+}
+
+Result<OutboxState> SqliteTimeStore::LoadOutbox() {
+  std::lock_guard<std::mutex> lock(outbox_mutex_);
+  try {
+    OutboxState state;
+    SQLite::Transaction read(outbox_db_);
+    SQLite::Statement rows(outbox_db_,
+                           "SELECT id, connector, agent, at_ms, from_label, label, reason_code, "
+                           "status, source, cause FROM outbox ORDER BY id");
+    while (rows.executeStep()) {
+      OutboxItem item;
+      item.id = rows.getColumn(0).getInt64();
+      item.connector = rows.getColumn(1).getString();
+      Change& change = item.change;
+      change.agent = rows.getColumn(2).getString();
+      change.at = FromEpochMillis(rows.getColumn(3).getInt64());
+      change.from_label = rows.getColumn(4).getString();
+      change.label = rows.getColumn(5).getString();
+      change.reason_code = rows.getColumn(6).getString();
+      auto status = reasoncodes::StatusFromInt(rows.getColumn(7).getInt64());
+      auto source = reasoncodes::SourceFromName(rows.getColumn(8).getString());
+      if (!status || !source) {
+        return Error{"storage_error",
+                     "outbox row " + std::to_string(item.id) + " has an unknown status or source"};
+      }
+      change.status = *status;
+      change.source = *source;
+      change.cause = rows.getColumn(9).getString();
+      state.items.push_back(std::move(item));
+    }
+    SQLite::Statement last(outbox_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
+    if (last.executeStep()) state.last_id = last.getColumn(0).getInt64();
+    read.commit();
+    return state;
+  } catch (const std::exception& e) {
+    return Error{"storage_error", std::string("cannot read the outbox: ") + e.what()};
+  }
+}
+
+Status SqliteTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(outbox_mutex_);
+  try {
+    SQLite::Transaction transaction(outbox_db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement remove(outbox_db_, "DELETE FROM outbox WHERE id = ?");
+    for (int64_t id : ids) {
+      remove.reset();
+      remove.bind(1, id);
+      remove.exec();
+    }
+    transaction.commit();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Error{"storage_error", std::string("cannot remove delivered outbox rows: ") + e.what()};
   }
 }
 

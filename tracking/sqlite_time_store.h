@@ -9,6 +9,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -34,6 +35,8 @@ class SqliteTimeStore final : public TimeStore {
   Result<std::vector<Total>> Totals(const TotalsQuery& query) override {
     return reader_.Totals(query);
   }
+  Result<OutboxState> LoadOutbox() override;
+  Status RemoveOutbox(const std::vector<int64_t>& ids) override;
 
  private:
   struct OpenInterval {
@@ -55,6 +58,7 @@ class SqliteTimeStore final : public TimeStore {
   int64_t InsertInterval(const Change& change);
   void WriteDayTotals(const DayTotals& day_totals);
   void WriteEngineState(const AgentRecord& record);
+  void InsertOutbox(const OutboxItem& item);
   // Rebuilds open_ from what is committed in the database.
   void ReloadOpenIntervals();
 
@@ -65,7 +69,12 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement set_open_interval_;
   SQLite::Statement add_day_total_;
   SQLite::Statement set_engine_state_;
+  SQLite::Statement insert_outbox_;
   SqliteLedgerReader reader_;
+  // Delivery workers remove outbox rows on their own connection (synchronous=NORMAL: a removal
+  // lost in a power cut only means one more delivery), so they never use the writer's.
+  std::mutex outbox_mutex_;
+  SQLite::Database outbox_db_;
   OpenIntervals open_;  // writer thread only; matches the database whenever open_valid_
   bool open_valid_ = false;
 };

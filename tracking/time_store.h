@@ -20,7 +20,8 @@ class TimeStore {
 
   // Applies the whole batch atomically and durably (one transaction, one sync), in order:
   // each change closes the user's open interval at change.at and opens a new one there, and
-  // folds the closed interval's time into the per-day totals. A change dated before the
+  // folds the closed interval's time into the per-day totals; the outbox rows are stored with
+  // the ids they carry (ids must be new and increasing). A change dated before the
   // user's open interval started is refused (code "out_of_order") and nothing is written.
   // Returns only after the batch survives a process kill.
   virtual Status Commit(const CommitBatch& batch) = 0;
@@ -40,6 +41,15 @@ class TimeStore {
   // intervals close. Ordered by agent, then label, then status; groups that sum to zero are
   // left out. Empty when to <= from.
   virtual Result<std::vector<Total>> Totals(const TotalsQuery& query) = 0;
+
+  // The outbox as stored: what start-up hands to the connectors' delivery workers.
+  virtual Result<OutboxState> LoadOutbox() = 0;
+
+  // Removes delivered (or abandoned) outbox rows; unknown ids are ignored. May be called from
+  // any thread, also while the core thread commits (the store serialises its writes). Does not
+  // sync to disk on its own: a row whose removal is lost in a power cut is delivered again
+  // (every connector's delivery is idempotent), never lost.
+  virtual Status RemoveOutbox(const std::vector<int64_t>& ids) = 0;
 };
 
 // SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;

@@ -5,6 +5,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -231,6 +232,82 @@ std::string SnapshotLabel(const Message& snapshot, const std::string& id) {
     }
   }
   return "";
+}
+
+// The ids of the users in a snapshot message, in its order.
+std::vector<std::string> SnapshotIds(const Message& snapshot) {
+  std::vector<std::string> ids;
+  Array::Ptr agents = snapshot.json->getArray("agents");
+  for (size_t i = 0; i < agents->size(); ++i) {
+    ids.push_back(agents->getObject(static_cast<unsigned>(i))->getValue<std::string>("id"));
+  }
+  return ids;
+}
+
+// The next `count` messages of an SseClient or WsClient; fails the test when one does not come.
+template <typename Client>
+std::vector<Message> NextMessages(Client& client, size_t count) {
+  std::vector<Message> messages;
+  for (size_t i = 0; i < count; ++i) {
+    std::optional<Message> message = client.NextMessage();
+    BOOST_REQUIRE_MESSAGE(message, "message " << i + 1 << " of " << count << " did not come");
+    messages.push_back(std::move(*message));
+  }
+  return messages;
+}
+
+// One user's update as a softphone expects it: the stream's seq, the user, the state.
+struct Expected {
+  uint64_t seq;
+  std::string agent;
+  std::string label;
+};
+
+void CheckUpdates(const std::vector<Message>& got, const std::vector<Expected>& expected) {
+  BOOST_REQUIRE_EQUAL(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    BOOST_TEST_CONTEXT("update " << i + 1) {
+      BOOST_TEST(got[i].type == "agent");
+      BOOST_TEST(got[i].seq == expected[i].seq);
+      BOOST_TEST(got[i].Agent() == expected[i].agent);
+      BOOST_TEST(got[i].Label() == expected[i].label);
+    }
+  }
+}
+
+// A view's "omni_channel" member as JSON text, "absent" when it has none.
+std::string OmniChannelText(const Object::Ptr& view) {
+  if (!view->has("omni_channel")) return "absent";
+  std::ostringstream text;
+  Poco::JSON::Stringifier::stringify(view->get("omni_channel"), text);
+  return text.str();
+}
+
+constexpr std::string_view kReadyStatusId = "0N5Wx000000A1bCKAS";
+constexpr std::string_view kLunchStatusId = "0N5Wx000000A1bDKAS";
+
+// settings.omni_channel on (without its connector: loads with a warning); Ready for Calls and
+// Lunch mapped to Omni-Channel statuses, Logout to an Omni-Channel logout, the rest unmapped.
+void WithOmniChannel(Object& config) {
+  config.getObject("settings")->set("omni_channel", true);
+  Array::Ptr states = config.getArray("states");
+  for (size_t i = 0; i < states->size(); ++i) {
+    Object::Ptr state = states->getObject(static_cast<unsigned>(i));
+    const std::string label = state->getValue<std::string>("label");
+    Object::Ptr block = new Object();
+    if (label == "Ready for Calls") {
+      block->set("status_id", std::string(kReadyStatusId));
+    } else if (label == "Lunch") {
+      block->set("status_id", std::string(kLunchStatusId));
+    } else if (label == "Logout") {
+      block->set("logout", true);
+    } else {
+      continue;
+    }
+    Object::Ptr mappings = new Object();
+    mappings->set("omni_channel", block);
+    state->set("mappings", mappings);
+  }
 }
 
 // A started server.
@@ -481,8 +558,7 @@ BOOST_FIXTURE_TEST_CASE(a_websocket_viewer_gets_the_same_messages_as_sse, Stream
   BOOST_TEST(ws.ClosedByServer());
 }
 
-BOOST_FIXTURE_TEST_CASE(streams_are_for_supervisor_integration_and_admin_tokens_only,
-                        StreamFixture) {
+BOOST_FIXTURE_TEST_CASE(streams_need_a_valid_token_or_a_dashboard_session, StreamFixture) {
   const HttpHeaders upgrade = {{"Upgrade", "websocket"},
                                {"Connection", "Upgrade"},
                                {"Sec-WebSocket-Key", NewWebSocketKey()},
@@ -496,9 +572,6 @@ BOOST_FIXTURE_TEST_CASE(streams_are_for_supervisor_integration_and_admin_tokens_
       BOOST_TEST(anonymous.ErrorCode() == "unauthorized");
       HttpResponse bad = http.Send({.path = path, .token = "nope", .headers = extra});
       BOOST_TEST(bad.status == 401);
-      HttpResponse agent = http.Send({.path = path, .token = tokens().agent, .headers = extra});
-      BOOST_TEST(agent.status == 403);
-      BOOST_TEST(agent.ErrorCode() == "forbidden");
     }
   }
   // The token is never needed in the URL: a dashboard session cookie opens the stream.
@@ -511,9 +584,11 @@ BOOST_FIXTURE_TEST_CASE(streams_are_for_supervisor_integration_and_admin_tokens_
   BOOST_TEST(by_cookie.NextMessage().has_value());
   WsClient ws_by_cookie(server.port(), {{"Cookie", cookie}});
   BOOST_TEST(ws_by_cookie.status() == 101);
-  for (const std::string* token : {&tokens().integration, &tokens().admin}) {
+  for (const std::string* token : {&tokens().agent, &tokens().integration, &tokens().admin}) {
     SseClient sse(server.port(), Bearer(*token));
     BOOST_TEST(sse.status() == 200);
+    WsClient ws(server.port(), Bearer(*token));
+    BOOST_TEST(ws.status() == 101);
   }
   // An agent gets no dashboard session, and a made-up cookie opens no stream.
   HttpResponse agent_session =
@@ -525,6 +600,157 @@ BOOST_FIXTURE_TEST_CASE(streams_are_for_supervisor_integration_and_admin_tokens_
   HttpResponse plain = http.Get("/api/v1/ws", tokens().supervisor);
   BOOST_TEST(plain.status == 400);
   BOOST_TEST(plain.ErrorCode() == "not_websocket");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_agent_token_follows_only_its_own_user_over_sse_and_websocket,
+                        StreamFixture) {
+  Change(http, server, "1002", "Lunch");  // another user has a state; 1001 has none yet
+  const uint64_t start = CurrentSeq(http, server);
+  SseClient sse(server.port(), Bearer(tokens().agent));
+  WsClient ws(server.port(), Bearer(tokens().agent));
+  SseClient everyone(server.port(), Bearer(tokens().supervisor));
+  BOOST_REQUIRE_EQUAL(sse.status(), 200);
+  BOOST_REQUIRE_EQUAL(ws.status(), 101);
+  BOOST_REQUIRE_EQUAL(everyone.status(), 200);
+  std::optional<Message> sse_snapshot = sse.NextMessage();
+  std::optional<Message> ws_snapshot = ws.NextMessage();
+  std::optional<Message> full_snapshot = everyone.NextMessage();
+  BOOST_REQUIRE(sse_snapshot);
+  BOOST_REQUIRE(ws_snapshot);
+  BOOST_REQUIRE(full_snapshot);
+  for (const Message* snapshot : {&*sse_snapshot, &*ws_snapshot}) {
+    BOOST_TEST(snapshot->type == "snapshot");
+    BOOST_TEST(snapshot->seq == start);
+    BOOST_TEST(SnapshotIds(*snapshot).empty());  // not 1002: only its own user, who has no state
+  }
+  BOOST_TEST(SnapshotLabel(*full_snapshot, "1002") == "Lunch");
+
+  // Other users change before, between and after 1001's changes.
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"1002", "Training"}, {"1001", "Lunch"}, {"1003", "Break"},
+      {"1004", "Lunch"},    {"1001", "Break"}, {"1002", "Back office"}};
+  for (const auto& [id, label] : changes) Change(http, server, id, label);
+  Change(http, server, "1001", "Ready for Calls");
+  std::vector<Expected> all;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    all.push_back({start + 1 + i, changes[i].first, changes[i].second});
+  }
+  all.push_back({start + 7, "1001", "Ready for Calls"});
+  CheckUpdates(NextMessages(everyone, all.size()), all);
+
+  // The agent's own, numbered as in the full stream: the others' were skipped, and each next
+  // message (after 1002's last change too) is its own.
+  const std::vector<Expected> own = {{start + 2, "1001", "Lunch"},
+                                     {start + 5, "1001", "Break"},
+                                     {start + 7, "1001", "Ready for Calls"}};
+  BOOST_TEST_CONTEXT("sse") { CheckUpdates(NextMessages(sse, own.size()), own); }
+  BOOST_TEST_CONTEXT("websocket") { CheckUpdates(NextMessages(ws, own.size()), own); }
+
+  // Once the user has a state, an agent's snapshot holds that user alone.
+  SseClient later(server.port(), Bearer(tokens().agent));
+  std::optional<Message> snapshot = later.NextMessage();
+  BOOST_REQUIRE(snapshot);
+  BOOST_TEST(snapshot->type == "snapshot");
+  BOOST_TEST(snapshot->seq == start + 7);
+  BOOST_TEST(SnapshotIds(*snapshot) == std::vector<std::string>{"1001"});
+  BOOST_TEST(SnapshotLabel(*snapshot, "1001") == "Ready for Calls");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_agent_resuming_gets_only_its_own_missed_updates, StreamFixture) {
+  std::string last_id;
+  uint64_t seq = 0;
+  {
+    SseClient first(server.port(), Bearer(tokens().agent));
+    BOOST_REQUIRE_EQUAL(first.status(), 200);
+    BOOST_REQUIRE(first.NextMessage());  // the snapshot
+    Change(http, server, "1001", "Lunch");
+    std::optional<SseEvent> own = first.Next();
+    BOOST_REQUIRE(own);
+    last_id = own->id;
+    Message message = ParseMessage(own->data);
+    BOOST_REQUIRE_EQUAL(message.Agent(), "1001");
+    seq = message.seq;
+  }  // disconnected
+  Change(http, server, "1002", "Lunch");
+  Change(http, server, "1001", "Break");
+  Change(http, server, "1003", "Training");
+  Change(http, server, "1001", "Training");
+  Change(http, server, "1004", "Lunch");
+  const std::vector<Expected> missed = {{seq + 2, "1001", "Break"}, {seq + 4, "1001", "Training"}};
+
+  SseClient by_header(server.port(),
+                      {{"Authorization", "Bearer " + tokens().agent}, {"Last-Event-ID", last_id}});
+  WsClient by_query(server.port(), Bearer(tokens().agent), "/api/v1/ws?since=" + last_id);
+  BOOST_REQUIRE_EQUAL(by_header.status(), 200);
+  BOOST_REQUIRE_EQUAL(by_query.status(), 101);
+  // No snapshot: only its own missed updates.
+  BOOST_TEST_CONTEXT("sse") { CheckUpdates(NextMessages(by_header, missed.size()), missed); }
+  BOOST_TEST_CONTEXT("websocket") { CheckUpdates(NextMessages(by_query, missed.size()), missed); }
+
+  // Nothing more than that: another user's change is skipped, the next is its own.
+  Change(http, server, "1002", "Break");
+  Change(http, server, "1001", "Lunch");
+  const std::vector<Expected> next = {{seq + 7, "1001", "Lunch"}};
+  BOOST_TEST_CONTEXT("sse") { CheckUpdates(NextMessages(by_header, 1), next); }
+  BOOST_TEST_CONTEXT("websocket") { CheckUpdates(NextMessages(by_query, 1), next); }
+}
+
+BOOST_AUTO_TEST_CASE(agent_views_carry_the_omni_channel_instruction_when_it_is_on) {
+  AgentServer server(WithOmniChannel);
+  server.Start();
+  HttpClient http(server.port());
+  const std::string& token = server.tokens().agent;
+  SseClient softphone(server.port(), Bearer(token));
+  BOOST_REQUIRE_EQUAL(softphone.status(), 200);
+  BOOST_REQUIRE(softphone.NextMessage());  // the snapshot, empty
+  // A user never seen has no state, hence no instruction, but the member is there.
+  BOOST_TEST(OmniChannelText(http.Get("/api/v1/agents/1001", token).Json()) == "null");
+
+  struct Step {
+    std::string method;
+    std::string path;
+    std::string body;
+    std::string label;
+    std::string omni_channel;  // the member's JSON text
+  };
+  const std::string ready = R"({"status_id":")" + std::string(kReadyStatusId) + "\"}";
+  const std::string lunch = R"({"status_id":")" + std::string(kLunchStatusId) + "\"}";
+  const std::vector<Step> steps = {
+      {"POST", "/api/v1/agents/1001/events", R"({"type": "login"})", "Ready for Calls", ready},
+      {"PUT", "/api/v1/agents/1001/state", R"({"label": "Lunch"})", "Lunch", lunch},
+      {"PUT", "/api/v1/agents/1001/state", R"({"label": "Break"})", "Break", "null"},
+      {"POST", "/api/v1/agents/1001/events", R"({"type": "logout"})", "Logout",
+       R"({"logout":true})"},
+  };
+  for (const Step& step : steps) {
+    BOOST_TEST_CONTEXT(step.label) {
+      HttpResponse answer =
+          http.Send({.method = step.method, .path = step.path, .token = token, .body = step.body});
+      BOOST_REQUIRE_EQUAL(answer.status, 200);
+      BOOST_TEST(OmniChannelText(answer.Json()->getObject("agent")) == step.omni_channel);
+      std::optional<Message> update = softphone.NextMessage();
+      BOOST_REQUIRE(update);
+      BOOST_TEST(update->Label() == step.label);
+      BOOST_TEST(OmniChannelText(update->json->getObject("agent")) == step.omni_channel);
+      BOOST_TEST(OmniChannelText(http.Get("/api/v1/agents/1001", token).Json()) ==
+                 step.omni_channel);
+    }
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(agent_views_have_no_omni_channel_member_when_it_is_off, StreamFixture) {
+  SseClient softphone(server.port(), Bearer(tokens().agent));
+  BOOST_REQUIRE(softphone.NextMessage());  // the snapshot, empty
+  HttpResponse answer =
+      http.Put("/api/v1/agents/1001/state", tokens().agent, R"({"label": "Lunch"})");
+  BOOST_REQUIRE_EQUAL(answer.status, 200);
+  BOOST_TEST(OmniChannelText(answer.Json()->getObject("agent")) == "absent");
+  std::optional<Message> update = softphone.NextMessage();
+  BOOST_REQUIRE(update);
+  BOOST_TEST(OmniChannelText(update->json->getObject("agent")) == "absent");
+  BOOST_TEST(OmniChannelText(http.Get("/api/v1/agents/1001", tokens().agent).Json()) == "absent");
+  BOOST_TEST(OmniChannelText(http.Get("/api/v1/agents/1003", tokens().supervisor).Json()) ==
+             "absent");  // never seen
 }
 
 BOOST_FIXTURE_TEST_CASE(viewers_stay_connected_through_a_sighup_reload, StreamFixture) {

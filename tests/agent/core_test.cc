@@ -190,6 +190,40 @@ BOOST_AUTO_TEST_CASE(while_the_store_cannot_be_read_events_are_refused_not_guess
   BOOST_TEST(Timeline(store, "b").empty());
 }
 
+// The connectors' outbox rows are written in the same transaction as their changes, numbered
+// after the last id the store has seen; a failed commit writes none and hands none out.
+BOOST_AUTO_TEST_CASE(outbox_rows_are_committed_with_their_changes_and_told_to_listeners) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  core.SetOutboxPlanner(
+      [](const std::vector<tracking::Change>& changes, std::vector<tracking::OutboxItem>& rows) {
+        for (const tracking::Change& change : changes) {
+          if (change.label != "Logout") rows.push_back({0, "pbx", change});
+        }
+      },
+      41);
+  std::vector<int64_t> told;
+  core.AddListener([&](const CommitNotice& notice) {
+    for (const tracking::OutboxItem& row : notice.outbox) told.push_back(row.id);
+  });
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Meeting"));  // first sight (Logout, not wanted), then Meeting
+  store.FailNext();
+  BOOST_REQUIRE(!core.Post(Select("a", "Lunch")).get().ok());
+  MustPost(core, Select("a", "Lunch"));
+  Result<tracking::OutboxState> outbox = store.LoadOutbox();
+  BOOST_REQUIRE(outbox.ok());
+  BOOST_REQUIRE_EQUAL(outbox->items.size(), 2u);
+  BOOST_TEST(outbox->items[0].change.label == "Meeting");
+  BOOST_TEST(outbox->items[1].change.label == "Lunch");
+  BOOST_TEST(outbox->items[1].connector == "pbx");
+  // 43 went to the failed commit and is never used again.
+  BOOST_TEST(told == (std::vector<int64_t>{42, 44}));
+  BOOST_TEST(outbox->items[0].id == 42);
+  BOOST_TEST(outbox->items[1].id == 44);
+}
+
 BOOST_AUTO_TEST_CASE(timer_events_cannot_be_posted_from_outside) {
   testing::FakeClock clock(kT0);
   auto store = tracking::NewMemoryTimeStore();

@@ -260,15 +260,22 @@ struct HubFixture {
   }
 
   Client Connect(StreamHub::Kind kind, std::string resume = "", std::string key = "",
-                 int receive_buffer = 0, int send_buffer = 0) {
+                 int receive_buffer = 0, int send_buffer = 0, std::string only_agent = "") {
     Client client(listener.address().port(), receive_buffer);
     Poco::Net::StreamSocket accepted = listener.acceptConnection();
     if (send_buffer > 0) accepted.setSendBufferSize(send_buffer);
-    hub.Add(accepted, kind, std::move(key), std::move(resume));
+    hub.Add(accepted, kind, std::move(key), std::move(resume), std::move(only_agent));
     return client;
   }
   Client ConnectSse(std::string resume = "") {
     Client client = Connect(StreamHub::Kind::kSse, std::move(resume));
+    ReadSseHead(client);
+    return client;
+  }
+  // An SSE viewer limited to one user, as an agent token's is.
+  Client ConnectSseFor(std::string only_agent, std::string resume = "") {
+    Client client =
+        Connect(StreamHub::Kind::kSse, std::move(resume), "", 0, 0, std::move(only_agent));
     ReadSseHead(client);
     return client;
   }
@@ -467,6 +474,47 @@ BOOST_AUTO_TEST_CASE(resume_too_old_or_from_another_start_gets_a_snapshot) {
       CheckSnapshot(NextSse(client), fixture.hub.epoch(), 10, agents);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(viewer_limited_to_one_user_gets_only_that_user_with_the_hubs_numbers) {
+  HubFixture fixture;
+  fixture.Publish({{"alice", "Lunch"}, {"bob", "Meeting"}});
+  // Snapshots: everyone's is shared, a limited viewer's holds its user or nobody.
+  Client everyone = fixture.ConnectSse();
+  Client alice = fixture.ConnectSseFor("alice");
+  Client carol = fixture.ConnectSseFor("carol");
+  Client everyone_later = fixture.ConnectSse();
+  WsClient alice_ws(
+      fixture.Connect(StreamHub::Kind::kWebSocket, "", kRfcKey, 0, 0, std::string("alice")));
+  BOOST_REQUIRE(alice_ws.client().ReadUntil("\r\n\r\n"));
+  const std::string& epoch = fixture.hub.epoch();
+  CheckSnapshot(NextSse(everyone), epoch, 2, {"alice", "bob"});
+  CheckSnapshot(NextSse(alice), epoch, 2, {"alice"});
+  CheckSnapshot(NextSse(carol), epoch, 2, {});
+  CheckSnapshot(NextSse(everyone_later), epoch, 2, {"alice", "bob"});
+  std::optional<ws::Message> ws_snapshot = alice_ws.Next();
+  BOOST_REQUIRE(ws_snapshot);
+  BOOST_CHECK_EQUAL(Json(ws_snapshot->payload)->getArray("agents")->size(), 1u);
+
+  fixture.Publish({{"bob", "L3"}, {"alice", "L4"}, {"carol", "L5"}});
+  fixture.Publish({{"bob", "L6"}, {"alice", "L7"}});
+  CheckAgentEvent(NextSse(alice), fixture.Id(4), 4, "alice", "L4");
+  CheckAgentEvent(NextSse(alice), fixture.Id(7), 7, "alice", "L7");
+  CheckAgentEvent(NextSse(carol), fixture.Id(5), 5, "carol", "L5");
+  for (uint64_t seq = 3; seq <= 7; ++seq) BOOST_REQUIRE(NextSse(everyone));
+  std::optional<ws::Message> ws_update = alice_ws.Next();
+  BOOST_REQUIRE(ws_update);
+  BOOST_CHECK_EQUAL(Json(ws_update->payload)->getValue<uint64_t>("seq"), 4u);
+
+  // Resuming: only the user's own missed updates, then only its own new ones.
+  Client resumed = fixture.ConnectSseFor("alice", fixture.Id(2));
+  CheckAgentEvent(NextSse(resumed), fixture.Id(4), 4, "alice", "L4");
+  CheckAgentEvent(NextSse(resumed), fixture.Id(7), 7, "alice", "L7");
+  fixture.Publish({{"carol", "L8"}, {"bob", "L9"}, {"alice", "L10"}});
+  CheckAgentEvent(NextSse(resumed), fixture.Id(10), 10, "alice", "L10");
+  CheckAgentEvent(NextSse(alice), fixture.Id(10), 10, "alice", "L10");
+  CheckAgentEvent(NextSse(carol), fixture.Id(8), 8, "carol", "L8");
+  CheckAgentEvent(NextSse(everyone), fixture.Id(8), 8, "carol", "L8");
 }
 
 BOOST_AUTO_TEST_CASE(slow_viewer_is_dropped_while_fast_viewer_gets_everything) {

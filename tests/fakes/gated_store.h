@@ -46,6 +46,10 @@ class GatedStore final : public tracking::TimeStore {
   Result<std::vector<tracking::Total>> Totals(const tracking::TotalsQuery& query) override {
     return inner_->Totals(query);
   }
+  Result<tracking::OutboxState> LoadOutbox() override { return inner_->LoadOutbox(); }
+  Status RemoveOutbox(const std::vector<int64_t>& ids) override {
+    return inner_->RemoveOutbox(ids);
+  }
 
   void Hold() {
     std::lock_guard<std::mutex> lock(mutex_);

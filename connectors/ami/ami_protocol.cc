@@ -1,0 +1,182 @@
+#include "connectors/ami/ami_protocol.h"
+
+#include <Poco/Base64Encoder.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace presence::connectors {
+namespace {
+
+constexpr std::string_view kBannerPrefix = "Asterisk Call Manager/";
+
+char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+// A CR or LF would end the header line early (see Serialize).
+void AppendOneLine(std::string& out, std::string_view text) {
+  for (char c : text) out += (c == '\r' || c == '\n') ? ' ' : c;
+}
+
+std::string Base64(std::string_view text) {
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out);
+  encoder.rdbuf()->setLineLength(0);  // one line: the value must not contain a line break
+  encoder.write(text.data(), static_cast<std::streamsize>(text.size()));
+  encoder.close();
+  return out.str();
+}
+
+bool NeedsEncoding(std::string_view text) {
+  return text.find_first_of(",\r\n") != std::string_view::npos;
+}
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
+}
+
+// ---- AmiMessage -----------------------------------------------------------------------------
+
+AmiMessage AmiMessage::Action(std::string_view name) {
+  AmiMessage message;
+  message.Add("Action", name);
+  return message;
+}
+
+AmiMessage& AmiMessage::Add(std::string_view key, std::string_view value) {
+  headers_.emplace_back(std::string(key), std::string(value));
+  return *this;
+}
+
+AmiMessage& AmiMessage::Set(std::string_view key, std::string_view value) {
+  for (Header& header : headers_) {
+    if (EqualsIgnoreCase(header.first, key)) {
+      header.second = std::string(value);
+      return *this;
+    }
+  }
+  return Add(key, value);
+}
+
+std::optional<std::string> AmiMessage::Find(std::string_view key) const {
+  for (const Header& header : headers_) {
+    if (EqualsIgnoreCase(header.first, key)) return header.second;
+  }
+  return std::nullopt;
+}
+
+std::string AmiMessage::Get(std::string_view key) const { return Find(key).value_or(""); }
+
+std::vector<std::string> AmiMessage::GetAll(std::string_view key) const {
+  std::vector<std::string> values;
+  for (const Header& header : headers_) {
+    if (EqualsIgnoreCase(header.first, key)) values.push_back(header.second);
+  }
+  return values;
+}
+
+bool AmiMessage::Is(std::string_view key, std::string_view value) const {
+  std::optional<std::string> found = Find(key);
+  return found && EqualsIgnoreCase(*found, value);
+}
+
+void AmiMessage::SetActionId(std::string_view id) {
+  std::erase_if(headers_,
+                [](const Header& header) { return EqualsIgnoreCase(header.first, "ActionID"); });
+  auto action = std::find_if(headers_.begin(), headers_.end(), [](const Header& header) {
+    return EqualsIgnoreCase(header.first, "Action");
+  });
+  auto at = action == headers_.end() ? headers_.begin() : action + 1;
+  headers_.insert(at, Header("ActionID", std::string(id)));
+}
+
+std::string AmiMessage::Serialize() const {
+  std::string out;
+  for (const Header& header : headers_) {
+    AppendOneLine(out, header.first);
+    out += ": ";
+    AppendOneLine(out, header.second);
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+// ---- AmiParser ------------------------------------------------------------------------------
+
+std::vector<AmiMessage> AmiParser::Feed(std::string_view bytes) {
+  std::vector<AmiMessage> out;
+  if (failed_) return out;
+  buffer_.append(bytes);
+  std::size_t start = 0;
+  for (std::size_t end; (end = buffer_.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string_view line(buffer_.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    TakeLine(line, out);
+  }
+  buffer_.erase(0, start);
+  if (buffer_.size() > kMaxLineBytes) {
+    failed_ = true;
+    buffer_.clear();
+  }
+  return out;
+}
+
+void AmiParser::TakeLine(std::string_view line, std::vector<AmiMessage>& out) {
+  if (line.empty()) {  // the end of a message; extra empty lines between messages are skipped
+    if (!current_.empty()) out.push_back(std::exchange(current_, AmiMessage()));
+    return;
+  }
+  // The banner is one line with no empty line after it (4.1); it cannot be a header.
+  if (current_.empty() && line.starts_with(kBannerPrefix)) {
+    banner_version_ = std::string(line.substr(kBannerPrefix.size()));
+    return;
+  }
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {  // not a header: kept whole so nothing is lost
+    current_.Add(line, "");
+    return;
+  }
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  current_.Add(line.substr(0, colon), value);
+}
+
+// ---- values ---------------------------------------------------------------------------------
+
+std::string PresenceStateValue(std::string_view state, std::string_view subtype,
+                               std::string_view message) {
+  std::string value(state);
+  if (NeedsEncoding(subtype) || NeedsEncoding(message)) {
+    return value + "," + Base64(subtype) + "," + Base64(message) + ",e";
+  }
+  value += ",";
+  value += subtype;
+  value += ",";
+  value += message;
+  return value;
+}
+
+std::string OriginateReasonText(int reason) {
+  switch (reason) {
+    case 0:
+      return "the channel could not be created";
+    case 1:
+      return "hung up";
+    case 3:
+      return "timed out while ringing";
+    case 4:
+      return "answered";
+    case 5:
+      return "busy";
+    case 8:
+      return "congestion";
+    default:
+      return "reason " + std::to_string(reason);
+  }
+}
+
+}  // namespace presence::connectors

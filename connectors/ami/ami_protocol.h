@@ -1,0 +1,107 @@
+#pragma once
+
+// Asterisk Manager Interface framing (integrations.md 4.1): after a one-line banner, messages
+// of "Key: Value" lines, each message ended by an empty line. Actions go one way; responses
+// and events come back interleaved and are told apart by Response:/Event: and ActionID.
+// Pure: building and parsing only, no sockets.
+
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace presence::connectors {
+
+// ASCII case-insensitive comparison (AMI header names are case-insensitive, 4.1).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// One AMI message: an action, a response or an event. Headers keep their order and their
+// repeats: a PresenceState answer carries two Message headers on purpose (4.5), an Originate
+// may carry several Variable headers (4.3).
+class AmiMessage {
+ public:
+  using Header = std::pair<std::string, std::string>;
+
+  AmiMessage() = default;
+  AmiMessage(std::initializer_list<Header> headers) : headers_(headers) {}
+
+  // A message whose first header is "Action: <name>".
+  static AmiMessage Action(std::string_view name);
+
+  // Appends a header, even when one of that name exists already.
+  AmiMessage& Add(std::string_view key, std::string_view value);
+  // Replaces the value of the first header of that name, or appends one.
+  AmiMessage& Set(std::string_view key, std::string_view value);
+
+  // The first value of that header (name compared case-insensitively), or nullopt / "".
+  std::optional<std::string> Find(std::string_view key) const;
+  std::string Get(std::string_view key) const;
+  // Every value of that header, in order.
+  std::vector<std::string> GetAll(std::string_view key) const;
+  bool Has(std::string_view key) const { return Find(key).has_value(); }
+  // Whether the header is there with this value (value compared case-insensitively too:
+  // "EventList: start" vs "EventList: Complete" differ only in words, not case).
+  bool Is(std::string_view key, std::string_view value) const;
+
+  const std::vector<Header>& headers() const { return headers_; }
+  bool empty() const { return headers_.empty(); }
+
+  // An event may carry a Response field of its own (OriginateResponse, 4.3): Event: decides.
+  bool IsResponse() const { return Has("Response") && !IsEvent(); }
+  bool IsEvent() const { return Has("Event"); }
+  std::string ActionId() const { return Get("ActionID"); }
+  // Sets ActionID right after the Action header (where 4.1-4.3 show it), replacing any.
+  void SetActionId(std::string_view id);
+
+  // "Key: Value\r\n" per header, then "\r\n". A CR or LF inside a key or value is sent as a
+  // space: a configured label must not end its line early and smuggle in another header.
+  std::string Serialize() const;
+
+ private:
+  std::vector<Header> headers_;
+};
+
+// "EventList: start" on a response: the items follow as events with the same ActionID and
+// end with an event carrying "EventList: Complete" (4.1, DBGet in 4.4).
+inline bool IsListStart(const AmiMessage& message) { return message.Is("EventList", "start"); }
+inline bool IsListComplete(const AmiMessage& message) {
+  return message.Is("EventList", "Complete");
+}
+
+// Splits the byte stream a server sends into messages. Fed any chunks (a message may arrive
+// in pieces, or several in one chunk); accepts CRLF and bare LF line ends.
+class AmiParser {
+ public:
+  // A line this long without an end is not AMI: the parser stops (failed()).
+  static constexpr std::size_t kMaxLineBytes = 64 * 1024;
+
+  // Appends bytes and returns the messages they complete, in order.
+  std::vector<AmiMessage> Feed(std::string_view bytes);
+
+  // The version of the banner "Asterisk Call Manager/<version>" once it has been seen (the
+  // first line a server sends, 4.1; only the prefix is matched).
+  const std::optional<std::string>& banner_version() const { return banner_version_; }
+  bool failed() const { return failed_; }
+
+ private:
+  void TakeLine(std::string_view line, std::vector<AmiMessage>& out);
+
+  std::string buffer_;
+  AmiMessage current_;
+  std::optional<std::string> banner_version_;
+  bool failed_ = false;
+};
+
+// The value written to PRESENCE_STATE(CustomPresence:<name>) (4.5): "state,subtype,message".
+// The function splits its value at commas, so a subtype or message holding a comma (or a line
+// break) is sent base64-encoded with the "e" option: "state,<b64 subtype>,<b64 message>,e".
+std::string PresenceStateValue(std::string_view state, std::string_view subtype,
+                               std::string_view message);
+
+// What an OriginateResponse Reason number means (4.3: control-frame codes).
+std::string OriginateReasonText(int reason);
+
+}  // namespace presence::connectors

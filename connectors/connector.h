@@ -1,0 +1,119 @@
+#pragma once
+
+// A connector carries state changes to one outside system (PBX, Teams, Salesforce, a webhook).
+// Changes reach it through the durable outbox: the core writes one row per change per
+// connector in the same transaction as the change, and the connector's delivery workers (see
+// dispatcher.h) call Deliver for each row, in order per user, retrying with back-off. A
+// connector never blocks or rolls back a change.
+
+#include <Poco/JSON/Object.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "reasoncodes/catalog.h"
+#include "reasoncodes/user.h"
+#include "tracking/ledger_types.h"
+
+namespace presence::connectors {
+
+using reasoncodes::Catalog;
+using reasoncodes::User;
+using tracking::Change;
+using tracking::Timestamp;
+using Millis = std::chrono::milliseconds;
+
+// What deliveries look things up in: the catalog and the users in force. Replaced as a whole
+// when the configuration is reloaded; a delivery uses the one it was handed.
+struct Directory {
+  std::shared_ptr<const Catalog> catalog;
+  std::map<std::string, User> users;  // by id
+
+  const User* FindUser(const std::string& id) const;
+  // The state with this label in the catalog in force, or nullptr (a state removed by a reload).
+  const reasoncodes::State* FindState(const std::string& label) const;
+};
+
+// One thing to deliver: a change of one user, from one outbox row.
+struct Delivery {
+  int64_t id = 0;  // the outbox row; 0 for a refresh
+  Change change;
+  bool refresh = false;  // re-asserting the user's latest state (keep-alive), not a new change
+  int attempt = 1;       // 1 on the first try of this row
+};
+
+struct DeliveryResult {
+  enum class Kind {
+    kDelivered,  // the remote system has it: the row is removed
+    kRetry,      // try again later (remote down, throttled, 5xx): the row stays
+    kRejected,   // the remote system refused it for good (bad mapping, unknown user): the
+                 // row is removed and the error shown in the connector's status
+  };
+  Kind kind = Kind::kDelivered;
+  std::string detail;  // what happened, for logs and status; never a secret
+  // kRetry: the remote system's Retry-After, if it sent one (the wait is at least this long).
+  std::optional<Millis> retry_after;
+  // kRetry: true when the whole connector should pause (the remote system is down or
+  // throttling); false when only this user's row should wait.
+  bool whole_connector = true;
+
+  static DeliveryResult Delivered(std::string detail = {}) {
+    return {Kind::kDelivered, std::move(detail), std::nullopt, true};
+  }
+  static DeliveryResult Retry(std::string error, std::optional<Millis> retry_after = std::nullopt,
+                              bool whole_connector = true) {
+    return {Kind::kRetry, std::move(error), retry_after, whole_connector};
+  }
+  static DeliveryResult Rejected(std::string error) {
+    return {Kind::kRejected, std::move(error), std::nullopt, true};
+  }
+};
+
+// How the outbox feeds a connector. Each type has defaults; the configuration may override
+// the common keys (see connector_config.h).
+struct DeliveryPolicy {
+  // Only the latest state matters: when several rows of a user wait, the older ones are
+  // dropped and only the newest is delivered. Off for connectors that record every change.
+  bool coalesce = true;
+  int concurrency = 1;           // deliveries in flight at once (never two for the same user)
+  double rate_per_second = 0;    // 0 = no limit
+  int burst = 1;                 // deliveries allowed at once after an idle spell
+  Millis initial_backoff{1000};  // first retry after this (with jitter), doubling
+  Millis max_backoff{300000};
+  // Re-deliver each user's latest state this often while nothing new waits (keep-alive for
+  // presences that fade, such as a Graph presence session). nullopt = never.
+  std::optional<Millis> refresh_every;
+  // No echo: changes from these sources came from this connector's own system.
+  std::set<reasoncodes::Source> skip_sources;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // Core thread, while the commit that makes the change is built: whether this change has
+  // anything to deliver (a dial connector skips an empty reason code). Changes from the
+  // policy's skip_sources never get here. Cheap: no I/O, no lock that a delivery holds.
+  virtual bool Wants(const Change& change, const Directory& directory) const = 0;
+
+  // A delivery worker thread. Up to policy.concurrency calls run at once, never two for the
+  // same user. Returns within the connector's own timeouts. Should not throw; an exception is
+  // treated as a retry.
+  virtual DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) = 0;
+
+  // Before the first and after the last delivery: open and close long-lived sessions (AMI).
+  // Start must not block on the remote system: it may be down.
+  virtual void Start() {}
+  virtual void Stop() {}
+
+  // Connector-specific status for GET /api/v1/connectors (e.g. the AMI session's state), or
+  // nullptr. Any thread; must not expose secrets.
+  virtual Poco::JSON::Object::Ptr Details() const { return nullptr; }
+};
+
+}  // namespace presence::connectors

@@ -1,0 +1,60 @@
+#pragma once
+
+// The "connectors" part of the configuration: an array of typed blocks.
+//
+//   "connectors": [
+//     {"type": "ami", "name": "pbx", "host": "127.0.0.1", "port": 5038, ...},
+//     {"type": "webhook", "name": "crm-hook", "url": "https://...", "secret": {"env": "HOOK_KEY"}}
+//   ]
+//
+// Common keys of every block (the rest belong to the type, see registry.h):
+//   type            required; one of the registered types
+//   name            unique; default: the type (so two blocks of one type need names)
+//   concurrency     1-64 deliveries in flight
+//   rate_per_second 0 (no limit) - 10000; burst 1-10000
+//   retry_initial_ms 100-600000, retry_max_seconds 1-86400
+//   coalesce        only the latest state of a user is delivered (types that allow it)
+//   skip_sources    no echo: changes from these sources are not sent (e.g. ["crm"])
+//   refresh_seconds 30-299, types that keep a fading presence alive (defaults.refresh_every)
+// Secrets (passwords, client secrets, signing keys) are a string, {"env": "NAME"} or
+// {"file": "path"}; they are read at load time and never logged.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/registry.h"
+#include "reasoncodes/json_read.h"
+
+namespace presence::connectors {
+
+struct ConnectorConfig {
+  std::string type;
+  std::string name;
+  DeliveryPolicy policy;
+  std::shared_ptr<const ConnectorSettings> settings;
+};
+
+// Reads the "connectors" array (`value` may be null: no connectors) and checks it against the
+// catalog: each type fits settings.mode (mode "none" sends nothing to the phone system, so no
+// ami/desk_phone/teams), an omni_channel connector needs settings.omni_channel, and every
+// state's mapping block is keyed by a known type. Every problem is reported. A mode without
+// the connector it needs ("dial_command" without ami/desk_phone, "skype_for_business" without
+// teams, omni_channel without its connector) is a warning: the agent runs, tracking time only.
+std::vector<ConnectorConfig> ReadConnectors(const reasoncodes::Var* value,
+                                            const reasoncodes::Catalog& catalog,
+                                            const Registry& registry,
+                                            reasoncodes::Problems& problems,
+                                            reasoncodes::Problems& warnings);
+
+// A secret: "text", {"env": "NAME"} or {"file": "path"} (one trailing newline is dropped).
+std::optional<std::string> ReadSecret(const reasoncodes::Var& value, std::string_view path,
+                                      reasoncodes::Problems& problems);
+
+// An absolute http:// or https:// URL with a host (what connectors post to).
+std::optional<std::string> ReadHttpUrl(const reasoncodes::Var& value, std::string_view path,
+                                       reasoncodes::Problems& problems);
+
+}  // namespace presence::connectors

@@ -1,0 +1,110 @@
+// The parts of http_client.h that do not need cpprestsdk.
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "connectors/http/http_client.h"
+
+namespace presence::connectors {
+namespace {
+
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string Trim(std::string_view text) {
+  size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return "";
+  size_t end = text.find_last_not_of(" \t");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (SameName(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out.push_back('&');
+    out += UrlEncode(name) + "=" + UrlEncode(value);
+  }
+  return out;
+}
+
+std::string RedactUrl(std::string_view url) {
+  std::string_view rest = url.substr(0, url.find_first_of("?#"));
+  size_t scheme_end = rest.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(rest);
+  size_t authority = scheme_end + 3;
+  size_t path = rest.find('/', authority);
+  size_t at = rest.substr(0, path).rfind('@');
+  if (at == std::string_view::npos || at < authority) return std::string(rest);
+  return std::string(rest.substr(0, authority)) + std::string(rest.substr(at + 1));
+}
+
+std::optional<Millis> RetryAfter(const HttpResponse& response, Timestamp now) {
+  std::optional<std::string> header = response.Header("Retry-After");
+  if (!header) return std::nullopt;
+  std::string text = Trim(*header);
+  long long seconds = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error == std::errc() && end == text.data() + text.size() && !text.empty()) {
+    return Millis(std::max<long long>(seconds, 0) * 1000);
+  }
+  try {
+    int zone = 0;
+    Poco::DateTime date =
+        Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, text, zone);
+    auto at = Timestamp(Millis(date.timestamp().epochMicroseconds() / 1000 - zone * 1000LL));
+    return std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+DeliveryResult ClassifyHttp(const Result<HttpResponse>& response, Timestamp now,
+                            std::string_view what) {
+  const std::string call(what);
+  if (!response.ok()) return DeliveryResult::Retry(call + ": " + response.error().message);
+  const int status = response->status;
+  if (status >= 200 && status < 300) return DeliveryResult::Delivered();
+  std::string body = response->body.substr(0, 300);
+  std::string message =
+      call + ": HTTP " + std::to_string(status) + (body.empty() ? "" : " " + body);
+  if (status == 408 || status == 429 || status >= 500) {
+    return DeliveryResult::Retry(std::move(message), RetryAfter(*response, now));
+  }
+  return DeliveryResult::Rejected(std::move(message));
+}
+
+}  // namespace presence::connectors

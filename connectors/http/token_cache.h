@@ -1,0 +1,48 @@
+#pragma once
+
+// An OAuth access token shared by a connector's delivery workers: fetched once, reused until
+// shortly before it expires (or until the remote system says it is no longer valid), then
+// fetched again by exactly one worker while the others wait for it.
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "connectors/connector.h"
+#include "reasoncodes/result.h"
+#include "tracking/time.h"
+
+namespace presence::connectors {
+
+struct AccessToken {
+  std::string value;
+  std::optional<Timestamp> expires_at;  // nullopt: valid until refused (Salesforce)
+  std::string instance_url;             // Salesforce: where the org's REST API lives
+};
+
+class TokenCache {
+ public:
+  using Fetch = std::function<Result<AccessToken>()>;
+  // Renewed `margin` before expires_at.
+  TokenCache(const tracking::Clock& clock, Fetch fetch, Millis margin = Millis(300000))
+      : clock_(clock), fetch_(std::move(fetch)), margin_(margin) {}
+
+  // The cached token, or a new one. Thread-safe.
+  Result<AccessToken> Get();
+  // The remote system refused `value` (401): the next Get fetches a new token, unless another
+  // worker already replaced it.
+  void Invalidate(const std::string& value);
+  // Tokens fetched so far (for status and tests).
+  int fetches() const;
+
+ private:
+  const tracking::Clock& clock_;
+  Fetch fetch_;
+  Millis margin_;
+  mutable std::mutex mutex_;
+  std::optional<AccessToken> token_;
+  int fetches_ = 0;
+};
+
+}  // namespace presence::connectors

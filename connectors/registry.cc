@@ -1,0 +1,29 @@
+#include "connectors/registry.h"
+
+namespace presence::connectors {
+
+void Registry::Add(ConnectorType type) { types_.push_back(std::move(type)); }
+
+const ConnectorType* Registry::Find(std::string_view type) const {
+  for (const ConnectorType& entry : types_) {
+    if (entry.type == type) return &entry;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> Registry::Names() const {
+  std::vector<std::string_view> names;
+  for (const ConnectorType& entry : types_) names.push_back(entry.type);
+  return names;
+}
+
+const Registry& BuiltinConnectors() {
+  static const Registry registry = [] {
+    Registry built;
+    RegisterBuiltinConnectors(built);
+    return built;
+  }();
+  return registry;
+}
+
+}  // namespace presence::connectors

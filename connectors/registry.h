@@ -1,0 +1,78 @@
+#pragma once
+
+// The connector types this build knows, filled explicitly by RegisterBuiltinConnectors (no
+// static self-registration). A type parses its own block of the configuration into typed
+// settings (reporting every problem as "path: what is wrong (what is allowed)"), and creates
+// the connector from those settings once the service starts.
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "connectors/connector.h"
+#include "reasoncodes/json_read.h"
+#include "tracking/time.h"
+
+namespace presence::connectors {
+
+class HttpClient;
+
+// A connector type's parsed, validated block. Each type derives its own.
+class ConnectorSettings {
+ public:
+  virtual ~ConnectorSettings() = default;
+};
+
+// What a connector gets from the service.
+struct ConnectorEnv {
+  const tracking::Clock* clock = nullptr;
+  // level: "info", "warning", "error". Never pass secrets.
+  std::function<void(std::string_view level, const std::string& text)> log;
+  HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
+};
+
+// The block being parsed: its JSON, its path in the file ("connectors[2]") and the catalog it
+// will serve (for checking each state's mapping block for this type).
+struct BlockContext {
+  const reasoncodes::Object& block;
+  std::string path;
+  const reasoncodes::Catalog& catalog;
+  std::string name;  // the connector's name (for messages)
+};
+
+struct ConnectorType {
+  std::string_view type;               // "ami", "desk_phone", "teams", "omni_channel", "webhook"
+  std::string_view summary;            // one line, for messages and `presence-agent connectors`
+  std::vector<std::string_view> keys;  // the type's own keys (the common keys are extra)
+  DeliveryPolicy defaults;
+  // Which settings.mode the type belongs to: "dial_command", "skype_for_business", or empty
+  // for types that work in any mode (webhook) or hang off their own flag (omni_channel).
+  std::string_view mode;
+  // Parses the block (its own keys only; unknown keys are already reported). Returns nullptr
+  // when there is a problem (every problem reported).
+  std::function<std::shared_ptr<const ConnectorSettings>(const BlockContext& context,
+                                                         reasoncodes::Problems& problems)>
+      parse;
+  std::function<std::unique_ptr<Connector>(std::shared_ptr<const ConnectorSettings> settings,
+                                           const ConnectorEnv& env)>
+      create;
+};
+
+class Registry {
+ public:
+  void Add(ConnectorType type);
+  const ConnectorType* Find(std::string_view type) const;
+  std::vector<std::string_view> Names() const;
+
+ private:
+  std::vector<ConnectorType> types_;
+};
+
+// Every connector type of this build.
+void RegisterBuiltinConnectors(Registry& registry);
+const Registry& BuiltinConnectors();  // filled once, on first use
+
+}  // namespace presence::connectors

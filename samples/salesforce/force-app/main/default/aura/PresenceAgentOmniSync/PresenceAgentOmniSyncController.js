@@ -1,0 +1,9 @@
+({
+    onInit: function (component, event, helper) {
+        helper.start(component);
+    },
+
+    onDestroy: function (component, event, helper) {
+        helper.stop(component);
+    }
+});
