@@ -3,6 +3,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "agent/json_writer.h"
+#include "connectors/omni_channel/omni_channel_connector.h"
 
 namespace presence::agent {
 namespace {
@@ -41,27 +42,28 @@ void WriteCalls(JsonWriter& out, const AgentState& state) {
   out.EndArray();
 }
 
-// The state's mappings.omni_channel block, or null.
-Poco::JSON::Object::Ptr OmniChannelBlock(const reasoncodes::State* known) {
-  if (known == nullptr) return nullptr;
+// The state's mappings.omni_channel block as the omni_channel connector reads it; nullopt
+// without a valid one. Without that connector nothing validated the blocks at load, so an
+// invalid block gives no instruction rather than a half-read one.
+std::optional<connectors::OmniChannelMapping> OmniChannelMappingOf(
+    const reasoncodes::State* known) {
+  if (known == nullptr) return std::nullopt;
   auto block = known->mappings.find("omni_channel");
-  return block == known->mappings.end() ? nullptr : block->second;
+  if (block == known->mappings.end() || !block->second) return std::nullopt;
+  reasoncodes::Problems ignored;
+  return connectors::ReadOmniChannelMapping(*block->second, "", ignored);
 }
 
 // What a softphone applies with the Omni-Channel toolkit (integrations.md 3.7: the status can
-// be set only in the agent's browser): {"status_id"} or {"logout": true} from the state's
-// mappings.omni_channel block, null without one. The omni_channel connector validates the
-// blocks when it is configured; without it nothing has, so the block is read defensively.
+// be set only in the agent's browser): {"status_id"} or {"logout": true}, null without a block.
 void WriteOmniChannel(JsonWriter& out, const reasoncodes::State* known) {
-  Poco::JSON::Object::Ptr mapping = OmniChannelBlock(known);
-  const Poco::Dynamic::Var status = mapping ? mapping->get("status_id") : Poco::Dynamic::Var();
-  const Poco::Dynamic::Var logout = mapping ? mapping->get("logout") : Poco::Dynamic::Var();
-  if (status.isString() && !status.extract<std::string>().empty()) {
-    out.BeginObject().Key("status_id").String(status.extract<std::string>()).EndObject();
-  } else if (logout.isBoolean() && logout.extract<bool>()) {
+  std::optional<connectors::OmniChannelMapping> mapping = OmniChannelMappingOf(known);
+  if (!mapping) {
+    out.Null();
+  } else if (mapping->logout) {
     out.BeginObject().Key("logout").Bool(true).EndObject();
   } else {
-    out.Null();
+    out.BeginObject().Key("status_id").String(mapping->status_id).EndObject();
   }
 }
 

@@ -192,8 +192,7 @@ void HandleHealth(Call& call) {
 void HandleConnectors(Call& call) {
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);
   body.set("time", tracking::FormatTime(Now(call)));
-  body.set("connectors", call.ctx.connectors ? call.ctx.connectors->StatusJson()
-                                             : Poco::JSON::Array::Ptr(new Poco::JSON::Array()));
+  body.set("connectors", call.ctx.connectors.StatusJson());
   SendJson(call, 200, body);
 }
 

@@ -67,7 +67,9 @@ int CheckConfig(const std::string& path) {
             << (settings.active_call_state ? "'" + catalog.on_call()->label + "'" : "off")
             << ", ready '" << catalog.ready().label << "'\n";
   for (const connectors::ConnectorConfig& connector : config->connectors) {
-    std::cout << "  connector " << connector.name << " (" << connector.type << ")"
+    const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(connector.type);
+    std::cout << "  connector " << connector.name << " (" << connector.type << ": "
+              << (type ? type->summary : std::string_view()) << ")"
               << (connector.policy.coalesce ? ", latest state only" : ", every change") << ", "
               << connector.policy.concurrency << " at a time"
               << (connector.policy.rate_per_second > 0

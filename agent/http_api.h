@@ -26,13 +26,15 @@ namespace presence::agent {
 // What the request handlers share. Lives as long as the HTTP server.
 struct ApiContext {
   ApiContext(std::shared_ptr<const Config> initial, tracking::TimeStore& store, Core& core,
-             StreamHub& hub, Metrics& metrics, const tracking::Clock& clock)
+             StreamHub& hub, Metrics& metrics, const tracking::Clock& clock,
+             const connectors::ConnectorSet& connectors)
       : config(std::move(initial)),
         store(store),
         core(core),
         hub(hub),
         metrics(metrics),
-        clock(clock) {}
+        clock(clock),
+        connectors(connectors) {}
 
   std::atomic<std::shared_ptr<const Config>> config;  // swapped whole on reload
   tracking::TimeStore& store;
@@ -40,12 +42,12 @@ struct ApiContext {
   StreamHub& hub;
   Metrics& metrics;
   const tracking::Clock& clock;
+  const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
   SessionStore sessions;
   // Re-reads the configuration file (admin reload, SIGHUP): the problems when refused.
   std::function<std::vector<std::string>()> reload;
   bool tls = false;
   std::string dashboard_dir;  // static files for the supervisor page; empty = none
-  connectors::ConnectorSet* connectors = nullptr;  // for GET /api/v1/connectors
 };
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);

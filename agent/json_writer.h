@@ -2,14 +2,15 @@
 
 // A streaming JSON writer for the hot paths (API answers, stream updates, persisted engine
 // state): appends to one string with no intermediate objects. Commas are placed by the writer;
-// the caller only opens, closes and names. Strings are escaped per RFC 8259 section 7 (quote,
-// backslash and control characters; other UTF-8 passes through).
+// the caller only opens, closes and names. Strings are escaped by reasoncodes::AppendJsonString.
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "reasoncodes/json_text.h"
 
 namespace presence::agent {
 
@@ -95,37 +96,7 @@ class JsonWriter {
     if (!first_.back()) out_ += ',';
     first_.back() = false;
   }
-  void Quoted(std::string_view text) {
-    out_ += '"';
-    for (char c : text) {
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            out_ += escaped;
-          } else {
-            out_ += c;
-          }
-      }
-    }
-    out_ += '"';
-  }
+  void Quoted(std::string_view text) { reasoncodes::AppendJsonString(out_, text); }
 
   std::string out_;
   std::vector<bool> first_;

@@ -48,32 +48,19 @@ std::string FormatNumber(double value) {
   return std::string(buffer, end);
 }
 
-// Label values escape backslash, double quote and newline (exposition format 0.0.4).
-std::string EscapeLabel(std::string_view value) {
+// Exposition format 0.0.4: label values escape backslash, double quote and newline; HELP text
+// only backslash and newline.
+enum class Escaping { kLabel, kHelp };
+std::string Escape(std::string_view text, Escaping escaping) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// HELP text escapes only backslash and newline.
-std::string EscapeHelp(std::string_view text) {
-  std::string out;
+  out.reserve(text.size());
   for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '"' && escaping == Escaping::kLabel) {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -96,7 +83,7 @@ void Header(std::string& out, std::string_view name, std::string_view type, std:
   out += "# HELP ";
   out += name;
   out += ' ';
-  out += EscapeHelp(help);
+  out += Escape(help, Escaping::kHelp);
   out += "\n# TYPE ";
   out += name;
   out += ' ';
@@ -195,7 +182,7 @@ class Metrics::Impl {
 
   mutable std::mutex gauges_mutex;  // AddGauge against Render; never on the recording path
   std::vector<Gauge> gauges;
-  std::vector<std::function<std::string()>> texts;  // guarded by gauges_mutex
+  std::vector<std::function<std::vector<Metrics::Family>()>> families;  // guarded by gauges_mutex
 
   void RenderCounters(std::string& out) const;
   void RenderRequests(std::string& out) const;
@@ -225,7 +212,7 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
   Header(out, "presence_http_requests_total", "counter",
          "HTTP requests answered, by route template and status code.");
   for (const RouteSeries& series : routes_) {
-    std::string route = "route=\"" + EscapeLabel(series.route) + "\"";
+    std::string route = "route=\"" + Escape(series.route, Escaping::kLabel) + "\"";
     for (size_t slot = 0; slot < kStatusSlots; ++slot) {
       Sample(out, "presence_http_requests_total", route + ",code=\"" + StatusLabel(slot) + "\"",
              std::to_string(series.codes[slot].load(std::memory_order_relaxed)));
@@ -235,7 +222,7 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
          "Time from a request's arrival to its answer, by route template.");
   for (const RouteSeries& series : routes_) {
     series.seconds.Render(out, "presence_http_request_seconds",
-                          "route=\"" + EscapeLabel(series.route) + "\"", 1e9);
+                          "route=\"" + Escape(series.route, Escaping::kLabel) + "\"", 1e9);
   }
   Header(out, "presence_ledger_commit_seconds", "histogram",
          "Time of one ledger transaction (group commit), sync included.");
@@ -244,11 +231,20 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
   commit_events.Render(out, "presence_ledger_commit_events", "", 1);
 }
 
+// The callbacks: gauges, then the families added with AddFamilies, under one lock.
 void Metrics::Impl::RenderGauges(std::string& out) const {
   std::lock_guard lock(gauges_mutex);
   for (const Gauge& gauge : gauges) {
     Header(out, gauge.name, "gauge", gauge.help);
     Sample(out, gauge.name, "", FormatNumber(gauge.read()));
+  }
+  for (const auto& collect : families) {
+    for (const Family& family : collect()) {
+      const std::string name = MetricName(family.name);
+      Header(out, name, family.type, family.help);
+      for (const auto& [labels, value] : family.samples)
+        Sample(out, name, labels, FormatNumber(value));
+    }
   }
 }
 
@@ -298,14 +294,16 @@ std::string Metrics::Render() const {
   impl_->RenderCounters(out);
   impl_->RenderRequests(out);
   impl_->RenderGauges(out);
-  std::lock_guard lock(impl_->gauges_mutex);
-  for (const auto& text : impl_->texts) out += text();
   return out;
 }
 
-void Metrics::AddText(std::function<std::string()> render) {
+void Metrics::AddFamilies(std::function<std::vector<Family>()> collect) {
   std::lock_guard lock(impl_->gauges_mutex);
-  impl_->texts.push_back(std::move(render));
+  impl_->families.push_back(std::move(collect));
+}
+
+std::string Metrics::Label(std::string_view key, std::string_view value) {
+  return std::string(key) + "=\"" + Escape(value, Escaping::kLabel) + "\"";
 }
 
 }  // namespace presence::agent

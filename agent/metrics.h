@@ -44,9 +44,18 @@ class Metrics {
   // AddGauge. Thread-safe.
   void AddGauge(std::string name, std::string help, std::function<double()> read);
 
-  // Whole metric families rendered by someone else (the connectors' labelled series), appended
-  // after the built-in ones. `render` runs under the same lock as gauges. Thread-safe.
-  void AddText(std::function<std::string()> render);
+  // Families whose samples carry labels (one series per connector), collected when rendering
+  // and written after the built-in families and gauges, in the order added. `collect` runs
+  // under the same lock as gauges: quick, and never calling back into Metrics. Thread-safe.
+  struct Family {
+    std::string name;  // gets the "presence_" prefix like a gauge's
+    std::string type;  // "gauge" or "counter"
+    std::string help;
+    std::vector<std::pair<std::string, double>> samples;  // label set ("a=\"x\",b=\"y\"") -> value
+  };
+  void AddFamilies(std::function<std::vector<Family>()> collect);
+  // One label pair for Family::samples, its value escaped: Label("connector", name).
+  static std::string Label(std::string_view key, std::string_view value);
 
   // Prometheus text exposition format 0.0.4 (serve it as
   // "text/plain; version=0.0.4; charset=utf-8"). Thread-safe; counters read while others

@@ -111,6 +111,51 @@ tracking::Change CurrentState(const AgentState& state, const reasoncodes::Catalo
   return change;
 }
 
+double Seconds(const std::optional<tracking::Timestamp>& at) {
+  return at ? std::chrono::duration<double>(at->time_since_epoch()).count() : 0;
+}
+
+// presence_connector_* series, labelled connector="<name>" (deliveries also by result).
+std::vector<Metrics::Family> ConnectorFamilies(
+    const std::vector<std::pair<std::string, connectors::QueueStats>>& all) {
+  using Stats = connectors::QueueStats;
+  auto family = [&all](std::string name, std::string type, std::string help,
+                       double (*value)(const Stats&)) {
+    Metrics::Family made{"connector_" + name, std::move(type), std::move(help), {}};
+    for (const auto& [connector, stats] : all) {
+      made.samples.emplace_back(Metrics::Label("connector", connector), value(stats));
+    }
+    return made;
+  };
+  std::vector<Metrics::Family> families = {
+      family("queue_depth", "gauge", "Changes waiting in the outbox",
+             [](const Stats& s) { return static_cast<double>(s.depth); }),
+      family("in_flight", "gauge", "Deliveries under way",
+             [](const Stats& s) { return static_cast<double>(s.in_flight); }),
+      family("consecutive_failures", "gauge", "Failed attempts since the last success",
+             [](const Stats& s) { return static_cast<double>(s.consecutive_failures); }),
+      family("last_success_timestamp_seconds", "gauge", "When a delivery last succeeded (0: never)",
+             [](const Stats& s) { return Seconds(s.last_success); }),
+      family("last_failure_timestamp_seconds", "gauge", "When a delivery last failed (0: never)",
+             [](const Stats& s) { return Seconds(s.last_failure); }),
+  };
+  Metrics::Family deliveries{"connector_deliveries_total", "counter", "Delivery outcomes", {}};
+  for (const auto& [connector, s] : all) {
+    const std::pair<const char*, uint64_t> results[] = {{"delivered", s.delivered},
+                                                        {"retried", s.retried},
+                                                        {"rejected", s.rejected},
+                                                        {"coalesced", s.coalesced},
+                                                        {"refreshed", s.refreshed}};
+    for (const auto& [result, count] : results) {
+      deliveries.samples.emplace_back(
+          Metrics::Label("connector", connector) + "," + Metrics::Label("result", result),
+          static_cast<double>(count));
+    }
+  }
+  families.push_back(std::move(deliveries));
+  return families;
+}
+
 class Service {
  public:
   Service(const ServeOptions& options, std::shared_ptr<const Config> config,
@@ -125,7 +170,7 @@ class Service {
             HubOptions(config->server),
             [this](const AgentState& state) { return FormatAgent(state); },
             [this] { return core_.snapshot(); }),
-        context_(config, *store_, core_, hub_, metrics_, clock_) {
+        context_(config, *store_, core_, hub_, metrics_, clock_, connectors_) {
     context_.reload = [this] { return Reload(); };
     context_.tls = config->server.tls.has_value();
     context_.dashboard_dir = options.dashboard_dir;
@@ -138,8 +183,7 @@ class Service {
       hub_.Publish(notice.updates);
       metrics_.ObserveCommit(notice.commit_time, notice.events);
     });
-    context_.connectors = &connectors_;
-    metrics_.AddText([this] { return connectors_.MetricsText(); });
+    metrics_.AddFamilies([this] { return ConnectorFamilies(connectors_.Stats()); });
     metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
                       [this] { return static_cast<double>(hub_.viewers()); });
     metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",

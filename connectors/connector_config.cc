@@ -64,30 +64,14 @@ std::set<Source> ReadSources(const Var& value, const std::string& path, Problems
 DeliveryPolicy ReadPolicy(const Object& block, const std::string& path, const ConnectorType& type,
                           Problems& problems) {
   DeliveryPolicy policy = type.defaults;
-  if (block.has("concurrency")) {
-    auto n =
-        ReadNumberInRange(block.get("concurrency"), Child(path, "concurrency"), 1, 64, problems);
-    if (n) policy.concurrency = static_cast<int>(*n);
-  }
-  if (block.has("rate_per_second")) {
-    auto n = ReadNumberInRange(block.get("rate_per_second"), Child(path, "rate_per_second"), 0,
-                               10000, problems);
-    if (n) policy.rate_per_second = static_cast<double>(*n);
-  }
-  if (block.has("burst")) {
-    auto n = ReadNumberInRange(block.get("burst"), Child(path, "burst"), 1, 10000, problems);
-    if (n) policy.burst = static_cast<int>(*n);
-  }
-  if (block.has("retry_initial_ms")) {
-    auto n = ReadNumberInRange(block.get("retry_initial_ms"), Child(path, "retry_initial_ms"), 100,
-                               600000, problems);
-    if (n) policy.initial_backoff = Millis(*n);
-  }
-  if (block.has("retry_max_seconds")) {
-    auto n = ReadNumberInRange(block.get("retry_max_seconds"), Child(path, "retry_max_seconds"), 1,
-                               86400, problems);
-    if (n) policy.max_backoff = Millis(*n * 1000);
-  }
+  auto number = [&](std::string_view key, long long min, long long max) {
+    return ReadOptionalNumber(block, key, path, min, max, problems);
+  };
+  if (auto n = number("concurrency", 1, 64)) policy.concurrency = static_cast<int>(*n);
+  if (auto n = number("rate_per_second", 0, 10000)) policy.rate_per_second = *n;
+  if (auto n = number("burst", 1, 10000)) policy.burst = static_cast<int>(*n);
+  if (auto n = number("retry_initial_ms", 100, 600000)) policy.initial_backoff = Millis(*n);
+  if (auto n = number("retry_max_seconds", 1, 86400)) policy.max_backoff = Millis(*n * 1000);
   if (block.has("coalesce")) {
     auto flag = ReadBool(block.get("coalesce"), Child(path, "coalesce"), problems);
     if (flag) policy.coalesce = *flag;
@@ -100,8 +84,7 @@ DeliveryPolicy ReadPolicy(const Object& block, const std::string& path, const Co
     if (!type.defaults.refresh_every) {
       Report(problems, Child(path, "refresh_seconds"),
              "is not a setting of type " + Quote(type.type) + " (it keeps no fading presence)");
-    } else if (auto n = ReadNumberInRange(block.get("refresh_seconds"),
-                                          Child(path, "refresh_seconds"), 30, 299, problems)) {
+    } else if (auto n = number("refresh_seconds", 30, 299)) {
       policy.refresh_every = Millis(*n * 1000);
     }
   }
@@ -283,6 +266,29 @@ std::optional<std::string> ReadSecret(const Var& value, std::string_view path, P
     return std::nullopt;
   }
   return secret;
+}
+
+void ForEachStateMapping(
+    const Catalog& catalog, std::string_view type,
+    const std::function<void(const Object& block, const std::string& path)>& check) {
+  const std::string key(type);
+  const std::vector<reasoncodes::State>& states = catalog.states();
+  for (size_t i = 0; i < states.size(); ++i) {
+    auto found = states[i].mappings.find(key);
+    if (found == states[i].mappings.end() || !found->second) continue;
+    check(*found->second, "states[" + std::to_string(i) + "].mappings." + key);
+  }
+}
+
+void RefuseStateMappings(const Catalog& catalog, std::string_view type, std::string_view why,
+                         Problems& problems) {
+  ForEachStateMapping(catalog, type, [&](const Object& block, const std::string& path) {
+    for (const auto& entry : block) {
+      Report(problems, Child(path, entry.first),
+             "unknown key (" + std::string(type) +
+                 " takes no per-state settings: " + std::string(why) + ")");
+    }
+  });
 }
 
 std::optional<std::string> ReadHttpUrl(const Var& value, std::string_view path,

@@ -19,6 +19,7 @@
 // Secrets (passwords, client secrets, signing keys) are a string, {"env": "NAME"} or
 // {"file": "path"}; they are read at load time and never logged.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,17 @@ std::vector<ConnectorConfig> ReadConnectors(const reasoncodes::Var* value,
 // A secret: "text", {"env": "NAME"} or {"file": "path"} (one trailing newline is dropped).
 std::optional<std::string> ReadSecret(const reasoncodes::Var& value, std::string_view path,
                                       reasoncodes::Problems& problems);
+
+// Calls `check` with every state's mapping block for `type` and its path
+// ("states[2].mappings.teams"), for a type's parse to validate them at load.
+void ForEachStateMapping(
+    const reasoncodes::Catalog& catalog, std::string_view type,
+    const std::function<void(const reasoncodes::Object& block, const std::string& path)>& check);
+
+// For a type that takes no per-state settings: every key of its mapping blocks is a problem,
+// "unknown key (<type> takes no per-state settings: <why>)".
+void RefuseStateMappings(const reasoncodes::Catalog& catalog, std::string_view type,
+                         std::string_view why, reasoncodes::Problems& problems);
 
 // An absolute http:// or https:// URL with a host (what connectors post to).
 std::optional<std::string> ReadHttpUrl(const reasoncodes::Var& value, std::string_view path,

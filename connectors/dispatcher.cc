@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <random>
-#include <sstream>
 
 namespace presence::connectors {
 namespace {
@@ -15,10 +14,6 @@ OutboxQueue::Random NewRandom() {
 
 Poco::Dynamic::Var TimeOrNull(const std::optional<Timestamp>& at) {
   return at ? Poco::Dynamic::Var(tracking::FormatTime(*at)) : Poco::Dynamic::Var();
-}
-
-double Seconds(const std::optional<Timestamp>& at) {
-  return at ? std::chrono::duration<double>(at->time_since_epoch()).count() : 0;
 }
 
 }  // namespace
@@ -113,7 +108,7 @@ void Dispatcher::Work() {
           wake_.wait_for(lock, wait);
         }
       }
-      was_failing = queue_.stats().consecutive_failures > 0;
+      was_failing = queue_.consecutive_failures() > 0;
     }
     if (!task->dropped.empty()) {
       if (Status status = store_.RemoveOutbox(task->dropped); !status.ok()) {
@@ -268,44 +263,11 @@ Poco::JSON::Array::Ptr ConnectorSet::StatusJson() const {
   return array;
 }
 
-std::string ConnectorSet::MetricsText() const {
-  if (dispatchers_.empty()) return "";
+std::vector<std::pair<std::string, QueueStats>> ConnectorSet::Stats() const {
   std::vector<std::pair<std::string, QueueStats>> all;
   for (const auto& dispatcher : dispatchers_)
     all.emplace_back(dispatcher->name(), dispatcher->stats());
-  std::ostringstream out;
-  auto family = [&](const char* name, const char* type, const char* help, auto value) {
-    out << "# HELP presence_connector_" << name << " " << help << "\n";
-    out << "# TYPE presence_connector_" << name << " " << type << "\n";
-    for (const auto& [connector, s] : all) {
-      out << "presence_connector_" << name << "{connector=\"" << connector << "\"} " << value(s)
-          << "\n";
-    }
-  };
-  family("queue_depth", "gauge", "Changes waiting in the outbox",
-         [](const QueueStats& s) { return static_cast<double>(s.depth); });
-  family("in_flight", "gauge", "Deliveries under way",
-         [](const QueueStats& s) { return static_cast<double>(s.in_flight); });
-  out << "# HELP presence_connector_deliveries_total Delivery outcomes\n"
-      << "# TYPE presence_connector_deliveries_total counter\n";
-  for (const auto& [connector, s] : all) {
-    const std::pair<const char*, uint64_t> results[] = {{"delivered", s.delivered},
-                                                        {"retried", s.retried},
-                                                        {"rejected", s.rejected},
-                                                        {"coalesced", s.coalesced},
-                                                        {"refreshed", s.refreshed}};
-    for (const auto& [result, count] : results) {
-      out << "presence_connector_deliveries_total{connector=\"" << connector << "\",result=\""
-          << result << "\"} " << count << "\n";
-    }
-  }
-  family("consecutive_failures", "gauge", "Failed attempts since the last success",
-         [](const QueueStats& s) { return static_cast<double>(s.consecutive_failures); });
-  family("last_success_timestamp_seconds", "gauge", "When a delivery last succeeded (0: never)",
-         [](const QueueStats& s) { return Seconds(s.last_success); });
-  family("last_failure_timestamp_seconds", "gauge", "When a delivery last failed (0: never)",
-         [](const QueueStats& s) { return Seconds(s.last_failure); });
-  return out.str();
+  return all;
 }
 
 }  // namespace presence::connectors

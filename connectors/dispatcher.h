@@ -100,8 +100,8 @@ class ConnectorSet {
   void Wake();
 
   Poco::JSON::Array::Ptr StatusJson() const;
-  // Prometheus text for every connector (labels connector="<name>").
-  std::string MetricsText() const;
+  // Every connector's name and figures, in configuration order (for /metrics).
+  std::vector<std::pair<std::string, QueueStats>> Stats() const;
 
  private:
   tracking::TimeStore& store_;

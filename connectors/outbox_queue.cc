@@ -93,7 +93,7 @@ std::optional<OutboxQueue::Task> OutboxQueue::TakeItem(const std::string& user, 
 }
 
 std::optional<OutboxQueue::Task> OutboxQueue::Next(Timestamp now) {
-  if (paused_until_ && now < *paused_until_) return std::nullopt;
+  if (stats_.paused_until && now < *stats_.paused_until) return std::nullopt;
   PromoteWaiting(now);
   const bool refresh_due = !refresh_due_.empty() && refresh_due_.begin()->first <= now;
   if (ready_.empty() && !refresh_due) return std::nullopt;
@@ -147,15 +147,13 @@ std::vector<int64_t> OutboxQueue::Finish(const Task& task, const DeliveryResult&
     if (!task.delivery.refresh) ++queue.head_attempts;
     if (result.whole_connector) {
       ++stats_.consecutive_failures;
-      paused_until_ = now + Backoff(stats_.consecutive_failures, result.retry_after);
-      stats_.paused_until = paused_until_;
+      stats_.paused_until = now + Backoff(stats_.consecutive_failures, result.retry_after);
     } else {
       queue.not_before = now + Backoff(queue.head_attempts, result.retry_after);
     }
   } else {
     // The remote system answered: it is up, so the connector's back-off starts over.
     stats_.consecutive_failures = 0;
-    paused_until_.reset();
     stats_.paused_until.reset();
     if (result.kind == Kind::kDelivered) {
       stats_.last_success = now;
@@ -176,7 +174,7 @@ std::vector<int64_t> OutboxQueue::Finish(const Task& task, const DeliveryResult&
   }
   if (task.delivery.refresh && result.kind == Kind::kRetry && queue.items.empty()) {
     // Try the keep-alive again once the pause is over rather than a whole interval later.
-    queue.refresh_at = paused_until_.value_or(now);
+    queue.refresh_at = stats_.paused_until.value_or(now);
     refresh_due_.insert({*queue.refresh_at, task.user});
   } else {
     Schedule(task.user, queue, now);
@@ -194,7 +192,7 @@ std::optional<Timestamp> OutboxQueue::NextWake() const {
   if (!waiting_.empty()) earliest(waiting_.begin()->first);
   if (!refresh_due_.empty()) earliest(refresh_due_.begin()->first);
   if (!wake) return std::nullopt;
-  if (paused_until_) wake = std::max(*wake, *paused_until_);
+  if (stats_.paused_until) wake = std::max(*wake, *stats_.paused_until);
   if (policy_.rate_per_second > 0 && tokens_ < 1 && refilled_at_) {
     const auto refill = std::chrono::ceil<Millis>(
         std::chrono::duration<double>((1 - tokens_) / policy_.rate_per_second));

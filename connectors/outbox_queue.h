@@ -71,6 +71,7 @@ class OutboxQueue {
   std::optional<Timestamp> NextWake() const;
 
   QueueStats stats() const;
+  int consecutive_failures() const { return stats_.consecutive_failures; }
   const DeliveryPolicy& policy() const { return policy_; }
 
  private:
@@ -97,7 +98,6 @@ class OutboxQueue {
   std::set<std::pair<int64_t, std::string>> ready_;          // (head id, user)
   std::set<std::pair<Timestamp, std::string>> waiting_;      // (not_before, user)
   std::set<std::pair<Timestamp, std::string>> refresh_due_;  // (refresh_at, user)
-  std::optional<Timestamp> paused_until_;
   double tokens_ = 0;
   std::optional<Timestamp> refilled_at_;
   QueueStats stats_;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,7 @@ class ConnectorSettings {
   virtual ~ConnectorSettings() = default;
 };
 
-// What a connector gets from the service.
+// What a connector gets from the service. clock and http are always set.
 struct ConnectorEnv {
   const tracking::Clock* clock = nullptr;
   // level: "info", "warning", "error". Never pass secrets.
@@ -45,7 +46,7 @@ struct BlockContext {
 
 struct ConnectorType {
   std::string_view type;               // "ami", "desk_phone", "teams", "omni_channel", "webhook"
-  std::string_view summary;            // one line, for messages and `presence-agent connectors`
+  std::string_view summary;            // one line, for `presence-agent check-config`
   std::vector<std::string_view> keys;  // the type's own keys (the common keys are extra)
   DeliveryPolicy defaults;
   // Which settings.mode the type belongs to: "dial_command", "skype_for_business", or empty
@@ -60,6 +61,16 @@ struct ConnectorType {
                                            const ConnectorEnv& env)>
       create;
 };
+
+// In a type's create: the settings its own parse returned, as their type. Anything else is a
+// programming error (std::logic_error).
+template <class Settings>
+std::shared_ptr<const Settings> SettingsAs(std::shared_ptr<const ConnectorSettings> settings,
+                                           std::string_view type) {
+  auto own = std::dynamic_pointer_cast<const Settings>(std::move(settings));
+  if (!own) throw std::logic_error(std::string(type) + ": created from another type's settings");
+  return own;
+}
 
 class Registry {
  public:

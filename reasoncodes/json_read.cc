@@ -154,6 +154,14 @@ std::optional<long long> ReadNumberInRange(const Var& value, std::string_view pa
   return number;
 }
 
+std::optional<long long> ReadOptionalNumber(const Object& object, std::string_view key,
+                                            std::string_view path, long long min, long long max,
+                                            Problems& problems) {
+  const std::string name(key);
+  if (!object.has(name)) return std::nullopt;
+  return ReadNumberInRange(object.get(name), Child(path, key), min, max, problems);
+}
+
 std::optional<bool> ReadBool(const Var& value, std::string_view path, Problems& problems) {
   if (value.isBoolean()) return value.extract<bool>();
   Report(problems, path, "must be true or false, got " + Describe(value));

@@ -46,6 +46,11 @@ std::optional<long long> ReadWholeNumber(const Var& value, std::string_view path
                                          std::string_view range, Problems& problems);
 std::optional<long long> ReadNumberInRange(const Var& value, std::string_view path, long long min,
                                            long long max, Problems& problems);
+// object[key] in [min, max] when present; nullopt when absent (no problem) or invalid
+// (reported at "<path>.<key>").
+std::optional<long long> ReadOptionalNumber(const Object& object, std::string_view key,
+                                            std::string_view path, long long min, long long max,
+                                            Problems& problems);
 std::optional<bool> ReadBool(const Var& value, std::string_view path, Problems& problems);
 std::optional<std::string> ReadString(const Var& value, std::string_view path, Problems& problems);
 

@@ -60,7 +60,8 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                      "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
                      "reason_code, status, source, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       reader_(path),
-      outbox_db_(path, SQLite::OPEN_READWRITE) {
+      outbox_db_(path, SQLite::OPEN_READWRITE),
+      remove_outbox_(outbox_db_, "DELETE FROM outbox WHERE id = ?") {
   outbox_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
   outbox_db_.exec("PRAGMA synchronous = NORMAL");
   ReloadOpenIntervals();
@@ -238,11 +239,10 @@ Status SqliteTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
   std::lock_guard<std::mutex> lock(outbox_mutex_);
   try {
     SQLite::Transaction transaction(outbox_db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement remove(outbox_db_, "DELETE FROM outbox WHERE id = ?");
     for (int64_t id : ids) {
-      remove.reset();
-      remove.bind(1, id);
-      remove.exec();
+      Reuse(remove_outbox_);
+      remove_outbox_.bind(1, id);
+      remove_outbox_.exec();
     }
     transaction.commit();
     return Status::Ok();

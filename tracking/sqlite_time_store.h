@@ -75,6 +75,7 @@ class SqliteTimeStore final : public TimeStore {
   // lost in a power cut only means one more delivery), so they never use the writer's.
   std::mutex outbox_mutex_;
   SQLite::Database outbox_db_;
+  SQLite::Statement remove_outbox_;  // on outbox_db_, under outbox_mutex_
   OpenIntervals open_;  // writer thread only; matches the database whenever open_valid_
   bool open_valid_ = false;
 };

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -57,8 +57,8 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kPresence
     {"dnd", "dnd"},
 }};
 
-constexpr std::array<std::string_view, 4> kPlaceholders = {"extension", "label", "reason_code",
-                                                           "user"};
+constexpr std::array<std::string_view, 4> kPlaceholders = {"{extension}", "{label}",
+                                                           "{reason_code}", "{user}"};
 
 // ---- templates ------------------------------------------------------------------------------
 
@@ -68,21 +68,14 @@ struct TemplateValues {
   std::string reason_code;
   std::string user;
 
-  const std::string& Get(std::string_view name) const {
-    if (name == "extension") return extension;
-    if (name == "label") return label;
-    if (name == "reason_code") return reason_code;
+  // `placeholder` is one of kPlaceholders, braces included.
+  const std::string& Get(std::string_view placeholder) const {
+    if (placeholder == "{extension}") return extension;
+    if (placeholder == "{label}") return label;
+    if (placeholder == "{reason_code}") return reason_code;
     return user;
   }
 };
-
-std::string PlaceholderList() {
-  std::string text;
-  for (std::string_view name : kPlaceholders) {
-    text += (text.empty() ? "{" : ", {") + std::string(name) + "}";
-  }
-  return text;
-}
 
 void CheckTemplate(std::string_view text, const std::string& path, Problems& problems) {
   for (std::size_t open = text.find('{'); open != std::string_view::npos;
@@ -92,11 +85,11 @@ void CheckTemplate(std::string_view text, const std::string& path, Problems& pro
       Report(problems, path, Quote(text) + " has a '{' without its '}'");
       return;
     }
-    std::string_view name = text.substr(open + 1, close - open - 1);
-    if (std::find(kPlaceholders.begin(), kPlaceholders.end(), name) == kPlaceholders.end()) {
-      Report(
-          problems, path,
-          "unknown placeholder {" + std::string(name) + "} (allowed: " + PlaceholderList() + ")");
+    std::string_view placeholder = text.substr(open, close - open + 1);
+    if (std::find(kPlaceholders.begin(), kPlaceholders.end(), placeholder) == kPlaceholders.end()) {
+      Report(problems, path,
+             "unknown placeholder " + std::string(placeholder) +
+                 " (allowed: " + reasoncodes::JoinWords(kPlaceholders) + ")");
     }
   }
 }
@@ -109,7 +102,7 @@ std::string Expand(std::string_view text, const TemplateValues& values) {
     std::size_t close = text.find('}', open);
     if (close == std::string_view::npos) break;
     out += text.substr(at, open - at);
-    out += values.Get(text.substr(open + 1, close - open - 1));
+    out += values.Get(text.substr(open, close - open + 1));
     at = close + 1;
   }
   out += text.substr(at);
@@ -117,6 +110,12 @@ std::string Expand(std::string_view text, const TemplateValues& values) {
 }
 
 // ---- settings -------------------------------------------------------------------------------
+
+// A state's "ami" mapping block, read and checked.
+struct AmiMapping {
+  std::optional<std::string> presence;  // not_set|unavailable|available|away|xa|chat|dnd
+  std::optional<std::string> message;
+};
 
 std::optional<long long> OptionalNumber(const BlockContext& context, std::string_view key,
                                         long long min, long long max, Problems& problems) {
@@ -279,12 +278,9 @@ std::optional<AmiMapping> ReadMapping(const Object& block, const std::string& pa
 }
 
 void CheckStateMappings(const BlockContext& context, Problems& problems) {
-  const auto& states = context.catalog.states();
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    auto found = states[i].mappings.find(std::string(kType));
-    if (found == states[i].mappings.end() || !found->second) continue;
-    ReadMapping(*found->second, "states[" + std::to_string(i) + "].mappings.ami", problems);
-  }
+  ForEachStateMapping(context.catalog, kType, [&](const Object& block, const std::string& path) {
+    ReadMapping(block, path, problems);
+  });
 }
 
 std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Problems& problems) {
@@ -329,15 +325,11 @@ struct OriginateFailure {
 class AmiConnector final : public Connector {
  public:
   AmiConnector(std::shared_ptr<const AmiSettings> settings, const ConnectorEnv& env)
-      : settings_(std::move(settings)), env_(env) {
-    if (!env_.clock) {
-      own_clock_ = std::make_unique<tracking::SystemClock>();
-      env_.clock = own_clock_.get();
-    }
-    session_ = std::make_unique<AmiSession>(
-        settings_->session, env_.log, [this](const AmiMessage& event) { OnEvent(event); },
-        env_.clock);
-  }
+      : settings_(std::move(settings)),
+        env_(env),
+        session_(std::make_unique<AmiSession>(
+            settings_->session, env_.log, [this](const AmiMessage& event) { OnEvent(event); },
+            *env_.clock)) {}
   ~AmiConnector() override { session_->Stop(); }
 
   // An empty reason code dials nothing; without AstDB or presence there is then nothing to do.
@@ -364,8 +356,7 @@ class AmiConnector final : public Connector {
   void OnEvent(const AmiMessage& event);
 
   std::shared_ptr<const AmiSettings> settings_;
-  ConnectorEnv env_;
-  std::unique_ptr<tracking::Clock> own_clock_;
+  const ConnectorEnv env_;
 
   mutable std::mutex mutex_;  // guards the Originate outcomes below
   int originate_failures_ = 0;
@@ -563,9 +554,8 @@ ConnectorType AmiConnectorType() {
       .parse = Parse,
       .create = [](std::shared_ptr<const ConnectorSettings> settings,
                    const ConnectorEnv& env) -> std::unique_ptr<Connector> {
-        auto ami = std::dynamic_pointer_cast<const AmiSettings>(std::move(settings));
-        if (!ami) throw std::invalid_argument("ami: settings of another connector type");
-        return std::make_unique<AmiConnector>(std::move(ami), env);
+        return std::make_unique<AmiConnector>(SettingsAs<AmiSettings>(std::move(settings), kType),
+                                              env);
       },
   };
 }

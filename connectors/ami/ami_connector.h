@@ -14,7 +14,6 @@
 // overrides the presence state and message derived from the status code and label.
 
 #include <chrono>
-#include <optional>
 #include <string>
 
 #include "connectors/ami/ami_session.h"
@@ -36,12 +35,6 @@ struct AmiSettings final : ConnectorSettings {
   bool astdb_dnd = false;
   bool device_state = false;  // only with astdb_dnd
   bool presence_state = false;
-};
-
-// A state's "ami" mapping block, read and checked.
-struct AmiMapping {
-  std::optional<std::string> presence;  // not_set|unavailable|available|away|xa|chat|dnd
-  std::optional<std::string> message;
 };
 
 // type "ami": keys host, port, username, secret, events, channel, context, priority,

@@ -1,17 +1,15 @@
 #include "connectors/ami/ami_protocol.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/String.h>
 
 #include <algorithm>
-#include <cctype>
 #include <sstream>
 
 namespace presence::connectors {
 namespace {
 
 constexpr std::string_view kBannerPrefix = "Asterisk Call Manager/";
-
-char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 // A CR or LF would end the header line early (see Serialize).
 void AppendOneLine(std::string& out, std::string_view text) {
@@ -31,12 +29,10 @@ bool NeedsEncoding(std::string_view text) {
   return text.find_first_of(",\r\n") != std::string_view::npos;
 }
 
-}  // namespace
+// AMI header names are case-insensitive (4.1).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return Poco::icompare(a, b) == 0; }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
-}
+}  // namespace
 
 // ---- AmiMessage -----------------------------------------------------------------------------
 

@@ -15,9 +15,6 @@
 
 namespace presence::connectors {
 
-// ASCII case-insensitive comparison (AMI header names are case-insensitive, 4.1).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // One AMI message: an action, a response or an event. Headers keep their order and their
 // repeats: a PresenceState answer carries two Message headers on purpose (4.5), an Originate
 // may carry several Variable headers (4.3).

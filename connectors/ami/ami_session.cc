@@ -42,16 +42,11 @@ std::string_view AmiSessionStateName(AmiSessionState state) {
 }
 
 AmiSession::AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
-                       const tracking::Clock* clock)
+                       const tracking::Clock& clock)
     : options_(std::move(options)),
       log_(std::move(log)),
       on_event_(std::move(on_event)),
-      clock_(clock) {
-  if (!clock_) {
-    own_clock_ = std::make_unique<tracking::SystemClock>();
-    clock_ = own_clock_.get();
-  }
-}
+      clock_(clock) {}
 
 AmiSession::~AmiSession() { Stop(); }
 
@@ -341,7 +336,7 @@ void AmiSession::MarkConnected(const std::string& version, uint64_t generation) 
     std::lock_guard lock(mutex_);
     status_.state = AmiSessionState::kConnected;
     status_.version = version;
-    status_.connected_since = clock_->Now();
+    status_.connected_since = clock_.Now();
     if (ever_connected_) ++status_.reconnects;
     ever_connected_ = true;
     connected_generation_ = generation;

@@ -69,10 +69,10 @@ class AmiSession {
   // Called on the session thread: keep it short, and do not Send from it.
   using EventHandler = std::function<void(const AmiMessage& event)>;
 
-  // `clock` (not owned, may be null for the system clock) only stamps connected_since; the
-  // timeouts and back-off run on the steady clock.
+  // `clock` (not owned) only stamps connected_since; the timeouts and back-off run on the
+  // steady clock.
   AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
-             const tracking::Clock* clock);
+             const tracking::Clock& clock);
   ~AmiSession();  // Stop()
   AmiSession(const AmiSession&) = delete;
   AmiSession& operator=(const AmiSession&) = delete;
@@ -127,8 +127,7 @@ class AmiSession {
   const AmiSessionOptions options_;
   const Log log_;
   const EventHandler on_event_;
-  const tracking::Clock* clock_;
-  std::unique_ptr<tracking::Clock> own_clock_;
+  const tracking::Clock& clock_;
 
   // Guards everything below up to write_mutex_.
   mutable std::mutex mutex_;

@@ -10,22 +10,13 @@
 // The phone's address is users[].identities.desk_phone ("192.0.2.10" or "192.0.2.10:8080").
 // Every user has a phone of their own, so a phone that is off or slow delays only its user.
 
-#include <chrono>
-#include <optional>
-#include <string>
-
 #include "connectors/desk_phone/desk_phone_protocol.h"
 #include "connectors/registry.h"
 
 namespace presence::connectors {
 
 struct DeskPhoneSettings final : ConnectorSettings {
-  DeskPhoneVendor vendor = DeskPhoneVendor::kYealink;
-  std::string scheme = "http";  // yealink, grandstream
-  std::optional<int> port;      // for addresses without a port of their own
-  std::string username = "admin";
-  std::string password;      // secret: never logged, never in Details or messages
-  std::string url_template;  // custom only
+  DeskPhoneAccess access;  // vendor, scheme, port, username, password, url_template
   Millis request_timeout{5000};
 };
 

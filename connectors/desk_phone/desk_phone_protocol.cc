@@ -77,18 +77,19 @@ bool IsHttpUrlWithHost(std::string_view url) {
   return !rest.empty() && rest.find_first_of("/?#") != 0;
 }
 
-std::string DialUrl(const DialTarget& target, const std::string& authority) {
-  switch (target.vendor) {
+std::string DialUrl(const DeskPhoneAccess& access, const DialTarget& target,
+                    const std::string& authority) {
+  switch (access.vendor) {
     case DeskPhoneVendor::kYealink:
-      return target.scheme + "://" + authority + "/servlet?key=number=" + UrlEncode(target.code);
+      return access.scheme + "://" + authority + "/servlet?key=number=" + UrlEncode(target.code);
     case DeskPhoneVendor::kGrandstream:
-      return target.scheme + "://" + authority +
-             "/cgi-bin/api-make_call?passcode=" + UrlEncode(target.password) +
+      return access.scheme + "://" + authority +
+             "/cgi-bin/api-make_call?passcode=" + UrlEncode(access.password) +
              "&phonenumber=" + UrlEncode(target.code);
     case DeskPhoneVendor::kCustom:
       break;
   }
-  return ExpandUrlTemplate(target.url_template, authority, target.code, target.extension,
+  return ExpandUrlTemplate(access.url_template, authority, target.code, target.extension,
                            target.user_id);
 }
 
@@ -183,18 +184,19 @@ std::vector<std::string> CheckUrlTemplate(std::string_view url_template) {
   return problems;
 }
 
-Result<HttpRequest> BuildDialRequest(const DialTarget& target, Millis timeout) {
-  Result<std::string> authority = PhoneAuthority(target.address, target.port);
+Result<HttpRequest> BuildDialRequest(const DeskPhoneAccess& access, const DialTarget& target,
+                                     Millis timeout) {
+  Result<std::string> authority = PhoneAuthority(target.address, access.port);
   if (!authority) return authority.error();
   HttpRequest request;
   request.method = "GET";
-  request.url = DialUrl(target, *authority);
+  request.url = DialUrl(access, target, *authority);
   request.timeout = timeout;
-  bool basic = target.vendor == DeskPhoneVendor::kYealink ||
-               (target.vendor == DeskPhoneVendor::kCustom && !target.password.empty());
+  bool basic = access.vendor == DeskPhoneVendor::kYealink ||
+               (access.vendor == DeskPhoneVendor::kCustom && !access.password.empty());
   if (basic) {
     request.headers.emplace_back("Authorization",
-                                 BasicAuthorization(target.username, target.password));
+                                 BasicAuthorization(access.username, access.password));
   }
   return request;
 }

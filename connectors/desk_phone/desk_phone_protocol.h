@@ -24,18 +24,24 @@ enum class DeskPhoneVendor {
 // "yealink", "grandstream", "custom".
 std::string_view DeskPhoneVendorName(DeskPhoneVendor vendor);
 
-// What one dial is made of. `address` is users[].identities.desk_phone.
-struct DialTarget {
+// How one desk_phone block reaches every phone: the same for all of its users.
+struct DeskPhoneAccess {
   DeskPhoneVendor vendor = DeskPhoneVendor::kYealink;
-  std::string scheme = "http";  // yealink and grandstream; a custom template has its own
-  std::optional<int> port;      // used when the address has no port of its own
-  std::string username;         // Basic auth (yealink, custom)
-  std::string password;         // Basic auth, or grandstream's passcode; may be empty (custom)
-  std::string url_template;     // custom only
-  std::string address;          // "host", "host:port", "[v6]" or "[v6]:port"
-  std::string code;             // the reason code to dial, as configured ("*61")
-  std::string extension;        // the user's extension, for {extension}
-  std::string user_id;          // the user's id, for {user}
+  std::string scheme = "http";     // yealink and grandstream; a custom template has its own
+  std::optional<int> port;         // used when the address has no port of its own
+  std::string username = "admin";  // Basic auth (yealink, custom)
+  // Basic auth, or grandstream's passcode; may be empty (custom). A secret: never logged,
+  // never in Details or messages.
+  std::string password;
+  std::string url_template;  // custom only
+};
+
+// One dial: whose phone, and what it dials.
+struct DialTarget {
+  std::string address;    // users[].identities.desk_phone: host, host:port, [v6] or [v6]:port
+  std::string code;       // the reason code to dial, as configured ("*61")
+  std::string extension;  // the user's extension, for {extension}
+  std::string user_id;    // the user's id, for {user}
 };
 
 // The phone's authority for the URL: the address as given when it has a port, else the address
@@ -56,7 +62,8 @@ std::vector<std::string> CheckUrlTemplate(std::string_view url_template);
 
 // The request that dials target.code on the phone. Carries credentials (the Authorization
 // header, grandstream's passcode in the query): never log it; use RedactUrl(request.url).
-Result<HttpRequest> BuildDialRequest(const DialTarget& target, Millis timeout);
+Result<HttpRequest> BuildDialRequest(const DeskPhoneAccess& access, const DialTarget& target,
+                                     Millis timeout);
 
 // "Basic " + base64(username ":" password) (RFC 7617).
 std::string BasicAuthorization(std::string_view username, std::string_view password);

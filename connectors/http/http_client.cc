@@ -2,6 +2,7 @@
 // Poco and Boost.Test; see design.md, Toolchain notes).
 #include "connectors/http/http_client.h"
 
+#include <Poco/String.h>
 #include <cpprest/http_client.h>
 
 #include <algorithm>
@@ -14,13 +15,6 @@
 namespace presence::connectors {
 namespace {
 
-bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 class CppRestHttpClient : public HttpClient {
  public:
   Result<HttpResponse> Send(const HttpRequest& request) override {
@@ -32,7 +26,7 @@ class CppRestHttpClient : public HttpClient {
       message.set_request_uri(uri.resource());
       std::string content_type;
       for (const auto& [name, value] : request.headers) {
-        if (SameName(name, "Content-Type")) {
+        if (Poco::icompare(name, "Content-Type") == 0) {
           content_type = value;
         } else {
           message.headers().add(name, value);

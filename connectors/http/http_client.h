@@ -27,13 +27,17 @@ struct HttpRequest {
   Millis timeout{10000};  // connect + send + answer
 };
 
+// The first header of that name (case-insensitive), if any.
+std::optional<std::string> FindHeader(const Headers& headers, std::string_view name);
+
 struct HttpResponse {
   int status = 0;
   Headers headers;
   std::string body;
 
-  // The first header of that name (case-insensitive), if any.
-  std::optional<std::string> Header(std::string_view name) const;
+  std::optional<std::string> Header(std::string_view name) const {
+    return FindHeader(headers, name);
+  }
 };
 
 class HttpClient {

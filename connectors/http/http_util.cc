@@ -3,6 +3,7 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,13 +14,6 @@
 namespace presence::connectors {
 namespace {
 
-bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string Trim(std::string_view text) {
   size_t begin = text.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return "";
@@ -29,9 +23,9 @@ std::string Trim(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+std::optional<std::string> FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (SameName(key, name)) return value;
+    if (Poco::icompare(std::string_view(key), name) == 0) return value;
   }
   return std::nullopt;
 }

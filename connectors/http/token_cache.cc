@@ -20,9 +20,4 @@ void TokenCache::Invalidate(const std::string& value) {
   if (token_ && token_->value == value) token_.reset();
 }
 
-int TokenCache::fetches() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return fetches_;
-}
-
 }  // namespace presence::connectors

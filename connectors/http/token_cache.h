@@ -4,6 +4,7 @@
 // shortly before it expires (or until the remote system says it is no longer valid), then
 // fetched again by exactly one worker while the others wait for it.
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -33,8 +34,8 @@ class TokenCache {
   // The remote system refused `value` (401): the next Get fetches a new token, unless another
   // worker already replaced it.
   void Invalidate(const std::string& value);
-  // Tokens fetched so far (for status and tests).
-  int fetches() const;
+  // Tokens asked for so far (for status and tests). Never waits for a fetch under way.
+  int fetches() const { return fetches_.load(); }
 
  private:
   const tracking::Clock& clock_;
@@ -42,7 +43,7 @@ class TokenCache {
   Millis margin_;
   mutable std::mutex mutex_;
   std::optional<AccessToken> token_;
-  int fetches_ = 0;
+  std::atomic<int> fetches_{0};
 };
 
 }  // namespace presence::connectors

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <vector>
 
+#include "connectors/connector_config.h"
+#include "connectors/connector_config.h"
 #include "reasoncodes/source.h"
 #include "reasoncodes/status_code.h"
 
@@ -131,13 +132,10 @@ DeliveryResult OmniChannelConnector::Classify(const Result<HttpResponse>& respon
 }
 
 void CheckStateMappings(const reasoncodes::Catalog& catalog, Problems& problems) {
-  const std::vector<reasoncodes::State>& states = catalog.states();
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    auto block = states[i].mappings.find(std::string(kType));
-    if (block == states[i].mappings.end() || !block->second) continue;
-    std::string path = "states[" + std::to_string(i) + "].mappings." + std::string(kType);
-    ReadOmniChannelMapping(*block->second, path, problems);
-  }
+  ForEachStateMapping(catalog, kType,
+                      [&](const reasoncodes::Object& block, const std::string& path) {
+                        ReadOmniChannelMapping(block, path, problems);
+                      });
 }
 
 std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Problems& problems) {
@@ -164,9 +162,8 @@ std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Prob
 
 std::unique_ptr<Connector> Create(std::shared_ptr<const ConnectorSettings> settings,
                                   const ConnectorEnv& env) {
-  auto omni = std::dynamic_pointer_cast<const OmniChannelSettings>(settings);
-  assert(omni && env.http && env.clock);
-  return std::make_unique<OmniChannelConnector>(std::move(omni), env);
+  return std::make_unique<OmniChannelConnector>(
+      SettingsAs<OmniChannelSettings>(std::move(settings), kType), env);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "connectors/salesforce/salesforce_client.h"
 
+#include <Poco/String.h>
+#include <Poco/URI.h>
+
 #include <cctype>
 
 #include "connectors/connector_config.h"
@@ -24,21 +27,8 @@ constexpr std::array<std::pair<std::string_view, SalesforceAuthKind>, 2> kAuthKi
     {"jwt_bearer", SalesforceAuthKind::kJwtBearer},
 }};
 
-// The host of an absolute URL, lower-cased, without user info and port.
-std::string HostOf(std::string_view url) {
-  std::size_t start = url.find("://");
-  start = start == std::string_view::npos ? 0 : start + 3;
-  std::size_t end = url.find_first_of("/?#", start);
-  std::string_view authority =
-      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
-  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);
-  }
-  authority = authority.substr(0, authority.find(':'));
-  std::string host(authority);
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
-}
+// The host of a URL ReadHttpUrl accepted, lower-cased, without user info and port.
+std::string HostOf(const std::string& url) { return Poco::toLower(Poco::URI(url).getHost()); }
 
 // The site part only: the token path is added by the client.
 bool HasPath(std::string_view url) {
@@ -229,7 +219,6 @@ Result<std::string> SalesforceClient::TokenRequestBody() const {
 }
 
 Result<AccessToken> SalesforceClient::FetchToken() {
-  ++token_requests_;
   Result<std::string> body = TokenRequestBody();
   if (!body) return body.error();
   HttpRequest request;
@@ -288,7 +277,7 @@ Result<HttpResponse> SalesforceClient::Send(std::string_view method, std::string
 SalesforceClient::Usage SalesforceClient::usage() const {
   Usage usage;
   usage.api_calls = api_calls_.load();
-  usage.token_requests = token_requests_.load();
+  usage.token_requests = tokens_.fetches();
   std::lock_guard lock(mutex_);
   usage.instance_url = instance_url_;
   usage.org_usage = org_usage_;

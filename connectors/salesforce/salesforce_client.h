@@ -112,7 +112,6 @@ class SalesforceClient {
   const tracking::Clock& clock_;
   TokenCache tokens_;
   std::atomic<long long> api_calls_{0};
-  std::atomic<long long> token_requests_{0};
   mutable std::mutex mutex_;  // guards the two below
   std::string instance_url_;
   std::optional<ApiUsage> org_usage_;

@@ -1,5 +1,7 @@
 #include "connectors/salesforce/salesforce_protocol.h"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -14,22 +16,29 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
 
 #include "connectors/http/http_client.h"
+#include "reasoncodes/json_read.h"
+#include "reasoncodes/json_text.h"
 
 namespace presence::connectors {
 namespace {
 
-using Poco::Dynamic::Var;
-using Poco::JSON::Array;
-using Poco::JSON::Object;
+using reasoncodes::Array;
+using reasoncodes::AsArray;
+using reasoncodes::AsObject;
+using reasoncodes::JsonString;
+using reasoncodes::Object;
+using reasoncodes::Var;
 
 constexpr std::size_t kMaxNameLength = 40;  // an API name without namespace and suffix
 constexpr std::size_t kMaxNamespaceLength = 15;
 constexpr std::size_t kMaxRemoteText = 300;  // of a remote message quoted in ours
+constexpr int kBase64Url = Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING;  // RFC 7515 2
 
 bool IsAsciiAlpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool IsAsciiAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
@@ -52,13 +61,6 @@ Var ParseJson(std::string_view text) {
   }
 }
 
-Object::Ptr ObjectOf(const Var& value) {
-  return value.type() == typeid(Object::Ptr) ? value.extract<Object::Ptr>() : nullptr;
-}
-Array::Ptr ArrayOf(const Var& value) {
-  return value.type() == typeid(Array::Ptr) ? value.extract<Array::Ptr>() : nullptr;
-}
-
 std::string StringMember(const Object& object, const std::string& key) {
   Var value = object.get(key);
   return value.isString() ? value.extract<std::string>() : std::string();
@@ -71,13 +73,13 @@ std::optional<bool> BoolMember(const Object& object, const std::string& key) {
 }
 
 std::optional<SalesforceError> ReadErrorEntry(const Var& value) {
-  Object::Ptr entry = ObjectOf(value);
+  Object::Ptr entry = AsObject(value);
   if (!entry) return std::nullopt;
   SalesforceError error;
   error.code = StringMember(*entry, "errorCode");
   if (error.code.empty()) error.code = StringMember(*entry, "statusCode");
   error.message = StringMember(*entry, "message");
-  if (Array::Ptr fields = ArrayOf(entry->get("fields"))) {
+  if (Array::Ptr fields = AsArray(entry->get("fields"))) {
     for (const Var& field : *fields) {
       if (field.isString()) error.fields.push_back(field.extract<std::string>());
     }
@@ -96,7 +98,7 @@ std::vector<SalesforceError> ReadErrorEntries(const Array::Ptr& array) {
 }
 
 std::optional<SaveResult> ReadSaveResult(const Var& value) {
-  Object::Ptr object = ObjectOf(value);
+  Object::Ptr object = AsObject(value);
   if (!object) return std::nullopt;
   std::optional<bool> success = BoolMember(*object, "success");
   if (!success) return std::nullopt;
@@ -104,7 +106,7 @@ std::optional<SaveResult> ReadSaveResult(const Var& value) {
   result.success = *success;
   result.id = StringMember(*object, "id");
   result.created = BoolMember(*object, "created");
-  result.errors = ReadErrorEntries(ArrayOf(object->get("errors")));
+  result.errors = ReadErrorEntries(AsArray(object->get("errors")));
   return result;
 }
 
@@ -244,47 +246,6 @@ bool IsReferenceId(std::string_view id) {
 
 // ---- JSON bodies -------------------------------------------------------------------------------
 
-std::string JsonString(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string FieldsJson(const Fields& fields) {
   std::string members;
   AppendMembers(members, fields);
@@ -348,55 +309,26 @@ std::string JwtClaimsJson(const JwtClaims& claims) {
 }
 
 std::string Base64UrlEncode(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 | static_cast<uint8_t>(bytes[i + 1]) << 8 |
-                 static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 0x3F];
-  }
-  std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 0x3F];
-    out += kAlphabet[(n >> 12) & 0x3F];
-    if (rest == 2) out += kAlphabet[(n >> 6) & 0x3F];
-  }
-  return out;
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out, kBase64Url);
+  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  encoder.close();
+  return out.str();
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int value;
-    if (c >= 'A' && c <= 'Z')
-      value = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      value = c - '0' + 52;
-    else if (c == '-')
-      value = 62;
-    else if (c == '_')
-      value = 63;
-    else
-      return std::nullopt;
-    bits = bits << 6 | static_cast<uint32_t>(value);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xFF);
-    }
+  std::istringstream in{std::string(text)};
+  Poco::Base64Decoder decoder(in, kBase64Url);
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
   }
-  if ((bits & ((1u << count) - 1)) != 0) return std::nullopt;  // stray bits: not canonical
-  return out;
+  // Poco also takes padding, stray bits and a lone last character: only the one canonical
+  // spelling of the bytes is base64url here.
+  if (Base64UrlEncode(bytes) != text) return std::nullopt;
+  return bytes;
 }
 
 Status CheckRsaPrivateKey(std::string_view pem) {
@@ -449,7 +381,7 @@ std::string JwtBearerBody(std::string_view assertion) {
 }
 
 Result<AccessToken> ParseTokenResponse(int status, std::string_view body) {
-  Object::Ptr object = ObjectOf(ParseJson(body));
+  Object::Ptr object = AsObject(ParseJson(body));
   if (status != 200) {
     std::string code = object ? StringMember(*object, "error") : "";
     std::string description = object ? StringMember(*object, "error_description") : "";
@@ -475,7 +407,7 @@ Result<AccessToken> ParseTokenResponse(int status, std::string_view body) {
 // ---- REST results and errors -------------------------------------------------------------------
 
 std::vector<SalesforceError> ParseErrorArray(std::string_view body) {
-  return ReadErrorEntries(ArrayOf(ParseJson(body)));
+  return ReadErrorEntries(AsArray(ParseJson(body)));
 }
 
 std::string DescribeErrors(std::span<const SalesforceError> errors) {
@@ -553,7 +485,7 @@ Result<std::string> CollectionUpsertBody(std::string_view sobject,
 
 Result<std::vector<SaveResult>> ParseCollectionResults(std::string_view body,
                                                        std::size_t expected) {
-  Array::Ptr array = ArrayOf(ParseJson(body));
+  Array::Ptr array = AsArray(ParseJson(body));
   if (!array) return BadAnswer("collection result is not a JSON array");
   if (array->size() != expected) {
     return BadAnswer("collection result has " + std::to_string(array->size()) + " items for " +
@@ -595,12 +527,12 @@ Result<std::string> CompositeBody(std::span<const CompositeSubrequest> subreques
 }
 
 Result<std::vector<CompositeSubresponse>> ParseCompositeResponse(std::string_view body) {
-  Object::Ptr object = ObjectOf(ParseJson(body));
-  Array::Ptr items = object ? ArrayOf(object->get("compositeResponse")) : nullptr;
+  Object::Ptr object = AsObject(ParseJson(body));
+  Array::Ptr items = object ? AsArray(object->get("compositeResponse")) : nullptr;
   if (!items) return BadAnswer("composite response has no compositeResponse array");
   std::vector<CompositeSubresponse> responses;
   for (const Var& value : *items) {
-    Object::Ptr item = ObjectOf(value);
+    Object::Ptr item = AsObject(value);
     Var status = item ? item->get("httpStatusCode") : Var();
     if (!item || !status.isInteger()) return BadAnswer("composite subresponse is malformed");
     CompositeSubresponse response;
@@ -609,7 +541,7 @@ Result<std::vector<CompositeSubresponse>> ParseCompositeResponse(std::string_vie
     std::ostringstream text;
     Poco::JSON::Stringifier::condense(item->get("body"), text);
     response.body_json = text.str();
-    if (response.http_status >= 300) response.errors = ReadErrorEntries(ArrayOf(item->get("body")));
+    if (response.http_status >= 300) response.errors = ReadErrorEntries(AsArray(item->get("body")));
     responses.push_back(std::move(response));
   }
   return responses;

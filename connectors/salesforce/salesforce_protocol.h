@@ -36,11 +36,9 @@ struct Field {
 };
 using Fields = std::vector<Field>;
 
-// {"A__c":"x","B__c":true}: no spaces, keys in the given order, UTF-8 passed through, only
-// quote, backslash and control characters escaped.
+// {"A__c":"x","B__c":true}: no spaces, keys in the given order, strings escaped as
+// reasoncodes::AppendJsonString does.
 std::string FieldsJson(const Fields& fields);
-// "text" as a JSON string literal, with the escaping above.
-std::string JsonString(std::string_view text);
 
 // ---- API names and ids -----------------------------------------------------------------------
 

@@ -9,7 +9,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,11 +98,7 @@ void ReadApplication(const Object& block, const std::string& path, TeamsSettings
            "{\"file\": \"path\"})");
   } else if (auto secret =
                  ReadSecret(block.get("client_secret"), Child(path, "client_secret"), problems)) {
-    if (secret->empty()) {
-      Report(problems, Child(path, "client_secret"), "must not be empty");
-    } else {
-      settings.client_secret = std::move(*secret);
-    }
+    settings.client_secret = std::move(*secret);  // never empty: ReadSecret reports that
   }
 }
 
@@ -150,13 +145,9 @@ void ReadExpiration(const Object& block, const std::string& path, TeamsSettings&
 // Every state's "teams" block, checked now so a bad pair stops the load instead of every
 // delivery of that state.
 void CheckStateMappings(const reasoncodes::Catalog& catalog, Problems& problems) {
-  const std::vector<reasoncodes::State>& states = catalog.states();
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    auto it = states[i].mappings.find(std::string(kType));
-    if (it == states[i].mappings.end() || !it->second) continue;
-    std::string path = "states[" + std::to_string(i) + "].mappings." + std::string(kType);
-    ReadTeamsMapping(*it->second, path, problems);
-  }
+  ForEachStateMapping(catalog, kType, [&](const Object& block, const std::string& path) {
+    ReadTeamsMapping(block, path, problems);
+  });
 }
 
 std::shared_ptr<const ConnectorSettings> ParseTeams(const BlockContext& context,
@@ -238,7 +229,6 @@ class TeamsConnector final : public Connector {
   TokenCache tokens_;
   mutable std::mutex mutex_;
   std::map<std::string, Memory> memory_;  // by user id; absent: unknown since the start
-  int token_fetches_ = 0;
   std::optional<Timestamp> token_expires_at_;
 };
 
@@ -370,11 +360,6 @@ Result<AccessToken> TeamsConnector::FetchToken() {
                      {"Accept", "application/json"}};
   request.body = GraphTokenForm(settings.client_id, settings.client_secret);
   request.timeout = settings.request_timeout;
-  {
-    // Counted here rather than read from the cache, whose lock is held during a fetch.
-    std::lock_guard lock(mutex_);
-    ++token_fetches_;
-  }
   Result<HttpResponse> response = http_.Send(request);
   if (!response) {
     return Error{response.error().code,
@@ -398,7 +383,7 @@ Poco::JSON::Object::Ptr TeamsConnector::Details() const {
   Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
   Poco::JSON::Array::Ptr preferred = new Poco::JSON::Array;
   std::lock_guard lock(mutex_);
-  details->set("token_fetches", token_fetches_);
+  details->set("token_fetches", tokens_.fetches());
   details->set("token_expires_at",
                token_expires_at_ ? Poco::Dynamic::Var(tracking::FormatTime(*token_expires_at_))
                                  : Poco::Dynamic::Var());
@@ -411,11 +396,8 @@ Poco::JSON::Object::Ptr TeamsConnector::Details() const {
 
 std::unique_ptr<Connector> CreateTeams(std::shared_ptr<const ConnectorSettings> settings,
                                        const ConnectorEnv& env) {
-  auto teams = std::dynamic_pointer_cast<const TeamsSettings>(settings);
-  if (!teams) throw std::invalid_argument("teams connector created from another type's settings");
-  if (!env.clock || !env.http)
-    throw std::invalid_argument("teams connector needs a clock and HTTP");
-  return std::make_unique<TeamsConnector>(std::move(teams), env);
+  return std::make_unique<TeamsConnector>(SettingsAs<TeamsSettings>(std::move(settings), kType),
+                                          env);
 }
 
 }  // namespace

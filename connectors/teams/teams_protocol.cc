@@ -11,6 +11,7 @@
 #include <string>
 
 #include "connectors/http/http_client.h"
+#include "reasoncodes/json_text.h"
 
 namespace presence::connectors {
 namespace {
@@ -38,27 +39,10 @@ constexpr std::array<SkypeCode, 6> kSkypeCodes = {{
 
 // JSON string literal; Graph names and GUIDs need no escaping, but a body must stay valid
 // whatever it is handed.
-std::string JsonQuote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string PairMembers(PresencePair pair) {
-  return "\"availability\":" + JsonQuote(pair.availability) +
-         ",\"activity\":" + JsonQuote(pair.activity);
+  return "\"availability\":" + reasoncodes::JsonString(pair.availability) +
+         ",\"activity\":" + reasoncodes::JsonString(pair.activity);
 }
 
 Object::Ptr ParseObject(std::string_view body) {
@@ -317,21 +301,22 @@ std::string GraphPresenceUrl(std::string_view graph_url, std::string_view user,
 
 std::string SetPresenceBody(std::string_view session_id, PresencePair pair,
                             std::chrono::seconds expiration) {
-  return "{\"sessionId\":" + JsonQuote(session_id) + "," + PairMembers(pair) +
-         ",\"expirationDuration\":" + JsonQuote(FormatIsoDuration(expiration)) + "}";
+  return "{\"sessionId\":" + reasoncodes::JsonString(session_id) + "," + PairMembers(pair) +
+         ",\"expirationDuration\":" + reasoncodes::JsonString(FormatIsoDuration(expiration)) + "}";
 }
 
 std::string SetUserPreferredPresenceBody(PresencePair pair,
                                          std::optional<std::chrono::seconds> expiration) {
   std::string body = "{" + PairMembers(pair);
-  if (expiration) body += ",\"expirationDuration\":" + JsonQuote(FormatIsoDuration(*expiration));
+  if (expiration)
+    body += ",\"expirationDuration\":" + reasoncodes::JsonString(FormatIsoDuration(*expiration));
   return body + "}";
 }
 
 std::string ClearUserPreferredPresenceBody() { return "{}"; }
 
 std::string ClearPresenceBody(std::string_view session_id) {
-  return "{\"sessionId\":" + JsonQuote(session_id) + "}";
+  return "{\"sessionId\":" + reasoncodes::JsonString(session_id) + "}";
 }
 
 GraphError ParseGraphError(std::string_view body) {

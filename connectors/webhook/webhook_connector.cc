@@ -1,12 +1,12 @@
 #include "connectors/webhook/webhook_connector.h"
 
 #include <Poco/JSON/Array.h>
+#include <Poco/String.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cctype>
-#include <stdexcept>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -18,7 +18,6 @@ namespace {
 
 using reasoncodes::Child;
 using reasoncodes::Problems;
-using reasoncodes::Quote;
 using reasoncodes::Report;
 
 constexpr long long kMinTimeoutMs = 100;
@@ -28,12 +27,6 @@ constexpr std::string_view kUserAgent = "presence-agent";
 // Headers the connector sets itself or the HTTP layer owns; "x-presence-*" is ours too.
 constexpr std::array<std::string_view, 6> kReservedHeaders = {
     "content-type", "content-length", "user-agent", "host", "transfer-encoding", "connection"};
-
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
 
 // RFC 9110 5.1: a field name is a token.
 bool IsToken(std::string_view name) {
@@ -46,7 +39,7 @@ bool IsToken(std::string_view name) {
 
 void CheckHeaderName(const std::string& name, const std::string& path,
                      std::vector<std::string>& seen_names, Problems& problems) {
-  std::string lower = Lower(name);
+  std::string lower = Poco::toLower(name);
   if (!IsToken(name)) {
     Report(problems, path, "is not a header name (letters, digits and !#$%&'*+-.^_`|~)");
   } else if (lower.starts_with("x-presence-") ||
@@ -85,16 +78,7 @@ void ReadHeaders(const reasoncodes::Var& value, const std::string& path, Webhook
 }
 
 void CheckStateMappings(const BlockContext& context, Problems& problems) {
-  const auto& states = context.catalog.states();
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    auto mapping = states[i].mappings.find("webhook");
-    if (mapping == states[i].mappings.end() || !mapping->second) continue;
-    std::string path = "states[" + std::to_string(i) + "].mappings.webhook";
-    for (const auto& entry : *mapping->second) {
-      Report(problems, Child(path, entry.first),
-             "unknown key (webhook takes no per-state settings: every change is sent as it is)");
-    }
-  }
+  RefuseStateMappings(context.catalog, "webhook", "every change is sent as it is", problems);
 }
 
 void ReadSecretKey(const BlockContext& context, WebhookSettings& settings, Problems& problems) {
@@ -132,12 +116,9 @@ std::shared_ptr<const ConnectorSettings> ParseWebhook(const BlockContext& contex
   if (block.has("headers")) {
     ReadHeaders(block.get("headers"), Child(context.path, "headers"), *settings, problems);
   }
-  if (block.has("request_timeout_ms")) {
-    if (auto ms = reasoncodes::ReadNumberInRange(block.get("request_timeout_ms"),
-                                                 Child(context.path, "request_timeout_ms"),
-                                                 kMinTimeoutMs, kMaxTimeoutMs, problems)) {
-      settings->request_timeout = Millis(*ms);
-    }
+  if (auto ms = reasoncodes::ReadOptionalNumber(block, "request_timeout_ms", context.path,
+                                                kMinTimeoutMs, kMaxTimeoutMs, problems)) {
+    settings->request_timeout = Millis(*ms);
   }
   CheckStateMappings(context, problems);
   if (problems.size() != before) return nullptr;
@@ -151,12 +132,7 @@ class WebhookConnector final : public Connector {
 
   bool Wants(const Change&, const Directory&) const override { return true; }
 
-  DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override {
-    DeliveryResult result = Post(delivery, directory);
-    (result.kind == DeliveryResult::Kind::kDelivered ? delivered_ : failed_).fetch_add(1);
-    return result;
-  }
-
+  // Delivered, retried and rejected posts are counted by the dispatcher (connector status).
   Poco::JSON::Object::Ptr Details() const override {
     Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
     details->set("url", RedactUrl(settings_->url));
@@ -164,13 +140,10 @@ class WebhookConnector final : public Connector {
     for (const auto& header : settings_->headers) names->add(header.first);
     details->set("headers", names);
     details->set("request_timeout_ms", static_cast<int64_t>(settings_->request_timeout.count()));
-    details->set("delivered", delivered_.load());
-    details->set("failed", failed_.load());
     return details;
   }
 
- private:
-  DeliveryResult Post(const Delivery& delivery, const Directory& directory) const {
+  DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override {
     const Change& change = delivery.change;
     // A user removed by a reload still had this change: send it with the id alone.
     const User* known = directory.FindUser(change.agent);
@@ -186,6 +159,7 @@ class WebhookConnector final : public Connector {
     return ClassifyHttp(answer, env_.clock->Now(), what);
   }
 
+ private:
   // Signed at send time: a retry carries the same id and body with a fresh timestamp, so a
   // receiver may refuse stale timestamps without refusing retries.
   HttpRequest Request(const std::string& id, std::string body) const {
@@ -210,18 +184,12 @@ class WebhookConnector final : public Connector {
 
   std::shared_ptr<const WebhookSettings> settings_;
   ConnectorEnv env_;
-  std::atomic<int64_t> delivered_{0};
-  std::atomic<int64_t> failed_{0};
 };
 
 std::unique_ptr<Connector> CreateWebhook(std::shared_ptr<const ConnectorSettings> settings,
                                          const ConnectorEnv& env) {
-  auto own = std::dynamic_pointer_cast<const WebhookSettings>(settings);
-  if (!own) throw std::invalid_argument("webhook: settings of another connector type");
-  if (env.http == nullptr || env.clock == nullptr) {
-    throw std::invalid_argument("webhook: needs an HTTP client and a clock");
-  }
-  return std::make_unique<WebhookConnector>(std::move(own), env);
+  return std::make_unique<WebhookConnector>(
+      SettingsAs<WebhookSettings>(std::move(settings), "webhook"), env);
 }
 
 }  // namespace

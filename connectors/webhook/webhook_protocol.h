@@ -40,8 +40,4 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 std::string WebhookSignature(std::string_view secret, std::string_view timestamp,
                              std::string_view body);
 
-// Appends `text` as a JSON string (quotes included): escapes ", \ and control characters and
-// replaces bytes that are not well-formed UTF-8 with U+FFFD; other characters are kept as is.
-void AppendJsonString(std::string& out, std::string_view text);
-
 }  // namespace presence::connectors

@@ -287,7 +287,9 @@ constexpr std::string_view kReadyStatusId = "0N5Wx000000A1bCKAS";
 constexpr std::string_view kLunchStatusId = "0N5Wx000000A1bDKAS";
 
 // settings.omni_channel on (without its connector: loads with a warning); Ready for Calls and
-// Lunch mapped to Omni-Channel statuses, Logout to an Omni-Channel logout, the rest unmapped.
+// Lunch mapped to Omni-Channel statuses, Logout to an Omni-Channel logout, Training to a block
+// the omni_channel connector would refuse (not a ServicePresenceStatus id: nothing validates it
+// without the connector), the rest unmapped.
 void WithOmniChannel(Object& config) {
   config.getObject("settings")->set("omni_channel", true);
   Array::Ptr states = config.getArray("states");
@@ -301,6 +303,8 @@ void WithOmniChannel(Object& config) {
       block->set("status_id", std::string(kLunchStatusId));
     } else if (label == "Logout") {
       block->set("logout", true);
+    } else if (label == "Training") {
+      block->set("status_id", std::string("Training"));
     } else {
       continue;
     }
@@ -719,6 +723,7 @@ BOOST_AUTO_TEST_CASE(agent_views_carry_the_omni_channel_instruction_when_it_is_o
       {"POST", "/api/v1/agents/1001/events", R"({"type": "login"})", "Ready for Calls", ready},
       {"PUT", "/api/v1/agents/1001/state", R"({"label": "Lunch"})", "Lunch", lunch},
       {"PUT", "/api/v1/agents/1001/state", R"({"label": "Break"})", "Break", "null"},
+      {"PUT", "/api/v1/agents/1001/state", R"({"label": "Training"})", "Training", "null"},
       {"POST", "/api/v1/agents/1001/events", R"({"type": "logout"})", "Logout",
        R"({"logout":true})"},
   };

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/String.h>
 #include <signal.h>
 
 #include <array>
@@ -21,6 +22,7 @@
 #include <tuple>
 
 #include "agent/config.h"
+#include "agent/http_api.h"
 #include "tests/fakes/acked_changes.h"
 #include "tests/fakes/agent_server.h"
 #include "tests/fakes/http_client.h"
@@ -261,6 +263,7 @@ const Endpoint kEndpoints[] = {
     {"GET",  "/api/v1/agents/1002/intervals",   "",        {401, 401, 403, 200, 200, 200}},
     {"GET",  kReport,                           "",        {401, 401, 403, 200, 200, 200}},
     {"GET",  kReport + "&format=csv",           "",        {401, 401, 403, 200, 200, 200}},
+    {"GET",  "/api/v1/connectors",              "",        {401, 401, 403, 200, 200, 200}},
     {"POST", "/api/v1/admin/reload",            "",        {401, 401, 403, 403, 403, 200}},
     // A stream's 200 is a response that never ends: api_stream_test reads those (0: skipped).
     {"GET",  "/api/v1/stream",                  "",        {401, 401, 0,   0,   0,   0}},
@@ -470,23 +473,16 @@ BOOST_FIXTURE_TEST_CASE(openapi_document_is_served_and_describes_every_route, Se
   BOOST_TEST(document->getValue<std::string>("openapi").rfind("3.", 0) == 0u);
   Object::Ptr paths = document->getObject("paths");
   BOOST_REQUIRE(paths);
-  // Paths may be written relative to a server URL ending in /api/v1.
-  for (const auto& [method, path] :
-       std::vector<std::pair<std::string, std::string>>{{"get", "/api/v1/health"},
-                                                        {"get", "/api/v1/states"},
-                                                        {"get", "/api/v1/agents"},
-                                                        {"get", "/api/v1/agents/{id}"},
-                                                        {"put", "/api/v1/agents/{id}/state"},
-                                                        {"post", "/api/v1/agents/{id}/events"},
-                                                        {"post", "/api/v1/agents/{id}/override"},
-                                                        {"get", "/api/v1/agents/{id}/intervals"},
-                                                        {"get", "/api/v1/reports/time"},
-                                                        {"post", "/api/v1/session"},
-                                                        {"get", "/api/v1/stream"},
-                                                        {"post", "/api/v1/admin/reload"}}) {
-    const std::string relative = path.substr(std::string("/api/v1").size());
+  // Every route the server answers ("GET /api/v1/agents/{id}"); paths may be written relative
+  // to a server URL ending in /api/v1.
+  for (const std::string& route : ApiRouteNames()) {
+    const size_t space = route.find(' ');
+    const std::string method = Poco::toLower(route.substr(0, space));
+    const std::string path = route.substr(space + 1);
+    const std::string relative =
+        path.starts_with("/api/v1/") ? path.substr(std::string("/api/v1").size()) : path;
     Object::Ptr item = paths->has(path) ? paths->getObject(path) : paths->getObject(relative);
-    BOOST_TEST_CONTEXT(method << " " << path) {
+    BOOST_TEST_CONTEXT(route) {
       BOOST_TEST(item);
       if (item) BOOST_TEST(item->has(method));
     }

@@ -54,6 +54,28 @@ BOOST_AUTO_TEST_CASE(check_config_accepts_every_sample) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(check_config_lists_the_connectors_and_warns_of_a_mode_without_one) {
+  auto sample = RunCommand({kAgent, "check-config", "-c", kSamples + "dial-command.json"});
+  BOOST_TEST(sample.exit_code == 0);
+  BOOST_TEST(sample.err.find("warning: connectors: settings.mode \"dial_command\" needs a "
+                             "connector of type \"ami\" or \"desk_phone\"") != std::string::npos,
+             sample.err);
+  testing::TempDir dir;
+  std::string path = WriteFile(dir, "hook.json", R"({"settings": {"mode": "none"},
+    "states": [{"label": "Ready", "reason_code": "", "status": 1},
+               {"label": "Logout", "reason_code": "", "status": 7}],
+    "connectors": [{"type": "webhook", "name": "crm", "url": "https://crm.example.com/hook",
+                    "secret": "0123456789abcdef0123456789abcdef", "rate_per_second": 5}]})");
+  auto result = RunCommand({kAgent, "check-config", "-c", path});
+  BOOST_TEST(result.exit_code == 0, result.err);
+  BOOST_TEST(result.err.empty(), result.err);
+  BOOST_TEST(result.out.find("connector crm (webhook: POSTs every change") != std::string::npos,
+             result.out);
+  BOOST_TEST(result.out.find("every change, 4 at a time, at most 5/s") != std::string::npos,
+             result.out);
+  BOOST_TEST(result.out.find("0123456789abcdef") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(check_config_lists_every_problem_and_fails) {
   testing::TempDir dir;
   std::string path = WriteFile(dir, "bad.json", R"({"settings": {"wrap_up_seconds": 5000},

@@ -1,5 +1,5 @@
-// The service configuration around the catalog: server, users, tokens. Every problem is listed
-// with its place and what is allowed; a good file gives the settings it says.
+// The service configuration around the catalog: server, users, tokens, connectors. Every problem
+// is listed with its place and what is allowed; a good file gives the settings it says.
 
 #include "agent/config.h"
 
@@ -15,8 +15,8 @@ namespace presence::agent {
 namespace {
 
 // The test catalog with more top-level members spliced in.
-std::string WithCatalog(const std::string& members) {
-  std::string json = testing::TestCatalogJson({});
+std::string WithCatalog(const std::string& members, const testing::TestSettings& settings = {}) {
+  std::string json = testing::TestCatalogJson(settings);
   return json.substr(0, json.rfind('}')) + (members.empty() ? "" : ", " + members) + "}";
 }
 
@@ -61,7 +61,17 @@ const std::vector<BadCase> kBad = {
      R"("tokens": [{"name": "a", "role": "admin", "sha256": ")" + kHash +
          R"("}, {"name": "b", "role": "admin", "sha256": ")" + kHash + R"("}])",
      "tokens[1].sha256: the same token is listed twice"},
+    {"connectors_null", R"("connectors": null)",
+     "connectors: must be an array of connector blocks, got null"},
+    {"unknown_connector_type", R"("connectors": [{"type": "webhok"}])",
+     "connectors[0].type: \"webhok\" is not a connector type"},
 };
+
+// A webhook block named `name` posting to `url`, its secret inline.
+std::string Webhook(const std::string& name, const std::string& url) {
+  return R"({"type": "webhook", "name": ")" + name + R"(", "url": ")" + url +
+         R"(", "secret": "0123456789abcdef0123456789abcdef"})";
+}
 
 bool HasProblem(const ConfigLoad& load, const std::string& text) {
   for (const std::string& problem : load.problems) {
@@ -88,10 +98,50 @@ BOOST_DATA_TEST_CASE(bad_service_settings_are_reported_with_place_and_allowed_va
 }
 
 BOOST_AUTO_TEST_CASE(every_problem_of_a_file_is_listed_at_once) {
-  ConfigLoad load = LoadConfigText(WithCatalog(
-      R"("server": {"port": -1, "workers": 0}, "users": [{"id": ""}], "tokens": [{"role": "x"}])"));
-  BOOST_TEST(load.problems.size() >= 5u, AllProblems(load));
+  ConfigLoad load =
+      LoadConfigText(WithCatalog(R"("server": {"port": -1, "workers": 0}, "users": [{"id": ""}],
+                     "tokens": [{"role": "x"}], "connectors": [{"type": "fax"}])"));
+  BOOST_TEST(load.problems.size() >= 6u, AllProblems(load));
+  BOOST_TEST(HasProblem(load, "connectors[0].type: \"fax\""), AllProblems(load));
   BOOST_TEST(!load.config);
+}
+
+// The reload compares connectors_text to tell that connector blocks changed (they apply at the
+// next start): the same block gives the same text, any edit another.
+BOOST_AUTO_TEST_CASE(connectors_are_read_in_file_order_with_their_text_for_reloads) {
+  const std::string a = Webhook("crm", "https://crm.example.com/hook");
+  const std::string b = Webhook("helpdesk", "https://help.example.com/hook");
+  ConfigLoad load = LoadConfigText(WithCatalog(R"("connectors": [)" + a + ", " + b + "]"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_TEST(load.warnings.empty());
+  const std::vector<connectors::ConnectorConfig>& read = load.config->connectors;
+  BOOST_REQUIRE_EQUAL(read.size(), 2u);
+  BOOST_TEST(read[0].name == "crm");
+  BOOST_TEST(read[1].name == "helpdesk");
+  BOOST_TEST(read[1].type == "webhook");
+  BOOST_TEST(read[1].settings != nullptr);
+
+  const std::string text = load.config->connectors_text;
+  BOOST_TEST(!text.empty());
+  ConfigLoad again = LoadConfigText(WithCatalog(R"("connectors": [)" + a + ", " + b + "]"));
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again.config->connectors_text == text);
+  ConfigLoad edited = LoadConfigText(WithCatalog(R"("connectors": [)" + a + ", " +
+                                                 Webhook("helpdesk", "https://x.example/h") + "]"));
+  BOOST_REQUIRE(edited.ok());
+  BOOST_TEST(edited.config->connectors_text != text);
+  ConfigLoad none = LoadConfigText(WithCatalog(""));
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(none.config->connectors.empty());
+  BOOST_TEST(none.config->connectors_text.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_setting_without_the_connector_it_needs_loads_with_a_warning) {
+  ConfigLoad load = LoadConfigText(WithCatalog("", {.extra_settings = R"("omni_channel": true)"}));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_REQUIRE_EQUAL(load.warnings.size(), 1u);
+  BOOST_TEST(load.warnings[0].starts_with("connectors: settings.omni_channel is on"),
+             load.warnings[0]);
 }
 
 BOOST_AUTO_TEST_CASE(a_good_file_gives_its_settings) {

@@ -339,6 +339,40 @@ BOOST_AUTO_TEST_CASE(gauges_are_read_when_rendering) {
   BOOST_TEST(*Parse(metrics).Find("presence_stream_viewers") == 9);
 }
 
+// Labelled families (the connectors' series): collected anew each time, written after every
+// built-in family and gauge in the order added, label values escaped, numbers exact.
+BOOST_AUTO_TEST_CASE(labelled_families_are_collected_fresh_after_the_built_in_ones) {
+  Metrics metrics(kRoutes);
+  double depth = 3;
+  metrics.AddFamilies([&] {
+    return std::vector<Metrics::Family>{
+        {"connector_queue_depth",
+         "gauge",
+         "Changes waiting",
+         {{Metrics::Label("connector", "pbx"), depth}}},
+        {"connector_last_success_timestamp_seconds",
+         "gauge",
+         "Last success",
+         {{Metrics::Label("connector", "a \"quoted\" name"), 1763740000.123}}}};
+  });
+  metrics.AddFamilies([] {
+    return std::vector<Metrics::Family>{{"connector_other", "counter", "Other", {}}};
+  });
+  metrics.AddGauge("stream_viewers", "Viewers.", [] { return 1.0; });
+  BOOST_TEST(*Parse(metrics).Find("presence_connector_queue_depth", {{"connector", "pbx"}}) == 3);
+  depth = 0;
+  BOOST_TEST(*Parse(metrics).Find("presence_connector_queue_depth", {{"connector", "pbx"}}) == 0);
+  const std::string text = metrics.Render();
+  // A Unix time in seconds keeps its milliseconds (a default ostream would print 1.76374e+09).
+  BOOST_TEST(*Parse(metrics).Find("presence_connector_last_success_timestamp_seconds",
+                                  {{"connector", "a \"quoted\" name"}}) == 1763740000.123);
+  const size_t families = text.find("# HELP presence_connector_queue_depth");
+  BOOST_REQUIRE(families != std::string::npos);
+  BOOST_TEST(families > text.find("presence_stream_viewers 1"));
+  BOOST_TEST(families > text.find("presence_ledger_commit_events_count"));
+  BOOST_TEST(text.ends_with("# TYPE presence_connector_other counter\n"));
+}
+
 BOOST_AUTO_TEST_CASE(output_parses_line_by_line_even_with_awkward_label_values) {
   Metrics metrics({"GET /a\"quoted\"\\path", "GET /api/v1/states"});
   metrics.ObserveRequest("GET /a\"quoted\"\\path", 200, milliseconds(1));

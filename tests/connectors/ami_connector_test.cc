@@ -4,8 +4,6 @@
 
 #include "connectors/ami/ami_connector.h"
 
-#include <Poco/JSON/Parser.h>
-
 #include <algorithm>
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -17,24 +15,30 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
-#include "reasoncodes/catalog_loader.h"
+#include "tests/fakes/connector_block.h"
 #include "tests/fakes/fake_ami_server.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/test_catalog.h"
+#include "tests/fakes/test_json.h"
 
 namespace presence::connectors {
 namespace {
 
 namespace data = boost::unit_test::data;
+using testing::CatalogFromJson;
 using testing::FakeAmiServer;
 using testing::FakeClock;
+using testing::JoinProblems;
+using testing::ParseBlock;
+using testing::ParseObject;
 
 constexpr std::string_view kSecret = "s3cret-never-shown";
 
 // A dial-command catalog with a label holding a comma and a state with an "ami" mapping.
-std::string CatalogJson(const std::string& meeting_mapping) {
+std::string CatalogJson(
+    const std::string& meeting_mapping = R"({"presence": "xa", "message": "In a meeting"})") {
   return R"({"settings": {"mode": "dial_command"}, "states": [
     {"label": "Ready for Calls", "reason_code": "*60", "status": 1},
     {"label": "Do Not Disturb", "reason_code": "*78", "status": 4},
@@ -45,38 +49,6 @@ std::string CatalogJson(const std::string& meeting_mapping) {
     {"label": "Offline", "reason_code": "*68", "status": 2},
     {"label": "Logout", "reason_code": "*67", "status": 7}
   ]})";
-}
-
-std::shared_ptr<const reasoncodes::Catalog> MakeCatalog(
-    const std::string& meeting_mapping = R"({"presence": "xa", "message": "In a meeting"})") {
-  reasoncodes::CatalogLoad load = reasoncodes::LoadCatalogText(CatalogJson(meeting_mapping));
-  if (!load.ok()) {
-    std::string text;
-    for (const std::string& problem : load.problems) text += problem + "; ";
-    throw std::runtime_error("test catalog invalid: " + text);
-  }
-  return std::make_shared<const reasoncodes::Catalog>(std::move(*load.catalog));
-}
-
-reasoncodes::Object::Ptr ParseObject(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<reasoncodes::Object::Ptr>();
-}
-
-// Parses an "ami" block; returns the settings (nullptr on problems) and the problems.
-std::pair<std::shared_ptr<const ConnectorSettings>, reasoncodes::Problems> ParseBlock(
-    const std::string& json, const reasoncodes::Catalog& catalog) {
-  reasoncodes::Object::Ptr block = ParseObject(json);
-  BlockContext context{*block, "connectors[0]", catalog, "pbx"};
-  reasoncodes::Problems problems;
-  auto settings = AmiConnectorType().parse(context, problems);
-  return {settings, problems};
-}
-
-std::string Joined(const reasoncodes::Problems& problems) {
-  std::string text;
-  for (const std::string& problem : problems) text += problem + "\n";
-  return text;
 }
 
 std::vector<std::string> Names(const std::vector<AmiMessage>& actions) {
@@ -97,8 +69,9 @@ struct Harness {
     std::string block = R"({"type": "ami", "name": "pbx", "host": "127.0.0.1", "port": )" +
                         std::to_string(server.port()) + R"(, "username": "presence", "secret": ")" +
                         std::string(kSecret) + "\"" + (keys.empty() ? "" : ", " + keys) + "}";
-    auto [settings, problems] = ParseBlock(block, *directory.catalog);
-    if (!settings) throw std::runtime_error("bad test block: " + Joined(problems));
+    auto [settings, problems] = ParseBlock(AmiConnectorType(), *ParseObject(block),
+                                           *directory.catalog, "connectors[0]", "pbx");
+    if (!settings) throw std::runtime_error("bad test block: " + JoinProblems(problems));
     ConnectorEnv env;
     env.clock = &clock;
     env.log = [this](std::string_view level, const std::string& text) {
@@ -151,7 +124,7 @@ struct Harness {
 
   FakeAmiServer server{"presence", std::string(kSecret)};
   FakeClock clock{tracking::FromEpochMillis(1'800'000'000'000)};
-  Directory directory{MakeCatalog(), {}};
+  Directory directory{CatalogFromJson(CatalogJson()), {}};
   std::mutex log_mutex;
   std::vector<std::string> logs;
   std::unique_ptr<Connector> connector;
@@ -481,17 +454,20 @@ BOOST_DATA_TEST_CASE(
              "connectors[0].dial: must be true or false",
          }),
     block, expected) {
-  auto catalog = MakeCatalog();
-  auto [settings, problems] = ParseBlock(block, *catalog);
+  auto catalog = CatalogFromJson(CatalogJson());
+  auto [settings, problems] =
+      ParseBlock(AmiConnectorType(), *ParseObject(block), *catalog, "connectors[0]", "pbx");
   BOOST_TEST(!settings);
-  BOOST_TEST(Contains(Joined(problems), expected), Joined(problems));
+  BOOST_TEST(Contains(JoinProblems(problems), expected), JoinProblems(problems));
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_state_mapping_is_a_problem_at_its_path) {
-  auto catalog = MakeCatalog(R"({"presence": "sleeping", "mesage": "x"})");
-  auto [settings, problems] = ParseBlock(R"({"username": "presence", "secret": "x"})", *catalog);
+  auto catalog = CatalogFromJson(CatalogJson(R"({"presence": "sleeping", "mesage": "x"})"));
+  auto [settings, problems] =
+      ParseBlock(AmiConnectorType(), *ParseObject(R"({"username": "presence", "secret": "x"})"),
+                 *catalog, "connectors[0]", "pbx");
   BOOST_TEST(!settings);
-  std::string text = Joined(problems);
+  std::string text = JoinProblems(problems);
   BOOST_TEST(Contains(text,
                       "states[3].mappings.ami.presence: \"sleeping\" is not a presence "
                       "state (not_set, unavailable, available, away, xa, chat, dnd)"),
@@ -503,12 +479,14 @@ BOOST_AUTO_TEST_CASE(a_bad_state_mapping_is_a_problem_at_its_path) {
 }
 
 BOOST_AUTO_TEST_CASE(a_good_block_has_no_problems_and_the_type_declares_its_defaults) {
-  auto catalog = MakeCatalog();
+  auto catalog = CatalogFromJson(CatalogJson());
   auto [settings, problems] = ParseBlock(
-      R"({"username": "presence", "secret": "x", "astdb_dnd": true, "device_state": true,
-          "presence_state": true, "events": "call,agent", "host": "pbx.example.net"})",
-      *catalog);
-  BOOST_TEST(problems.empty(), Joined(problems));
+      AmiConnectorType(),
+      *ParseObject(
+          R"({"username": "presence", "secret": "x", "astdb_dnd": true, "device_state": true,
+          "presence_state": true, "events": "call,agent", "host": "pbx.example.net"})"),
+      *catalog, "connectors[0]", "pbx");
+  BOOST_TEST(problems.empty(), JoinProblems(problems));
   BOOST_REQUIRE(settings);
   ConnectorType type = AmiConnectorType();
   BOOST_TEST(type.type == "ami");

@@ -3,16 +3,12 @@
 
 #include "connectors/salesforce/salesforce_client.h"
 
-#include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
-
 #include <atomic>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <memory>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +18,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_salesforce.h"
 #include "tests/fakes/temp_dir.h"
+#include "tests/fakes/test_json.h"
 
 namespace presence::connectors {
 namespace {
@@ -30,31 +27,13 @@ namespace data = boost::unit_test::data;
 using testing::FakeFieldType;
 using testing::FakeSalesforce;
 using testing::FakeSalesforceConfig;
+using testing::JoinProblems;
+using testing::ParseObject;
+using testing::SharedRsaKeyPair;
+using testing::Stringify;
 
 const Timestamp kStart = *tracking::ParseTime("2026-11-21T09:30:00.000Z");
 const long long kStartSeconds = tracking::ToEpochMillis(kStart) / 1000;
-
-const testing::RsaKeyPair& Keys() {
-  static const testing::RsaKeyPair keys = testing::GenerateRsaKeyPair();
-  return keys;
-}
-
-Poco::JSON::Object::Ptr ParseObject(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
-
-std::string Stringify(const Poco::JSON::Object::Ptr& object) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::condense(object, out);
-  return out.str();
-}
-
-std::string JoinProblems(const reasoncodes::Problems& problems) {
-  std::string text;
-  for (const std::string& problem : problems) text += problem + "\n";
-  return text;
-}
 
 SalesforceAuth MustParse(const Poco::JSON::Object::Ptr& block) {
   reasoncodes::Problems problems;
@@ -87,7 +66,7 @@ class Rig {
 
   // The key travels as a file, the way an admin would configure it.
   Poco::JSON::Object::Ptr JwtBlock() {
-    std::ofstream(dir.File("sf.pem")) << Keys().private_pem;
+    std::ofstream(dir.File("sf.pem")) << SharedRsaKeyPair().private_pem;
     auto block = ParseObject(R"({"auth": "jwt_bearer", "client_id": "3MVG9fake.consumer.key",
                                  "username": "integration@example.com"})");
     Poco::JSON::Object::Ptr file = new Poco::JSON::Object;
@@ -108,7 +87,7 @@ class Rig {
 
  private:
   static FakeSalesforceConfig WithKey(FakeSalesforceConfig config) {
-    if (config.public_key_pem.empty()) config.public_key_pem = Keys().public_pem;
+    if (config.public_key_pem.empty()) config.public_key_pem = SharedRsaKeyPair().public_pem;
     return config;
   }
 };
@@ -194,7 +173,7 @@ BOOST_AUTO_TEST_CASE(jwt_from_a_clock_far_behind_salesforce_is_expired) {
   Rig rig;
   // Our clock signs exp = now + 2 minutes; Salesforce's is 5 minutes ahead of ours.
   testing::FakeClock salesforce_clock(kStart + std::chrono::minutes(5));
-  FakeSalesforce ahead({.public_key_pem = Keys().public_pem}, salesforce_clock);
+  FakeSalesforce ahead({.public_key_pem = SharedRsaKeyPair().public_pem}, salesforce_clock);
   auto block = rig.JwtBlock();
   block->set("login_url", ahead.url());
   SalesforceClient behind(MustParse(block), *rig.http, rig.clock);
@@ -417,7 +396,8 @@ BOOST_AUTO_TEST_CASE(jwt_defaults_send_tokens_to_the_audience) {
   BOOST_TEST(auth.audience == "https://login.salesforce.com");
   BOOST_TEST(auth.api_version == "59.0");
   BOOST_TEST(auth.request_timeout.count() == 10000);
-  BOOST_TEST(auth.private_key_pem + "\n" == Keys().private_pem);  // the file's last newline goes
+  // The file's last newline goes.
+  BOOST_TEST(auth.private_key_pem + "\n" == SharedRsaKeyPair().private_pem);
 
   block->set("audience", "https://test.salesforce.com/");
   block->set("api_version", "61.0");
@@ -451,6 +431,10 @@ const std::vector<ConfigCase> kConfigCases = {
      "{" + kCc + R"("login_url": "https://login.salesforce.com"})",
      "connectors[0].login_url: client credentials must go to the org's My Domain "
      "(https://yourorg.my.salesforce.com), login.salesforce.com refuses them"},
+    {"client_credentials_on_test_host_in_capitals",
+     "{" + kCc + R"("login_url": "https://Test.Salesforce.com"})",
+     "connectors[0].login_url: client credentials must go to the org's My Domain "
+     "(https://yourorg.my.salesforce.com), test.salesforce.com refuses them"},
     {"client_credentials_without_login_url", "{" + kCc + R"("api_version": "59.0"})",
      "connectors[0].login_url: missing (the org's My Domain, e.g. "
      "https://yourorg.my.salesforce.com)"},
@@ -487,7 +471,7 @@ BOOST_DATA_TEST_CASE(configuration_problems_name_the_key_and_what_is_allowed,
                      data::make(kConfigCases), c) {
   Poco::JSON::Object::Ptr block = ParseObject(c.block);
   if (block->has("private_key") && block->getValue<std::string>("private_key") == "KEY") {
-    block->set("private_key", Keys().private_pem);
+    block->set("private_key", SharedRsaKeyPair().private_pem);
   }
   reasoncodes::Problems problems;
   std::optional<SalesforceAuth> auth = ParseSalesforceAuth(*block, "connectors[0]", problems);

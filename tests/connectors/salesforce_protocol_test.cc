@@ -18,11 +18,7 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
-// One RSA key pair for the whole suite: generating one takes a noticeable fraction of a second.
-const testing::RsaKeyPair& Keys() {
-  static const testing::RsaKeyPair keys = testing::GenerateRsaKeyPair();
-  return keys;
-}
+using testing::SharedRsaKeyPair;
 
 std::vector<std::string> SplitDots(const std::string& text) {
   std::vector<std::string> parts;
@@ -56,8 +52,7 @@ std::ostream& operator<<(std::ostream& out, const IdCase& c) {
 
 BOOST_AUTO_TEST_SUITE(salesforce_protocol_test)
 
-// ---- OAuth
-// ---------------------------------------------------------------------------------------
+// ---- OAuth -------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(client_credentials_body_is_the_form_of_3_1) {
   BOOST_TEST(ClientCredentialsBody("3MVG9.key_A", "s3cr&t=+") ==
@@ -80,7 +75,7 @@ BOOST_AUTO_TEST_CASE(jwt_header_and_claims_are_the_json_of_3_2) {
 
 BOOST_AUTO_TEST_CASE(jwt_assertion_parts_decode_to_the_claims_and_the_signature_verifies) {
   JwtClaims claims{"3MVG9.key", "sync@example.com", "https://test.salesforce.com", 1700000120};
-  Result<std::string> assertion = JwtAssertion(claims, Keys().private_pem);
+  Result<std::string> assertion = JwtAssertion(claims, SharedRsaKeyPair().private_pem);
   BOOST_TEST_REQUIRE(assertion.ok());
   std::vector<std::string> parts = SplitDots(*assertion);
   BOOST_TEST_REQUIRE(parts.size() == 3u);
@@ -91,20 +86,21 @@ BOOST_AUTO_TEST_CASE(jwt_assertion_parts_decode_to_the_claims_and_the_signature_
   }
   std::string signature = Base64UrlDecode(parts[2]).value_or("");
   BOOST_TEST(signature.size() == 256u);  // RSA-2048
-  BOOST_TEST(VerifyRs256(parts[0] + "." + parts[1], signature, Keys().public_pem));
+  BOOST_TEST(VerifyRs256(parts[0] + "." + parts[1], signature, SharedRsaKeyPair().public_pem));
   // Changing the claims or using another key breaks the signature.
   JwtClaims other = claims;
   other.subject = "admin@example.com";
   std::string forged =
       Base64UrlEncode(JwtHeaderJson()) + "." + Base64UrlEncode(JwtClaimsJson(other));
-  BOOST_TEST(!VerifyRs256(forged, signature, Keys().public_pem));
+  BOOST_TEST(!VerifyRs256(forged, signature, SharedRsaKeyPair().public_pem));
   testing::RsaKeyPair stranger = testing::GenerateRsaKeyPair();
   BOOST_TEST(!VerifyRs256(parts[0] + "." + parts[1], signature, stranger.public_pem));
 }
 
 BOOST_AUTO_TEST_CASE(private_keys_must_be_unencrypted_rsa_pem) {
-  BOOST_TEST(CheckRsaPrivateKey(Keys().private_pem).ok());
-  for (const std::string& bad : {std::string("not a key"), Keys().public_pem, std::string()}) {
+  BOOST_TEST(CheckRsaPrivateKey(SharedRsaKeyPair().private_pem).ok());
+  for (const std::string& bad :
+       {std::string("not a key"), SharedRsaKeyPair().public_pem, std::string()}) {
     Status status = CheckRsaPrivateKey(bad);
     BOOST_TEST_REQUIRE(!status.ok());
     BOOST_TEST(status.error().message == "not an unencrypted RSA private key in PEM form");
@@ -163,8 +159,7 @@ BOOST_AUTO_TEST_CASE(token_refusals_carry_the_oauth_error_and_description) {
   BOOST_TEST(opaque.error().message == "token request refused: HTTP 503");
 }
 
-// ---- errors and results
-// --------------------------------------------------------------------------
+// ---- errors and results ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(rest_error_arrays_give_code_message_and_fields) {
   std::vector<SalesforceError> errors = ParseErrorArray(

@@ -4,7 +4,6 @@
 #include "connectors/teams/teams_connector.h"
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
@@ -20,20 +19,27 @@
 
 #include "connectors/connector.h"
 #include "connectors/http/http_client.h"
-#include "reasoncodes/catalog_loader.h"
+#include "tests/fakes/connector_block.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_graph.h"
 #include "tests/fakes/test_catalog.h"
+#include "tests/fakes/test_json.h"
 
 namespace presence::connectors {
 namespace {
 
 namespace data = boost::unit_test::data;
+using testing::CatalogFromJson;
 using testing::FakeClock;
 using testing::FakeFailure;
 using testing::FakeGraph;
 using testing::GraphCall;
 using testing::GraphPresence;
+using testing::JoinProblems;
+using testing::ParseBlock;
+using testing::ParsedBlock;
+using testing::ParseObject;
+using testing::Stringify;
 using Kind = DeliveryResult::Kind;
 
 constexpr char kClientId[] = "22553876-f5ab-4529-bffb-cfe50aa89f87";
@@ -58,41 +64,16 @@ constexpr char kSkypeCatalog[] = R"({
     {"label": "Logout", "reason_code": "18500", "status": 7}
   ]})";
 
-std::shared_ptr<const Catalog> LoadCatalog(const std::string& json) {
-  reasoncodes::CatalogLoad load = reasoncodes::LoadCatalogText(json);
-  BOOST_TEST_REQUIRE(load.ok());
-  return std::make_shared<const Catalog>(std::move(*load.catalog));
-}
-
-reasoncodes::Object::Ptr ParseObject(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<reasoncodes::Object::Ptr>();
-}
-
-std::string Stringify(const Poco::JSON::Object& object) {
-  std::ostringstream out;
-  object.stringify(out);
-  return out.str();
-}
-
 // A block's problems when parsed against `catalog`.
 reasoncodes::Problems ParseProblems(const reasoncodes::Object& block, const Catalog& catalog) {
-  reasoncodes::Problems problems;
-  std::shared_ptr<const ConnectorSettings> settings =
-      TeamsConnectorType().parse(BlockContext{block, "connectors[0]", catalog, "teams"}, problems);
-  BOOST_TEST((settings == nullptr) == !problems.empty());
-  return problems;
-}
-
-std::string Joined(const reasoncodes::Problems& problems) {
-  std::string out;
-  for (const std::string& problem : problems) out += problem + "\n";
-  return out;
+  ParsedBlock parsed = ParseBlock(TeamsConnectorType(), block, catalog);
+  BOOST_TEST((parsed.settings == nullptr) == !parsed.problems.empty());
+  return parsed.problems;
 }
 
 struct Fixture {
   explicit Fixture(const std::string& catalog_json = kSkypeCatalog, std::string extra_keys = "")
-      : graph(FakeGraph::Options{.clock = &clock}), catalog(LoadCatalog(catalog_json)) {
+      : graph(FakeGraph::Options{.clock = &clock}), catalog(CatalogFromJson(catalog_json)) {
     graph.AddUser(kObjectId);
     directory.catalog = catalog;
     directory.users["1001"] = User{"1001", "Ada", "1001", "blue", {{"teams", kObjectId}}};
@@ -110,17 +91,16 @@ struct Fixture {
 
   // A connector as the service makes one (a second one plays a restarted process).
   std::unique_ptr<Connector> Create() {
-    reasoncodes::Problems problems;
     ConnectorType type = TeamsConnectorType();
-    auto settings = type.parse(BlockContext{*block, "connectors[0]", *catalog, "teams"}, problems);
-    BOOST_TEST_REQUIRE(problems.empty(), Joined(problems));
+    ParsedBlock parsed = ParseBlock(type, *block, *catalog);
+    BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
     ConnectorEnv env{&clock,
                      [this](std::string_view level, const std::string& text) {
                        std::lock_guard lock(log_mutex);
                        logs.push_back(std::string(level) + " " + text);
                      },
                      http.get()};
-    return type.create(settings, env);
+    return type.create(parsed.settings, env);
   }
 
   DeliveryResult Deliver(const std::string& label, bool refresh = false,
@@ -237,6 +217,10 @@ const std::vector<ConfigCase> kConfigCases = {
      R"({"tenant": "contoso.onmicrosoft.com", "client_id": "22553876-f5ab-4529-bffb-cfe50aa89f87"})",
      "connectors[0].client_secret: missing (the application's client secret: \"text\", "
      "{\"env\": \"NAME\"} or {\"file\": \"path\"})"},
+    {"empty client_secret",
+     R"({"tenant": "contoso.onmicrosoft.com", "client_id": "22553876-f5ab-4529-bffb-cfe50aa89f87",)"
+     R"( "client_secret": ""})",
+     "connectors[0].client_secret: is empty (a secret, {\"env\": NAME} or {\"file\": PATH})"},
     {"expiration above four hours", Block(R"(, "expiration": "PT4H1M")"),
      "connectors[0].expiration: \"PT4H1M\" is out of range (PT5M..PT4H)"},
     {"expiration below five minutes", Block(R"(, "expiration": "PT299S")"),
@@ -251,7 +235,7 @@ const std::vector<ConfigCase> kConfigCases = {
 };
 
 void CheckOneProblem(const reasoncodes::Problems& problems, const std::string& expected) {
-  BOOST_TEST_REQUIRE(problems.size() == 1u, Joined(problems));
+  BOOST_TEST_REQUIRE(problems.size() == 1u, JoinProblems(problems));
   if (expected.ends_with("...")) {
     BOOST_TEST(problems[0].starts_with(expected.substr(0, expected.size() - 3)), problems[0]);
   } else {
@@ -639,7 +623,7 @@ BOOST_AUTO_TEST_CASE(the_type_declares_its_keys_mode_and_delivery_defaults) {
 }
 
 BOOST_DATA_TEST_CASE(a_bad_block_is_reported_with_its_path, data::make(kConfigCases), c) {
-  std::shared_ptr<const Catalog> catalog = LoadCatalog(kSkypeCatalog);
+  std::shared_ptr<const Catalog> catalog = CatalogFromJson(kSkypeCatalog);
   CheckOneProblem(ParseProblems(*ParseObject(c.block), *catalog), c.expected);
 }
 
@@ -648,7 +632,7 @@ BOOST_AUTO_TEST_CASE(a_state_mapping_no_call_accepts_is_a_load_problem) {
   std::string good = R"("availability": "Busy", "activity": "InACall")";
   catalog_json.replace(catalog_json.find(good), good.size(),
                        R"("availability": "Busy", "activity": "InAMeeting")");
-  std::shared_ptr<const Catalog> catalog = LoadCatalog(catalog_json);
+  std::shared_ptr<const Catalog> catalog = CatalogFromJson(catalog_json);
   reasoncodes::Problems problems = ParseProblems(*ParseObject(Block("")), *catalog);
   CheckOneProblem(problems,
                   "states[6].mappings.teams: Busy/InAMeeting is accepted neither by setPresence "
@@ -663,12 +647,12 @@ BOOST_AUTO_TEST_CASE(the_shipped_skype_for_business_sample_passes_the_teams_chec
   BOOST_TEST_REQUIRE(file.good());
   std::stringstream text;
   text << file.rdbuf();
-  std::shared_ptr<const Catalog> catalog = LoadCatalog(text.str());
+  std::shared_ptr<const Catalog> catalog = CatalogFromJson(text.str());
   BOOST_TEST(ParseProblems(*ParseObject(Block("")), *catalog).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_good_block_parses_with_the_defaults) {
-  std::shared_ptr<const Catalog> catalog = LoadCatalog(kSkypeCatalog);
+  std::shared_ptr<const Catalog> catalog = CatalogFromJson(kSkypeCatalog);
   BOOST_TEST(ParseProblems(*ParseObject(Block("")), *catalog).empty());
   reasoncodes::Object::Ptr guid_tenant = ParseObject(Block(""));
   guid_tenant->set("tenant", "fa8bf3dc-eca7-46b7-bad1-db199b62afc3");

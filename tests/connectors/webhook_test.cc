@@ -2,7 +2,6 @@
 // OpenSSL's HMAC), configuration problems, and deliveries to a receiver on loopback that
 // fails the ways real receivers fail.
 
-#include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -21,9 +20,11 @@
 #include "connectors/webhook/webhook_connector.h"
 #include "connectors/webhook/webhook_protocol.h"
 #include "reasoncodes/catalog_loader.h"
+#include "tests/fakes/connector_block.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_http_server.h"
 #include "tests/fakes/test_catalog.h"
+#include "tests/fakes/test_json.h"
 
 namespace presence::connectors {
 namespace {
@@ -32,6 +33,10 @@ namespace data = boost::unit_test::data;
 using Kind = DeliveryResult::Kind;
 using testing::FakeFailure;
 using testing::FakeHttpServer;
+using testing::JoinProblems;
+using testing::ParseBlock;
+using testing::ParsedBlock;
+using testing::ParseObject;
 using testing::RecordedRequest;
 
 const Timestamp kStart = *tracking::ParseTime("2026-11-21T09:30:00.000Z");
@@ -58,30 +63,6 @@ bool SignatureVerifies(const RecordedRequest& request, std::string_view secret) 
   std::string timestamp = request.Header("X-Presence-Timestamp");
   return request.Header("X-Presence-Signature") ==
          "sha256=" + OpenSslHmacHex(secret, timestamp + "." + request.body);
-}
-
-Poco::JSON::Object::Ptr ParseObject(const std::string& json) {
-  Poco::JSON::Parser parser;
-  return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
-}
-
-std::string JoinProblems(const reasoncodes::Problems& problems) {
-  std::string text;
-  for (const std::string& problem : problems) text += problem + "\n";
-  return text;
-}
-
-struct Parsed {
-  std::shared_ptr<const ConnectorSettings> settings;
-  reasoncodes::Problems problems;
-};
-
-Parsed Parse(const std::string& block_json, const Catalog& catalog) {
-  Poco::JSON::Object::Ptr block = ParseObject(block_json);
-  BlockContext context{*block, "connectors[1]", catalog, "crm-hook"};
-  Parsed parsed;
-  parsed.settings = WebhookConnectorType().parse(context, parsed.problems);
-  return parsed;
 }
 
 reasoncodes::User Ann() {
@@ -112,10 +93,12 @@ class Rig {
   explicit Rig(const std::string& extra_keys = "") : clock(kStart), http_(NewHttpClient()) {
     directory.catalog = testing::MakeTestCatalog({});
     directory.users["1001"] = Ann();
-    Parsed parsed = Parse(R"({"type": "webhook", "url": ")" + receiver.url() +
-                              R"(/hooks/presence?tenant=acme", "secret": ")" + kSecret + "\"" +
-                              extra_keys + "}",
-                          *directory.catalog);
+    ParsedBlock parsed =
+        ParseBlock(WebhookConnectorType(),
+                   *ParseObject(R"({"type": "webhook", "url": ")" + receiver.url() +
+                                R"(/hooks/presence?tenant=acme", "secret": ")" + kSecret + "\"" +
+                                extra_keys + "}"),
+                   *directory.catalog, "connectors[1]", "crm-hook");
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
     ConnectorEnv env{&clock, [](std::string_view, const std::string&) {}, http_.get()};
     connector = WebhookConnectorType().create(parsed.settings, env);
@@ -149,32 +132,6 @@ BOOST_AUTO_TEST_CASE(a_first_change_has_an_empty_from_label) {
   change.from_label.clear();
   Poco::JSON::Object::Ptr body = ParseObject(WebhookBody("h-1", Ann(), change));
   BOOST_TEST(body->getObject("change")->getValue<std::string>("from_label").empty());
-}
-
-struct EscapeCase {
-  std::string name;
-  std::string text;
-  std::string json;
-};
-std::ostream& operator<<(std::ostream& out, const EscapeCase& test) { return out << test.name; }
-
-const std::vector<EscapeCase> kEscapes = {
-    {"plain", "Lunch", R"("Lunch")"},
-    {"quote and backslash", R"(say "hi" \o/)", R"("say \"hi\" \\o/")"},
-    {"short escapes", "a\nb\tc\rd\be\ff", R"("a\nb\tc\rd\be\ff")"},
-    {"other control characters", std::string("x\x01y\x1f", 4), R"("x\u0001y\u001f")"},
-    {"UTF-8 kept as is", "Zo\xC3\xAB \xE2\x82\xAC \xF0\x9F\x8D\x95",
-     "\"Zo\xC3\xAB \xE2\x82\xAC \xF0\x9F\x8D\x95\""},
-    {"stray byte", "a\xFFz", "\"a\xEF\xBF\xBDz\""},
-    {"truncated sequence", "a\xC3", "\"a\xEF\xBF\xBD\""},
-    {"overlong slash", "\xC0\xAF", "\"\xEF\xBF\xBD\xEF\xBF\xBD\""},
-    {"surrogate", "\xED\xA0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
-};
-
-BOOST_DATA_TEST_CASE(strings_are_escaped_as_json_and_kept_valid_utf8, data::make(kEscapes), test) {
-  std::string out;
-  AppendJsonString(out, test.text);
-  BOOST_TEST(out == test.json);
 }
 
 BOOST_AUTO_TEST_CASE(hmac_matches_the_rfc_4231_vectors) {
@@ -246,7 +203,8 @@ const std::vector<ConfigCase> kBadConfigs = {
 
 BOOST_DATA_TEST_CASE(bad_blocks_are_reported_where_they_are, data::make(kBadConfigs), test) {
   auto catalog = testing::MakeTestCatalog({});
-  Parsed parsed = Parse(test.block, *catalog);
+  ParsedBlock parsed = ParseBlock(WebhookConnectorType(), *ParseObject(test.block), *catalog,
+                                  "connectors[1]", "crm-hook");
   BOOST_TEST(!parsed.settings);
   BOOST_TEST_REQUIRE(parsed.problems.size() == 1u, JoinProblems(parsed.problems));
   const std::string& problem = parsed.problems[0];
@@ -256,8 +214,10 @@ BOOST_DATA_TEST_CASE(bad_blocks_are_reported_where_they_are, data::make(kBadConf
 
 BOOST_AUTO_TEST_CASE(a_short_secret_is_not_echoed_in_the_problem) {
   auto catalog = testing::MakeTestCatalog({});
-  Parsed parsed =
-      Parse(R"({"url": "https://example.com/hook", "secret": "tiny-key-xyz"})", *catalog);
+  ParsedBlock parsed =
+      ParseBlock(WebhookConnectorType(),
+                 *ParseObject(R"({"url": "https://example.com/hook", "secret": "tiny-key-xyz"})"),
+                 *catalog, "connectors[1]", "crm-hook");
   BOOST_TEST_REQUIRE(parsed.problems.size() == 1u);
   BOOST_TEST(parsed.problems[0].find("tiny-key-xyz") == std::string::npos, parsed.problems[0]);
 }
@@ -265,10 +225,12 @@ BOOST_AUTO_TEST_CASE(a_short_secret_is_not_echoed_in_the_problem) {
 BOOST_AUTO_TEST_CASE(a_good_block_reads_headers_from_secrets_and_defaults_the_timeout) {
   ::setenv("PRESENCE_TEST_HOOK_TOKEN", "Bearer tok-123", 1);
   auto catalog = testing::MakeTestCatalog({});
-  Parsed parsed = Parse(R"({"url": "https://example.com/hook", )" + kGoodSecret +
-                            R"(, "headers": {"Authorization": {"env": "PRESENCE_TEST_HOOK_TOKEN"},
-                                             "X-Tenant": "acme"}})",
-                        *catalog);
+  ParsedBlock parsed =
+      ParseBlock(WebhookConnectorType(),
+                 *ParseObject(R"({"url": "https://example.com/hook", )" + kGoodSecret +
+                              R"(, "headers": {"Authorization": {"env": "PRESENCE_TEST_HOOK_TOKEN"},
+                                             "X-Tenant": "acme"}})"),
+                 *catalog, "connectors[1]", "crm-hook");
   ::unsetenv("PRESENCE_TEST_HOOK_TOKEN");
   BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
   auto settings = std::dynamic_pointer_cast<const WebhookSettings>(parsed.settings);
@@ -288,8 +250,10 @@ BOOST_AUTO_TEST_CASE(a_webhook_mapping_block_is_reported_per_state) {
       {"label": "Logout", "reason_code": "*67", "status": 7}
     ]})");
   BOOST_TEST_REQUIRE(load.ok(), JoinProblems(load.problems));
-  Parsed parsed =
-      Parse(R"({"url": "https://example.com/hook", )" + kGoodSecret + "}", *load.catalog);
+  ParsedBlock parsed =
+      ParseBlock(WebhookConnectorType(),
+                 *ParseObject(R"({"url": "https://example.com/hook", )" + kGoodSecret + "}"),
+                 *load.catalog, "connectors[1]", "crm-hook");
   BOOST_TEST(!parsed.settings);
   BOOST_TEST_REQUIRE(parsed.problems.size() == 1u, JoinProblems(parsed.problems));
   BOOST_TEST(parsed.problems[0].starts_with("states[0].mappings.webhook.skip: unknown key"));

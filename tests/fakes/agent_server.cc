@@ -1,7 +1,6 @@
 #include "tests/fakes/agent_server.h"
 
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <signal.h>
 
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <stdexcept>
 
 #include "agent/config.h"
+#include "tests/fakes/test_json.h"
 
 namespace presence::testing {
 namespace {
@@ -20,11 +20,6 @@ constexpr std::string_view kListening = "listening on http://127.0.0.1:";
 // How long the process may take to start or to exit before it is killed: a hang then fails
 // the test (no line, or exit 128 + SIGKILL) instead of stalling the run.
 constexpr std::chrono::seconds kProcessTimeout{20};
-
-Object::Ptr ParseObject(const std::string& text) {
-  Poco::JSON::Parser parser;
-  return parser.parse(text).extract<Object::Ptr>();
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -56,6 +51,10 @@ Object::Ptr NewTokenEntry(const std::string& name, const std::string& role, cons
 
 }  // namespace
 
+Object::Ptr ReadSample(const std::string& name) {
+  return ParseObject(ReadFile(std::string(PRESENCE_SOURCE_DIR) + "/samples/" + name));
+}
+
 ProcessWatchdog::ProcessWatchdog(int pid, std::chrono::seconds timeout)
     : thread_([this, pid, timeout] {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -78,8 +77,7 @@ const std::string& AgentBinary() {
 
 AgentServer::AgentServer(std::function<void(Object&)> adjust)
     : config_path_(dir_.File("presence.json")) {
-  Object::Ptr config =
-      ParseObject(ReadFile(std::string(PRESENCE_SOURCE_DIR) + "/samples/dial-command.json"));
+  Object::Ptr config = ReadSample("dial-command.json");
   Object::Ptr server = new Object();
   server->set("listen", "127.0.0.1:0");
   server->set("data_dir", data_dir());

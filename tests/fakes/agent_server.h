@@ -31,6 +31,9 @@ struct AgentTokens {
   std::string admin;        // role admin
 };
 
+// samples/<name> as a JSON object; throws std::runtime_error when it cannot be read.
+Poco::JSON::Object::Ptr ReadSample(const std::string& name);
+
 class AgentServer {
  public:
   // Writes the configuration; `adjust` may change it first (e.g. server.max_body_bytes).

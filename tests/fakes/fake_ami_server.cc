@@ -4,6 +4,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@ namespace presence::testing {
 namespace {
 
 using connectors::AmiParser;
-using connectors::EqualsIgnoreCase;
 
 bool IsDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -23,9 +23,9 @@ bool IsDigits(std::string_view text) {
 }
 
 // Asterisk's ast_true: the spellings a manager action accepts for "yes".
-bool AstTrue(std::string_view text) {
-  for (std::string_view yes : {"yes", "true", "y", "t", "1", "on"}) {
-    if (EqualsIgnoreCase(text, yes)) return true;
+bool AstTrue(const std::string& text) {
+  for (const char* yes : {"yes", "true", "y", "t", "1", "on"}) {
+    if (Poco::icompare(text, yes) == 0) return true;
   }
   return false;
 }
@@ -184,20 +184,20 @@ void FakeAmiServer::Serve(std::shared_ptr<Connection> connection) {
 
 bool FakeAmiServer::Handle(Connection& connection, const AmiMessage& action) {
   bool hang = false;
+  bool close = false;
+  std::vector<AmiMessage> answer;
+  std::optional<AmiMessage> interleaved;
   {
+    // Recorded and applied at once: a WaitFor that sees the action also sees what it did to
+    // the AstDB and the variables.
     std::lock_guard lock(mutex_);
     actions_.push_back(action);
     hang = hang_;
+    if (!hang) answer = Answer(connection, action, close);
+    if (connection.logged_in) interleaved = interleaved_;
   }
   changed_.notify_all();
   if (hang) return true;
-  bool close = false;
-  std::vector<AmiMessage> answer = Answer(connection, action, close);
-  std::optional<AmiMessage> interleaved;
-  {
-    std::lock_guard lock(mutex_);
-    if (connection.logged_in) interleaved = interleaved_;
-  }
   if (interleaved) {
     std::vector<AmiMessage> mixed;
     for (AmiMessage& message : answer) {
@@ -229,13 +229,13 @@ void FakeAmiServer::Write(Connection& connection, const std::vector<AmiMessage>&
 
 // ---- answers --------------------------------------------------------------------------------
 
+// Called with mutex_ held.
 std::vector<AmiMessage> FakeAmiServer::Answer(Connection& connection, const AmiMessage& action,
                                               bool& close) {
   const std::string name = action.Get("Action");
   const std::string id = action.ActionId();
-  auto is = [&](std::string_view candidate) { return EqualsIgnoreCase(name, candidate); };
+  auto is = [&](std::string_view candidate) { return action.Is("Action", candidate); };
   if (name.empty()) return {Reply("Error", id, "Missing action in request")};
-  std::unique_lock lock(mutex_);
   if (is("Login")) {
     bool accepted = !reject_next_login_ && action.Get("Username") == username_ &&
                     action.Get("Secret") == secret_;
@@ -268,7 +268,7 @@ std::vector<AmiMessage> FakeAmiServer::Answer(Connection& connection, const AmiM
     return {pong};
   }
   if (is("Originate")) return Originate(connection, action, id);
-  if (is("DBPut") || is("DBGet") || is("DBDel")) return Db(name, action, id);
+  if (is("DBPut") || is("DBGet") || is("DBDel")) return Db(action, id);
   if (is("Setvar")) {
     std::string variable = action.Get("Variable");
     if (variable.empty()) return {Reply("Error", id, "No variable specified")};
@@ -315,11 +315,10 @@ std::vector<AmiMessage> FakeAmiServer::Originate(const Connection& connection,
 }
 
 // AstDB actions with the messages of 4.4; called with mutex_ held.
-std::vector<AmiMessage> FakeAmiServer::Db(const std::string& name, const AmiMessage& action,
-                                          const std::string& id) {
+std::vector<AmiMessage> FakeAmiServer::Db(const AmiMessage& action, const std::string& id) {
   const std::string family = action.Get("Family");
   const std::string key = action.Get("Key");
-  const bool put = EqualsIgnoreCase(name, "DBPut");
+  const bool put = action.Is("Action", "DBPut");
   const std::string period = put ? "" : ".";  // DBGet/DBDel add a trailing period
   if (family.empty()) return {Reply("Error", id, "No family specified" + period)};
   if (key.empty()) return {Reply("Error", id, "No key specified" + period)};
@@ -328,7 +327,7 @@ std::vector<AmiMessage> FakeAmiServer::Db(const std::string& name, const AmiMess
     db_[{family, key}] = action.Get("Val");
     return {Reply("Success", id, "Updated database successfully")};
   }
-  if (EqualsIgnoreCase(name, "DBDel")) {
+  if (action.Is("Action", "DBDel")) {
     if (entry == db_.end()) return {Reply("Error", id, "Database entry could not be deleted")};
     db_.erase(entry);
     return {Reply("Success", id, "Key deleted successfully")};
@@ -419,7 +418,7 @@ std::vector<AmiMessage> FakeAmiServer::actions(std::string_view name) const {
   std::vector<AmiMessage> named;
   std::lock_guard lock(mutex_);
   for (const AmiMessage& action : actions_) {
-    if (EqualsIgnoreCase(action.Get("Action"), name)) named.push_back(action);
+    if (action.Is("Action", name)) named.push_back(action);
   }
   return named;
 }
@@ -439,10 +438,9 @@ bool FakeAmiServer::WaitForAction(std::string_view name, size_t count,
                                   std::chrono::milliseconds timeout) const {
   return WaitFor(
       [&](const std::vector<AmiMessage>& actions) {
-        return static_cast<size_t>(
-                   std::count_if(actions.begin(), actions.end(), [&](const AmiMessage& action) {
-                     return EqualsIgnoreCase(action.Get("Action"), name);
-                   })) >= count;
+        return static_cast<size_t>(std::count_if(
+                   actions.begin(), actions.end(),
+                   [&](const AmiMessage& action) { return action.Is("Action", name); })) >= count;
       },
       timeout);
 }

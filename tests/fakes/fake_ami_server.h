@@ -80,7 +80,8 @@ class FakeAmiServer {
   std::vector<AmiMessage> actions(std::string_view name) const;
   int connections() const;  // accepted so far
   // Waits until `done(actions)` holds or `timeout` passes; returns whether it held. Woken by
-  // every action received, never by polling.
+  // every action received, never by polling. An action is recorded together with its effect,
+  // so DbGet and Variable after a WaitFor that saw it show that effect.
   bool WaitFor(const std::function<bool(const std::vector<AmiMessage>&)>& done,
                std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
   // Waits until at least `count` actions named `name` have arrived.
@@ -98,8 +99,7 @@ class FakeAmiServer {
   std::vector<AmiMessage> Answer(Connection& connection, const AmiMessage& action, bool& close);
   std::vector<AmiMessage> Originate(const Connection& connection, const AmiMessage& action,
                                     const std::string& id);
-  std::vector<AmiMessage> Db(const std::string& name, const AmiMessage& action,
-                             const std::string& id);
+  std::vector<AmiMessage> Db(const AmiMessage& action, const std::string& id);
   void Write(Connection& connection, const std::vector<AmiMessage>& messages);
 
   const std::string username_;

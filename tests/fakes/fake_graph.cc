@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "reasoncodes/json_read.h"
+
 namespace presence::testing {
 namespace {
 
@@ -90,7 +92,7 @@ FakeResponse BadRequest(const std::string& message) {
 Object::Ptr ParseObject(const std::string& body) {
   try {
     Poco::JSON::Parser parser;
-    return parser.parse(body).extract<Object::Ptr>();
+    return reasoncodes::AsObject(parser.parse(body));
   } catch (const Poco::Exception&) {
     return nullptr;
   }
@@ -190,11 +192,8 @@ std::optional<GraphPresence> FakeGraph::AppSession(const std::string& user) cons
 std::optional<GraphPresence> FakeGraph::PreferredPresence(const std::string& user) const {
   std::lock_guard lock(mutex_);
   auto it = presence_.find(user);
-  if (it == presence_.end() || !it->second.preferred) return std::nullopt;
-  const Preferred& preferred = *it->second.preferred;
-  std::optional<Timestamp> now = Now();
-  if (now && preferred.expires_at && *now >= *preferred.expires_at) return std::nullopt;
-  return preferred.presence;
+  if (it == presence_.end()) return std::nullopt;
+  return LivePreferred(it->second);
 }
 
 GraphPresence FakeGraph::VisiblePresence(const std::string& user) const {
@@ -254,12 +253,15 @@ GraphPresence FakeGraph::VisibleLocked(const std::string& user) const {
     }
   }
   if (!best) return offline;  // a preferred presence needs a session to show (1.3)
-  const std::optional<Preferred>& preferred = it->second.preferred;
+  return LivePreferred(it->second).value_or(*best);
+}
+
+std::optional<GraphPresence> FakeGraph::LivePreferred(const UserPresence& presence) const {
+  if (!presence.preferred) return std::nullopt;
   std::optional<Timestamp> now = Now();
-  if (preferred && !(now && preferred->expires_at && *now >= *preferred->expires_at)) {
-    return preferred->presence;
-  }
-  return *best;
+  const std::optional<Timestamp>& expires_at = presence.preferred->expires_at;
+  if (now && expires_at && *now >= *expires_at) return std::nullopt;
+  return presence.preferred->presence;
 }
 
 FakeResponse FakeGraph::Handle(const RecordedRequest& request) {

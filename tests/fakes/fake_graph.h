@@ -120,6 +120,7 @@ class FakeGraph {
   std::optional<FakeResponse> CheckBearer(const RecordedRequest& request) const;
   std::optional<tracking::Timestamp> Now() const;
   std::optional<Session> Live(const Session& session) const;
+  std::optional<GraphPresence> LivePreferred(const UserPresence& presence) const;
   GraphPresence VisibleLocked(const std::string& user) const;
 
   Options options_;

@@ -4,21 +4,17 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
 #include <cctype>
 #include <sstream>
 
+#include "connectors/http/http_client.h"
+
 namespace presence::testing {
 namespace {
-
-bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string Decode(std::string_view text) {
   std::string plus_as_space(text);
@@ -85,10 +81,7 @@ std::string Render(const FakeResponse& response) {
 }  // namespace
 
 std::string RecordedRequest::Header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (SameName(key, name)) return value;
-  }
-  return "";
+  return connectors::FindHeader(headers, name).value_or("");
 }
 
 std::string RecordedRequest::Param(std::string_view name) const { return Field(query, name); }
@@ -137,26 +130,28 @@ void FakeHttpServer::Listen() {
   server->bind(address, true);
   server->listen(64);
   port_ = server->address().port();
-  std::lock_guard<std::mutex> lock(mutex_);
-  server_ = std::move(server);
-  listening_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    server_ = std::move(server);
+    listening_ = true;
+  }
+  changed_.notify_all();
 }
 
 void FakeHttpServer::AcceptLoop() {
-  while (!stopping_) {
-    Poco::Net::ServerSocket* server = nullptr;
+  for (;;) {
+    Poco::Net::ServerSocket server;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (listening_) server = server_.get();
-    }
-    if (server == nullptr ||
-        !server->poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) {
-      if (server == nullptr) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return listening_ || stopping_; });
+      if (stopping_) return;
+      // A handle sharing the listening socket: still valid (closed) if Refuse runs meanwhile.
+      server = *server_;
     }
     try {
+      if (!server.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ)) continue;
       auto connection = std::make_shared<Connection>();
-      connection->socket = server->acceptConnection();
+      connection->socket = server.acceptConnection();
       std::lock_guard<std::mutex> lock(mutex_);
       if (!listening_) {
         connection->Close();
@@ -205,7 +200,7 @@ bool ReadRequest(Poco::Net::StreamSocket& socket, std::string& buffer, RecordedR
     std::string name = line.substr(0, colon);
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
-    if (SameName(name, "Content-Length")) length = std::stoul(value);
+    if (Poco::icompare(name, "Content-Length") == 0) length = std::stoul(value);
     request.headers.emplace_back(name, value);
   }
   buffer.erase(0, head_end + 4);

@@ -16,13 +16,16 @@
 #include <stdexcept>
 
 #include "connectors/salesforce/salesforce_protocol.h"
+#include "reasoncodes/json_read.h"
 
 namespace presence::testing {
 namespace {
 
-using Poco::Dynamic::Var;
-using Poco::JSON::Array;
-using Poco::JSON::Object;
+using reasoncodes::Array;
+using reasoncodes::AsArray;
+using reasoncodes::AsObject;
+using reasoncodes::Object;
+using reasoncodes::Var;
 
 constexpr int kApiAllocation = 15000;
 constexpr std::size_t kMaxRecords = 200;
@@ -46,18 +49,7 @@ Var Parse(const std::string& text) {
   }
 }
 
-Object::Ptr ParseObject(const std::string& text) {
-  Var value = Parse(text);
-  return value.type() == typeid(Object::Ptr) ? value.extract<Object::Ptr>() : nullptr;
-}
-
-Object::Ptr AsObject(const Var& value) {
-  return value.type() == typeid(Object::Ptr) ? value.extract<Object::Ptr>() : nullptr;
-}
-
-Array::Ptr AsArray(const Var& value) {
-  return value.type() == typeid(Array::Ptr) ? value.extract<Array::Ptr>() : nullptr;
-}
+Object::Ptr ParseObject(const std::string& text) { return AsObject(Parse(text)); }
 
 std::string Text(const Object& object, const std::string& key) {
   Var value = object.get(key);
@@ -163,6 +155,11 @@ RsaKeyPair GenerateRsaKeyPair(int bits) {
   return RsaKeyPair{ReadBio(private_bio.get()), ReadBio(public_bio.get())};
 }
 
+const RsaKeyPair& SharedRsaKeyPair() {
+  static const RsaKeyPair keys = GenerateRsaKeyPair();
+  return keys;
+}
+
 FakeSalesforce::FakeSalesforce(FakeSalesforceConfig config, const tracking::Clock& clock)
     : config_(std::move(config)), clock_(clock) {
   server_.SetHandler([this](const RecordedRequest& request) { return Handle(request); });
@@ -232,8 +229,7 @@ std::string FakeSalesforce::NextId(const std::string& prefix) {
   return prefix + digits + "AAA";  // all-digit chunks: the case checksum is AAA
 }
 
-// ---- OAuth
-// ---------------------------------------------------------------------------------------
+// ---- OAuth ---------------------------------------------------------------------------------
 
 FakeResponse FakeSalesforce::Handle(const RecordedRequest& request) {
   std::lock_guard lock(mutex_);
@@ -328,8 +324,7 @@ FakeResponse FakeSalesforce::IssueToken() {
   return FakeResponse::Json(200, Stringify(body));
 }
 
-// ---- REST
-// ----------------------------------------------------------------------------------------
+// ---- REST ----------------------------------------------------------------------------------
 
 namespace {
 
@@ -418,13 +413,10 @@ std::optional<FakeSalesforce::Problem> FakeSalesforce::CheckFields(const std::st
 FakeSalesforce::SaveOutcome FakeSalesforce::Publish(const std::string& object,
                                                     const std::string& body) {
   const ObjectDef* def = FindObject(object, true);
-  if (!def)
+  if (!def) {
     return SaveOutcome{404, "", false,
-                       Problem{"NOT_FOUND",
-                               "The requested resource "
-                               "does not exist",
-                               {}},
-                       ""};
+                       Problem{"NOT_FOUND", "The requested resource does not exist", {}}, ""};
+  }
   Object::Ptr values = ParseObject(body);
   if (!values) {
     return SaveOutcome{400, "", false, Problem{"JSON_PARSER_ERROR", "body is not an object", {}},

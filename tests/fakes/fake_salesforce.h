@@ -33,6 +33,9 @@ struct RsaKeyPair {
   std::string public_pem;
 };
 RsaKeyPair GenerateRsaKeyPair(int bits = 2048);
+// One 2048-bit pair for the whole test run: generating one takes a noticeable fraction of a
+// second. Tests that need a key the org does not know generate their own.
+const RsaKeyPair& SharedRsaKeyPair();
 
 struct FakeSalesforceConfig {
   std::string client_id = "3MVG9fake.consumer.key";

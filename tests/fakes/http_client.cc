@@ -1,4 +1,4 @@
-#include "tests/fakes/http_client.h"
+#include "connectors/http/http_client.h"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -16,23 +16,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tests/fakes/http_client.h"
+
 namespace presence::testing {
-namespace {
-
-bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
 std::string HttpResponse::Header(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (SameName(key, name)) return value;
-  }
-  return "";
+  return connectors::FindHeader(headers, name).value_or("");
 }
 
 Poco::JSON::Object::Ptr HttpResponse::Json() const {

@@ -26,14 +26,18 @@ std::string TestCatalogJson(const TestSettings& s) {
   ]})";
 }
 
-std::shared_ptr<const reasoncodes::Catalog> MakeTestCatalog(const TestSettings& settings) {
-  reasoncodes::CatalogLoad load = reasoncodes::LoadCatalogText(TestCatalogJson(settings));
+std::shared_ptr<const reasoncodes::Catalog> CatalogFromJson(const std::string& json) {
+  reasoncodes::CatalogLoad load = reasoncodes::LoadCatalogText(json);
   if (!load.ok()) {
     std::string text;
     for (const std::string& problem : load.problems) text += problem + "; ";
     throw std::runtime_error("test catalog invalid: " + text);
   }
   return std::make_shared<const reasoncodes::Catalog>(std::move(*load.catalog));
+}
+
+std::shared_ptr<const reasoncodes::Catalog> MakeTestCatalog(const TestSettings& settings) {
+  return CatalogFromJson(TestCatalogJson(settings));
 }
 
 }  // namespace presence::testing

@@ -22,6 +22,9 @@ struct TestSettings {
 };
 
 std::string TestCatalogJson(const TestSettings& settings);
+// Loads any catalog JSON through the real loader; throws std::runtime_error listing every
+// problem when it is not a valid catalog (a test's own catalog being wrong is a test bug).
+std::shared_ptr<const reasoncodes::Catalog> CatalogFromJson(const std::string& json);
 std::shared_ptr<const reasoncodes::Catalog> MakeTestCatalog(const TestSettings& settings);
 
 }  // namespace presence::testing

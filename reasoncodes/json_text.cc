@@ -1,0 +1,97 @@
+#include "reasoncodes/json_text.h"
+
+namespace presence::reasoncodes {
+namespace {
+
+bool Continuation(std::string_view text, std::size_t i, unsigned char low = 0x80,
+                  unsigned char high = 0xBF) {
+  if (i >= text.size()) return false;
+  auto byte = static_cast<unsigned char>(text[i]);
+  return byte >= low && byte <= high;
+}
+
+// Length of the well-formed UTF-8 sequence at text[i] (Unicode 15, table 3-7), or 0.
+std::size_t Utf8Length(std::string_view text, std::size_t i) {
+  auto lead = static_cast<unsigned char>(text[i]);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return Continuation(text, i + 1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    unsigned char low = lead == 0xE0 ? 0xA0 : 0x80;
+    unsigned char high = lead == 0xED ? 0x9F : 0xBF;
+    return Continuation(text, i + 1, low, high) && Continuation(text, i + 2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    unsigned char low = lead == 0xF0 ? 0x90 : 0x80;
+    unsigned char high = lead == 0xF4 ? 0x8F : 0xBF;
+    return Continuation(text, i + 1, low, high) && Continuation(text, i + 2) &&
+                   Continuation(text, i + 3)
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
+void AppendEscaped(std::string& out, char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    default:
+      break;
+  }
+  auto byte = static_cast<unsigned char>(c);
+  out += "\\u00";
+  out += kHex[byte >> 4];
+  out += kHex[byte & 0xF];
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == '"' || byte == '\\') {
+      AppendEscaped(out, text[i++]);
+      continue;
+    }
+    std::size_t length = Utf8Length(text, i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  out += '"';
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendJsonString(out, text);
+  return out;
+}
+
+}  // namespace presence::reasoncodes
