@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/URI.h>
 
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include "agent/json_writer.h"
 #include "agent/openapi_document.h"
 #include "agent/output.h"
+#include "agent/report_export.h"
 
 namespace presence::agent {
 namespace {
@@ -375,35 +377,50 @@ void HandleIntervals(Call& call) {
   SendJson(call, 200, body);
 }
 
-void HandleTimeReport(Call& call) {
-  std::optional<Timestamp> from = TimeParam(call, "from", std::nullopt);
-  if (!from) return;
-  std::optional<Timestamp> to = TimeParam(call, "to", std::nullopt);
-  if (!to || !ValidRange(call, *from, *to)) return;
-  std::string format = call.Query("format").value_or("json");
-  if (format != "json" && format != "csv") {
-    return SendError(call, 400, "invalid_parameter",
-                     "format: '" + format + "'; allowed: json, csv");
+namespace {
+
+// Reports stream: the status and headers go out first, then the figures as they are computed
+// (chunked), so the server never holds a whole export. A store failure after that point can
+// only cut the body short; it is logged through the metrics as a 500.
+void StreamReport(Call& call, ReportKind kind) {
+  std::vector<std::pair<std::string, std::string>> params =
+      Poco::URI(call.request.getURI()).getQueryParameters();
+  ReportContext context{.config = call.config.get(), .now = Now(call)};
+  Result<std::vector<tracking::StoredAgent>> agents = call.ctx.store.LoadAgents();
+  if (!agents.ok()) return SendFailure(call, agents.error());
+  for (const tracking::StoredAgent& agent : *agents) context.ledger_users.push_back(agent.agent);
+  Result<ReportRequest> request = ReadReportRequest(params, kind, context);
+  if (!request.ok()) {
+    return SendError(call, ReportErrorStatus(request.error()), request.error().code,
+                     request.error().message);
   }
-  std::optional<std::string> agent = call.Query("agent");
-  if (agent && !call.config->FindUser(*agent) &&
-      !call.ctx.core.snapshot()->agents.contains(*agent)) {
-    return SendError(call, 404, "unknown_user", "no user '" + *agent + "'");
+  call.status = 200;
+  call.response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+  call.response.setContentType(ReportContentType(request->format));
+  call.response.setChunkedTransferEncoding(true);
+  call.response.set("Cache-Control", "no-store");
+  if (request->format == ReportFormat::kCsv) {
+    call.response.set("Content-Disposition",
+                      "attachment; filename=\"" + ReportFileName(*request) + "\"");
   }
-  const Timestamp now = Now(call);
-  auto totals =
-      call.ctx.store.Totals({.from = *from, .to = *to, .now = std::min(now, *to), .agent = agent});
-  if (!totals.ok()) return SendFailure(call, totals.error());
-  if (format == "csv") {
-    std::ostringstream csv;
-    WriteTotalsCsv(*totals, csv);
-    call.response.set("Content-Disposition", "attachment; filename=\"time-report.csv\"");
-    return SendText(call, 200, "text/csv; charset=utf-8", csv.str());
-  }
+  std::ostream& out = call.response.send();
+  Status written = WriteReport(call.ctx.store, *request, call.config.get(), out);
+  if (!written.ok()) call.status = 500;
+  out.flush();
+}
+
+}  // namespace
+
+void HandleTimeReport(Call& call) { StreamReport(call, ReportKind::kTotals); }
+
+void HandleIntervalReport(Call& call) { StreamReport(call, ReportKind::kDetail); }
+
+void HandleCrmSync(Call& call) {
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-  body.set("from", tracking::FormatTime(*from));
-  body.set("to", tracking::FormatTime(*to));
-  body.set("totals", TotalsJson(*totals));
+  body.set("time", tracking::FormatTime(Now(call)));
+  Object::Ptr status = call.ctx.crm_sync_status ? call.ctx.crm_sync_status() : nullptr;
+  body.set("configured", status != nullptr);
+  body.set("sync", status ? Poco::Dynamic::Var(status) : Poco::Dynamic::Var());
   SendJson(call, 200, body);
 }
 

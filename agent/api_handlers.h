@@ -22,6 +22,8 @@ void HandleEvent(Call& call);
 void HandleOverride(Call& call);
 void HandleIntervals(Call& call);
 void HandleTimeReport(Call& call);
+void HandleIntervalReport(Call& call);
+void HandleCrmSync(Call& call);
 void HandleSse(Call& call);
 void HandleWebSocket(Call& call);
 void HandleReload(Call& call);

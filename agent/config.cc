@@ -19,8 +19,8 @@ namespace {
 
 using namespace reasoncodes;  // the json_read helpers
 
-constexpr std::array<std::string_view, 6> kTopLevelKeys = {"settings", "states", "server",
-                                                           "users",    "tokens", "connectors"};
+constexpr std::array<std::string_view, 7> kTopLevelKeys = {
+    "settings", "states", "server", "users", "tokens", "connectors", "crm_sync"};
 constexpr std::array<std::string_view, 9> kServerKeys = {
     "listen",         "data_dir", "workers", "max_viewers", "viewer_buffer_bytes",
     "max_body_bytes", "tls",      "port",    "durability"};
@@ -255,6 +255,37 @@ void ReadTokens(const Var& value, Config& config, Problems& problems) {
   }
 }
 
+std::string JsonText(const Var& value) {
+  std::ostringstream text;
+  Poco::JSON::Stringifier::stringify(value, text);
+  return text.str();
+}
+
+// settings.time_zone against tzdata, and the "crm_sync" block, which needs time tracking on.
+void ReadCalendarAndSync(const Object& root, const reasoncodes::Catalog& catalog, Config& config,
+                         ConfigLoad& load) {
+  const reasoncodes::Settings& settings = catalog.settings();
+  Result<tracking::ReportZone> zone = tracking::ReportZone::Find(settings.time_zone);
+  if (zone.ok()) {
+    config.zone = *zone;
+  } else {
+    load.problems.push_back("settings.time_zone: " + zone.error().message);
+  }
+  if (!root.has("crm_sync")) return;
+  Var block = root.get("crm_sync");
+  config.crm_sync_text = JsonText(block);
+  Object::Ptr object = AsObject(block);
+  if (!object) {
+    Report(load.problems, "crm_sync", "must be an object, got " + Describe(block));
+    return;
+  }
+  config.crm_sync = connectors::ParseCrmSync(*object, "crm_sync", load.problems);
+  if (!settings.time_tracking) {
+    load.problems.push_back(
+        "crm_sync: the CRM time-tracking sync needs settings.time_tracking set to true");
+  }
+}
+
 }  // namespace
 
 std::string_view RoleName(Role role) {
@@ -296,15 +327,12 @@ ConfigLoad LoadConfigText(const std::string& json_text) {
   if (root->has("users")) ReadUsers(root->get("users"), *config, load.problems);
   if (root->has("tokens")) ReadTokens(root->get("tokens"), *config, load.problems);
   if (!catalog.catalog) return load;
-  if (root->has("connectors")) {
-    std::ostringstream text;
-    Poco::JSON::Stringifier::stringify(root->get("connectors"), text);
-    config->connectors_text = text.str();
-  }
+  if (root->has("connectors")) config->connectors_text = JsonText(root->get("connectors"));
   Var connectors = root->has("connectors") ? root->get("connectors") : Var();
   config->connectors =
       connectors::ReadConnectors(root->has("connectors") ? &connectors : nullptr, *catalog.catalog,
                                  connectors::BuiltinConnectors(), load.problems, load.warnings);
+  ReadCalendarAndSync(*root, *catalog.catalog, *config, load);
   if (!load.problems.empty()) return load;
   config->catalog = std::make_shared<const reasoncodes::Catalog>(std::move(*catalog.catalog));
   load.config = std::move(config);

@@ -2,7 +2,8 @@
 
 // The agent's configuration file (JSON): the catalog ("settings", "states"), the service
 // ("server"), the people ("users"), API tokens ("tokens") and the connectors to other systems
-// ("connectors", see connectors/connector_config.h). Every problem in the file is
+// ("connectors", see connectors/connector_config.h), and the CRM time-tracking sync
+// ("crm_sync", see connectors/crm_sync/time_tracking_sync.h). Every problem in the file is
 // reported at once; an unknown key is a problem.
 
 #include <map>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "connectors/connector_config.h"
+#include "connectors/crm_sync/time_tracking_sync.h"
 #include "reasoncodes/catalog.h"
 #include "reasoncodes/user.h"
 #include "tracking/time_store.h"
@@ -57,6 +59,11 @@ struct Config {
   std::vector<TokenEntry> tokens;
   std::vector<connectors::ConnectorConfig> connectors;  // in file order
   std::string connectors_text;  // the "connectors" block as written, to notice edits on reload
+  // settings.time_zone, checked against tzdata: report days and buckets, CRM sync days.
+  tracking::ReportZone zone = tracking::ReportZone::Utc();
+  // The "crm_sync" block; only with settings.time_tracking on (time_tracking_sync.h).
+  std::optional<connectors::CrmSyncConfig> crm_sync;
+  std::string crm_sync_text;  // as written, to notice edits on reload
 
   const User* FindUser(const std::string& id) const;
   const TokenEntry* FindTokenHash(const std::string& sha256) const;

@@ -60,6 +60,8 @@ const std::vector<Route>& Routes() {
       {"POST", "/api/v1/agents/{id}/override", kSupervisorRole | kAdminRole, false, HandleOverride},
       {"GET", "/api/v1/agents/{id}/intervals", kEveryone, true, HandleIntervals},
       {"GET", "/api/v1/reports/time", kReaders, false, HandleTimeReport},
+      {"GET", "/api/v1/reports/intervals", kReaders, false, HandleIntervalReport},
+      {"GET", "/api/v1/crm-sync", kReaders, false, HandleCrmSync},
       {"GET", "/api/v1/stream", kEveryone, false, HandleSse},    // agents: own user only
       {"GET", "/api/v1/ws", kEveryone, false, HandleWebSocket},  // agents: own user only
       {"GET", "/api/v1/connectors", kReaders, false, HandleConnectors},

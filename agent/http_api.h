@@ -43,6 +43,8 @@ struct ApiContext {
   Metrics& metrics;
   const tracking::Clock& clock;
   const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
+  // The CRM time-tracking sync's status for GET /api/v1/crm-sync; empty or nullptr: none.
+  std::function<Poco::JSON::Object::Ptr()> crm_sync_status;
   SessionStore sessions;
   // Re-reads the configuration file (admin reload, SIGHUP): the problems when refused.
   std::function<std::vector<std::string>()> reload;

@@ -23,16 +23,6 @@ Poco::Dynamic::Var SecondsValue(tracking::Millis duration) {
   return static_cast<double>(duration.count()) / 1000.0;
 }
 
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 }  // namespace
 
 void WriteChange(JsonWriter& out, const tracking::Change& change) {
@@ -103,6 +93,21 @@ void WriteTotalsCsv(const std::vector<tracking::Total>& totals, std::ostream& ou
         << CsvField(std::string(reasoncodes::StatusName(total.status))) << ','
         << tracking::FormatSeconds(total.duration) << "\r\n";
   }
+}
+
+std::string CsvField(const std::string& text) {
+  // A leading = + - @ (or tab/CR) makes spreadsheets run the cell as a formula (CSV injection):
+  // such text is kept as text with a leading apostrophe.
+  const bool formula =
+      !text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos;
+  std::string value = formula ? "'" + text : text;
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
 }
 
 std::string FormatHms(tracking::Millis duration) {

@@ -31,6 +31,10 @@ Poco::JSON::Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals);
 // CSV with a header: agent,label,status,status_name,seconds (RFC 4180 quoting).
 void WriteTotalsCsv(const std::vector<tracking::Total>& totals, std::ostream& out);
 
+// One CSV field: quoted when needed (RFC 4180); text a spreadsheet would run as a formula
+// (leading = + - @) gets a leading apostrophe.
+std::string CsvField(const std::string& text);
+
 // Aligned text tables.
 void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out);
 void WriteTotalsText(const std::vector<tracking::Total>& totals, std::ostream& out);

@@ -116,6 +116,32 @@ double Seconds(const std::optional<tracking::Timestamp>& at) {
 }
 
 // presence_connector_* series, labelled connector="<name>" (deliveries also by result).
+std::vector<Metrics::Family> CrmSyncFamilies(const connectors::CrmSyncStats& stats) {
+  auto one = [](std::string name, std::string type, std::string help, double value) {
+    return Metrics::Family{
+        "crm_sync_" + std::move(name), std::move(type), std::move(help), {{"", value}}};
+  };
+  auto count = [](long long value) { return static_cast<double>(value); };
+  return {
+      one("api_calls_total", "counter", "Salesforce REST calls made by the CRM sync",
+          count(stats.api_calls_total)),
+      one("api_calls_24h", "gauge", "Salesforce REST calls of the CRM sync in the last 24 hours",
+          count(stats.api_calls_24h)),
+      one("api_budget_per_day", "gauge", "The CRM sync's configured API calls per 24 hours",
+          count(stats.api_budget_per_day)),
+      one("records_upserted_total", "counter", "Records Salesforce acknowledged",
+          count(stats.records_upserted)),
+      one("records_refused_total", "counter", "Records Salesforce refused",
+          count(stats.records_refused)),
+      one("pending_records", "gauge", "Changed figures not yet acknowledged",
+          count(stats.pending_records)),
+      one("consecutive_failures", "gauge", "Failed passes since the last success",
+          count(stats.consecutive_failures)),
+      one("last_success_timestamp_seconds", "gauge", "When a pass last succeeded (0: never)",
+          Seconds(stats.last_success)),
+  };
+}
+
 std::vector<Metrics::Family> ConnectorFamilies(
     const std::vector<std::pair<std::string, connectors::QueueStats>>& all) {
   using Stats = connectors::QueueStats;
@@ -184,6 +210,12 @@ class Service {
       metrics_.ObserveCommit(notice.commit_time, notice.events);
     });
     metrics_.AddFamilies([this] { return ConnectorFamilies(connectors_.Stats()); });
+    metrics_.AddFamilies([this] {
+      return crm_sync_ ? CrmSyncFamilies(crm_sync_->stats()) : std::vector<Metrics::Family>{};
+    });
+    context_.crm_sync_status = [this] {
+      return crm_sync_ ? crm_sync_->StatusJson() : Poco::JSON::Object::Ptr();
+    };
     metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
                       [this] { return static_cast<double>(hub_.viewers()); });
     metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
@@ -200,6 +232,7 @@ class Service {
     }
     std::shared_ptr<const Config> initial = context_.config.load();
     if (!CreateConnectors(*initial)) return 1;
+    if (!CreateCrmSync(*initial)) return 2;
     core_.SetOutboxPlanner(
         [this](const std::vector<tracking::Change>& changes,
                std::vector<tracking::OutboxItem>& rows) { connectors_.Plan(changes, rows); },
@@ -214,6 +247,7 @@ class Service {
       current.push_back(CurrentState(*state, *snapshot->catalog));
     }
     connectors_.Start(std::move(outbox).value(), current);
+    if (crm_sync_) crm_sync_->Start();
     if (Status status = hub_.Start(); !status.ok()) {
       Log("error", "stream hub: " + status.error().message);
       return 2;
@@ -231,6 +265,7 @@ class Service {
     Log("info", "stopping: finishing requests in flight");
     server->stopAll(false);
     core_.Stop();
+    if (crm_sync_) crm_sync_->Stop();
     connectors_.Stop();
     hub_.Stop();
     Log("info", "stopped cleanly");
@@ -267,6 +302,53 @@ class Service {
       Log("info", "connector " + entry.name + " (" + entry.type + ") configured");
     }
     return true;
+  }
+
+  // The CRM time-tracking sync, when configured: its saved progress is loaded and its API
+  // spending checked against the budget before anything starts. False (logged) on a failure.
+  bool CreateCrmSync(const Config& config) {
+    const reasoncodes::Settings& settings = config.catalog->settings();
+    if (!config.crm_sync) {
+      if (settings.time_tracking) {
+        Log("info",
+            "time tracking: kept in the ledger for reports; no crm_sync block, so "
+            "nothing is sent to a CRM");
+      }
+      return true;
+    }
+    connectors::TimeTrackingSync::Schedule schedule{settings.tracking_update_seconds, config.zone};
+    crm_sync_ = std::make_unique<connectors::TimeTrackingSync>(
+        *config.crm_sync, schedule, connectors::ConnectorEnv{&clock_, &Log, http_.get()}, *store_);
+    crm_sync_->SetDirectory(*MakeDirectory(config));
+    if (Status loaded = crm_sync_->Load(); !loaded.ok()) {
+      Log("error", "crm_sync: cannot read its saved progress: " + loaded.error().message);
+      return false;
+    }
+    WarnAboutApiBudget(config);
+    Log("info", "crm_sync: upserting " + config.crm_sync->object + " every " +
+                    std::to_string(settings.tracking_update_seconds) + " s (days in " +
+                    config.zone.name() + ")");
+    return true;
+  }
+
+  // Start-up check of the sync's expected REST calls against its daily budget.
+  void WarnAboutApiBudget(const Config& config) {
+    std::set<std::string> users;
+    for (const User& user : config.users) users.insert(user.id);
+    if (auto stored = store_->LoadAgents(); stored.ok()) {
+      for (const tracking::StoredAgent& agent : *stored) users.insert(agent.agent);
+    }
+    const int interval = config.catalog->settings().tracking_update_seconds;
+    const long long projected = connectors::ProjectedCallsPerDay(
+        static_cast<int>(users.size()), interval, config.crm_sync->batch_size);
+    if (projected > config.crm_sync->api_budget_per_day) {
+      Log("warning", "crm_sync: " + std::to_string(users.size()) + " users every " +
+                         std::to_string(interval) + " s need about " + std::to_string(projected) +
+                         " Salesforce API calls a day, more than api_budget_per_day (" +
+                         std::to_string(config.crm_sync->api_budget_per_day) +
+                         "); the sync will pause when the budget is spent. Raise "
+                         "settings.tracking_update_seconds or the budget.");
+    }
   }
 
   std::unique_ptr<Poco::Net::HTTPServer> StartHttp(const ServerSettings& settings) {
@@ -322,10 +404,19 @@ class Service {
           "connector settings changed; they take effect at the next start (mappings "
           "and users apply now)");
     }
+    if (load.config->crm_sync_text != old->crm_sync_text ||
+        load.config->zone.name() != old->zone.name() ||
+        load.config->catalog->settings().tracking_update_seconds !=
+            old->catalog->settings().tracking_update_seconds) {
+      Log("warning",
+          "crm_sync, settings.time_zone or settings.tracking_update_seconds changed; the CRM "
+          "sync uses them from the next start (reports use the new time zone now)");
+    }
     for (const std::string& warning : load.warnings) Log("warning", warning);
     context_.config.store(load.config);
     core_.SetCatalog(load.config->catalog).get();
     connectors_.SetDirectory(MakeDirectory(*load.config));
+    if (crm_sync_) crm_sync_->SetDirectory(*MakeDirectory(*load.config));
     Log("info", "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
                     " states, " + std::to_string(load.config->users.size()) + " users, " +
                     std::to_string(load.config->tokens.size()) + " tokens");
@@ -341,6 +432,7 @@ class Service {
   Metrics metrics_;
   StreamHub hub_;
   ApiContext context_;
+  std::unique_ptr<connectors::TimeTrackingSync> crm_sync_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::mutex reload_mutex_;
 };

@@ -54,6 +54,8 @@ struct Settings {
   bool time_tracking = false;
   int tracking_update_seconds = 60;  // 1-999
   bool omni_channel = false;
+  // IANA zone of report days and buckets and of the CRM sync's days ("Europe/Berlin").
+  std::string time_zone = "UTC";
   ReturnAfterCall return_after_call = ReturnAfterCall::kReady;
   // Role labels as configured (empty = the default for that role; see Catalog accessors).
   std::string ready_state;

@@ -31,11 +31,11 @@ constexpr long long kMaxWrapUpSeconds = 999;
 constexpr long long kMaxTrackingUpdateSeconds = 999;
 constexpr long long kMaxAlertAfterSeconds = 86400;
 
-constexpr std::array<std::string_view, 14> kSettingsKeys = {
+constexpr std::array<std::string_view, 15> kSettingsKeys = {
     "mode",          "wrap_up_seconds",         "wrap_up_locked", "active_call_state",
     "time_tracking", "tracking_update_seconds", "omni_channel",   "return_after_call",
     "ready_state",   "wrap_up_state",           "on_call_state",  "login_state",
-    "logout_state",  "initial_state",
+    "logout_state",  "initial_state",           "time_zone",
 };
 
 constexpr std::array<std::string_view, 7> kStateKeys = {
@@ -154,6 +154,12 @@ void ReadSettingsValues(const Object& object, Settings& settings, Problems& prob
         ReadNumberInRange(object.get("tracking_update_seconds"), "settings.tracking_update_seconds",
                           1, kMaxTrackingUpdateSeconds, problems);
     if (seconds) settings.tracking_update_seconds = static_cast<int>(*seconds);
+  }
+  // Checked against tzdata by the agent's configuration loader (reasoncodes has no calendar).
+  if (object.has("time_zone")) {
+    if (auto zone = ReadString(object.get("time_zone"), "settings.time_zone", problems)) {
+      settings.time_zone = *zone;
+    }
   }
   for (const auto& [key, member] : kFlagSettings) {
     std::string name(key);

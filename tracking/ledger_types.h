@@ -93,4 +93,38 @@ struct TotalsQuery {
   std::optional<std::string> agent;  // one user, or all
 };
 
+// A streamed read of intervals (TimeStore::ScanIntervals).
+struct IntervalScan {
+  Timestamp from;
+  Timestamp to;  // exclusive
+  // The users to visit, in this order; empty: every user in the ledger, ordered by id.
+  std::vector<std::string> agents;
+};
+
+// Receives a scan. For each user in turn: BeginUser (also for a user without any interval in
+// the range), then that user's intervals in start-then-id order. Returning false stops the
+// scan (the client went away); the scan then returns Ok.
+class IntervalVisitor {
+ public:
+  virtual ~IntervalVisitor() = default;
+  virtual bool BeginUser(const std::string& agent) = 0;
+  virtual bool Add(const Interval& interval) = 0;
+};
+
+// A figure the CRM time-tracking sync has delivered (what the remote system acknowledged),
+// kept so a restart sends only what changed and finishes the days that ended meanwhile.
+struct SyncedFigure {
+  std::string key;  // the remote record's external id
+  std::string day;  // local date of the figure, "2026-11-21"
+  Millis duration{0};
+  bool final = false;  // sent after the day ended: the day's last word
+};
+
+// One sync target's progress: the last day whose final figures have all been delivered, and
+// the delivered figures of the days after it.
+struct SyncState {
+  std::optional<std::string> done_through;  // "2026-11-20"; nullopt before the first full day
+  std::vector<SyncedFigure> figures;        // ordered by day, then key
+};
+
 }  // namespace presence::tracking

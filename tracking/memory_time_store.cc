@@ -116,4 +116,71 @@ Result<std::vector<Total>> MemoryTimeStore::Totals(const TotalsQuery& query) {
   return totals.Finish();
 }
 
+std::vector<MemoryTimeStore::UserIntervals> MemoryTimeStore::SnapshotScan(
+    const IntervalScan& scan) {
+  std::lock_guard lock(mutex_);
+  std::vector<UserIntervals> users;
+  if (scan.agents.empty()) {
+    for (const auto& [agent, entry] : agents_) users.push_back({agent, {}});
+  } else {
+    for (const std::string& agent : scan.agents) users.push_back({agent, {}});
+  }
+  std::unordered_map<std::string, std::vector<Interval>> by_agent;
+  for (const Interval& interval : intervals_) {
+    if (InIntervalsRange(interval, scan.from, scan.to)) {
+      by_agent[interval.agent].push_back(interval);
+    }
+  }
+  for (UserIntervals& user : users) {
+    auto found = by_agent.find(user.agent);
+    if (found == by_agent.end()) continue;
+    // Copied, not moved: scan.agents may name a user twice.
+    user.intervals = found->second;
+    std::stable_sort(user.intervals.begin(), user.intervals.end(),
+                     [](const Interval& a, const Interval& b) {
+                       return a.start != b.start ? a.start < b.start : a.id < b.id;
+                     });
+  }
+  return users;
+}
+
+Status MemoryTimeStore::ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) {
+  // The copy is the snapshot: commits made while the visitor runs are neither seen nor blocked.
+  for (const UserIntervals& user : SnapshotScan(scan)) {
+    if (!visitor.BeginUser(user.agent)) return Status::Ok();
+    for (const Interval& interval : user.intervals) {
+      if (!visitor.Add(interval)) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<SyncState> MemoryTimeStore::LoadSyncState(const std::string& target) {
+  std::lock_guard lock(mutex_);
+  SyncState state;
+  auto found = sync_.find(target);
+  if (found == sync_.end()) return state;
+  state.done_through = found->second.done_through;
+  for (const auto& [key, figure] : found->second.figures) state.figures.push_back(figure);
+  std::stable_sort(state.figures.begin(), state.figures.end(),
+                   [](const SyncedFigure& a, const SyncedFigure& b) {
+                     return a.day != b.day ? a.day < b.day : a.key < b.key;
+                   });
+  return state;
+}
+
+Status MemoryTimeStore::SaveSyncState(const std::string& target,
+                                      const std::vector<SyncedFigure>& figures,
+                                      const std::optional<std::string>& done_through) {
+  std::lock_guard lock(mutex_);
+  SyncTarget& state = sync_[target];
+  for (const SyncedFigure& figure : figures) state.figures[figure.key] = figure;
+  if (done_through) {
+    state.done_through = done_through;
+    std::erase_if(state.figures,
+                  [&](const auto& entry) { return entry.second.day <= *done_through; });
+  }
+  return Status::Ok();
+}
+
 }  // namespace presence::tracking

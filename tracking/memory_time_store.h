@@ -23,6 +23,10 @@ class MemoryTimeStore final : public TimeStore {
   Result<std::vector<Total>> Totals(const TotalsQuery& query) override;
   Result<OutboxState> LoadOutbox() override;
   Status RemoveOutbox(const std::vector<int64_t>& ids) override;
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override;
+  Result<SyncState> LoadSyncState(const std::string& target) override;
+  Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
+                       const std::optional<std::string>& done_through) override;
 
  private:
   struct AgentEntry {
@@ -34,11 +38,25 @@ class MemoryTimeStore final : public TimeStore {
   Status Validate(const CommitBatch& batch) const;
   void Apply(const Change& change);
 
+  struct SyncTarget {
+    std::optional<std::string> done_through;
+    std::map<std::string, SyncedFigure> figures;  // by key
+  };
+  // One user's part of a scan, copied under the lock so the visitor runs without it.
+  struct UserIntervals {
+    std::string agent;
+    std::vector<Interval> intervals;
+  };
+
+  // The scan's snapshot: the users in visiting order with their intervals in the range.
+  std::vector<UserIntervals> SnapshotScan(const IntervalScan& scan);
+
   std::mutex mutex_;
   std::vector<Interval> intervals_;  // in commit order; id = index + 1
   std::map<std::string, AgentEntry> agents_;
   std::map<int64_t, OutboxItem> outbox_;
   int64_t outbox_last_id_ = 0;
+  std::map<std::string, SyncTarget> sync_;  // by target
 };
 
 }  // namespace presence::tracking

@@ -6,37 +6,13 @@
 #include <stdexcept>
 
 #include "tracking/sqlite_schema.h"
+#include "tracking/sqlite_sync_state.h"
 
 namespace presence::tracking {
 namespace {
 
-// Every interval query selects these columns in this order; ReadInterval depends on it.
-constexpr const char* kSelectInterval =
-    "SELECT i.id, i.agent, i.label, i.reason_code, i.status, i.source, i.cause, i.start_ms, "
-    "i.end_ms ";
-
-std::string IntervalQuery(const char* rest) { return std::string(kSelectInterval) + rest; }
-
-Interval ReadInterval(SQLite::Statement& row, int first) {
-  Interval interval;
-  interval.id = row.getColumn(first).getInt64();
-  interval.agent = row.getColumn(first + 1).getString();
-  interval.label = row.getColumn(first + 2).getString();
-  interval.reason_code = row.getColumn(first + 3).getString();
-  auto status = reasoncodes::StatusFromInt(row.getColumn(first + 4).getInt64());
-  auto source = reasoncodes::SourceFromName(row.getColumn(first + 5).getString());
-  if (!status || !source) {
-    throw std::runtime_error("interval " + std::to_string(interval.id) +
-                             " has an unknown status or source");
-  }
-  interval.status = *status;
-  interval.source = *source;
-  interval.cause = row.getColumn(first + 6).getString();
-  interval.start = FromEpochMillis(row.getColumn(first + 7).getInt64());
-  if (!row.getColumn(first + 8).isNull()) {
-    interval.end = FromEpochMillis(row.getColumn(first + 8).getInt64());
-  }
-  return interval;
+std::string IntervalQuery(const char* rest) {
+  return std::string("SELECT ") + kIntervalColumns + " " + rest;
 }
 
 SQLite::Database OpenReader(const std::string& path) {
@@ -57,6 +33,28 @@ Result<T> Guarded(std::mutex& mutex, Body&& body) {
 }
 
 }  // namespace
+
+Interval ReadIntervalRow(SQLite::Statement& row, int first) {
+  Interval interval;
+  interval.id = row.getColumn(first).getInt64();
+  interval.agent = row.getColumn(first + 1).getString();
+  interval.label = row.getColumn(first + 2).getString();
+  interval.reason_code = row.getColumn(first + 3).getString();
+  auto status = reasoncodes::StatusFromInt(row.getColumn(first + 4).getInt64());
+  auto source = reasoncodes::SourceFromName(row.getColumn(first + 5).getString());
+  if (!status || !source) {
+    throw std::runtime_error("interval " + std::to_string(interval.id) +
+                             " has an unknown status or source");
+  }
+  interval.status = *status;
+  interval.source = *source;
+  interval.cause = row.getColumn(first + 6).getString();
+  interval.start = FromEpochMillis(row.getColumn(first + 7).getInt64());
+  if (!row.getColumn(first + 8).isNull()) {
+    interval.end = FromEpochMillis(row.getColumn(first + 8).getInt64());
+  }
+  return interval;
+}
 
 SqliteLedgerReader::SqliteLedgerReader(const std::string& path)
     : db_(OpenReader(path)),
@@ -104,7 +102,7 @@ Result<std::vector<StoredAgent>> SqliteLedgerReader::LoadAgents() {
     while (load_agents_.executeStep()) {
       StoredAgent agent{load_agents_.getColumn(0).getString(),
                         load_agents_.getColumn(1).getString(), std::nullopt};
-      if (!load_agents_.getColumn(2).isNull()) agent.open = ReadInterval(load_agents_, 2);
+      if (!load_agents_.getColumn(2).isNull()) agent.open = ReadIntervalRow(load_agents_, 2);
       agents.push_back(std::move(agent));
     }
     load_agents_.tryReset();
@@ -117,13 +115,13 @@ void SqliteLedgerReader::CollectOverlapping(const std::optional<std::string>& ag
   SQLite::Statement& covering = Begin(covering_, agent);
   covering.bind(":at", ToEpochMillis(from));
   while (covering.executeStep()) {
-    Interval interval = ReadInterval(covering, 0);
+    Interval interval = ReadIntervalRow(covering, 0);
     if (!interval.end || *interval.end > from) out.push_back(std::move(interval));
   }
   SQLite::Statement& starting = Begin(starting_in_range_, agent);
   starting.bind(":from", ToEpochMillis(from));
   starting.bind(":to", ToEpochMillis(to));
-  while (starting.executeStep()) out.push_back(ReadInterval(starting, 0));
+  while (starting.executeStep()) out.push_back(ReadIntervalRow(starting, 0));
 }
 
 Result<std::vector<Interval>> SqliteLedgerReader::Intervals(const std::optional<std::string>& agent,
@@ -167,7 +165,7 @@ void SqliteLedgerReader::AddWholeDays(const TotalsQuery& query, Timestamp from, 
   SQLite::Statement& open = Begin(open_before_, query.agent);
   open.bind(":before", ToEpochMillis(to));
   while (open.executeStep()) {
-    Interval interval = ReadInterval(open, 0);
+    Interval interval = ReadIntervalRow(open, 0);
     Millis time = Overlap(interval.start, CountedEnd(interval, query), from, to);
     totals.Add(interval.agent, interval.label, interval.status, time);
   }
@@ -189,6 +187,17 @@ Result<std::vector<Total>> SqliteLedgerReader::Totals(const TotalsQuery& query) 
     }
     snapshot.commit();
     return totals.Finish();
+  });
+}
+
+Result<SyncState> SqliteLedgerReader::LoadSyncState(const std::string& target) {
+  return Guarded<SyncState>(mutex_, [&] {
+    SQLite::Transaction snapshot(db_);
+    // Asked each time, not at open: the agent may upgrade the file while a report reads it.
+    SyncState state;
+    if (LedgerSchemaVersion(db_) >= kLedgerSyncStateVersion) state = ReadSyncState(db_, target);
+    snapshot.commit();
+    return state;
   });
 }
 

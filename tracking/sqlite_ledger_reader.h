@@ -18,6 +18,14 @@
 
 namespace presence::tracking {
 
+// The columns every interval query selects (table alias i), in the order ReadIntervalRow expects.
+inline constexpr const char* kIntervalColumns =
+    "i.id, i.agent, i.label, i.reason_code, i.status, i.source, i.cause, i.start_ms, i.end_ms";
+
+// The interval in the kIntervalColumns starting at column `first` of the current row. Throws
+// std::runtime_error for a status or source this program does not know.
+Interval ReadIntervalRow(SQLite::Statement& row, int first);
+
 class SqliteLedgerReader {
  public:
   // Opens `path`, which PrepareLedgerWriter has already brought to the current schema.
@@ -29,6 +37,9 @@ class SqliteLedgerReader {
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to);
   Result<std::vector<Total>> Totals(const TotalsQuery& query);
+  // An empty state on a ledger older than kLedgerSyncStateVersion (a report beside an older
+  // agent), since such a ledger has no sync yet.
+  Result<SyncState> LoadSyncState(const std::string& target);
 
  private:
   // One query in two forms, for every user and for one (bound to :agent), so each form can use

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tracking/sqlite_interval_scan.h"
 #include "tracking/sqlite_ledger_reader.h"
 #include "tracking/sqlite_schema.h"
 #include "tracking/time_store.h"
@@ -14,7 +15,7 @@ namespace {
 
 class ReadOnlySqliteTimeStore final : public TimeStore {
  public:
-  explicit ReadOnlySqliteTimeStore(const std::string& path) : reader_(path) {}
+  explicit ReadOnlySqliteTimeStore(const std::string& path) : path_(path), reader_(path) {}
 
   Status Commit(const CommitBatch&) override {
     return Error{"read_only", "this ledger was opened for reading only"};
@@ -33,8 +34,19 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
   Status RemoveOutbox(const std::vector<int64_t>&) override {
     return Error{"read_only", "this ledger was opened for reading only"};
   }
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
+    return ScanLedgerIntervals(path_, scan, visitor);
+  }
+  Result<SyncState> LoadSyncState(const std::string& target) override {
+    return reader_.LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string&, const std::vector<SyncedFigure>&,
+                       const std::optional<std::string>&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
 
  private:
+  std::string path_;
   SqliteLedgerReader reader_;
 };
 
@@ -47,9 +59,11 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string
   }
   try {
     SQLite::Database probe(path, SQLite::OPEN_READONLY);
-    const int version = probe.execAndGet("PRAGMA user_version").getInt();
-    if (version != kLedgerSchemaVersion) {
-      return Error{"not_a_ledger", prefix + "not a time ledger of schema version " +
+    // Older ledgers are readable too: reports may run beside an agent not yet upgraded, and
+    // every step only adds tables the reader does without.
+    const int version = LedgerSchemaVersion(probe);
+    if (version < 1 || version > kLedgerSchemaVersion) {
+      return Error{"not_a_ledger", prefix + "not a time ledger of schema version 1 to " +
                                        std::to_string(kLedgerSchemaVersion) + " (found version " +
                                        std::to_string(version) + ")"};
     }

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <array>
+#include <stdexcept>
 #include <string>
 
 namespace presence::tracking {
@@ -58,9 +59,24 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
         cause TEXT NOT NULL
       );
     )sql",
+    // 2 -> 3: the CRM time-tracking sync's progress per target: its finished-day mark and the
+    // figures it delivered for later days (keyed by the remote record's external id).
+    R"sql(
+      CREATE TABLE sync_marks (
+        target TEXT PRIMARY KEY,
+        done_through TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE sync_figures (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        ms INTEGER NOT NULL,
+        final INTEGER NOT NULL,
+        PRIMARY KEY (target, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX sync_figures_by_day ON sync_figures (target, day);
+    )sql",
 };
-
-int UserVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
 Error TooNew(int version) {
   return Error{"schema_too_new", "database schema version " + std::to_string(version) +
@@ -68,14 +84,15 @@ Error TooNew(int version) {
                                      std::to_string(kLedgerSchemaVersion) + ")"};
 }
 
-Status Migrate(SQLite::Database& db) {
+// Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
+Status Migrate(SQLite::Database& db, int target) {
   for (;;) {
     // IMMEDIATE takes the write lock before reading the version, so two processes starting
     // on the same file cannot both run a step.
     SQLite::Transaction step(db, SQLite::TransactionBehavior::IMMEDIATE);
-    int version = UserVersion(db);
+    int version = LedgerSchemaVersion(db);
     if (version > kLedgerSchemaVersion) return TooNew(version);
-    if (version == kLedgerSchemaVersion) return Status::Ok();
+    if (version >= target) return Status::Ok();
     db.exec(kMigrations[version]);
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));
     step.commit();
@@ -84,10 +101,20 @@ Status Migrate(SQLite::Database& db) {
 
 }  // namespace
 
+SQLite::Statement& Reuse(SQLite::Statement& statement) {
+  statement.tryReset();
+  statement.clearBindings();
+  return statement;
+}
+
+int LedgerSchemaVersion(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
 Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   // Checked before anything else touches the file: a newer program's database is left as is.
-  if (int version = UserVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
+  if (int version = LedgerSchemaVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
   std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
   if (mode != "wal") {
     return Error{"storage_error",
@@ -100,12 +127,23 @@ Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
   db.exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous = FULL"
                                                : "PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
-  return Migrate(db);
+  return Migrate(db, kLedgerSchemaVersion);
 }
 
 void PrepareLedgerReader(SQLite::Database& db) {
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   db.exec("PRAGMA query_only = ON");
+}
+
+void MigrateLedgerForTesting(SQLite::Database& db, int version) {
+  if (version < 1 || version > kLedgerSchemaVersion) {
+    throw std::invalid_argument("no ledger schema version " + std::to_string(version));
+  }
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  db.execAndGet("PRAGMA journal_mode = WAL");
+  if (Status status = Migrate(db, version); !status.ok()) {
+    throw std::runtime_error(status.error().message);
+  }
 }
 
 }  // namespace presence::tracking

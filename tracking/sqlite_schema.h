@@ -5,6 +5,7 @@
 // version up by one, so a crash mid-migration leaves a database at a well-defined version.
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include "reasoncodes/result.h"
 #include "tracking/time_store.h"
@@ -12,7 +13,10 @@
 namespace presence::tracking {
 
 // The schema version this program writes; a database with a higher one is refused.
-inline constexpr int kLedgerSchemaVersion = 2;
+inline constexpr int kLedgerSchemaVersion = 3;
+
+// The first version that has the sync tables (sync_marks, sync_figures).
+inline constexpr int kLedgerSyncStateVersion = 3;
 
 inline constexpr int kLedgerBusyTimeoutMs = 5000;
 
@@ -26,5 +30,17 @@ Status PrepareLedgerWriter(SQLite::Database& db, Durability durability);
 
 // For a reader connection opened after PrepareLedgerWriter on the same file.
 void PrepareLedgerReader(SQLite::Database& db);
+
+// Readies a kept statement for its next run. tryReset, not reset: after a failed step
+// sqlite3_reset repeats that step's error, and reset() would throw it again on the next run.
+SQLite::Statement& Reuse(SQLite::Statement& statement);
+
+// The schema version of the file behind `db` (PRAGMA user_version; 0 for a new file).
+int LedgerSchemaVersion(SQLite::Database& db);
+
+// Tests only: runs the first `version` migration steps on a new database, leaving it as a
+// program of that schema version would have (to test upgrades and readers of older ledgers).
+// Throws std::invalid_argument for a version outside 1..kLedgerSchemaVersion.
+void MigrateLedgerForTesting(SQLite::Database& db, int version);
 
 }  // namespace presence::tracking

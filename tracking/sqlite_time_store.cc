@@ -8,17 +8,6 @@
 #include "tracking/sqlite_schema.h"
 
 namespace presence::tracking {
-namespace {
-
-// Readies a kept statement for its next run. tryReset, not reset: after a failed step
-// sqlite3_reset repeats that step's error, and reset() would throw it again on the next batch.
-SQLite::Statement& Reuse(SQLite::Statement& statement) {
-  statement.tryReset();
-  statement.clearBindings();
-  return statement;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
                                                        Durability durability) {
@@ -39,6 +28,7 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
 
 SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path)
     : lock_(std::move(lock)),
+      path_(path),
       db_(std::move(writer)),
       insert_interval_(db_,
                        "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
@@ -60,10 +50,11 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                      "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
                      "reason_code, status, source, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       reader_(path),
-      outbox_db_(path, SQLite::OPEN_READWRITE),
-      remove_outbox_(outbox_db_, "DELETE FROM outbox WHERE id = ?") {
-  outbox_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
-  outbox_db_.exec("PRAGMA synchronous = NORMAL");
+      side_db_(path, SQLite::OPEN_READWRITE),
+      remove_outbox_(side_db_, "DELETE FROM outbox WHERE id = ?"),
+      sync_writer_(side_db_) {
+  side_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
+  side_db_.exec("PRAGMA synchronous = NORMAL");
   ReloadOpenIntervals();
 }
 
@@ -197,11 +188,11 @@ void SqliteTimeStore::InsertOutbox(const OutboxItem& item) {
 }
 
 Result<OutboxState> SqliteTimeStore::LoadOutbox() {
-  std::lock_guard<std::mutex> lock(outbox_mutex_);
+  std::lock_guard<std::mutex> lock(side_mutex_);
   try {
     OutboxState state;
-    SQLite::Transaction read(outbox_db_);
-    SQLite::Statement rows(outbox_db_,
+    SQLite::Transaction read(side_db_);
+    SQLite::Statement rows(side_db_,
                            "SELECT id, connector, agent, at_ms, from_label, label, reason_code, "
                            "status, source, cause FROM outbox ORDER BY id");
     while (rows.executeStep()) {
@@ -225,7 +216,7 @@ Result<OutboxState> SqliteTimeStore::LoadOutbox() {
       change.cause = rows.getColumn(9).getString();
       state.items.push_back(std::move(item));
     }
-    SQLite::Statement last(outbox_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
+    SQLite::Statement last(side_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
     if (last.executeStep()) state.last_id = last.getColumn(0).getInt64();
     read.commit();
     return state;
@@ -236,9 +227,9 @@ Result<OutboxState> SqliteTimeStore::LoadOutbox() {
 
 Status SqliteTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
   if (ids.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> lock(outbox_mutex_);
+  std::lock_guard<std::mutex> lock(side_mutex_);
   try {
-    SQLite::Transaction transaction(outbox_db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Transaction transaction(side_db_, SQLite::TransactionBehavior::IMMEDIATE);
     for (int64_t id : ids) {
       Reuse(remove_outbox_);
       remove_outbox_.bind(1, id);
@@ -248,6 +239,20 @@ Status SqliteTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
     return Status::Ok();
   } catch (const std::exception& e) {
     return Error{"storage_error", std::string("cannot remove delivered outbox rows: ") + e.what()};
+  }
+}
+
+Status SqliteTimeStore::SaveSyncState(const std::string& target,
+                                      const std::vector<SyncedFigure>& figures,
+                                      const std::optional<std::string>& done_through) {
+  if (figures.empty() && !done_through) return Status::Ok();
+  std::lock_guard<std::mutex> lock(side_mutex_);
+  try {
+    sync_writer_.Save(target, figures, done_through);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Error{"storage_error",
+                 "cannot save the sync state of '" + target + "': " + std::string(e.what())};
   }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
 // The embedded TimeStore on SQLite. The writer connection belongs to the one thread that calls
-// Commit; queries go through a SqliteLedgerReader on its own connection, so readers never block
-// the writer. Each user's open interval is cached in memory (loaded at open, updated only after
-// a transaction commits), so Commit needs no lookup query.
+// Commit; queries go through a SqliteLedgerReader on its own connection, and each interval scan
+// opens one more, so readers never block the writer. Each user's open interval is cached in memory
+// (loaded at open, updated only after a transaction commits), so Commit needs no lookup query.
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -15,7 +15,9 @@
 #include <unordered_map>
 
 #include "tracking/ledger_lock.h"
+#include "tracking/sqlite_interval_scan.h"
 #include "tracking/sqlite_ledger_reader.h"
+#include "tracking/sqlite_sync_state.h"
 #include "tracking/time_store.h"
 
 namespace presence::tracking {
@@ -37,6 +39,14 @@ class SqliteTimeStore final : public TimeStore {
   }
   Result<OutboxState> LoadOutbox() override;
   Status RemoveOutbox(const std::vector<int64_t>& ids) override;
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
+    return ScanLedgerIntervals(path_, scan, visitor);
+  }
+  Result<SyncState> LoadSyncState(const std::string& target) override {
+    return reader_.LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
+                       const std::optional<std::string>& done_through) override;
 
  private:
   struct OpenInterval {
@@ -63,6 +73,7 @@ class SqliteTimeStore final : public TimeStore {
   void ReloadOpenIntervals();
 
   LedgerLock lock_;      // held as long as the store is open; released last
+  std::string path_;     // scans open it again on connections of their own
   SQLite::Database db_;  // before the statements: they are finalized before it closes
   SQLite::Statement insert_interval_;
   SQLite::Statement close_interval_;
@@ -71,11 +82,13 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement set_engine_state_;
   SQLite::Statement insert_outbox_;
   SqliteLedgerReader reader_;
-  // Delivery workers remove outbox rows on their own connection (synchronous=NORMAL: a removal
-  // lost in a power cut only means one more delivery), so they never use the writer's.
-  std::mutex outbox_mutex_;
-  SQLite::Database outbox_db_;
-  SQLite::Statement remove_outbox_;  // on outbox_db_, under outbox_mutex_
+  // Writes from other threads (delivery workers removing outbox rows, the CRM sync saving its
+  // progress) go through this second connection (synchronous=NORMAL: a write lost in a power
+  // cut only means something is sent again), so they never touch the writer's.
+  std::mutex side_mutex_;
+  SQLite::Database side_db_;
+  SQLite::Statement remove_outbox_;    // on side_db_, under side_mutex_
+  SqliteSyncStateWriter sync_writer_;  // on side_db_, under side_mutex_
   OpenIntervals open_;  // writer thread only; matches the database whenever open_valid_
   bool open_valid_ = false;
 };

@@ -50,6 +50,24 @@ class TimeStore {
   // sync to disk on its own: a row whose removal is lost in a power cut is delivered again
   // (every connector's delivery is idempotent), never lost.
   virtual Status RemoveOutbox(const std::vector<int64_t>& ids) = 0;
+
+  // Streams the intervals that overlap [from, to) (the rule of Intervals) user by user, as
+  // IntervalVisitor describes, from one consistent snapshot, holding one row in memory at a
+  // time: a year of 1,000 users exports without loading it. Runs on a connection of its own,
+  // so a long export holds up neither the writer nor other readers. Users in scan.agents that
+  // the ledger does not know still get BeginUser. Empty range: BeginUser calls only.
+  virtual Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) = 0;
+
+  // The CRM time-tracking sync's progress for `target` (the sync's name); an empty state when
+  // nothing was saved yet.
+  virtual Result<SyncState> LoadSyncState(const std::string& target) = 0;
+
+  // Records delivered figures (upserted by key) and, when `done_through` is set, moves the
+  // target's finished-day mark there and forgets the figures of days up to it. Any thread,
+  // also while the core commits; like RemoveOutbox it does not sync to disk on its own (a lost
+  // save means figures are sent again: the remote upsert is idempotent).
+  virtual Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
+                               const std::optional<std::string>& done_through) = 0;
 };
 
 // SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;

@@ -240,6 +240,8 @@ const std::string kTraining = R"({"label": "Training"})";
 const std::string kLogin = R"({"type": "login"})";
 const std::string kReport =
     "/api/v1/reports/time?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z";
+const std::string kDetailReport =
+    "/api/v1/reports/intervals?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z";
 
 // clang-format off
 const Endpoint kEndpoints[] = {
@@ -263,6 +265,8 @@ const Endpoint kEndpoints[] = {
     {"GET",  "/api/v1/agents/1002/intervals",   "",        {401, 401, 403, 200, 200, 200}},
     {"GET",  kReport,                           "",        {401, 401, 403, 200, 200, 200}},
     {"GET",  kReport + "&format=csv",           "",        {401, 401, 403, 200, 200, 200}},
+    {"GET",  kDetailReport,                     "",        {401, 401, 403, 200, 200, 200}},
+    {"GET",  "/api/v1/crm-sync",                "",        {401, 401, 403, 200, 200, 200}},
     {"GET",  "/api/v1/connectors",              "",        {401, 401, 403, 200, 200, 200}},
     {"POST", "/api/v1/admin/reload",            "",        {401, 401, 403, 403, 403, 200}},
     // A stream's 200 is a response that never ends: api_stream_test reads those (0: skipped).
@@ -402,14 +406,34 @@ const BadInput kBadInputs[] = {
     {"report month 13", Who::kSupervisor, "GET",
      "/api/v1/reports/time?from=2026-13-01T00:00:00Z&to=2026-11-21T09:00:00Z", "", "", false, 400,
      "invalid_parameter"},
-    {"report over a year", Who::kSupervisor, "GET",
-     "/api/v1/reports/time?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "", "", false, 400,
+    {"report to before from", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-22&to=2026-11-21", "", "", false, 400, "invalid_parameter"},
+    {"report unknown parameter", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-21&to=2026-11-22&agent=1001", "", "", false, 400,
+     "invalid_parameter"},
+    {"report repeated parameter", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-21&to=2026-11-22&user=1001&user=1002", "", "", false, 400,
+     "invalid_parameter"},
+    {"report grouping", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-21&to=2026-11-22&group_by=week", "", "", false, 400,
+     "invalid_parameter"},
+    {"report time zone", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-21&to=2026-11-22&time_zone=Europe/Berln", "", "", false,
+     400, "invalid_parameter"},
+    {"report status", Who::kSupervisor, "GET",
+     "/api/v1/reports/time?from=2026-11-21&to=2026-11-22&status=8", "", "", false, 400,
+     "invalid_parameter"},
+    {"report unknown team", Who::kSupervisor, "GET",
+     "/api/v1/reports/intervals?from=2026-11-21&to=2026-11-22&team=Nobody", "", "", false, 404,
+     "unknown_team"},
+    {"detail format", Who::kSupervisor, "GET",
+     "/api/v1/reports/intervals?from=2026-11-21&to=2026-11-22&format=text", "", "", false, 400,
      "invalid_parameter"},
     {"report format", Who::kSupervisor, "GET",
      "/api/v1/reports/time?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z&format=xml", "", "",
      false, 400, "invalid_parameter"},
     {"report unknown user", Who::kSupervisor, "GET",
-     "/api/v1/reports/time?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z&agent=nobody", "", "",
+     "/api/v1/reports/time?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z&user=nobody", "", "",
      false, 404, "unknown_user"},
 };
 
@@ -884,15 +908,23 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
   BOOST_TEST(json.status == 200, json.body);
   BOOST_TEST(json.Json()->getValue<std::string>("from") == tracking::FormatTime(from));
   BOOST_TEST(json.Json()->getValue<std::string>("to") == tracking::FormatTime(to));
-  Array::Ptr totals = json.Json()->getArray("totals");
+  Array::Ptr users = json.Json()->getArray("users");
   std::map<Key, double> rows;
-  for (size_t i = 0; i < totals->size(); ++i) {
-    Object::Ptr total = totals->getObject(static_cast<unsigned>(i));
-    Key key{total->getValue<std::string>("agent"), total->getValue<std::string>("label")};
-    BOOST_TEST(possible.contains(key), key.first << " " << key.second);
-    BOOST_TEST(!total->getValue<std::string>("status_name").empty());
-    rows[key] = total->getValue<double>("seconds");
-    BOOST_TEST(rows[key] >= 0.0);
+  for (size_t u = 0; u < users->size(); ++u) {
+    Object::Ptr user = users->getObject(static_cast<unsigned>(u));
+    Array::Ptr states = user->getArray("states");
+    double sum = 0;
+    for (size_t i = 0; i < states->size(); ++i) {
+      Object::Ptr state = states->getObject(static_cast<unsigned>(i));
+      Key key{user->getValue<std::string>("user"), state->getValue<std::string>("label")};
+      BOOST_TEST(possible.contains(key), key.first << " " << key.second);
+      BOOST_TEST(!state->getValue<std::string>("status_name").empty());
+      rows[key] = state->getValue<double>("seconds");
+      sum += rows[key];
+      BOOST_TEST(rows[key] >= 0.0);
+    }
+    // Every state of a user adds up to the time the ledger covers for that user.
+    BOOST_TEST(std::abs(sum - user->getValue<double>("covered_seconds")) < 0.0005);
   }
   for (const auto& [key, seconds] : closed) {
     BOOST_TEST_CONTEXT(key.first << " " << key.second << " " << seconds << " s") {
@@ -902,25 +934,27 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
   }
 
   HttpResponse csv =
-      http.Get("/api/v1/reports/time" + range + "&format=csv&agent=1002", tokens().integration);
+      http.Get("/api/v1/reports/time" + range + "&format=csv&user=1002", tokens().integration);
   BOOST_TEST(csv.status == 200);
   BOOST_TEST(csv.Header("Content-Type").rfind("text/csv", 0) == 0u, csv.Header("Content-Type"));
   BOOST_TEST(csv.Header("Content-Disposition").find("attachment") != std::string::npos);
   std::istringstream lines(csv.body);
   std::string line;
   std::getline(lines, line);
-  BOOST_TEST(line == "agent,label,status,status_name,seconds\r");
+  BOOST_TEST(line ==
+             "row,user,name,team,period_start,period_end,label,status,status_name,seconds,"
+             "covered_seconds,percent\r");
   std::map<Key, double> csv_rows;
   while (std::getline(lines, line)) {
     BOOST_TEST_CONTEXT(line) {
-      BOOST_TEST(line.rfind("1002,", 0) == 0u);  // only the agent asked for
+      BOOST_TEST(line.rfind("total,1002,", 0) == 0u);  // only the user asked for
       BOOST_TEST(line.back() == '\r');
       std::vector<std::string> fields;
       std::istringstream cells(line.substr(0, line.size() - 1));
       for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
-      BOOST_REQUIRE_EQUAL(fields.size(), 5u);
-      BOOST_TEST(possible.contains(Key{fields[0], fields[1]}));
-      csv_rows[{fields[0], fields[1]}] = std::stod(fields[4]);
+      BOOST_REQUIRE_EQUAL(fields.size(), 12u);
+      BOOST_TEST(possible.contains(Key{fields[1], fields[6]}));
+      csv_rows[{fields[1], fields[6]}] = std::stod(fields[9]);
     }
   }
   const Key trained{"1002", "Training"};

@@ -159,29 +159,102 @@ BOOST_AUTO_TEST_CASE(replay_reports_bad_lines_by_number_and_exits_3) {
   BOOST_TEST(result.out.find("Lunch (Away, *62)") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(report_reads_the_ledger_written_by_replay) {
-  testing::TempDir dir;
+// The sample day replayed into a ledger in `dir`; returns its path.
+std::string ReplayedDay(testing::TempDir& dir) {
   const std::string db = dir.File("ledger.db");
   auto replay = RunCommand(
       {kAgent, "replay", "-c", kSamples + "dial-command.json", kSamples + "day.jsonl", "--db", db});
-  BOOST_REQUIRE(replay.exit_code == 0);
+  BOOST_REQUIRE_MESSAGE(replay.exit_code == 0, replay.err);
+  return db;
+}
+
+BOOST_AUTO_TEST_CASE(report_reads_the_ledger_written_by_replay) {
+  testing::TempDir dir;
+  const std::string db = ReplayedDay(dir);
   auto csv = RunCommand({kAgent, "report", "--db", db, "--from", "2026-11-20T12:00:00Z", "--to",
-                         "2026-11-20T13:00:00Z", "--format", "csv", "--agent", "1001"});
+                         "2026-11-20T13:00:00Z", "--format", "csv", "--user", "1001"});
   BOOST_TEST(csv.exit_code == 0, csv.err);
-  // 12:00-12:10 DND, 12:10-12:10:10 Ready, then a call, wrap-up, break and Ready again.
-  BOOST_TEST(csv.out.find("agent,label,status,status_name,seconds\r\n") == 0u);
-  BOOST_TEST(csv.out.find("1001,Do Not Disturb,4,DND,600\r\n") != std::string::npos, csv.out);
-  BOOST_TEST(csv.out.find("1001,On a call,6,On a call,120\r\n") != std::string::npos, csv.out);
-  BOOST_TEST(csv.out.find("1001,Wrap-up,4,DND,15\r\n") != std::string::npos, csv.out);
-  BOOST_TEST(csv.out.find("1001,Break,3,Away,875\r\n") != std::string::npos, csv.out);
-  BOOST_TEST(csv.out.find("1001,Ready for Calls,1,Online,1990\r\n") != std::string::npos, csv.out);
+  BOOST_TEST(csv.err.empty(), csv.err);  // no progress line when stderr is not a terminal
+  // 12:00-12:10 DND, 12:10-12:10:10 Ready, then a call, wrap-up, break and Ready again: the
+  // whole hour is covered, and each state's share of it is given.
+  BOOST_TEST(csv.out.find("row,user,name,team,period_start,period_end,label,status,status_name,"
+                          "seconds,covered_seconds,percent\r\n") == 0u);
+  const std::string period =
+      "total,1001,,,2026-11-20T12:00:00.000+00:00,2026-11-20T13:00:00.000+00:00,";
+  for (const char* row :
+       {"Do Not Disturb,4,DND,600,3600,16.67\r\n", "On a call,6,On a call,120,3600,3.33\r\n",
+        "Wrap-up,4,DND,15,3600,0.42\r\n", "Break,3,Away,875,3600,24.31\r\n",
+        "Ready for Calls,1,Online,1990,3600,55.28\r\n"}) {
+    BOOST_TEST(csv.out.find(period + row) != std::string::npos, row << "\n" << csv.out);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(report_groups_by_local_hour_and_the_detail_explains_every_bucket) {
+  testing::TempDir dir;
+  const std::string db = ReplayedDay(dir);
+  const std::vector<std::string> common = {kAgent,        "report",
+                                           "--db",        db,
+                                           "-c",          kSamples + "dial-command.json",
+                                           "--from",      "2026-11-20T13:00",
+                                           "--to",        "2026-11-20T15:00",
+                                           "--time-zone", "Europe/Berlin",
+                                           "--group-by",  "hour",
+                                           "--user",      "1001",
+                                           "--format",    "json"};
+  auto totals = RunCommand(common);
+  BOOST_REQUIRE_MESSAGE(totals.exit_code == 0, totals.err);
+  std::vector<std::string> detail_args = common;
+  detail_args.push_back("--detail");
+  auto detail = RunCommand(detail_args);
+  BOOST_REQUIRE_MESSAGE(detail.exit_code == 0, detail.err);
+  Poco::JSON::Parser parser;
+  auto report = parser.parse(totals.out).extract<Poco::JSON::Object::Ptr>();
+  // 13:00-15:00 Berlin is 12:00-14:00 UTC.
+  BOOST_TEST(report->getValue<std::string>("from") == "2026-11-20T12:00:00.000Z");
+  auto user = report->getArray("users")->getObject(0);
+  auto buckets = user->getArray("buckets");
+  BOOST_REQUIRE(buckets->size() == 2u);
+  BOOST_TEST(buckets->getObject(0)->getValue<std::string>("start") ==
+             "2026-11-20T13:00:00.000+01:00");
+  // Every bucket figure is the sum of the detail lines in that bucket.
+  std::map<std::pair<std::string, std::string>, double> from_lines;
+  Poco::JSON::Parser detail_parser;
+  auto lines =
+      detail_parser.parse(detail.out).extract<Poco::JSON::Object::Ptr>()->getArray("intervals");
+  BOOST_REQUIRE(lines->size() > 0u);
+  for (size_t i = 0; i < lines->size(); ++i) {
+    auto line = lines->getObject(static_cast<unsigned>(i));
+    BOOST_TEST(!line->getValue<std::string>("cause").empty());
+    from_lines[{line->getValue<std::string>("bucket_start"),
+                line->getValue<std::string>("label")}] += line->getValue<double>("seconds");
+  }
+  double covered = 0;
+  for (size_t b = 0; b < buckets->size(); ++b) {
+    auto bucket = buckets->getObject(static_cast<unsigned>(b));
+    auto states = bucket->getArray("states");
+    covered += bucket->getValue<double>("covered_seconds");
+    for (size_t i = 0; i < states->size(); ++i) {
+      auto state = states->getObject(static_cast<unsigned>(i));
+      std::pair<std::string, std::string> key{bucket->getValue<std::string>("start"),
+                                              state->getValue<std::string>("label")};
+      BOOST_TEST(std::abs(from_lines[key] - state->getValue<double>("seconds")) < 0.0005,
+                 key.first << " " << key.second);
+    }
+  }
+  BOOST_TEST(covered == user->getValue<double>("covered_seconds"));
 }
 
 BOOST_AUTO_TEST_CASE(report_refuses_a_bad_time_with_a_clear_message) {
-  auto result = RunCommand({kAgent, "report", "--db", kSamples + "day.jsonl", "--from", "yesterday",
-                            "--to", "2026-11-20T13:00:00Z"});
+  testing::TempDir dir;
+  const std::string db = ReplayedDay(dir);
+  auto result =
+      RunCommand({kAgent, "report", "--db", db, "--from", "yesterday", "--to", "2026-11-20"});
   BOOST_TEST(result.exit_code == 1);
-  BOOST_TEST(result.err.find("'yesterday' is not a time") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("from: 'yesterday' is not a time") != std::string::npos, result.err);
+  auto user = RunCommand({kAgent, "report", "--db", db, "--from", "2026-11-20", "--to",
+                          "2026-11-21", "--user", "1010"});
+  BOOST_TEST(user.exit_code == 1);
+  BOOST_TEST(user.err.find("no user '1010'") != std::string::npos, user.err);
 }
 
 BOOST_AUTO_TEST_CASE(acknowledged_changes_survive_kill_9) {

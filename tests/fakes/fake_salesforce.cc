@@ -109,8 +109,21 @@ std::string TypeName(FakeFieldType type) {
       return "Number";
     case FakeFieldType::kDateTime:
       return "DateTime";
+    case FakeFieldType::kDate:
+      return "Date";
+    case FakeFieldType::kLookup:
+      return "Lookup";
   }
   return "?";
+}
+
+// A Date field's JSON form: exactly "YYYY-MM-DD", a real date.
+bool IsDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return tracking::ParseTime(text + "T00:00:00Z").has_value();
 }
 
 bool Fits(FakeFieldType type, const Var& value) {
@@ -124,6 +137,10 @@ bool Fits(FakeFieldType type, const Var& value) {
       return value.isNumeric() && !value.isBoolean();
     case FakeFieldType::kDateTime:
       return value.isString() && tracking::ParseTime(value.extract<std::string>()).has_value();
+    case FakeFieldType::kDate:
+      return value.isString() && IsDate(value.extract<std::string>());
+    case FakeFieldType::kLookup:
+      return value.isString() && connectors::IsSalesforceId(value.extract<std::string>(), "");
   }
   return false;
 }
@@ -187,6 +204,17 @@ void FakeSalesforce::RefuseAllSessions(bool on) {
   refuse_sessions_ = on;
 }
 
+void FakeSalesforce::RefuseRecord(const std::string& object, const std::string& key,
+                                  const std::string& code, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  refusals_[{object, key}] = Problem{code, message, {}};
+}
+
+void FakeSalesforce::ClearRefusals() {
+  std::lock_guard lock(mutex_);
+  refusals_.clear();
+}
+
 int FakeSalesforce::tokens_issued() const {
   std::lock_guard lock(mutex_);
   return tokens_issued_;
@@ -205,6 +233,11 @@ int FakeSalesforce::api_requests() const {
 std::vector<PublishedEvent> FakeSalesforce::events() const {
   std::lock_guard lock(mutex_);
   return events_;
+}
+
+std::vector<CollectionRequest> FakeSalesforce::collection_requests() const {
+  std::lock_guard lock(mutex_);
+  return collections_;
 }
 
 std::optional<StoredRecord> FakeSalesforce::Record(const std::string& object,
@@ -491,6 +524,10 @@ Object::Ptr FakeSalesforce::UpsertItem(const std::string& object, const std::str
   if (Text(*record, field).empty()) {
     return FailedItem("MISSING_ARGUMENT", field + " not specified", {field});
   }
+  auto refusal = refusals_.find({object, Text(*record, field)});
+  if (refusal != refusals_.end()) {
+    return FailedItem(refusal->second.code, refusal->second.message, refusal->second.fields);
+  }
   SaveOutcome outcome = Upsert(object, field, Text(*record, field), record);
   if (outcome.problem) {
     return FailedItem(outcome.problem->code, outcome.problem->message, outcome.problem->fields);
@@ -530,6 +567,7 @@ FakeResponse FakeSalesforce::CollectionUpsert(const std::string& object, const s
     table_ = before;
     MarkRolledBack(results);
   }
+  collections_.push_back(CollectionRequest{object, field, records->size(), body});
   return FakeResponse::Json(200, Stringify(results));
 }
 

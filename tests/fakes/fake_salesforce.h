@@ -46,14 +46,24 @@ struct FakeSalesforceConfig {
   std::string api_version = "59.0";
 };
 
-// Field types of defined objects; the fake refuses values of another JSON type (400).
-enum class FakeFieldType { kText, kCheckbox, kNumber, kDateTime };
+// Field types of defined objects; the fake refuses values of another JSON type (400). A Number
+// takes any JSON number (decimals too), a Date only "YYYY-MM-DD", a Lookup a 15- or
+// 18-character record id.
+enum class FakeFieldType { kText, kCheckbox, kNumber, kDateTime, kDate, kLookup };
 using FakeFields = std::map<std::string, FakeFieldType>;
 
 struct PublishedEvent {
   std::string object;  // "Presence_Agent_Status__e"
   std::string body;    // as received
   Poco::JSON::Object::Ptr fields;
+};
+
+// One sObject Collections upsert the fake answered 200 (3.4).
+struct CollectionRequest {
+  std::string object;
+  std::string external_id_field;
+  std::size_t records = 0;
+  std::string body;  // as received
 };
 
 struct StoredRecord {
@@ -82,11 +92,19 @@ class FakeSalesforce {
   // While on, every REST request gets 401 INVALID_SESSION_ID, even with a fresh token.
   void RefuseAllSessions(bool on);
 
+  // Each record of `object` with this external id is refused in collection upserts (its
+  // result item carries `code` and `message`) until ClearRefusals: a validation rule.
+  void RefuseRecord(const std::string& object, const std::string& key, const std::string& code,
+                    const std::string& message);
+  void ClearRefusals();
+
   int tokens_issued() const;
   int token_requests() const;
   // REST requests under /services/data/ (what counts against the org's API limit).
   int api_requests() const;
   std::vector<PublishedEvent> events() const;
+  // Collection upserts answered 200, in arrival order.
+  std::vector<CollectionRequest> collection_requests() const;
   std::optional<StoredRecord> Record(const std::string& object, const std::string& key) const;
   std::size_t RecordCount(const std::string& object) const;
 
@@ -144,6 +162,8 @@ class FakeSalesforce {
   int api_requests_ = 0;
   int next_id_ = 1;
   std::vector<PublishedEvent> events_;
+  std::vector<CollectionRequest> collections_;
+  std::map<std::pair<std::string, std::string>, Problem> refusals_;  // by object and key
   Table table_;
   FakeHttpServer server_;  // last: stops (joining its threads) before the state goes away
 };

@@ -50,6 +50,18 @@ class GatedStore final : public tracking::TimeStore {
   Status RemoveOutbox(const std::vector<int64_t>& ids) override {
     return inner_->RemoveOutbox(ids);
   }
+  Status ScanIntervals(const tracking::IntervalScan& scan,
+                       tracking::IntervalVisitor& visitor) override {
+    return inner_->ScanIntervals(scan, visitor);
+  }
+  Result<tracking::SyncState> LoadSyncState(const std::string& target) override {
+    return inner_->LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string& target,
+                       const std::vector<tracking::SyncedFigure>& figures,
+                       const std::optional<std::string>& done_through) override {
+    return inner_->SaveSyncState(target, figures, done_through);
+  }
 
   void Hold() {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -54,7 +54,7 @@ const std::string kStateKeys =
 const std::string kSettingsKeys =
     "mode, wrap_up_seconds, wrap_up_locked, active_call_state, time_tracking, "
     "tracking_update_seconds, omni_channel, return_after_call, ready_state, wrap_up_state, "
-    "on_call_state, login_state, logout_state, initial_state";
+    "on_call_state, login_state, logout_state, initial_state, time_zone";
 const std::string kLabel65(65, 'x');
 
 const std::vector<MessageCase> kStateMessages = {

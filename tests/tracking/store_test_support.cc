@@ -1,11 +1,16 @@
 #include "tests/tracking/store_test_support.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <tuple>
+
+#include "tracking/ledger_math.h"
+#include "tracking/sqlite_schema.h"
 
 namespace presence::tracking::test {
 namespace {
@@ -106,7 +111,128 @@ std::vector<Interval> ExpectedLedger(const std::vector<Change>& changes) {
   return intervals;
 }
 
+std::vector<Change> Version2Changes() {
+  return {MakeChange("a", "2026-11-20T22:00:00Z", "Ready"),
+          MakeChange("a", "2026-11-21T02:00:00Z", "Lunch"),
+          MakeChange("b", "2026-11-21T08:00:00Z", "Meeting"),
+          MakeChange("b", "2026-11-21T09:00:00Z", "Away")};
+}
+
+void InsertInterval(SQLite::Database& db, const Interval& interval) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO intervals (id, agent, label, reason_code, status, source, "
+                           "cause, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, interval.id);
+  insert.bind(2, interval.agent);
+  insert.bind(3, interval.label);
+  insert.bind(4, interval.reason_code);
+  insert.bind(5, reasoncodes::ToInt(interval.status));
+  insert.bind(6, std::string(reasoncodes::SourceName(interval.source)));
+  insert.bind(7, interval.cause);
+  insert.bind(8, ToEpochMillis(interval.start));
+  if (interval.end) insert.bind(9, ToEpochMillis(*interval.end));
+  insert.exec();
+  if (interval.end) {
+    for (const DayShare& share : SplitAtUtcMidnights(interval.start, *interval.end)) {
+      SQLite::Statement total(db,
+                              "INSERT INTO daily_totals (agent, day, label, status, ms) VALUES "
+                              "(?, ?, ?, ?, ?)");
+      total.bind(1, interval.agent);
+      total.bind(2, share.day);
+      total.bind(3, interval.label);
+      total.bind(4, reasoncodes::ToInt(interval.status));
+      total.bind(5, static_cast<int64_t>(share.duration.count()));
+      total.exec();
+    }
+  } else {
+    SQLite::Statement agent(db, "INSERT INTO agents (agent, open_interval_id) VALUES (?, ?)");
+    agent.bind(1, interval.agent);
+    agent.bind(2, interval.id);
+    agent.exec();
+  }
+}
+
+void InsertOutboxRow(SQLite::Database& db, int64_t id, const Change& change) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
+                           "reason_code, status, source, cause) VALUES (?, 'crm', ?, ?, ?, ?, ?, "
+                           "?, ?, ?)");
+  insert.bind(1, id);
+  insert.bind(2, change.agent);
+  insert.bind(3, ToEpochMillis(change.at));
+  insert.bind(4, change.from_label);
+  insert.bind(5, change.label);
+  insert.bind(6, change.reason_code);
+  insert.bind(7, reasoncodes::ToInt(change.status));
+  insert.bind(8, std::string(reasoncodes::SourceName(change.source)));
+  insert.bind(9, change.cause);
+  insert.exec();
+}
+
 }  // namespace
+
+bool RecordingVisitor::Record(std::string line) {
+  lines_.push_back(std::move(line));
+  return !stop_after_ || lines_.size() < *stop_after_;
+}
+
+std::vector<std::string> ScanText(TimeStore& store, const IntervalScan& scan) {
+  RecordingVisitor visitor;
+  Status status = store.ScanIntervals(scan, visitor);
+  if (!status.ok()) throw std::runtime_error(status.error().code + ": " + status.error().message);
+  return visitor.lines();
+}
+
+std::vector<std::string> ExpectedScan(TimeStore& store, const std::vector<std::string>& agents,
+                                      Timestamp from, Timestamp to) {
+  std::vector<std::string> lines;
+  for (const std::string& agent : agents) {
+    lines.push_back("user " + agent);
+    for (std::string& line : Describe(IntervalsOrThrow(store, agent, from, to))) {
+      lines.push_back(std::move(line));
+    }
+  }
+  return lines;
+}
+
+SyncedFigure Figure(const std::string& key, const std::string& day, int64_t ms, bool final) {
+  return SyncedFigure{key, day, Millis(ms), final};
+}
+
+std::vector<std::string> Describe(const SyncState& state) {
+  std::vector<std::string> lines = {"done_through " + state.done_through.value_or("none")};
+  for (const SyncedFigure& figure : state.figures) {
+    lines.push_back(figure.key + "|" + figure.day + "|" + std::to_string(figure.duration.count()) +
+                    "|" + (figure.final ? "final" : "partial"));
+  }
+  return lines;
+}
+
+std::vector<std::string> SyncStateText(TimeStore& store, const std::string& target) {
+  auto state = store.LoadSyncState(target);
+  if (!state.ok()) throw std::runtime_error(state.error().code + ": " + state.error().message);
+  return Describe(*state);
+}
+
+std::string SaveText(TimeStore& store, const std::string& target,
+                     const std::vector<SyncedFigure>& figures,
+                     const std::optional<std::string>& done_through) {
+  Status status = store.SaveSyncState(target, figures, done_through);
+  return status.ok() ? "" : status.error().code + ": " + status.error().message;
+}
+
+std::vector<Interval> Version2Intervals() { return ExpectedLedger(Version2Changes()); }
+
+void WriteVersion2Ledger(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  MigrateLedgerForTesting(db, 2);
+  SQLite::Transaction transaction(db);
+  for (const Interval& interval : Version2Intervals()) InsertInterval(db, interval);
+  std::vector<Change> changes = Version2Changes();
+  InsertOutboxRow(db, 1, changes[0]);
+  InsertOutboxRow(db, 2, changes[1]);
+  transaction.commit();
+}
 
 const std::vector<std::string>& StoreKinds() {
   static const std::vector<std::string> kinds = {"sqlite", "memory"};

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,5 +79,51 @@ std::vector<std::string> ExpectedTotals(const std::vector<Interval>& intervals,
 std::vector<std::string> ExpectedIntervals(const std::vector<Interval>& intervals,
                                            const std::optional<std::string>& agent, Timestamp from,
                                            Timestamp to);
+
+// Records a scan as text: "user <agent>" for BeginUser, Describe(interval) for Add. With
+// `stop_after`, the call that makes the record that long returns false (asks to stop).
+class RecordingVisitor : public IntervalVisitor {
+ public:
+  explicit RecordingVisitor(std::optional<size_t> stop_after = std::nullopt)
+      : stop_after_(stop_after) {}
+  bool BeginUser(const std::string& agent) override { return Record("user " + agent); }
+  bool Add(const Interval& interval) override {
+    intervals_.push_back(interval);
+    return Record(Describe(interval));
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+  const std::vector<Interval>& intervals() const { return intervals_; }
+
+ private:
+  bool Record(std::string line);
+
+  std::optional<size_t> stop_after_;
+  std::vector<std::string> lines_;
+  std::vector<Interval> intervals_;
+};
+
+// Runs the scan to the end; throws std::runtime_error with the store's error otherwise.
+std::vector<std::string> ScanText(TimeStore& store, const IntervalScan& scan);
+// What a scan of `agents` must record, built from the same store's Intervals() per user.
+std::vector<std::string> ExpectedScan(TimeStore& store, const std::vector<std::string>& agents,
+                                      Timestamp from, Timestamp to);
+
+SyncedFigure Figure(const std::string& key, const std::string& day, int64_t ms, bool final = false);
+// "done_through 2026-11-20" (or "done_through none"), then "key|day|ms|final" per figure.
+std::vector<std::string> Describe(const SyncState& state);
+// LoadSyncState described; throws std::runtime_error with the store's error.
+std::vector<std::string> SyncStateText(TimeStore& store, const std::string& target);
+// SaveSyncState: "" on success, or "code: message".
+std::string SaveText(TimeStore& store, const std::string& target,
+                     const std::vector<SyncedFigure>& figures,
+                     const std::optional<std::string>& done_through = std::nullopt);
+
+// Writes a ledger at `path` as a schema version 2 program left it: the intervals of
+// Version2Intervals with their daily totals and open intervals, and two outbox rows (ids 1 and
+// 2, connector "crm", the first two changes). Throws SQLite::Exception.
+void WriteVersion2Ledger(const std::string& path);
+// a: Ready 2026-11-20T22:00Z, Lunch 2026-11-21T02:00Z (open); b: Meeting 2026-11-21T08:00Z,
+// Away 09:00Z (open); ids 1 to 4 in that order.
+std::vector<Interval> Version2Intervals();
 
 }  // namespace presence::tracking::test

@@ -1,0 +1,164 @@
+// Measures report exports over a large ledger and prints the figures:
+//  1. builds a ledger of U users x D days with K changes per user per day (default 1,000 x 365
+//     x 16: about 5.8 million intervals), committed in batches like the agent does;
+//  2. runs the real `presence-agent report` against it (totals by day and by 15 minutes in a
+//     zone with DST, and the detail export), each in its own process, and prints its wall time,
+//     output size and peak memory (the child's maximum resident set size), which stays flat
+//     however long the range is because the export streams.
+// Usage: report_bench [--quick] [--users U] [--days D] [--keep DIR]
+// (a benchmark, not a test: it never fails on a number)
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tracking/time_store.h"
+
+namespace {
+
+using namespace presence;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int users = 1000;
+  int days = 365;
+  int changes_per_day = 16;
+  std::string dir;
+};
+
+const char* kLabels[] = {"Ready for Calls", "On a call",    "Wrap-up", "Break",
+                         "Lunch",           "In a meeting", "Logout"};
+const reasoncodes::StatusCode kStatuses[] = {
+    reasoncodes::StatusCode::kOnline, reasoncodes::StatusCode::kOnCall,
+    reasoncodes::StatusCode::kDnd,    reasoncodes::StatusCode::kAway,
+    reasoncodes::StatusCode::kAway,   reasoncodes::StatusCode::kBusy,
+    reasoncodes::StatusCode::kLogout};
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Every user changes state changes_per_day times a day at pseudo-random moments; a batch holds
+// the changes of one slot of the day for every user, in time order.
+void BuildLedger(const Options& options, const std::string& path) {
+  auto store = tracking::OpenSqliteTimeStore(path, tracking::Durability::kProcessCrash);
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), store.error().message.c_str());
+    std::exit(1);
+  }
+  const tracking::Timestamp start = *tracking::ParseTime("2025-01-01T00:00:00Z");
+  const auto slot = std::chrono::milliseconds(86400000LL / options.changes_per_day);
+  std::vector<std::string> previous(options.users);
+  unsigned seed = 12345;
+  long long changes = 0;
+  auto began = Clock::now();
+  for (int day = 0; day < options.days; ++day) {
+    for (int s = 0; s < options.changes_per_day; ++s) {
+      tracking::CommitBatch batch;
+      const tracking::Timestamp slot_start = start + std::chrono::days(day) + slot * s;
+      for (int u = 0; u < options.users; ++u) {
+        seed = seed * 1103515245u + 12345u;
+        const int pick = static_cast<int>((seed >> 16) % 7);
+        tracking::Change change;
+        change.agent = "u" + std::to_string(u);
+        change.at = slot_start + std::chrono::milliseconds(u * 7);
+        change.from_label = previous[u];
+        change.label = kLabels[pick];
+        change.reason_code = std::to_string(pick);
+        change.status = kStatuses[pick];
+        change.source = reasoncodes::Source::kPbx;
+        change.cause = "select";
+        previous[u] = change.label;
+        batch.changes.push_back(std::move(change));
+      }
+      if (Status status = (*store)->Commit(batch); !status.ok()) {
+        std::fprintf(stderr, "commit failed: %s\n", status.error().message.c_str());
+        std::exit(1);
+      }
+      changes += options.users;
+    }
+  }
+  const double s = Seconds(Clock::now() - began);
+  std::printf(
+      "ledger:  %lld intervals (%d users x %d days x %d) written in %.1f s (%.0f/s), %.0f MB\n",
+      changes, options.users, options.days, options.changes_per_day, s, changes / s,
+      static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+}
+
+// Runs the CLI with `args`, output to `out`, and prints wall time, output size and peak RSS.
+void Export(const char* name, const std::vector<std::string>& args, const std::string& out) {
+  auto began = Clock::now();
+  pid_t child = fork();
+  if (child == 0) {
+    std::vector<char*> argv;
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(const_cast<char*>("-o"));
+    argv.push_back(const_cast<char*>(out.c_str()));
+    argv.push_back(const_cast<char*>("--no-progress"));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  wait4(child, &status, 0, &usage);
+  const double s = Seconds(Clock::now() - began);
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  std::printf("%-34s %7.1f s  %9.1f MB out  peak RSS %6.1f MB%s\n", name, s,
+              static_cast<double>(std::filesystem::file_size(out)) / 1e6,
+              static_cast<double>(usage.ru_maxrss) / 1024.0, ok ? "" : "  (FAILED)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      options.users = 100;
+      options.days = 60;
+    } else if (arg == "--users" && i + 1 < argc) {
+      options.users = std::atoi(argv[++i]);
+    } else if (arg == "--days" && i + 1 < argc) {
+      options.days = std::atoi(argv[++i]);
+    } else if (arg == "--keep" && i + 1 < argc) {
+      options.dir = argv[++i];
+      keep = true;
+    } else {
+      std::fprintf(stderr, "usage: report_bench [--quick] [--users U] [--days D] [--keep DIR]\n");
+      return 2;
+    }
+  }
+  if (options.dir.empty()) {
+    char pattern[] = "/tmp/report-bench-XXXXXX";
+    options.dir = mkdtemp(pattern);
+  }
+  std::filesystem::create_directories(options.dir);
+  const std::string db = options.dir + "/presence.db";
+  if (!std::filesystem::exists(db)) BuildLedger(options, db);
+  const std::string agent = PRESENCE_AGENT_BINARY;
+  const std::vector<std::string> base = {agent,         "report",       "--db", db,
+                                         "--from",      "2025-01-01",   "--to", "2026-01-01",
+                                         "--time-zone", "Europe/Berlin"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  Export("totals, whole range, csv", with({"--format", "csv"}), options.dir + "/none.csv");
+  Export("totals by day, csv", with({"--group-by", "day", "--format", "csv"}),
+         options.dir + "/day.csv");
+  Export("totals by 15 min, csv", with({"--group-by", "15min", "--format", "csv"}),
+         options.dir + "/15min.csv");
+  Export("detail, json", with({"--detail", "--format", "json"}), options.dir + "/detail.json");
+  if (!keep) std::filesystem::remove_all(options.dir);
+  return 0;
+}
