@@ -379,9 +379,17 @@ void HandleIntervals(Call& call) {
 
 namespace {
 
+// Does nothing with what it is shown: a scan that only opens the ledger.
+class NoVisitor final : public tracking::IntervalVisitor {
+ public:
+  bool BeginUser(const std::string&) override { return false; }
+  bool Add(const tracking::Interval&) override { return false; }
+};
+
 // Reports stream: the status and headers go out first, then the figures as they are computed
-// (chunked), so the server never holds a whole export. A store failure after that point can
-// only cut the body short; it is logged through the metrics as a 500.
+// (chunked), so the server never holds a whole export. The ledger is opened for a scan before
+// the headers, so an unreadable ledger is still a 503; a failure after that point can only cut
+// the body short, and is logged.
 void StreamReport(Call& call, ReportKind kind) {
   std::vector<std::pair<std::string, std::string>> params =
       Poco::URI(call.request.getURI()).getQueryParameters();
@@ -394,18 +402,23 @@ void StreamReport(Call& call, ReportKind kind) {
     return SendError(call, ReportErrorStatus(request.error()), request.error().code,
                      request.error().message);
   }
-  call.status = 200;
-  call.response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
-  call.response.setContentType(ReportContentType(request->format));
+  NoVisitor probe;
+  const tracking::IntervalScan first{request->spec.from, request->spec.from, {"-"}};
+  if (Status open = call.ctx.store.ScanIntervals(first, probe); !open.ok()) {
+    return SendFailure(call, open.error());
+  }
+  SetAnswerHead(call, 200, ReportContentType(request->format));
   call.response.setChunkedTransferEncoding(true);
-  call.response.set("Cache-Control", "no-store");
   if (request->format == ReportFormat::kCsv) {
     call.response.set("Content-Disposition",
                       "attachment; filename=\"" + ReportFileName(*request) + "\"");
   }
   std::ostream& out = call.response.send();
   Status written = WriteReport(call.ctx.store, *request, call.config.get(), out);
-  if (!written.ok()) call.status = 500;
+  if (!written.ok()) {
+    call.status = 500;
+    if (call.ctx.log) call.ctx.log("error", "report cut short: " + written.error().message);
+  }
   out.flush();
 }
 

@@ -247,7 +247,9 @@ int ReportCommand(const ReportArgs& args) {
     }
   }
   std::ostream& out = args.output.empty() ? std::cout : file;
-  ProgressLine progress(!args.no_progress && isatty(STDERR_FILENO) != 0);
+  // Progress on the terminal only when the report itself does not go there.
+  const bool report_on_terminal = args.output.empty() && isatty(STDOUT_FILENO) != 0;
+  ProgressLine progress(!args.no_progress && !report_on_terminal && isatty(STDERR_FILENO) != 0);
   Status written = WriteReport(**store, *request, config.get(), out,
                                [&](const ReportProgress& p) { progress.Show(p); });
   progress.End();

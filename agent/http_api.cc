@@ -247,7 +247,7 @@ std::optional<std::string> Call::Query(const std::string& name) const {
   return std::nullopt;
 }
 
-void SendText(Call& call, int status, const std::string& content_type, const std::string& text) {
+void SetAnswerHead(Call& call, int status, const std::string& content_type) {
   call.status = status;
   call.response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   call.response.setContentType(content_type);
@@ -256,6 +256,10 @@ void SendText(Call& call, int status, const std::string& content_type, const std
   call.response.set("X-Frame-Options", "DENY");
   call.response.set("Content-Security-Policy", "frame-ancestors 'none'");
   call.response.set("X-Content-Type-Options", "nosniff");
+}
+
+void SendText(Call& call, int status, const std::string& content_type, const std::string& text) {
+  SetAnswerHead(call, status, content_type);
   // Head and body in one write (one packet when they fit) rather than two.
   call.response.sendBuffer(text.data(), text.size());
 }

@@ -43,6 +43,8 @@ struct ApiContext {
   Metrics& metrics;
   const tracking::Clock& clock;
   const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
+  // The service's log (level "info", "warning", "error"); may be empty.
+  std::function<void(std::string_view level, const std::string& text)> log;
   // The CRM time-tracking sync's status for GET /api/v1/crm-sync; empty or nullptr: none.
   std::function<Poco::JSON::Object::Ptr()> crm_sync_status;
   SessionStore sessions;

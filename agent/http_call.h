@@ -40,6 +40,9 @@ struct Call {
 void SendJson(Call& call, int status, const Poco::Dynamic::Var& body);
 void SendError(Call& call, int status, const std::string& code, const std::string& message);
 void SendText(Call& call, int status, const std::string& content_type, const std::string& text);
+// Status, content type and the headers every answer carries (no-store, no framing, nosniff),
+// for handlers that stream their body themselves.
+void SetAnswerHead(Call& call, int status, const std::string& content_type);
 // An engine/store error, mapped to its HTTP status (unknown_label 422, storage_error 503...).
 void SendFailure(Call& call, const Error& error);
 

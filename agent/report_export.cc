@@ -37,7 +37,7 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
-// "On a call" and "on_call" and "OnCall" all read as "oncall".
+// Names compare without case, spaces and underscores: "Do Not Disturb", "do_not_disturb".
 std::string Squeeze(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -55,6 +55,15 @@ std::optional<StatusCode> ReadStatus(const std::string& text) {
   for (int code = reasoncodes::kMinStatusCode; code <= reasoncodes::kMaxStatusCode; ++code) {
     StatusCode status = *reasoncodes::StatusFromInt(code);
     if (Squeeze(reasoncodes::StatusName(status)) == Squeeze(text)) return status;
+  }
+  // Other spellings people use for the same statuses.
+  static constexpr std::pair<std::string_view, StatusCode> kAliases[] = {
+      {"oncall", StatusCode::kOnCall},
+      {"donotdisturb", StatusCode::kDnd},
+      {"available", StatusCode::kOnline},
+      {"loggedout", StatusCode::kLogout}};
+  for (const auto& [alias, status] : kAliases) {
+    if (Squeeze(text) == alias) return status;
   }
   return std::nullopt;
 }
@@ -131,6 +140,8 @@ Result<std::vector<std::string>> ReadUsers(const RawParams& raw, const ReportCon
   bool filtered = false;
   if (auto users = raw.values.find("user"); users != raw.values.end()) {
     filtered = true;
+    if (SplitList(users->second).empty())
+      return Invalid("user: empty; give user ids, comma-separated");
     for (const std::string& id : SplitList(users->second)) {
       if (!known.contains(id)) {
         return Error{"unknown_user", "user: no user '" + id +
@@ -142,6 +153,8 @@ Result<std::vector<std::string>> ReadUsers(const RawParams& raw, const ReportCon
   }
   if (auto team_list = raw.values.find("team"); team_list != raw.values.end()) {
     filtered = true;
+    if (SplitList(team_list->second).empty())
+      return Invalid("team: empty; give team names, comma-separated");
     for (const std::string& team : SplitList(team_list->second)) {
       if (!teams.contains(team)) {
         std::string list;
@@ -162,6 +175,9 @@ Result<std::vector<std::string>> ReadUsers(const RawParams& raw, const ReportCon
 Status ReadStatuses(const RawParams& raw, std::set<StatusCode>& statuses) {
   auto found = raw.values.find("status");
   if (found == raw.values.end()) return Status::Ok();
+  if (SplitList(found->second).empty()) {
+    return Invalid("status: empty; allowed: " + StatusChoices() + " (comma-separated)");
+  }
   for (const std::string& item : SplitList(found->second)) {
     std::optional<StatusCode> status = ReadStatus(item);
     if (!status) {
@@ -284,7 +300,8 @@ class JsonTotals final : public tracking::ReportSink {
     json_.Write(OpenReport(request.spec, "users"));
   }
   void Bucket(const tracking::BucketFigures& figures) override {
-    if (request_.spec.grouping == tracking::Grouping::kNone) return;
+    // A bucket whose states the status filter took out has nothing to show.
+    if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
     StartUser(figures.agent);
     JsonWriter bucket;
     bucket.BeginObject();
@@ -350,7 +367,7 @@ class CsvTotals final : public tracking::ReportSink {
             "covered_seconds,percent\r\n";
   }
   void Bucket(const tracking::BucketFigures& figures) override {
-    if (request_.spec.grouping == tracking::Grouping::kNone) return;
+    if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
     Rows("bucket", figures.agent, figures.bucket_start, figures.bucket_end, figures.states,
          figures.covered);
   }
@@ -393,7 +410,7 @@ class TextTotals final : public tracking::ReportSink {
          << request.spec.zone.name() << ")\n";
   }
   void Bucket(const tracking::BucketFigures& figures) override {
-    if (request_.spec.grouping == tracking::Grouping::kNone) return;
+    if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
     Heading(figures.agent);
     out_ << "  " << request_.spec.zone.FormatLocal(figures.bucket_start) << "  covered "
          << FormatHms(figures.covered) << "\n";
@@ -584,8 +601,8 @@ Result<ReportRequest> ReadReportRequest(
   Result<Timestamp> to = ReadMoment(*raw, "to", *zone);
   if (!to.ok()) return to.error();
   if (*to <= *from) {
-    return Invalid("to: " + tracking::FormatTime(*to) + " must be after from (" +
-                   tracking::FormatTime(*from) + ")");
+    return Invalid("to: " + zone->FormatLocal(*to) + " must be after from (" +
+                   zone->FormatLocal(*from) + ")");
   }
   request.spec.from = *from;
   request.spec.to = *to;
@@ -601,7 +618,7 @@ Result<ReportRequest> ReadReportRequest(
   if (Status statuses = ReadStatuses(*raw, request.spec.statuses); !statuses.ok()) {
     return statuses.error();
   }
-  Result<ReportFormat> format = ReadFormat(*raw, context.allow_text);
+  Result<ReportFormat> format = ReadFormat(*raw, context.allow_text && kind == ReportKind::kTotals);
   if (!format.ok()) return format.error();
   request.format = *format;
   Result<std::vector<std::string>> users = ReadUsers(*raw, context);

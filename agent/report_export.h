@@ -15,8 +15,9 @@
 //               the ledger)
 //   team        comma-separated teams (users of those teams)
 //   status      comma-separated status codes or names (1-7, Online, Offline, Away, DND, Busy,
-//               OnCall, Logout): only states with those statuses
-//   format      json (default) or csv; the CLI also has text
+//               "On a call", Logout; case, spaces and underscores ignored; also OnCall,
+//               do_not_disturb, available, logged_out): only states with those statuses
+//   format      json (default) or csv; the CLI also has text (totals only)
 
 #include <functional>
 #include <map>

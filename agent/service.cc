@@ -115,7 +115,7 @@ double Seconds(const std::optional<tracking::Timestamp>& at) {
   return at ? std::chrono::duration<double>(at->time_since_epoch()).count() : 0;
 }
 
-// presence_connector_* series, labelled connector="<name>" (deliveries also by result).
+// presence_crm_sync_* series of the one CRM sync (no labels).
 std::vector<Metrics::Family> CrmSyncFamilies(const connectors::CrmSyncStats& stats) {
   auto one = [](std::string name, std::string type, std::string help, double value) {
     return Metrics::Family{
@@ -198,6 +198,7 @@ class Service {
             [this] { return core_.snapshot(); }),
         context_(config, *store_, core_, hub_, metrics_, clock_, connectors_) {
     context_.reload = [this] { return Reload(); };
+    context_.log = &Log;
     context_.tls = config->server.tls.has_value();
     context_.dashboard_dir = options.dashboard_dir;
     const std::string sessions = config->server.data_dir + "/sessions";

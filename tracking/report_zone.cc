@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "reasoncodes/json_read.h"
+#include "tracking/text_scanner.h"
 
 namespace presence::tracking {
 namespace {
@@ -43,84 +44,16 @@ Timestamp ToTimestamp(date::sys_seconds t) {
   return Timestamp(t);
 }
 
-// Reads text left to right; each step consumes exactly what it expects or fails, so a parse is
-// a chain of && that any unexpected character ends.
-class Reader {
- public:
-  explicit Reader(std::string_view text) : text_(text) {}
-
-  bool Number(int width, int* out) {
-    if (text_.size() - pos_ < static_cast<size_t>(width)) return false;
-    int value = 0;
-    for (int i = 0; i < width; ++i) {
-      char c = text_[pos_ + i];
-      if (c < '0' || c > '9') return false;
-      value = value * 10 + (c - '0');
-    }
-    pos_ += width;
-    *out = value;
-    return true;
-  }
-
-  bool Literal(char c) {
-    if (Done() || text_[pos_] != c) return false;
-    ++pos_;
-    return true;
-  }
-
-  bool AnyOf(std::string_view chars) {
-    if (Done() || chars.find(text_[pos_]) == std::string_view::npos) return false;
-    ++pos_;
-    return true;
-  }
-
-  // One or more digits: the first three are milliseconds, the rest are dropped (as ParseTime).
-  bool Fraction(Millis* out) {
-    size_t start = pos_;
-    int64_t value = 0;
-    for (; !Done() && text_[pos_] >= '0' && text_[pos_] <= '9'; ++pos_) {
-      if (pos_ - start < 3) value = value * 10 + (text_[pos_] - '0');
-    }
-    size_t count = pos_ - start;
-    if (count == 0) return false;
-    for (size_t i = count; i < 3; ++i) value *= 10;
-    *out = Millis(value);
-    return true;
-  }
-
-  bool Done() const { return pos_ == text_.size(); }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-};
-
-// "YYYY-MM-DD", checked against the calendar (month lengths, leap years).
-std::optional<sys_days> ReadDate(Reader& reader) {
-  int y = 0;
-  int m = 0;
-  int d = 0;
-  if (!reader.Number(4, &y) || !reader.Literal('-') || !reader.Number(2, &m) ||
-      !reader.Literal('-') || !reader.Number(2, &d)) {
-    return std::nullopt;
-  }
-  std::chrono::year_month_day ymd{std::chrono::year(y),
-                                  std::chrono::month(static_cast<unsigned>(m)),
-                                  std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  return sys_days(ymd);
-}
-
 // "hh:mm[:ss[.fff...]]" as time since midnight.
-std::optional<Millis> ReadClock(Reader& reader) {
+std::optional<Millis> ReadClock(TextScanner& scan) {
   int h = 0;
   int m = 0;
   int s = 0;
   Millis fraction{0};
-  if (!reader.Number(2, &h) || !reader.Literal(':') || !reader.Number(2, &m)) return std::nullopt;
-  if (reader.Literal(':')) {
-    if (!reader.Number(2, &s)) return std::nullopt;
-    if (reader.Literal('.') && !reader.Fraction(&fraction)) return std::nullopt;
+  if (!scan.Digits(2, &h) || !scan.Literal(':') || !scan.Digits(2, &m)) return std::nullopt;
+  if (scan.Literal(':')) {
+    if (!scan.Digits(2, &s)) return std::nullopt;
+    if (scan.Literal('.') && !scan.Fraction(&fraction)) return std::nullopt;
   }
   if (h > 23 || m > 59 || s > 59) return std::nullopt;
   return hours(h) + minutes(m) + seconds(s) + fraction;
@@ -253,9 +186,9 @@ std::string ReportZone::LocalDate(Timestamp t) const {
 }
 
 std::optional<Timestamp> ReportZone::DateStart(std::string_view date) const {
-  Reader reader(date);
-  std::optional<sys_days> day = ReadDate(reader);
-  if (!day || !reader.Done()) return std::nullopt;
+  TextScanner scan(date);
+  std::optional<sys_days> day = ScanDate(scan);
+  if (!day || !scan.Done()) return std::nullopt;
   return LocalDayStart(*day);
 }
 
@@ -274,13 +207,13 @@ std::string ReportZone::FormatLocal(Timestamp t) const {
 
 std::optional<Timestamp> ReportZone::ParseMoment(std::string_view text) const {
   if (std::optional<Timestamp> absolute = ParseTime(text)) return absolute;
-  Reader reader(text);
-  std::optional<sys_days> day = ReadDate(reader);
+  TextScanner scan(text);
+  std::optional<sys_days> day = ScanDate(scan);
   if (!day) return std::nullopt;
-  if (reader.Done()) return LocalDayStart(*day);
-  if (!reader.AnyOf("T ")) return std::nullopt;
-  std::optional<Millis> clock = ReadClock(reader);
-  if (!clock || !reader.Done()) return std::nullopt;
+  if (scan.Done()) return LocalDayStart(*day);
+  if (!scan.OneOf("T ")) return std::nullopt;
+  std::optional<Millis> clock = ReadClock(scan);
+  if (!clock || !scan.Done()) return std::nullopt;
   return LocalToUtc(zone_, day->time_since_epoch() + *clock);
 }
 

@@ -21,6 +21,9 @@ std::string WithCatalog(const std::string& members, const testing::TestSettings&
 }
 
 const std::string kHash(64, 'a');
+const std::string kSyncBlock =
+    R"({"login_url": "https://example.my.salesforce.com", "auth": "client_credentials",
+        "client_id": "3MVG9.key", "client_secret": "fake-consumer-secret"})";
 
 struct BadCase {
   std::string name;
@@ -65,6 +68,9 @@ const std::vector<BadCase> kBad = {
      "connectors: must be an array of connector blocks, got null"},
     {"unknown_connector_type", R"("connectors": [{"type": "webhok"}])",
      "connectors[0].type: \"webhok\" is not a connector type"},
+    {"crm_sync_not_an_object", R"("crm_sync": [])", "crm_sync: must be an object, got"},
+    {"crm_sync_without_time_tracking", R"("crm_sync": )" + kSyncBlock,
+     "crm_sync: the CRM time-tracking sync needs settings.time_tracking set to true"},
 };
 
 // A webhook block named `name` posting to `url`, its secret inline.
@@ -95,6 +101,32 @@ BOOST_DATA_TEST_CASE(bad_service_settings_are_reported_with_place_and_allowed_va
   ConfigLoad load = LoadConfigText(WithCatalog(c.members));
   BOOST_TEST(!load.ok());
   BOOST_TEST(HasProblem(load, c.problem), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(the_time_zone_is_checked_against_tzdata_with_a_suggestion) {
+  testing::TestSettings settings;
+  settings.extra_settings = R"("time_zone": "Europe/Berln")";
+  ConfigLoad load = LoadConfigText(WithCatalog("", settings));
+  BOOST_TEST(!load.ok());
+  BOOST_TEST(HasProblem(load, "settings.time_zone: "), AllProblems(load));
+  BOOST_TEST(HasProblem(load, "did you mean 'Europe/Berlin'"), AllProblems(load));
+  settings.extra_settings = R"("time_zone": "America/New_York")";
+  ConfigLoad good = LoadConfigText(WithCatalog("", settings));
+  BOOST_REQUIRE_MESSAGE(good.ok(), AllProblems(good));
+  BOOST_TEST(good.config->zone.name() == "America/New_York");
+  BOOST_TEST(!good.config->crm_sync.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_crm_sync_block_with_time_tracking_on_is_read_with_its_defaults) {
+  testing::TestSettings settings;
+  settings.extra_settings = R"("time_tracking": true)";
+  ConfigLoad load = LoadConfigText(WithCatalog(R"("crm_sync": )" + kSyncBlock, settings));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_REQUIRE(load.config->crm_sync.has_value());
+  BOOST_TEST(load.config->crm_sync->object == "Presence_Time__c");
+  BOOST_TEST(load.config->crm_sync->batch_size == 200);
+  BOOST_TEST(!load.config->crm_sync_text.empty());
+  BOOST_TEST(load.config->zone.name() == "UTC");
 }
 
 BOOST_AUTO_TEST_CASE(every_problem_of_a_file_is_listed_at_once) {

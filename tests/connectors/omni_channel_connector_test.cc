@@ -7,9 +7,6 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -22,6 +19,7 @@
 #include "tests/fakes/connector_block.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_salesforce.h"
+#include "tests/fakes/salesforce_test_env.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
 
@@ -32,46 +30,20 @@ namespace data = boost::unit_test::data;
 using reasoncodes::Source;
 using testing::CatalogFromJson;
 using testing::FakeFailure;
-using testing::FakeFieldType;
 using testing::FakeSalesforce;
 using testing::JoinProblems;
 using testing::ParseBlock;
 using testing::ParsedBlock;
-using testing::ParseObject;
+using testing::SalesforceBlock;
 
 const Timestamp kStart = *tracking::ParseTime("2026-11-21T09:30:00.000Z");
 const std::string kEvent = "Presence_Agent_Status__e";
 const std::string kEventPath = "/services/data/v59.0/sobjects/Presence_Agent_Status__e/";
 const std::string kDndMapping = R"({"status_id": "0N5000000000002CAA"})";
 
-// The text of <tag>...</tag> in a metadata file, or "".
-std::string Element(const std::string& xml, const std::string& tag) {
-  std::size_t start = xml.find("<" + tag + ">");
-  if (start == std::string::npos) return "";
-  start += tag.size() + 2;
-  std::size_t end = xml.find("</" + tag + ">", start);
-  return end == std::string::npos ? "" : xml.substr(start, end - start);
-}
-
-// The event object's fields as samples/salesforce/ defines them (each field-meta.xml's
-// fullName and type), so the fake org refuses what an org with that metadata would refuse.
+// The event's fields as samples/salesforce/ defines them.
 testing::FakeFields EventFields() {
-  const std::map<std::string, FakeFieldType> kTypes = {{"Text", FakeFieldType::kText},
-                                                       {"Checkbox", FakeFieldType::kCheckbox},
-                                                       {"Number", FakeFieldType::kNumber},
-                                                       {"DateTime", FakeFieldType::kDateTime}};
-  std::filesystem::path dir = std::filesystem::path(PRESENCE_SOURCE_DIR) /
-                              "samples/salesforce/force-app/main/default/objects" / kEvent /
-                              "fields";
-  testing::FakeFields fields;
-  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream file(entry.path());
-    std::stringstream xml;
-    xml << file.rdbuf();
-    auto type = kTypes.find(Element(xml.str(), "type"));
-    BOOST_TEST_REQUIRE((type != kTypes.end()), entry.path().string());
-    fields[Element(xml.str(), "fullName")] = type->second;
-  }
+  testing::FakeFields fields = testing::SampleObjectFields(kEvent);
   BOOST_TEST_REQUIRE(fields.size() == 9u);
   return fields;
 }
@@ -93,22 +65,6 @@ std::string CatalogJson(const std::string& dnd_mapping) {
   ]})";
 }
 
-// The block for `url`, with `extra` keys set (a null value removes the key).
-Poco::JSON::Object::Ptr Block(const std::string& url, const std::string& extra = "{}") {
-  auto block = ParseObject(R"({"auth": "client_credentials",
-      "client_id": "3MVG9fake.consumer.key", "client_secret": "fake-consumer-secret"})");
-  block->set("login_url", url);
-  Poco::JSON::Object::Ptr changes = ParseObject(extra);  // kept alive through the loop
-  for (const auto& [key, value] : *changes) {
-    if (value.isEmpty()) {
-      block->remove(key);
-    } else {
-      block->set(key, value);
-    }
-  }
-  return block;
-}
-
 User MakeUser(const std::string& id, const std::string& salesforce) {
   User user;
   user.id = id;
@@ -127,7 +83,7 @@ class Rig {
     directory.users = {{"1001", MakeUser("1001", "005000000000001AAA")},
                        {"1002", MakeUser("1002", "")},
                        {"1003", MakeUser("1003", "00Q000000000001")}};
-    ParsedBlock parsed = ParseBlock(OmniChannelConnectorType(), *Block(fake.url(), extra),
+    ParsedBlock parsed = ParseBlock(OmniChannelConnectorType(), *SalesforceBlock(fake.url(), extra),
                                     *directory.catalog, "connectors[0]", "omni");
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
     ConnectorEnv env{&clock, nullptr, http.get()};
@@ -448,9 +404,9 @@ const std::vector<ConfigCase> kConfigCases = {
 BOOST_DATA_TEST_CASE(configuration_problems_name_the_key_and_what_is_allowed,
                      data::make(kConfigCases), c) {
   auto catalog = CatalogFromJson(CatalogJson(c.dnd_mapping));
-  ParsedBlock parsed =
-      ParseBlock(OmniChannelConnectorType(), *Block("https://acme.my.salesforce.com", c.extra),
-                 *catalog, "connectors[0]", "omni");
+  ParsedBlock parsed = ParseBlock(OmniChannelConnectorType(),
+                                  *SalesforceBlock("https://acme.my.salesforce.com", c.extra),
+                                  *catalog, "connectors[0]", "omni");
   BOOST_TEST(!parsed.settings);
   BOOST_TEST(parsed.problems == std::vector<std::string>{c.problem}, JoinProblems(parsed.problems));
 }
@@ -458,8 +414,8 @@ BOOST_DATA_TEST_CASE(configuration_problems_name_the_key_and_what_is_allowed,
 BOOST_AUTO_TEST_CASE(a_valid_block_parses_with_the_default_event_object) {
   auto catalog = CatalogFromJson(CatalogJson(kDndMapping));
   ParsedBlock parsed =
-      ParseBlock(OmniChannelConnectorType(), *Block("https://acme.my.salesforce.com"), *catalog,
-                 "connectors[0]", "omni");
+      ParseBlock(OmniChannelConnectorType(), *SalesforceBlock("https://acme.my.salesforce.com"),
+                 *catalog, "connectors[0]", "omni");
   BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
   auto settings = std::dynamic_pointer_cast<const OmniChannelSettings>(parsed.settings);
   BOOST_TEST_REQUIRE(settings);

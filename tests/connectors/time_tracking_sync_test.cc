@@ -8,20 +8,18 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "connectors/http/http_client.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_salesforce.h"
+#include "tests/fakes/salesforce_test_env.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
@@ -34,10 +32,9 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::FakeFailure;
-using testing::FakeFieldType;
 using testing::FakeSalesforce;
 using testing::JoinProblems;
-using testing::ParseObject;
+using testing::SalesforceBlock;
 using testing::Stringify;
 
 const std::string kObject = "Presence_Time__c";
@@ -48,53 +45,11 @@ const std::string kSecret = "fake-consumer-secret";
 
 Timestamp T(const std::string& text) { return *tracking::ParseTime(text); }
 
-// The text of <tag>...</tag> in a metadata file, or "".
-std::string Element(const std::string& xml, const std::string& tag) {
-  std::size_t start = xml.find("<" + tag + ">");
-  if (start == std::string::npos) return "";
-  start += tag.size() + 2;
-  std::size_t end = xml.find("</" + tag + ">", start);
-  return end == std::string::npos ? "" : xml.substr(start, end - start);
-}
-
-// The object's fields as samples/salesforce/ defines them, so the fake org refuses what an
-// org with that metadata would refuse (a Date in another form, a text in a Number, ...).
+// The object's fields as samples/salesforce/ defines them.
 testing::FakeFields ObjectFields() {
-  const std::map<std::string, FakeFieldType> kTypes = {{"Text", FakeFieldType::kText},
-                                                       {"Checkbox", FakeFieldType::kCheckbox},
-                                                       {"Number", FakeFieldType::kNumber},
-                                                       {"Date", FakeFieldType::kDate},
-                                                       {"Lookup", FakeFieldType::kLookup}};
-  std::filesystem::path dir = std::filesystem::path(PRESENCE_SOURCE_DIR) /
-                              "samples/salesforce/force-app/main/default/objects" / kObject /
-                              "fields";
-  testing::FakeFields fields;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream file(entry.path());
-    std::stringstream xml;
-    xml << file.rdbuf();
-    auto type = kTypes.find(Element(xml.str(), "type"));
-    BOOST_TEST_REQUIRE((type != kTypes.end()), entry.path().string());
-    fields[Element(xml.str(), "fullName")] = type->second;
-  }
+  testing::FakeFields fields = testing::SampleObjectFields(kObject);
   BOOST_TEST_REQUIRE(fields.size() == 11u);
   return fields;
-}
-
-// The crm_sync block for the fake at `url`, with `extra` keys set (a null value removes one).
-Poco::JSON::Object::Ptr Block(const std::string& url, const std::string& extra = "{}") {
-  auto block = ParseObject(R"({"auth": "client_credentials",
-      "client_id": "3MVG9fake.consumer.key", "client_secret": "fake-consumer-secret"})");
-  block->set("login_url", url);
-  Poco::JSON::Object::Ptr changes = ParseObject(extra);
-  for (const auto& [key, value] : *changes) {
-    if (value.isEmpty()) {
-      block->remove(key);
-    } else {
-      block->set(key, value);
-    }
-  }
-  return block;
 }
 
 User MakeUser(const std::string& id, const std::string& name, const std::string& team,
@@ -131,7 +86,7 @@ class Rig {
                        {"1003", MakeUser("1003", "Cy", "Red", "")}};
     reasoncodes::Problems problems;
     std::optional<CrmSyncConfig> parsed =
-        ParseCrmSync(*Block(fake.url(), options.extra), "crm_sync", problems);
+        ParseCrmSync(*SalesforceBlock(fake.url(), options.extra), "crm_sync", problems);
     BOOST_TEST_REQUIRE(problems.empty(), JoinProblems(problems));
     config = *parsed;
     auto zone = tracking::ReportZone::Find(options.zone);
@@ -773,8 +728,8 @@ const ConfigCase kConfigCases[] = {
 BOOST_DATA_TEST_CASE(configuration_problems_are_reported_at_their_key, data::make(kConfigCases),
                      c) {
   reasoncodes::Problems problems;
-  std::optional<CrmSyncConfig> config =
-      ParseCrmSync(*Block("https://example.my.salesforce.com", c.extra), "crm_sync", problems);
+  std::optional<CrmSyncConfig> config = ParseCrmSync(
+      *SalesforceBlock("https://example.my.salesforce.com", c.extra), "crm_sync", problems);
   if (c.problem.empty()) {
     BOOST_TEST(problems.empty(), JoinProblems(problems));
     BOOST_TEST(config.has_value());
@@ -788,8 +743,8 @@ BOOST_DATA_TEST_CASE(configuration_problems_are_reported_at_their_key, data::mak
 BOOST_AUTO_TEST_CASE(configuration_values_are_read) {
   reasoncodes::Problems problems;
   std::optional<CrmSyncConfig> config = ParseCrmSync(
-      *Block("https://example.my.salesforce.com",
-             R"({"object": "Agent_Time__c", "api_budget_per_day": 5000, "batch_size": 50,
+      *SalesforceBlock("https://example.my.salesforce.com",
+                       R"({"object": "Agent_Time__c", "api_budget_per_day": 5000, "batch_size": 50,
                  "backfill_days": 3, "fields": {"final": "", "user_name": "Name",
                  "seconds": "ns__Secs__c"}})"),
       "crm_sync", problems);
@@ -805,7 +760,7 @@ BOOST_AUTO_TEST_CASE(configuration_values_are_read) {
   BOOST_TEST(config->auth.client_secret == kSecret);
 
   CrmSyncConfig defaults =
-      *ParseCrmSync(*Block("https://example.my.salesforce.com"), "crm_sync", problems);
+      *ParseCrmSync(*SalesforceBlock("https://example.my.salesforce.com"), "crm_sync", problems);
   BOOST_TEST(defaults.object == "Presence_Time__c");
   BOOST_TEST(defaults.api_budget_per_day == 10000);
   BOOST_TEST(defaults.batch_size == 200);

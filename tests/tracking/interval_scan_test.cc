@@ -21,24 +21,9 @@ namespace {
 namespace data = boost::unit_test::data;
 namespace tt = boost::test_tools;
 
-constexpr Millis kHour = std::chrono::hours(1);
-constexpr Millis kDay = std::chrono::days(1);
-
 IntervalScan Scan(const std::string& from, const std::string& to,
                   std::vector<std::string> agents = {}) {
   return IntervalScan{T(from), T(to), std::move(agents)};
-}
-
-// a: Ready 08:00, Lunch 09:00, Ready 09:45, Logged out 12:00 (open); b: Meeting 08:30,
-// Ready 10:00 (open).
-void CommitTwoUsers(TimeStore& store) {
-  BOOST_TEST_REQUIRE(CommitText(store, {MakeChange("a", "2026-11-21T08:00:00Z", "Ready"),
-                                        MakeChange("b", "2026-11-21T08:30:00Z", "Meeting"),
-                                        MakeChange("a", "2026-11-21T09:00:00Z", "Lunch")}) == "");
-  BOOST_TEST_REQUIRE(CommitText(store, {MakeChange("a", "2026-11-21T09:45:00Z", "Ready"),
-                                        MakeChange("b", "2026-11-21T10:00:00Z", "Ready"),
-                                        MakeChange("a", "2026-11-21T12:00:00Z", "Logged out")}) ==
-                     "");
 }
 
 // Parks the scanning thread inside the visitor at the first call whose line starts with
@@ -85,6 +70,14 @@ class PausingVisitor : public IntervalVisitor {
   bool released_ = false;
   std::vector<std::string> lines_;
 };
+
+// A scan on a thread of its own. The lambda captures only types outside this anonymous
+// namespace, since the test bodies that call it are outside it (-Wsubobject-linkage).
+std::thread ScanInBackground(TimeStore& ledger, const IntervalScan& scan, IntervalVisitor& visitor,
+                             Status& result) {
+  return std::thread(
+      [&ledger, &scan, &visitor, &result] { result = ledger.ScanIntervals(scan, visitor); });
+}
 
 }  // namespace
 
@@ -272,7 +265,7 @@ BOOST_DATA_TEST_CASE(commit_during_a_paused_scan_is_neither_seen_nor_blocked,
 
   PausingVisitor visitor(pause_at);
   Status scanned = Error{"not_run", ""};
-  std::thread scanner([&] { scanned = ledger.ScanIntervals(scan, visitor); });
+  std::thread scanner = ScanInBackground(ledger, scan, visitor, scanned);
   const bool paused = visitor.WaitUntilPaused();
   std::string committed = "scan did not pause";
   size_t seen_now = 0;

@@ -171,6 +171,20 @@ void InsertOutboxRow(SQLite::Database& db, int64_t id, const Change& change) {
 
 }  // namespace
 
+void CommitTwoUsers(TimeStore& store) {
+  const std::vector<std::vector<Change>> batches = {
+      {MakeChange("a", "2026-11-21T08:00:00Z", "Ready"),
+       MakeChange("b", "2026-11-21T08:30:00Z", "Meeting"),
+       MakeChange("a", "2026-11-21T09:00:00Z", "Lunch")},
+      {MakeChange("a", "2026-11-21T09:45:00Z", "Ready"),
+       MakeChange("b", "2026-11-21T10:00:00Z", "Ready"),
+       MakeChange("a", "2026-11-21T12:00:00Z", "Logged out")}};
+  for (const std::vector<Change>& batch : batches) {
+    std::string failure = CommitText(store, batch);
+    if (!failure.empty()) throw std::runtime_error("CommitTwoUsers: " + failure);
+  }
+}
+
 bool RecordingVisitor::Record(std::string line) {
   lines_.push_back(std::move(line));
   return !stop_after_ || lines_.size() < *stop_after_;
@@ -375,6 +389,12 @@ std::vector<std::string> ExpectedIntervals(const std::vector<Interval>& interval
   std::stable_sort(found.begin(), found.end(),
                    [](const Interval& a, const Interval& b) { return a.start < b.start; });
   return Describe(found);
+}
+
+void WriteNewerSchemaFile(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("CREATE TABLE something_new (x); PRAGMA user_version = " +
+          std::to_string(kLedgerSchemaVersion + 1));
 }
 
 }  // namespace presence::tracking::test

@@ -4,6 +4,7 @@
 // of a named kind in a fresh directory, short ways to build and commit changes, and printable
 // descriptions so failures show what differed.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,6 +43,10 @@ class StoreUnderTest {
 // "2026-11-21T09:30:00.000Z" or any form ParseTime accepts; throws on bad text.
 Timestamp T(const std::string& text);
 
+constexpr Millis kMinute = std::chrono::minutes(1);
+constexpr Millis kHour = std::chrono::hours(1);
+constexpr Millis kDay = std::chrono::days(1);
+
 // One of a small fixed catalog: "Ready", "Lunch", "Meeting", "On a call", "Wrap-up", "Away",
 // "Logged out", each with its own reason code and status.
 Change MakeChange(const std::string& agent, const std::string& at, const std::string& label);
@@ -50,6 +55,11 @@ Change MakeChangeAt(const std::string& agent, Timestamp at, const std::string& l
 // Commits and returns "" on success, or "code: message".
 std::string CommitText(TimeStore& store, std::vector<Change> changes,
                        std::vector<AgentRecord> agents = {});
+
+// Two batches: a: Ready 08:00, Lunch 09:00, Ready 09:45, Logged out 12:00 (open); b: Meeting
+// 08:30, Ready 10:00 (open), all on 2026-11-21 (ids 1 to 6 in commit order). Throws
+// std::runtime_error when a commit fails.
+void CommitTwoUsers(TimeStore& store);
 
 // "#3 alice Lunch *61 Away agent select [2026-...Z, 2026-...Z)" ("open" for an open end).
 std::string Describe(const Interval& interval);
@@ -125,5 +135,9 @@ void WriteVersion2Ledger(const std::string& path);
 // a: Ready 2026-11-20T22:00Z, Lunch 2026-11-21T02:00Z (open); b: Meeting 2026-11-21T08:00Z,
 // Away 09:00Z (open); ids 1 to 4 in that order.
 std::vector<Interval> Version2Intervals();
+
+// Creates a database at `path` as a newer program would leave it: schema version
+// kLedgerSchemaVersion + 1 and a table this program does not know. Throws SQLite::Exception.
+void WriteNewerSchemaFile(const std::string& path);
 
 }  // namespace presence::tracking::test

@@ -21,8 +21,6 @@ namespace {
 namespace data = boost::unit_test::data;
 namespace tt = boost::test_tools;
 
-constexpr Millis kMinute = std::chrono::minutes(1);
-
 // Figures of three days saved in no particular order.
 void SaveThreeDays(TimeStore& store, const std::string& target) {
   BOOST_TEST_REQUIRE(SaveText(store, target,
@@ -263,11 +261,7 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_a_version_2_ledger) {
 BOOST_AUTO_TEST_CASE(sqlite_read_only_store_refuses_a_newer_schema) {
   presence::testing::TempDir dir;
   const std::string path = dir.File("future.db");
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE something_new (x); PRAGMA user_version = " +
-            std::to_string(kLedgerSchemaVersion + 1));
-  }
+  WriteNewerSchemaFile(path);
   auto opened = OpenSqliteTimeStoreReadOnly(path);
   BOOST_TEST_REQUIRE(!opened.ok());
   BOOST_TEST(opened.error().code == "not_a_ledger");

@@ -24,10 +24,6 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
-constexpr Millis kMinute = std::chrono::minutes(1);
-constexpr Millis kHour = std::chrono::hours(1);
-constexpr Millis kDay = std::chrono::days(1);
-
 ReportZone Zone(const std::string& name) {
   Result<ReportZone> zone = ReportZone::Find(name);
   if (!zone.ok()) throw std::runtime_error("zone missing from tzdata: " + name);

@@ -25,10 +25,6 @@ namespace {
 namespace data = boost::unit_test::data;
 namespace tt = boost::test_tools;
 
-constexpr Millis kMinute = std::chrono::minutes(1);
-constexpr Millis kHour = std::chrono::hours(1);
-constexpr Millis kDay = std::chrono::days(1);
-
 TotalsQuery Query(const std::string& from, const std::string& to, const std::string& now,
                   std::optional<std::string> agent = std::nullopt) {
   return TotalsQuery{T(from), T(to), T(now), std::move(agent)};
@@ -57,17 +53,6 @@ std::vector<std::string> AgentsText(TimeStore& store) {
 // Everything from long before to long after the test data.
 std::vector<std::string> AllIntervals(TimeStore& store) {
   return IntervalsText(store, std::nullopt, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
-}
-
-// A small two-day history used by several totals tests.
-void CommitTwoUsersOneDay(TimeStore& store) {
-  BOOST_TEST_REQUIRE(CommitText(store, {MakeChange("a", "2026-11-21T08:00:00Z", "Ready"),
-                                        MakeChange("b", "2026-11-21T08:30:00Z", "Meeting"),
-                                        MakeChange("a", "2026-11-21T09:00:00Z", "Lunch")}) == "");
-  BOOST_TEST_REQUIRE(CommitText(store, {MakeChange("a", "2026-11-21T09:45:00Z", "Ready"),
-                                        MakeChange("b", "2026-11-21T10:00:00Z", "Ready"),
-                                        MakeChange("a", "2026-11-21T12:00:00Z", "Logged out")}) ==
-                     "");
 }
 
 }  // namespace
@@ -167,7 +152,7 @@ BOOST_DATA_TEST_CASE(empty_batch_is_accepted_and_changes_nothing, data::make(Sto
 
 BOOST_DATA_TEST_CASE(totals_within_one_day, data::make(StoreKinds()), kind) {
   StoreUnderTest store(kind);
-  CommitTwoUsersOneDay(*store);
+  CommitTwoUsers(*store);
   std::vector<std::string> expected = {"a|Lunch|3|900000", "a|Ready|1|4500000",
                                        "b|Meeting|5|1800000", "b|Ready|1|3600000"};
   BOOST_TEST(TotalsText(*store, Query("2026-11-21T09:30:00Z", "2026-11-21T11:00:00Z",
@@ -246,7 +231,7 @@ BOOST_DATA_TEST_CASE(totals_count_open_intervals_up_to_now_or_the_range_end,
 
 BOOST_DATA_TEST_CASE(totals_for_one_agent_leave_the_others_out, data::make(StoreKinds()), kind) {
   StoreUnderTest store(kind);
-  CommitTwoUsersOneDay(*store);
+  CommitTwoUsers(*store);
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("b", "2026-11-23T10:00:00Z", "Lunch")}) == "");
   std::vector<std::string> one_day = {"b|Meeting|5|1800000", "b|Ready|1|3600000"};
   BOOST_TEST(TotalsText(*store, Query("2026-11-21T09:30:00Z", "2026-11-21T11:00:00Z",
@@ -265,7 +250,7 @@ BOOST_DATA_TEST_CASE(totals_for_one_agent_leave_the_others_out, data::make(Store
 
 BOOST_DATA_TEST_CASE(empty_or_inverted_ranges_are_empty, data::make(StoreKinds()), kind) {
   StoreUnderTest store(kind);
-  CommitTwoUsersOneDay(*store);
+  CommitTwoUsers(*store);
   const char* noon = "2026-11-21T12:00:00Z";
   BOOST_TEST(TotalsText(*store, Query(noon, noon, noon)).empty());
   BOOST_TEST(TotalsText(*store, Query(noon, "2026-11-20T12:00:00Z", noon)).empty());
@@ -450,11 +435,7 @@ BOOST_AUTO_TEST_CASE(sqlite_records_the_schema_version_and_uses_wal) {
 BOOST_AUTO_TEST_CASE(sqlite_refuses_a_database_from_a_newer_program) {
   presence::testing::TempDir dir;
   const std::string path = dir.File("future.db");
-  {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE something_new (x); PRAGMA user_version = " +
-            std::to_string(kLedgerSchemaVersion + 1));
-  }
+  WriteNewerSchemaFile(path);
   auto opened = OpenSqliteTimeStore(path);
   BOOST_TEST_REQUIRE(!opened.ok());
   BOOST_TEST(opened.error().code == "schema_too_new");
