@@ -88,8 +88,10 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
     const std::string& path, Durability durability = Durability::kPowerLoss);
 
 // Reading only (reports next to a running agent): never creates, migrates or locks the file.
-// "not_a_ledger" for a missing file or one that is not a ledger of this schema version;
-// Commit always fails with "read_only".
+// Reads ledgers of schema version 1 up to this program's (an older agent's ledger included;
+// before version 3 it has no sync state). "not_a_ledger" for a missing file, one that is not a
+// ledger, or one of a newer schema; Commit, SaveSyncState and RemoveOutbox fail with
+// "read_only".
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path);
 
 // Everything in memory: for tests and for replay without --db.
