@@ -85,16 +85,6 @@ Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals) {
   return array;
 }
 
-void WriteTotalsCsv(const std::vector<tracking::Total>& totals, std::ostream& out) {
-  out << "agent,label,status,status_name,seconds\r\n";
-  for (const tracking::Total& total : totals) {
-    out << CsvField(total.agent) << ',' << CsvField(total.label) << ','
-        << reasoncodes::ToInt(total.status) << ','
-        << CsvField(std::string(reasoncodes::StatusName(total.status))) << ','
-        << tracking::FormatSeconds(total.duration) << "\r\n";
-  }
-}
-
 std::string CsvField(const std::string& text) {
   // A leading = + - @ (or tab/CR) makes spreadsheets run the cell as a formula (CSV injection):
   // such text is kept as text with a leading apostrophe.

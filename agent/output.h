@@ -28,9 +28,6 @@ Poco::JSON::Object::Ptr StateJson(const reasoncodes::State& state);
 Poco::JSON::Array::Ptr ChangesJson(const std::vector<tracking::Change>& changes);
 Poco::JSON::Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals);
 
-// CSV with a header: agent,label,status,status_name,seconds (RFC 4180 quoting).
-void WriteTotalsCsv(const std::vector<tracking::Total>& totals, std::ostream& out);
-
 // One CSV field: quoted when needed (RFC 4180); text a spreadsheet would run as a formula
 // (leading = + - @) gets a leading apostrophe.
 std::string CsvField(const std::string& text);

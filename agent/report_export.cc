@@ -293,7 +293,13 @@ void WriteStates(JsonWriter& json, const std::vector<tracking::StateTime>& state
   json.EndArray();
 }
 
-class JsonTotals final : public tracking::ReportSink {
+// A report sink that may have to close what it wrote once the last user is done.
+class TotalsWriter : public tracking::ReportSink {
+ public:
+  virtual void Finish() {}
+};
+
+class JsonTotals final : public TotalsWriter {
  public:
   JsonTotals(const ReportRequest& request, const Config* config, std::ostream& out)
       : request_(request), config_(config), out_(out), json_(out) {
@@ -326,7 +332,7 @@ class JsonTotals final : public tracking::ReportSink {
     out_ << std::string_view(text).substr(1);
     user_open_ = false;
   }
-  void Finish() { out_ << "]}\n"; }
+  void Finish() override { out_ << "]}\n"; }
 
  private:
   void StartUser(const std::string& agent) {
@@ -359,7 +365,7 @@ class JsonTotals final : public tracking::ReportSink {
   long long users_written_ = 0;
 };
 
-class CsvTotals final : public tracking::ReportSink {
+class CsvTotals final : public TotalsWriter {
  public:
   CsvTotals(const ReportRequest& request, const Config* config, std::ostream& out)
       : request_(request), config_(config), out_(out) {
@@ -401,7 +407,7 @@ class CsvTotals final : public tracking::ReportSink {
   std::ostream& out_;
 };
 
-class TextTotals final : public tracking::ReportSink {
+class TextTotals final : public TotalsWriter {
  public:
   TextTotals(const ReportRequest& request, const Config* config, std::ostream& out)
       : request_(request), config_(config), out_(out) {
@@ -571,8 +577,8 @@ class ScanFeed final : public tracking::IntervalVisitor {
   bool started_ = false;
 };
 
-std::unique_ptr<tracking::ReportSink> NewTotalsSink(const ReportRequest& request,
-                                                    const Config* config, std::ostream& out) {
+std::unique_ptr<TotalsWriter> NewTotalsSink(const ReportRequest& request, const Config* config,
+                                            std::ostream& out) {
   switch (request.format) {
     case ReportFormat::kCsv:
       return std::make_unique<CsvTotals>(request, config, out);
@@ -644,14 +650,14 @@ Status WriteReport(tracking::TimeStore& store, const ReportRequest& request, con
     detail.Finish();
     return Status::Ok();
   }
-  std::unique_ptr<tracking::ReportSink> sink = NewTotalsSink(request, config, out);
+  std::unique_ptr<TotalsWriter> sink = NewTotalsSink(request, config, out);
   tracking::ReportBuilder builder(request.spec, *sink);
   ScanFeed feed(request, out, progress, &builder, nullptr);
   Status status = request.users.empty() ? Status::Ok() : store.ScanIntervals(scan, feed);
   if (!status.ok()) return status;
   builder.Finish();
   feed.Done();
-  if (auto* json = dynamic_cast<JsonTotals*>(sink.get())) json->Finish();
+  sink->Finish();
   return Status::Ok();
 }
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "connectors/connector_config.h"
-#include "connectors/connector_config.h"
 #include "reasoncodes/source.h"
 #include "reasoncodes/status_code.h"
 

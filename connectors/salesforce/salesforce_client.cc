@@ -64,14 +64,19 @@ void RejectKey(const reasoncodes::Object& block, std::string_view path, const st
   }
 }
 
+// Whether the required `key` is in the block; reports it missing (with what it is) if not.
+bool Present(const reasoncodes::Object& block, const std::string& key_path, const std::string& key,
+             std::string_view what, Problems& problems) {
+  if (block.has(key)) return true;
+  Report(problems, key_path, "missing (" + std::string(what) + ")");
+  return false;
+}
+
 std::optional<std::string> RequireString(const reasoncodes::Object& block, std::string_view path,
                                          const std::string& key, std::string_view what,
                                          Problems& problems) {
   std::string key_path = Child(path, key);
-  if (!block.has(key)) {
-    Report(problems, key_path, "missing (" + std::string(what) + ")");
-    return std::nullopt;
-  }
+  if (!Present(block, key_path, key, what, problems)) return std::nullopt;
   std::optional<std::string> text = reasoncodes::ReadString(block.get(key), key_path, problems);
   if (text && text->empty()) {
     Report(problems, key_path, "must not be empty (" + std::string(what) + ")");
@@ -84,10 +89,7 @@ std::optional<std::string> RequireSecret(const reasoncodes::Object& block, std::
                                          const std::string& key, std::string_view what,
                                          Problems& problems) {
   std::string key_path = Child(path, key);
-  if (!block.has(key)) {
-    Report(problems, key_path, "missing (" + std::string(what) + ")");
-    return std::nullopt;
-  }
+  if (!Present(block, key_path, key, what, problems)) return std::nullopt;
   return ReadSecret(block.get(key), key_path, problems);  // reports an empty secret itself
 }
 
