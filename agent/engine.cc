@@ -115,6 +115,7 @@ struct Engine::Step {
   void ClearPlans() {
     st.pending_label.reset();
     st.wrap_up_until.reset();
+    ForgetOwedWrapUp();
     st.calls_own_state = false;
     st.call_qualified = false;
     st.resume_label.clear();
@@ -134,6 +135,27 @@ struct Engine::Step {
   }
 
   bool InLockedWrapUp() const { return settings().wrap_up_locked && st.wrap_up_until.has_value(); }
+
+  bool InWrapUp() const {
+    const State* wrap_up = catalog.wrap_up();
+    return st.wrap_up_until.has_value() && wrap_up != nullptr && st.label == wrap_up->label;
+  }
+
+  // A call takes the agent out of a running wrap-up: what is left of it is owed, to run when
+  // the calls end (rule 3). A wrap-up whose time is up owes nothing.
+  void OweWrapUp() {
+    if (!InWrapUp()) return;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*st.wrap_up_until - now);
+    if (left <= std::chrono::milliseconds::zero()) return;
+    st.owed_wrap_up = left;
+    st.owed_cause = st.cause;
+  }
+
+  void ForgetOwedWrapUp() {
+    st.owed_wrap_up.reset();
+    st.owed_cause.clear();
+  }
 
   bool Ended(const std::string& id) const {
     return std::find(st.ended_calls.begin(), st.ended_calls.end(), id) != st.ended_calls.end();
@@ -173,8 +195,7 @@ struct Engine::Step {
   // A new group of overlapping calls begins: remember whether the calls may steer the state.
   void BeginGroup() {
     st.calls_own_state = !IsSignedOff(Current());
-    // A call that interrupts a wrap-up owes that wrap-up: it starts again when the calls end.
-    st.call_qualified = st.wrap_up_until.has_value();
+    st.call_qualified = false;
     // During wrap-up the state to come back to is still the one before the earlier call.
     if (!(st.wrap_up_until.has_value() && !st.resume_label.empty())) st.resume_label = st.label;
   }
@@ -201,6 +222,7 @@ struct Engine::Step {
     ChangeTo(target, EventSource(), "select");
     st.wrap_up_until.reset();
     st.pending_label.reset();
+    ForgetOwedWrapUp();
     if (calls_steer) {
       // Chosen while a call only rings: it stands now, and also after the call if answered.
       st.pending_label = target.label;
@@ -237,6 +259,7 @@ struct Engine::Step {
     Touch();
     const State* on_call = catalog.on_call();
     if (settings().active_call_state && st.calls_own_state && on_call != nullptr) {
+      OweWrapUp();                                     // rule 3: taken out of a wrap-up
       ChangeTo(*on_call, Source::kCall, CallCause());  // rule 2; a running wrap-up ends
       st.wrap_up_until.reset();
     }
@@ -247,32 +270,56 @@ struct Engine::Step {
     RememberEnded(event.call_id);
     bool internal = event.internal;
     double duration = event.duration_s.value_or(0.0);
+    bool engaged = true;  // a complete call reported only at its end (rule 8) was a real call
     ActiveCall* call = FindCall(event.call_id);
     if (call != nullptr) {
       internal = internal || call->internal;
+      engaged = call->answered.has_value() || call->direction == Direction::kOutbound;
       if (!event.duration_s && call->answered) {
         duration = std::chrono::duration<double>(now - *call->answered).count();
       }
       st.calls.erase(st.calls.begin() + (call - st.calls.data()));
     } else if (st.calls.empty()) {
-      BeginGroup();  // rule 8: a complete call reported only at its end
+      BeginGroup();
     }
-    if (duration > 0 && !internal) st.call_qualified = true;  // rule 3
     Touch();
-    if (st.calls.empty()) FinishCalls();
+    const bool qualifies = duration > 0 && !internal;  // rule 3
+    if (qualifies) st.call_qualified = true;
+    // A feed that reports a length but no answer still describes a real call.
+    if (!engaged && duration <= 0) return RingEnded();
+    if (!Engaged()) FinishCalls();
   }
 
-  // The last active call ended: wrap-up, the pending choice, or back from On a call.
+  // A call that only rang ended: it starts, restarts and extends nothing (rule 3).
+  void RingEnded() {
+    if (!st.calls.empty()) return;  // the group goes on
+    st.calls_own_state = false;
+    st.call_qualified = false;
+    if (st.wrap_up_until) return;  // a running wrap-up keeps its plans and its end
+    // A choice made while it rang already stands; nothing is left to follow the call.
+    if (st.pending_label && *st.pending_label == st.label) st.pending_label.reset();
+    st.resume_label.clear();
+  }
+
+  // No call the agent is engaged in remains (calls that only ring may): wrap-up (earned by a
+  // qualifying call, or owed because a call took the agent out of one), the pending choice,
+  // or back from On a call.
   void FinishCalls() {
     const bool owns = st.calls_own_state;
     const bool qualified = st.call_qualified;
-    st.calls_own_state = false;
+    const std::optional<std::chrono::milliseconds> owed = st.owed_wrap_up;
+    const std::string owed_cause = st.owed_cause;
+    ForgetOwedWrapUp();
     st.call_qualified = false;
+    if (st.calls.empty()) st.calls_own_state = false;
     if (!owns || IsSignedOff(Current())) return;
     const State* wrap_up = catalog.wrap_up();
-    if (qualified && settings().wrap_up_seconds > 0 && wrap_up != nullptr) {
-      ChangeTo(*wrap_up, Source::kWrapUp, CallCause());
-      st.wrap_up_until = now + std::chrono::seconds(settings().wrap_up_seconds);
+    if ((qualified || owed) && settings().wrap_up_seconds > 0 && wrap_up != nullptr) {
+      ChangeTo(*wrap_up, Source::kWrapUp, qualified ? CallCause() : owed_cause);
+      st.wrap_up_until =
+          now + (qualified
+                     ? std::chrono::milliseconds(std::chrono::seconds(settings().wrap_up_seconds))
+                     : *owed);
       out.timer = st.wrap_up_until;
       return;
     }
@@ -282,7 +329,7 @@ struct Engine::Step {
     if (on_call != nullptr && st.label == on_call->label) {
       ChangeTo(AfterCallState(), Source::kCall, CallCause());
     }
-    st.resume_label.clear();
+    if (!st.wrap_up_until) st.resume_label.clear();
   }
 
   // Applies the pending choice if there is one that still exists in the catalog.
@@ -307,7 +354,8 @@ struct Engine::Step {
     const bool calls_go_on = Engaged() && st.calls_own_state;
     if (!calls_go_on && ApplyPending("wrap_up_end")) return;
     ChangeTo(AfterCallState(), Source::kWrapUp, "wrap_up_end");
-    if (!calls_go_on) st.resume_label.clear();
+    // Calls that still ring come back, if answered, to the state the wrap-up handed over.
+    if (!calls_go_on) st.resume_label = st.calls.empty() ? std::string() : st.label;
   }
 
   void Login() {
@@ -365,6 +413,14 @@ Result<const State*> Validate(const Catalog& catalog, const Event& event) {
     return Error{"missing_field", std::string(EventTypeName(event.type)) +
                                       ": call_id is required (any text naming the call)"};
   }
+  if (event.call_id.size() > kMaxCallIdBytes) {
+    return Error{"too_long", "call_id: at most " + std::to_string(kMaxCallIdBytes) +
+                                 " bytes; this one has " + std::to_string(event.call_id.size())};
+  }
+  if (event.label.size() > kMaxLabelBytes) {
+    return Error{"too_long", "label: at most " + std::to_string(kMaxLabelBytes) +
+                                 " bytes; this one has " + std::to_string(event.label.size())};
+  }
   if (event.duration_s && (!std::isfinite(*event.duration_s) || *event.duration_s < 0)) {
     return Error{"invalid_value", "duration_s: must be a number of seconds >= 0"};
   }
@@ -386,6 +442,22 @@ Result<const State*> Validate(const Catalog& catalog, const Event& event) {
   return target;
 }
 
+// Whether the event would add one call more than kMaxActiveCalls (calls the stale-call rule
+// is about to drop do not count).
+bool AddsCallOverLimit(const AgentState& state, const Event& event, Timestamp now) {
+  if (event.type != EventType::kCallStarted && event.type != EventType::kCallAnswered) {
+    return false;
+  }
+  size_t live = 0;
+  for (const ActiveCall& call : state.calls) {
+    if (call.id == event.call_id) return false;  // an event of a call it already has
+    if (now - call.started <= kMaxCallAge) ++live;
+  }
+  const bool ended = std::find(state.ended_calls.begin(), state.ended_calls.end(), event.call_id) !=
+                     state.ended_calls.end();
+  return !ended && live >= kMaxActiveCalls;
+}
+
 }  // namespace
 
 Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
@@ -396,6 +468,11 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
     return Error{"time_went_backwards",
                  "event at " + tracking::FormatTime(now) + " is before the user's last event at " +
                      tracking::FormatTime(std::max(it->second.since, it->second.last_event))};
+  }
+  if (it != agents_.end() && AddsCallOverLimit(it->second, event, now)) {
+    return Error{"too_many_calls",
+                 "user '" + event.agent + "' already has " + std::to_string(kMaxActiveCalls) +
+                     " active calls (the most a user may have); end one with call_ended first"};
   }
   Outcome first_sight;
   if (it == agents_.end()) {

@@ -10,7 +10,12 @@
 //  2. With active_call_state, an answered call sets On a call; after the last active call the
 //     agent returns to Ready (or the state before the calls, with return_after_call=previous).
 //  3. A call that lasted > 0 s and was not internal starts wrap-up when it ends (the last of
-//     overlapping calls, if any qualified): the wrap-up state until now + wrap_up_seconds.
+//     overlapping calls the agent is engaged in, if any qualified): the wrap-up state until
+//     now + wrap_up_seconds. A call that only rang (inbound, never answered, no duration) or
+//     an internal call never starts, restarts or extends a wrap-up, whenever it begins or ends.
+//     A wrap-up is owed only when a call actually took the agent out of it (answered into
+//     On a call before its time was up); what was left of it then runs after the calls end.
+//     Once a wrap-up has run its time, nothing more is owed.
 //  4. The wrap-up timer acts only if the state is still the wrap-up it started.
 //  5. Dialling out from a DND-status state first returns the agent to Ready.
 //  6. select during an answered or outbound call (or a locked wrap-up) becomes the pending next
@@ -100,6 +105,10 @@ struct AgentState {
   std::optional<std::string> pending_label;  // rule 6
   Source pending_source = Source::kAgent;
   std::optional<Timestamp> wrap_up_until;  // set while in a timed wrap-up
+  // A wrap-up a call took the agent out of before its time was up (rule 3): what was left of
+  // it, and the cause of the wrap-up (the qualifying call's end), to run when the calls end.
+  std::optional<std::chrono::milliseconds> owed_wrap_up;
+  std::string owed_cause;
 
   // Ids of calls that ended lately (newest last, at most kRecentCalls): a late or repeated
   // event for one of them is ignored instead of starting a phantom call.
@@ -111,6 +120,12 @@ struct AgentState {
 // taken for one whose end the feed lost.
 inline constexpr size_t kRecentCalls = 32;
 inline constexpr std::chrono::hours kMaxCallAge{12};
+// Sizes a client controls are bounded (a hostile feed must not grow a user without limit):
+// active calls per user (hold, consult, conference and call waiting fit easily), and the
+// bytes of a call id or a label.
+inline constexpr size_t kMaxActiveCalls = 16;
+inline constexpr size_t kMaxCallIdBytes = 256;
+inline constexpr size_t kMaxLabelBytes = 256;
 
 struct Outcome {
   std::vector<tracking::Change> changes;  // in order; empty when nothing changed
@@ -123,7 +138,9 @@ class Engine {
   explicit Engine(std::shared_ptr<const Catalog> catalog);
 
   // Applies one event at `now`. Errors (nothing changes): "unknown_label", "not_selectable",
-  // "missing_field", "time_went_backwards" (now is before the user's last event).
+  // "missing_field", "too_long" (call id or label over its bound), "too_many_calls" (a new
+  // call while kMaxActiveCalls are active), "time_went_backwards" (now is before the user's
+  // last event).
   // Late or repeated call events (for a call that already ended) are accepted and ignored.
   Result<Outcome> Handle(const Event& event, Timestamp now);
 

@@ -50,6 +50,10 @@ std::string SerializeEngineState(const AgentState& state) {
     out.Key("pending_source").String(reasoncodes::SourceName(state.pending_source));
   }
   out.Key("wrap_up_until").String(TimeOrEmpty(state.wrap_up_until));
+  if (state.owed_wrap_up) {
+    out.Key("owed_wrap_up_ms").Int(state.owed_wrap_up->count());
+    out.Key("owed_cause").String(state.owed_cause);
+  }
   out.Key("ended_calls").BeginArray();
   for (const std::string& id : state.ended_calls) out.String(id);
   out.EndArray();
@@ -94,6 +98,10 @@ Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {
               .value_or(Source::kAgent);
     }
     state.wrap_up_until = ReadTime(*root, "wrap_up_until");
+    if (root->has("owed_wrap_up_ms")) {
+      state.owed_wrap_up = std::chrono::milliseconds(root->getValue<int64_t>("owed_wrap_up_ms"));
+      state.owed_cause = root->optValue<std::string>("owed_cause", "");
+    }
     if (Array::Ptr ended = root->getArray("ended_calls")) {
       for (size_t i = 0; i < ended->size(); ++i) {
         state.ended_calls.push_back(ended->getElement<std::string>(static_cast<unsigned>(i)));

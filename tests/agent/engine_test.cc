@@ -213,16 +213,164 @@ const std::vector<Case> kRule4 = {
       Answer(85, "c2"), End(95, "c2"), Tick(110), Tick(200)},
      {"10 On a call call", "70 Wrap-up wrap_up", "80 Ready for Calls agent", "85 On a call call",
       "95 Wrap-up wrap_up", "125 Ready for Calls wrap_up"}},
-    {"call_during_wrap_up_ends_it_and_wrap_up_starts_again_after",
+    {"call_during_wrap_up_ends_it_and_the_rest_of_it_runs_after",
      kWrapOnCall,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(80, "c2"), Answer(80, "c2"),
       Tick(150), End(160, "c2", {}, true), Tick(300)},
      {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "160 Wrap-up wrap_up",
-      "190 Ready for Calls wrap_up"}},
+      "180 Ready for Calls wrap_up"}},
     {"choosing_the_wrap_up_state_itself_keeps_the_agent_there",
      kDndWrap,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Do Not Disturb"), Tick(200)},
      {"10 On a call call", "70 Do Not Disturb wrap_up"}},
+};
+
+// Every order of a second call around the wrap-up of 70-100 that the qualifying call c1
+// (10-70) earns: it starts before, during or after the wrap-up; rings only or is answered;
+// is internal or external; ends before or after the timer. Rule 3: a call that only rings or
+// is internal never starts, restarts or extends a wrap-up; what is owed is only what a call
+// took the agent out of, and nothing once the wrap-up has run its time.
+Step Internal(int t, const std::string& id) { return Start(t, id, Direction::kInbound, true); }
+const std::vector<Step> kFirstCall = {Start(10, "c1"), Answer(10, "c1")};
+std::vector<Step> AfterFirstCall(std::vector<Step> steps, int first_end = 70) {
+  std::vector<Step> all = kFirstCall;
+  all.push_back(End(first_end, "c1"));
+  all.insert(all.end(), steps.begin(), steps.end());
+  all.push_back(Tick(400));
+  return all;
+}
+// The ring (or call) that starts while c1 is still on: it has to start before c1 ends.
+std::vector<Step> RingBeforeWrapUp(Step ring, std::vector<Step> rest) {
+  std::vector<Step> all = kFirstCall;
+  all.push_back(ring);
+  all.push_back(End(70, "c1"));
+  all.insert(all.end(), rest.begin(), rest.end());
+  all.push_back(Tick(400));
+  return all;
+}
+
+const std::vector<Case> kWrapUpOrders = {
+    {"ring_from_before_the_wrap_up_ends_inside_it",
+     kWrapOnCall,
+     RingBeforeWrapUp(Start(60, "r"), {End(80, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"ring_from_before_the_wrap_up_ends_after_it",
+     kWrapOnCall,
+     RingBeforeWrapUp(Start(60, "r"), {End(120, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"internal_ring_from_before_the_wrap_up_ends_after_it",
+     kWrapOnCall,
+     RingBeforeWrapUp(Internal(60, "r"), {End(120, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"ring_from_before_answered_in_the_wrap_up_external",
+     kWrapOnCall,
+     RingBeforeWrapUp(Start(60, "r"), {Answer(80, "r"), End(90, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "120 Ready for Calls wrap_up"}},
+    {"ring_from_before_answered_in_the_wrap_up_internal_owes_the_rest",
+     kWrapOnCall,
+     RingBeforeWrapUp(Internal(60, "r"), {Answer(80, "r"), End(90, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "110 Ready for Calls wrap_up"}},
+    {"ring_in_the_wrap_up_ends_inside_it",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "r"), End(90, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"ring_in_the_wrap_up_ends_after_it",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "r"), End(130, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"internal_ring_in_the_wrap_up_ends_after_it",
+     kWrapOnCall,
+     AfterFirstCall({Internal(80, "r"), End(130, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"ring_in_the_wrap_up_answered_after_it",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "r"), Answer(110, "r"), End(150, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up",
+      "110 On a call call", "150 Wrap-up wrap_up", "180 Ready for Calls wrap_up"}},
+    {"external_call_in_the_wrap_up_ends_before_its_timer",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "x"), Answer(80, "x"), End(90, "x")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "120 Ready for Calls wrap_up"}},
+    {"external_call_in_the_wrap_up_ends_after_its_timer",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "x"), Answer(80, "x"), End(150, "x")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "150 Wrap-up wrap_up",
+      "180 Ready for Calls wrap_up"}},
+    {"internal_call_in_the_wrap_up_ends_before_its_timer",
+     kWrapOnCall,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(90, "i")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "110 Ready for Calls wrap_up"}},
+    {"internal_call_in_the_wrap_up_ends_after_its_timer",
+     kWrapOnCall,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(150, "i")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "150 Wrap-up wrap_up",
+      "170 Ready for Calls wrap_up"}},
+    {"zero_second_call_in_the_wrap_up_owes_only_the_rest",
+     kWrapOnCall,
+     AfterFirstCall({Start(80, "x"), Answer(80, "x"), End(90, "x", 0.0)}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "110 Ready for Calls wrap_up"}},
+    {"ring_after_the_wrap_up",
+     kWrapOnCall,
+     AfterFirstCall({Start(120, "r"), End(130, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"internal_call_after_the_wrap_up_owes_nothing",
+     kWrapOnCall,
+     AfterFirstCall({Internal(120, "i"), Answer(120, "i"), End(130, "i")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up",
+      "120 On a call call", "130 Ready for Calls call"}},
+    {"external_call_after_the_wrap_up_earns_its_own",
+     kWrapOnCall,
+     AfterFirstCall({Start(120, "x"), Answer(120, "x"), End(130, "x")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Ready for Calls wrap_up",
+      "120 On a call call", "130 Wrap-up wrap_up", "160 Ready for Calls wrap_up"}},
+    {"owed_wrap_up_that_ran_its_time_owes_nothing_more",
+     kWrapOnCall,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(90, "i"), Internal(120, "j"),
+                     Answer(120, "j"), End(130, "j")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "110 Ready for Calls wrap_up", "120 On a call call", "130 Ready for Calls call"}},
+    {"second_interruption_owes_what_is_left_of_the_owed_part",
+     kWrapOnCall,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(90, "i"), Internal(95, "j"),
+                     Answer(95, "j"), End(130, "j")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "80 On a call call", "90 Wrap-up wrap_up",
+      "95 On a call call", "130 Wrap-up wrap_up", "145 Ready for Calls wrap_up"}},
+    {"without_on_a_call_a_ring_in_the_wrap_up_changes_nothing",
+     kWrap,
+     AfterFirstCall({Start(80, "r"), End(90, "r")}),
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"without_on_a_call_an_internal_call_in_the_wrap_up_does_not_extend_it",
+     kWrap,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(90, "i")}),
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"without_on_a_call_an_internal_call_over_the_timer_owes_nothing",
+     kWrap,
+     AfterFirstCall({Internal(80, "i"), Answer(80, "i"), End(150, "i")}),
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up"}},
+    {"without_on_a_call_an_external_call_over_the_timer_earns_its_own",
+     kWrap,
+     AfterFirstCall({Start(80, "x"), Answer(80, "x"), End(150, "x")}),
+     {"70 Wrap-up wrap_up", "100 Ready for Calls wrap_up", "150 Wrap-up wrap_up",
+      "180 Ready for Calls wrap_up"}},
+    {"ring_in_the_wrap_up_keeps_the_state_to_return_to",
+     kPreviousWrap,
+     {Sel(5, "Meeting"), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(80, "r"),
+      End(90, "r"), Tick(400)},
+     {"5 Meeting agent", "10 On a call call", "70 Wrap-up wrap_up", "100 Meeting wrap_up"}},
+    {"ring_in_a_locked_wrap_up_keeps_the_choice_for_its_end",
+     kLocked,
+     AfterFirstCall({Start(80, "r"), Sel(85, "Lunch"), End(90, "r")}),
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Lunch agent"}},
+    {"choice_during_the_call_waits_for_the_wrap_up_even_if_a_ring_ends",
+     kWrapOnCall,
+     {Start(10, "c1"), Answer(10, "c1"), Sel(20, "Lunch"), Start(60, "r"), End(70, "c1"),
+      End(80, "r"), Tick(400)},
+     {"10 On a call call", "70 Wrap-up wrap_up", "100 Lunch agent"}},
 };
 
 const std::vector<Case> kRule5 = {
@@ -283,7 +431,7 @@ const std::vector<Case> kRule6 = {
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Start(75, "i1", Direction::kInbound, true),
       Answer(75, "i1"), Sel(78, "Lunch"), End(80, "i1"), Tick(200)},
      {"10 On a call call", "70 Wrap-up wrap_up", "75 On a call call", "80 Wrap-up wrap_up",
-      "110 Lunch agent"}},
+      "105 Lunch agent"}},
     {"unlocked_wrap_up_ends_at_once_on_a_choice",
      kWrapOnCall,
      {Start(10, "c1"), Answer(10, "c1"), End(70, "c1"), Sel(80, "Meeting"), Tick(200)},
@@ -416,6 +564,7 @@ namespace data = boost::unit_test::data;
 BOOST_DATA_TEST_CASE(rule1_picklist_choice, data::make(kRule1), c) { Check(c); }
 BOOST_DATA_TEST_CASE(rule2_on_a_call_while_a_call_is_active, data::make(kRule2), c) { Check(c); }
 BOOST_DATA_TEST_CASE(rule3_wrap_up_after_qualifying_calls, data::make(kRule3), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule3_calls_around_a_wrap_up, data::make(kWrapUpOrders), c) { Check(c); }
 BOOST_DATA_TEST_CASE(rule4_timer_never_overwrites_a_later_change, data::make(kRule4), c) {
   Check(c);
 }
@@ -606,6 +755,81 @@ BOOST_AUTO_TEST_CASE(persisted_state_restores_pending_choice_calls_and_wrap_up) 
              boost::test_tools::per_element());
   BOOST_TEST((after->last_event == kT0 + std::chrono::seconds(80)));
   BOOST_TEST(SerializeEngineState(*after) == SerializeEngineState(before));
+}
+
+BOOST_AUTO_TEST_CASE(owed_wrap_up_names_the_call_that_earned_it) {
+  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
+  std::vector<std::string> causes;
+  for (const Step& step : {Login(0), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"),
+                           Internal(80, "i"), Answer(80, "i"), End(90, "i")}) {
+    Result<Outcome> result = HandleAt(engine, step.event, step.t);
+    BOOST_REQUIRE(result.ok());
+    for (const auto& change : result->changes) causes.push_back(change.label + " " + change.cause);
+  }
+  // The wrap-up after the internal call is c1's, for what was left of it (20 of 30 s).
+  BOOST_TEST(causes.back() == "Wrap-up call_ended:c1");
+  const AgentState& state = *engine.Find(kUser);
+  BOOST_REQUIRE(state.wrap_up_until.has_value());
+  BOOST_TEST((*state.wrap_up_until == kT0 + std::chrono::seconds(110)));
+}
+
+BOOST_AUTO_TEST_CASE(persisted_state_restores_an_owed_wrap_up) {
+  Engine engine(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
+  for (const Step& step : {Login(0), Start(10, "c1"), Answer(10, "c1"), End(70, "c1"),
+                           Internal(80, "i"), Answer(82, "i")}) {
+    BOOST_REQUIRE(HandleAt(engine, step.event, step.t).ok());
+  }
+  const AgentState& before = *engine.Find(kUser);
+  BOOST_REQUIRE(before.owed_wrap_up.has_value());
+  Result<AgentState> after = RestoreAgentState({kUser, SerializeEngineState(before),
+                                                tracking::Interval{.agent = kUser,
+                                                                   .label = before.label,
+                                                                   .source = before.source,
+                                                                   .cause = before.cause,
+                                                                   .start = before.since}});
+  BOOST_REQUIRE(after.ok());
+  BOOST_REQUIRE(after->owed_wrap_up.has_value());
+  BOOST_TEST(after->owed_wrap_up->count() == 18000);
+  BOOST_TEST(after->owed_cause == "call_ended:c1");
+  Engine restarted(testing::MakeTestCatalog({.wrap_up_seconds = 30, .active_call_state = true}));
+  restarted.Restore(std::move(after).value());
+  Result<Outcome> ended = HandleAt(restarted, End(90, "i").event, 90);
+  BOOST_REQUIRE(ended.ok());
+  BOOST_REQUIRE(ended->timer.has_value());
+  BOOST_TEST((*ended->timer == kT0 + std::chrono::seconds(108)));
+}
+
+BOOST_AUTO_TEST_CASE(sizes_a_client_controls_are_bounded) {
+  Engine engine(testing::MakeTestCatalog({.active_call_state = true}));
+  BOOST_REQUIRE(HandleAt(engine, Login(0).event, 0).ok());
+  Result<Outcome> long_id =
+      HandleAt(engine, Start(1, std::string(kMaxCallIdBytes + 1, 'x')).event, 1);
+  BOOST_REQUIRE(!long_id.ok());
+  BOOST_TEST(long_id.error().code == "too_long");
+  BOOST_TEST(HandleAt(engine, Start(1, std::string(kMaxCallIdBytes, 'x')).event, 1).ok());
+  Result<Outcome> long_label =
+      HandleAt(engine, Sel(2, std::string(kMaxLabelBytes + 1, 'L')).event, 2);
+  BOOST_REQUIRE(!long_label.ok());
+  BOOST_TEST(long_label.error().code == "too_long");
+  BOOST_TEST(long_label.error().message.size() < 200u);  // never echoes the whole text
+
+  for (size_t i = 1; i < kMaxActiveCalls; ++i) {
+    BOOST_REQUIRE(HandleAt(engine, Start(3, "c" + std::to_string(i)).event, 3).ok());
+  }
+  BOOST_TEST(engine.Find(kUser)->calls.size() == kMaxActiveCalls);
+  Result<Outcome> one_more = HandleAt(engine, Start(4, "extra").event, 4);
+  BOOST_REQUIRE(!one_more.ok());
+  BOOST_TEST(one_more.error().code == "too_many_calls");
+  Result<Outcome> answered_unknown = HandleAt(engine, Answer(4, "extra").event, 4);
+  BOOST_TEST(!answered_unknown.ok());
+  // Events of calls it already has still count, and an ended call makes room.
+  BOOST_TEST(HandleAt(engine, Answer(5, "c1").event, 5).ok());
+  BOOST_TEST(HandleAt(engine, End(6, "c1").event, 6).ok());
+  BOOST_TEST(HandleAt(engine, Start(7, "extra").event, 7).ok());
+  BOOST_TEST(engine.Find(kUser)->calls.size() == kMaxActiveCalls);
+  // Calls older than kMaxCallAge are taken for lost and do not hold the limit.
+  const int later = static_cast<int>(std::chrono::seconds(kMaxCallAge).count()) + 10;
+  BOOST_TEST(HandleAt(engine, Start(later, "fresh").event, later).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
