@@ -322,6 +322,53 @@ BOOST_AUTO_TEST_CASE(a_folded_header_is_refused_and_the_same_header_unfolded_is_
   BOOST_TEST(plain.status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(a_folded_header_is_refused_in_a_request_sent_right_behind_another) {
+  const std::string& token = Started().tokens().supervisor;
+  const std::string folded =
+      "GET /api/v1/agents HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer"
+      "\r\n " +
+      token + "\r\n\r\n";
+  const std::string put_body = R"({"label": "Lnch"})";  // unknown: changes nothing
+  const std::vector<std::pair<std::string, int>> firsts = {
+      {"GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n", 200},
+      {"PUT /api/v1/agents/1001/state HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " +
+           Started().tokens().integration +
+           "\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(put_body.size()) + "\r\n\r\n" + put_body,
+       422},
+  };
+  for (const auto& [first, status] : firsts) {
+    BOOST_TEST_CONTEXT(first.substr(0, 3)) {
+      RawConnection connection(Started().port());
+      connection.SendAll(first + folded);  // one write: both arrive together
+      BOOST_TEST(connection.ReadHead(kWait) == status);
+      RawAnswer one;
+      one.head = connection.head();
+      const std::size_t length = std::stoul(one.Header("Content-Length"));
+      const auto deadline = std::chrono::steady_clock::now() + kWait;
+      while (connection.leftover.size() < length && std::chrono::steady_clock::now() < deadline) {
+        std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
+        if (!more) break;
+        connection.leftover += *more;
+      }
+      connection.leftover.erase(0, length);
+      RawAnswer second;
+      second.status = connection.ReadHead(kWait);
+      second.head = connection.head();
+      second.body = connection.leftover;
+      while (second.body.size() < std::stoul("0" + second.Header("Content-Length")) &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
+        if (!more) break;
+        second.body += *more;
+      }
+      CheckedError(second, 400, "malformed_request");
+    }
+  }
+  HttpClient http(Started().port());
+  BOOST_TEST(Label(http, "1001") == "Lunch");
+}
+
 BOOST_AUTO_TEST_CASE(a_control_character_in_a_header_is_refused) {
   RawAnswer answer = Exchange(Started().port(),
                               "GET /api/v1/health HTTP/1.1\r\nHost: test\r\n"
