@@ -17,9 +17,13 @@
 #include "agent/config.h"
 #include "agent/engine.h"
 
+namespace presence::common {
+class JsonWriter;
+}  // namespace presence::common
+
 namespace presence::agent {
 
-class JsonWriter;
+using common::JsonWriter;
 
 // `user` may be null (a user seen in the ledger but no longer configured).
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,

@@ -4,7 +4,6 @@
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NameValueCollection.h>
-#include <Poco/URI.h>
 
 #include <fstream>
 #include <map>
@@ -21,9 +20,13 @@
 namespace presence::agent {
 namespace {
 
+using common::Excerpt;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 using tracking::Timestamp;
+
+// Longest token POST /api/v1/session reads, in bytes (tokens are far shorter).
+constexpr std::size_t kMaxTokenBytes = 1024;
 
 constexpr const char* kVersion = "0.1.0";
 constexpr auto kMaxRange = std::chrono::hours(24 * 366);
@@ -83,7 +86,8 @@ bool KnownUser(Call& call, bool must_be_configured) {
   const std::string& id = call.params.at(0);
   if (call.config->FindUser(id)) return true;
   if (!must_be_configured && call.ctx.core.snapshot()->agents.contains(id)) return true;
-  SendError(call, 404, "unknown_user", "no user '" + id + "' in the configuration (users[].id)");
+  SendError(call, 404, "unknown_user",
+            "no user '" + Excerpt(id) + "' in the configuration (users[].id)");
   return false;
 }
 
@@ -137,7 +141,7 @@ std::optional<Timestamp> TimeParam(Call& call, const std::string& name,
   std::optional<Timestamp> t = tracking::ParseTime(*text);
   if (!t) {
     SendError(call, 400, "invalid_parameter",
-              name + ": '" + *text + "' is not a time like 2026-11-21T09:00:00.000Z");
+              name + ": '" + Excerpt(*text) + "' is not a time like 2026-11-21T09:00:00.000Z");
   }
   return t;
 }
@@ -207,7 +211,12 @@ void HandleMetrics(Call& call) {
 void HandleOpenSession(Call& call) {
   std::optional<Object::Ptr> body = ReadJsonBody(call);
   if (!body) return;
-  std::string token = (*body)->optValue<std::string>("token", "");
+  if (Status fields = CheckFields(**body, {"token"}); !fields.ok()) {
+    return SendFailure(call, fields.error());
+  }
+  Result<std::optional<std::string>> read = ReadStringField(**body, "token", kMaxTokenBytes);
+  if (!read.ok()) return SendFailure(call, read.error());
+  const std::string token = read->value_or("");
   const TokenEntry* entry = token.empty() ? nullptr : call.config->FindTokenHash(TokenHash(token));
   if (entry == nullptr) {
     return SendError(call, 401, "unauthorized", "token: not a valid token");
@@ -278,27 +287,30 @@ void HandleSetState(Call& call) {
   if (!KnownUser(call, true)) return;
   std::optional<Object::Ptr> body = ReadJsonBody(call);
   if (!body) return;
-  for (const auto& [key, value] : **body) {
-    if (key != "label" && key != "source") {
-      return SendError(call, 422, "invalid_value", key + ": unknown field; allowed: label, source");
-    }
+  if (Status fields = CheckFields(**body, {"label", "source"}); !fields.ok()) {
+    return SendFailure(call, fields.error());
   }
-  if (!(*body)->has("label") || !(*body)->get("label").isString()) {
+  Result<std::optional<std::string>> label = ReadStringField(**body, "label");
+  if (!label.ok()) return SendFailure(call, label.error());
+  if (!*label) {
     return SendError(call, 422, "missing_field", "label: the state to change to (a string)");
   }
+  Result<std::optional<std::string>> source_name = ReadStringField(**body, "source");
+  if (!source_name.ok()) return SendFailure(call, source_name.error());
   std::optional<reasoncodes::Source> asked;
-  if ((*body)->has("source")) {
-    asked = reasoncodes::SourceFromName((*body)->optValue<std::string>("source", ""));
+  if (*source_name) {
+    asked = reasoncodes::SourceFromName(**source_name);
     if (!asked) {
       return SendError(call, 422, "invalid_value",
-                       "source: not a source; allowed: agent, crm, pbx, system");
+                       "source: '" + Excerpt(**source_name) +
+                           "' is not a source; allowed: agent, crm, pbx, system");
     }
   }
   std::optional<reasoncodes::Source> source = AllowedSource(call, asked, reasoncodes::Source::kCrm);
   if (!source) return;
   Event event{.type = EventType::kSelect,
               .agent = call.params[0],
-              .label = (*body)->getValue<std::string>("label"),
+              .label = std::move(**label),
               .source = source};
   PostAndAnswer(call, std::move(event));
 }
@@ -337,12 +349,15 @@ void HandleOverride(Call& call) {
   if (!KnownUser(call, true)) return;
   std::optional<Object::Ptr> body = ReadJsonBody(call);
   if (!body) return;
-  if (!(*body)->has("label") || !(*body)->get("label").isString()) {
-    return SendError(call, 422, "missing_field", "label: the state to set (a string)");
+  if (Status fields = CheckFields(**body, {"label"}); !fields.ok()) {
+    return SendFailure(call, fields.error());
   }
+  Result<std::optional<std::string>> label = ReadStringField(**body, "label");
+  if (!label.ok()) return SendFailure(call, label.error());
+  if (!*label) return SendError(call, 422, "missing_field", "label: the state to set (a string)");
   Event event{.type = EventType::kOverride,
               .agent = call.params[0],
-              .label = (*body)->getValue<std::string>("label"),
+              .label = std::move(**label),
               .source = reasoncodes::Source::kSupervisor};
   PostAndAnswer(call, std::move(event));
 }
@@ -391,8 +406,7 @@ class NoVisitor final : public tracking::IntervalVisitor {
 // the headers, so an unreadable ledger is still a 503; a failure after that point can only cut
 // the body short, and is logged.
 void StreamReport(Call& call, ReportKind kind) {
-  std::vector<std::pair<std::string, std::string>> params =
-      Poco::URI(call.request.getURI()).getQueryParameters();
+  const std::vector<std::pair<std::string, std::string>>& params = call.target.query;
   ReportContext context{.config = call.config.get(), .now = Now(call)};
   Result<std::vector<tracking::StoredAgent>> agents = call.ctx.store.LoadAgents();
   if (!agents.ok()) return SendFailure(call, agents.error());
@@ -480,10 +494,10 @@ void HandleDashboard(Call& call) {
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   "0123456789._-") == std::string::npos;
   if (call.ctx.dashboard_dir.empty() || !safe) {
-    return SendError(call, 404, "not_found", "no such page: " + file);
+    return SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
   }
   std::ifstream in(call.ctx.dashboard_dir + "/" + file, std::ios::binary);
-  if (!in) return SendError(call, 404, "not_found", "no such page: " + file);
+  if (!in) return SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
   std::ostringstream content;
   content << in.rdbuf();
   static const std::map<std::string, std::string> kTypes = {

@@ -2,7 +2,6 @@
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/JSON/Stringifier.h>
 #include <Poco/RandomStream.h>
 #include <Poco/SHA2Engine.h>
 
@@ -11,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/poco_json.h"
 #include "reasoncodes/catalog_loader.h"
 #include "reasoncodes/json_read.h"
 
@@ -253,12 +253,6 @@ void ReadTokens(const Var& value, Config& config, Problems& problems) {
       config.tokens.push_back(std::move(*token));
     }
   }
-}
-
-std::string JsonText(const Var& value) {
-  std::ostringstream text;
-  Poco::JSON::Stringifier::stringify(value, text);
-  return text.str();
 }
 
 // settings.time_zone against tzdata, and the "crm_sync" block, which needs time tracking on.

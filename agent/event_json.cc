@@ -2,28 +2,36 @@
 
 #include <Poco/JSON/Parser.h>
 
-#include <set>
+#include <cmath>
+
+#include "common/json_writer.h"
 
 namespace presence::agent {
 namespace {
 
+using common::Excerpt;
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
 
-const std::set<std::string>& KnownKeys() {
-  static const std::set<std::string> keys = {
-      "at", "agent", "type", "label", "source", "call_id", "direction", "internal", "duration_s"};
-  return keys;
-}
-
 Error Invalid(const std::string& message) { return Error{"invalid_event", message}; }
 
-// Reads an optional string field; an error if present with another type.
+// "a number", "true or false"...: what a wrong value was, for messages.
+std::string KindOf(const Var& value) {
+  if (value.isBoolean()) return "true or false";
+  if (value.isNumeric()) return "a number";
+  if (value.isString()) return "a string";
+  if (value.type() == typeid(Object::Ptr)) return "an object";
+  if (value.type() == typeid(Poco::JSON::Array::Ptr)) return "an array";
+  return "another type";
+}
+
+Error WrongType(const std::string& key, std::string_view expected, const Var& value) {
+  return Error{"invalid_value",
+               key + ": must be " + std::string(expected) + ", got " + KindOf(value)};
+}
+
 Result<std::optional<std::string>> StringField(const Object& object, const std::string& key) {
-  if (!object.has(key) || object.isNull(key)) return std::optional<std::string>();
-  Var value = object.get(key);
-  if (!value.isString()) return Invalid(key + ": must be a string");
-  return std::optional<std::string>(value.extract<std::string>());
+  return ReadStringField(object, key);
 }
 
 Status ReadCallFields(const Object& object, Event& event) {
@@ -36,18 +44,30 @@ Status ReadCallFields(const Object& object, Event& event) {
     if (**direction == "outbound") {
       event.direction = Direction::kOutbound;
     } else if (**direction != "inbound") {
-      return Invalid("direction: '" + **direction + "' is not a direction (inbound, outbound)");
+      return Invalid("direction: '" + Excerpt(**direction) +
+                     "' is not a direction (inbound, outbound)");
     }
   }
   if (object.has("internal") && !object.isNull("internal")) {
     Var internal = object.get("internal");
-    if (!internal.isBoolean()) return Invalid("internal: must be true or false");
+    if (!internal.isBoolean()) return WrongType("internal", "true or false", internal);
     event.internal = internal.extract<bool>();
   }
   if (object.has("duration_s") && !object.isNull("duration_s")) {
     Var duration = object.get("duration_s");
-    if (!duration.isNumeric()) return Invalid("duration_s: must be a number of seconds");
-    event.duration_s = duration.convert<double>();
+    // A JSON true is not one second: booleans are numeric to Poco, so they are refused first.
+    if (duration.isBoolean() || !duration.isNumeric()) {
+      return WrongType("duration_s", "a number of seconds", duration);
+    }
+    const double seconds = duration.convert<double>();
+    // Negative durations are the engine's to refuse (the same answer for every feed); a
+    // duration past any real call would overflow its milliseconds.
+    if (std::isfinite(seconds) && seconds > kMaxDurationSeconds) {
+      return Error{"invalid_value", "duration_s: at most " +
+                                        std::to_string(static_cast<int>(kMaxDurationSeconds)) +
+                                        " seconds (31 days)"};
+    }
+    event.duration_s = seconds;
   }
   return Status::Ok();
 }
@@ -62,7 +82,7 @@ Status ReadTypeAndSource(const Object& object, Event& event) {
   }
   std::optional<EventType> parsed = EventTypeFromName(**type);
   if (!parsed || *parsed == EventType::kWrapUpTimer) {
-    return Invalid("type: '" + **type +
+    return Invalid("type: '" + Excerpt(**type) +
                    "' is not an event type (select, call_started, call_answered, call_ended, "
                    "login, logout, override)");
   }
@@ -72,7 +92,7 @@ Status ReadTypeAndSource(const Object& object, Event& event) {
   if (*source) {
     event.source = reasoncodes::SourceFromName(**source);
     if (!event.source) {
-      return Invalid("source: '" + **source +
+      return Invalid("source: '" + Excerpt(**source) +
                      "' is not a source (agent, crm, supervisor, call, wrap_up, system, pbx)");
     }
   }
@@ -81,14 +101,35 @@ Status ReadTypeAndSource(const Object& object, Event& event) {
 
 }  // namespace
 
-Result<TimedEvent> ParseEvent(const Object& object, const EventParseOptions& options) {
-  for (const auto& [key, value] : object) {
-    if (!KnownKeys().contains(key)) {
-      return Invalid(key +
-                     ": unknown field; allowed: at, agent, type, label, source, call_id, "
-                     "direction, internal, duration_s");
-    }
+Result<std::optional<std::string>> ReadStringField(const Object& object, const std::string& key,
+                                                   std::size_t max_bytes) {
+  if (!object.has(key) || object.isNull(key)) return std::optional<std::string>();
+  Var value = object.get(key);
+  if (!value.isString()) return WrongType(key, "a string", value);
+  std::string text = value.extract<std::string>();
+  if (text.size() > max_bytes) {
+    return Error{"too_long", key + ": at most " + std::to_string(max_bytes) + " bytes, got " +
+                                 std::to_string(text.size())};
   }
+  return std::optional<std::string>(std::move(text));
+}
+
+Status CheckFields(const Object& object, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : object) {
+    bool known = false;
+    for (std::string_view name : allowed) known = known || name == key;
+    if (known) continue;
+    std::string list;
+    for (std::string_view name : allowed) list += (list.empty() ? "" : ", ") + std::string(name);
+    return Error{"invalid_value", Excerpt(key) + ": unknown field; allowed: " + list};
+  }
+  return Status::Ok();
+}
+
+Result<TimedEvent> ParseEvent(const Object& object, const EventParseOptions& options) {
+  Status fields = CheckFields(object, {"at", "agent", "type", "label", "source", "call_id",
+                                       "direction", "internal", "duration_s"});
+  if (!fields.ok()) return fields.error();
   TimedEvent timed;
   Event& event = timed.event;
   if (Status status = ReadTypeAndSource(object, event); !status.ok()) return status.error();
@@ -107,7 +148,7 @@ Result<TimedEvent> ParseEvent(const Object& object, const EventParseOptions& opt
   if (*at) {
     timed.at = tracking::ParseTime(**at);
     if (!timed.at) {
-      return Invalid("at: '" + **at + "' is not a time (like 2026-11-21T09:00:00.000Z)");
+      return Invalid("at: '" + Excerpt(**at) + "' is not a time (like 2026-11-21T09:00:00.000Z)");
     }
   } else if (options.require_at) {
     return Error{"missing_field",

@@ -9,8 +9,11 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/engine.h"
 #include "reasoncodes/result.h"
@@ -27,8 +30,26 @@ struct EventParseOptions {
   bool require_agent = true;  // the API takes the user from the URL instead
 };
 
-// Errors name the field and what is allowed: code "invalid_event" (wrong type or value,
-// unknown key) or "missing_field".
+// Longest string a request body may hold in a short field (label, source, call_id, agent,
+// type, direction, at), in bytes: the engine keeps the same bound on call ids and labels.
+inline constexpr std::size_t kMaxShortText = 256;
+// Longest duration_s accepted: 31 days, far beyond any call, well inside the engine's range.
+inline constexpr double kMaxDurationSeconds = 31 * 24 * 3600;
+
+// object[key] as a string of at most `max_bytes`: nullopt when absent or null. Errors (HTTP
+// 422): "invalid_value" when it is another JSON type ("label: must be a string, got a
+// number"), "too_long" over the bound ("label: at most 256 bytes, got 300").
+Result<std::optional<std::string>> ReadStringField(const Poco::JSON::Object& object,
+                                                   const std::string& key,
+                                                   std::size_t max_bytes = kMaxShortText);
+
+// Every key of `object` must be one of `allowed` (listed in the message): else "invalid_value".
+Status CheckFields(const Poco::JSON::Object& object,
+                   std::initializer_list<std::string_view> allowed);
+
+// Errors name the field and what is allowed: "invalid_value" (a field of the wrong JSON type,
+// an unknown field), "too_long" (a string over kMaxShortText bytes), "invalid_event" (a value
+// that is not one of the allowed ones) or "missing_field".
 Result<TimedEvent> ParseEvent(const Poco::JSON::Object& object, const EventParseOptions& options);
 
 // Parses text first (code "malformed_json" with the parser's message on a syntax error).

@@ -5,8 +5,6 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/MediaType.h>
 #include <Poco/Net/NameValueCollection.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/URI.h>
 
 #include <chrono>
 #include <iostream>
@@ -14,10 +12,13 @@
 
 #include "agent/api_handlers.h"
 #include "agent/http_call.h"
+#include "agent/poco_json.h"
+#include "common/json_writer.h"
 
 namespace presence::agent {
 namespace {
 
+using common::Excerpt;
 using Poco::JSON::Object;
 using Poco::Net::HTTPResponse;
 
@@ -174,15 +175,17 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
     const auto started = std::chrono::steady_clock::now();
-    Call call{context_, request, response, context_.config.load(), {}, {}, 0, false};
+    Call call{context_, request, response, context_.config.load(), {}, {}, {}, 0, false};
     std::string_view route_name = "other";
     try {
       const Route* route = Dispatch(call);
       if (route != nullptr) route_name = route->name;
     } catch (const std::exception& e) {
       // The per-request catch-all (design.md 5): log, answer 500 if nothing was sent yet.
-      std::cerr << "error: " << request.getMethod() << " " << request.getURI() << ": " << e.what()
-                << "\n";
+      // The path only: a query may hold a secret (a token pasted into a URL) and must not
+      // reach the log.
+      std::cerr << "error: " << common::ValidUtf8(Excerpt(request.getMethod(), 16)) << " "
+                << LoggablePath(request.getURI()) << ": " << e.what() << "\n";
       if (!call.detached && !response.sent()) {
         SendError(call, 500, "internal_error", "the request failed on the server; see its log");
       }
@@ -194,11 +197,15 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
 
  private:
   const Route* Dispatch(Call& call) {
-    Poco::URI uri(call.request.getURI());
-    std::vector<std::string> path = Split(uri.getPath());
+    Result<RequestTarget> target = ParseRequestTarget(call.request.getURI());
+    if (!target.ok()) {
+      SendError(call, 400, target.error().code, target.error().message);
+      return nullptr;
+    }
+    call.target = std::move(*target);
     std::string allowed;
     for (const Route& route : Routes()) {
-      if (!Matches(route.parts, path, call.params)) continue;
+      if (!Matches(route.parts, call.target.segments, call.params)) continue;
       if (route.method != call.request.getMethod()) {
         allowed += (allowed.empty() ? "" : ", ") + route.method;
         continue;
@@ -208,10 +215,11 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     }
     if (!allowed.empty()) {
       call.response.set("Allow", allowed);
-      SendError(call, 405, "method_not_allowed",
-                call.request.getMethod() + " is not allowed here; allowed: " + allowed);
+      SendError(
+          call, 405, "method_not_allowed",
+          Excerpt(call.request.getMethod(), 16) + " is not allowed here; allowed: " + allowed);
     } else {
-      SendError(call, 404, "not_found", "no such endpoint: " + uri.getPath());
+      SendError(call, 404, "not_found", "no such endpoint: " + Excerpt(call.target.raw_path));
     }
     return nullptr;
   }
@@ -241,21 +249,33 @@ int StatusFor(const std::string& code) {
 }  // namespace
 
 std::optional<std::string> Call::Query(const std::string& name) const {
-  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+  for (const auto& [key, value] : target.query) {
     if (key == name) return value;
   }
   return std::nullopt;
+}
+
+void SetStandardHeaders(HTTPResponse& response) {
+  response.set("Cache-Control", "no-store");
+  // The dashboard must not be framed by another site (clickjacking an override confirmation).
+  response.set("X-Frame-Options", "DENY");
+  response.set("Content-Security-Policy", "frame-ancestors 'none'");
+  response.set("X-Content-Type-Options", "nosniff");
+}
+
+std::string JsonErrorBody(std::string_view code, std::string_view message) {
+  common::JsonWriter out;
+  out.BeginObject().Key("error").BeginObject();
+  out.Key("code").String(code).Key("message").String(message);
+  out.EndObject().EndObject();
+  return out.Take();
 }
 
 void SetAnswerHead(Call& call, int status, const std::string& content_type) {
   call.status = status;
   call.response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   call.response.setContentType(content_type);
-  call.response.set("Cache-Control", "no-store");
-  // The dashboard must not be framed by another site (clickjacking an override confirmation).
-  call.response.set("X-Frame-Options", "DENY");
-  call.response.set("Content-Security-Policy", "frame-ancestors 'none'");
-  call.response.set("X-Content-Type-Options", "nosniff");
+  SetStandardHeaders(call.response);
 }
 
 void SendText(Call& call, int status, const std::string& content_type, const std::string& text) {
@@ -265,18 +285,11 @@ void SendText(Call& call, int status, const std::string& content_type, const std
 }
 
 void SendJson(Call& call, int status, const Poco::Dynamic::Var& body) {
-  std::ostringstream text;
-  Poco::JSON::Stringifier::stringify(body, text);
-  SendText(call, status, "application/json", text.str());
+  SendText(call, status, "application/json", JsonText(body));
 }
 
 void SendError(Call& call, int status, const std::string& code, const std::string& message) {
-  Object::Ptr error = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  error->set("code", code);
-  error->set("message", message);
-  Object body;
-  body.set("error", error);
-  SendJson(call, status, body);
+  SendText(call, status, "application/json", JsonErrorBody(code, message));
 }
 
 void SendFailure(Call& call, const Error& error) {
@@ -289,6 +302,12 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
   if (type.getType() != "application" || type.getSubType() != "json") {
     SendError(call, 415, "unsupported_media_type",
               "the body must be JSON with 'Content-Type: application/json'");
+    return std::nullopt;
+  }
+  if (call.request.hasContentLength() && call.request.getContentLength64() < 0) {
+    // Also refused by the connection (http_connection.cc) before any handler runs.
+    call.response.setKeepAlive(false);
+    SendError(call, 400, "malformed_request", "Content-Length: must be a number of bytes >= 0");
     return std::nullopt;
   }
   const auto limit = static_cast<std::streamsize>(call.config->server.max_body_bytes);
@@ -324,7 +343,8 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
     Poco::Dynamic::Var parsed = parser.parse(body);
     if (parsed.type() == typeid(Object::Ptr)) return parsed.extract<Object::Ptr>();
   } catch (const Poco::Exception& e) {
-    SendError(call, 400, "malformed_json", "the body is not valid JSON: " + e.displayText());
+    SendError(call, 400, "malformed_json",
+              "the body is not valid JSON: " + Excerpt(e.displayText(), 200));
     return std::nullopt;
   }
   SendError(call, 400, "malformed_json", "the body must be a JSON object");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agent/http_api.h"
+#include "agent/request_target.h"
 
 namespace presence::agent {
 
@@ -27,12 +28,13 @@ struct Call {
   Poco::Net::HTTPServerRequest& request;
   Poco::Net::HTTPServerResponse& response;
   std::shared_ptr<const Config> config;  // one configuration for the whole request
-  std::vector<std::string> params;       // path parameters in order
+  RequestTarget target;                  // the request-target, parsed once (path, query)
+  std::vector<std::string> params;       // path parameters in order (decoded)
   std::optional<Principal> who;          // set for authenticated routes
   int status = 0;                        // the status sent, for metrics
   bool detached = false;                 // the socket went to the stream hub
 
-  // A query parameter, or nullopt.
+  // The first query parameter of that name (decoded), or nullopt.
   std::optional<std::string> Query(const std::string& name) const;
 };
 
@@ -43,6 +45,12 @@ void SendText(Call& call, int status, const std::string& content_type, const std
 // Status, content type and the headers every answer carries (no-store, no framing, nosniff),
 // for handlers that stream their body themselves.
 void SetAnswerHead(Call& call, int status, const std::string& content_type);
+// The headers every answer carries (no-store, no framing, nosniff): for answers sent outside
+// a Call too (the connection's own 400s).
+void SetStandardHeaders(Poco::Net::HTTPResponse& response);
+// {"error": {"code": ..., "message": ...}} as valid JSON in valid UTF-8.
+std::string JsonErrorBody(std::string_view code, std::string_view message);
+
 // An engine/store error, mapped to its HTTP status (unknown_label 422, storage_error 503...).
 void SendFailure(Call& call, const Error& error);
 

@@ -12,9 +12,13 @@
 #include "reasoncodes/catalog.h"
 #include "tracking/ledger_types.h"
 
+namespace presence::common {
+class JsonWriter;
+}  // namespace presence::common
+
 namespace presence::agent {
 
-class JsonWriter;
+using common::JsonWriter;
 
 // {"at","agent","from","to","status","reason_code","source","cause"}; from is null for a
 // user's first change.

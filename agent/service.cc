@@ -23,6 +23,7 @@
 
 #include "agent/agent_view.h"
 #include "agent/http_api.h"
+#include "agent/http_connection.h"
 #include "agent/metrics.h"
 #include "agent/stream_hub.h"
 #include "connectors/dispatcher.h"
@@ -254,7 +255,7 @@ class Service {
       return 2;
     }
     std::shared_ptr<const Config> config = context_.config.load();
-    std::unique_ptr<Poco::Net::HTTPServer> server;
+    std::unique_ptr<HttpServer> server;
     try {
       server = StartHttp(config->server);
     } catch (const Poco::Exception& e) {
@@ -352,7 +353,7 @@ class Service {
     }
   }
 
-  std::unique_ptr<Poco::Net::HTTPServer> StartHttp(const ServerSettings& settings) {
+  std::unique_ptr<HttpServer> StartHttp(const ServerSettings& settings) {
     Poco::Net::ServerSocket socket = Listen(settings);
     pool_ = std::make_unique<Poco::ThreadPool>(2, settings.workers);
     auto params = new Poco::Net::HTTPServerParams();
@@ -365,8 +366,8 @@ class Service {
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     params->setTimeout(Poco::Timespan(10, 0));
     params->setServerName("presence-agent");
-    auto server = std::make_unique<Poco::Net::HTTPServer>(NewApiHandlerFactory(context_), *pool_,
-                                                          socket, params);
+    auto server =
+        std::make_unique<HttpServer>(NewApiHandlerFactory(context_), *pool_, socket, params);
     server->start();
     std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
               << ":" << socket.address().port() << std::endl;

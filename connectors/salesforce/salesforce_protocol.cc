@@ -21,17 +21,17 @@
 #include <set>
 #include <sstream>
 
+#include "common/json_writer.h"
 #include "connectors/http/http_client.h"
 #include "reasoncodes/json_read.h"
-#include "reasoncodes/json_text.h"
 
 namespace presence::connectors {
 namespace {
 
+using common::JsonWriter;
 using reasoncodes::Array;
 using reasoncodes::AsArray;
 using reasoncodes::AsObject;
-using reasoncodes::JsonString;
 using reasoncodes::Object;
 using reasoncodes::Var;
 
@@ -193,37 +193,25 @@ const unsigned char* Bytes(std::string_view text) {
 
 // ---- JSON writing ------------------------------------------------------------------------------
 
-void AppendNumber(std::string& out, double number) {
-  if (!std::isfinite(number)) {
-    out += "null";
-    return;
-  }
-  std::array<char, 32> buffer{};
-  auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
-  out.append(buffer.data(), error == std::errc() ? end : buffer.data());
-}
-
-void AppendValue(std::string& out, const FieldValue& value) {
+void WriteValue(JsonWriter& out, const FieldValue& value) {
   if (std::holds_alternative<std::nullptr_t>(value)) {
-    out += "null";
+    out.Null();
   } else if (const bool* flag = std::get_if<bool>(&value)) {
-    out += *flag ? "true" : "false";
+    out.Bool(*flag);
   } else if (const long long* whole = std::get_if<long long>(&value)) {
-    out += std::to_string(*whole);
+    out.Int(*whole);
   } else if (const double* number = std::get_if<double>(&value)) {
-    AppendNumber(out, *number);
+    out.Double(*number);
   } else {
-    out += JsonString(std::get<std::string>(value));
+    out.String(std::get<std::string>(value));
   }
 }
 
-// ,"A__c":1,"B__c":"x" (each member preceded by a comma).
-void AppendMembers(std::string& out, const Fields& fields) {
+// "A__c":1,"B__c":"x" inside the object being written.
+void WriteMembers(JsonWriter& out, const Fields& fields) {
   for (const Field& field : fields) {
-    out += ',';
-    out += JsonString(field.name);
-    out += ':';
-    AppendValue(out, field.value);
+    out.Key(field.name);
+    WriteValue(out, field.value);
   }
 }
 
@@ -247,10 +235,11 @@ bool IsReferenceId(std::string_view id) {
 // ---- JSON bodies -------------------------------------------------------------------------------
 
 std::string FieldsJson(const Fields& fields) {
-  std::string members;
-  AppendMembers(members, fields);
-  if (!members.empty()) members.erase(0, 1);  // the first member's comma
-  return "{" + members + "}";
+  JsonWriter out;
+  out.BeginObject();
+  WriteMembers(out, fields);
+  out.EndObject();
+  return out.Take();
 }
 
 // ---- API names and ids -----------------------------------------------------------------------
@@ -303,9 +292,10 @@ std::string ClientCredentialsBody(std::string_view client_id, std::string_view c
 std::string JwtHeaderJson() { return R"({"alg":"RS256"})"; }
 
 std::string JwtClaimsJson(const JwtClaims& claims) {
-  return "{\"iss\":" + JsonString(claims.issuer) + ",\"sub\":" + JsonString(claims.subject) +
-         ",\"aud\":" + JsonString(claims.audience) + ",\"exp\":" + std::to_string(claims.expires) +
-         "}";
+  JsonWriter out;
+  out.BeginObject().Key("iss").String(claims.issuer).Key("sub").String(claims.subject);
+  out.Key("aud").String(claims.audience).Key("exp").Int(claims.expires).EndObject();
+  return out.Take();
 }
 
 std::string Base64UrlEncode(std::string_view bytes) {
@@ -464,8 +454,8 @@ Result<std::string> CollectionUpsertBody(std::string_view sobject,
   if (records.empty() || records.size() > kMaxCollectionRecords) {
     return BadRequest("an upsert takes 1-200 records, got " + std::to_string(records.size()));
   }
-  std::string body =
-      std::string("{\"allOrNone\":") + (all_or_none ? "true" : "false") + ",\"records\":[";
+  JsonWriter body;
+  body.BeginObject().Key("allOrNone").Bool(all_or_none).Key("records").BeginArray();
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Field* key = FindField(records[i], external_id_field);
     if (!key || std::holds_alternative<std::nullptr_t>(key->value)) {
@@ -475,12 +465,12 @@ Result<std::string> CollectionUpsertBody(std::string_view sobject,
     if (FindField(records[i], "attributes")) {
       return BadRequest("record " + std::to_string(i) + " has a field named attributes");
     }
-    if (i) body += ',';
-    body += "{\"attributes\":{\"type\":" + JsonString(sobject) + "}";
-    AppendMembers(body, records[i]);
-    body += '}';
+    body.BeginObject().Key("attributes").BeginObject().Key("type").String(sobject).EndObject();
+    WriteMembers(body, records[i]);
+    body.EndObject();
   }
-  return body + "]}";
+  body.EndArray().EndObject();
+  return body.Take();
 }
 
 Result<std::vector<SaveResult>> ParseCollectionResults(std::string_view body,
@@ -509,21 +499,21 @@ Result<std::string> CompositeBody(std::span<const CompositeSubrequest> subreques
                       std::to_string(subrequests.size()));
   }
   std::set<std::string> references;
-  std::string body =
-      std::string("{\"allOrNone\":") + (all_or_none ? "true" : "false") + ",\"compositeRequest\":[";
+  JsonWriter body;
+  body.BeginObject().Key("allOrNone").Bool(all_or_none).Key("compositeRequest").BeginArray();
   for (std::size_t i = 0; i < subrequests.size(); ++i) {
     const CompositeSubrequest& sub = subrequests[i];
     if (!IsReferenceId(sub.reference_id) || !references.insert(sub.reference_id).second) {
       return BadRequest("subrequest " + std::to_string(i) +
                         ": referenceId must be unique letters, digits and underscores");
     }
-    if (i) body += ',';
-    body += "{\"method\":" + JsonString(sub.method) + ",\"url\":" + JsonString(sub.url) +
-            ",\"referenceId\":" + JsonString(sub.reference_id);
-    if (sub.body_json) body += ",\"body\":" + *sub.body_json;
-    body += '}';
+    body.BeginObject().Key("method").String(sub.method).Key("url").String(sub.url);
+    body.Key("referenceId").String(sub.reference_id);
+    if (sub.body_json) body.Key("body").Raw(*sub.body_json);
+    body.EndObject();
   }
-  return body + "]}";
+  body.EndArray().EndObject();
+  return body.Take();
 }
 
 Result<std::vector<CompositeSubresponse>> ParseCompositeResponse(std::string_view body) {

@@ -37,7 +37,7 @@ struct Field {
 using Fields = std::vector<Field>;
 
 // {"A__c":"x","B__c":true}: no spaces, keys in the given order, strings escaped as
-// reasoncodes::AppendJsonString does.
+// common::AppendJsonString does.
 std::string FieldsJson(const Fields& fields);
 
 // ---- API names and ids -----------------------------------------------------------------------

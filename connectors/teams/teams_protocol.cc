@@ -10,8 +10,8 @@
 #include <exception>
 #include <string>
 
+#include "common/json_writer.h"
 #include "connectors/http/http_client.h"
-#include "reasoncodes/json_text.h"
 
 namespace presence::connectors {
 namespace {
@@ -37,12 +37,9 @@ constexpr std::array<SkypeCode, 6> kSkypeCodes = {{
     {"18500", {"Offline", "OffWork"}},
 }};
 
-// JSON string literal; Graph names and GUIDs need no escaping, but a body must stay valid
-// whatever it is handed.
-
-std::string PairMembers(PresencePair pair) {
-  return "\"availability\":" + reasoncodes::JsonString(pair.availability) +
-         ",\"activity\":" + reasoncodes::JsonString(pair.activity);
+// Graph names and GUIDs need no escaping, but a body must stay valid whatever it is handed.
+void WritePair(common::JsonWriter& out, PresencePair pair) {
+  out.Key("availability").String(pair.availability).Key("activity").String(pair.activity);
 }
 
 Object::Ptr ParseObject(std::string_view body) {
@@ -301,22 +298,29 @@ std::string GraphPresenceUrl(std::string_view graph_url, std::string_view user,
 
 std::string SetPresenceBody(std::string_view session_id, PresencePair pair,
                             std::chrono::seconds expiration) {
-  return "{\"sessionId\":" + reasoncodes::JsonString(session_id) + "," + PairMembers(pair) +
-         ",\"expirationDuration\":" + reasoncodes::JsonString(FormatIsoDuration(expiration)) + "}";
+  common::JsonWriter out;
+  out.BeginObject().Key("sessionId").String(session_id);
+  WritePair(out, pair);
+  out.Key("expirationDuration").String(FormatIsoDuration(expiration)).EndObject();
+  return out.Take();
 }
 
 std::string SetUserPreferredPresenceBody(PresencePair pair,
                                          std::optional<std::chrono::seconds> expiration) {
-  std::string body = "{" + PairMembers(pair);
-  if (expiration)
-    body += ",\"expirationDuration\":" + reasoncodes::JsonString(FormatIsoDuration(*expiration));
-  return body + "}";
+  common::JsonWriter out;
+  out.BeginObject();
+  WritePair(out, pair);
+  if (expiration) out.Key("expirationDuration").String(FormatIsoDuration(*expiration));
+  out.EndObject();
+  return out.Take();
 }
 
 std::string ClearUserPreferredPresenceBody() { return "{}"; }
 
 std::string ClearPresenceBody(std::string_view session_id) {
-  return "{\"sessionId\":" + reasoncodes::JsonString(session_id) + "}";
+  common::JsonWriter out;
+  out.BeginObject().Key("sessionId").String(session_id).EndObject();
+  return out.Take();
 }
 
 GraphError ParseGraphError(std::string_view body) {

@@ -4,14 +4,14 @@
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA2Engine.h>
 
-#include "reasoncodes/json_text.h"
+#include "common/json_writer.h"
 #include "reasoncodes/source.h"
 #include "reasoncodes/status_code.h"
 
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::AppendJsonString;
+using common::JsonWriter;
 
 // Poco 1.11's SHA2Engine lacks the BLOCK_SIZE / DIGEST_SIZE that HMACEngine reads.
 class Sha256Engine : public Poco::SHA2Engine {
@@ -19,14 +19,6 @@ class Sha256Engine : public Poco::SHA2Engine {
   enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
   Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
 };
-
-// "name":"value", after a comma unless it opens its object.
-void AppendMember(std::string& out, std::string_view name, std::string_view value) {
-  if (out.back() != '{') out += ',';
-  AppendJsonString(out, name);
-  out += ':';
-  AppendJsonString(out, value);
-}
 
 }  // namespace
 
@@ -36,25 +28,23 @@ std::string WebhookDeliveryId(std::string_view connector, int64_t outbox_id) {
 
 std::string WebhookBody(std::string_view delivery_id, const reasoncodes::User& user,
                         const tracking::Change& change) {
-  std::string out = "{";
-  AppendMember(out, "type", kWebhookEventType);
-  AppendMember(out, "delivery", delivery_id);
-  out += ",\"user\":{";
-  AppendMember(out, "id", user.id);
-  AppendMember(out, "name", user.name);
-  AppendMember(out, "extension", user.extension);
-  AppendMember(out, "team", user.team);
-  out += "},\"change\":{";
-  AppendMember(out, "at", tracking::FormatTime(change.at));
-  AppendMember(out, "from_label", change.from_label);
-  AppendMember(out, "label", change.label);
-  AppendMember(out, "reason_code", change.reason_code);
-  out += ",\"status\":" + std::to_string(reasoncodes::ToInt(change.status));
-  AppendMember(out, "status_name", reasoncodes::StatusName(change.status));
-  AppendMember(out, "source", reasoncodes::SourceName(change.source));
-  AppendMember(out, "cause", change.cause);
-  out += "}}";
-  return out;
+  JsonWriter out;
+  out.BeginObject();
+  out.Key("type").String(kWebhookEventType).Key("delivery").String(delivery_id);
+  out.Key("user").BeginObject();
+  out.Key("id").String(user.id).Key("name").String(user.name);
+  out.Key("extension").String(user.extension).Key("team").String(user.team);
+  out.EndObject();
+  out.Key("change").BeginObject();
+  out.Key("at").String(tracking::FormatTime(change.at));
+  out.Key("from_label").String(change.from_label).Key("label").String(change.label);
+  out.Key("reason_code").String(change.reason_code);
+  out.Key("status").Int(reasoncodes::ToInt(change.status));
+  out.Key("status_name").String(reasoncodes::StatusName(change.status));
+  out.Key("source").String(reasoncodes::SourceName(change.source));
+  out.Key("cause").String(change.cause);
+  out.EndObject().EndObject();
+  return out.Take();
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

@@ -1,6 +1,10 @@
-#include "reasoncodes/json_text.h"
+#include "common/json_writer.h"
 
-namespace presence::reasoncodes {
+#include <array>
+#include <charconv>
+#include <cmath>
+
+namespace presence::common {
 namespace {
 
 bool Continuation(std::string_view text, std::size_t i, unsigned char low = 0x80,
@@ -87,6 +91,32 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t length = Utf8Length(text, i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  return out;
+}
+
+std::string Excerpt(std::string_view text, std::size_t max_characters) {
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+    if (++characters > max_characters) return std::string(text.substr(0, i)) + "...";
+  }
+  return std::string(text);
+}
+
 std::string JsonString(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
@@ -94,4 +124,16 @@ std::string JsonString(std::string_view text) {
   return out;
 }
 
-}  // namespace presence::reasoncodes
+JsonWriter& JsonWriter::Double(double value) {
+  Separate();
+  if (!std::isfinite(value)) {
+    out_ += "null";
+    return *this;
+  }
+  std::array<char, 32> buffer{};
+  auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out_.append(buffer.data(), error == std::errc() ? end : buffer.data());
+  return *this;
+}
+
+}  // namespace presence::common

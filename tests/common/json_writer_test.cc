@@ -1,6 +1,6 @@
-// JSON strings for hand-built bodies: RFC 8259 escaping, and always valid UTF-8 (a stray byte
-// becomes U+FFFD rather than making the whole document invalid).
-#include "reasoncodes/json_text.h"
+// The JSON writer: RFC 8259 escaping, and always valid UTF-8 (a stray byte becomes U+FFFD
+// rather than making the whole document invalid).
+#include "common/json_writer.h"
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace presence::reasoncodes {
+namespace presence::common {
 namespace {
 
 namespace data = boost::unit_test::data;
@@ -33,7 +33,7 @@ const std::vector<EscapeCase> kEscapes = {
     {"surrogate", "\xED\xA0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""},
 };
 
-BOOST_AUTO_TEST_SUITE(json_text_test)
+BOOST_AUTO_TEST_SUITE(json_writer_test)
 
 BOOST_DATA_TEST_CASE(strings_are_escaped_as_json_and_kept_valid_utf8, data::make(kEscapes), test) {
   std::string out;
@@ -45,7 +45,25 @@ BOOST_AUTO_TEST_CASE(json_string_returns_the_quoted_text) {
   BOOST_TEST(JsonString("a\"b") == R"("a\"b")");
 }
 
+BOOST_AUTO_TEST_CASE(the_writer_places_commas_and_escapes_keys_and_values) {
+  JsonWriter out;
+  out.BeginObject().Key("a").Int(1).Key("b\"").BeginArray().String("x\xFF").Bool(true).Null();
+  out.EndArray().Key("c").Seconds(95500).Key("d").Raw("2.5").EndObject();
+  BOOST_TEST(out.str() == "{\"a\":1,\"b\\\"\":[\"x\xEF\xBF\xBD\",true,null],\"c\":95.5,\"d\":2.5}");
+}
+
+BOOST_AUTO_TEST_CASE(valid_utf8_replaces_only_bad_bytes) {
+  BOOST_TEST(ValidUtf8("a\xFF\xC3\xA9\n") == "a\xEF\xBF\xBD\xC3\xA9\n");
+}
+
+BOOST_AUTO_TEST_CASE(an_excerpt_is_cut_after_whole_characters) {
+  BOOST_TEST(Excerpt("abc", 3) == "abc");
+  BOOST_TEST(Excerpt("abcd", 3) == "abc...");
+  BOOST_TEST(Excerpt("\xC3\xA9\xC3\xA9\xC3\xA9", 2) == "\xC3\xA9\xC3\xA9...");
+  BOOST_TEST(Excerpt(std::string(100, 'x')).size() == 67u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
-}  // namespace presence::reasoncodes
+}  // namespace presence::common
