@@ -51,7 +51,9 @@ std::shared_ptr<Config> LoadOrReport(const std::string& path) {
 
 Result<std::unique_ptr<tracking::TimeStore>> OpenStore(const std::string& db) {
   if (db.empty()) return tracking::NewMemoryTimeStore();
-  return tracking::OpenSqliteTimeStore(db);
+  tracking::LedgerOptions options;
+  options.warn = [](const std::string& text) { std::cerr << "warning: " << text << "\n"; };
+  return tracking::OpenSqliteTimeStore(db, options);
 }
 
 int CheckConfig(const std::string& path) {
@@ -259,6 +261,16 @@ int ReportCommand(const ReportArgs& args) {
               << (written.ok() ? std::string("could not write the output")
                                : written.error().message)
               << "\n";
+    // Half a report must not pass for a whole one: a file of it goes (standard output has
+    // only the exit code to say so).
+    if (!args.output.empty()) {
+      file.close();
+      std::error_code error;
+      if (std::filesystem::is_regular_file(args.output, error) &&
+          std::filesystem::remove(args.output, error)) {
+        std::cerr << "removed the incomplete " << args.output << "\n";
+      }
+    }
     return kExitRuntime;
   }
   return kExitOk;
@@ -398,6 +410,9 @@ int RunCli(int argc, char** argv) {
       "serve", "Run the service: HTTP API, live stream and dashboard (SIGHUP reloads)");
   serve_cmd->add_option("-c,--config", serve.config_path, "Configuration file")->required();
   serve_cmd->add_option("--dashboard", serve.dashboard_dir, "Folder of the supervisor page");
+  serve_cmd->add_flag("--full-check", serve.full_check,
+                      "Check the ledger with PRAGMA integrity_check at start (default: "
+                      "quick_check; the full check also compares every index with its table)");
 
   std::string role, user, name, add_to;
   CLI::App* token = app.add_subcommand("token", "Create an API token; prints it once");
