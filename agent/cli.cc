@@ -3,11 +3,15 @@
 #include "agent/cli.h"
 
 #include <Poco/JSON/Parser.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -295,6 +299,68 @@ int IngestCommand(const std::string& config_path, const std::string& db) {
   return bad == 0 ? kExitOk : kExitBadLines;
 }
 
+// Writes `text` to `path` through a new file renamed over it, so a reader never sees half a
+// file; the new file gets the old one's permissions (it holds token hashes). A symbolic link
+// stays a link: the file it points to is replaced. Returns 0, or the errno of the failure.
+int ReplaceFile(const std::string& path, const std::string& text) {
+  std::error_code ignored;
+  std::filesystem::path target = std::filesystem::canonical(path, ignored);
+  if (target.empty()) target = path;
+  struct stat info {};
+  const mode_t mode = ::stat(target.c_str(), &info) == 0 ? (info.st_mode & 07777) : 0600;
+  const std::string temporary = target.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int error = ::fchmod(fd, mode) == 0 ? 0 : errno;
+  for (std::size_t done = 0; error == 0 && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n > 0) done += static_cast<std::size_t>(n);
+    if (n <= 0) error = n < 0 ? errno : EIO;
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0 && std::rename(temporary.c_str(), target.c_str()) != 0) error = errno;
+  if (error != 0) ::unlink(temporary.c_str());
+  return error;
+}
+
+// Adds `entry` to the configuration's "tokens". The result is checked before anything is
+// written: a file that would have problems (an unknown --user, say) is left as it was.
+int AddTokenEntry(const std::string& path, const Poco::JSON::Object::Ptr& entry) {
+  Result<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) {
+    std::cerr << text.error().message << "\n";
+    return kExitConfig;
+  }
+  Poco::JSON::Object::Ptr root;
+  try {
+    Poco::JSON::Parser parser;
+    parser.setAllowComments(false);
+    root = parser.parse(*text).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    std::cerr << path << ": cannot be read as a JSON object: " << e.displayText() << "\n";
+    return kExitConfig;
+  }
+  Poco::JSON::Array::Ptr tokens = root->getArray("tokens");
+  if (!tokens) tokens = new Poco::JSON::Array();
+  tokens->add(entry);
+  root->set("tokens", tokens);
+  std::ostringstream updated;
+  root->stringify(updated, 2);
+  ConfigLoad check = LoadConfigText(updated.str());
+  if (!check.ok()) {
+    std::cerr << path << ": not changed; with the new token it would have " << check.problems.size()
+              << " problem" << (check.problems.size() == 1 ? "" : "s") << ":\n";
+    for (const std::string& problem : check.problems) std::cerr << "  " << problem << "\n";
+    return kExitConfig;
+  }
+  if (int error = ReplaceFile(path, updated.str()); error != 0) {
+    std::cerr << path << ": cannot be written (" << std::strerror(error) << "); not changed\n";
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
 // Prints a new token once, and its entry for the configuration's "tokens" list. With
 // --add-to, writes that entry into the file (the token itself is never stored).
 int TokenCommand(const std::string& role, const std::string& user, const std::string& name,
@@ -306,32 +372,7 @@ int TokenCommand(const std::string& role, const std::string& user, const std::st
   if (!user.empty()) entry->set("user", user);
   entry->set("sha256", TokenHash(token));
   if (!add_to.empty()) {
-    std::ifstream in(add_to);
-    std::stringstream text;
-    text << in.rdbuf();
-    Poco::JSON::Object::Ptr root;
-    try {
-      Poco::JSON::Parser parser;
-      parser.setAllowComments(false);
-      root = parser.parse(text.str()).extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception& e) {
-      std::cerr << add_to << ": cannot be read as a JSON object: " << e.displayText() << "\n";
-      return kExitConfig;
-    }
-    Poco::JSON::Array::Ptr tokens = root->getArray("tokens");
-    if (!tokens) tokens = new Poco::JSON::Array();
-    tokens->add(entry);
-    root->set("tokens", tokens);
-    std::ofstream out(add_to + ".tmp");
-    root->stringify(out, 2);
-    out.close();
-    std::filesystem::rename(add_to + ".tmp", add_to);
-    ConfigLoad check = LoadConfigFile(add_to);
-    if (!check.ok()) {
-      std::cerr << add_to << ": the token was added, but the file has problems:\n";
-      for (const std::string& problem : check.problems) std::cerr << "  " << problem << "\n";
-      return kExitConfig;
-    }
+    if (int code = AddTokenEntry(add_to, entry); code != kExitOk) return code;
   }
   std::cout << token << "\n";
   if (add_to.empty()) std::cerr << "add to \"tokens\": " << Stringify(entry) << "\n";
