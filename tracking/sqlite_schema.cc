@@ -164,6 +164,13 @@ bool IsDamageError(const SQLite::Exception& e) {
   return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
 }
 
+std::string StorageFailureText(const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr || !IsDamageError(*sqlite)) return e.what();
+  return std::string(e.what()) +
+         " (the ledger file is damaged: see \"Damaged ledger\" in README.md to recover it)";
+}
+
 Error DamagedLedgerError(const std::string& path, const std::string& finding,
                          std::optional<int> version) {
   const std::string salvaged = path + ".salvaged";

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -39,6 +40,9 @@ Status CheckLedgerIntegrity(SQLite::Database& db, const std::string& path, Ledge
 // True for the SQLite errors that mean a damaged file or not a database at all (SQLITE_CORRUPT,
 // SQLITE_NOTADB), as opposed to I/O, permission or locking errors.
 bool IsDamageError(const SQLite::Exception& e);
+
+// What a failed query says: e.what(), and for damage (IsDamageError) where to read how to recover.
+std::string StorageFailureText(const std::exception& e);
 
 // "ledger_damaged": `finding` (what the check or SQLite said), and how to recover (restore a
 // backup, or salvage into a new file), naming the file. `version` is the damaged file's schema

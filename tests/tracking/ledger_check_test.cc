@@ -45,6 +45,16 @@ CommitBatch OneChange(const std::string& agent) {
   return batch;
 }
 
+class CountingVisitor final : public IntervalVisitor {
+ public:
+  bool BeginUser(const std::string&) override { return true; }
+  bool Add(const Interval&) override {
+    ++intervals;
+    return true;
+  }
+  long long intervals = 0;
+};
+
 // Sets the process's umask for a scope, so a file mode does not depend on the caller's.
 class Umask {
  public:
@@ -91,6 +101,23 @@ BOOST_AUTO_TEST_CASE(a_refused_ledger_keeps_the_wal_a_crash_left_beside_it) {
   // Closing the last connection would have checkpointed the log into the damaged file.
   BOOST_TEST((testing::FileBytes(db) == damaged), "the damaged file was changed");
   BOOST_TEST((testing::FileBytes(db + "-wal") == wal), "the -wal was changed or removed");
+}
+
+BOOST_AUTO_TEST_CASE(reading_a_ledger_damaged_later_points_to_the_recovery) {
+  testing::TempDir dir;
+  const std::string db = LedgerWithHistory(dir);
+  // Reports open the file without the check (it may be large, and an agent is writing it).
+  auto store = OpenSqliteTimeStoreReadOnly(db);
+  BOOST_REQUIRE(store.ok());
+  testing::OverwriteMiddlePages(db, 10);
+  CountingVisitor visitor;
+  const IntervalScan all{*ParseTime("2026-11-20T00:00:00Z"), *ParseTime("2026-11-21T00:00:00Z"),
+                         kUsers};
+  Status scanned = (*store)->ScanIntervals(all, visitor);
+  BOOST_REQUIRE_MESSAGE(!scanned.ok(), "read " << visitor.intervals << " intervals of garbage");
+  BOOST_TEST(
+      Contains(scanned.error().message, "the ledger file is damaged: see \"Damaged ledger\""),
+      scanned.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_is_refused_as_damaged) {
