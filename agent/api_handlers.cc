@@ -401,10 +401,24 @@ class NoVisitor final : public tracking::IntervalVisitor {
   bool Add(const tracking::Interval&) override { return false; }
 };
 
+// Ends a chunked answer that failed part-way without its last (0-length) chunk: the socket is
+// taken from the session, which then has nowhere to write that chunk, and closed. The client
+// sees a transfer cut short (RFC 9112, 7.1) instead of a body that looks complete.
+void AbortChunkedAnswer(Call& call) {
+  auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
+  Poco::Net::StreamSocket socket = request.detachSocket();
+  try {
+    socket.shutdown();
+  } catch (const Poco::Exception&) {
+    // The client may have gone already; closing is all that is left to do.
+  }
+  socket.close();
+}
+
 // Reports stream: the status and headers go out first, then the figures as they are computed
 // (chunked), so the server never holds a whole export. The ledger is opened for a scan before
-// the headers, so an unreadable ledger is still a 503; a failure after that point can only cut
-// the body short, and is logged.
+// the headers, so an unreadable ledger is still a 503; a failure after that point is logged and
+// the answer aborted (AbortChunkedAnswer): a cut-off CSV must not look whole.
 void StreamReport(Call& call, ReportKind kind) {
   const std::vector<std::pair<std::string, std::string>>& params = call.target.query;
   ReportContext context{.config = call.config.get(), .now = Now(call)};
@@ -429,11 +443,15 @@ void StreamReport(Call& call, ReportKind kind) {
   }
   std::ostream& out = call.response.send();
   Status written = WriteReport(call.ctx.store, *request, call.config.get(), out);
-  if (!written.ok()) {
-    call.status = 500;
-    if (call.ctx.log) call.ctx.log("error", "report cut short: " + written.error().message);
+  if (written.ok()) {
+    out.flush();
+    return;
   }
-  out.flush();
+  call.status = 500;
+  if (call.ctx.log) {
+    call.ctx.log("error", "report aborted part-way, connection closed: " + written.error().message);
+  }
+  AbortChunkedAnswer(call);
 }
 
 }  // namespace

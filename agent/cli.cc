@@ -3,11 +3,15 @@
 #include "agent/cli.h"
 
 #include <Poco/JSON/Parser.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,7 +55,9 @@ std::shared_ptr<Config> LoadOrReport(const std::string& path) {
 
 Result<std::unique_ptr<tracking::TimeStore>> OpenStore(const std::string& db) {
   if (db.empty()) return tracking::NewMemoryTimeStore();
-  return tracking::OpenSqliteTimeStore(db);
+  tracking::LedgerOptions options;
+  options.warn = [](const std::string& text) { std::cerr << "warning: " << text << "\n"; };
+  return tracking::OpenSqliteTimeStore(db, options);
 }
 
 int CheckConfig(const std::string& path) {
@@ -259,6 +265,16 @@ int ReportCommand(const ReportArgs& args) {
               << (written.ok() ? std::string("could not write the output")
                                : written.error().message)
               << "\n";
+    // Half a report must not pass for a whole one: a file of it goes (standard output has
+    // only the exit code to say so).
+    if (!args.output.empty()) {
+      file.close();
+      std::error_code error;
+      if (std::filesystem::is_regular_file(args.output, error) &&
+          std::filesystem::remove(args.output, error)) {
+        std::cerr << "removed the incomplete " << args.output << "\n";
+      }
+    }
     return kExitRuntime;
   }
   return kExitOk;
@@ -283,6 +299,68 @@ int IngestCommand(const std::string& config_path, const std::string& db) {
   return bad == 0 ? kExitOk : kExitBadLines;
 }
 
+// Writes `text` to `path` through a new file renamed over it, so a reader never sees half a
+// file; the new file gets the old one's permissions (it holds token hashes). A symbolic link
+// stays a link: the file it points to is replaced. Returns 0, or the errno of the failure.
+int ReplaceFile(const std::string& path, const std::string& text) {
+  std::error_code ignored;
+  std::filesystem::path target = std::filesystem::canonical(path, ignored);
+  if (target.empty()) target = path;
+  struct stat info {};
+  const mode_t mode = ::stat(target.c_str(), &info) == 0 ? (info.st_mode & 07777) : 0600;
+  const std::string temporary = target.string() + ".tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  int error = ::fchmod(fd, mode) == 0 ? 0 : errno;
+  for (std::size_t done = 0; error == 0 && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n > 0) done += static_cast<std::size_t>(n);
+    if (n <= 0) error = n < 0 ? errno : EIO;
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error == 0 && std::rename(temporary.c_str(), target.c_str()) != 0) error = errno;
+  if (error != 0) ::unlink(temporary.c_str());
+  return error;
+}
+
+// Adds `entry` to the configuration's "tokens". The result is checked before anything is
+// written: a file that would have problems (an unknown --user, say) is left as it was.
+int AddTokenEntry(const std::string& path, const Poco::JSON::Object::Ptr& entry) {
+  Result<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) {
+    std::cerr << text.error().message << "\n";
+    return kExitConfig;
+  }
+  Poco::JSON::Object::Ptr root;
+  try {
+    Poco::JSON::Parser parser;
+    parser.setAllowComments(false);
+    root = parser.parse(*text).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception& e) {
+    std::cerr << path << ": cannot be read as a JSON object: " << e.displayText() << "\n";
+    return kExitConfig;
+  }
+  Poco::JSON::Array::Ptr tokens = root->getArray("tokens");
+  if (!tokens) tokens = new Poco::JSON::Array();
+  tokens->add(entry);
+  root->set("tokens", tokens);
+  std::ostringstream updated;
+  root->stringify(updated, 2);
+  ConfigLoad check = LoadConfigText(updated.str());
+  if (!check.ok()) {
+    std::cerr << path << ": not changed; with the new token it would have " << check.problems.size()
+              << " problem" << (check.problems.size() == 1 ? "" : "s") << ":\n";
+    for (const std::string& problem : check.problems) std::cerr << "  " << problem << "\n";
+    return kExitConfig;
+  }
+  if (int error = ReplaceFile(path, updated.str()); error != 0) {
+    std::cerr << path << ": cannot be written (" << std::strerror(error) << "); not changed\n";
+    return kExitRuntime;
+  }
+  return kExitOk;
+}
+
 // Prints a new token once, and its entry for the configuration's "tokens" list. With
 // --add-to, writes that entry into the file (the token itself is never stored).
 int TokenCommand(const std::string& role, const std::string& user, const std::string& name,
@@ -294,32 +372,7 @@ int TokenCommand(const std::string& role, const std::string& user, const std::st
   if (!user.empty()) entry->set("user", user);
   entry->set("sha256", TokenHash(token));
   if (!add_to.empty()) {
-    std::ifstream in(add_to);
-    std::stringstream text;
-    text << in.rdbuf();
-    Poco::JSON::Object::Ptr root;
-    try {
-      Poco::JSON::Parser parser;
-      parser.setAllowComments(false);
-      root = parser.parse(text.str()).extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception& e) {
-      std::cerr << add_to << ": cannot be read as a JSON object: " << e.displayText() << "\n";
-      return kExitConfig;
-    }
-    Poco::JSON::Array::Ptr tokens = root->getArray("tokens");
-    if (!tokens) tokens = new Poco::JSON::Array();
-    tokens->add(entry);
-    root->set("tokens", tokens);
-    std::ofstream out(add_to + ".tmp");
-    root->stringify(out, 2);
-    out.close();
-    std::filesystem::rename(add_to + ".tmp", add_to);
-    ConfigLoad check = LoadConfigFile(add_to);
-    if (!check.ok()) {
-      std::cerr << add_to << ": the token was added, but the file has problems:\n";
-      for (const std::string& problem : check.problems) std::cerr << "  " << problem << "\n";
-      return kExitConfig;
-    }
+    if (int code = AddTokenEntry(add_to, entry); code != kExitOk) return code;
   }
   std::cout << token << "\n";
   if (add_to.empty()) std::cerr << "add to \"tokens\": " << Stringify(entry) << "\n";
@@ -398,6 +451,9 @@ int RunCli(int argc, char** argv) {
       "serve", "Run the service: HTTP API, live stream and dashboard (SIGHUP reloads)");
   serve_cmd->add_option("-c,--config", serve.config_path, "Configuration file")->required();
   serve_cmd->add_option("--dashboard", serve.dashboard_dir, "Folder of the supervisor page");
+  serve_cmd->add_flag("--full-check", serve.full_check,
+                      "Check the ledger with PRAGMA integrity_check at start (default: "
+                      "quick_check; the full check also compares every index with its table)");
 
   std::string role, user, name, add_to;
   CLI::App* token = app.add_subcommand("token", "Create an API token; prints it once");

@@ -333,16 +333,34 @@ ConfigLoad LoadConfigText(const std::string& json_text) {
   return load;
 }
 
-ConfigLoad LoadConfigFile(const std::string& path) {
+Result<std::string> ReadConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in) return Error{"unreadable", path + ": cannot be read (missing or not permitted)"};
+  // Read in pieces up to one byte past the limit: a device or a pipe has no size to ask for
+  // (check-config -c /dev/zero would otherwise read until memory runs out).
+  std::string text;
+  char piece[64 * 1024];
+  while (text.size() <= kMaxConfigFileBytes) {
+    in.read(piece, sizeof piece);
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
+    if (!in) break;
+  }
+  if (text.size() > kMaxConfigFileBytes) {
+    return Error{"too_large", path + ": larger than " + std::to_string(kMaxConfigFileBytes >> 20) +
+                                  " MiB, the limit for a configuration file"};
+  }
+  if (in.bad()) return Error{"unreadable", path + ": cannot be read (a read error)"};
+  return text;
+}
+
+ConfigLoad LoadConfigFile(const std::string& path) {
+  Result<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) {
     ConfigLoad load;
-    load.problems.push_back(path + ": cannot be read (missing or not permitted)");
+    load.problems.push_back(text.error().message);
     return load;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return LoadConfigText(text.str());
+  return LoadConfigText(*text);
 }
 
 std::string TokenHash(const std::string& token) {

@@ -6,6 +6,7 @@
 // ("crm_sync", see connectors/crm_sync/time_tracking_sync.h). Every problem in the file is
 // reported at once; an unknown key is a problem.
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "connectors/connector_config.h"
 #include "connectors/crm_sync/time_tracking_sync.h"
 #include "reasoncodes/catalog.h"
+#include "reasoncodes/result.h"
 #include "reasoncodes/user.h"
 #include "tracking/time_store.h"
 
@@ -76,7 +78,16 @@ struct ConfigLoad {
   bool ok() const { return config != nullptr && problems.empty(); }
 };
 
+// The most a configuration file may hold; a larger one (or an endless device) is refused.
+inline constexpr std::size_t kMaxConfigFileBytes = 16 << 20;
+
+// The file's text. Errors: "unreadable" (missing, not permitted, a read error) and
+// "too_large" (over kMaxConfigFileBytes; read no further than that); the message starts with
+// the path.
+Result<std::string> ReadConfigFile(const std::string& path);
+
 ConfigLoad LoadConfigText(const std::string& json_text);
+// ReadConfigFile, then LoadConfigText; a read error is the one problem.
 ConfigLoad LoadConfigFile(const std::string& path);
 
 // SHA-256 of a token as lowercase hex: what the "tokens" entries store.

@@ -37,6 +37,23 @@ void Log(std::string_view level, const std::string& text) {
             << std::endl;
 }
 
+// A data folder the agent creates is its own (0700): the ledger holds everyone's working day.
+// One that exists is left as the operator made it.
+Status CreateDataDir(const std::string& data_dir) {
+  std::error_code error;
+  if (std::filesystem::exists(data_dir, error)) return Status::Ok();
+  std::filesystem::create_directories(data_dir, error);
+  if (!error) {
+    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error);
+  }
+  if (error) {
+    return Error{"storage_error",
+                 "cannot create server.data_dir '" + data_dir + "': " + error.message()};
+  }
+  return Status::Ok();
+}
+
 // Streams hold a socket each: lift the soft limit on open files to the hard one.
 void RaiseFileLimit() {
   rlimit limit{};
@@ -455,10 +472,15 @@ int RunServe(const ServeOptions& options) {
   }
   RaiseFileLimit();
   const std::string data_dir = load.config->server.data_dir;
-  std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
-  auto store =
-      tracking::OpenSqliteTimeStore(data_dir + "/presence.db", load.config->server.durability);
+  if (Status created = CreateDataDir(data_dir); !created.ok()) {
+    Log("error", created.error().message);
+    return 2;
+  }
+  tracking::LedgerOptions ledger{
+      .durability = load.config->server.durability,
+      .check = options.full_check ? tracking::LedgerCheck::kFull : tracking::LedgerCheck::kQuick,
+      .warn = [](const std::string& text) { Log("warning", text); }};
+  auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db", ledger);
   if (!store.ok()) {
     Log("error", store.error().message);
     return 2;

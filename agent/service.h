@@ -14,10 +14,14 @@ namespace presence::agent {
 struct ServeOptions {
   std::string config_path;
   std::string dashboard_dir;  // static files of the supervisor page
+  // PRAGMA integrity_check of the ledger at start instead of quick_check: also compares every
+  // index with its table; takes longer on a large ledger.
+  bool full_check = false;
 };
 
 // Returns the process exit code: 0 after a clean stop, 1 for a bad configuration, 2 when the
-// ledger or the listening socket cannot be opened.
+// ledger or the listening socket cannot be opened (also a damaged ledger, or one the agent may
+// not write: checked before anything is served).
 int RunServe(const ServeOptions& options);
 
 }  // namespace presence::agent

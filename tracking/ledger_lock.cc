@@ -11,7 +11,7 @@ namespace presence::tracking {
 
 Result<LedgerLock> LedgerLock::Acquire(const std::string& ledger_path) {
   const std::string path = ledger_path + ".lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Error{"storage_error",
                  "cannot create the lock file '" + path + "': " + std::strerror(errno)};

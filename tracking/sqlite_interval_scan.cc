@@ -90,7 +90,8 @@ Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
     scanner.Run(scan, visitor);
     return Status::Ok();
   } catch (const std::exception& e) {
-    return Error{"storage_error", "cannot scan the time ledger '" + path + "': " + e.what()};
+    return Error{"storage_error",
+                 "cannot scan the time ledger '" + path + "': " + StorageFailureText(e)};
   }
 }
 

@@ -28,7 +28,7 @@ Result<T> Guarded(std::mutex& mutex, Body&& body) {
   try {
     return body();
   } catch (const std::exception& e) {
-    return Error{"storage_error", e.what()};
+    return Error{"storage_error", StorageFailureText(e)};
   }
 }
 

@@ -1,8 +1,11 @@
 #include "tracking/sqlite_schema.h"
 
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <array>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -128,6 +131,58 @@ Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
                                                : "PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
   return Migrate(db, kLedgerSchemaVersion);
+}
+
+Status CheckLedgerIntegrity(SQLite::Database& db, const std::string& path, LedgerCheck check) {
+  // At most this many findings: the first few say enough, and a badly damaged file has
+  // thousands.
+  constexpr int kFindings = 5;
+  const char* pragma = check == LedgerCheck::kFull ? "integrity_check" : "quick_check";
+  SQLite::Statement rows(db,
+                         std::string("PRAGMA ") + pragma + "(" + std::to_string(kFindings) + ")");
+  std::string findings;
+  while (rows.executeStep()) {
+    // A finding may span lines ("*** in database main ***\nPage 192: ..."): one line in a log.
+    std::istringstream lines(rows.getColumn(0).getString());
+    for (std::string line; std::getline(lines, line);) {
+      if (line == "ok" || line.rfind("*** in database", 0) == 0) continue;
+      findings += (findings.empty() ? "" : "; ") + line;
+    }
+  }
+  if (findings.empty()) return Status::Ok();
+  std::optional<int> version;
+  try {
+    version = LedgerSchemaVersion(db);
+  } catch (const SQLite::Exception&) {
+    // Unreadable too: the message then suggests this program's version.
+  }
+  return DamagedLedgerError(path, std::string("PRAGMA ") + pragma + " found: " + findings, version);
+}
+
+bool IsDamageError(const SQLite::Exception& e) {
+  const int primary = e.getErrorCode() & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+std::string StorageFailureText(const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr || !IsDamageError(*sqlite)) return e.what();
+  return std::string(e.what()) +
+         " (the ledger file is damaged: see \"Damaged ledger\" in README.md to recover it)";
+}
+
+Error DamagedLedgerError(const std::string& path, const std::string& finding,
+                         std::optional<int> version) {
+  const std::string salvaged = path + ".salvaged";
+  const std::string user_version = std::to_string(version.value_or(kLedgerSchemaVersion));
+  return Error{"ledger_damaged",
+               "the time ledger '" + path + "' is damaged (" + finding +
+                   "); nothing was written to it. Restore the ledger from a backup, or salvage "
+                   "what is readable into a new file: copy '" +
+                   path + "' (and '" + path + "-wal' if there is one) aside, then sqlite3 '" +
+                   path + "' \".clone " + salvaged + "\" and sqlite3 '" + salvaged +
+                   "' 'PRAGMA user_version = " + user_version + "', and move '" + salvaged +
+                   "' to '" + path + "' (see \"Damaged ledger\" in README.md)"};
 }
 
 void PrepareLedgerReader(SQLite::Database& db) {

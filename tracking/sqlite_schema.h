@@ -7,6 +7,10 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <exception>
+#include <optional>
+#include <string>
+
 #include "reasoncodes/result.h"
 #include "tracking/time_store.h"
 
@@ -27,6 +31,24 @@ inline constexpr int kLedgerBusyTimeoutMs = 5000;
 // keys and migrates to kLedgerSchemaVersion. Throws SQLite::Exception for I/O errors and files that
 // are not SQLite databases.
 Status PrepareLedgerWriter(SQLite::Database& db, Durability durability);
+
+// Runs PRAGMA quick_check or integrity_check on `db` (the ledger at `path`) and returns
+// "ledger_damaged" (DamagedLedgerError) with its first findings when it reports anything but
+// "ok". Throws SQLite::Exception when the check cannot run (see IsDamageError).
+Status CheckLedgerIntegrity(SQLite::Database& db, const std::string& path, LedgerCheck check);
+
+// True for the SQLite errors that mean a damaged file or not a database at all (SQLITE_CORRUPT,
+// SQLITE_NOTADB), as opposed to I/O, permission or locking errors.
+bool IsDamageError(const SQLite::Exception& e);
+
+// What a failed query says: e.what(), and for damage (IsDamageError) where to read how to recover.
+std::string StorageFailureText(const std::exception& e);
+
+// "ledger_damaged": `finding` (what the check or SQLite said), and how to recover (restore a
+// backup, or salvage into a new file), naming the file. `version` is the damaged file's schema
+// version when it could be read (a salvage by .dump must set it again).
+Error DamagedLedgerError(const std::string& path, const std::string& finding,
+                         std::optional<int> version = std::nullopt);
 
 // For a reader connection opened after PrepareLedgerWriter on the same file.
 void PrepareLedgerReader(SQLite::Database& db);

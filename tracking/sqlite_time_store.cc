@@ -1,26 +1,64 @@
 #include "tracking/sqlite_time_store.h"
 
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <stdexcept>
 
+#include "tracking/ledger_files.h"
 #include "tracking/ledger_math.h"
 #include "tracking/sqlite_schema.h"
 
 namespace presence::tracking {
 
+namespace {
+
+Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLock lock,
+                                               const LedgerOptions& options) {
+  const bool was_empty = IsEmptyLedgerFile(path);
+  if (Status created = CreateLedgerFile(path); !created.ok()) return created.error();
+  SQLite::Database writer(path, SQLite::OPEN_READWRITE);
+  // SQLite opens a file it may not write for reading instead, without a word.
+  if (sqlite3_db_readonly(writer.getHandle(), "main") == 1) {
+    return Error{"ledger_not_writable",
+                 "the time ledger '" + path +
+                     "' can only be opened for reading; every change "
+                     "is written there: make it and its folder writable for the agent's user"};
+  }
+  writer.setBusyTimeout(kLedgerBusyTimeoutMs);
+  // Before anything is written: writing into a damaged file spreads the damage, and reads of
+  // it would fail later, one report at a time. Not even the checkpoint that closing the last
+  // connection runs: a -wal left by a crash stays beside the file for whoever salvages it.
+  sqlite3_db_config(writer.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  if (Status check = CheckLedgerIntegrity(writer, path, options.check); !check.ok()) {
+    return check.error();
+  }
+  sqlite3_db_config(writer.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  if (was_empty && LedgerSchemaVersion(writer) == 0 && options.warn) {
+    options.warn("the time ledger '" + path +
+                 "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
+                 "history, stop the agent and restore the file from a backup");
+  }
+  if (Status status = PrepareLedgerWriter(writer, options.durability); !status.ok()) {
+    return Error{status.error().code,
+                 "cannot open time ledger '" + path + "': " + status.error().message};
+  }
+  return std::unique_ptr<TimeStore>(
+      std::make_unique<SqliteTimeStore>(std::move(lock), std::move(writer), path));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
-                                                       Durability durability) {
+                                                       const LedgerOptions& options) {
+  if (Status writable = CheckLedgerWritable(path); !writable.ok()) return writable.error();
   Result<LedgerLock> lock = LedgerLock::Acquire(path);
   if (!lock.ok()) return lock.error();
   try {
-    SQLite::Database writer(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    if (Status status = PrepareLedgerWriter(writer, durability); !status.ok()) {
-      return Error{status.error().code,
-                   "cannot open time ledger '" + path + "': " + status.error().message};
-    }
-    return std::unique_ptr<TimeStore>(
-        std::make_unique<SqliteTimeStore>(std::move(lock).value(), std::move(writer), path));
+    return OpenChecked(path, std::move(lock).value(), options);
+  } catch (const SQLite::Exception& e) {
+    if (IsDamageError(e)) return DamagedLedgerError(path, std::string("SQLite: ") + e.what());
+    return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
   } catch (const std::exception& e) {
     return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
   }

@@ -4,6 +4,7 @@
 // query methods from any thread. No SQLite type leaks through this interface: a PostgreSQL
 // implementation is planned.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,8 +74,8 @@ class TimeStore {
 // SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;
 // it must be a real file (not ":memory:"), since readers open it again on their own
 // connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
-// database written by a newer program, "storage_error" for anything else (not a database,
-// unreadable, no such folder).
+// database written by a newer program, "ledger_damaged" and "ledger_not_writable" (below),
+// "storage_error" for anything else (unreadable, no such folder).
 // How far an acknowledged commit is guaranteed to survive.
 enum class Durability {
   kPowerLoss,     // every commit is synced to disk (synchronous=FULL): survives power loss
@@ -82,10 +83,32 @@ enum class Durability {
                   // kill -9 and crashes of the agent, not of the machine; much faster on slow disks
 };
 
+// How thoroughly a writer checks the ledger's file before it writes to it.
+enum class LedgerCheck {
+  kQuick,  // PRAGMA quick_check: every page's structure and records; O(file size)
+  kFull,   // PRAGMA integrity_check: that, and every index against its table; slower
+};
+
+struct LedgerOptions {
+  Durability durability = Durability::kPowerLoss;
+  LedgerCheck check = LedgerCheck::kQuick;
+  // Told about what opens but deserves a line in the log (a 0-byte file taken as a new,
+  // empty ledger). May be empty.
+  std::function<void(const std::string&)> warn;
+};
+
 // Only one process may write a ledger: the writer holds an exclusive lock on "<path>.lock"
-// while the store is open; a second writer gets "ledger_in_use".
-Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
-    const std::string& path, Durability durability = Durability::kPowerLoss);
+// while the store is open; a second writer gets "ledger_in_use". Before anything is written:
+// "ledger_not_writable" when the folder or one of the ledger's files cannot be written
+// (ledger_files.h), "ledger_damaged" when the check finds damage or the file is not a SQLite
+// database; both messages name the file and say what to do. A new ledger file is created
+// with mode 0600 (its -wal and -shm follow it).
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
+                                                       const LedgerOptions& options);
+inline Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
+    const std::string& path, Durability durability = Durability::kPowerLoss) {
+  return OpenSqliteTimeStore(path, LedgerOptions{.durability = durability});
+}
 
 // Reading only (reports next to a running agent): never creates, migrates or locks the file.
 // Reads ledgers of schema version 1 up to this program's (an older agent's ledger included;

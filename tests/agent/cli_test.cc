@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -343,6 +344,82 @@ BOOST_AUTO_TEST_CASE(ingest_answers_bad_lines_with_a_json_error_and_goes_on) {
   BOOST_TEST(answers[1]->getObject("error")->getValue<std::string>("code") == "unknown_label");
   BOOST_TEST(answers[2]->getValue<bool>("ok"));
   BOOST_TEST(answers[2]->getValue<int>("line") == 3);
+}
+
+// A copy of the dial-command sample (users 1001-1012, no tokens) to change, with mode 0600.
+std::string SampleCopy(const testing::TempDir& dir) {
+  std::ifstream in(kSamples + "dial-command.json", std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string path = WriteFile(dir, "presence.json", text.str());
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+BOOST_AUTO_TEST_CASE(token_add_to_refuses_an_unknown_user_and_changes_nothing) {
+  testing::TempDir dir;
+  const std::string config = SampleCopy(dir);
+  const std::string before = ReadAll(config);
+  auto result =
+      RunCommand({kAgent, "token", "--role", "agent", "--user", "9999", "--add-to", config});
+  BOOST_TEST(result.exit_code == 1);
+  BOOST_TEST(result.out.empty(), "a token was printed for an entry not added: " << result.out);
+  BOOST_TEST(result.err.find("not changed") != std::string::npos, result.err);
+  BOOST_TEST(
+      result.err.find("tokens[0].user: \"9999\" is not a configured user") != std::string::npos,
+      result.err);
+  BOOST_TEST((ReadAll(config) == before), "the file was changed");
+  BOOST_TEST(!std::filesystem::exists(config + ".tmp"));
+}
+
+BOOST_AUTO_TEST_CASE(token_add_to_keeps_the_file_private) {
+  testing::TempDir dir;
+  const std::string config = SampleCopy(dir);
+  auto result =
+      RunCommand({kAgent, "token", "--role", "agent", "--user", "1001", "--add-to", config});
+  BOOST_TEST(result.exit_code == 0, result.err);
+  BOOST_TEST(result.out.size() == 44u);  // the token and a newline
+  BOOST_TEST((std::filesystem::status(config).permissions() ==
+              (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)));
+  auto check = RunCommand({kAgent, "check-config", "-c", config});
+  BOOST_TEST(check.exit_code == 0, check.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_configuration_over_16_mib_is_refused_with_the_limit) {
+  testing::TempDir dir;
+  const std::string path = dir.File("huge.json");
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string spaces(1 << 20, ' ');
+    for (int i = 0; i < 17; ++i) out << spaces;
+    out << "{}";
+  }
+  for (std::vector<std::string> argv :
+       {std::vector<std::string>{kAgent, "check-config", "-c", path},
+        std::vector<std::string>{kAgent, "serve", "-c", path},
+        std::vector<std::string>{kAgent, "token", "--role", "admin", "--add-to", path}}) {
+    auto result = RunCommand(argv);
+    BOOST_TEST_CONTEXT(argv[1]) {
+      BOOST_TEST(result.exit_code == 1);
+      BOOST_TEST(result.err.find(path + ": larger than 16 MiB, the limit for a configuration "
+                                        "file") != std::string::npos,
+                 result.err);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(check_config_of_an_endless_device_stops_at_the_limit) {
+  auto result = RunCommand({kAgent, "check-config", "-c", "/dev/zero"});
+  BOOST_TEST(result.exit_code == 1);
+  BOOST_TEST(result.err.find("/dev/zero: larger than 16 MiB") != std::string::npos, result.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
