@@ -129,9 +129,22 @@ std::optional<std::string> PresentedTokenHash(Call& call) {
 // Sends 401/403 and returns false when the caller may not use the route.
 bool Authorize(Call& call, const Route& route) {
   if (route.roles == kPublic) return true;
+  // Guessing is slowed per client address, before the credentials are looked at.
+  const std::string client = call.request.clientAddress().host().toString();
+  const int failures_allowed = call.config->server.auth_failures_per_minute;
+  if (auto wait = call.ctx.auth_throttle.Refuse(client, failures_allowed)) {
+    call.response.set("Retry-After", std::to_string(wait->count()));
+    SendError(call, 429, "too_many_failures",
+              "too many wrong tokens or sessions from this address (server.auth_failures_per_"
+              "minute); try again in " + std::to_string(wait->count()) + " s");
+    return false;
+  }
   std::optional<std::string> hash = PresentedTokenHash(call);
   const TokenEntry* token = hash ? call.config->FindTokenHash(*hash) : nullptr;
   if (token == nullptr) {
+    if (call.request.has("Authorization") || SessionCookie(call.request)) {
+      call.ctx.auth_throttle.Failed(client, failures_allowed);
+    }
     call.response.set("WWW-Authenticate", "Bearer");
     SendError(call, 401, "unauthorized",
               "a valid token is required: 'Authorization: Bearer <token>' or a dashboard "
