@@ -16,9 +16,10 @@ namespace {
 
 // How long a refused client is given to take the 503 (and the TLS handshake before it).
 constexpr std::chrono::milliseconds kRefusalTime{1000};
-// After the 503, what the client sent is read away for at most this long, so that the close
-// is a FIN and not a reset that could discard the answer before the client reads it.
-constexpr std::chrono::milliseconds kRefusalDrain{250};
+// After the 503, what the client has sent so far (its request, usually) is read away, up to
+// this much, so that the close is a FIN and not a reset that could discard the answer before
+// the client reads it. Nothing is waited for: a refusal must not hold the worker.
+constexpr int kRefusalDrainBytes = 64 * 1024;
 
 // Open connections per client address. Shared by the factory and every connection it made.
 class Registry {
@@ -26,10 +27,7 @@ class Registry {
   bool Acquire(const std::string& client, int limit) {
     std::lock_guard<std::mutex> lock(mutex_);
     int& open = open_[client];
-    if (limit > 0 && open >= limit) {
-      if (open == 0) open_.erase(client);
-      return false;
-    }
+    if (limit > 0 && open >= limit) return false;
     ++open;
     return true;
   }
@@ -85,11 +83,13 @@ class RefusedConnection final : public Poco::Net::TCPServerConnection {
         sent += static_cast<size_t>(wrote);
       }
       connection.shutdownSend();
-      const auto deadline = std::chrono::steady_clock::now() + kRefusalDrain;
       char discard[4096];
-      while (std::chrono::steady_clock::now() < deadline &&
-             connection.poll(Poco::Timespan(10000), Poco::Net::Socket::SELECT_READ) &&
-             connection.receiveBytes(discard, sizeof discard) > 0) {
+      int drained = 0;
+      while (drained < kRefusalDrainBytes &&
+             connection.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) {
+        const int got = connection.receiveBytes(discard, sizeof discard);
+        if (got <= 0) break;
+        drained += got;
       }
     } catch (const Poco::Exception&) {
       // The client has gone or stalled: nothing more is owed to it.

@@ -220,6 +220,10 @@ class StreamHub::Impl {
   const SnapshotSource snapshots_;
   std::chrono::milliseconds tick_;
 
+  // Before everything holding a ClaimHold (the inbox, the viewers): destroyed after them.
+  std::mutex claims_mutex_;
+  std::unordered_map<std::string, size_t> claims_;  // streams claimed per owner
+
   std::mutex mutex_;  // guards the inbox: adds_, updates_, closes_, wake_pending_, stopping_
   std::vector<NewViewer> adds_;
   std::vector<AgentUpdate> updates_;
@@ -229,9 +233,6 @@ class StreamHub::Impl {
   std::thread thread_;
   int epoll_fd_ = -1;
   std::atomic<int> wake_fd_{-1};  // read by Add/Publish callers, set once by Start
-
-  std::mutex claims_mutex_;
-  std::unordered_map<std::string, size_t> claims_;  // streams claimed per owner
 
   // Hub thread only.
   std::deque<Entry> history_;
