@@ -487,8 +487,8 @@ void HandleWebSocket(Call& call) {
   // the page; a page of another site must not read the stream. No Origin: not a browser.
   const std::string origin = call.request.get("Origin", "");
   const std::string host = call.request.get("Host", "");
-  if (!origin.empty() && !websocket::OriginAllowed(origin, host, call.ctx.tls,
-                                                   call.config->server.allowed_origins)) {
+  if (!origin.empty() &&
+      !websocket::OriginAllowed(origin, host, call.ctx.tls, call.config->server.allowed_origins)) {
     return SendError(call, 403, "forbidden_origin",
                      "a page of origin '" + origin + "' may not open the stream: allowed are " +
                          (call.ctx.tls ? "https://" : "http://") + host +

@@ -23,20 +23,20 @@ using namespace reasoncodes;  // the json_read helpers
 constexpr std::array<std::string_view, 7> kTopLevelKeys = {
     "settings", "states", "server", "users", "tokens", "connectors", "crm_sync"};
 constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
-                                                           "data_dir",
-                                                           "workers",
-                                                           "max_viewers",
-                                                           "viewer_buffer_bytes",
-                                                           "max_body_bytes",
-                                                           "tls",
-                                                           "port",
-                                                           "durability",
-                                                           "io_timeout_seconds",
-                                                           "max_connections_per_client",
-                                                           "max_streams_per_agent_token",
-                                                           "auth_failures_per_minute",
-                                                           "stream_history_bytes",
-                                                           "allowed_origins"};
+                                                          "data_dir",
+                                                          "workers",
+                                                          "max_viewers",
+                                                          "viewer_buffer_bytes",
+                                                          "max_body_bytes",
+                                                          "tls",
+                                                          "port",
+                                                          "durability",
+                                                          "io_timeout_seconds",
+                                                          "max_connections_per_client",
+                                                          "max_streams_per_agent_token",
+                                                          "auth_failures_per_minute",
+                                                          "stream_history_bytes",
+                                                          "allowed_origins"};
 constexpr std::array<std::pair<std::string_view, tracking::Durability>, 2> kDurability = {{
     {"power_loss", tracking::Durability::kPowerLoss},
     {"process_crash", tracking::Durability::kProcessCrash},
@@ -114,9 +114,8 @@ void ReadOrigins(const Var& value, ServerSettings& server, Problems& problems) {
     if (!text) continue;
     std::optional<std::string> origin = websocket::NormalOrigin(*text);
     if (!origin) {
-      Report(problems, path,
-             Quote(*text) + " is not an origin (http:// or https://, a host, an optional port, "
-                            "no path)");
+      const std::string allowed = "(http:// or https://, a host, an optional port, no path)";
+      Report(problems, path, Quote(*text) + " is not an origin " + allowed);
       continue;
     }
     server.allowed_origins.push_back(*origin);
@@ -156,8 +155,7 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
         Limit{"max_connections_per_client", &ServerSettings::max_connections_per_client, 0, 1024},
         Limit{"max_streams_per_agent_token", &ServerSettings::max_streams_per_agent_token, 1, 1000},
         Limit{"auth_failures_per_minute", &ServerSettings::auth_failures_per_minute, 0, 100000},
-        Limit{"stream_history_bytes", &ServerSettings::stream_history_bytes, 64 << 10,
-              1 << 30}}) {
+        Limit{"stream_history_bytes", &ServerSettings::stream_history_bytes, 64 << 10, 1 << 30}}) {
     std::string key(limit.key);
     if (!object->has(key)) continue;
     auto number =

@@ -77,8 +77,8 @@ class RefusedConnection final : public Poco::Net::TCPServerConnection {
       const std::string response = RefusalResponse(limit_);
       size_t sent = 0;
       while (sent < response.size()) {
-        const int wrote = connection.sendBytes(response.data() + sent,
-                                               static_cast<int>(response.size() - sent));
+        const int wrote =
+            connection.sendBytes(response.data() + sent, static_cast<int>(response.size() - sent));
         if (wrote <= 0) return;
         sent += static_cast<size_t>(wrote);
       }
@@ -152,8 +152,7 @@ class ConnectionLimitFactory final : public Poco::Net::TCPServerConnectionFactor
         counters_(counters ? std::move(counters) : std::make_shared<ConnectionCounters>()),
         registry_(std::make_shared<Registry>()) {}
 
-  Poco::Net::TCPServerConnection* createConnection(
-      const Poco::Net::StreamSocket& socket) override {
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     Poco::Net::StreamSocket connection(socket);
     std::string client;
     try {
@@ -173,8 +172,7 @@ class ConnectionLimitFactory final : public Poco::Net::TCPServerConnectionFactor
       registry_->Release(client);
       throw;
     }
-    return new CountedConnection(socket, std::move(inner), registry_, std::move(client),
-                                 counters_);
+    return new CountedConnection(socket, std::move(inner), registry_, std::move(client), counters_);
   }
 
  private:

@@ -133,10 +133,12 @@ bool Authorize(Call& call, const Route& route) {
   const std::string client = call.request.clientAddress().host().toString();
   const int failures_allowed = call.config->server.auth_failures_per_minute;
   if (auto wait = call.ctx.auth_throttle.Refuse(client, failures_allowed)) {
-    call.response.set("Retry-After", std::to_string(wait->count()));
+    const std::string seconds = std::to_string(wait->count());
+    call.response.set("Retry-After", seconds);
     SendError(call, 429, "too_many_failures",
-              "too many wrong tokens or sessions from this address (server.auth_failures_per_"
-              "minute); try again in " + std::to_string(wait->count()) + " s");
+              "too many wrong tokens or sessions from this address "
+              "(server.auth_failures_per_minute); try again in " +
+                  seconds + " s");
     return false;
   }
   std::optional<std::string> hash = PresentedTokenHash(call);

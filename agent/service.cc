@@ -66,8 +66,8 @@ void BindAndListen(Poco::Net::ServerSocket& socket, const Poco::Net::SocketAddre
     socket.bind(address, true, false);
   } catch (const Poco::Net::NetException& e) {
     if (e.code() != EADDRINUSE) throw;
-    throw Poco::Net::NetException("port in use: another process listens on " +
-                                  address.toString() + " (another presence-agent?)");
+    throw Poco::Net::NetException("port in use: another process listens on " + address.toString() +
+                                  " (another presence-agent?)");
   }
   socket.listen(256);
 }
@@ -348,7 +348,8 @@ class Service {
   void AddConnectionMetrics() {
     metrics_.AddGauge("presence_http_workers_busy", "HTTP worker threads serving a connection",
                       [this] { return server_ ? server_->currentConnections() : 0.0; });
-    metrics_.AddGauge("presence_http_connections_queued", "Accepted connections waiting for a worker",
+    metrics_.AddGauge("presence_http_connections_queued",
+                      "Accepted connections waiting for a worker",
                       [this] { return server_ ? server_->queuedConnections() : 0.0; });
     metrics_.AddFamilies([this] {
       const ConnectionCounters& connections = *connection_counters_;

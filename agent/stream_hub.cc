@@ -792,9 +792,7 @@ void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string webso
              std::move(only_agent), std::move(owner));
 }
 
-bool StreamHub::Claim(const std::string& owner, size_t limit) {
-  return impl_->Claim(owner, limit);
-}
+bool StreamHub::Claim(const std::string& owner, size_t limit) { return impl_->Claim(owner, limit); }
 
 void StreamHub::Unclaim(const std::string& owner) { impl_->Unclaim(owner); }
 

@@ -281,9 +281,8 @@ AgentServer& RoleTableServer() {
   static std::unique_ptr<AgentServer> server = [] {
     // The table sends many wrong tokens from one address: without the throttle (its own tests
     // are in connection_hardening_test), every row gets the status of its role.
-    auto started = std::make_unique<AgentServer>([](Object& config) {
-      config.getObject("server")->set("auth_failures_per_minute", 0);
-    });
+    auto started = std::make_unique<AgentServer>(
+        [](Object& config) { config.getObject("server")->set("auth_failures_per_minute", 0); });
     started->Start();
     return started;
   }();

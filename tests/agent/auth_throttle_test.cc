@@ -47,8 +47,7 @@ BOOST_FIXTURE_TEST_CASE(an_address_is_refused_after_its_limit_until_the_minute_i
   BOOST_TEST(throttle.throttled() == 2u);
 }
 
-BOOST_FIXTURE_TEST_CASE(limit_zero_turns_it_off_but_failures_are_still_counted,
-                        ThrottleFixture) {
+BOOST_FIXTURE_TEST_CASE(limit_zero_turns_it_off_but_failures_are_still_counted, ThrottleFixture) {
   for (int i = 0; i < 50; ++i) throttle.Failed("10.0.0.1", 0);
   BOOST_TEST(!throttle.Refuse("10.0.0.1", 0));
   BOOST_TEST(throttle.failures() == 50u);

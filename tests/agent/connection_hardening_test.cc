@@ -119,8 +119,8 @@ class Peer {
         const size_t length =
             length_at == std::string::npos ? 0 : std::stoul(head_.substr(length_at + 17));
         if (received_.size() >= end + 4 + length || (closed_ && length_at == std::string::npos)) {
-          body_ = received_.substr(end + 4, length_at == std::string::npos ? std::string::npos
-                                                                            : length);
+          body_ = received_.substr(end + 4,
+                                   length_at == std::string::npos ? std::string::npos : length);
           received_.erase(0, std::min(received_.size(), end + 4 + body_.size()));
           status_ = std::atoi(head_.c_str() + head_.find(' ') + 1);
           return status_;
@@ -387,8 +387,7 @@ BOOST_AUTO_TEST_CASE(one_agent_token_gets_a_few_streams_and_then_429) {
       Stream third(server.port(), websocket, Bearer(agent));
       BOOST_TEST(third.status == 429);
       BOOST_TEST(third.peer.ErrorCode() == "too_many_streams", third.peer.body());
-      BOOST_TEST(third.peer.body().find("server.max_streams_per_agent_token") !=
-                 std::string::npos);
+      BOOST_TEST(third.peer.body().find("server.max_streams_per_agent_token") != std::string::npos);
       BOOST_TEST(!third.peer.Header("Retry-After").empty());
     }
   }
@@ -484,9 +483,8 @@ BOOST_AUTO_TEST_CASE(websocket_upgrades_from_a_foreign_origin_are_refused) {
   const std::vector<Case> cases = {
       {"no Origin (not a browser)", token, 101},
       {"the origin served", with_origin("http://" + host), 101},
-      {"the origin served, other case", with_origin("HTTP://127.0.0.1:" +
-                                                    std::to_string(server.port())),
-       101},
+      {"the origin served, other case",
+       with_origin("HTTP://127.0.0.1:" + std::to_string(server.port())), 101},
       {"a configured origin", with_origin("https://dashboard.example.com"), 101},
       {"another site", with_origin("https://evil.example"), 403},
       {"the served host over another scheme", with_origin("https://" + host), 403},

@@ -108,7 +108,8 @@ struct LimitFixture {
 BOOST_AUTO_TEST_SUITE(connection_limit_test)
 
 BOOST_AUTO_TEST_CASE(connections_over_the_limit_get_a_json_503_until_one_ends) {
-  LimitFixture fixture(ConnectionLimits{.max_per_client = 2, .io_timeout = std::chrono::seconds(7)});
+  LimitFixture fixture(
+      ConnectionLimits{.max_per_client = 2, .io_timeout = std::chrono::seconds(7)});
   std::string first;
   std::vector<std::unique_ptr<testing::RawConnection>> served;
   for (int i = 0; i < 2; ++i) {
@@ -141,7 +142,8 @@ BOOST_AUTO_TEST_CASE(connections_over_the_limit_get_a_json_503_until_one_ends) {
 }
 
 BOOST_AUTO_TEST_CASE(limit_zero_lets_every_connection_through) {
-  LimitFixture fixture(ConnectionLimits{.max_per_client = 0, .io_timeout = std::chrono::seconds(1)});
+  LimitFixture fixture(
+      ConnectionLimits{.max_per_client = 0, .io_timeout = std::chrono::seconds(1)});
   std::string first;
   std::vector<std::unique_ptr<testing::RawConnection>> served;
   for (int i = 0; i < 6; ++i) {
