@@ -126,7 +126,8 @@ std::optional<std::string> PresentedTokenHash(Call& call) {
   return std::nullopt;
 }
 
-// Sends 401/403 and returns false when the caller may not use the route.
+// Sends 401/403 (429 while its address is throttled) and returns false when the caller may not
+// use the route.
 bool Authorize(Call& call, const Route& route) {
   if (route.roles == kPublic) return true;
   // Guessing is slowed per client address, before the credentials are looked at.
