@@ -16,6 +16,7 @@
 #include "agent/openapi_document.h"
 #include "agent/output.h"
 #include "agent/report_export.h"
+#include "agent/websocket_protocol.h"
 
 namespace presence::agent {
 namespace {
@@ -172,14 +173,45 @@ std::string Resume(Call& call) {
   return call.request.get("Last-Event-ID", "");
 }
 
+// Whether the configuration in force still has the caller's token, as it was.
+bool TokenStillValid(const ApiContext& ctx, const Principal& who) {
+  const TokenEntry* token = ctx.config.load()->FindTokenHash(who.token_hash);
+  return token != nullptr && token->role == who.role && token->user == who.user;
+}
+
+// Hands the connection to the stream hub. An agent token may hold only
+// server.max_streams_per_agent_token streams (429 beyond); other roles are bounded by
+// server.max_viewers alone (a wall of dashboards may share one supervisor token).
 void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
-  auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
-  Poco::Net::StreamSocket socket = request.detachSocket();
+  const Principal& who = *call.who;
+  const bool limited = who.role == Role::kAgent;
+  if (limited) {
+    const int limit = call.config->server.max_streams_per_agent_token;
+    if (!call.ctx.hub.Claim(who.token_hash, static_cast<size_t>(limit))) {
+      call.response.set("Retry-After", "5");
+      return SendError(call, 429, "too_many_streams",
+                       "this agent token has its maximum of " + std::to_string(limit) +
+                           " live streams open (server.max_streams_per_agent_token); close one "
+                           "first");
+    }
+  }
+  Poco::Net::StreamSocket socket;
+  try {
+    auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
+    socket = request.detachSocket();
+  } catch (...) {
+    if (limited) call.ctx.hub.Unclaim(who.token_hash);
+    throw;
+  }
   call.detached = true;
   call.status = kind == StreamHub::Kind::kSse ? 200 : 101;
   // An agent token follows its own user only; integrations act for any user, like readers.
-  std::string only_agent = call.who->role == Role::kAgent ? call.who->user : std::string();
-  call.ctx.hub.Add(std::move(socket), kind, key, Resume(call), std::move(only_agent));
+  std::string only_agent = limited ? who.user : std::string();
+  call.ctx.hub.Add(std::move(socket), kind, key, Resume(call), std::move(only_agent),
+                   StreamHub::Owner{who.token_hash, limited});
+  // A reload that removed the token since this request was authorized closed the token's
+  // streams before this one was added: close it too. (A reload after this check closes it.)
+  if (!TokenStillValid(call.ctx, who)) call.ctx.hub.CloseOwners({who.token_hash});
 }
 
 }  // namespace
@@ -482,6 +514,17 @@ void HandleWebSocket(Call& call) {
   if (call.request.get("Sec-WebSocket-Version", "") != "13") {
     call.response.set("Sec-WebSocket-Version", "13");
     return SendError(call, 426, "upgrade_required", "only WebSocket version 13 is supported");
+  }
+  // RFC 6455 10.2: browsers send the page's Origin, and send cookies with the upgrade whatever
+  // the page; a page of another site must not read the stream. No Origin: not a browser.
+  const std::string origin = call.request.get("Origin", "");
+  const std::string host = call.request.get("Host", "");
+  if (!origin.empty() &&
+      !websocket::OriginAllowed(origin, host, call.ctx.tls, call.config->server.allowed_origins)) {
+    return SendError(call, 403, "forbidden_origin",
+                     "a page of origin '" + origin + "' may not open the stream: allowed are " +
+                         (call.ctx.tls ? "https://" : "http://") + host +
+                         " (this server) and server.allowed_origins");
   }
   Detach(call, StreamHub::Kind::kWebSocket, key);
 }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "agent/poco_json.h"
+#include "agent/websocket_protocol.h"
 #include "reasoncodes/catalog_loader.h"
 #include "reasoncodes/json_read.h"
 
@@ -21,9 +22,21 @@ using namespace reasoncodes;  // the json_read helpers
 
 constexpr std::array<std::string_view, 7> kTopLevelKeys = {
     "settings", "states", "server", "users", "tokens", "connectors", "crm_sync"};
-constexpr std::array<std::string_view, 9> kServerKeys = {
-    "listen",         "data_dir", "workers", "max_viewers", "viewer_buffer_bytes",
-    "max_body_bytes", "tls",      "port",    "durability"};
+constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
+                                                          "data_dir",
+                                                          "workers",
+                                                          "max_viewers",
+                                                          "viewer_buffer_bytes",
+                                                          "max_body_bytes",
+                                                          "tls",
+                                                          "port",
+                                                          "durability",
+                                                          "io_timeout_seconds",
+                                                          "max_connections_per_client",
+                                                          "max_streams_per_agent_token",
+                                                          "auth_failures_per_minute",
+                                                          "stream_history_bytes",
+                                                          "allowed_origins"};
 constexpr std::array<std::pair<std::string_view, tracking::Durability>, 2> kDurability = {{
     {"power_loss", tracking::Durability::kPowerLoss},
     {"process_crash", tracking::Durability::kProcessCrash},
@@ -85,6 +98,30 @@ void ReadTls(const Var& value, ServerSettings& server, Problems& problems) {
   server.tls = settings;
 }
 
+// "https://dashboard.example.com" or "http://10.0.0.5:8080": kept as browsers send the Origin
+// header (RFC 6454 6.1): lowercase, without a default port, no path.
+void ReadOrigins(const Var& value, ServerSettings& server, Problems& problems) {
+  Array::Ptr origins = AsArray(value);
+  if (!origins) {
+    Report(problems, "server.allowed_origins",
+           "must be an array of origins like \"https://dashboard.example.com\"");
+    return;
+  }
+  for (size_t i = 0; i < origins->size(); ++i) {
+    const std::string path = "server.allowed_origins[" + std::to_string(i) + "]";
+    std::optional<std::string> text =
+        ReadString(origins->get(static_cast<unsigned>(i)), path, problems);
+    if (!text) continue;
+    std::optional<std::string> origin = websocket::NormalOrigin(*text);
+    if (!origin) {
+      const std::string allowed = "(http:// or https://, a host, an optional port, no path)";
+      Report(problems, path, Quote(*text) + " is not an origin " + allowed);
+      continue;
+    }
+    server.allowed_origins.push_back(*origin);
+  }
+}
+
 void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
   Object::Ptr object = AsObject(value);
   if (!object) {
@@ -113,7 +150,12 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
        {Limit{"workers", &ServerSettings::workers, 2, 1024},
         Limit{"max_viewers", &ServerSettings::max_viewers, 1, 100000},
         Limit{"viewer_buffer_bytes", &ServerSettings::viewer_buffer_bytes, 4096, 64 << 20},
-        Limit{"max_body_bytes", &ServerSettings::max_body_bytes, 1024, 16 << 20}}) {
+        Limit{"max_body_bytes", &ServerSettings::max_body_bytes, 1024, 16 << 20},
+        Limit{"io_timeout_seconds", &ServerSettings::io_timeout_seconds, 1, 300},
+        Limit{"max_connections_per_client", &ServerSettings::max_connections_per_client, 0, 1024},
+        Limit{"max_streams_per_agent_token", &ServerSettings::max_streams_per_agent_token, 1, 1000},
+        Limit{"auth_failures_per_minute", &ServerSettings::auth_failures_per_minute, 0, 100000},
+        Limit{"stream_history_bytes", &ServerSettings::stream_history_bytes, 64 << 10, 1 << 30}}) {
     std::string key(limit.key);
     if (!object->has(key)) continue;
     auto number =
@@ -121,6 +163,7 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
     if (number) server.*limit.field = static_cast<int>(*number);
   }
   if (object->has("tls")) ReadTls(object->get("tls"), server, problems);
+  if (object->has("allowed_origins")) ReadOrigins(object->get("allowed_origins"), server, problems);
   if (object->has("durability")) {
     auto durability = ReadChoice(object->get("durability"), "server.durability",
                                  "a durability level", kDurability, problems);

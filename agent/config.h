@@ -48,6 +48,16 @@ struct ServerSettings {
   int max_viewers = 5000;             // live-stream connections (not threads)
   int viewer_buffer_bytes = 1 << 20;  // a viewer further behind than this is disconnected
   int max_body_bytes = 64 * 1024;
+  // Hostile and broken clients (see README, Limits).
+  int io_timeout_seconds = 10;          // a read or a write that makes no progress this long ends
+                                        // the connection
+  int max_connections_per_client = 32;  // HTTP connections per client address; 0: no limit
+  int max_streams_per_agent_token = 4;  // live streams one agent token may hold open
+  int auth_failures_per_minute = 10;    // bad credentials per client address, then 429; 0: off
+  int stream_history_bytes = 16 << 20;  // memory for updates kept for resuming viewers
+  // Origins (scheme://host[:port], lowercase, default port left out) whose pages may open the
+  // WebSocket besides the one the request was made to.
+  std::vector<std::string> allowed_origins;
   // "power_loss" (default: every acknowledged change is synced to disk) or "process_crash"
   // (survives kill -9 and agent crashes, not machine crashes; faster on slow disks).
   tracking::Durability durability = tracking::Durability::kPowerLoss;

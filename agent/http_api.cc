@@ -127,12 +127,28 @@ std::optional<std::string> PresentedTokenHash(Call& call) {
   return std::nullopt;
 }
 
-// Sends 401/403 and returns false when the caller may not use the route.
+// Sends 401/403 (429 while its address is throttled) and returns false when the caller may not
+// use the route.
 bool Authorize(Call& call, const Route& route) {
   if (route.roles == kPublic) return true;
+  // Guessing is slowed per client address, before the credentials are looked at.
+  const std::string client = call.request.clientAddress().host().toString();
+  const int failures_allowed = call.config->server.auth_failures_per_minute;
+  if (auto wait = call.ctx.auth_throttle.Refuse(client, failures_allowed)) {
+    const std::string seconds = std::to_string(wait->count());
+    call.response.set("Retry-After", seconds);
+    SendError(call, 429, "too_many_failures",
+              "too many wrong tokens or sessions from this address "
+              "(server.auth_failures_per_minute); try again in " +
+                  seconds + " s");
+    return false;
+  }
   std::optional<std::string> hash = PresentedTokenHash(call);
   const TokenEntry* token = hash ? call.config->FindTokenHash(*hash) : nullptr;
   if (token == nullptr) {
+    if (call.request.has("Authorization") || SessionCookie(call.request)) {
+      call.ctx.auth_throttle.Failed(client, failures_allowed);
+    }
     call.response.set("WWW-Authenticate", "Bearer");
     SendError(call, 401, "unauthorized",
               "a valid token is required: 'Authorization: Bearer <token>' or a dashboard "

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/auth_throttle.h"
 #include "agent/config.h"
 #include "agent/core.h"
 #include "agent/metrics.h"
@@ -52,6 +53,7 @@ struct ApiContext {
   std::function<std::vector<std::string>()> reload;
   bool tls = false;
   std::string dashboard_dir;  // static files for the supervisor page; empty = none
+  AuthThrottle auth_throttle{clock};  // wrong credentials per client address (Authorize)
 };
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);

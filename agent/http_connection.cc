@@ -312,13 +312,17 @@ Poco::Net::TCPServerConnectionFactory::Ptr NewHttpConnectionFactory(
 }
 
 HttpServer::HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
-                       const Poco::Net::ServerSocket& socket, HTTPServerParams::Ptr params)
-    : HttpServer(handlers, pool, socket, params, std::make_shared<HttpStopSignal>()) {}
+                       const Poco::Net::ServerSocket& socket, HTTPServerParams::Ptr params,
+                       const Wrap& wrap)
+    : HttpServer(handlers, pool, socket, params, wrap, std::make_shared<HttpStopSignal>()) {}
 
 HttpServer::HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
                        const Poco::Net::ServerSocket& socket, HTTPServerParams::Ptr params,
-                       std::shared_ptr<HttpStopSignal> stop)
-    : Poco::Net::TCPServer(NewHttpConnectionFactory(handlers, params, stop), pool, socket, params),
+                       const Wrap& wrap, std::shared_ptr<HttpStopSignal> stop)
+    : Poco::Net::TCPServer(
+          wrap ? wrap(NewHttpConnectionFactory(handlers, params, stop))
+               : NewHttpConnectionFactory(handlers, params, stop),
+          pool, socket, params),
       stop_(std::move(stop)) {}
 
 HttpServer::~HttpServer() = default;

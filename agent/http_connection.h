@@ -16,6 +16,7 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
 
+#include <functional>
 #include <memory>
 
 namespace presence::agent {
@@ -31,11 +32,15 @@ Poco::Net::TCPServerConnectionFactory::Ptr NewHttpConnectionFactory(
     std::shared_ptr<HttpStopSignal> stop = nullptr);
 
 // Poco's HTTPServer with these connections (Poco 1.11's HTTPServer takes no connection
-// factory): the same constructor and stopAll.
+// factory): the same constructor and stopAll. `wrap`, when given, wraps the connection factory
+// (a per-client connection limit, say) before the server uses it.
 class HttpServer : public Poco::Net::TCPServer {
  public:
+  using Wrap = std::function<Poco::Net::TCPServerConnectionFactory::Ptr(
+      Poco::Net::TCPServerConnectionFactory::Ptr)>;
   HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
-             const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params);
+             const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+             const Wrap& wrap = nullptr);
   ~HttpServer() override;
 
   // Stops accepting; requests in flight finish (abort_current false) or their sockets are shut
@@ -45,7 +50,7 @@ class HttpServer : public Poco::Net::TCPServer {
  private:
   HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
              const Poco::Net::ServerSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-             std::shared_ptr<HttpStopSignal> stop);
+             const Wrap& wrap, std::shared_ptr<HttpStopSignal> stop);
 
   std::shared_ptr<HttpStopSignal> stop_;
 };

@@ -2,12 +2,13 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/ThreadPool.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -22,6 +23,7 @@
 #include <mutex>
 
 #include "agent/agent_view.h"
+#include "agent/connection_limit.h"
 #include "agent/http_api.h"
 #include "agent/http_connection.h"
 #include "agent/metrics.h"
@@ -72,12 +74,31 @@ sigset_t ControlSignals() {
   return set;
 }
 
+// SO_REUSEADDR, so a restart binds while the last run's connections linger in TIME_WAIT, but
+// not SO_REUSEPORT, which Poco's ServerSocket(address, backlog) also sets: with it a second
+// server binds the same port and the kernel splits the clients, and their acknowledged
+// changes, between two ledgers.
+void BindAndListen(Poco::Net::ServerSocket& socket, const Poco::Net::SocketAddress& address) {
+  try {
+    socket.bind(address, true, false);
+  } catch (const Poco::Net::NetException& e) {
+    if (e.code() != EADDRINUSE) throw;
+    throw Poco::Net::NetException("port in use: another process listens on " + address.toString() +
+                                  " (another presence-agent?)");
+  }
+  socket.listen(256);
+}
+
 // With TLS, the certificate and key are checked before anything is served: a mistake stops
 // the start with the setting and the file named (the caller prefixes "cannot listen on ...").
 Poco::Net::ServerSocket Listen(const ServerSettings& server) {
   using Poco::Net::Context;
   Poco::Net::SocketAddress address(server.host, static_cast<Poco::UInt16>(server.port));
-  if (!server.tls) return Poco::Net::ServerSocket(address, 256);
+  if (!server.tls) {
+    Poco::Net::ServerSocket socket;
+    BindAndListen(socket, address);
+    return socket;
+  }
   const TlsSettings& tls = *server.tls;
   for (const auto& [key, path] : {std::pair{"server.tls.certificate", tls.certificate},
                                   std::pair{"server.tls.private_key", tls.private_key}}) {
@@ -104,7 +125,26 @@ Poco::Net::ServerSocket Listen(const ServerSettings& server) {
   }
   context->disableProtocols(Context::PROTO_SSLV2 | Context::PROTO_SSLV3 | Context::PROTO_TLSV1 |
                             Context::PROTO_TLSV1_1);
-  return Poco::Net::SecureServerSocket(address, 256, context);
+  Poco::Net::SecureServerSocket socket(context);
+  BindAndListen(socket, address);
+  return socket;
+}
+
+// Tokens a reload removed, or gave another role or user: their live streams must end.
+std::vector<std::string> RevokedTokens(const Config& old, const Config& fresh) {
+  std::vector<std::string> revoked;
+  for (const TokenEntry& token : old.tokens) {
+    const TokenEntry* now = fresh.FindTokenHash(token.sha256);
+    if (now == nullptr || now->role != token.role || now->user != token.user) {
+      revoked.push_back(token.sha256);
+    }
+  }
+  return revoked;
+}
+
+// Counters of one value each, without labels.
+Metrics::Family Counter(std::string name, std::string help, double value) {
+  return Metrics::Family{std::move(name), "counter", std::move(help), {{"", value}}};
 }
 
 std::shared_ptr<const connectors::Directory> MakeDirectory(const Config& config) {
@@ -241,6 +281,7 @@ class Service {
                       [this] { return static_cast<double>(hub_.dropped_slow()); });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
+    AddConnectionMetrics();
   }
 
   int Run() {
@@ -250,6 +291,15 @@ class Service {
       return 2;
     }
     std::shared_ptr<const Config> initial = context_.config.load();
+    // The port first: a second server must stop before it starts anything.
+    Poco::Net::ServerSocket socket;
+    try {
+      socket = Listen(initial->server);
+    } catch (const Poco::Exception& e) {
+      Log("error", "cannot listen on " + initial->server.host + ":" +
+                       std::to_string(initial->server.port) + ": " + e.displayText());
+      return 2;
+    }
     if (!CreateConnectors(*initial)) return 1;
     if (!CreateCrmSync(*initial)) return 2;
     core_.SetOutboxPlanner(
@@ -271,18 +321,10 @@ class Service {
       Log("error", "stream hub: " + status.error().message);
       return 2;
     }
-    std::shared_ptr<const Config> config = context_.config.load();
-    std::unique_ptr<HttpServer> server;
-    try {
-      server = StartHttp(config->server);
-    } catch (const Poco::Exception& e) {
-      Log("error", "cannot listen on " + config->server.host + ":" +
-                       std::to_string(config->server.port) + ": " + e.displayText());
-      return 2;
-    }
+    StartHttp(initial->server, socket);
     WaitForStop();
     Log("info", "stopping: finishing requests in flight");
-    server->stopAll(false);
+    server_->stopAll(false);
     core_.Stop();
     if (crm_sync_) crm_sync_->Stop();
     connectors_.Stop();
@@ -296,7 +338,36 @@ class Service {
     StreamHubOptions options;
     options.max_viewers = server.max_viewers;
     options.viewer_buffer_bytes = static_cast<size_t>(server.viewer_buffer_bytes);
+    options.history_bytes = static_cast<size_t>(server.stream_history_bytes);
     return options;
+  }
+
+  // Connections and authentication for /metrics (see connection_limit.h, auth_throttle.h).
+  void AddConnectionMetrics() {
+    metrics_.AddGauge("presence_http_workers_busy", "HTTP worker threads serving a connection",
+                      [this] { return server_ ? server_->currentConnections() : 0.0; });
+    metrics_.AddGauge("presence_http_connections_queued",
+                      "Accepted connections waiting for a worker",
+                      [this] { return server_ ? server_->queuedConnections() : 0.0; });
+    metrics_.AddFamilies([this] {
+      const ConnectionCounters& connections = *connection_counters_;
+      return std::vector<Metrics::Family>{
+          Counter("connections_refused_total",
+                  "Connections refused: their address had server.max_connections_per_client open",
+                  static_cast<double>(connections.refused.load())),
+          Counter("connections_dropped_total",
+                  "Connections closed unserved: every worker busy and the queue full",
+                  server_ ? server_->refusedConnections() : 0.0),
+          Counter("connections_broken_total",
+                  "Connections ended by a network error or server.io_timeout_seconds",
+                  static_cast<double>(connections.broken.load())),
+          Counter("auth_failures_total", "Requests with a wrong token or session",
+                  static_cast<double>(context_.auth_throttle.failures())),
+          Counter("auth_throttled_total",
+                  "Requests refused (429) after server.auth_failures_per_minute failures",
+                  static_cast<double>(context_.auth_throttle.throttled())),
+      };
+    });
   }
 
   std::string FormatAgent(const AgentState& state) {
@@ -370,25 +441,28 @@ class Service {
     }
   }
 
-  std::unique_ptr<HttpServer> StartHttp(const ServerSettings& settings) {
-    Poco::Net::ServerSocket socket = Listen(settings);
+  void StartHttp(const ServerSettings& settings, const Poco::Net::ServerSocket& socket) {
     pool_ = std::make_unique<Poco::ThreadPool>(2, settings.workers);
-    auto params = new Poco::Net::HTTPServerParams();
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams();
     params->setMaxThreads(settings.workers);
     params->setMaxQueued(settings.workers * 16);
     params->setKeepAlive(true);
     // Idle keep-alive connections and slow senders hold a worker thread: keep both short.
     // (A total deadline for a request head needs an event-loop HTTP layer or a reverse proxy
-    // in front; see README, Operations.)
+    // in front; see README, Limits.)
     params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    params->setTimeout(Poco::Timespan(10, 0));
+    params->setTimeout(Poco::Timespan(settings.io_timeout_seconds, 0));
     params->setServerName("presence-agent");
-    auto server =
-        std::make_unique<HttpServer>(NewApiHandlerFactory(context_), *pool_, socket, params);
-    server->start();
+    ConnectionLimits limits{settings.max_connections_per_client,
+                            std::chrono::seconds(settings.io_timeout_seconds)};
+    server_ = std::make_unique<HttpServer>(
+        NewApiHandlerFactory(context_), *pool_, socket, params,
+        [&](Poco::Net::TCPServerConnectionFactory::Ptr http) {
+          return NewConnectionLimitFactory(http, limits, connection_counters_);
+        });
+    server_->start();
     std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
               << ":" << socket.address().port() << std::endl;
-    return server;
   }
 
   // Serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
@@ -431,8 +505,27 @@ class Service {
           "crm_sync, settings.time_zone or settings.tracking_update_seconds changed; the CRM "
           "sync uses them from the next start (reports use the new time zone now)");
     }
+    const ServerSettings& was = old->server;
+    const ServerSettings& now = load.config->server;
+    if (now.io_timeout_seconds != was.io_timeout_seconds ||
+        now.max_connections_per_client != was.max_connections_per_client ||
+        now.stream_history_bytes != was.stream_history_bytes) {
+      Log("warning",
+          "server.io_timeout_seconds, max_connections_per_client or stream_history_bytes changed; "
+          "they take effect at the next start");
+    }
     for (const std::string& warning : load.warnings) Log("warning", warning);
+    const std::vector<std::string> revoked = RevokedTokens(*old, *load.config);
     context_.config.store(load.config);
+    if (!revoked.empty()) {
+      // After the store: a stream authorized by the old configuration and added later is
+      // closed by its own handler's check (api_handlers.cc, Detach).
+      hub_.CloseOwners(revoked);
+      context_.sessions.DropTokens(revoked);
+      Log("info", std::to_string(revoked.size()) +
+                      " token(s) removed or changed: their live streams and dashboard sessions "
+                      "are closed");
+    }
     core_.SetCatalog(load.config->catalog).get();
     connectors_.SetDirectory(MakeDirectory(*load.config));
     if (crm_sync_) crm_sync_->SetDirectory(*MakeDirectory(*load.config));
@@ -453,6 +546,8 @@ class Service {
   ApiContext context_;
   std::unique_ptr<connectors::TimeTrackingSync> crm_sync_;
   std::unique_ptr<Poco::ThreadPool> pool_;
+  std::shared_ptr<ConnectionCounters> connection_counters_ = std::make_shared<ConnectionCounters>();
+  std::unique_ptr<HttpServer> server_;  // after pool_: stopped and gone before it
   std::mutex reload_mutex_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,15 @@ std::optional<std::string> SessionStore::Use(const std::string& session_id, Cloc
 void SessionStore::Close(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (sessions_.erase(TokenHash(session_id)) > 0) Save();
+}
+
+void SessionStore::DropTokens(const std::vector<std::string>& token_hashes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const size_t dropped = std::erase_if(sessions_, [&token_hashes](const auto& entry) {
+    return std::find(token_hashes.begin(), token_hashes.end(), entry.second.token_hash) !=
+           token_hashes.end();
+  });
+  if (dropped > 0) Save();
 }
 
 void SessionStore::EvictOldest(const std::optional<std::string>& token_hash, size_t keep) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace presence::agent {
 
@@ -33,6 +34,9 @@ class SessionStore {
   // The token hash behind a live session, sliding its expiry; nullopt if unknown or expired.
   std::optional<std::string> Use(const std::string& session_id, Clock::time_point now);
   void Close(const std::string& session_id);
+  // Ends every session opened with one of these tokens (removed by a reload), so they stay
+  // ended should the same token be configured again.
+  void DropTokens(const std::vector<std::string>& token_hashes);
 
  private:
   struct Entry {

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "agent/viewer_socket.h"
 #include "agent/websocket_protocol.h"
@@ -86,6 +87,9 @@ std::string JsonErrorResponse(std::string_view status, std::string_view code,
   return HttpHead(status, headers) + body;
 }
 
+// What one kept update counts against StreamHubOptions::history_bytes.
+size_t EntryCost(const std::string& json) { return json.size() * 3 + 128; }
+
 // How often the loop looks for idle viewers (and lingering closes): a quarter of the
 // keepalive period, so a keepalive goes out after 1 to 1.25 periods of silence.
 std::chrono::milliseconds TickFor(std::chrono::milliseconds keepalive) {
@@ -109,10 +113,30 @@ class StreamHub::Impl {
   Status Start();
   void Stop();
   void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key, std::string resume,
-           std::string only_agent);
+           std::string only_agent, Owner owner);
   void Publish(const std::vector<AgentUpdate>& updates);
+  bool Claim(const std::string& owner, size_t limit);
+  void Unclaim(const std::string& owner);
+  void CloseOwners(std::vector<std::string> owners);
 
  private:
+  // A viewer's Claim on its owner, given back when the viewer (or its request) is destroyed.
+  class ClaimHold {
+   public:
+    ClaimHold() = default;
+    ClaimHold(Impl* impl, std::string owner) : impl_(impl), owner_(std::move(owner)) {}
+    ClaimHold(ClaimHold&& other) noexcept
+        : impl_(std::exchange(other.impl_, nullptr)), owner_(std::move(other.owner_)) {}
+    ClaimHold& operator=(ClaimHold&&) = delete;
+    ~ClaimHold() {
+      if (impl_) impl_->Unclaim(owner_);
+    }
+
+   private:
+    Impl* impl_ = nullptr;
+    std::string owner_;
+  };
+
   // One published update, formatted once; each transport's framing is made on first use.
   struct Entry {
     uint64_t seq = 0;
@@ -127,14 +151,18 @@ class StreamHub::Impl {
     std::string websocket_key;
     std::string resume;
     std::string only_agent;
+    std::string owner;
+    ClaimHold claim;
   };
   struct Viewer {
     // Throws Poco::Exception for a socket that is already closed (see ViewerSocket).
     Viewer(uint64_t viewer_id, Kind viewer_kind, Poco::Net::StreamSocket connection,
-           std::string agent)
+           std::string agent, std::string token_hash, ClaimHold held)
         : id(viewer_id),
           kind(viewer_kind),
           only_agent(std::move(agent)),
+          owner(std::move(token_hash)),
+          claim(std::move(held)),
           socket(std::move(connection)) {}
 
     // Whether this viewer is shown that entry (it is given every seq either way).
@@ -143,6 +171,8 @@ class StreamHub::Impl {
     const uint64_t id;
     const Kind kind;
     const std::string only_agent;  // empty: every user
+    const std::string owner;       // the token hash it was opened with; may be empty
+    ClaimHold claim;
     ViewerSocket socket;
     std::string out;  // bytes queued; out[sent..] not yet written
     size_t sent = 0;
@@ -158,7 +188,10 @@ class StreamHub::Impl {
   };
 
   void Run();
-  bool TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates);
+  bool TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates,
+                 std::vector<std::string>& closes);
+  void CloseOwned(const std::vector<std::string>& owners);
+  void TrimHistory();
   void HandleEvent(const epoll_event& event);
   void AppendUpdates(const std::vector<AgentUpdate>& updates);
   void Open(NewViewer& added);
@@ -187,9 +220,14 @@ class StreamHub::Impl {
   const SnapshotSource snapshots_;
   std::chrono::milliseconds tick_;
 
-  std::mutex mutex_;  // guards the inbox: adds_, updates_, wake_pending_, stopping_
+  // Before everything holding a ClaimHold (the inbox, the viewers): destroyed after them.
+  std::mutex claims_mutex_;
+  std::unordered_map<std::string, size_t> claims_;  // streams claimed per owner
+
+  std::mutex mutex_;  // guards the inbox: adds_, updates_, closes_, wake_pending_, stopping_
   std::vector<NewViewer> adds_;
   std::vector<AgentUpdate> updates_;
+  std::vector<std::string> closes_;  // owners whose streams end
   bool wake_pending_ = false;
   bool stopping_ = false;
   std::thread thread_;
@@ -198,6 +236,7 @@ class StreamHub::Impl {
 
   // Hub thread only.
   std::deque<Entry> history_;
+  size_t history_bytes_ = 0;  // the entries' cost (see StreamHubOptions::history_bytes)
   uint64_t latest_seq_ = 0;
   std::unordered_map<uint64_t, std::unique_ptr<Viewer>> viewers_;
   uint64_t next_id_ = kWakeId + 1;
@@ -239,12 +278,14 @@ void StreamHub::Impl::Stop() {
 }
 
 void StreamHub::Impl::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
-                          std::string resume, std::string only_agent) {
+                          std::string resume, std::string only_agent, Owner owner) {
+  ClaimHold claim = owner.claimed ? ClaimHold(this, owner.token_hash) : ClaimHold();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;  // the socket closes as it goes out of scope
+    if (stopping_) return;  // the socket closes as it goes out of scope, the claim is given back
     adds_.push_back(NewViewer{std::move(socket), kind, std::move(websocket_key), std::move(resume),
-                              std::move(only_agent)});
+                              std::move(only_agent), std::move(owner.token_hash),
+                              std::move(claim)});
     if (wake_pending_) return;
     wake_pending_ = true;
   }
@@ -264,6 +305,35 @@ void StreamHub::Impl::Publish(const std::vector<AgentUpdate>& updates) {
   Wake();
 }
 
+bool StreamHub::Impl::Claim(const std::string& owner, size_t limit) {
+  std::lock_guard<std::mutex> lock(claims_mutex_);
+  size_t& held = claims_[owner];
+  if (held >= limit) {
+    if (held == 0) claims_.erase(owner);
+    return false;
+  }
+  ++held;
+  return true;
+}
+
+void StreamHub::Impl::Unclaim(const std::string& owner) {
+  std::lock_guard<std::mutex> lock(claims_mutex_);
+  auto found = claims_.find(owner);
+  if (found != claims_.end() && --found->second == 0) claims_.erase(found);
+}
+
+void StreamHub::Impl::CloseOwners(std::vector<std::string> owners) {
+  if (owners.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    closes_.insert(closes_.end(), owners.begin(), owners.end());
+    if (wake_pending_) return;
+    wake_pending_ = true;
+  }
+  Wake();
+}
+
 void StreamHub::Impl::Wake() {
   const int wake_fd = wake_fd_.load();
   if (wake_fd < 0) return;  // not started: Run takes the inbox first thing
@@ -275,13 +345,16 @@ void StreamHub::Impl::Run() {
   std::vector<epoll_event> events(kMaxEvents);
   std::vector<NewViewer> adds;
   std::vector<AgentUpdate> updates;
+  std::vector<std::string> closes;
   next_tick_ = SteadyClock::now() + tick_;
   for (;;) {
     try {
-      if (!TakeInbox(adds, updates)) break;
+      if (!TakeInbox(adds, updates, closes)) break;
       AppendUpdates(updates);
       for (NewViewer& added : adds) Open(added);
       adds.clear();
+      // After the adds: a viewer added before its owner was closed is closed with the others.
+      CloseOwned(closes);
       RunTimers(SteadyClock::now());
       FlushDirty();
     } catch (...) {
@@ -303,12 +376,15 @@ void StreamHub::Impl::Run() {
   CloseAll();
 }
 
-bool StreamHub::Impl::TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates) {
+bool StreamHub::Impl::TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentUpdate>& updates,
+                                std::vector<std::string>& closes) {
   updates.clear();
+  closes.clear();
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) return false;
   adds.swap(adds_);
   updates.swap(updates_);
+  closes.swap(closes_);
   wake_pending_ = false;
   return true;
 }
@@ -354,8 +430,36 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
       viewer->seq = entry.seq;
     }
   }
-  for (Entry& entry : fresh) history_.push_back(std::move(entry));
-  while (history_.size() > options_.history) history_.pop_front();
+  for (Entry& entry : fresh) {
+    history_bytes_ += EntryCost(entry.json);
+    history_.push_back(std::move(entry));
+  }
+  TrimHistory();
+}
+
+void StreamHub::Impl::TrimHistory() {
+  while (!history_.empty() &&
+         (history_.size() > options_.history || history_bytes_ > options_.history_bytes)) {
+    history_bytes_ -= EntryCost(history_.front().json);
+    history_.pop_front();
+  }
+}
+
+// The streams of removed tokens end: no more updates, a WebSocket close frame, then the
+// connection closes once what is queued has been written.
+void StreamHub::Impl::CloseOwned(const std::vector<std::string>& owners) {
+  if (owners.empty()) return;
+  for (auto& [id, viewer] : viewers_) {
+    if (viewer->closing || viewer->owner.empty() ||
+        std::find(owners.begin(), owners.end(), viewer->owner) == owners.end()) {
+      continue;
+    }
+    if (viewer->kind == Kind::kWebSocket) {
+      Queue(*viewer, websocket::EncodeClose(websocket::kClosePolicyViolation,
+                                            "the token of this stream is no longer valid"));
+    }
+    BeginClose(*viewer);
+  }
 }
 
 const std::string& StreamHub::Impl::Framed(Entry& entry, Kind kind) {
@@ -373,7 +477,8 @@ void StreamHub::Impl::Open(NewViewer& added) {
   std::unique_ptr<Viewer> viewer;
   try {
     viewer = std::make_unique<Viewer>(next_id_++, added.kind, std::move(added.socket),
-                                      std::move(added.only_agent));
+                                      std::move(added.only_agent), std::move(added.owner),
+                                      std::move(added.claim));
     epoll_event event{};
     event.events = viewer->events;
     event.data.u64 = viewer->id;
@@ -661,6 +766,7 @@ void StreamHub::Impl::CloseAll() {
     Drop(viewer);
   }
   history_.clear();
+  history_bytes_ = 0;
 }
 
 StreamHub::StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots)
@@ -677,7 +783,21 @@ void StreamHub::Stop() { impl_->Stop(); }
 void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
                     std::string resume, std::string only_agent) {
   impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume),
-             std::move(only_agent));
+             std::move(only_agent), Owner{});
+}
+
+void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
+                    std::string resume, std::string only_agent, Owner owner) {
+  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume),
+             std::move(only_agent), std::move(owner));
+}
+
+bool StreamHub::Claim(const std::string& owner, size_t limit) { return impl_->Claim(owner, limit); }
+
+void StreamHub::Unclaim(const std::string& owner) { impl_->Unclaim(owner); }
+
+void StreamHub::CloseOwners(std::vector<std::string> owners) {
+  impl_->CloseOwners(std::move(owners));
 }
 
 void StreamHub::Publish(const std::vector<AgentUpdate>& updates) { impl_->Publish(updates); }

@@ -40,6 +40,9 @@ struct StreamHubOptions {
   // response (head, then snapshot or missed updates) does not count against it while unsent.
   size_t viewer_buffer_bytes = 1 << 20;
   size_t history = 10000;  // updates kept for resuming viewers
+  // Memory the kept updates may take; the oldest go first when it is exceeded. Each counts as
+  // three times its JSON text plus 128 bytes (the text and its SSE and WebSocket framings).
+  size_t history_bytes = 16 << 20;
   std::chrono::milliseconds keepalive{15000};
 };
 
@@ -68,6 +71,27 @@ class StreamHub {
   // empty means every user. Thread-safe; returns at once (the hub thread does the writing).
   void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key, std::string resume,
            std::string only_agent = {});
+
+  // The same, for a viewer opened with a token (`owner`: its hash) so CloseOwners can end it.
+  // With `claimed`, the viewer holds a Claim on its owner, given back when the viewer ends
+  // (or at once, if it is never served).
+  struct Owner {
+    std::string token_hash;
+    bool claimed = false;
+  };
+  void Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key, std::string resume,
+           std::string only_agent, Owner owner);
+
+  // Streams per owner: claims one of `limit` for `owner`; false when it holds them all. Each
+  // successful Claim is given back by the viewer Added with it, or by Unclaim when no viewer is
+  // Added. Thread-safe.
+  bool Claim(const std::string& owner, size_t limit);
+  void Unclaim(const std::string& owner);
+
+  // Ends every stream opened by these owners (tokens a reload removed), including viewers
+  // Added before this call and not yet served: SSE viewers are closed, WebSocket viewers get a
+  // close frame 1008 (policy violation) first (RFC 6455 7.4.1). Thread-safe; returns at once.
+  void CloseOwners(std::vector<std::string> owners);
 
   // Core thread, once per commit: queues the updates. Never blocks on viewers. Updates
   // published before Start wait in the queue for it; after Stop they are ignored.

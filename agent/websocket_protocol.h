@@ -9,6 +9,7 @@
 // send apart from control frames).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,7 @@ enum class Opcode : uint8_t {
 constexpr uint16_t kCloseNormal = 1000;
 constexpr uint16_t kCloseGoingAway = 1001;
 constexpr uint16_t kCloseProtocolError = 1002;
+constexpr uint16_t kClosePolicyViolation = 1008;
 constexpr uint16_t kCloseTooBig = 1009;
 
 // Control frames carry at most 125 payload bytes (RFC 6455 5.5).
@@ -52,6 +54,19 @@ std::string EncodeClose(uint16_t code, std::string_view reason = {});
 // `fin` false starts or continues a fragmented message.
 std::string EncodeClientFrame(Opcode opcode, std::string_view payload, uint32_t mask_key,
                               bool fin = true);
+
+// An origin as browsers send it in the Origin header (RFC 6454 6.1): "scheme://host[:port]",
+// scheme http or https, lowercase, the scheme's default port left out. `text` may differ in
+// case and name a default port; nullopt when it is not such an origin (a path, "null", other
+// schemes). RFC 6455 10.2: a server decides by the Origin which pages may open its WebSocket.
+std::optional<std::string> NormalOrigin(std::string_view text);
+
+// Whether a page of `origin` (the request's Origin header, not empty) may open the WebSocket:
+// it is the origin the request was made to (its Host header, over https when `tls`) or one
+// of `allowed` (normal origins, see NormalOrigin). A client without an Origin header is not a
+// browser page and is not checked here.
+bool OriginAllowed(std::string_view origin, std::string_view host, bool tls,
+                   const std::vector<std::string>& allowed);
 
 // A complete message: text or binary (fragments joined), or one control frame. For kClose the
 // payload is as sent: empty, or the 2-byte code and a reason.

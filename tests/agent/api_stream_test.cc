@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -316,7 +317,8 @@ void WithOmniChannel(Object& config) {
 
 // A started server.
 struct StreamFixture {
-  StreamFixture() : http(Started(server).port()) {}
+  explicit StreamFixture(std::function<void(Object&)> adjust = {})
+      : server(std::move(adjust)), http(Started(server).port()) {}
   static AgentServer& Started(AgentServer& server) {
     server.Start();
     return server;
@@ -788,7 +790,16 @@ BOOST_FIXTURE_TEST_CASE(viewers_stay_connected_through_a_sighup_reload, StreamFi
   }
 }
 
-BOOST_FIXTURE_TEST_CASE(a_thousand_sse_viewers_each_see_every_change, StreamFixture) {
+// A thousand viewers connect from one address, a hundred at a time: more than
+// server.max_connections_per_client would let through at once.
+struct CrowdFixture : StreamFixture {
+  CrowdFixture()
+      : StreamFixture([](Object& config) {
+          config.getObject("server")->set("max_connections_per_client", 0);
+        }) {}
+};
+
+BOOST_FIXTURE_TEST_CASE(a_thousand_sse_viewers_each_see_every_change, CrowdFixture) {
   constexpr size_t kViewers = 1000;
   constexpr size_t kBatch = 100;
   constexpr size_t kChanges = 20;

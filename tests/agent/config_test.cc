@@ -44,6 +44,16 @@ const std::vector<BadCase> kBad = {
     {"tls_without_a_key", R"("server": {"tls": {"certificate": "c.pem"}})",
      "server.tls.private_key: required"},
     {"unknown_server_key", R"("server": {"threads": 4})", "server.threads: unknown key"},
+    {"io_timeout_zero", R"("server": {"io_timeout_seconds": 0})",
+     "server.io_timeout_seconds: 0 is out of range (1-300)"},
+    {"no_stream_per_agent_token", R"("server": {"max_streams_per_agent_token": 0})",
+     "server.max_streams_per_agent_token: 0 is out of range (1-1000)"},
+    {"negative_connections_per_client", R"("server": {"max_connections_per_client": -1})",
+     "server.max_connections_per_client: -1 is out of range (0-1024)"},
+    {"origins_not_a_list", R"("server": {"allowed_origins": "https://a.example"})",
+     "server.allowed_origins: must be an array of origins"},
+    {"origin_with_a_path", R"("server": {"allowed_origins": ["https://a.example/dash"]})",
+     "server.allowed_origins[0]: \"https://a.example/dash\" is not an origin"},
     {"user_id_with_a_space", R"("users": [{"id": "10 01"}])",
      "users[0].id: \"10 01\" is not a user id"},
     {"duplicate_user_id", R"("users": [{"id": "1001"}, {"id": "1001"}])",
@@ -206,6 +216,24 @@ BOOST_AUTO_TEST_CASE(a_good_file_gives_its_settings) {
   BOOST_TEST(config.FindTokenHash(TokenHash("s3cret ")) == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(connection_limits_are_read_and_origins_kept_as_browsers_send_them) {
+  ConfigLoad load = LoadConfigText(WithCatalog(
+      R"("server": {"io_timeout_seconds": 30, "max_connections_per_client": 0,
+                     "max_streams_per_agent_token": 2, "auth_failures_per_minute": 0,
+                     "stream_history_bytes": 1048576,
+                     "allowed_origins": ["HTTPS://Wall.Example.com:443", "http://10.0.0.5:8080"]})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  const ServerSettings& server = load.config->server;
+  BOOST_TEST(server.io_timeout_seconds == 30);
+  BOOST_TEST(server.max_connections_per_client == 0);
+  BOOST_TEST(server.max_streams_per_agent_token == 2);
+  BOOST_TEST(server.auth_failures_per_minute == 0);
+  BOOST_TEST(server.stream_history_bytes == 1048576);
+  BOOST_TEST(server.allowed_origins ==
+                 (std::vector<std::string>{"https://wall.example.com", "http://10.0.0.5:8080"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
   ConfigLoad load = LoadConfigText(WithCatalog(""));
   BOOST_REQUIRE(load.ok());
@@ -213,6 +241,12 @@ BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
   BOOST_TEST(load.config->server.port == 8080);
   BOOST_TEST((load.config->server.durability == tracking::Durability::kPowerLoss));
   BOOST_TEST(!load.config->server.tls.has_value());
+  BOOST_TEST(load.config->server.io_timeout_seconds == 10);
+  BOOST_TEST(load.config->server.max_connections_per_client == 32);
+  BOOST_TEST(load.config->server.max_streams_per_agent_token == 4);
+  BOOST_TEST(load.config->server.auth_failures_per_minute == 10);
+  BOOST_TEST(load.config->server.stream_history_bytes == 16 << 20);
+  BOOST_TEST(load.config->server.allowed_origins.empty());
   BOOST_TEST(load.config->users.empty());
 }
 

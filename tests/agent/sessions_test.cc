@@ -99,6 +99,25 @@ BOOST_AUTO_TEST_CASE(one_token_keeps_at_most_20_sessions_and_others_are_untouche
   BOOST_TEST(sessions.Use(other, kStart + 1min).value_or("") == "token-b");
 }
 
+BOOST_AUTO_TEST_CASE(sessions_of_dropped_tokens_end_and_stay_ended_after_a_restart) {
+  testing::TempDir dir;
+  const std::string file = dir.File("sessions");
+  std::string removed, kept;
+  {
+    SessionStore store;
+    BOOST_REQUIRE(store.Persist(file, kStart));
+    removed = store.Open("removed-hash", kStart);
+    kept = store.Open("kept-hash", kStart);
+    store.DropTokens({"removed-hash", "never-opened"});
+    BOOST_CHECK(!store.Use(removed, kStart + 1s));
+    BOOST_CHECK_EQUAL(store.Use(kept, kStart + 1s).value_or("none"), "kept-hash");
+  }
+  SessionStore restarted;
+  BOOST_REQUIRE(restarted.Persist(file, kStart + 2s));
+  BOOST_CHECK(!restarted.Use(removed, kStart + 2s));
+  BOOST_CHECK_EQUAL(restarted.Use(kept, kStart + 2s).value_or("none"), "kept-hash");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

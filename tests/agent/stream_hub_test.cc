@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/websocket_protocol.h"
@@ -654,6 +655,93 @@ BOOST_AUTO_TEST_CASE(stop_closes_every_viewer) {
   BOOST_CHECK_EQUAL(ws::CloseCode(bye->payload), ws::kCloseGoingAway);
   BOOST_CHECK(viewer.client().WaitClosed());
   fixture.hub.Stop();  // idempotent
+}
+
+BOOST_AUTO_TEST_CASE(history_is_bounded_by_bytes_as_well_as_by_count) {
+  // Each update costs 3 x its JSON + 128 bytes; with ~1 KB views, 64 KiB hold about 20.
+  HubFixture fixture(StreamHubOptions{.history = 10000, .history_bytes = 64 * 1024});
+  const std::string big(1000, 'x');
+  for (int i = 1; i <= 100; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), big}});
+  // Resuming from far back would need more than the bytes allow: a fresh snapshot instead.
+  Client old = fixture.ConnectSse(fixture.Id(10));
+  const std::optional<SseEvent> first = NextSse(old);
+  BOOST_REQUIRE(first);
+  BOOST_CHECK_EQUAL(first->event, "snapshot");
+  BOOST_CHECK_EQUAL(first->id, fixture.Id(100));
+  // A recent id is still served from the history.
+  Client recent = fixture.ConnectSse(fixture.Id(95));
+  for (uint64_t seq = 96; seq <= 100; ++seq) {
+    CheckAgentEvent(NextSse(recent), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), big);
+  }
+}
+
+// As the HTTP handler does: a claim, then the viewer added with it.
+Client ConnectOwned(HubFixture& fixture, StreamHub::Kind kind, const std::string& owner,
+                    bool claimed) {
+  Client client(fixture.listener.address().port());
+  Poco::Net::StreamSocket accepted = fixture.listener.acceptConnection();
+  fixture.hub.Add(accepted, kind, kind == StreamHub::Kind::kWebSocket ? kRfcKey : "", "", "",
+                  StreamHub::Owner{owner, claimed});
+  if (kind == StreamHub::Kind::kSse) {
+    fixture.ReadSseHead(client);
+  } else {
+    BOOST_REQUIRE(client.ReadUntil("\r\n\r\n"));
+  }
+  return client;
+}
+
+BOOST_AUTO_TEST_CASE(claims_per_owner_are_given_back_when_their_viewers_end) {
+  HubFixture fixture;
+  BOOST_REQUIRE(fixture.hub.Claim("token-a", 2));
+  BOOST_REQUIRE(fixture.hub.Claim("token-a", 2));
+  BOOST_CHECK(!fixture.hub.Claim("token-a", 2));
+  BOOST_CHECK(fixture.hub.Claim("token-b", 2));  // owners are counted apart
+  fixture.hub.Unclaim("token-b");
+  std::optional<Client> first = ConnectOwned(fixture, StreamHub::Kind::kSse, "token-a", true);
+  Client second = ConnectOwned(fixture, StreamHub::Kind::kSse, "token-a", true);
+  BOOST_CHECK(!fixture.hub.Claim("token-a", 2));
+  first.reset();  // the client goes; once the hub sees it, its claim is free
+  const auto deadline = Clock::now() + kWait;
+  bool claimed = false;
+  while (!claimed && Clock::now() < deadline) {
+    claimed = fixture.hub.Claim("token-a", 2);
+    if (!claimed) std::this_thread::sleep_for(milliseconds(5));
+  }
+  BOOST_CHECK(claimed);
+  fixture.hub.Unclaim("token-a");
+  // A claim given to a stopped hub comes back at once.
+  fixture.hub.Stop();
+  BOOST_REQUIRE(fixture.hub.Claim("token-b", 1));
+  Poco::Net::StreamSocket unused;
+  fixture.hub.Add(unused, StreamHub::Kind::kSse, "", "", "", StreamHub::Owner{"token-b", true});
+  BOOST_CHECK(fixture.hub.Claim("token-b", 1));
+}
+
+BOOST_AUTO_TEST_CASE(closing_an_owner_ends_its_streams_and_no_others) {
+  HubFixture fixture;
+  Client removed_sse = ConnectOwned(fixture, StreamHub::Kind::kSse, "removed", false);
+  WsClient removed_ws(ConnectOwned(fixture, StreamHub::Kind::kWebSocket, "removed", true));
+  Client kept = ConnectOwned(fixture, StreamHub::Kind::kSse, "kept", false);
+  Client anonymous = fixture.ConnectSse();
+  BOOST_REQUIRE(NextSse(removed_sse));
+  BOOST_REQUIRE(removed_ws.Next());
+  BOOST_REQUIRE(NextSse(kept));
+  BOOST_REQUIRE(NextSse(anonymous));
+  BOOST_CHECK_EQUAL(fixture.hub.viewers(), 4u);
+
+  fixture.hub.CloseOwners({"removed"});
+  BOOST_CHECK(removed_sse.WaitClosed());
+  std::optional<ws::Message> close = removed_ws.Next();
+  BOOST_REQUIRE(close);
+  BOOST_CHECK(close->opcode == ws::Opcode::kClose);
+  BOOST_CHECK_EQUAL(ws::CloseCode(close->payload), ws::kClosePolicyViolation);
+  BOOST_CHECK(removed_ws.client().WaitClosed());
+  BOOST_CHECK(fixture.hub.Claim("removed", 1));  // the WebSocket's claim came back
+
+  fixture.Publish({{"alice", "Lunch"}});
+  CheckAgentEvent(NextSse(kept), fixture.Id(1), 1, "alice", "Lunch");
+  CheckAgentEvent(NextSse(anonymous), fixture.Id(1), 1, "alice", "Lunch");
+  BOOST_CHECK_EQUAL(fixture.hub.viewers(), 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
