@@ -249,8 +249,11 @@ void HandleOpenSession(Call& call) {
   Result<std::optional<std::string>> read = ReadStringField(**body, "token", kMaxTokenBytes);
   if (!read.ok()) return SendFailure(call, read.error());
   const std::string token = read->value_or("");
+  // Exchanging a token for a session is a guess like any other (README, Limits).
+  if (SendIfThrottled(call)) return;
   const TokenEntry* entry = token.empty() ? nullptr : call.config->FindTokenHash(TokenHash(token));
   if (entry == nullptr) {
+    if (!token.empty()) CountFailedCredentials(call);
     return SendError(call, 401, "unauthorized", "token: not a valid token");
   }
   if (entry->role != Role::kSupervisor && entry->role != Role::kAdmin) {

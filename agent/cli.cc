@@ -21,6 +21,7 @@
 #include "agent/core.h"
 #include "agent/ingest.h"
 #include "agent/output.h"
+#include "agent/poco_json.h"
 #include "agent/replay.h"
 #include "agent/report_export.h"
 #include "agent/service.h"
@@ -35,11 +36,7 @@ constexpr int kExitConfig = 1;
 constexpr int kExitRuntime = 2;
 constexpr int kExitBadLines = 3;
 
-std::string Stringify(const Poco::Dynamic::Var& value) {
-  std::ostringstream out;
-  Poco::JSON::Stringifier::stringify(value, out);
-  return out.str();
-}
+std::string Stringify(const Poco::Dynamic::Var& value) { return JsonText(value); }
 
 // Loads the configuration or prints every problem; nullptr on problems.
 std::shared_ptr<Config> LoadOrReport(const std::string& path) {
@@ -345,6 +342,8 @@ int AddTokenEntry(const std::string& path, const Poco::JSON::Object::Ptr& entry)
   if (!tokens) tokens = new Poco::JSON::Array();
   tokens->add(entry);
   root->set("tokens", tokens);
+  // The one place JSON is written indented: a configuration file a person reads and edits.
+  // Poco's Stringifier keeps the file's key order; what it writes is re-read and checked below.
   std::ostringstream updated;
   root->stringify(updated, 2);
   ConfigLoad check = LoadConfigText(updated.str());

@@ -131,23 +131,12 @@ std::optional<std::string> PresentedTokenHash(Call& call) {
 // use the route.
 bool Authorize(Call& call, const Route& route) {
   if (route.roles == kPublic) return true;
-  // Guessing is slowed per client address, before the credentials are looked at.
-  const std::string client = call.request.clientAddress().host().toString();
-  const int failures_allowed = call.config->server.auth_failures_per_minute;
-  if (auto wait = call.ctx.auth_throttle.Refuse(client, failures_allowed)) {
-    const std::string seconds = std::to_string(wait->count());
-    call.response.set("Retry-After", seconds);
-    SendError(call, 429, "too_many_failures",
-              "too many wrong tokens or sessions from this address "
-              "(server.auth_failures_per_minute); try again in " +
-                  seconds + " s");
-    return false;
-  }
+  if (SendIfThrottled(call)) return false;
   std::optional<std::string> hash = PresentedTokenHash(call);
   const TokenEntry* token = hash ? call.config->FindTokenHash(*hash) : nullptr;
   if (token == nullptr) {
     if (call.request.has("Authorization") || SessionCookie(call.request)) {
-      call.ctx.auth_throttle.Failed(client, failures_allowed);
+      CountFailedCredentials(call);
     }
     call.response.set("WWW-Authenticate", "Bearer");
     SendError(call, 401, "unauthorized",
@@ -202,6 +191,9 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       // reach the log.
       std::cerr << "error: " << common::ValidUtf8(Excerpt(request.getMethod(), 16)) << " "
                 << LoggablePath(request.getURI()) << ": " << e.what() << "\n";
+      // A failed request (a write to a client that stopped reading, say) leaves the connection
+      // in an unknown state: end it rather than read another request from it.
+      response.setKeepAlive(false);
       if (!call.detached && !response.sent()) {
         SendError(call, 500, "internal_error", "the request failed on the server; see its log");
       }
@@ -263,6 +255,26 @@ int StatusFor(const std::string& code) {
 }
 
 }  // namespace
+
+bool SendIfThrottled(Call& call) {
+  const std::string client = call.request.clientAddress().host().toString();
+  const int failures_allowed = call.config->server.auth_failures_per_minute;
+  std::optional<std::chrono::seconds> wait =
+      call.ctx.auth_throttle.Refuse(client, failures_allowed);
+  if (!wait) return false;
+  const std::string seconds = std::to_string(wait->count());
+  call.response.set("Retry-After", seconds);
+  SendError(call, 429, "too_many_failures",
+            "too many wrong tokens or sessions from this address "
+            "(server.auth_failures_per_minute); try again in " +
+                seconds + " s");
+  return true;
+}
+
+void CountFailedCredentials(Call& call) {
+  call.ctx.auth_throttle.Failed(call.request.clientAddress().host().toString(),
+                                call.config->server.auth_failures_per_minute);
+}
 
 std::optional<std::string> Call::Query(const std::string& name) const {
   for (const auto& [key, value] : target.query) {

@@ -54,6 +54,12 @@ std::string JsonErrorBody(std::string_view code, std::string_view message);
 // An engine/store error, mapped to its HTTP status (unknown_label 422, storage_error 503...).
 void SendFailure(Call& call, const Error& error);
 
+// Guessing tokens is slowed per client address (server.auth_failures_per_minute): true, with
+// 429 too_many_failures sent, while the caller's address is throttled; call before looking at
+// credentials. CountFailedCredentials counts one wrong token or session of the caller.
+bool SendIfThrottled(Call& call);
+void CountFailedCredentials(Call& call);
+
 // The request body as a JSON object: 415 unless Content-Type is application/json, 413 over
 // server.max_body_bytes, 400 when not a JSON object. On failure the error has been sent.
 std::optional<Poco::JSON::Object::Ptr> ReadJsonBody(Call& call);

@@ -319,10 +319,9 @@ HttpServer::HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco:
 HttpServer::HttpServer(Poco::Net::HTTPRequestHandlerFactory::Ptr handlers, Poco::ThreadPool& pool,
                        const Poco::Net::ServerSocket& socket, HTTPServerParams::Ptr params,
                        const Wrap& wrap, std::shared_ptr<HttpStopSignal> stop)
-    : Poco::Net::TCPServer(
-          wrap ? wrap(NewHttpConnectionFactory(handlers, params, stop))
-               : NewHttpConnectionFactory(handlers, params, stop),
-          pool, socket, params),
+    : Poco::Net::TCPServer(wrap ? wrap(NewHttpConnectionFactory(handlers, params, stop))
+                                : NewHttpConnectionFactory(handlers, params, stop),
+                           pool, socket, params),
       stop_(std::move(stop)) {}
 
 HttpServer::~HttpServer() = default;

@@ -10,6 +10,7 @@
 
 #include "agent/event_json.h"
 #include "agent/output.h"
+#include "agent/poco_json.h"
 
 namespace presence::agent {
 namespace {
@@ -35,9 +36,7 @@ std::string AnswerLine(int line, const Result<Reply>& result) {
     error->set("message", result.error().message);
     json.set("error", error);
   }
-  std::ostringstream text;
-  json.stringify(text);
-  return text.str();
+  return JsonText(json);
 }
 
 }  // namespace

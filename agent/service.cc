@@ -455,11 +455,11 @@ class Service {
     params->setServerName("presence-agent");
     ConnectionLimits limits{settings.max_connections_per_client,
                             std::chrono::seconds(settings.io_timeout_seconds)};
-    server_ = std::make_unique<HttpServer>(
-        NewApiHandlerFactory(context_), *pool_, socket, params,
-        [&](Poco::Net::TCPServerConnectionFactory::Ptr http) {
-          return NewConnectionLimitFactory(http, limits, connection_counters_);
-        });
+    server_ = std::make_unique<HttpServer>(NewApiHandlerFactory(context_), *pool_, socket, params,
+                                           [&](Poco::Net::TCPServerConnectionFactory::Ptr http) {
+                                             return NewConnectionLimitFactory(http, limits,
+                                                                              connection_counters_);
+                                           });
     server_->start();
     std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
               << ":" << socket.address().port() << std::endl;

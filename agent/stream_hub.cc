@@ -17,6 +17,7 @@
 
 #include "agent/viewer_socket.h"
 #include "agent/websocket_protocol.h"
+#include "common/json_writer.h"
 
 namespace presence::agent {
 namespace {
@@ -78,8 +79,11 @@ std::string HttpHead(std::string_view status, std::string_view headers) {
 
 std::string JsonErrorResponse(std::string_view status, std::string_view code,
                               std::string_view message) {
-  std::string body = "{\"error\":{\"code\":\"";
-  body.append(code).append("\",\"message\":\"").append(message).append("\"}}");
+  common::JsonWriter writer;
+  writer.BeginObject().Key("error").BeginObject();
+  writer.Key("code").String(code).Key("message").String(message);
+  writer.EndObject().EndObject();
+  const std::string body = writer.Take();
   std::string headers =
       "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
@@ -416,9 +420,10 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
       continue;  // a view that cannot be formatted is left out rather than stopping the stream
     }
     latest_seq_ = update.seq;
-    Entry entry{update.seq, update.state->agent,
-                "{\"type\":\"agent\",\"epoch\":\"" + hub_.epoch_ +
-                    "\",\"seq\":" + std::to_string(update.seq) + ",\"agent\":" + view + "}"};
+    common::JsonWriter message;
+    message.BeginObject().Key("type").String("agent").Key("epoch").String(hub_.epoch_);
+    message.Key("seq").Int(static_cast<int64_t>(update.seq)).Key("agent").Raw(view).EndObject();
+    Entry entry{update.seq, update.state->agent, message.Take()};
     fresh.push_back(std::move(entry));
   }
   if (fresh.empty()) return;
@@ -580,21 +585,19 @@ std::string StreamHub::Impl::SnapshotJson(const Snapshot& snapshot, const std::s
   } else {
     for (const auto& [id, state] : snapshot.agents.Sorted()) states.push_back(state);
   }
-  std::string json = "{\"type\":\"snapshot\",\"epoch\":\"" + hub_.epoch_ +
-                     "\",\"seq\":" + std::to_string(snapshot.seq) + ",\"agents\":[";
-  bool first = true;
+  common::JsonWriter json;
+  json.BeginObject().Key("type").String("snapshot").Key("epoch").String(hub_.epoch_);
+  json.Key("seq").Int(static_cast<int64_t>(snapshot.seq)).Key("agents").BeginArray();
   for (const std::shared_ptr<const AgentState>& state : states) {
     if (!state) continue;
     try {
-      std::string view = formatter_(*state);
-      json.append(first ? "" : ",").append(view);
-      first = false;
+      json.Raw(formatter_(*state));
     } catch (...) {
       // Left out, as in AppendUpdates.
     }
   }
-  json.append("]}");
-  return json;
+  json.EndArray().EndObject();
+  return json.Take();
 }
 
 void StreamHub::Impl::AppendHistoryAfter(Viewer& viewer) {

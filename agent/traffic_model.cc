@@ -8,6 +8,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "agent/poco_json.h"
+
 namespace presence::agent {
 namespace {
 
@@ -33,11 +35,7 @@ bool ContainsNoCase(const std::string& text, std::string_view word) {
   return lower.find(word) != std::string::npos;
 }
 
-std::string Stringify(const Poco::JSON::Object& object) {
-  std::ostringstream out;
-  object.stringify(out);
-  return out.str();
-}
+std::string Stringify(const Poco::JSON::Object& object) { return JsonText(object); }
 
 }  // namespace
 

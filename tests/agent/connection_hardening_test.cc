@@ -528,6 +528,22 @@ BOOST_AUTO_TEST_CASE(repeated_bad_tokens_from_one_address_get_429_and_are_counte
   BOOST_TEST(MetricFrom(server, "presence_auth_throttled_total") == 2);
 }
 
+BOOST_AUTO_TEST_CASE(guessing_tokens_through_the_session_route_is_throttled_too) {
+  AgentServer server(ServerSetting("auth_failures_per_minute", 3));
+  server.Start();
+  testing::HttpClient http(server.port());
+  auto open_session = [&](const std::string& token) {
+    return http.Post("/api/v1/session", "", R"({"token": ")" + token + "\"}");
+  };
+  for (int i = 0; i < 3; ++i) BOOST_TEST(open_session("guess" + std::to_string(i)).status == 401);
+  // The right token is refused as well while the address waits: no guess can be confirmed.
+  testing::HttpResponse held = open_session(server.tokens().supervisor);
+  BOOST_TEST(held.status == 429, held.body);
+  BOOST_TEST(!held.Header("Retry-After").empty());
+  BOOST_TEST(held.Header("Set-Cookie").empty());
+  BOOST_TEST(MetricFrom(server, "presence_auth_failures_total") == 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::agent
