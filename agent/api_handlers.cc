@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "agent/agent_view.h"
+#include "agent/connection_limit.h"
 #include "agent/event_json.h"
 #include "agent/json_writer.h"
 #include "agent/openapi_document.h"
@@ -199,6 +200,7 @@ void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
   try {
     auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
     socket = request.detachSocket();
+    ClearWorkerTimeouts(socket);
   } catch (...) {
     if (limited) call.ctx.hub.Unclaim(who.token_hash);
     throw;
@@ -477,7 +479,13 @@ void StreamReport(Call& call, ReportKind kind) {
                       "attachment; filename=\"" + ReportFileName(*request) + "\"");
   }
   std::ostream& out = call.response.send();
-  Status written = WriteReport(call.ctx.store, *request, call.config.get(), out);
+  Status written = Status::Ok();
+  try {
+    written = WriteReport(call.ctx.store, *request, call.config.get(), out);
+  } catch (const std::exception& e) {
+    // Whatever stops the report once the head is out must not end it like a whole one.
+    written = Error{"internal_error", e.what()};
+  }
   if (written.ok()) {
     out.flush();
     return;
@@ -525,8 +533,9 @@ void HandleWebSocket(Call& call) {
   if (!origin.empty() &&
       !websocket::OriginAllowed(origin, host, call.ctx.tls, call.config->server.allowed_origins)) {
     return SendError(call, 403, "forbidden_origin",
-                     "a page of origin '" + origin + "' may not open the stream: allowed are " +
-                         (call.ctx.tls ? "https://" : "http://") + host +
+                     "a page of origin '" + Excerpt(origin) +
+                         "' may not open the stream: allowed are " +
+                         (call.ctx.tls ? "https://" : "http://") + Excerpt(host) +
                          " (this server) and server.allowed_origins");
   }
   Detach(call, StreamHub::Kind::kWebSocket, key);

@@ -190,4 +190,12 @@ Poco::Net::TCPServerConnectionFactory::Ptr NewConnectionLimitFactory(
   return new ConnectionLimitFactory(std::move(inner), limits, std::move(counters));
 }
 
+void ClearWorkerTimeouts(Poco::Net::StreamSocket& socket) {
+  socket.setReceiveTimeout(Poco::Timespan());
+  socket.setSendTimeout(Poco::Timespan());
+  const unsigned int system_default = 0;
+  ::setsockopt(socket.impl()->sockfd(), IPPROTO_TCP, TCP_USER_TIMEOUT, &system_default,
+               sizeof system_default);
+}
+
 }  // namespace presence::agent

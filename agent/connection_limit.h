@@ -39,6 +39,11 @@ struct ConnectionCounters {
 };
 
 // `inner` makes the connections let through; `counters` may be shared with metrics.
+// A socket handed to the live stream leaves the workers' I/O deadlines behind: the stream
+// hub writes without blocking and bounds a slow viewer by bytes (server.viewer_buffer_bytes),
+// not by the kernel's abort of a connection that makes no progress for io_timeout_seconds.
+void ClearWorkerTimeouts(Poco::Net::StreamSocket& socket);
+
 Poco::Net::TCPServerConnectionFactory::Ptr NewConnectionLimitFactory(
     Poco::Net::TCPServerConnectionFactory::Ptr inner, ConnectionLimits limits,
     std::shared_ptr<ConnectionCounters> counters);

@@ -159,10 +159,20 @@ bool Authorize(Call& call, const Route& route) {
   return true;
 }
 
+// Whether the request carries a body: Content-Length or chunked coding. Without either the
+// body is empty (RFC 9112 6.3); Poco would read such a body to the end of the connection and
+// swallow the next request on it.
+bool HasBody(const Poco::Net::HTTPServerRequest& request) {
+  return request.hasContentLength() || request.getChunkedTransferEncoding();
+}
+
 // A request refused before its body was read (401, 403, 404, 413...) leaves the body on a
 // keep-alive connection, where it would be read as the next request. Read it away; a body
 // over the limit is not worth reading: the connection closes after this response instead.
 void DrainBody(Call& call) {
+  // Without Content-Length or chunked coding a request has no body (RFC 9112 6.3), and a
+  // connection that closes anyway need not be read.
+  if (!HasBody(call.request) || !call.response.getKeepAlive()) return;
   try {
     const std::streamsize limit = call.config->server.max_body_bytes;
     std::istream& body = call.request.stream();
@@ -350,7 +360,9 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
   // full limit per request.
   std::string body;
   std::istream& in = call.request.stream();
-  if (call.request.hasContentLength()) {
+  if (!HasBody(call.request)) {
+    // No body at all: parsed below as empty, which is malformed JSON.
+  } else if (call.request.hasContentLength()) {
     body.resize(static_cast<size_t>(call.request.getContentLength()));
     in.read(body.data(), static_cast<std::streamsize>(body.size()));
     body.resize(static_cast<size_t>(in.gcount()));

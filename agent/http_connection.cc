@@ -139,6 +139,10 @@ std::string FramingProblem(const HTTPRequest& request) {
   if (length && request.has("Transfer-Encoding")) {
     return "Content-Length and Transfer-Encoding together: send one of them";
   }
+  // RFC 9112 6.1: any other coding, or a list, is framed by a proxy differently than here.
+  if (request.has("Transfer-Encoding") && !request.getChunkedTransferEncoding()) {
+    return "Transfer-Encoding: only 'chunked' is accepted";
+  }
   const bool body = request.getChunkedTransferEncoding() ||
                     (length && length->find_first_not_of('0') != std::string::npos);
   const std::string& method = request.getMethod();

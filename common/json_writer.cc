@@ -109,10 +109,13 @@ std::string ValidUtf8(std::string_view text) {
 }
 
 std::string Excerpt(std::string_view text, std::size_t max_characters) {
+  // A well-formed sequence is one character, and so is every byte that is not part of one
+  // (it becomes one U+FFFD when written): a run of stray continuation bytes is cut too.
   std::size_t characters = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
+  for (std::size_t i = 0; i < text.size();) {
     if (++characters > max_characters) return std::string(text.substr(0, i)) + "...";
+    const std::size_t length = Utf8Length(text, i);
+    i += length == 0 ? 1 : length;
   }
   return std::string(text);
 }

@@ -458,6 +458,51 @@ BOOST_AUTO_TEST_CASE(a_failed_request_leaves_no_query_in_the_log) {
   BOOST_TEST(server.CountInLog("s3cr3t") == 0u, server.Log());
 }
 
+// Reads one whole answer (head and Content-Length body) from an open connection.
+RawAnswer ReadAnswer(RawConnection& connection) {
+  RawAnswer answer;
+  answer.status = connection.ReadHead(kWait);
+  answer.head = connection.head();
+  const std::size_t length = std::stoul("0" + answer.Header("Content-Length"));
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (connection.leftover.size() < length && std::chrono::steady_clock::now() < deadline) {
+    std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
+    if (!more) break;
+    connection.leftover += *more;
+  }
+  answer.body = connection.leftover.substr(0, length);
+  connection.leftover.erase(0, std::min(length, connection.leftover.size()));
+  return answer;
+}
+
+BOOST_AUTO_TEST_CASE(a_post_without_a_length_has_no_body_and_the_next_request_is_answered) {
+  // RFC 9112 6.3: neither Content-Length nor chunked coding means an empty body; reading to
+  // the end of the connection would take the next request for the body.
+  RawConnection connection(Started().port());
+  connection.SendAll(
+      "POST /api/v1/agents/1001/events HTTP/1.1\r\nHost: test\r\nAuthorization: "
+      "Bearer " +
+      Started().tokens().integration +
+      "\r\nContent-Type: application/json\r\n\r\n"
+      "GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n");
+  RawAnswer first = ReadAnswer(connection);
+  CheckedError(first, 400, "malformed_json");
+  RawAnswer second = ReadAnswer(connection);
+  BOOST_TEST(second.status == 200, second.head);
+  BOOST_TEST(second.body.find("\"status\":\"ok\"") != std::string::npos, second.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_transfer_coding_other_than_chunked_is_refused) {
+  for (const std::string& coding : {std::string("gzip, chunked"), std::string("identity")}) {
+    RawAnswer answer =
+        Exchange(Started().port(),
+                 "POST /api/v1/agents/1001/events HTTP/1.1\r\nHost: test\r\nContent-Type: "
+                 "application/json\r\nTransfer-Encoding: " +
+                     coding + "\r\nConnection: close\r\n\r\n0\r\n\r\n");
+    BOOST_TEST_CONTEXT(coding) { CheckedError(answer, 400, "malformed_request"); }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::agent

@@ -61,6 +61,8 @@ BOOST_AUTO_TEST_CASE(an_excerpt_is_cut_after_whole_characters) {
   BOOST_TEST(Excerpt("abcd", 3) == "abc...");
   BOOST_TEST(Excerpt("\xC3\xA9\xC3\xA9\xC3\xA9", 2) == "\xC3\xA9\xC3\xA9...");
   BOOST_TEST(Excerpt(std::string(100, 'x')).size() == 67u);
+  // Stray continuation bytes each count as one character (each becomes one U+FFFD).
+  BOOST_TEST(Excerpt(std::string(5000, '\x80'), 64).size() == 67u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
