@@ -8,7 +8,6 @@
 
 #include <Poco/JSON/Array.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
+#include "reasoncodes/atomic_shared.h"
 #include "connectors/outbox_queue.h"
 #include "tracking/time_store.h"
 
@@ -108,7 +108,7 @@ class ConnectorSet {
   const tracking::Clock& clock_;
   LogFunction log_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
-  std::atomic<std::shared_ptr<const Directory>> directory_;
+  AtomicShared<const Directory> directory_;
 };
 
 }  // namespace presence::connectors
