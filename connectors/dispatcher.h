@@ -77,7 +77,7 @@ class Dispatcher {
 // Every configured connector.
 class ConnectorSet {
  public:
-  ConnectorSet(tracking::TimeStore& store, const tracking::Clock& clock, LogFunction log);
+  ConnectorSet(tracking::TimeStore& store, LogFunction log);
   ~ConnectorSet();
 
   void Add(std::unique_ptr<Dispatcher> dispatcher);  // before Start
@@ -105,7 +105,6 @@ class ConnectorSet {
 
  private:
   tracking::TimeStore& store_;
-  const tracking::Clock& clock_;
   LogFunction log_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
   AtomicShared<const Directory> directory_;
