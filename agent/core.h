@@ -6,7 +6,6 @@
 // engine, commits it as one transaction (group commit: one sync for many events) and only
 // then answers. Wrap-up timers fire on the same thread, stamped at their due time.
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "agent/agent_directory.h"
+#include "reasoncodes/atomic_shared.h"
 #include "agent/engine.h"
 #include "agent/timer_queue.h"
 #include "tracking/time_store.h"
@@ -136,7 +136,7 @@ class Core {
   int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
   uint64_t seq_ = 0;       // core thread only
   bool healthy_ = true;    // core thread only: the engine matches the store
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  AtomicShared<const Snapshot> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)
   std::condition_variable wake_;

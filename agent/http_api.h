@@ -7,7 +7,6 @@
 
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,7 +36,7 @@ struct ApiContext {
         clock(clock),
         connectors(connectors) {}
 
-  std::atomic<std::shared_ptr<const Config>> config;  // swapped whole on reload
+  AtomicShared<const Config> config;  // swapped whole on reload
   tracking::TimeStore& store;
   Core& core;
   StreamHub& hub;

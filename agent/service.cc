@@ -247,7 +247,7 @@ class Service {
       : options_(options),
         store_(std::move(store)),
         http_(connectors::NewHttpClient()),
-        connectors_(*store_, clock_, &Log),
+        connectors_(*store_, &Log),
         core_(config->catalog, *store_, clock_),
         metrics_(ApiRouteNames()),
         hub_(
@@ -325,6 +325,9 @@ class Service {
     WaitForStop();
     Log("info", "stopping: finishing requests in flight");
     server_->stopAll(false);
+    // Connections end on the pool's threads, and each removes itself from the server's
+    // "stopped" event as it goes: wait for them before the server is destroyed.
+    pool_->joinAll();
     core_.Stop();
     if (crm_sync_) crm_sync_->Stop();
     connectors_.Stop();

@@ -188,9 +188,8 @@ Poco::JSON::Object::Ptr Dispatcher::StatusJson() const {
   return json;
 }
 
-ConnectorSet::ConnectorSet(tracking::TimeStore& store, const tracking::Clock& clock,
-                           LogFunction log)
-    : store_(store), clock_(clock), log_(std::move(log)) {}
+ConnectorSet::ConnectorSet(tracking::TimeStore& store, LogFunction log)
+    : store_(store), log_(std::move(log)) {}
 
 ConnectorSet::~ConnectorSet() { Stop(); }
 

@@ -8,7 +8,6 @@
 
 #include <Poco/JSON/Array.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
+#include "reasoncodes/atomic_shared.h"
 #include "connectors/outbox_queue.h"
 #include "tracking/time_store.h"
 
@@ -77,7 +77,7 @@ class Dispatcher {
 // Every configured connector.
 class ConnectorSet {
  public:
-  ConnectorSet(tracking::TimeStore& store, const tracking::Clock& clock, LogFunction log);
+  ConnectorSet(tracking::TimeStore& store, LogFunction log);
   ~ConnectorSet();
 
   void Add(std::unique_ptr<Dispatcher> dispatcher);  // before Start
@@ -105,10 +105,9 @@ class ConnectorSet {
 
  private:
   tracking::TimeStore& store_;
-  const tracking::Clock& clock_;
   LogFunction log_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
-  std::atomic<std::shared_ptr<const Directory>> directory_;
+  AtomicShared<const Directory> directory_;
 };
 
 }  // namespace presence::connectors

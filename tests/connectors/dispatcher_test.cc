@@ -110,7 +110,7 @@ BOOST_FIXTURE_TEST_CASE(a_hung_connector_does_not_delay_another, Fixture) {
   auto hung_log = std::make_shared<RecordingConnector::Log>();
   hung_log->hold = true;
   auto fine_log = std::make_shared<RecordingConnector::Log>();
-  ConnectorSet set(*store, clock, &Log);
+  ConnectorSet set(*store, &Log);
   set.SetDirectory(directory);
   set.Add(Make("hung", hung_log));
   set.Add(Make("fine", fine_log));
@@ -136,7 +136,7 @@ BOOST_FIXTURE_TEST_CASE(changes_are_not_echoed_to_the_system_they_came_from, Fix
   log->unwanted_labels = {"Meeting"};
   DeliveryPolicy policy;
   policy.skip_sources = {reasoncodes::Source::kCrm};
-  ConnectorSet set(*store, clock, &Log);
+  ConnectorSet set(*store, &Log);
   set.SetDirectory(directory);
   set.Add(Make("crm", log, policy));
   tracking::Change from_crm = Row(1, "", "1001", "Lunch").change;
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(rows_left_at_a_restart_are_delivered_after_it_and_ids_are_n
   policy.coalesce = false;
   std::vector<std::string> logged;
   std::mutex logged_mutex;
-  ConnectorSet set(**store, clock, [&](std::string_view, const std::string& text) {
+  ConnectorSet set(**store, [&](std::string_view, const std::string& text) {
     std::lock_guard<std::mutex> lock(logged_mutex);
     logged.push_back(text);
   });

@@ -87,15 +87,30 @@ std::string RecordedRequest::Header(std::string_view name) const {
 std::string RecordedRequest::Param(std::string_view name) const { return Field(query, name); }
 std::string RecordedRequest::FormField(std::string_view name) const { return Field(body, name); }
 
+// Only the thread that reads a socket closes it: closing a descriptor another thread is
+// blocked on is a race (the number can be reused meanwhile). Other threads shut it down, which
+// ends the reader's receive, and the reader then closes it.
 struct FakeHttpServer::Connection {
   Poco::Net::StreamSocket socket;
   std::string buffer;
-  std::atomic<bool> closed{false};
-  std::mutex mutex;  // guards closing against a concurrent Refuse
+  std::mutex mutex;     // guards `closed` and the socket's handle against a concurrent Shutdown
+  bool closed = false;
 
+  // Any thread: wakes the serving thread, which then closes the socket.
+  void Shutdown() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (closed) return;
+    try {
+      socket.shutdown();
+    } catch (const Poco::Exception&) {
+    }
+  }
+
+  // The serving thread (or the acceptor, for a connection it never handed over).
   void Close() {
     std::lock_guard<std::mutex> lock(mutex);
-    if (closed.exchange(true)) return;
+    if (closed) return;
+    closed = true;
     try {
       socket.shutdown();
     } catch (const Poco::Exception&) {
@@ -116,7 +131,7 @@ FakeHttpServer::~FakeHttpServer() {
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& connection : connections_) connection->Close();
+    for (auto& connection : connections_) connection->Shutdown();
     threads.swap(threads_);
   }
   for (std::thread& thread : threads) thread.join();
@@ -138,14 +153,22 @@ void FakeHttpServer::Listen() {
   changed_.notify_all();
 }
 
+// The acceptor is the only thread that polls the listening socket, so it is the one that
+// closes it when Refuse asks (Refuse waits for that).
 void FakeHttpServer::AcceptLoop() {
   for (;;) {
     Poco::Net::ServerSocket server;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [this] { return listening_ || stopping_; });
+      changed_.wait(lock, [this] { return server_ != nullptr || stopping_; });
       if (stopping_) return;
-      // A handle sharing the listening socket: still valid (closed) if Refuse runs meanwhile.
+      if (!listening_) {
+        server_->close();
+        server_.reset();
+        lock.unlock();
+        changed_.notify_all();
+        continue;
+      }
       server = *server_;
     }
     try {
@@ -160,7 +183,7 @@ void FakeHttpServer::AcceptLoop() {
       connections_.push_back(connection);
       threads_.emplace_back([this, connection] { Serve(connection); });
     } catch (const Poco::Exception&) {
-      // The listener was closed by Refuse while polling.
+      // The client gave up between the poll and the accept.
     }
   }
 }
@@ -291,13 +314,14 @@ void FakeHttpServer::ReleaseHung() {
 void FakeHttpServer::Refuse() {
   std::vector<std::shared_ptr<Connection>> open;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     listening_ = false;
-    if (server_) server_->close();
-    server_.reset();
+    changed_.notify_all();
+    // The acceptor closes the listener after its current poll (at most 20 ms).
+    changed_.wait(lock, [this] { return server_ == nullptr; });
     open.swap(connections_);
   }
-  for (auto& connection : open) connection->Close();
+  for (auto& connection : open) connection->Shutdown();
 }
 
 void FakeHttpServer::Accept() {
