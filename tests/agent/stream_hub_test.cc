@@ -265,11 +265,12 @@ struct HubFixture {
     Client client(listener.address().port(), receive_buffer);
     Poco::Net::StreamSocket accepted = listener.acceptConnection();
     if (send_buffer > 0) accepted.setSendBufferSize(send_buffer);
-    // The hub gets the only handle: Poco counts handles inside its library, out of
-    // ThreadSanitizer's sight, so a last release here after the hub closed the viewer would be
-    // reported as a race.
-    hub.Add(std::exchange(accepted, Poco::Net::StreamSocket()), kind, std::move(key),
-            std::move(resume), std::move(only_agent));
+    // Poco counts a socket's handles inside its library, out of ThreadSanitizer's sight: a last
+    // release here right after the hub closed the viewer would be reported as a race. The
+    // fixture keeps one handle until the hub's thread has ended, so the last release always
+    // follows it.
+    handed.push_back(accepted);
+    hub.Add(accepted, kind, std::move(key), std::move(resume), std::move(only_agent));
     return client;
   }
   Client ConnectSse(std::string resume = "") {
@@ -308,6 +309,7 @@ struct HubFixture {
 
   FakeCore core;
   Poco::Net::ServerSocket listener{Poco::Net::SocketAddress("127.0.0.1", 0)};
+  std::vector<Poco::Net::StreamSocket> handed;  // released after the hub (declared before it)
   StreamHub hub;
 };
 
