@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "agent/agent_directory.h"
-#include "reasoncodes/atomic_shared.h"
+#include "common/atomic_shared.h"
 #include "agent/engine.h"
 #include "agent/timer_queue.h"
 #include "tracking/time_store.h"

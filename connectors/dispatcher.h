@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "reasoncodes/atomic_shared.h"
+#include "common/atomic_shared.h"
 #include "connectors/outbox_queue.h"
 #include "tracking/time_store.h"
 
