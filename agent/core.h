@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "agent/agent_directory.h"
-#include "common/atomic_shared.h"
 #include "agent/engine.h"
 #include "agent/timer_queue.h"
+#include "common/atomic_shared.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {

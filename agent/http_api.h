@@ -51,7 +51,7 @@ struct ApiContext {
   // Re-reads the configuration file (admin reload, SIGHUP): the problems when refused.
   std::function<std::vector<std::string>()> reload;
   bool tls = false;
-  std::string dashboard_dir;  // static files for the supervisor page; empty = none
+  std::string dashboard_dir;          // static files for the supervisor page; empty = none
   AuthThrottle auth_throttle{clock};  // wrong credentials per client address (Authorize)
 };
 

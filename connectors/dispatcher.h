@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "connectors/connector.h"
 #include "common/atomic_shared.h"
+#include "connectors/connector.h"
 #include "connectors/outbox_queue.h"
 #include "tracking/time_store.h"
 

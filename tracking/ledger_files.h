@@ -21,8 +21,8 @@ std::vector<std::string> ExistingLedgerFiles(const std::string& path);
 
 // "storage_error" when the folder does not exist; "ledger_not_writable" when a file cannot be
 // created in it, or when one of the ledger's files that exist cannot be opened for writing
-// (mode bits for anyone but root; an immutable flag or a read-only mount for root too). The message names the
-// file or folder, gives the system's reason, and says what to change.
+// (mode bits for anyone but root; an immutable flag or a read-only mount for root too). The message
+// names the file or folder, gives the system's reason, and says what to change.
 Status CheckLedgerWritable(const std::string& path);
 
 // Creates a missing ledger file with mode 0600 (before SQLite would create it 0644), so the

@@ -36,6 +36,7 @@ using testing::AgentServer;
 using testing::HttpClient;
 using testing::HttpHeaders;
 using testing::HttpResponse;
+using testing::NewWebSocketKey;
 using testing::RawConnection;
 using testing::SseEvent;
 using testing::SseParser;
@@ -119,17 +120,6 @@ class SseClient {
   SseParser parser_;
   std::deque<SseEvent> events_;
 };
-
-std::string NewWebSocketKey() {
-  std::random_device random;
-  std::string bytes(16, '\0');
-  for (char& byte : bytes) byte = static_cast<char>(random() & 0xff);
-  std::ostringstream key;
-  Poco::Base64Encoder encoder(key);
-  encoder << bytes;
-  encoder.close();
-  return key.str();
-}
 
 // A browser's WebSocket on GET /api/v1/ws.
 class WsClient {

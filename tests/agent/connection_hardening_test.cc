@@ -42,6 +42,7 @@ using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using testing::AgentServer;
 using testing::HttpHeaders;
+using testing::NewWebSocketKey;
 
 constexpr milliseconds kWait{5000};  // bound on any one awaited answer
 
@@ -212,17 +213,6 @@ double MetricFrom(const AgentServer& server, const std::string& series) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
-}
-
-std::string NewWebSocketKey() {
-  std::random_device random;
-  std::string bytes(16, '\0');
-  for (char& byte : bytes) byte = static_cast<char>(random() & 0xff);
-  std::ostringstream key;
-  Poco::Base64Encoder encoder(key);
-  encoder << bytes;
-  encoder.close();
-  return key.str();
 }
 
 HttpHeaders Upgrade(HttpHeaders headers) {

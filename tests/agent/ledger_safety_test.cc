@@ -22,18 +22,13 @@ namespace presence::agent {
 namespace {
 
 using testing::AgentServer;
+using testing::ModeOf;
 
 const std::vector<std::string> kUsers = {"1001", "1002", "1003", "1004"};
 const std::string kDay = "from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z";
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-unsigned ModeOf(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return 0;
-  return info.st_mode & 0777;
 }
 
 // The server's ledger with the four users' history (600 changes each, about 80 pages).

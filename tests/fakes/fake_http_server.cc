@@ -93,7 +93,7 @@ std::string RecordedRequest::FormField(std::string_view name) const { return Fie
 struct FakeHttpServer::Connection {
   Poco::Net::StreamSocket socket;
   std::string buffer;
-  std::mutex mutex;     // guards `closed` and the socket's handle against a concurrent Shutdown
+  std::mutex mutex;  // guards `closed` and the socket's handle against a concurrent Shutdown
   bool closed = false;
 
   // Any thread: wakes the serving thread, which then closes the socket.

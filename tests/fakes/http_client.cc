@@ -1,5 +1,6 @@
 #include "connectors/http/http_client.h"
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -14,6 +15,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/fakes/http_client.h"
@@ -208,6 +211,17 @@ std::vector<SseEvent> SseParser::Take() {
   std::vector<SseEvent> events;
   events.swap(done_);
   return events;
+}
+
+std::string NewWebSocketKey() {
+  std::random_device random;
+  std::string bytes(16, '\0');
+  for (char& byte : bytes) byte = static_cast<char>(random() & 0xff);
+  std::ostringstream key;
+  Poco::Base64Encoder encoder(key);
+  encoder << bytes;
+  encoder.close();
+  return key.str();
 }
 
 }  // namespace presence::testing

@@ -120,4 +120,7 @@ class SseParser {
   std::vector<SseEvent> done_;
 };
 
+// A random Sec-WebSocket-Key (16 random bytes, base64), RFC 6455 4.1.
+std::string NewWebSocketKey();
+
 }  // namespace presence::testing

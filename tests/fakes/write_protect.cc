@@ -65,4 +65,10 @@ bool WriteProtect::effective() const {
   return false;
 }
 
+unsigned ModeOf(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return 0;
+  return info.st_mode & 0777;
+}
+
 }  // namespace presence::testing

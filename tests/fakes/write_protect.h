@@ -30,4 +30,7 @@ class WriteProtect {
   bool immutable_ = false;
 };
 
+// The permission bits (mode & 0777) of `path`; 0 when it cannot be read.
+unsigned ModeOf(const std::string& path);
+
 }  // namespace presence::testing

@@ -48,8 +48,8 @@ Outcome Parse(ws::FrameParser::From from, size_t max_message, std::string_view b
     outcome.code = status.error().code;
     outcome.close_code = parser.close_code();
     FUZZ_CHECK(outcome.code == "protocol_error" || outcome.code == "message_too_big");
-    FUZZ_CHECK(outcome.close_code == (outcome.code == "protocol_error" ? ws::kCloseProtocolError
-                                                                       : ws::kCloseTooBig));
+    FUZZ_CHECK(outcome.close_code ==
+               (outcome.code == "protocol_error" ? ws::kCloseProtocolError : ws::kCloseTooBig));
     // After an error every later Feed fails the same way and delivers nothing.
     std::vector<ws::Message> later;
     const presence::Status again = parser.Feed(std::string_view("\x81\x00", 2), later);
@@ -64,10 +64,11 @@ Outcome Parse(ws::FrameParser::From from, size_t max_message, std::string_view b
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const auto from = (data[0] & 1) != 0 ? ws::FrameParser::From::kServer
-                                       : ws::FrameParser::From::kClient;
+  const auto from =
+      (data[0] & 1) != 0 ? ws::FrameParser::From::kServer : ws::FrameParser::From::kClient;
   const unsigned limit_bits = (data[0] >> 1) & 7;
-  const size_t max_message = limit_bits == 0 ? ws::kDefaultMaxMessage : size_t{1} << (limit_bits + 3);
+  const size_t max_message =
+      limit_bits == 0 ? ws::kDefaultMaxMessage : size_t{1} << (limit_bits + 3);
   const size_t piece = data[1] == 0 ? 1 : data[1];
   const std::string_view bytes(reinterpret_cast<const char*>(data + 2), size - 2);
 

@@ -16,16 +16,12 @@
 namespace presence::tracking {
 namespace {
 
+using testing::ModeOf;
+
 const std::vector<std::string> kUsers = {"1001", "1002", "1003", "1004"};
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-unsigned ModeOf(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return 0;
-  return info.st_mode & 0777;
 }
 
 // A ledger of four users with 600 changes each: about 80 pages, all of them in use.
