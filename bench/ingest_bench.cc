@@ -54,7 +54,7 @@
 #include <thread>
 #include <vector>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 
 namespace {
 

@@ -17,11 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "agent/batch_builder.h"
-#include "agent/config.h"
-#include "agent/core.h"
-#include "agent/engine.h"
+#include "agent/core/batch_builder.h"
+#include "agent/config/config.h"
+#include "agent/core/core.h"
+#include "agent/engine/engine.h"
 #include "tracking/time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace {
 
@@ -52,7 +53,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 void EngineOnly(int events) {
   agent::Engine engine(SampleCatalog());
-  tracking::Timestamp now = *tracking::ParseTime("2026-11-21T08:00:00Z");
+  Timestamp now = *ParseTime("2026-11-21T08:00:00Z");
   auto start = Clock::now();
   for (int i = 0; i < events; ++i) {
     now += std::chrono::milliseconds(10);
@@ -68,7 +69,7 @@ void GroupCommit(const std::string& dir, int changes, int per_transaction) {
   auto store = tracking::OpenSqliteTimeStore(path);
   if (!store.ok()) std::exit(1);
   agent::Engine engine(SampleCatalog());
-  tracking::Timestamp now = *tracking::ParseTime("2026-11-21T08:00:00Z");
+  Timestamp now = *ParseTime("2026-11-21T08:00:00Z");
   agent::BatchBuilder batch;
   auto start = Clock::now();
   for (int i = 0; i < changes; ++i) {
@@ -89,7 +90,7 @@ void GroupCommit(const std::string& dir, int changes, int per_transaction) {
 void CoreEndToEnd(const std::string& dir, int producers, int per_producer) {
   auto store = tracking::OpenSqliteTimeStore(dir + "/bench-core.db");
   if (!store.ok()) std::exit(1);
-  tracking::SystemClock clock;
+  SystemClock clock;
   agent::Core core(SampleCatalog(), **store, clock);
   if (!core.Start().ok()) std::exit(1);
   std::vector<std::vector<double>> latencies(producers);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tracking/time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace {
 
@@ -53,7 +54,7 @@ void BuildLedger(const Options& options, const std::string& path) {
     std::fprintf(stderr, "cannot open %s: %s\n", path.c_str(), store.error().message.c_str());
     std::exit(1);
   }
-  const tracking::Timestamp start = *tracking::ParseTime("2025-01-01T00:00:00Z");
+  const Timestamp start = *ParseTime("2025-01-01T00:00:00Z");
   const auto slot = std::chrono::milliseconds(86400000LL / options.changes_per_day);
   std::vector<std::string> previous(options.users);
   unsigned seed = 12345;
@@ -62,7 +63,7 @@ void BuildLedger(const Options& options, const std::string& path) {
   for (int day = 0; day < options.days; ++day) {
     for (int s = 0; s < options.changes_per_day; ++s) {
       tracking::CommitBatch batch;
-      const tracking::Timestamp slot_start = start + std::chrono::days(day) + slot * s;
+      const Timestamp slot_start = start + std::chrono::days(day) + slot * s;
       for (int u = 0; u < options.users; ++u) {
         seed = seed * 1103515245u + 12345u;
         const int pick = static_cast<int>((seed >> 16) % 7);
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
   if (!std::filesystem::exists(db)) BuildLedger(options, db);
   const std::string agent = PRESENCE_AGENT_BINARY;
   // The data's last day: a range past it would count every user's open interval up to now.
-  const std::string end = tracking::FormatTime(*tracking::ParseTime("2025-01-01T00:00:00Z") +
+  const std::string end = FormatTime(*ParseTime("2025-01-01T00:00:00Z") +
                                                std::chrono::days(options.days));
   auto report = [&](const std::string& from, const std::string& to,
                     std::vector<std::string> extra) {

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace presence::common {
+namespace presence {
 namespace {
 
 bool Continuation(std::string_view text, std::size_t i, unsigned char low = 0x80,
@@ -139,4 +139,4 @@ JsonWriter& JsonWriter::Double(double value) {
   return *this;
 }
 
-}  // namespace presence::common
+}  // namespace presence

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace presence::common {
+namespace presence {
 
 // Appends `text` as a JSON string (quotes included), RFC 8259 section 7: escapes ", \ and
 // control characters (\b \f \n \r \t by name, the rest as \u00XX) and replaces bytes that
@@ -121,4 +121,4 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace presence::common
+}  // namespace presence

@@ -25,7 +25,6 @@ namespace presence::connectors {
 using reasoncodes::Catalog;
 using reasoncodes::User;
 using tracking::Change;
-using tracking::Timestamp;
 using Millis = std::chrono::milliseconds;
 
 // What deliveries look things up in: the catalog and the users in force. Replaced as a whole

@@ -12,7 +12,8 @@
 namespace presence::connectors {
 namespace {
 
-using namespace reasoncodes;  // the json_read helpers
+using namespace json;  // the json_read helpers (common/json_read.h)
+using namespace reasoncodes;
 
 const std::vector<std::string_view> kCommonKeys = {
     "type",     "name",         "concurrency",      "rate_per_second",   "burst",

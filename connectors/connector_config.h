@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "connectors/registry.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 
@@ -44,29 +44,29 @@ struct ConnectorConfig {
 // state's mapping block is keyed by a known type. Every problem is reported. A mode without
 // the connector it needs ("dial_command" without ami/desk_phone, "skype_for_business" without
 // teams, omni_channel without its connector) is a warning: the agent runs, tracking time only.
-std::vector<ConnectorConfig> ReadConnectors(const reasoncodes::Var* value,
+std::vector<ConnectorConfig> ReadConnectors(const json::Var* value,
                                             const reasoncodes::Catalog& catalog,
                                             const Registry& registry,
-                                            reasoncodes::Problems& problems,
-                                            reasoncodes::Problems& warnings);
+                                            json::Problems& problems,
+                                            json::Problems& warnings);
 
 // A secret: "text", {"env": "NAME"} or {"file": "path"} (one trailing newline is dropped).
-std::optional<std::string> ReadSecret(const reasoncodes::Var& value, std::string_view path,
-                                      reasoncodes::Problems& problems);
+std::optional<std::string> ReadSecret(const json::Var& value, std::string_view path,
+                                      json::Problems& problems);
 
 // Calls `check` with every state's mapping block for `type` and its path
 // ("states[2].mappings.teams"), for a type's parse to validate them at load.
 void ForEachStateMapping(
     const reasoncodes::Catalog& catalog, std::string_view type,
-    const std::function<void(const reasoncodes::Object& block, const std::string& path)>& check);
+    const std::function<void(const json::Object& block, const std::string& path)>& check);
 
 // For a type that takes no per-state settings: every key of its mapping blocks is a problem,
 // "unknown key (<type> takes no per-state settings: <why>)".
 void RefuseStateMappings(const reasoncodes::Catalog& catalog, std::string_view type,
-                         std::string_view why, reasoncodes::Problems& problems);
+                         std::string_view why, json::Problems& problems);
 
 // An absolute http:// or https:// URL with a host (what connectors post to).
-std::optional<std::string> ReadHttpUrl(const reasoncodes::Var& value, std::string_view path,
-                                       reasoncodes::Problems& problems);
+std::optional<std::string> ReadHttpUrl(const json::Var& value, std::string_view path,
+                                       json::Problems& problems);
 
 }  // namespace presence::connectors

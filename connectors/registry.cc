@@ -17,13 +17,4 @@ std::vector<std::string_view> Registry::Names() const {
   return names;
 }
 
-const Registry& BuiltinConnectors() {
-  static const Registry registry = [] {
-    Registry built;
-    RegisterBuiltinConnectors(built);
-    return built;
-  }();
-  return registry;
-}
-
 }  // namespace presence::connectors

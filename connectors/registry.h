@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "reasoncodes/json_read.h"
-#include "tracking/time.h"
+#include "common/json_read.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -29,7 +29,7 @@ class ConnectorSettings {
 
 // What a connector gets from the service. clock and http are always set.
 struct ConnectorEnv {
-  const tracking::Clock* clock = nullptr;
+  const Clock* clock = nullptr;
   // level: "info", "warning", "error". Never pass secrets.
   std::function<void(std::string_view level, const std::string& text)> log;
   HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
@@ -38,7 +38,7 @@ struct ConnectorEnv {
 // The block being parsed: its JSON, its path in the file ("connectors[2]") and the catalog it
 // will serve (for checking each state's mapping block for this type).
 struct BlockContext {
-  const reasoncodes::Object& block;
+  const json::Object& block;
   std::string path;
   const reasoncodes::Catalog& catalog;
   std::string name;  // the connector's name (for messages)
@@ -55,7 +55,7 @@ struct ConnectorType {
   // Parses the block (its own keys only; unknown keys are already reported). Returns nullptr
   // when there is a problem (every problem reported).
   std::function<std::shared_ptr<const ConnectorSettings>(const BlockContext& context,
-                                                         reasoncodes::Problems& problems)>
+                                                         json::Problems& problems)>
       parse;
   std::function<std::unique_ptr<Connector>(std::shared_ptr<const ConnectorSettings> settings,
                                            const ConnectorEnv& env)>
@@ -81,9 +81,5 @@ class Registry {
  private:
   std::vector<ConnectorType> types_;
 };
-
-// Every connector type of this build.
-void RegisterBuiltinConnectors(Registry& registry);
-const Registry& BuiltinConnectors();  // filled once, on first use
 
 }  // namespace presence::connectors

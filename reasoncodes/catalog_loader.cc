@@ -19,9 +19,11 @@
 #include <string_view>
 #include <utility>
 
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::reasoncodes {
+
+using namespace json;  // the json_read helpers (common/json_read.h)
 namespace {
 
 constexpr std::string_view kRootPath = "config";

@@ -5,8 +5,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 echo "build: configuring $BUILD_DIR ($BUILD_TYPE)"
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-  -DPRESENCE_PARTS="common;reasoncodes;tracking;connectors;agent" -DPRESENCE_TEST_PARTS="common;reasoncodes;tracking;connectors;agent" >/dev/null
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
 echo "build: compiling (this takes a few minutes the first time)"
 cmake --build "$BUILD_DIR"
 echo "build: done: $BUILD_DIR/presence-agent"

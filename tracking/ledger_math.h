@@ -8,7 +8,7 @@
 #include <tuple>
 #include <vector>
 
-#include "reasoncodes/result.h"
+#include "common/result.h"
 #include "tracking/ledger_types.h"
 
 namespace presence::tracking {

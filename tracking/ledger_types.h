@@ -10,7 +10,7 @@
 
 #include "reasoncodes/source.h"
 #include "reasoncodes/status_code.h"
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace presence::tracking {
 

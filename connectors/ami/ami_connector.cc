@@ -10,16 +10,16 @@
 #include <vector>
 
 #include "connectors/connector_config.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Object;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::Report;
+using json::Child;
+using json::Object;
+using json::Problems;
+using json::Quote;
+using json::Report;
 using reasoncodes::StatusCode;
 
 constexpr std::string_view kType = "ami";
@@ -89,7 +89,7 @@ void CheckTemplate(std::string_view text, const std::string& path, Problems& pro
     if (std::find(kPlaceholders.begin(), kPlaceholders.end(), placeholder) == kPlaceholders.end()) {
       Report(problems, path,
              "unknown placeholder " + std::string(placeholder) +
-                 " (allowed: " + reasoncodes::JoinWords(kPlaceholders) + ")");
+                 " (allowed: " + json::JoinWords(kPlaceholders) + ")");
     }
   }
 }
@@ -120,14 +120,14 @@ struct AmiMapping {
 std::optional<long long> OptionalNumber(const BlockContext& context, std::string_view key,
                                         long long min, long long max, Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
-  return reasoncodes::ReadNumberInRange(context.block.get(std::string(key)),
+  return json::ReadNumberInRange(context.block.get(std::string(key)),
                                         Child(context.path, key), min, max, problems);
 }
 
 std::optional<bool> OptionalBool(const BlockContext& context, std::string_view key,
                                  Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
-  return reasoncodes::ReadBool(context.block.get(std::string(key)), Child(context.path, key),
+  return json::ReadBool(context.block.get(std::string(key)), Child(context.path, key),
                                problems);
 }
 
@@ -136,7 +136,7 @@ std::optional<std::string> OptionalWord(const BlockContext& context, std::string
                                         std::string_view what, Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
   std::string path = Child(context.path, key);
-  auto text = reasoncodes::ReadString(context.block.get(std::string(key)), path, problems);
+  auto text = json::ReadString(context.block.get(std::string(key)), path, problems);
   if (!text) return std::nullopt;
   bool blank = std::any_of(text->begin(), text->end(),
                            [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
@@ -213,7 +213,7 @@ std::optional<std::string> ReadTemplate(const BlockContext& context, std::string
                                         Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
   std::string path = Child(context.path, key);
-  auto text = reasoncodes::ReadString(context.block.get(std::string(key)), path, problems);
+  auto text = json::ReadString(context.block.get(std::string(key)), path, problems);
   if (!text) return std::nullopt;
   std::size_t before = problems.size();
   CheckTemplate(*text, path, problems);
@@ -261,17 +261,17 @@ void ReadFeatures(const BlockContext& context, AmiSettings& settings, Problems& 
 std::optional<AmiMapping> ReadMapping(const Object& block, const std::string& path,
                                       Problems& problems) {
   std::size_t before = problems.size();
-  reasoncodes::CheckKeys(block, path, kMappingKeys, problems);
+  json::CheckKeys(block, path, kMappingKeys, problems);
   AmiMapping mapping;
   if (block.has("presence")) {
-    if (auto state = reasoncodes::ReadChoice(block.get("presence"), Child(path, "presence"),
+    if (auto state = json::ReadChoice(block.get("presence"), Child(path, "presence"),
                                              "a presence state", kPresenceStates, problems)) {
       mapping.presence = std::string(*state);
     }
   }
   if (block.has("message")) {
     mapping.message =
-        reasoncodes::ReadString(block.get("message"), Child(path, "message"), problems);
+        json::ReadString(block.get("message"), Child(path, "message"), problems);
   }
   if (problems.size() != before) return std::nullopt;
   return mapping;
@@ -316,7 +316,7 @@ std::string_view PresenceFor(StatusCode status) {
 }
 
 struct OriginateFailure {
-  tracking::Timestamp at;
+  Timestamp at;
   std::string channel;
   std::string exten;
   int reason = -1;
@@ -518,7 +518,7 @@ Poco::JSON::Object::Ptr AmiConnector::Details() const {
   details->set("username", settings_->session.username);
   details->set("version", status.version);
   if (status.connected_since) {
-    details->set("connected_since", tracking::FormatTime(*status.connected_since));
+    details->set("connected_since", FormatTime(*status.connected_since));
   }
   details->set("reconnects", status.reconnects);
   details->set("last_error", status.last_error);
@@ -526,7 +526,7 @@ Poco::JSON::Object::Ptr AmiConnector::Details() const {
   details->set("originate_failures", originate_failures_);
   if (last_failure_) {
     Poco::JSON::Object::Ptr last = new Poco::JSON::Object;
-    last->set("at", tracking::FormatTime(last_failure_->at));
+    last->set("at", FormatTime(last_failure_->at));
     last->set("channel", last_failure_->channel);
     last->set("exten", last_failure_->exten);
     last->set("reason", last_failure_->reason);

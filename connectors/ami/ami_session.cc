@@ -42,7 +42,7 @@ std::string_view AmiSessionStateName(AmiSessionState state) {
 }
 
 AmiSession::AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
-                       const tracking::Clock& clock)
+                       const Clock& clock)
     : options_(std::move(options)),
       log_(std::move(log)),
       on_event_(std::move(on_event)),

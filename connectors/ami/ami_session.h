@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "connectors/ami/ami_protocol.h"
-#include "reasoncodes/result.h"
-#include "tracking/time.h"
+#include "common/result.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -50,7 +50,7 @@ std::string_view AmiSessionStateName(AmiSessionState state);
 struct AmiSessionStatus {
   AmiSessionState state = AmiSessionState::kDisconnected;
   std::string version;  // from the banner of the current or last connection
-  std::optional<tracking::Timestamp> connected_since;  // while connected
+  std::optional<Timestamp> connected_since;  // while connected
   int reconnects = 0;      // times the session logged in again after its first login
   std::string last_error;  // the most recent failure, kept after recovery; never a secret
 };
@@ -72,7 +72,7 @@ class AmiSession {
   // `clock` (not owned) only stamps connected_since; the timeouts and back-off run on the
   // steady clock.
   AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
-             const tracking::Clock& clock);
+             const Clock& clock);
   ~AmiSession();  // Stop()
   AmiSession(const AmiSession&) = delete;
   AmiSession& operator=(const AmiSession&) = delete;
@@ -127,7 +127,7 @@ class AmiSession {
   const AmiSessionOptions options_;
   const Log log_;
   const EventHandler on_event_;
-  const tracking::Clock& clock_;
+  const Clock& clock_;
 
   // Guards everything below up to write_mutex_.
   mutable std::mutex mutex_;

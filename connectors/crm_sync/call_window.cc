@@ -2,15 +2,15 @@
 
 namespace presence::connectors {
 
-int64_t CallWindow::MinuteOf(tracking::Timestamp t) {
+int64_t CallWindow::MinuteOf(Timestamp t) {
   return std::chrono::floor<std::chrono::minutes>(t).time_since_epoch().count();
 }
 
-tracking::Timestamp CallWindow::ExpiresAt(int64_t minute) {
-  return tracking::Timestamp(std::chrono::minutes(minute + 1) + kSpan);
+Timestamp CallWindow::ExpiresAt(int64_t minute) {
+  return Timestamp(std::chrono::minutes(minute + 1) + kSpan);
 }
 
-void CallWindow::Add(tracking::Timestamp at, long long calls) {
+void CallWindow::Add(Timestamp at, long long calls) {
   if (calls <= 0) return;
   buckets_[MinuteOf(at)] += calls;
   // Forget what no later `at` can count again (calls arrive in clock order, give or take).
@@ -19,7 +19,7 @@ void CallWindow::Add(tracking::Timestamp at, long long calls) {
   }
 }
 
-long long CallWindow::Count(tracking::Timestamp now) const {
+long long CallWindow::Count(Timestamp now) const {
   long long count = 0;
   for (const auto& [minute, calls] : buckets_) {
     if (ExpiresAt(minute) > now) count += calls;
@@ -27,7 +27,7 @@ long long CallWindow::Count(tracking::Timestamp now) const {
   return count;
 }
 
-tracking::Timestamp CallWindow::ReopensAt(tracking::Timestamp now, long long budget) const {
+Timestamp CallWindow::ReopensAt(Timestamp now, long long budget) const {
   long long count = Count(now);
   if (count < budget) return now;
   for (const auto& [minute, calls] : buckets_) {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <map>
 
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -20,17 +20,17 @@ class CallWindow {
  public:
   static constexpr std::chrono::minutes kSpan{24 * 60};
 
-  void Add(tracking::Timestamp at, long long calls);
+  void Add(Timestamp at, long long calls);
   // Calls still counted at `now`.
-  long long Count(tracking::Timestamp now) const;
+  long long Count(Timestamp now) const;
   // The first moment from `now` on at which fewer than `budget` calls are counted (`now`
   // itself when that is already so).
-  tracking::Timestamp ReopensAt(tracking::Timestamp now, long long budget) const;
+  Timestamp ReopensAt(Timestamp now, long long budget) const;
 
  private:
-  static int64_t MinuteOf(tracking::Timestamp t);
+  static int64_t MinuteOf(Timestamp t);
   // The first moment the bucket of `minute` is no longer counted.
-  static tracking::Timestamp ExpiresAt(int64_t minute);
+  static Timestamp ExpiresAt(int64_t minute);
 
   std::map<int64_t, long long> buckets_;  // minute since the epoch -> calls
 };

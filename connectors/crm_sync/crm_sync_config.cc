@@ -10,10 +10,10 @@
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::Report;
+using json::Child;
+using json::Problems;
+using json::Quote;
+using json::Report;
 
 constexpr long long kMaxBudget = 10'000'000;
 constexpr int kMaxBackfillDays = 31;
@@ -48,12 +48,12 @@ std::vector<std::string_view> FieldKeys() {
   return keys;
 }
 
-void ReadFieldName(const reasoncodes::Object& fields, const FieldSpec& spec, std::string_view path,
+void ReadFieldName(const json::Object& fields, const FieldSpec& spec, std::string_view path,
                    CrmSyncFields& names, Problems& problems) {
   std::string key(spec.key);
   if (!fields.has(key)) return;
   std::string key_path = Child(path, key);
-  std::optional<std::string> name = reasoncodes::ReadString(fields.get(key), key_path, problems);
+  std::optional<std::string> name = json::ReadString(fields.get(key), key_path, problems);
   if (!name) return;
   const std::string what = std::string(spec.kind) + ", e.g. " + Quote(names.*spec.member);
   if (name->empty()) {
@@ -83,19 +83,19 @@ void CheckDistinct(const CrmSyncFields& names, std::string_view path, Problems& 
   }
 }
 
-void ReadFields(const reasoncodes::Object& block, std::string_view path, CrmSyncFields& names,
+void ReadFields(const json::Object& block, std::string_view path, CrmSyncFields& names,
                 Problems& problems) {
   if (!block.has("fields")) return;
   std::string fields_path = Child(path, "fields");
-  reasoncodes::Object::Ptr fields = reasoncodes::AsObject(block.get("fields"));
+  json::Object::Ptr fields = json::AsObject(block.get("fields"));
   if (!fields) {
     Report(
         problems, fields_path,
-        "must be an object of field API names, got " + reasoncodes::Describe(block.get("fields")));
+        "must be an object of field API names, got " + json::Describe(block.get("fields")));
     return;
   }
   std::vector<std::string_view> keys = FieldKeys();
-  reasoncodes::CheckKeys(*fields, fields_path, keys, problems);
+  json::CheckKeys(*fields, fields_path, keys, problems);
   std::size_t before = problems.size();
   for (const FieldSpec& spec : kFieldSpecs) {
     ReadFieldName(*fields, spec, fields_path, names, problems);
@@ -103,12 +103,12 @@ void ReadFields(const reasoncodes::Object& block, std::string_view path, CrmSync
   if (problems.size() == before) CheckDistinct(names, fields_path, problems);
 }
 
-void ReadObjectName(const reasoncodes::Object& block, std::string_view path, std::string& object,
+void ReadObjectName(const json::Object& block, std::string_view path, std::string& object,
                     Problems& problems) {
   if (!block.has("object")) return;
   std::string key_path = Child(path, "object");
   std::optional<std::string> name =
-      reasoncodes::ReadString(block.get("object"), key_path, problems);
+      json::ReadString(block.get("object"), key_path, problems);
   if (!name) return;
   if (!IsApiName(*name, "__c")) {
     Report(problems, key_path,
@@ -131,24 +131,24 @@ std::vector<std::string_view> CrmSyncKeys() {
   return keys;
 }
 
-std::optional<CrmSyncConfig> ParseCrmSync(const reasoncodes::Object& block, std::string_view path,
+std::optional<CrmSyncConfig> ParseCrmSync(const json::Object& block, std::string_view path,
                                           Problems& problems) {
   std::size_t before = problems.size();
   std::vector<std::string_view> keys = CrmSyncKeys();
-  reasoncodes::CheckKeys(block, path, keys, problems);
+  json::CheckKeys(block, path, keys, problems);
   CrmSyncConfig config;
   if (auto auth = ParseSalesforceAuth(block, path, problems)) config.auth = std::move(*auth);
   ReadObjectName(block, path, config.object, problems);
   ReadFields(block, path, config.fields, problems);
-  if (auto budget = reasoncodes::ReadOptionalNumber(block, "api_budget_per_day", path, 1,
+  if (auto budget = json::ReadOptionalNumber(block, "api_budget_per_day", path, 1,
                                                     kMaxBudget, problems)) {
     config.api_budget_per_day = *budget;
   }
-  if (auto batch = reasoncodes::ReadOptionalNumber(
+  if (auto batch = json::ReadOptionalNumber(
           block, "batch_size", path, 1, static_cast<long long>(kMaxCollectionRecords), problems)) {
     config.batch_size = static_cast<int>(*batch);
   }
-  if (auto days = reasoncodes::ReadOptionalNumber(block, "backfill_days", path, 0, kMaxBackfillDays,
+  if (auto days = json::ReadOptionalNumber(block, "backfill_days", path, 0, kMaxBackfillDays,
                                                   problems)) {
     config.backfill_days = static_cast<int>(*days);
   }

@@ -73,7 +73,7 @@ bool IsPassing(const Error& error) {
 }
 
 Poco::Dynamic::Var TimeOrNull(const std::optional<Timestamp>& at) {
-  return at ? Poco::Dynamic::Var(tracking::FormatTime(*at)) : Poco::Dynamic::Var();
+  return at ? Poco::Dynamic::Var(FormatTime(*at)) : Poco::Dynamic::Var();
 }
 
 }  // namespace
@@ -451,7 +451,7 @@ Timestamp TimeTrackingSync::Impl::OverBudget(Timestamp now, Timestamp reopens) {
     Log("warning", "API budget used up: " + std::to_string(window_.Count(now)) +
                        " REST calls in the last 24 hours (api_budget_per_day " +
                        std::to_string(config_.api_budget_per_day) + "); next call at " +
-                       tracking::FormatTime(reopens));
+                       FormatTime(reopens));
   }
   state_ = PassState::kOverBudget;
   next_pass_ = reopens;

@@ -47,8 +47,8 @@
 #include "connectors/connector.h"
 #include "connectors/registry.h"
 #include "connectors/salesforce/salesforce_client.h"
-#include "reasoncodes/json_read.h"
-#include "tracking/report_zone.h"
+#include "common/json_read.h"
+#include "tracking/report/report_zone.h"
 #include "tracking/time_store.h"
 
 namespace presence::connectors {
@@ -82,8 +82,8 @@ std::vector<std::string_view> CrmSyncKeys();
 // Reads the block at `path` ("crm_sync"): unknown keys, bad API names, values out of range and
 // missing credentials are reported at their key ("crm_sync.fields.day: ..."). nullopt when
 // there is a problem.
-std::optional<CrmSyncConfig> ParseCrmSync(const reasoncodes::Object& block, std::string_view path,
-                                          reasoncodes::Problems& problems);
+std::optional<CrmSyncConfig> ParseCrmSync(const json::Object& block, std::string_view path,
+                                          json::Problems& problems);
 
 // REST calls a day the sync is expected to spend with `users` users: one pass every
 // interval_seconds upserts at least the record of each user's current state, in batches of

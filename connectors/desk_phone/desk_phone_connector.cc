@@ -5,16 +5,16 @@
 
 #include "connectors/connector_config.h"
 #include "connectors/http/http_client.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::ReadOptionalNumber;
-using reasoncodes::Report;
+using json::Child;
+using json::Problems;
+using json::Quote;
+using json::ReadOptionalNumber;
+using json::Report;
 
 constexpr std::array<std::pair<std::string_view, DeskPhoneVendor>, 3> kVendors = {{
     {"yealink", DeskPhoneVendor::kYealink},
@@ -36,14 +36,14 @@ void CheckStateMappings(const BlockContext& context, Problems& problems) {
 }
 
 void ReadVendorKeys(const BlockContext& context, DeskPhoneAccess& access, Problems& problems) {
-  const reasoncodes::Object& block = context.block;
+  const json::Object& block = context.block;
   bool custom = access.vendor == DeskPhoneVendor::kCustom;
   if (block.has("scheme")) {
     if (custom) {
       Report(problems, Child(context.path, "scheme"),
              "not used with vendor \"custom\" (the url_template's own scheme is used)");
     } else if (auto scheme =
-                   reasoncodes::ReadChoice(block.get("scheme"), Child(context.path, "scheme"),
+                   json::ReadChoice(block.get("scheme"), Child(context.path, "scheme"),
                                            "a scheme", kSchemes, problems)) {
       access.scheme = std::string(*scheme);
     }
@@ -52,7 +52,7 @@ void ReadVendorKeys(const BlockContext& context, DeskPhoneAccess& access, Proble
     std::string path = Child(context.path, "url_template");
     if (!custom) {
       Report(problems, path, "only for vendor \"custom\" (yealink and grandstream URLs are fixed)");
-    } else if (auto text = reasoncodes::ReadString(block.get("url_template"), path, problems)) {
+    } else if (auto text = json::ReadString(block.get("url_template"), path, problems)) {
       for (const std::string& problem : CheckUrlTemplate(*text)) Report(problems, path, problem);
       access.url_template = *text;
     }
@@ -63,12 +63,12 @@ void ReadVendorKeys(const BlockContext& context, DeskPhoneAccess& access, Proble
 }
 
 void ReadCredentials(const BlockContext& context, DeskPhoneAccess& access, Problems& problems) {
-  const reasoncodes::Object& block = context.block;
+  const json::Object& block = context.block;
   if (block.has("username")) {
     std::string path = Child(context.path, "username");
     if (access.vendor == DeskPhoneVendor::kGrandstream) {
       Report(problems, path, "not used by vendor \"grandstream\" (its passcode is the password)");
-    } else if (auto name = reasoncodes::ReadString(block.get("username"), path, problems)) {
+    } else if (auto name = json::ReadString(block.get("username"), path, problems)) {
       if (name->empty() || name->find(':') != std::string::npos) {
         Report(problems, path, "must be a non-empty name without ':' (HTTP Basic auth)");
       } else {
@@ -93,13 +93,13 @@ std::shared_ptr<const ConnectorSettings> ParseDeskPhone(const BlockContext& cont
                                                         Problems& problems) {
   const std::size_t before = problems.size();
   auto settings = std::make_shared<DeskPhoneSettings>();
-  const reasoncodes::Object& block = context.block;
+  const json::Object& block = context.block;
   std::string vendor_path = Child(context.path, "vendor");
   std::optional<DeskPhoneVendor> vendor;
   if (!block.has("vendor")) {
     Report(problems, vendor_path, "missing (yealink, grandstream or custom)");
   } else {
-    vendor = reasoncodes::ReadChoice(block.get("vendor"), vendor_path, "a desk phone vendor",
+    vendor = json::ReadChoice(block.get("vendor"), vendor_path, "a desk phone vendor",
                                      kVendors, problems);
   }
   if (vendor) {

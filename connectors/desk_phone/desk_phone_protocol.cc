@@ -8,7 +8,7 @@
 #include <cctype>
 #include <sstream>
 
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
@@ -32,7 +32,7 @@ bool ValidPort(std::string_view text) {
 
 Error BadAddress(std::string_view address, std::string_view what) {
   return Error{"bad_phone_address",
-               "desk phone address " + reasoncodes::Quote(address) + " " + std::string(what) +
+               "desk phone address " + json::Quote(address) + " " + std::string(what) +
                    " (a host or host:port, e.g. 192.0.2.10 or [fe80::1]:8080)"};
 }
 
@@ -99,7 +99,7 @@ DeliveryResult ReadGrandstreamBody(const std::string& body, const std::string& w
   std::string response;
   try {
     Poco::JSON::Parser parser;
-    Poco::JSON::Object::Ptr object = reasoncodes::AsObject(parser.parse(body));
+    Poco::JSON::Object::Ptr object = json::AsObject(parser.parse(body));
     if (object && object->has("response") && object->get("response").isString()) {
       response = object->getValue<std::string>("response");
     }
@@ -168,7 +168,7 @@ std::vector<std::string> CheckUrlTemplate(std::string_view url_template) {
     std::string_view name = url_template.substr(
         open, close == std::string_view::npos ? std::string_view::npos : close - open + 1);
     if (std::find(kPlaceholders.begin(), kPlaceholders.end(), name) == kPlaceholders.end()) {
-      problems.push_back("unknown placeholder " + reasoncodes::Quote(name) +
+      problems.push_back("unknown placeholder " + json::Quote(name) +
                          " (known: {host}, {code}, {extension}, {user})");
     }
   }

@@ -11,7 +11,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/http/http_client.h"
-#include "reasoncodes/result.h"
+#include "common/result.h"
 
 namespace presence::connectors {
 

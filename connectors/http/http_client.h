@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
-#include "reasoncodes/result.h"
+#include "common/result.h"
 
 namespace presence::connectors {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "connectors/connector.h"
-#include "reasoncodes/result.h"
-#include "tracking/time.h"
+#include "common/result.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -26,7 +26,7 @@ class TokenCache {
  public:
   using Fetch = std::function<Result<AccessToken>()>;
   // Renewed `margin` before expires_at.
-  TokenCache(const tracking::Clock& clock, Fetch fetch, Millis margin = Millis(300000))
+  TokenCache(const Clock& clock, Fetch fetch, Millis margin = Millis(300000))
       : clock_(clock), fetch_(std::move(fetch)), margin_(margin) {}
 
   // The cached token, or a new one. Thread-safe.
@@ -38,7 +38,7 @@ class TokenCache {
   int fetches() const { return fetches_.load(); }
 
  private:
-  const tracking::Clock& clock_;
+  const Clock& clock_;
   Fetch fetch_;
   Millis margin_;
   mutable std::mutex mutex_;

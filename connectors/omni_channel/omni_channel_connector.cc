@@ -11,10 +11,10 @@
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::Report;
+using json::Child;
+using json::Problems;
+using json::Quote;
+using json::Report;
 
 constexpr std::string_view kType = "omni_channel";
 constexpr std::string_view kIdentity = "salesforce";
@@ -76,7 +76,7 @@ class OmniChannelConnector final : public Connector {
   DeliveryResult Classify(const Result<HttpResponse>& response, const std::string& what) const;
 
   std::shared_ptr<const OmniChannelSettings> settings_;
-  const tracking::Clock& clock_;
+  const Clock& clock_;
   SalesforceClient client_;
 };
 
@@ -132,7 +132,7 @@ DeliveryResult OmniChannelConnector::Classify(const Result<HttpResponse>& respon
 
 void CheckStateMappings(const reasoncodes::Catalog& catalog, Problems& problems) {
   ForEachStateMapping(catalog, kType,
-                      [&](const reasoncodes::Object& block, const std::string& path) {
+                      [&](const json::Object& block, const std::string& path) {
                         ReadOmniChannelMapping(block, path, problems);
                       });
 }
@@ -145,7 +145,7 @@ std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Prob
   }
   if (context.block.has("event_object")) {
     std::string path = Child(context.path, "event_object");
-    if (auto name = reasoncodes::ReadString(context.block.get("event_object"), path, problems)) {
+    if (auto name = json::ReadString(context.block.get("event_object"), path, problems)) {
       if (IsApiName(*name, "__e")) {
         settings->event_object = *name;
       } else {
@@ -167,15 +167,15 @@ std::unique_ptr<Connector> Create(std::shared_ptr<const ConnectorSettings> setti
 
 }  // namespace
 
-std::optional<OmniChannelMapping> ReadOmniChannelMapping(const reasoncodes::Object& block,
+std::optional<OmniChannelMapping> ReadOmniChannelMapping(const json::Object& block,
                                                          std::string_view path,
                                                          Problems& problems) {
   std::size_t before = problems.size();
-  reasoncodes::CheckKeys(block, path, kMappingKeys, problems);
+  json::CheckKeys(block, path, kMappingKeys, problems);
   OmniChannelMapping mapping;
   if (block.has("status_id")) {
     std::string key_path = Child(path, "status_id");
-    if (auto id = reasoncodes::ReadString(block.get("status_id"), key_path, problems)) {
+    if (auto id = json::ReadString(block.get("status_id"), key_path, problems)) {
       if (IsSalesforceId(*id, kPresenceStatusPrefix)) {
         mapping.status_id = *id;
       } else {
@@ -185,7 +185,7 @@ std::optional<OmniChannelMapping> ReadOmniChannelMapping(const reasoncodes::Obje
     }
   }
   if (block.has("logout")) {
-    if (auto logout = reasoncodes::ReadBool(block.get("logout"), Child(path, "logout"), problems)) {
+    if (auto logout = json::ReadBool(block.get("logout"), Child(path, "logout"), problems)) {
       mapping.logout = *logout;
     }
   }
@@ -214,7 +214,7 @@ Fields OmniChannelEventFields(const Change& change, const std::string& salesforc
       {"Label__c", change.label},
       {"Reason_Code__c", change.reason_code},
       {"Status_Code__c", static_cast<long long>(reasoncodes::ToInt(change.status))},
-      {"Changed_At__c", tracking::FormatTime(change.at)},
+      {"Changed_At__c", FormatTime(change.at)},
       {"Source__c", std::string(reasoncodes::SourceName(change.source))},
   };
 }

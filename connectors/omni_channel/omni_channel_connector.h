@@ -40,7 +40,7 @@
 #include "connectors/registry.h"
 #include "connectors/salesforce/salesforce_client.h"
 #include "connectors/salesforce/salesforce_protocol.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 
@@ -52,9 +52,9 @@ struct OmniChannelMapping {
 };
 
 // Reads one state's "omni_channel" block, reporting problems at `path` + ".<key>".
-std::optional<OmniChannelMapping> ReadOmniChannelMapping(const reasoncodes::Object& block,
+std::optional<OmniChannelMapping> ReadOmniChannelMapping(const json::Object& block,
                                                          std::string_view path,
-                                                         reasoncodes::Problems& problems);
+                                                         json::Problems& problems);
 
 struct OmniChannelSettings : ConnectorSettings {
   SalesforceAuth auth;

@@ -10,10 +10,10 @@
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::Report;
+using json::Child;
+using json::Problems;
+using json::Quote;
+using json::Report;
 
 // 3.2 allows exp up to 3 minutes ahead of Salesforce's clock; 2 minutes leaves a minute for
 // our clock running fast, and a slow one still has 2 minutes to get the token.
@@ -42,7 +42,7 @@ std::string WithoutTrailingSlash(std::string url) {
   return url;
 }
 
-std::optional<std::string> ReadSiteUrl(const reasoncodes::Object& block, std::string_view path,
+std::optional<std::string> ReadSiteUrl(const json::Object& block, std::string_view path,
                                        const std::string& key, Problems& problems) {
   std::string key_path = Child(path, key);
   std::optional<std::string> url = ReadHttpUrl(block.get(key), key_path, problems);
@@ -57,7 +57,7 @@ std::optional<std::string> ReadSiteUrl(const reasoncodes::Object& block, std::st
 
 // A key that belongs to the other auth kind is a mistake worth reporting: the admin believes
 // it is being used.
-void RejectKey(const reasoncodes::Object& block, std::string_view path, const std::string& key,
+void RejectKey(const json::Object& block, std::string_view path, const std::string& key,
                std::string_view only_for, Problems& problems) {
   if (block.has(key)) {
     Report(problems, Child(path, key), "only used with auth " + std::string(only_for));
@@ -65,19 +65,19 @@ void RejectKey(const reasoncodes::Object& block, std::string_view path, const st
 }
 
 // Whether the required `key` is in the block; reports it missing (with what it is) if not.
-bool Present(const reasoncodes::Object& block, const std::string& key_path, const std::string& key,
+bool Present(const json::Object& block, const std::string& key_path, const std::string& key,
              std::string_view what, Problems& problems) {
   if (block.has(key)) return true;
   Report(problems, key_path, "missing (" + std::string(what) + ")");
   return false;
 }
 
-std::optional<std::string> RequireString(const reasoncodes::Object& block, std::string_view path,
+std::optional<std::string> RequireString(const json::Object& block, std::string_view path,
                                          const std::string& key, std::string_view what,
                                          Problems& problems) {
   std::string key_path = Child(path, key);
   if (!Present(block, key_path, key, what, problems)) return std::nullopt;
-  std::optional<std::string> text = reasoncodes::ReadString(block.get(key), key_path, problems);
+  std::optional<std::string> text = json::ReadString(block.get(key), key_path, problems);
   if (text && text->empty()) {
     Report(problems, key_path, "must not be empty (" + std::string(what) + ")");
     return std::nullopt;
@@ -85,7 +85,7 @@ std::optional<std::string> RequireString(const reasoncodes::Object& block, std::
   return text;
 }
 
-std::optional<std::string> RequireSecret(const reasoncodes::Object& block, std::string_view path,
+std::optional<std::string> RequireSecret(const json::Object& block, std::string_view path,
                                          const std::string& key, std::string_view what,
                                          Problems& problems) {
   std::string key_path = Child(path, key);
@@ -93,9 +93,9 @@ std::optional<std::string> RequireSecret(const reasoncodes::Object& block, std::
   return ReadSecret(block.get(key), key_path, problems);  // reports an empty secret itself
 }
 
-std::optional<std::string> ReadApiVersion(const reasoncodes::Var& value, std::string_view path,
+std::optional<std::string> ReadApiVersion(const json::Var& value, std::string_view path,
                                           Problems& problems) {
-  std::optional<std::string> text = reasoncodes::ReadString(value, path, problems);
+  std::optional<std::string> text = json::ReadString(value, path, problems);
   if (!text) return std::nullopt;
   const std::string& v = *text;
   bool form = v.size() == 4 && std::isdigit(static_cast<unsigned char>(v[0])) &&
@@ -107,7 +107,7 @@ std::optional<std::string> ReadApiVersion(const reasoncodes::Var& value, std::st
   return text;
 }
 
-void ReadClientCredentials(const reasoncodes::Object& block, std::string_view path,
+void ReadClientCredentials(const json::Object& block, std::string_view path,
                            SalesforceAuth& auth, Problems& problems) {
   for (const char* key : {"username", "private_key", "audience"}) {
     RejectKey(block, path, key, "jwt_bearer", problems);
@@ -131,7 +131,7 @@ void ReadClientCredentials(const reasoncodes::Object& block, std::string_view pa
   }
 }
 
-void ReadJwtBearer(const reasoncodes::Object& block, std::string_view path, SalesforceAuth& auth,
+void ReadJwtBearer(const json::Object& block, std::string_view path, SalesforceAuth& auth,
                    Problems& problems) {
   RejectKey(block, path, "client_secret", "client_credentials", problems);
   if (block.has("audience")) {
@@ -159,7 +159,7 @@ std::string_view SalesforceAuthName(SalesforceAuthKind kind) {
   return kind == SalesforceAuthKind::kJwtBearer ? "jwt_bearer" : "client_credentials";
 }
 
-std::optional<SalesforceAuth> ParseSalesforceAuth(const reasoncodes::Object& block,
+std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
                                                   std::string_view path, Problems& problems) {
   std::size_t before = problems.size();
   SalesforceAuth auth;
@@ -173,7 +173,7 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const reasoncodes::Object& blo
     }
   }
   if (block.has("request_timeout_ms")) {
-    if (auto ms = reasoncodes::ReadNumberInRange(block.get("request_timeout_ms"),
+    if (auto ms = json::ReadNumberInRange(block.get("request_timeout_ms"),
                                                  Child(path, "request_timeout_ms"), 1000, 120000,
                                                  problems)) {
       auth.request_timeout = Millis(*ms);
@@ -183,7 +183,7 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const reasoncodes::Object& blo
   if (!block.has("auth")) {
     Report(problems, Child(path, "auth"), "missing (client_credentials, jwt_bearer)");
   } else {
-    kind = reasoncodes::ReadChoice(block.get("auth"), Child(path, "auth"), "an auth type",
+    kind = json::ReadChoice(block.get("auth"), Child(path, "auth"), "an auth type",
                                    kAuthKinds, problems);
   }
   if (kind == SalesforceAuthKind::kClientCredentials) {
@@ -200,7 +200,7 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const reasoncodes::Object& blo
 // ---- SalesforceClient --------------------------------------------------------------------------
 
 SalesforceClient::SalesforceClient(SalesforceAuth auth, HttpClient& http,
-                                   const tracking::Clock& clock)
+                                   const Clock& clock)
     : auth_(std::move(auth)),
       http_(http),
       clock_(clock),
@@ -212,7 +212,7 @@ Result<std::string> SalesforceClient::TokenRequestBody() const {
   if (auth_.kind == SalesforceAuthKind::kClientCredentials) {
     return ClientCredentialsBody(auth_.client_id, auth_.client_secret);
   }
-  long long now_seconds = tracking::ToEpochMillis(clock_.Now()) / 1000;
+  long long now_seconds = ToEpochMillis(clock_.Now()) / 1000;
   JwtClaims claims{auth_.client_id, auth_.username, auth_.audience,
                    now_seconds + kJwtLifetime.count()};
   Result<std::string> assertion = JwtAssertion(claims, auth_.private_key_pem);

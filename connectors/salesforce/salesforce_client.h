@@ -35,9 +35,9 @@
 #include "connectors/http/http_client.h"
 #include "connectors/http/token_cache.h"
 #include "connectors/salesforce/salesforce_protocol.h"
-#include "reasoncodes/json_read.h"
-#include "reasoncodes/result.h"
-#include "tracking/time.h"
+#include "common/json_read.h"
+#include "common/result.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -66,14 +66,14 @@ inline constexpr std::array<std::string_view, 9> kSalesforceAuthKeys = {
 
 // Reads the keys above from a connector block at `path` ("connectors[1]"), reporting each
 // problem at its key ("connectors[1].client_id: missing ..."). nullopt when there is one.
-std::optional<SalesforceAuth> ParseSalesforceAuth(const reasoncodes::Object& block,
+std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
                                                   std::string_view path,
-                                                  reasoncodes::Problems& problems);
+                                                  json::Problems& problems);
 
 class SalesforceClient {
  public:
   // `http` and `clock` must outlive the client.
-  SalesforceClient(SalesforceAuth auth, HttpClient& http, const tracking::Clock& clock);
+  SalesforceClient(SalesforceAuth auth, HttpClient& http, const Clock& clock);
 
   // Sends `method` to instance_url + DataPath() + `path` ("/sobjects/X__e/") with a JSON body
   // (none when empty) and the bearer token. Any answer from Salesforce is a response, whatever
@@ -109,7 +109,7 @@ class SalesforceClient {
 
   SalesforceAuth auth_;
   HttpClient& http_;
-  const tracking::Clock& clock_;
+  const Clock& clock_;
   TokenCache tokens_;
   std::atomic<long long> api_calls_{0};
   mutable std::mutex mutex_;  // guards the two below

@@ -23,17 +23,16 @@
 
 #include "common/json_writer.h"
 #include "connectors/http/http_client.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
 
-using common::JsonWriter;
-using reasoncodes::Array;
-using reasoncodes::AsArray;
-using reasoncodes::AsObject;
-using reasoncodes::Object;
-using reasoncodes::Var;
+using json::Array;
+using json::AsArray;
+using json::AsObject;
+using json::Object;
+using json::Var;
 
 constexpr std::size_t kMaxNameLength = 40;  // an API name without namespace and suffix
 constexpr std::size_t kMaxNamespaceLength = 15;

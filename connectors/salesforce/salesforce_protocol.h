@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "connectors/http/token_cache.h"
-#include "reasoncodes/result.h"
-#include "tracking/time.h"
+#include "common/result.h"
+#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -37,7 +37,7 @@ struct Field {
 using Fields = std::vector<Field>;
 
 // {"A__c":"x","B__c":true}: no spaces, keys in the given order, strings escaped as
-// common::AppendJsonString does.
+// AppendJsonString does.
 std::string FieldsJson(const Fields& fields);
 
 // ---- API names and ids -----------------------------------------------------------------------

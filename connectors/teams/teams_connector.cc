@@ -17,16 +17,16 @@
 #include "connectors/http/http_client.h"
 #include "connectors/http/token_cache.h"
 #include "connectors/teams/teams_protocol.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Object;
-using reasoncodes::Problems;
-using reasoncodes::Quote;
-using reasoncodes::Report;
+using json::Child;
+using json::Object;
+using json::Problems;
+using json::Quote;
+using json::Report;
 
 constexpr std::string_view kType = "teams";
 constexpr std::string_view kSetPresence = "setPresence";
@@ -64,7 +64,7 @@ std::optional<std::string> ReadRequired(const Object& block, const std::string& 
     Report(problems, Child(path, key), "missing (" + std::string(what) + ")");
     return std::nullopt;
   }
-  return reasoncodes::ReadString(block.get(key), Child(path, key), problems);
+  return json::ReadString(block.get(key), Child(path, key), problems);
 }
 
 void ReadApplication(const Object& block, const std::string& path, TeamsSettings& settings,
@@ -115,7 +115,7 @@ void ReadEndpoints(const Object& block, const std::string& path, TeamsSettings& 
     }
   }
   if (block.has("request_timeout_ms")) {
-    if (auto ms = reasoncodes::ReadNumberInRange(block.get("request_timeout_ms"),
+    if (auto ms = json::ReadNumberInRange(block.get("request_timeout_ms"),
                                                  Child(path, "request_timeout_ms"), kMinTimeoutMs,
                                                  kMaxTimeoutMs, problems)) {
       settings.request_timeout = Millis(*ms);
@@ -127,7 +127,7 @@ void ReadExpiration(const Object& block, const std::string& path, TeamsSettings&
                     Problems& problems) {
   if (!block.has("expiration")) return;
   std::string at = Child(path, "expiration");
-  std::optional<std::string> text = reasoncodes::ReadString(block.get("expiration"), at, problems);
+  std::optional<std::string> text = json::ReadString(block.get("expiration"), at, problems);
   if (!text) return;
   std::string allowed =
       FormatIsoDuration(kMinExpiration) + ".." + FormatIsoDuration(kMaxExpiration);
@@ -223,7 +223,7 @@ class TeamsConnector final : public Connector {
   }
 
   std::shared_ptr<const TeamsSettings> settings_;
-  const tracking::Clock& clock_;
+  const Clock& clock_;
   std::function<void(std::string_view, const std::string&)> log_;
   HttpClient& http_;
   TokenCache tokens_;
@@ -375,7 +375,7 @@ Result<AccessToken> TeamsConnector::FetchToken() {
     std::lock_guard lock(mutex_);
     token_expires_at_ = expires_at;
   }
-  Log("info", "new Graph token, valid until " + tracking::FormatTime(expires_at));
+  Log("info", "new Graph token, valid until " + FormatTime(expires_at));
   return AccessToken{token->access_token, expires_at, ""};
 }
 
@@ -385,7 +385,7 @@ Poco::JSON::Object::Ptr TeamsConnector::Details() const {
   std::lock_guard lock(mutex_);
   details->set("token_fetches", tokens_.fetches());
   details->set("token_expires_at",
-               token_expires_at_ ? Poco::Dynamic::Var(tracking::FormatTime(*token_expires_at_))
+               token_expires_at_ ? Poco::Dynamic::Var(FormatTime(*token_expires_at_))
                                  : Poco::Dynamic::Var());
   for (const auto& [agent, memory] : memory_) {
     if (memory.preferred) preferred->add(agent);

@@ -16,7 +16,7 @@
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Object;
+using json::Object;
 using reasoncodes::StatusCode;
 
 constexpr std::array<std::string_view, 2> kMappingKeys = {"availability", "activity"};
@@ -38,14 +38,14 @@ constexpr std::array<SkypeCode, 6> kSkypeCodes = {{
 }};
 
 // Graph names and GUIDs need no escaping, but a body must stay valid whatever it is handed.
-void WritePair(common::JsonWriter& out, PresencePair pair) {
+void WritePair(JsonWriter& out, PresencePair pair) {
   out.Key("availability").String(pair.availability).Key("activity").String(pair.activity);
 }
 
 Object::Ptr ParseObject(std::string_view body) {
   try {
     Poco::JSON::Parser parser;
-    return reasoncodes::AsObject(parser.parse(std::string(body)));
+    return json::AsObject(parser.parse(std::string(body)));
   } catch (const Poco::Exception&) {
     return nullptr;
   }
@@ -53,14 +53,14 @@ Object::Ptr ParseObject(std::string_view body) {
 
 std::string StringMember(const Object& object, const std::string& key) {
   if (!object.has(key)) return {};
-  const reasoncodes::Var& value = object.get(key);
+  const json::Var& value = object.get(key);
   return value.isString() ? value.extract<std::string>() : std::string();
 }
 
 // expires_in is a number in v2.0 answers; some AAD endpoints send it as a string.
 std::optional<long long> ExpiresIn(const Object& object) {
   if (!object.has("expires_in")) return std::nullopt;
-  const reasoncodes::Var& value = object.get("expires_in");
+  const json::Var& value = object.get("expires_in");
   try {
     if (value.isString()) return std::stoll(value.extract<std::string>());
     if (value.isNumeric()) return value.convert<long long>();
@@ -139,22 +139,22 @@ std::string PairList(std::span<const PresencePair> pairs) {
 }
 
 std::optional<PresencePair> ReadTeamsMapping(const Object& block, std::string_view path,
-                                             reasoncodes::Problems& problems) {
-  using reasoncodes::Child;
-  reasoncodes::CheckKeys(block, path, kMappingKeys, problems);
+                                             json::Problems& problems) {
+  using json::Child;
+  json::CheckKeys(block, path, kMappingKeys, problems);
   std::optional<std::string> names[2];
   for (std::size_t i = 0; i < kMappingKeys.size(); ++i) {
     std::string key(kMappingKeys[i]);
     if (!block.has(key)) {
-      reasoncodes::Report(problems, Child(path, key),
+      json::Report(problems, Child(path, key),
                           "missing (a Graph " + key + " name, e.g. \"Available\")");
       continue;
     }
-    names[i] = reasoncodes::ReadString(block.get(key), Child(path, key), problems);
+    names[i] = json::ReadString(block.get(key), Child(path, key), problems);
   }
   if (!names[0] || !names[1]) return std::nullopt;
   if (auto pair = FindPresencePair(*names[0], *names[1])) return pair;
-  reasoncodes::Report(problems, path,
+  json::Report(problems, path,
                       *names[0] + "/" + *names[1] + " is accepted neither by setPresence (" +
                           PairList(kSetPresencePairs) + ") nor by setUserPreferredPresence (" +
                           PairList(kPreferredPresencePairs) + ")");
@@ -283,7 +283,7 @@ Result<GraphToken> ParseGraphTokenResponse(int status, std::string_view body) {
   if (token.empty()) return Error{"bad_token_response", "token answer has no access_token"};
   if (!type.empty() && Poco::icompare(type, "Bearer") != 0) {
     return Error{"bad_token_response",
-                 "token answer has token_type " + reasoncodes::Quote(type) + " (expected Bearer)"};
+                 "token answer has token_type " + json::Quote(type) + " (expected Bearer)"};
   }
   if (!expires_in || *expires_in <= 0) {
     return Error{"bad_token_response", "token answer has no positive expires_in"};
@@ -298,7 +298,7 @@ std::string GraphPresenceUrl(std::string_view graph_url, std::string_view user,
 
 std::string SetPresenceBody(std::string_view session_id, PresencePair pair,
                             std::chrono::seconds expiration) {
-  common::JsonWriter out;
+  JsonWriter out;
   out.BeginObject().Key("sessionId").String(session_id);
   WritePair(out, pair);
   out.Key("expirationDuration").String(FormatIsoDuration(expiration)).EndObject();
@@ -307,7 +307,7 @@ std::string SetPresenceBody(std::string_view session_id, PresencePair pair,
 
 std::string SetUserPreferredPresenceBody(PresencePair pair,
                                          std::optional<std::chrono::seconds> expiration) {
-  common::JsonWriter out;
+  JsonWriter out;
   out.BeginObject();
   WritePair(out, pair);
   if (expiration) out.Key("expirationDuration").String(FormatIsoDuration(*expiration));
@@ -318,7 +318,7 @@ std::string SetUserPreferredPresenceBody(PresencePair pair,
 std::string ClearUserPreferredPresenceBody() { return "{}"; }
 
 std::string ClearPresenceBody(std::string_view session_id) {
-  common::JsonWriter out;
+  JsonWriter out;
   out.BeginObject().Key("sessionId").String(session_id).EndObject();
   return out.Take();
 }
@@ -326,11 +326,11 @@ std::string ClearPresenceBody(std::string_view session_id) {
 GraphError ParseGraphError(std::string_view body) {
   Object::Ptr object = ParseObject(body);
   Object::Ptr error =
-      object && object->has("error") ? reasoncodes::AsObject(object->get("error")) : nullptr;
+      object && object->has("error") ? json::AsObject(object->get("error")) : nullptr;
   if (!error) return GraphError{"", "unreadable error body", ""};
   GraphError out{StringMember(*error, "code"), StringMember(*error, "message"), ""};
   Object::Ptr inner =
-      error->has("innerError") ? reasoncodes::AsObject(error->get("innerError")) : nullptr;
+      error->has("innerError") ? json::AsObject(error->get("innerError")) : nullptr;
   if (inner) out.inner_code = StringMember(*inner, "code");
   return out;
 }

@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include "reasoncodes/catalog.h"
-#include "reasoncodes/json_read.h"
-#include "reasoncodes/result.h"
+#include "common/json_read.h"
+#include "common/result.h"
 #include "reasoncodes/status_code.h"
 
 namespace presence::connectors {
@@ -66,9 +66,9 @@ std::string PairList(std::span<const PresencePair> pairs);
 // A state's "teams" mapping block {"availability": ..., "activity": ...}; `path` is the block's
 // ("states[2].mappings.teams"). Both keys are required and the pair must be one that
 // setPresence or setUserPreferredPresence accepts; every problem is reported.
-std::optional<PresencePair> ReadTeamsMapping(const reasoncodes::Object& block,
+std::optional<PresencePair> ReadTeamsMapping(const json::Object& block,
                                              std::string_view path,
-                                             reasoncodes::Problems& problems);
+                                             json::Problems& problems);
 
 // The Skype for Business availability a reason code publishes (2.1): "3500" Available,
 // "6500" Busy, "9500" DoNotDisturb, "12500" BeRightBack, "15500" Away, "18500" Offline/OffWork.

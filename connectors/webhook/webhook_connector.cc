@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "connectors/connector_config.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
 
-using reasoncodes::Child;
-using reasoncodes::Problems;
-using reasoncodes::Report;
+using json::Child;
+using json::Problems;
+using json::Report;
 
 constexpr long long kMinTimeoutMs = 100;
 constexpr long long kMaxTimeoutMs = 120000;
@@ -54,13 +54,13 @@ void CheckHeaderName(const std::string& name, const std::string& path,
   seen_names.push_back(std::move(lower));
 }
 
-void ReadHeaders(const reasoncodes::Var& value, const std::string& path, WebhookSettings& settings,
+void ReadHeaders(const json::Var& value, const std::string& path, WebhookSettings& settings,
                  Problems& problems) {
-  reasoncodes::Object::Ptr object = reasoncodes::AsObject(value);
+  json::Object::Ptr object = json::AsObject(value);
   if (!object) {
     Report(problems, path,
            "must be an object of header name -> value (e.g. {\"X-Tenant\": \"acme\"}), got " +
-               reasoncodes::Describe(value));
+               json::Describe(value));
     return;
   }
   std::vector<std::string> seen_names;
@@ -105,7 +105,7 @@ std::shared_ptr<const ConnectorSettings> ParseWebhook(const BlockContext& contex
   const std::size_t before = problems.size();
   auto settings = std::make_shared<WebhookSettings>();
   settings->name = context.name;
-  const reasoncodes::Object& block = context.block;
+  const json::Object& block = context.block;
   std::string url_path = Child(context.path, "url");
   if (!block.has("url")) {
     Report(problems, url_path, "missing (the receiver's http:// or https:// URL)");
@@ -116,7 +116,7 @@ std::shared_ptr<const ConnectorSettings> ParseWebhook(const BlockContext& contex
   if (block.has("headers")) {
     ReadHeaders(block.get("headers"), Child(context.path, "headers"), *settings, problems);
   }
-  if (auto ms = reasoncodes::ReadOptionalNumber(block, "request_timeout_ms", context.path,
+  if (auto ms = json::ReadOptionalNumber(block, "request_timeout_ms", context.path,
                                                 kMinTimeoutMs, kMaxTimeoutMs, problems)) {
     settings->request_timeout = Millis(*ms);
   }

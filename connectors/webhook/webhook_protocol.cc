@@ -11,7 +11,6 @@
 namespace presence::connectors {
 namespace {
 
-using common::JsonWriter;
 
 // Poco 1.11's SHA2Engine lacks the BLOCK_SIZE / DIGEST_SIZE that HMACEngine reads.
 class Sha256Engine : public Poco::SHA2Engine {
@@ -36,7 +35,7 @@ std::string WebhookBody(std::string_view delivery_id, const reasoncodes::User& u
   out.Key("extension").String(user.extension).Key("team").String(user.team);
   out.EndObject();
   out.Key("change").BeginObject();
-  out.Key("at").String(tracking::FormatTime(change.at));
+  out.Key("at").String(FormatTime(change.at));
   out.Key("from_label").String(change.from_label).Key("label").String(change.label);
   out.Key("reason_code").String(change.reason_code);
   out.Key("status").Int(reasoncodes::ToInt(change.status));

@@ -14,12 +14,13 @@
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
+#include "connectors/builtin/builtin_connectors.h"
 
 namespace presence::connectors {
 namespace {
 
 namespace data = boost::unit_test::data;
-using reasoncodes::Problems;
+using json::Problems;
 using testing::JoinProblems;
 
 const std::string kHook =
@@ -33,7 +34,7 @@ struct Loaded {
 
 Loaded Read(const std::string& connectors_json, const std::string& extra_settings = "") {
   auto catalog = testing::MakeTestCatalog({.extra_settings = extra_settings});
-  reasoncodes::Var value = Poco::JSON::Parser().parse(connectors_json);
+  json::Var value = Poco::JSON::Parser().parse(connectors_json);
   Loaded loaded;
   loaded.connectors =
       ReadConnectors(&value, *catalog, BuiltinConnectors(), loaded.problems, loaded.warnings);

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 #include "tests/fakes/test_json.h"
 
 namespace presence::testing {

@@ -10,13 +10,13 @@
 
 #include "connectors/registry.h"
 #include "reasoncodes/catalog.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::testing {
 
 struct ParsedBlock {
   std::shared_ptr<const connectors::ConnectorSettings> settings;  // nullptr when problems
-  reasoncodes::Problems problems;
+  json::Problems problems;
 };
 
 // `path` and `name` are what problems and settings are reported under; an empty `name` is

@@ -5,16 +5,16 @@
 
 #include <atomic>
 
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace presence::testing {
 
-class FakeClock final : public tracking::Clock {
+class FakeClock final : public Clock {
  public:
-  explicit FakeClock(tracking::Timestamp start) : ms_(tracking::ToEpochMillis(start)) {}
-  tracking::Timestamp Now() const override { return tracking::FromEpochMillis(ms_.load()); }
-  void Set(tracking::Timestamp t) { ms_.store(tracking::ToEpochMillis(t)); }
-  void Advance(tracking::Millis by) { ms_.fetch_add(by.count()); }
+  explicit FakeClock(Timestamp start) : ms_(ToEpochMillis(start)) {}
+  Timestamp Now() const override { return FromEpochMillis(ms_.load()); }
+  void Set(Timestamp t) { ms_.store(ToEpochMillis(t)); }
+  void Advance(Millis by) { ms_.fetch_add(by.count()); }
 
  private:
   std::atomic<int64_t> ms_;

@@ -11,13 +11,12 @@
 #include <string_view>
 #include <utility>
 
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::testing {
 namespace {
 
 using Poco::JSON::Object;
-using tracking::Timestamp;
 
 constexpr std::string_view kUsersPrefix = "/v1.0/users/";
 constexpr std::string_view kTokenSuffix = "/oauth2/v2.0/token";
@@ -92,7 +91,7 @@ FakeResponse BadRequest(const std::string& message) {
 Object::Ptr ParseObject(const std::string& body) {
   try {
     Poco::JSON::Parser parser;
-    return reasoncodes::AsObject(parser.parse(body));
+    return json::AsObject(parser.parse(body));
   } catch (const Poco::Exception&) {
     return nullptr;
   }

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_http_server.h"
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace presence::testing {
 
@@ -53,7 +53,7 @@ class FakeGraph {
     int expires_in = 3599;  // seconds, as the token answer says
     // Token expiry and session timeouts follow this clock; nullptr: tokens never expire and
     // sessions never fade.
-    const tracking::Clock* clock = nullptr;
+    const Clock* clock = nullptr;
   };
 
   explicit FakeGraph(Options options);
@@ -93,15 +93,15 @@ class FakeGraph {
  private:
   struct Session {
     GraphPresence presence;
-    std::optional<tracking::Timestamp> set_at;
-    std::optional<tracking::Timestamp> expires_at;
+    std::optional<Timestamp> set_at;
+    std::optional<Timestamp> expires_at;
   };
   struct Preferred {
     GraphPresence presence;
-    std::optional<tracking::Timestamp> expires_at;
+    std::optional<Timestamp> expires_at;
   };
   struct Token {
-    std::optional<tracking::Timestamp> expires_at;
+    std::optional<Timestamp> expires_at;
     bool revoked = false;
   };
   struct UserPresence {
@@ -118,7 +118,7 @@ class FakeGraph {
   FakeResponse ClearPresence(const std::string& user, const RecordedRequest& request);
   FakeResponse GetPresence(const std::string& user) const;
   std::optional<FakeResponse> CheckBearer(const RecordedRequest& request) const;
-  std::optional<tracking::Timestamp> Now() const;
+  std::optional<Timestamp> Now() const;
   std::optional<Session> Live(const Session& session) const;
   std::optional<GraphPresence> LivePreferred(const UserPresence& presence) const;
   GraphPresence VisibleLocked(const std::string& user) const;

@@ -16,16 +16,16 @@
 #include <stdexcept>
 
 #include "connectors/salesforce/salesforce_protocol.h"
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::testing {
 namespace {
 
-using reasoncodes::Array;
-using reasoncodes::AsArray;
-using reasoncodes::AsObject;
-using reasoncodes::Object;
-using reasoncodes::Var;
+using json::Array;
+using json::AsArray;
+using json::AsObject;
+using json::Object;
+using json::Var;
 
 constexpr int kApiAllocation = 15000;
 constexpr std::size_t kMaxRecords = 200;
@@ -123,7 +123,7 @@ bool IsDate(const std::string& text) {
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (text[i] < '0' || text[i] > '9') return false;
   }
-  return tracking::ParseTime(text + "T00:00:00Z").has_value();
+  return ParseTime(text + "T00:00:00Z").has_value();
 }
 
 bool Fits(FakeFieldType type, const Var& value) {
@@ -136,7 +136,7 @@ bool Fits(FakeFieldType type, const Var& value) {
     case FakeFieldType::kNumber:
       return value.isNumeric() && !value.isBoolean();
     case FakeFieldType::kDateTime:
-      return value.isString() && tracking::ParseTime(value.extract<std::string>()).has_value();
+      return value.isString() && ParseTime(value.extract<std::string>()).has_value();
     case FakeFieldType::kDate:
       return value.isString() && IsDate(value.extract<std::string>());
     case FakeFieldType::kLookup:
@@ -177,7 +177,7 @@ const RsaKeyPair& SharedRsaKeyPair() {
   return keys;
 }
 
-FakeSalesforce::FakeSalesforce(FakeSalesforceConfig config, const tracking::Clock& clock)
+FakeSalesforce::FakeSalesforce(FakeSalesforceConfig config, const Clock& clock)
     : config_(std::move(config)), clock_(clock) {
   server_.SetHandler([this](const RecordedRequest& request) { return Handle(request); });
 }
@@ -331,7 +331,7 @@ FakeResponse FakeSalesforce::JwtToken(const std::string& assertion) {
     return OAuthError(400, "invalid_grant", "audience is invalid");
   }
   Var exp = claims->get("exp");
-  long long now = tracking::ToEpochMillis(clock_.Now()) / 1000;
+  long long now = ToEpochMillis(clock_.Now()) / 1000;
   if (!exp.isInteger() || exp.convert<long long>() <= now ||
       exp.convert<long long>() > now + connectors::kMaxJwtLifetime.count()) {
     return OAuthError(400, "invalid_grant", "expired authorization code");
@@ -353,7 +353,7 @@ FakeResponse FakeSalesforce::IssueToken() {
   body.set("instance_url", server_.url());
   body.set("id", server_.url() + "/id/00D000000000001AAA/005000000000001AAA");
   body.set("token_type", "Bearer");
-  body.set("issued_at", std::to_string(tracking::ToEpochMillis(clock_.Now())));
+  body.set("issued_at", std::to_string(ToEpochMillis(clock_.Now())));
   return FakeResponse::Json(200, Stringify(body));
 }
 

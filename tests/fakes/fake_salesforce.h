@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "tests/fakes/fake_http_server.h"
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace presence::testing {
 
@@ -74,7 +74,7 @@ struct StoredRecord {
 class FakeSalesforce {
  public:
   // `clock` (kept by reference) is what JWT exp is checked against: pass the connector's.
-  explicit FakeSalesforce(FakeSalesforceConfig config, const tracking::Clock& clock);
+  explicit FakeSalesforce(FakeSalesforceConfig config, const Clock& clock);
   FakeSalesforce(const FakeSalesforce&) = delete;
   FakeSalesforce& operator=(const FakeSalesforce&) = delete;
 
@@ -152,7 +152,7 @@ class FakeSalesforce {
   std::string NextId(const std::string& prefix);
 
   FakeSalesforceConfig config_;
-  const tracking::Clock& clock_;
+  const Clock& clock_;
   mutable std::mutex mutex_;  // guards everything below; the server calls in on many threads
   std::map<std::string, ObjectDef> objects_;
   std::set<std::string> tokens_;

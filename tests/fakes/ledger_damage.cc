@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "tracking/time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace presence::testing {
 namespace {
@@ -31,7 +32,7 @@ void WriteLedgerHistory(const std::string& path, const std::vector<std::string>&
                         int changes) {
   auto store = tracking::OpenSqliteTimeStore(path, tracking::Durability::kProcessCrash);
   if (!store.ok()) throw std::runtime_error("cannot open " + path + ": " + store.error().message);
-  const tracking::Timestamp start = *tracking::ParseTime("2026-11-20T00:00:00Z");
+  const Timestamp start = *ParseTime("2026-11-20T00:00:00Z");
   for (const std::string& user : users) {
     tracking::CommitBatch batch;
     for (int i = 0; i < changes; ++i) {

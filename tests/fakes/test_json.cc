@@ -9,8 +9,8 @@
 namespace presence::testing {
 
 Poco::JSON::Object::Ptr ParseObject(const std::string& json) {
-  Poco::JSON::Object::Ptr object = reasoncodes::AsObject(Poco::JSON::Parser().parse(json));
-  if (!object) throw std::invalid_argument("not a JSON object: " + reasoncodes::Quote(json));
+  Poco::JSON::Object::Ptr object = json::AsObject(Poco::JSON::Parser().parse(json));
+  if (!object) throw std::invalid_argument("not a JSON object: " + json::Quote(json));
   return object;
 }
 
@@ -20,7 +20,7 @@ std::string Stringify(const Poco::Dynamic::Var& value) {
   return out.str();
 }
 
-std::string JoinProblems(const reasoncodes::Problems& problems) {
+std::string JoinProblems(const json::Problems& problems) {
   std::string text;
   for (const std::string& problem : problems) text += problem + "\n";
   return text;

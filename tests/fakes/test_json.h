@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "reasoncodes/json_read.h"
+#include "common/json_read.h"
 
 namespace presence::testing {
 
@@ -20,6 +20,6 @@ Poco::JSON::Object::Ptr ParseObject(const std::string& json);
 std::string Stringify(const Poco::Dynamic::Var& value);
 
 // One problem per line, each ending in a newline ("" when there are none).
-std::string JoinProblems(const reasoncodes::Problems& problems);
+std::string JoinProblems(const json::Problems& problems);
 
 }  // namespace presence::testing

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/config.h"
+#include "agent/config/config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/event_json.h"
+#include "agent/core/event_json.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

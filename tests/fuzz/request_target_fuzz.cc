@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/request_target.h"
+#include "agent/api/request_target.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

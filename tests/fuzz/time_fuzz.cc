@@ -10,13 +10,14 @@
 #include <string_view>
 
 #include "tests/fuzz/fuzz_check.h"
-#include "tracking/time.h"
+#include "common/time.h"
 
 namespace {
 
-using presence::tracking::FormatTime;
-using presence::tracking::ParseTime;
-using presence::tracking::Timestamp;
+using presence::FormatTime;
+using presence::ParseTime;
+using presence::Timestamp;
+using presence::UtcDayStart;
 
 // FormatTime writes the year with four digits: round trips hold for years 0000 to 9999 (an
 // offset can move an accepted "0000-01-01T00:00:00+01:00" into year -1).
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parsed) return 0;
   // The shortest accepted form is "YYYY-MM-DDTHH:MM:SSZ".
   FUZZ_CHECK(text.size() >= 20);
-  const Timestamp day = presence::tracking::UtcDayStart(*parsed);
+  const Timestamp day = UtcDayStart(*parsed);
   FUZZ_CHECK(day <= *parsed && *parsed - day < std::chrono::days(1));
   if (!FourDigitYear(*parsed)) return 0;
   const std::string printed = FormatTime(*parsed);

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/websocket_protocol.h"
+#include "agent/stream/websocket_protocol.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

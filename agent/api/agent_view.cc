@@ -1,0 +1,119 @@
+#include "agent/api/agent_view.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include "common/json_writer.h"
+#include "connectors/omni_channel/omni_channel_connector.h"
+
+namespace presence::agent {
+namespace {
+
+void WriteStatePart(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog) {
+  out.BeginObject().Key("label").String(state.label);
+  const reasoncodes::State* known = catalog.Find(state.label);
+  if (known == nullptr) {  // removed from the catalog by a reload; the user is still in it
+    out.Key("reason_code").Null().Key("status").Null().EndObject();
+    return;
+  }
+  out.Key("reason_code").String(known->reason_code);
+  out.Key("status").Int(reasoncodes::ToInt(known->status));
+  out.Key("status_name").String(reasoncodes::StatusName(known->status));
+  out.Key("color").String(known->color);
+  out.Key("alert_after_seconds").Int(known->alert_after_seconds);
+  out.EndObject();
+}
+
+void WriteCalls(JsonWriter& out, const AgentState& state) {
+  out.BeginArray();
+  for (const ActiveCall& call : state.calls) {
+    out.BeginObject();
+    out.Key("id").String(call.id);
+    out.Key("direction").String(DirectionName(call.direction));
+    out.Key("internal").Bool(call.internal);
+    out.Key("started").String(FormatTime(call.started));
+    out.Key("answered");
+    if (call.answered) {
+      out.String(FormatTime(*call.answered));
+    } else {
+      out.Null();
+    }
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
+// The state's mappings.omni_channel block as the omni_channel connector reads it; nullopt
+// without a valid one. Without that connector nothing validated the blocks at load, so an
+// invalid block gives no instruction rather than a half-read one.
+std::optional<connectors::OmniChannelMapping> OmniChannelMappingOf(
+    const reasoncodes::State* known) {
+  if (known == nullptr) return std::nullopt;
+  auto block = known->mappings.find("omni_channel");
+  if (block == known->mappings.end() || !block->second) return std::nullopt;
+  json::Problems ignored;
+  return connectors::ReadOmniChannelMapping(*block->second, "", ignored);
+}
+
+// What a softphone applies with the Omni-Channel toolkit (integrations.md 3.7: the status can
+// be set only in the agent's browser): {"status_id"} or {"logout": true}, null without a block.
+void WriteOmniChannel(JsonWriter& out, const reasoncodes::State* known) {
+  std::optional<connectors::OmniChannelMapping> mapping = OmniChannelMappingOf(known);
+  if (!mapping) {
+    out.Null();
+  } else if (mapping->logout) {
+    out.BeginObject().Key("logout").Bool(true).EndObject();
+  } else {
+    out.BeginObject().Key("status_id").String(mapping->status_id).EndObject();
+  }
+}
+
+}  // namespace
+
+void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
+                    const User* user) {
+  out.BeginObject();
+  out.Key("id").String(state.agent);
+  out.Key("name").String(user ? user->name : state.agent);
+  out.Key("extension").String(user ? user->extension : std::string());
+  out.Key("team").String(user ? user->team : std::string());
+  out.Key("state");
+  WriteStatePart(out, state, catalog);
+  out.Key("since").String(FormatTime(state.since));
+  out.Key("source").String(reasoncodes::SourceName(state.source));
+  out.Key("cause").String(state.cause);
+  out.Key("active_calls");
+  WriteCalls(out, state);
+  out.Key("pending");
+  if (state.pending_label) {
+    out.BeginObject().Key("label").String(*state.pending_label);
+    out.Key("source").String(reasoncodes::SourceName(state.pending_source)).EndObject();
+  } else {
+    out.Null();
+  }
+  out.Key("wrap_up_until");
+  if (state.wrap_up_until) {
+    out.String(FormatTime(*state.wrap_up_until));
+  } else {
+    out.Null();
+  }
+  if (catalog.settings().omni_channel) {
+    out.Key("omni_channel");
+    WriteOmniChannel(out, catalog.Find(state.label));
+  }
+  out.EndObject();
+}
+
+std::string AgentViewText(const AgentState& state, const reasoncodes::Catalog& catalog,
+                          const User* user) {
+  JsonWriter out;
+  WriteAgentView(out, state, catalog, user);
+  return out.Take();
+}
+
+Poco::JSON::Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
+                                      const User* user) {
+  Poco::JSON::Parser parser;
+  return parser.parse(AgentViewText(state, catalog, user)).extract<Poco::JSON::Object::Ptr>();
+}
+
+}  // namespace presence::agent

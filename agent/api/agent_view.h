@@ -1,0 +1,36 @@
+#pragma once
+
+// The JSON a client sees for one user, the same in GET /api/v1/agents/{id}, GET /agents and
+// every live-stream update:
+// {"id","name","extension","team",
+//  "state":{"label","reason_code","status","status_name","color","alert_after_seconds"},
+//  "since","source","cause",
+//  "active_calls":[{"id","direction","internal","started","answered"}],
+//  "pending":{"label","source"}|null, "wrap_up_until":time|null,
+//  "omni_channel":{"status_id"}|{"logout":true}|null   only with settings.omni_channel on: what
+//                                                      the user's softphone sets in Omni-Channel
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/engine/engine.h"
+
+namespace presence {
+class JsonWriter;
+}  // namespace presence
+
+namespace presence::agent {
+
+
+// `user` may be null (a user seen in the ledger but no longer configured).
+void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
+                    const User* user);
+// The same view as text, and as a Poco object for handlers that add to it.
+Poco::JSON::Object::Ptr AgentViewJson(const AgentState& state, const reasoncodes::Catalog& catalog,
+                                      const User* user);
+std::string AgentViewText(const AgentState& state, const reasoncodes::Catalog& catalog,
+                          const User* user);
+
+}  // namespace presence::agent

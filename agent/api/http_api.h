@@ -1,0 +1,63 @@
+#pragma once
+
+// The HTTP API (/api/v1, JSON) on Poco's HTTPServer: routing, authentication (bearer token or
+// dashboard session cookie), roles, body limits, and JSON errors. Every request is answered
+// with JSON (or CSV / Prometheus text where asked); a bad request never changes state.
+// Endpoints: see api_handlers.cc and the OpenAPI document served at /api/v1/openapi.json.
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/api/auth_throttle.h"
+#include "agent/config/config.h"
+#include "agent/core/core.h"
+#include "agent/api/metrics.h"
+#include "agent/api/sessions.h"
+#include "agent/stream/stream_hub.h"
+#include "connectors/delivery/dispatcher.h"
+#include "tracking/time_store.h"
+
+namespace presence::agent {
+
+// What the request handlers share. Lives as long as the HTTP server.
+struct ApiContext {
+  ApiContext(std::shared_ptr<const Config> initial, tracking::TimeStore& the_store, Core& the_core,
+             StreamHub& the_hub, Metrics& the_metrics, const Clock& the_clock,
+             const connectors::ConnectorSet& the_connectors)
+      : config(std::move(initial)),
+        store(the_store),
+        core(the_core),
+        hub(the_hub),
+        metrics(the_metrics),
+        clock(the_clock),
+        connectors(the_connectors) {}
+
+  AtomicShared<const Config> config;  // swapped whole on reload
+  tracking::TimeStore& store;
+  Core& core;
+  StreamHub& hub;
+  Metrics& metrics;
+  const Clock& clock;
+  const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
+  // The service's log (level "info", "warning", "error"); may be empty.
+  std::function<void(std::string_view level, const std::string& text)> log;
+  // The CRM time-tracking sync's status for GET /api/v1/crm-sync; empty or nullptr: none.
+  std::function<Poco::JSON::Object::Ptr()> crm_sync_status;
+  SessionStore sessions;
+  // Re-reads the configuration file (admin reload, SIGHUP): the problems when refused.
+  std::function<std::vector<std::string>()> reload;
+  bool tls = false;
+  std::string dashboard_dir;          // static files for the supervisor page; empty = none
+  AuthThrottle auth_throttle{clock};  // wrong credentials per client address (Authorize)
+};
+
+Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);
+
+// "GET /api/v1/agents/{id}" for every route, for metrics labels.
+std::vector<std::string> ApiRouteNames();
+
+}  // namespace presence::agent

@@ -1,0 +1,226 @@
+#include "agent/core/core.h"
+
+#include <algorithm>
+
+#include "agent/core/batch_builder.h"
+#include "agent/core/restore.h"
+
+namespace presence::agent {
+
+Core::Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
+           const Clock& clock, CoreOptions options)
+    : catalog_(std::move(catalog)),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      engine_(catalog_) {}
+
+Core::~Core() { Stop(); }
+
+Status Core::Reload() {
+  engine_ = Engine(catalog_);
+  timers_ = TimerQueue();
+  Result<std::optional<Timestamp>> latest = RestoreFromStore(store_, engine_, timers_);
+  if (!latest.ok()) return latest.error();
+  if (*latest) last_now_ = std::max(last_now_, **latest);
+  return Status::Ok();
+}
+
+Status Core::Start() {
+  if (Status status = Reload(); !status.ok()) return status;
+  PublishAll();
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+std::future<Result<Reply>> Core::Post(Event event) {
+  Pending pending{std::move(event), {}};
+  std::future<Result<Reply>> future = pending.promise.get_future();
+  if (pending.event.type == EventType::kWrapUpTimer) {  // only the core's own timers fire these
+    pending.promise.set_value(Error{"invalid_event", "type: wrap_up_timer cannot be posted"});
+    return future;
+  }
+  if (!Enqueue(pending)) {
+    pending.promise.set_value(Error{"stopped", "the agent is shutting down; try again"});
+  }
+  return future;
+}
+
+bool Core::Enqueue(Pending& pending) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopping_) return false;
+  queue_.push_back(std::move(pending));
+  wake_.notify_one();
+  return true;
+}
+
+std::future<Status> Core::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  Pending pending;
+  pending.new_catalog = std::move(catalog);
+  std::future<Status> future = pending.reloaded.get_future();
+  if (!Enqueue(pending)) pending.reloaded.set_value(Error{"stopped", "the agent is shutting down"});
+  return future;
+}
+
+void Core::Wake() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  woken_ = true;
+  wake_.notify_one();
+}
+
+void Core::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Core::Run() {
+  for (;;) {
+    std::deque<Pending> work;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      for (;;) {
+        std::optional<Timestamp> due = timers_.NextDue();
+        const bool timer_due = due && *due <= clock_.Now();
+        if (!queue_.empty() || stopping_ || woken_ || timer_due) break;
+        if (due) {
+          auto wait = std::clamp<Millis>(
+              std::chrono::duration_cast<Millis>(*due - clock_.Now()),
+              Millis(1), std::chrono::hours(1));
+          wake_.wait_for(lock, wait);
+        } else {
+          wake_.wait(lock);
+        }
+      }
+      woken_ = false;
+      if (stopping_ && queue_.empty()) break;
+      size_t take = std::min(queue_.size(), options_.max_batch);
+      std::move(queue_.begin(), queue_.begin() + take, std::back_inserter(work));
+      queue_.erase(queue_.begin(), queue_.begin() + take);
+    }
+    Process(work);
+  }
+}
+
+void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
+  for (const TimerEntry& entry : timers_.PopDue(now)) {
+    // Dated at the deadline, so a wrap-up lasts exactly its configured time even when the
+    // process was busy or down when it expired.
+    Result<Outcome> outcome = engine_.Handle(WrapUpTimerEvent(entry.agent, entry.due), entry.due);
+    if (!outcome.ok()) continue;  // a stale timer
+    batch.Add(*outcome, *engine_.Find(entry.agent));
+  }
+}
+
+void Core::Process(std::deque<Pending>& work) {
+  if (!healthy_ && !Recover()) {
+    for (Pending& pending : work) {
+      if (pending.new_catalog) {
+        pending.reloaded.set_value(Error{"storage_error", "the ledger cannot be read"});
+      } else {
+        pending.promise.set_value(Error{"storage_error", "the ledger cannot be read; retrying"});
+      }
+    }
+    return;
+  }
+  BatchBuilder batch;
+  const Timestamp now = std::max(clock_.Now(), last_now_);
+  last_now_ = now;
+  FireTimers(now, batch);
+  std::vector<std::optional<Result<Reply>>> results(work.size());
+  size_t events = 0;
+  for (size_t i = 0; i < work.size(); ++i) {
+    Pending& pending = work[i];
+    if (pending.new_catalog) {
+      catalog_ = pending.new_catalog;
+      engine_.SetCatalog(catalog_);
+      // Readers (GET /states, stream views) see the new catalog at once, not at the next change.
+      PublishAll();
+      continue;
+    }
+    ++events;
+    Result<Outcome> outcome = engine_.Handle(pending.event, now);
+    if (!outcome.ok()) {
+      results[i] = outcome.error();
+      continue;
+    }
+    const AgentState& state = *engine_.Find(pending.event.agent);
+    batch.Add(*outcome, state);
+    if (outcome->timer) timers_.Push(*outcome->timer, state.agent);
+    results[i] = Reply{std::move(outcome->changes), state};
+  }
+  Status committed = Commit(batch, events);
+  if (!committed.ok()) {
+    // The store is the truth: forget what the engine did in this batch. Until the engine is
+    // back in step with the store, every event is refused rather than applied to a guess.
+    healthy_ = false;
+    Recover();
+  }
+  for (size_t i = 0; i < work.size(); ++i) {
+    if (work[i].new_catalog) {
+      work[i].reloaded.set_value(Status::Ok());
+      continue;
+    }
+    if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
+    work[i].promise.set_value(std::move(*results[i]));
+  }
+}
+
+Status Core::Commit(BatchBuilder& batch, size_t events) {
+  if (batch.empty()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  if (planner_) {
+    planner_(batch.batch().changes, batch.outbox());
+    for (tracking::OutboxItem& row : batch.outbox()) row.id = ++outbox_id_;
+  }
+  Status status = store_.Commit(batch.batch());
+  if (!status.ok()) return status;
+  std::vector<std::string> touched;
+  touched.reserve(batch.batch().agents.size());
+  for (const tracking::AgentRecord& record : batch.batch().agents) touched.push_back(record.agent);
+  Publish(touched, batch.batch(), std::chrono::steady_clock::now() - started, events);
+  return Status::Ok();
+}
+
+void Core::Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
+                   std::chrono::nanoseconds commit_time, size_t events) {
+  std::shared_ptr<const Snapshot> previous = snapshot_.load();
+  auto next = std::make_shared<Snapshot>(*previous);
+  next->catalog = catalog_;
+  std::vector<AgentUpdate> updates;
+  updates.reserve(touched.size());
+  for (const std::string& agent : touched) {
+    auto state = std::make_shared<const AgentState>(*engine_.Find(agent));
+    updates.push_back(AgentUpdate{++seq_, state});
+    next->agents.Set(agent, std::move(state));
+  }
+  next->seq = seq_;
+  // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
+  // the stream has been told.
+  CommitNotice notice{batch.changes, updates, commit_time, events, batch.outbox};
+  for (const Listener& listener : listeners_) listener(notice);
+  snapshot_.store(std::move(next));
+}
+
+bool Core::Recover() {
+  if (!Reload().ok()) return false;
+  healthy_ = true;
+  PublishAll();
+  return true;
+}
+
+// After start-up or a failed commit: every user as the engine now has them.
+void Core::PublishAll() {
+  auto next = std::make_shared<Snapshot>();
+  next->catalog = catalog_;
+  for (const auto& [agent, state] : engine_.agents()) {
+    next->agents.Set(agent, std::make_shared<const AgentState>(state));
+  }
+  next->seq = seq_;  // nothing new happened: no sequence number is used up
+  snapshot_.store(std::move(next));
+}
+
+}  // namespace presence::agent

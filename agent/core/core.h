@@ -1,0 +1,149 @@
+#pragma once
+
+// The core: one thread that owns the engine and is the ledger's only writer. Producers
+// (stdin reader, HTTP handlers, PBX readers) Post events and get a future that resolves once
+// the event's changes are durable. The thread drains whatever is queued, runs it through the
+// engine, commits it as one transaction (group commit: one sync for many events) and only
+// then answers. Wrap-up timers fire on the same thread, stamped at their due time.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "agent/core/agent_directory.h"
+#include "agent/engine/engine.h"
+#include "agent/engine/timer_queue.h"
+#include "common/atomic_shared.h"
+#include "tracking/time_store.h"
+
+namespace presence::agent {
+
+class BatchBuilder;
+
+struct Reply {
+  std::vector<tracking::Change> changes;  // what this event changed, in order
+  AgentState state;                       // the user's state after it
+};
+
+// One user's state after a commit, numbered: every update the core publishes gets the next
+// sequence number, so a stream viewer can tell what it missed.
+struct AgentUpdate {
+  uint64_t seq = 0;
+  std::shared_ptr<const AgentState> state;
+};
+
+// Every user's state as of update `seq`. Immutable: readers on any thread hold it as long as
+// they like while the core publishes newer ones.
+struct Snapshot {
+  uint64_t seq = 0;
+  AgentDirectory agents;                   // by user id
+  std::shared_ptr<const Catalog> catalog;  // the catalog in force
+};
+
+// What one durable commit did, for listeners (streams, metrics, the connectors' workers).
+struct CommitNotice {
+  const std::vector<tracking::Change>& changes;
+  const std::vector<AgentUpdate>& updates;
+  std::chrono::nanoseconds commit_time;
+  size_t events = 0;
+  const std::vector<tracking::OutboxItem>& outbox;  // rows written with the changes
+};
+
+struct CoreOptions {
+  size_t max_batch = 1024;  // events per transaction at most
+};
+
+class Core {
+ public:
+  // Listener: called on the core thread after each durable commit. Must not block.
+  using Listener = std::function<void(const CommitNotice&)>;
+
+  Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
+       const Clock& clock, CoreOptions options = {});
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Before Start.
+  void AddListener(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+  // Outbox planner: called on the core thread with each batch's changes before the commit,
+  // it appends the connectors' rows (ids 0), which the core numbers after `last_outbox_id`
+  // and writes in the same transaction. Before Start.
+  using OutboxPlanner =
+      std::function<void(const std::vector<tracking::Change>&, std::vector<tracking::OutboxItem>&)>;
+  void SetOutboxPlanner(OutboxPlanner planner, int64_t last_outbox_id) {
+    planner_ = std::move(planner);
+    outbox_id_ = last_outbox_id;
+  }
+
+  // Restores every user from the store, re-arms wrap-up timers (a deadline that passed while
+  // the process was down ends its wrap-up at once, dated at the deadline) and starts the thread.
+  Status Start();
+
+  // Thread-safe. The future holds the outcome once durable, or the engine's error, or
+  // "storage_error" (then nothing of that batch happened), or "stopped".
+  std::future<Result<Reply>> Post(Event event);
+
+  // Thread-safe. Replaces the catalog on the core thread (SIGHUP reload): later events use it;
+  // users keep their current state. Resolves once in force.
+  std::future<Status> SetCatalog(std::shared_ptr<const Catalog> catalog);
+
+  // Thread-safe, lock-free: the latest published snapshot (never null after Start).
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+
+  // Makes the loop look at the clock again now (tests advance a fake clock, then Wake).
+  void Wake();
+
+  // Finishes what is queued, commits it and joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  struct Pending {
+    Event event;
+    std::promise<Result<Reply>> promise;
+    std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
+    std::promise<Status> reloaded;
+  };
+
+  // Queues the item unless stopping (then returns false and leaves it with the caller).
+  bool Enqueue(Pending& pending);
+  void Run();
+  void Process(std::deque<Pending>& work);
+  void FireTimers(Timestamp now, BatchBuilder& batch);
+  Status Commit(BatchBuilder& batch, size_t events);
+  void Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
+               std::chrono::nanoseconds commit_time, size_t events);
+  void PublishAll();
+  Status Reload();  // the engine and timers from the store
+  bool Recover();   // after a failed commit: Reload; false while the store cannot be read
+
+  std::shared_ptr<const Catalog> catalog_;
+  tracking::TimeStore& store_;
+  const Clock& clock_;
+  CoreOptions options_;
+  Engine engine_;
+  TimerQueue timers_;  // core thread only
+  Timestamp last_now_{};
+  std::vector<Listener> listeners_;
+  OutboxPlanner planner_;
+  int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
+  uint64_t seq_ = 0;       // core thread only
+  bool healthy_ = true;    // core thread only: the engine matches the store
+  AtomicShared<const Snapshot> snapshot_;
+
+  std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace presence::agent

@@ -1,0 +1,22 @@
+#include "agent/core/restore.h"
+
+#include <algorithm>
+
+namespace presence::agent {
+
+Result<std::optional<Timestamp>> RestoreFromStore(tracking::TimeStore& store, Engine& engine,
+                                                  TimerQueue& timers) {
+  Result<std::vector<tracking::StoredAgent>> stored = store.LoadAgents();
+  if (!stored.ok()) return stored.error();
+  std::optional<Timestamp> latest;
+  for (const tracking::StoredAgent& record : *stored) {
+    Result<AgentState> state = RestoreAgentState(record);
+    if (!state.ok()) return state.error();
+    if (state->wrap_up_until) timers.Push(*state->wrap_up_until, state->agent);
+    latest = latest ? std::max(*latest, state->since) : state->since;
+    engine.Restore(std::move(state).value());
+  }
+  return latest;
+}
+
+}  // namespace presence::agent

@@ -1,0 +1,168 @@
+#pragma once
+
+// The presence engine: Handle(event, now) -> changes + timer requests. Pure and
+// deterministic: no I/O, no clock reads, the same events at the same times give the same
+// states. It owns every user's live state; only the core thread calls it.
+//
+// Rules (each is a table test in tests/agent/engine_test.cc):
+//  1. select: a known label changes the state; an unknown one is an error that changes
+//     nothing; the current label changes nothing.
+//  2. With active_call_state, an answered call sets On a call; after the last active call the
+//     agent returns to Ready (or the state before the calls, with return_after_call=previous).
+//  3. A call that lasted > 0 s and was not internal starts wrap-up when it ends (the last of
+//     overlapping calls the agent is engaged in, if any qualified): the wrap-up state until
+//     now + wrap_up_seconds. A call that only rang (inbound, never answered, no duration) or
+//     an internal call never starts, restarts or extends a wrap-up, whenever it begins or ends.
+//     A wrap-up is owed only when a call actually took the agent out of it (answered into
+//     On a call before its time was up); what was left of it then runs after the calls end.
+//     Once a wrap-up has run its time, nothing more is owed.
+//  4. The wrap-up timer acts only if the state is still the wrap-up it started.
+//  5. Dialling out from a DND-status state first returns the agent to Ready.
+//  6. select during an answered or outbound call (or a locked wrap-up) becomes the pending next
+//     state; during a call that only rings it applies at once and also follows the call.
+//  7. override applies at once and clears pending state and timers.
+//  8. call_ended with no start is a complete call.
+//  9. login sets the login state (only when logged out or offline); logout the logout state;
+//     a user first seen starts in the initial state at its first event.
+// 10. Calls of a user who is logged out (status 7) or offline (status 2) are tracked but never
+//     change the state: no On a call, no wrap-up, no return to Ready.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "reasoncodes/catalog.h"
+#include "common/result.h"
+#include "reasoncodes/source.h"
+#include "tracking/ledger_types.h"
+#include "common/time.h"
+
+namespace presence::agent {
+
+using reasoncodes::Catalog;
+using reasoncodes::Source;
+
+enum class EventType {
+  kSelect,        // a picklist choice (label, source)
+  kCallStarted,   // call_id, direction, internal
+  kCallAnswered,  // call_id
+  kCallEnded,     // call_id, duration_s (optional), internal
+  kLogin,
+  kLogout,
+  kOverride,     // a supervisor's choice (label)
+  kWrapUpTimer,  // the wrap-up timer armed for `due`
+};
+std::string_view EventTypeName(EventType type);  // "select", "call_started", ..., "wrap_up_timer"
+std::optional<EventType> EventTypeFromName(std::string_view name);
+
+enum class Direction { kInbound, kOutbound };
+std::string_view DirectionName(Direction direction);
+
+struct Event {
+  EventType type = EventType::kSelect;
+  std::string agent;
+  std::string label;             // select, override
+  std::optional<Source> source;  // who sent it; defaults per type (see DefaultSource)
+  std::string call_id;           // call events
+  Direction direction = Direction::kInbound;
+  bool internal = false;
+  std::optional<double> duration_s;  // call_ended: the call's length if the feed knows it
+  Timestamp due{};                   // kWrapUpTimer: the deadline it was armed for
+};
+
+// The event a wrap-up timer posts when it fires.
+Event WrapUpTimerEvent(const std::string& agent, Timestamp due);
+
+// agent for select/login/logout, supervisor for override, pbx for call events,
+// wrap_up for the timer.
+Source DefaultSource(EventType type);
+
+struct ActiveCall {
+  std::string id;
+  Direction direction = Direction::kInbound;
+  bool internal = false;
+  Timestamp started{};
+  std::optional<Timestamp> answered;
+};
+
+// One user's live state. Persisted (see SerializeEngineState) so a restart resumes exactly.
+struct AgentState {
+  std::string agent;
+  std::string label;  // current state
+  Timestamp since{};
+  Source source = Source::kSystem;
+  std::string cause;
+
+  std::vector<ActiveCall> calls;
+  // About the current group of overlapping calls:
+  bool calls_own_state = false;  // the calls decide what follows them (off after override etc.)
+  bool call_qualified = false;   // an ended call of the group qualifies for wrap-up
+  std::string resume_label;      // the state when the group began (return_after_call=previous)
+
+  std::optional<std::string> pending_label;  // rule 6
+  Source pending_source = Source::kAgent;
+  std::optional<Timestamp> wrap_up_until;  // set while in a timed wrap-up
+  // A wrap-up a call took the agent out of before its time was up (rule 3): what was left of
+  // it, and the cause of the wrap-up (the qualifying call's end), to run when the calls end.
+  std::optional<std::chrono::milliseconds> owed_wrap_up;
+  std::string owed_cause;
+
+  // Ids of calls that ended lately (newest last, at most kRecentCalls): a late or repeated
+  // event for one of them is ignored instead of starting a phantom call.
+  std::vector<std::string> ended_calls;
+  Timestamp last_event{};  // the newest event applied; events may not go back before it
+};
+
+// How many ended call ids a user remembers, and how old an active call may grow before it is
+// taken for one whose end the feed lost.
+inline constexpr size_t kRecentCalls = 32;
+inline constexpr std::chrono::hours kMaxCallAge{12};
+// Sizes a client controls are bounded (a hostile feed must not grow a user without limit):
+// active calls per user (hold, consult, conference and call waiting fit easily), and the
+// bytes of a call id or a label.
+inline constexpr size_t kMaxActiveCalls = 16;
+inline constexpr size_t kMaxCallIdBytes = 256;
+inline constexpr size_t kMaxLabelBytes = 256;
+
+struct Outcome {
+  std::vector<tracking::Change> changes;  // in order; empty when nothing changed
+  std::optional<Timestamp> timer;         // arm a kWrapUpTimer for this user at this time
+  bool state_touched = false;             // the persisted AgentState changed (calls, pending...)
+};
+
+class Engine {
+ public:
+  explicit Engine(std::shared_ptr<const Catalog> catalog);
+
+  // Applies one event at `now`. Errors (nothing changes): "unknown_label", "not_selectable",
+  // "missing_field", "too_long" (call id or label over its bound), "too_many_calls" (a new
+  // call while kMaxActiveCalls are active), "time_went_backwards" (now is before the user's
+  // last event).
+  // Late or repeated call events (for a call that already ended) are accepted and ignored.
+  Result<Outcome> Handle(const Event& event, Timestamp now);
+
+  const AgentState* Find(const std::string& agent) const;
+  const std::unordered_map<std::string, AgentState>& agents() const { return agents_; }
+  const Catalog& catalog() const { return *catalog_; }
+
+  // Start-up: puts back a user's state as it was stored.
+  void Restore(AgentState state);
+  // Reload: new events use the new catalog; users keep their current labels.
+  void SetCatalog(std::shared_ptr<const Catalog> catalog) { catalog_ = std::move(catalog); }
+
+ private:
+  struct Step;  // the work of one Handle call
+  friend struct Step;
+
+  std::shared_ptr<const Catalog> catalog_;
+  std::unordered_map<std::string, AgentState> agents_;
+};
+
+// The persisted form of the engine-owned part of AgentState (calls, pending, wrap-up, group
+// flags) as JSON text; label/since/source/cause come from the ledger's open interval.
+std::string SerializeEngineState(const AgentState& state);
+Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored);
+
+}  // namespace presence::agent

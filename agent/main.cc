@@ -1,3 +1,0 @@
-#include "agent/cli.h"
-
-int main(int argc, char** argv) { return presence::agent::RunCli(argc, argv); }

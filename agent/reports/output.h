@@ -1,0 +1,45 @@
+#pragma once
+
+// Shapes shared by the CLI (and later the HTTP API): transitions, totals and the picklist as
+// JSON objects, CSV and text a person can check by hand.
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <ostream>
+#include <vector>
+
+#include "reasoncodes/catalog.h"
+#include "tracking/ledger_types.h"
+
+namespace presence {
+class JsonWriter;
+}  // namespace presence
+
+namespace presence::agent {
+
+
+// {"at","agent","from","to","status","reason_code","source","cause"}; from is null for a
+// user's first change.
+void WriteChange(JsonWriter& out, const tracking::Change& change);
+Poco::JSON::Object::Ptr ChangeJson(const tracking::Change& change);
+// {"agent","label","status","status_name","seconds"}
+Poco::JSON::Object::Ptr TotalJson(const tracking::Total& total);
+// {"label","reason_code","status","status_name","display","selectable","color","alert_after_seconds"}
+Poco::JSON::Object::Ptr StateJson(const reasoncodes::State& state);
+
+Poco::JSON::Array::Ptr ChangesJson(const std::vector<tracking::Change>& changes);
+Poco::JSON::Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals);
+
+// One CSV field: quoted when needed (RFC 4180); text a spreadsheet would run as a formula
+// (leading = + - @) gets a leading apostrophe.
+std::string CsvField(const std::string& text);
+
+// Aligned text tables.
+void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out);
+void WriteTotalsText(const std::vector<tracking::Total>& totals, std::ostream& out);
+
+// "1:05:09" for 3909 s (hours not wrapped at 24).
+std::string FormatHms(Millis duration);
+
+}  // namespace presence::agent

@@ -1,0 +1,592 @@
+#include "agent/service/service.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+
+#include "agent/api/agent_view.h"
+#include "agent/api/connection_limit.h"
+#include "agent/api/http_api.h"
+#include "agent/api/http_connection.h"
+#include "agent/api/metrics.h"
+#include "agent/stream/stream_hub.h"
+#include "connectors/delivery/dispatcher.h"
+#include "connectors/http/http_client.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "connectors/builtin/builtin_connectors.h"
+
+namespace presence::agent {
+namespace {
+
+void Log(std::string_view level, const std::string& text) {
+  std::cerr << FormatTime(SystemClock().Now()) << " " << level << ": " << text
+            << std::endl;
+}
+
+// A data folder the agent creates is its own (0700): the ledger holds everyone's working day.
+// One that exists is left as the operator made it.
+Status CreateDataDir(const std::string& data_dir) {
+  std::error_code error;
+  if (std::filesystem::exists(data_dir, error)) return Status::Ok();
+  std::filesystem::create_directories(data_dir, error);
+  if (!error) {
+    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error);
+  }
+  if (error) {
+    return Error{"storage_error",
+                 "cannot create server.data_dir '" + data_dir + "': " + error.message()};
+  }
+  return Status::Ok();
+}
+
+// Streams hold a socket each: lift the soft limit on open files to the hard one.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+sigset_t ControlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// SO_REUSEADDR, so a restart binds while the last run's connections linger in TIME_WAIT, but
+// not SO_REUSEPORT, which Poco's ServerSocket(address, backlog) also sets: with it a second
+// server binds the same port and the kernel splits the clients, and their acknowledged
+// changes, between two ledgers.
+void BindAndListen(Poco::Net::ServerSocket& socket, const Poco::Net::SocketAddress& address) {
+  try {
+    socket.bind(address, true, false);
+  } catch (const Poco::Net::NetException& e) {
+    if (e.code() != EADDRINUSE) throw;
+    throw Poco::Net::NetException("port in use: another process listens on " + address.toString() +
+                                  " (another presence-agent?)");
+  }
+  socket.listen(256);
+}
+
+// With TLS, the certificate and key are checked before anything is served: a mistake stops
+// the start with the setting and the file named (the caller prefixes "cannot listen on ...").
+Poco::Net::ServerSocket Listen(const ServerSettings& server) {
+  using Poco::Net::Context;
+  Poco::Net::SocketAddress address(server.host, static_cast<Poco::UInt16>(server.port));
+  if (!server.tls) {
+    Poco::Net::ServerSocket socket;
+    BindAndListen(socket, address);
+    return socket;
+  }
+  const TlsSettings& tls = *server.tls;
+  for (const auto& [key, path] : {std::pair{"server.tls.certificate", tls.certificate},
+                                  std::pair{"server.tls.private_key", tls.private_key}}) {
+    if (::access(path.c_str(), R_OK) != 0) {
+      throw Poco::OpenFileException(std::string(key) + " \"" + path +
+                                    "\": " + std::strerror(errno));
+    }
+  }
+  Poco::Net::initializeSSL();
+  Context::Ptr context;
+  try {
+    context = new Context(Context::TLS_SERVER_USE, tls.private_key, tls.certificate, "",
+                          Context::VERIFY_NONE);
+  } catch (const Poco::Exception& e) {
+    // Poco's message names the file and gives OpenSSL's reason ("PEM routines::no start line").
+    throw Poco::Net::SSLContextException("server.tls: " + e.message());
+  }
+  // Poco loads the key first; OpenSSL then quietly discards it if the certificate does not match.
+  if (SSL_CTX_check_private_key(context->sslContext()) != 1) {
+    ERR_clear_error();
+    throw Poco::Net::SSLContextException("server.tls.private_key \"" + tls.private_key +
+                                         "\" is not the key of server.tls.certificate \"" +
+                                         tls.certificate + "\"");
+  }
+  context->disableProtocols(Context::PROTO_SSLV2 | Context::PROTO_SSLV3 | Context::PROTO_TLSV1 |
+                            Context::PROTO_TLSV1_1);
+  Poco::Net::SecureServerSocket socket(context);
+  BindAndListen(socket, address);
+  return socket;
+}
+
+// Tokens a reload removed, or gave another role or user: their live streams must end.
+std::vector<std::string> RevokedTokens(const Config& old, const Config& fresh) {
+  std::vector<std::string> revoked;
+  for (const TokenEntry& token : old.tokens) {
+    const TokenEntry* now = fresh.FindTokenHash(token.sha256);
+    if (now == nullptr || now->role != token.role || now->user != token.user) {
+      revoked.push_back(token.sha256);
+    }
+  }
+  return revoked;
+}
+
+// Counters of one value each, without labels.
+Metrics::Family Counter(std::string name, std::string help, double value) {
+  return Metrics::Family{std::move(name), "counter", std::move(help), {{"", value}}};
+}
+
+std::shared_ptr<const connectors::Directory> MakeDirectory(const Config& config) {
+  auto directory = std::make_shared<connectors::Directory>();
+  directory->catalog = config.catalog;
+  for (const User& user : config.users) directory->users.emplace(user.id, user);
+  return directory;
+}
+
+// The user's present state as a change: what keep-alive connectors re-assert after a start.
+tracking::Change CurrentState(const AgentState& state, const reasoncodes::Catalog& catalog) {
+  tracking::Change change;
+  change.agent = state.agent;
+  change.at = state.since;
+  change.label = state.label;
+  change.source = state.source;
+  change.cause = state.cause;
+  if (const reasoncodes::State* found = catalog.Find(state.label)) {
+    change.reason_code = found->reason_code;
+    change.status = found->status;
+  }
+  return change;
+}
+
+double Seconds(const std::optional<Timestamp>& at) {
+  return at ? std::chrono::duration<double>(at->time_since_epoch()).count() : 0;
+}
+
+// presence_crm_sync_* series of the one CRM sync (no labels).
+std::vector<Metrics::Family> CrmSyncFamilies(const connectors::CrmSyncStats& stats) {
+  auto one = [](std::string name, std::string type, std::string help, double value) {
+    return Metrics::Family{
+        "crm_sync_" + std::move(name), std::move(type), std::move(help), {{"", value}}};
+  };
+  auto count = [](long long value) { return static_cast<double>(value); };
+  return {
+      one("api_calls_total", "counter", "Salesforce REST calls made by the CRM sync",
+          count(stats.api_calls_total)),
+      one("api_calls_24h", "gauge", "Salesforce REST calls of the CRM sync in the last 24 hours",
+          count(stats.api_calls_24h)),
+      one("api_budget_per_day", "gauge", "The CRM sync's configured API calls per 24 hours",
+          count(stats.api_budget_per_day)),
+      one("records_upserted_total", "counter", "Records Salesforce acknowledged",
+          count(stats.records_upserted)),
+      one("records_refused_total", "counter", "Records Salesforce refused",
+          count(stats.records_refused)),
+      one("pending_records", "gauge", "Changed figures not yet acknowledged",
+          count(stats.pending_records)),
+      one("consecutive_failures", "gauge", "Failed passes since the last success",
+          count(stats.consecutive_failures)),
+      one("last_success_timestamp_seconds", "gauge", "When a pass last succeeded (0: never)",
+          Seconds(stats.last_success)),
+  };
+}
+
+std::vector<Metrics::Family> ConnectorFamilies(
+    const std::vector<std::pair<std::string, connectors::QueueStats>>& all) {
+  using Stats = connectors::QueueStats;
+  auto family = [&all](std::string name, std::string type, std::string help,
+                       double (*value)(const Stats&)) {
+    Metrics::Family made{"connector_" + name, std::move(type), std::move(help), {}};
+    for (const auto& [connector, stats] : all) {
+      made.samples.emplace_back(Metrics::Label("connector", connector), value(stats));
+    }
+    return made;
+  };
+  std::vector<Metrics::Family> families = {
+      family("queue_depth", "gauge", "Changes waiting in the outbox",
+             [](const Stats& s) { return static_cast<double>(s.depth); }),
+      family("in_flight", "gauge", "Deliveries under way",
+             [](const Stats& s) { return static_cast<double>(s.in_flight); }),
+      family("consecutive_failures", "gauge", "Failed attempts since the last success",
+             [](const Stats& s) { return static_cast<double>(s.consecutive_failures); }),
+      family("last_success_timestamp_seconds", "gauge", "When a delivery last succeeded (0: never)",
+             [](const Stats& s) { return Seconds(s.last_success); }),
+      family("last_failure_timestamp_seconds", "gauge", "When a delivery last failed (0: never)",
+             [](const Stats& s) { return Seconds(s.last_failure); }),
+  };
+  Metrics::Family deliveries{"connector_deliveries_total", "counter", "Delivery outcomes", {}};
+  for (const auto& [connector, s] : all) {
+    const std::pair<const char*, uint64_t> results[] = {{"delivered", s.delivered},
+                                                        {"retried", s.retried},
+                                                        {"rejected", s.rejected},
+                                                        {"coalesced", s.coalesced},
+                                                        {"refreshed", s.refreshed}};
+    for (const auto& [result, count] : results) {
+      deliveries.samples.emplace_back(
+          Metrics::Label("connector", connector) + "," + Metrics::Label("result", result),
+          static_cast<double>(count));
+    }
+  }
+  families.push_back(std::move(deliveries));
+  return families;
+}
+
+class Service {
+ public:
+  Service(const ServeOptions& options, std::shared_ptr<const Config> config,
+          std::unique_ptr<tracking::TimeStore> store)
+      : options_(options),
+        store_(std::move(store)),
+        http_(connectors::NewHttpClient()),
+        connectors_(*store_, &Log),
+        core_(config->catalog, *store_, clock_),
+        metrics_(ApiRouteNames()),
+        hub_(
+            HubOptions(config->server),
+            [this](const AgentState& state) { return FormatAgent(state); },
+            [this] { return core_.snapshot(); }),
+        context_(config, *store_, core_, hub_, metrics_, clock_, connectors_) {
+    context_.reload = [this] { return Reload(); };
+    context_.log = &Log;
+    context_.tls = config->server.tls.has_value();
+    context_.dashboard_dir = options.dashboard_dir;
+    const std::string sessions = config->server.data_dir + "/sessions";
+    if (!context_.sessions.Persist(sessions, std::chrono::system_clock::now())) {
+      Log("warning", sessions + ": unreadable; dashboard sessions start afresh");
+    }
+    core_.AddListener([this](const CommitNotice& notice) {
+      connectors_.Enqueue(notice.outbox);
+      hub_.Publish(notice.updates);
+      metrics_.ObserveCommit(notice.commit_time, notice.events);
+    });
+    metrics_.AddFamilies([this] { return ConnectorFamilies(connectors_.Stats()); });
+    metrics_.AddFamilies([this] {
+      return crm_sync_ ? CrmSyncFamilies(crm_sync_->stats()) : std::vector<Metrics::Family>{};
+    });
+    context_.crm_sync_status = [this] {
+      return crm_sync_ ? crm_sync_->StatusJson() : Poco::JSON::Object::Ptr();
+    };
+    metrics_.AddGauge("presence_stream_viewers", "Live-stream connections",
+                      [this] { return static_cast<double>(hub_.viewers()); });
+    metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
+                      [this] { return static_cast<double>(hub_.dropped_slow()); });
+    metrics_.AddGauge("presence_users", "Users with a state",
+                      [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
+    AddConnectionMetrics();
+  }
+
+  int Run() {
+    Result<tracking::OutboxState> outbox = store_->LoadOutbox();
+    if (!outbox.ok()) {
+      Log("error", "start-up failed: " + outbox.error().message);
+      return 2;
+    }
+    std::shared_ptr<const Config> initial = context_.config.load();
+    // The port first: a second server must stop before it starts anything.
+    Poco::Net::ServerSocket socket;
+    try {
+      socket = Listen(initial->server);
+    } catch (const Poco::Exception& e) {
+      Log("error", "cannot listen on " + initial->server.host + ":" +
+                       std::to_string(initial->server.port) + ": " + e.displayText());
+      return 2;
+    }
+    if (!CreateConnectors(*initial)) return 1;
+    if (!CreateCrmSync(*initial)) return 2;
+    core_.SetOutboxPlanner(
+        [this](const std::vector<tracking::Change>& changes,
+               std::vector<tracking::OutboxItem>& rows) { connectors_.Plan(changes, rows); },
+        outbox->last_id);
+    if (Status status = core_.Start(); !status.ok()) {
+      Log("error", "start-up failed: " + status.error().message);
+      return 2;
+    }
+    std::vector<tracking::Change> current;
+    std::shared_ptr<const Snapshot> snapshot = core_.snapshot();
+    for (const auto& [id, state] : snapshot->agents.Sorted()) {
+      current.push_back(CurrentState(*state, *snapshot->catalog));
+    }
+    connectors_.Start(std::move(outbox).value(), current);
+    if (crm_sync_) crm_sync_->Start();
+    if (Status status = hub_.Start(); !status.ok()) {
+      Log("error", "stream hub: " + status.error().message);
+      return 2;
+    }
+    StartHttp(initial->server, socket);
+    WaitForStop();
+    Log("info", "stopping: finishing requests in flight");
+    server_->stopAll(false);
+    // Connections end on the pool's threads, and each removes itself from the server's
+    // "stopped" event as it goes: wait for them before the server is destroyed.
+    pool_->joinAll();
+    core_.Stop();
+    if (crm_sync_) crm_sync_->Stop();
+    connectors_.Stop();
+    hub_.Stop();
+    Log("info", "stopped cleanly");
+    return 0;
+  }
+
+ private:
+  static StreamHubOptions HubOptions(const ServerSettings& server) {
+    StreamHubOptions options;
+    options.max_viewers = server.max_viewers;
+    options.viewer_buffer_bytes = static_cast<size_t>(server.viewer_buffer_bytes);
+    options.history_bytes = static_cast<size_t>(server.stream_history_bytes);
+    return options;
+  }
+
+  // Connections and authentication for /metrics (see connection_limit.h, auth_throttle.h).
+  void AddConnectionMetrics() {
+    metrics_.AddGauge("presence_http_workers_busy", "HTTP worker threads serving a connection",
+                      [this] { return server_ ? server_->currentConnections() : 0.0; });
+    metrics_.AddGauge("presence_http_connections_queued",
+                      "Accepted connections waiting for a worker",
+                      [this] { return server_ ? server_->queuedConnections() : 0.0; });
+    metrics_.AddFamilies([this] {
+      const ConnectionCounters& connections = *connection_counters_;
+      return std::vector<Metrics::Family>{
+          Counter("connections_refused_total",
+                  "Connections refused: their address had server.max_connections_per_client open",
+                  static_cast<double>(connections.refused.load())),
+          Counter("connections_dropped_total",
+                  "Connections closed unserved: every worker busy and the queue full",
+                  server_ ? server_->refusedConnections() : 0.0),
+          Counter("connections_broken_total",
+                  "Connections ended by a network error or server.io_timeout_seconds",
+                  static_cast<double>(connections.broken.load())),
+          Counter("auth_failures_total", "Requests with a wrong token or session",
+                  static_cast<double>(context_.auth_throttle.failures())),
+          Counter("auth_throttled_total",
+                  "Requests refused (429) after server.auth_failures_per_minute failures",
+                  static_cast<double>(context_.auth_throttle.throttled())),
+      };
+    });
+  }
+
+  std::string FormatAgent(const AgentState& state) {
+    std::shared_ptr<const Config> config = context_.config.load();
+    return AgentViewText(state, *core_.snapshot()->catalog, config->FindUser(state.agent));
+  }
+
+  // Every configured connector, created from its parsed block. False (logged) on a failure.
+  bool CreateConnectors(const Config& config) {
+    connectors_.SetDirectory(MakeDirectory(config));
+    connectors::ConnectorEnv env{&clock_, &Log, http_.get()};
+    for (const connectors::ConnectorConfig& entry : config.connectors) {
+      const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(entry.type);
+      std::unique_ptr<connectors::Connector> connector =
+          type ? type->create(entry.settings, env) : nullptr;
+      if (!connector) {
+        Log("error", "connector " + entry.name + " (" + entry.type + ") cannot be created");
+        return false;
+      }
+      connectors_.Add(std::make_unique<connectors::Dispatcher>(
+          entry.name, entry.type, entry.policy, std::move(connector), *store_, clock_, &Log));
+      Log("info", "connector " + entry.name + " (" + entry.type + ") configured");
+    }
+    return true;
+  }
+
+  // The CRM time-tracking sync, when configured: its saved progress is loaded and its API
+  // spending checked against the budget before anything starts. False (logged) on a failure.
+  bool CreateCrmSync(const Config& config) {
+    const reasoncodes::Settings& settings = config.catalog->settings();
+    if (!config.crm_sync) {
+      if (settings.time_tracking) {
+        Log("info",
+            "time tracking: kept in the ledger for reports; no crm_sync block, so "
+            "nothing is sent to a CRM");
+      }
+      return true;
+    }
+    connectors::TimeTrackingSync::Schedule schedule{settings.tracking_update_seconds, config.zone};
+    crm_sync_ = std::make_unique<connectors::TimeTrackingSync>(
+        *config.crm_sync, schedule, connectors::ConnectorEnv{&clock_, &Log, http_.get()}, *store_);
+    crm_sync_->SetDirectory(*MakeDirectory(config));
+    if (Status loaded = crm_sync_->Load(); !loaded.ok()) {
+      Log("error", "crm_sync: cannot read its saved progress: " + loaded.error().message);
+      return false;
+    }
+    WarnAboutApiBudget(config);
+    Log("info", "crm_sync: upserting " + config.crm_sync->object + " every " +
+                    std::to_string(settings.tracking_update_seconds) + " s (days in " +
+                    config.zone.name() + ")");
+    return true;
+  }
+
+  // Start-up check of the sync's expected REST calls against its daily budget.
+  void WarnAboutApiBudget(const Config& config) {
+    std::set<std::string> users;
+    for (const User& user : config.users) users.insert(user.id);
+    if (auto stored = store_->LoadAgents(); stored.ok()) {
+      for (const tracking::StoredAgent& agent : *stored) users.insert(agent.agent);
+    }
+    const int interval = config.catalog->settings().tracking_update_seconds;
+    const long long projected = connectors::ProjectedCallsPerDay(
+        static_cast<int>(users.size()), interval, config.crm_sync->batch_size);
+    if (projected > config.crm_sync->api_budget_per_day) {
+      Log("warning", "crm_sync: " + std::to_string(users.size()) + " users every " +
+                         std::to_string(interval) + " s need about " + std::to_string(projected) +
+                         " Salesforce API calls a day, more than api_budget_per_day (" +
+                         std::to_string(config.crm_sync->api_budget_per_day) +
+                         "); the sync will pause when the budget is spent. Raise "
+                         "settings.tracking_update_seconds or the budget.");
+    }
+  }
+
+  void StartHttp(const ServerSettings& settings, const Poco::Net::ServerSocket& socket) {
+    pool_ = std::make_unique<Poco::ThreadPool>(2, settings.workers);
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams();
+    params->setMaxThreads(settings.workers);
+    params->setMaxQueued(settings.workers * 16);
+    params->setKeepAlive(true);
+    // Idle keep-alive connections and slow senders hold a worker thread: keep both short.
+    // (A total deadline for a request head needs an event-loop HTTP layer or a reverse proxy
+    // in front; see README, Limits.)
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
+    params->setTimeout(Poco::Timespan(settings.io_timeout_seconds, 0));
+    params->setServerName("presence-agent");
+    ConnectionLimits limits{settings.max_connections_per_client,
+                            std::chrono::seconds(settings.io_timeout_seconds)};
+    server_ = std::make_unique<HttpServer>(NewApiHandlerFactory(context_), *pool_, socket, params,
+                                           [&](Poco::Net::TCPServerConnectionFactory::Ptr http) {
+                                             return NewConnectionLimitFactory(http, limits,
+                                                                              connection_counters_);
+                                           });
+    server_->start();
+    std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
+              << ":" << socket.address().port() << std::endl;
+  }
+
+  // Serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
+  void WaitForStop() {
+    sigset_t set = ControlSignals();
+    for (;;) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0) continue;
+      if (signal != SIGHUP) return;
+      Reload();
+    }
+  }
+
+  std::vector<std::string> Reload() {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    ConfigLoad load = LoadConfigFile(options_.config_path);
+    if (!load.ok()) {
+      Log("error", "reload refused; the old configuration stays in force. " +
+                       std::to_string(load.problems.size()) + " problem(s):");
+      for (const std::string& problem : load.problems) Log("error", "  " + problem);
+      return load.problems.empty() ? std::vector<std::string>{"configuration not loaded"}
+                                   : load.problems;
+    }
+    std::shared_ptr<const Config> old = context_.config.load();
+    if (load.config->server.port != old->server.port ||
+        load.config->server.host != old->server.host ||
+        load.config->server.data_dir != old->server.data_dir) {
+      Log("warning", "server settings changed; they take effect at the next start");
+    }
+    if (load.config->connectors_text != old->connectors_text) {
+      Log("warning",
+          "connector settings changed; they take effect at the next start (mappings "
+          "and users apply now)");
+    }
+    if (load.config->crm_sync_text != old->crm_sync_text ||
+        load.config->zone.name() != old->zone.name() ||
+        load.config->catalog->settings().tracking_update_seconds !=
+            old->catalog->settings().tracking_update_seconds) {
+      Log("warning",
+          "crm_sync, settings.time_zone or settings.tracking_update_seconds changed; the CRM "
+          "sync uses them from the next start (reports use the new time zone now)");
+    }
+    const ServerSettings& was = old->server;
+    const ServerSettings& now = load.config->server;
+    if (now.io_timeout_seconds != was.io_timeout_seconds ||
+        now.max_connections_per_client != was.max_connections_per_client ||
+        now.stream_history_bytes != was.stream_history_bytes) {
+      Log("warning",
+          "server.io_timeout_seconds, max_connections_per_client or stream_history_bytes changed; "
+          "they take effect at the next start");
+    }
+    for (const std::string& warning : load.warnings) Log("warning", warning);
+    const std::vector<std::string> revoked = RevokedTokens(*old, *load.config);
+    context_.config.store(load.config);
+    if (!revoked.empty()) {
+      // After the store: a stream authorized by the old configuration and added later is
+      // closed by its own handler's check (api_handlers.cc, Detach).
+      hub_.CloseOwners(revoked);
+      context_.sessions.DropTokens(revoked);
+      Log("info", std::to_string(revoked.size()) +
+                      " token(s) removed or changed: their live streams and dashboard sessions "
+                      "are closed");
+    }
+    core_.SetCatalog(load.config->catalog).get();
+    connectors_.SetDirectory(MakeDirectory(*load.config));
+    if (crm_sync_) crm_sync_->SetDirectory(*MakeDirectory(*load.config));
+    Log("info", "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
+                    " states, " + std::to_string(load.config->users.size()) + " users, " +
+                    std::to_string(load.config->tokens.size()) + " tokens");
+    return {};
+  }
+
+  ServeOptions options_;
+  SystemClock clock_;
+  std::unique_ptr<tracking::TimeStore> store_;
+  std::unique_ptr<connectors::HttpClient> http_;
+  connectors::ConnectorSet connectors_;  // before core_: the core's planner uses it
+  Core core_;
+  Metrics metrics_;
+  StreamHub hub_;
+  ApiContext context_;
+  std::unique_ptr<connectors::TimeTrackingSync> crm_sync_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::shared_ptr<ConnectionCounters> connection_counters_ = std::make_shared<ConnectionCounters>();
+  std::unique_ptr<HttpServer> server_;  // after pool_: stopped and gone before it
+  std::mutex reload_mutex_;
+};
+
+}  // namespace
+
+int RunServe(const ServeOptions& options) {
+  // Before any thread starts, so every thread inherits the mask and only sigwait sees them.
+  sigset_t set = ControlSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  ConfigLoad load = LoadConfigFile(options.config_path);
+  for (const std::string& warning : load.warnings) Log("warning", warning);
+  if (!load.ok()) {
+    std::cerr << options.config_path << ": " << load.problems.size() << " problem(s):\n";
+    for (const std::string& problem : load.problems) std::cerr << "  " << problem << "\n";
+    return 1;
+  }
+  RaiseFileLimit();
+  const std::string data_dir = load.config->server.data_dir;
+  if (Status created = CreateDataDir(data_dir); !created.ok()) {
+    Log("error", created.error().message);
+    return 2;
+  }
+  tracking::LedgerOptions ledger{
+      .durability = load.config->server.durability,
+      .check = options.full_check ? tracking::LedgerCheck::kFull : tracking::LedgerCheck::kQuick,
+      .warn = [](const std::string& text) { Log("warning", text); }};
+  auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db", ledger);
+  if (!store.ok()) {
+    Log("error", store.error().message);
+    return 2;
+  }
+  Service service(options, load.config, std::move(store).value());
+  return service.Run();
+}
+
+}  // namespace presence::agent

@@ -1,0 +1,113 @@
+#pragma once
+
+// The connectors of a running agent and their delivery workers. The core thread asks Plan
+// which outbox rows a commit needs (inside that commit's transaction) and hands the committed
+// rows to Enqueue; each connector then has policy.concurrency worker threads that take
+// deliveries from its OutboxQueue, call the connector, and remove finished rows from the
+// store. One connector's failures never delay another: each has its own queue and threads.
+
+#include <Poco/JSON/Array.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/atomic_shared.h"
+#include "connectors/connector.h"
+#include "connectors/delivery/outbox_queue.h"
+#include "tracking/time_store.h"
+
+namespace presence::connectors {
+
+using LogFunction = std::function<void(std::string_view level, const std::string& text)>;
+
+// One connector, its queue and its workers.
+class Dispatcher {
+ public:
+  Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
+             std::unique_ptr<Connector> connector, tracking::TimeStore& store,
+             const Clock& clock, LogFunction log);
+  ~Dispatcher();  // Stop()
+
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }
+  const DeliveryPolicy& policy() const { return policy_; }
+
+  // Core thread: whether this change goes into this connector's outbox.
+  bool Wants(const Change& change, const Directory& directory) const;
+
+  // `pending`: this connector's rows left from before (in id order); `current`: every user's
+  // present state, the baseline for keep-alive refreshes. Starts the connector and workers.
+  void Start(std::vector<tracking::OutboxItem> pending, const std::vector<Change>& current,
+             std::function<std::shared_ptr<const Directory>()> directory);
+  void Enqueue(const std::vector<tracking::OutboxItem>& items);  // thread-safe
+  void Wake();  // look at the clock again (tests move a fake clock)
+  void Stop();  // lets deliveries in flight finish, then joins; rows left stay in the store
+
+  QueueStats stats() const;
+  // {"name","type","queue_depth","in_flight","delivered","retried","rejected","coalesced",
+  //  "refreshed","consecutive_failures","last_success","last_error":{"at","message"}|null,
+  //  "paused_until","coalesce","concurrency","rate_per_second","details":{...}|null}
+  Poco::JSON::Object::Ptr StatusJson() const;
+
+ private:
+  void Work();
+  void Report(const OutboxQueue::Task& task, const DeliveryResult& result, bool was_failing);
+
+  std::string name_;
+  std::string type_;
+  DeliveryPolicy policy_;
+  std::unique_ptr<Connector> connector_;
+  tracking::TimeStore& store_;
+  const Clock& clock_;
+  LogFunction log_;
+  std::function<std::shared_ptr<const Directory>()> directory_;
+
+  mutable std::mutex mutex_;  // guards queue_ and stopping_
+  std::condition_variable wake_;
+  OutboxQueue queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+// Every configured connector.
+class ConnectorSet {
+ public:
+  ConnectorSet(tracking::TimeStore& store, LogFunction log);
+  ~ConnectorSet();
+
+  void Add(std::unique_ptr<Dispatcher> dispatcher);  // before Start
+  bool empty() const { return dispatchers_.empty(); }
+  const std::vector<std::unique_ptr<Dispatcher>>& dispatchers() const { return dispatchers_; }
+
+  // Any thread: the catalog and users deliveries use from now on.
+  void SetDirectory(std::shared_ptr<const Directory> directory);
+  std::shared_ptr<const Directory> directory() const { return directory_.load(); }
+
+  // Core thread, while a commit is built: the outbox rows (ids left 0) for these changes.
+  void Plan(const std::vector<Change>& changes, std::vector<tracking::OutboxItem>& rows) const;
+  // Core thread, after the commit: hands the rows (now with ids) to their connectors.
+  void Enqueue(const std::vector<tracking::OutboxItem>& rows);
+
+  // `outbox`: what the store holds; rows of connectors no longer configured are removed (and
+  // logged). `current`: every user's present state.
+  void Start(tracking::OutboxState outbox, const std::vector<Change>& current);
+  void Stop();
+  void Wake();
+
+  Poco::JSON::Array::Ptr StatusJson() const;
+  // Every connector's name and figures, in configuration order (for /metrics).
+  std::vector<std::pair<std::string, QueueStats>> Stats() const;
+
+ private:
+  tracking::TimeStore& store_;
+  LogFunction log_;
+  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
+  AtomicShared<const Directory> directory_;
+};
+
+}  // namespace presence::connectors

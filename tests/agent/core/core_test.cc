@@ -1,0 +1,265 @@
+// The core loop: answers only after durable commit, group commit, wrap-up timers on a fake
+// clock, restart from the store, and a failed commit that changes nothing.
+
+#include "agent/core/core.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/gated_store.h"
+#include "tests/fakes/temp_dir.h"
+#include "tests/fakes/test_catalog.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "tracking/memory/memory_time_store.h"
+
+namespace presence::agent {
+namespace {
+
+const Timestamp kT0 = *ParseTime("2026-11-21T09:00:00.000Z");
+
+Timestamp At(int seconds) { return kT0 + std::chrono::seconds(seconds); }
+
+Event Select(const std::string& agent, const std::string& label) {
+  return Event{.type = EventType::kSelect, .agent = agent, .label = label};
+}
+Event Call(EventType type, const std::string& agent, const std::string& id) {
+  return Event{.type = type, .agent = agent, .call_id = id};
+}
+
+Reply MustPost(Core& core, Event event) {
+  Result<Reply> reply = core.Post(std::move(event)).get();
+  BOOST_REQUIRE_MESSAGE(reply.ok(), (reply.ok() ? "" : reply.error().message));
+  return std::move(reply).value();
+}
+
+std::vector<std::string> Timeline(tracking::TimeStore& store, const std::string& agent) {
+  auto intervals = store.Intervals(agent, kT0 - std::chrono::hours(1), At(86400));
+  BOOST_REQUIRE(intervals.ok());
+  std::vector<std::string> lines;
+  for (const auto& i : *intervals) {
+    lines.push_back(std::to_string((i.start - kT0).count() / 1000) + " " + i.label + " " +
+                    std::string(reasoncodes::SourceName(i.source)));
+  }
+  return lines;
+}
+
+const testing::TestSettings kWrap30{.wrap_up_seconds = 30, .active_call_state = true};
+
+// Puts user "a" in wrap-up (deadline t=90) with Lunch pending, on the given core and clock.
+void EnterWrapUpWithLunchPending(Core& core, testing::FakeClock& clock) {
+  clock.Set(At(0));
+  MustPost(core, Event{.type = EventType::kLogin, .agent = "a"});
+  MustPost(core, Call(EventType::kCallStarted, "a", "c1"));
+  MustPost(core, Call(EventType::kCallAnswered, "a", "c1"));
+  clock.Set(At(30));
+  MustPost(core, Select("a", "Lunch"));
+  clock.Set(At(60));
+  MustPost(core, Call(EventType::kCallEnded, "a", "c1"));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(core_test)
+
+BOOST_AUTO_TEST_CASE(answer_comes_after_the_change_is_in_the_store) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  Reply reply = MustPost(core, Select("a", "Lunch"));
+  BOOST_TEST(reply.state.label == "Lunch");
+  BOOST_REQUIRE_EQUAL(reply.changes.size(), 2u);  // first sight, then Lunch
+  BOOST_TEST(
+      Timeline(*store, "a") == (std::vector<std::string>{"0 Logout system", "0 Lunch agent"}),
+      boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(events_queued_during_a_commit_share_the_next_commit) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  store.Hold();
+  auto first = core.Post(Select("u0", "Lunch"));
+  store.WaitForCommitsStarted(1);  // the core thread is now inside the first commit
+  std::vector<std::future<Result<Reply>>> rest;
+  for (int i = 1; i <= 300; ++i)
+    rest.push_back(core.Post(Select("u" + std::to_string(i), "Lunch")));
+  store.Release();
+  BOOST_TEST(first.get().ok());
+  for (auto& future : rest) BOOST_TEST(future.get().ok());
+  BOOST_TEST(store.commits() == 2);  // 301 events, two transactions
+}
+
+BOOST_AUTO_TEST_CASE(wrap_up_timer_fires_at_its_deadline_on_the_fake_clock) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog(kWrap30), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  EnterWrapUpWithLunchPending(core, clock);
+  clock.Set(At(89));
+  MustPost(core, Select("other", "Meeting"));  // the loop looks at its timers before events
+  BOOST_TEST(Timeline(*store, "a").back() == "60 Wrap-up wrap_up");
+  clock.Set(At(95));
+  core.Wake();
+  MustPost(core, Select("other", "Lunch"));
+  BOOST_TEST(Timeline(*store, "a").back() == "90 Lunch agent");
+}
+
+BOOST_AUTO_TEST_CASE(restart_ends_a_wrap_up_whose_deadline_passed_while_down) {
+  testing::TempDir dir;
+  testing::FakeClock clock(kT0);
+  {
+    auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+    BOOST_REQUIRE(store.ok());
+    Core core(testing::MakeTestCatalog(kWrap30), **store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    EnterWrapUpWithLunchPending(core, clock);
+  }  // the process stops in wrap-up
+  clock.Set(At(600));
+  auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+  BOOST_REQUIRE(store.ok());
+  Core core(testing::MakeTestCatalog(kWrap30), **store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("other", "Meeting"));  // the overdue timer has run before this
+  const std::vector<std::string> expected = {"0 Logout system", "0 Ready for Calls agent",
+                                             "0 On a call call", "60 Wrap-up wrap_up",
+                                             "90 Lunch agent"};
+  BOOST_TEST(Timeline(**store, "a") == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(restart_keeps_a_running_wrap_up_and_its_pending_choice) {
+  testing::TempDir dir;
+  testing::FakeClock clock(kT0);
+  {
+    auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+    BOOST_REQUIRE(store.ok());
+    Core core(testing::MakeTestCatalog(kWrap30), **store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    EnterWrapUpWithLunchPending(core, clock);
+  }
+  clock.Set(At(70));
+  auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+  BOOST_REQUIRE(store.ok());
+  Core core(testing::MakeTestCatalog(kWrap30), **store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("other", "Meeting"));
+  BOOST_TEST(Timeline(**store, "a").back() == "60 Wrap-up wrap_up");
+  clock.Set(At(91));
+  core.Wake();
+  MustPost(core, Select("other", "Lunch"));
+  BOOST_TEST(Timeline(**store, "a").back() == "90 Lunch agent");
+}
+
+BOOST_AUTO_TEST_CASE(failed_commit_answers_an_error_and_changes_nothing) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Meeting"));
+  store.FailNext();
+  clock.Set(At(10));
+  Result<Reply> failed = core.Post(Select("a", "Lunch")).get();
+  BOOST_REQUIRE(!failed.ok());
+  BOOST_TEST(failed.error().code == "storage_error");
+  // The engine forgot the failed change: choosing Lunch again is a change, not a no-op.
+  clock.Set(At(20));
+  Reply again = MustPost(core, Select("a", "Lunch"));
+  BOOST_REQUIRE_EQUAL(again.changes.size(), 1u);
+  BOOST_TEST(again.changes[0].from_label == "Meeting");
+  BOOST_TEST(Timeline(store, "a").back() == "20 Lunch agent");
+}
+
+BOOST_AUTO_TEST_CASE(while_the_store_cannot_be_read_events_are_refused_not_guessed) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Lunch"));
+  store.FailNext();
+  store.FailLoads(2);  // the reload after the failed commit, and the retry at the next event
+  clock.Set(At(10));
+  BOOST_TEST(!core.Post(Select("a", "Meeting")).get().ok());
+  Result<Reply> refused = core.Post(Select("b", "Meeting")).get();
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == "storage_error");
+  // The store is readable again: "a" is still in Lunch (not first seen again).
+  clock.Set(At(20));
+  Reply reply = MustPost(core, Select("a", "Meeting"));
+  BOOST_REQUIRE_EQUAL(reply.changes.size(), 1u);
+  BOOST_TEST(reply.changes[0].from_label == "Lunch");
+  BOOST_TEST(Timeline(store, "b").empty());
+}
+
+// The connectors' outbox rows are written in the same transaction as their changes, numbered
+// after the last id the store has seen; a failed commit writes none and hands none out.
+BOOST_AUTO_TEST_CASE(outbox_rows_are_committed_with_their_changes_and_told_to_listeners) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  core.SetOutboxPlanner(
+      [](const std::vector<tracking::Change>& changes, std::vector<tracking::OutboxItem>& rows) {
+        for (const tracking::Change& change : changes) {
+          if (change.label != "Logout") rows.push_back({0, "pbx", change});
+        }
+      },
+      41);
+  std::vector<int64_t> told;
+  core.AddListener([&](const CommitNotice& notice) {
+    for (const tracking::OutboxItem& row : notice.outbox) told.push_back(row.id);
+  });
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Meeting"));  // first sight (Logout, not wanted), then Meeting
+  store.FailNext();
+  BOOST_REQUIRE(!core.Post(Select("a", "Lunch")).get().ok());
+  MustPost(core, Select("a", "Lunch"));
+  Result<tracking::OutboxState> outbox = store.LoadOutbox();
+  BOOST_REQUIRE(outbox.ok());
+  BOOST_REQUIRE_EQUAL(outbox->items.size(), 2u);
+  BOOST_TEST(outbox->items[0].change.label == "Meeting");
+  BOOST_TEST(outbox->items[1].change.label == "Lunch");
+  BOOST_TEST(outbox->items[1].connector == "pbx");
+  // 43 went to the failed commit and is never used again.
+  BOOST_TEST(told == (std::vector<int64_t>{42, 44}));
+  BOOST_TEST(outbox->items[0].id == 42);
+  BOOST_TEST(outbox->items[1].id == 44);
+}
+
+BOOST_AUTO_TEST_CASE(timer_events_cannot_be_posted_from_outside) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  Result<Reply> reply = core.Post(WrapUpTimerEvent("nobody", At(5))).get();
+  BOOST_REQUIRE(!reply.ok());
+  BOOST_TEST(reply.error().code == "invalid_event");
+}
+
+BOOST_AUTO_TEST_CASE(engine_errors_reach_the_caller_and_other_events_in_the_batch_still_apply) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  auto bad = core.Post(Select("a", "Lnch"));
+  auto good = core.Post(Select("b", "Lunch"));
+  Result<Reply> bad_reply = bad.get();
+  BOOST_REQUIRE(!bad_reply.ok());
+  BOOST_TEST(bad_reply.error().code == "unknown_label");
+  BOOST_TEST(good.get().ok());
+  BOOST_TEST(Timeline(*store, "a").empty());
+}
+
+BOOST_AUTO_TEST_CASE(posts_after_stop_are_refused) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  core.Stop();
+  Result<Reply> reply = core.Post(Select("a", "Lunch")).get();
+  BOOST_REQUIRE(!reply.ok());
+  BOOST_TEST(reply.error().code == "stopped");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace presence::agent

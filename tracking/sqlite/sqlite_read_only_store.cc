@@ -1,0 +1,77 @@
+// A TimeStore that only reads a ledger: for reports run beside a live agent. It never creates,
+// migrates or locks the file, so it cannot turn an unrelated SQLite file into a ledger.
+
+#include <SQLiteCpp/Database.h>
+
+#include <filesystem>
+
+#include "tracking/sqlite/sqlite_interval_scan.h"
+#include "tracking/sqlite/sqlite_ledger_reader.h"
+#include "tracking/sqlite/sqlite_schema.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+namespace {
+
+class ReadOnlySqliteTimeStore final : public TimeStore {
+ public:
+  explicit ReadOnlySqliteTimeStore(const std::string& path) : path_(path), reader_(path) {}
+
+  Status Commit(const CommitBatch&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
+  Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to) override {
+    return reader_.Intervals(agent, from, to);
+  }
+  Result<std::vector<Total>> Totals(const TotalsQuery& query) override {
+    return reader_.Totals(query);
+  }
+  Result<OutboxState> LoadOutbox() override {
+    return Error{"read_only", "the outbox is not read through a read-only ledger"};
+  }
+  Status RemoveOutbox(const std::vector<int64_t>&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
+    return ScanLedgerIntervals(path_, scan, visitor);
+  }
+  Result<SyncState> LoadSyncState(const std::string& target) override {
+    return reader_.LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string&, const std::vector<SyncedFigure>&,
+                       const std::optional<std::string>&) override {
+    return Error{"read_only", "this ledger was opened for reading only"};
+  }
+
+ private:
+  std::string path_;
+  SqliteLedgerReader reader_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path) {
+  const std::string prefix = "cannot read the ledger '" + path + "': ";
+  if (!std::filesystem::is_regular_file(path)) {
+    return Error{"not_a_ledger", prefix + "no such file"};
+  }
+  try {
+    SQLite::Database probe(path, SQLite::OPEN_READONLY);
+    // Older ledgers are readable too: reports may run beside an agent not yet upgraded, and
+    // every step only adds tables the reader does without.
+    const int version = LedgerSchemaVersion(probe);
+    if (version < 1 || version > kLedgerSchemaVersion) {
+      return Error{"not_a_ledger", prefix + "not a time ledger of schema version 1 to " +
+                                       std::to_string(kLedgerSchemaVersion) + " (found version " +
+                                       std::to_string(version) + ")"};
+    }
+    return std::unique_ptr<TimeStore>(std::make_unique<ReadOnlySqliteTimeStore>(path));
+  } catch (const std::exception& e) {
+    return Error{"not_a_ledger", prefix + e.what()};
+  }
+}
+
+}  // namespace presence::tracking

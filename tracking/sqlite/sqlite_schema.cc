@@ -1,0 +1,204 @@
+#include "tracking/sqlite/sqlite_schema.h"
+
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace presence::tracking {
+namespace {
+
+// Step i brings the schema from version i to i + 1. Append new steps; never edit old ones:
+// databases in the field have already run them.
+constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
+    // 0 -> 1: intervals, each user's live row, and per-day totals kept as intervals close.
+    R"sql(
+      CREATE TABLE intervals (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        label TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER,
+        CHECK (end_ms IS NULL OR end_ms >= start_ms)
+      );
+      CREATE INDEX intervals_by_agent_start ON intervals (agent, start_ms);
+      CREATE INDEX intervals_by_start ON intervals (start_ms);
+      CREATE TABLE agents (
+        agent TEXT PRIMARY KEY,
+        engine_state TEXT NOT NULL DEFAULT '',
+        open_interval_id INTEGER REFERENCES intervals (id)
+      );
+      CREATE TABLE daily_totals (
+        agent TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        ms INTEGER NOT NULL,
+        PRIMARY KEY (agent, day, label, status)
+      ) WITHOUT ROWID;
+      CREATE INDEX daily_totals_by_day ON daily_totals (day);
+    )sql",
+    // 1 -> 2: the connectors' durable outbox. AUTOINCREMENT keeps the highest id ever used in
+    // sqlite_sequence, so ids are never reused once delivered rows are gone.
+    R"sql(
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        connector TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        from_label TEXT NOT NULL,
+        label TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        cause TEXT NOT NULL
+      );
+    )sql",
+    // 2 -> 3: the CRM time-tracking sync's progress per target: its finished-day mark and the
+    // figures it delivered for later days (keyed by the remote record's external id).
+    R"sql(
+      CREATE TABLE sync_marks (
+        target TEXT PRIMARY KEY,
+        done_through TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE sync_figures (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        ms INTEGER NOT NULL,
+        final INTEGER NOT NULL,
+        PRIMARY KEY (target, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX sync_figures_by_day ON sync_figures (target, day);
+    )sql",
+};
+
+Error TooNew(int version) {
+  return Error{"schema_too_new", "database schema version " + std::to_string(version) +
+                                     " is newer than this program supports (" +
+                                     std::to_string(kLedgerSchemaVersion) + ")"};
+}
+
+// Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
+Status Migrate(SQLite::Database& db, int target) {
+  for (;;) {
+    // IMMEDIATE takes the write lock before reading the version, so two processes starting
+    // on the same file cannot both run a step.
+    SQLite::Transaction step(db, SQLite::TransactionBehavior::IMMEDIATE);
+    int version = LedgerSchemaVersion(db);
+    if (version > kLedgerSchemaVersion) return TooNew(version);
+    if (version >= target) return Status::Ok();
+    db.exec(kMigrations[version]);
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    step.commit();
+  }
+}
+
+}  // namespace
+
+SQLite::Statement& Reuse(SQLite::Statement& statement) {
+  statement.tryReset();
+  statement.clearBindings();
+  return statement;
+}
+
+int LedgerSchemaVersion(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  // Checked before anything else touches the file: a newer program's database is left as is.
+  if (int version = LedgerSchemaVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
+  std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    return Error{"storage_error",
+                 "the time ledger needs a file that supports WAL (journal mode "
+                 "is '" +
+                     mode + "')"};
+  }
+  // WAL with NORMAL still writes every commit to the log before answering (so a killed
+  // process loses nothing); only the sync to the disk waits for a checkpoint.
+  db.exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous = FULL"
+                                               : "PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  return Migrate(db, kLedgerSchemaVersion);
+}
+
+Status CheckLedgerIntegrity(SQLite::Database& db, const std::string& path, LedgerCheck check) {
+  // At most this many findings: the first few say enough, and a badly damaged file has
+  // thousands.
+  constexpr int kFindings = 5;
+  const char* pragma = check == LedgerCheck::kFull ? "integrity_check" : "quick_check";
+  SQLite::Statement rows(db,
+                         std::string("PRAGMA ") + pragma + "(" + std::to_string(kFindings) + ")");
+  std::string findings;
+  while (rows.executeStep()) {
+    // A finding may span lines ("*** in database main ***\nPage 192: ..."): one line in a log.
+    std::istringstream lines(rows.getColumn(0).getString());
+    for (std::string line; std::getline(lines, line);) {
+      if (line == "ok" || line.rfind("*** in database", 0) == 0) continue;
+      findings += (findings.empty() ? "" : "; ") + line;
+    }
+  }
+  if (findings.empty()) return Status::Ok();
+  std::optional<int> version;
+  try {
+    version = LedgerSchemaVersion(db);
+  } catch (const SQLite::Exception&) {
+    // Unreadable too: the message then suggests this program's version.
+  }
+  return DamagedLedgerError(path, std::string("PRAGMA ") + pragma + " found: " + findings, version);
+}
+
+bool IsDamageError(const SQLite::Exception& e) {
+  const int primary = e.getErrorCode() & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+std::string StorageFailureText(const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr || !IsDamageError(*sqlite)) return e.what();
+  return std::string(e.what()) +
+         " (the ledger file is damaged: see \"Damaged ledger\" in README.md to recover it)";
+}
+
+Error DamagedLedgerError(const std::string& path, const std::string& finding,
+                         std::optional<int> version) {
+  const std::string salvaged = path + ".salvaged";
+  const std::string user_version = std::to_string(version.value_or(kLedgerSchemaVersion));
+  return Error{"ledger_damaged",
+               "the time ledger '" + path + "' is damaged (" + finding +
+                   "); nothing was written to it. Restore the ledger from a backup, or salvage "
+                   "what is readable into a new file: copy '" +
+                   path + "' (and '" + path + "-wal' if there is one) aside, then sqlite3 '" +
+                   path + "' \".clone " + salvaged + "\" and sqlite3 '" + salvaged +
+                   "' 'PRAGMA user_version = " + user_version + "', and move '" + salvaged +
+                   "' to '" + path + "' (see \"Damaged ledger\" in README.md)"};
+}
+
+void PrepareLedgerReader(SQLite::Database& db) {
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  db.exec("PRAGMA query_only = ON");
+}
+
+void MigrateLedgerForTesting(SQLite::Database& db, int version) {
+  if (version < 1 || version > kLedgerSchemaVersion) {
+    throw std::invalid_argument("no ledger schema version " + std::to_string(version));
+  }
+  db.setBusyTimeout(kLedgerBusyTimeoutMs);
+  db.execAndGet("PRAGMA journal_mode = WAL");
+  if (Status status = Migrate(db, version); !status.ok()) {
+    throw std::runtime_error(status.error().message);
+  }
+}
+
+}  // namespace presence::tracking

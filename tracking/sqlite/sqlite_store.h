@@ -1,0 +1,33 @@
+#pragma once
+
+// Opening the SQLite ledger: the one way in to tracking/sqlite/ from outside it.
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+// Only one process may write a ledger: the writer holds an exclusive lock on "<path>.lock"
+// while the store is open; a second writer gets "ledger_in_use". Before anything is written:
+// "ledger_not_writable" when the folder or one of the ledger's files cannot be written
+// (ledger_files.h), "ledger_damaged" when the check finds damage or the file is not a SQLite
+// database; both messages name the file and say what to do. A new ledger file is created
+// with mode 0600 (its -wal and -shm follow it).
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
+                                                       const LedgerOptions& options);
+inline Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
+    const std::string& path, Durability durability = Durability::kPowerLoss) {
+  return OpenSqliteTimeStore(path, LedgerOptions{.durability = durability});
+}
+
+// Reading only (reports next to a running agent): never creates, migrates or locks the file.
+// Reads ledgers of schema version 1 up to this program's (an older agent's ledger included;
+// before version 3 it has no sync state). "not_a_ledger" for a missing file, one that is not a
+// ledger, or one of a newer schema; Commit, SaveSyncState and RemoveOutbox fail with
+// "read_only".
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path);
+
+}  // namespace presence::tracking

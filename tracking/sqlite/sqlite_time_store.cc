@@ -1,0 +1,297 @@
+#include "tracking/sqlite/sqlite_time_store.h"
+
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "tracking/sqlite/ledger_files.h"
+#include "tracking/ledger_math.h"
+#include "tracking/sqlite/sqlite_schema.h"
+
+namespace presence::tracking {
+
+namespace {
+
+Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLock lock,
+                                               const LedgerOptions& options) {
+  const bool was_empty = IsEmptyLedgerFile(path);
+  if (Status created = CreateLedgerFile(path); !created.ok()) return created.error();
+  SQLite::Database writer(path, SQLite::OPEN_READWRITE);
+  // SQLite opens a file it may not write for reading instead, without a word.
+  if (sqlite3_db_readonly(writer.getHandle(), "main") == 1) {
+    return Error{"ledger_not_writable",
+                 "the time ledger '" + path +
+                     "' can only be opened for reading; every change "
+                     "is written there: make it and its folder writable for the agent's user"};
+  }
+  writer.setBusyTimeout(kLedgerBusyTimeoutMs);
+  // Before anything is written: writing into a damaged file spreads the damage, and reads of
+  // it would fail later, one report at a time. Not even the checkpoint that closing the last
+  // connection runs: a -wal left by a crash stays beside the file for whoever salvages it.
+  sqlite3_db_config(writer.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  if (Status check = CheckLedgerIntegrity(writer, path, options.check); !check.ok()) {
+    return check.error();
+  }
+  sqlite3_db_config(writer.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  if (was_empty && LedgerSchemaVersion(writer) == 0 && options.warn) {
+    options.warn("the time ledger '" + path +
+                 "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
+                 "history, stop the agent and restore the file from a backup");
+  }
+  if (Status status = PrepareLedgerWriter(writer, options.durability); !status.ok()) {
+    return Error{status.error().code,
+                 "cannot open time ledger '" + path + "': " + status.error().message};
+  }
+  return std::unique_ptr<TimeStore>(
+      std::make_unique<SqliteTimeStore>(std::move(lock), std::move(writer), path));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
+                                                       const LedgerOptions& options) {
+  if (Status writable = CheckLedgerWritable(path); !writable.ok()) return writable.error();
+  Result<LedgerLock> lock = LedgerLock::Acquire(path);
+  if (!lock.ok()) return lock.error();
+  try {
+    return OpenChecked(path, std::move(lock).value(), options);
+  } catch (const SQLite::Exception& e) {
+    if (IsDamageError(e)) return DamagedLedgerError(path, std::string("SQLite: ") + e.what());
+    return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
+  } catch (const std::exception& e) {
+    return Error{"storage_error", "cannot open time ledger '" + path + "': " + e.what()};
+  }
+}
+
+SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path)
+    : lock_(std::move(lock)),
+      path_(path),
+      db_(std::move(writer)),
+      insert_interval_(db_,
+                       "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
+                       "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
+      close_interval_(db_, "UPDATE intervals SET end_ms = ? WHERE id = ?"),
+      set_open_interval_(db_,
+                         "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, "
+                         "'', ?) ON CONFLICT (agent) DO UPDATE SET open_interval_id = "
+                         "excluded.open_interval_id"),
+      add_day_total_(db_,
+                     "INSERT INTO daily_totals (agent, day, label, status, ms) VALUES (?, ?, ?, "
+                     "?, ?) ON CONFLICT (agent, day, label, status) DO UPDATE SET ms = ms + "
+                     "excluded.ms"),
+      set_engine_state_(db_,
+                        "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, "
+                        "NULL) ON CONFLICT (agent) DO UPDATE SET engine_state = "
+                        "excluded.engine_state"),
+      insert_outbox_(db_,
+                     "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
+                     "reason_code, status, source, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      reader_(path),
+      side_db_(path, SQLite::OPEN_READWRITE),
+      remove_outbox_(side_db_, "DELETE FROM outbox WHERE id = ?"),
+      sync_writer_(side_db_) {
+  side_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
+  side_db_.exec("PRAGMA synchronous = NORMAL");
+  ReloadOpenIntervals();
+}
+
+void SqliteTimeStore::ReloadOpenIntervals() {
+  open_valid_ = false;
+  open_.clear();
+  // On the writer's own connection: the writer never waits for the readers' lock.
+  SQLite::Statement rows(db_,
+                         "SELECT a.agent, i.id, i.start_ms, i.label, i.status FROM agents a JOIN "
+                         "intervals i ON i.id = a.open_interval_id");
+  while (rows.executeStep()) {
+    auto status = reasoncodes::StatusFromInt(rows.getColumn(4).getInt64());
+    if (!status) throw std::runtime_error("an open interval has an unknown status");
+    open_[rows.getColumn(0).getString()] =
+        OpenInterval{rows.getColumn(1).getInt64(), FromEpochMillis(rows.getColumn(2).getInt64()),
+                     rows.getColumn(3).getString(), *status};
+  }
+  open_valid_ = true;
+}
+
+const SqliteTimeStore::OpenInterval* SqliteTimeStore::FindOpen(const std::string& agent,
+                                                               const OpenIntervals& pending) const {
+  if (auto it = pending.find(agent); it != pending.end()) return &it->second;
+  if (auto it = open_.find(agent); it != open_.end()) return &it->second;
+  return nullptr;
+}
+
+void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval& open,
+                                    Timestamp at, DayTotals& day_totals) {
+  Reuse(close_interval_);
+  close_interval_.bind(1, ToEpochMillis(at));
+  close_interval_.bind(2, open.id);
+  if (close_interval_.exec() != 1) {
+    throw std::runtime_error("open interval " + std::to_string(open.id) + " of agent '" + agent +
+                             "' is missing from the database");
+  }
+  for (const DayShare& share : SplitAtUtcMidnights(open.start, at)) {
+    day_totals[{agent, share.day, open.label, reasoncodes::ToInt(open.status)}] += share.duration;
+  }
+}
+
+int64_t SqliteTimeStore::InsertInterval(const Change& change) {
+  Reuse(insert_interval_);
+  insert_interval_.bind(1, change.agent);
+  insert_interval_.bind(2, change.label);
+  insert_interval_.bind(3, change.reason_code);
+  insert_interval_.bind(4, reasoncodes::ToInt(change.status));
+  insert_interval_.bind(5, std::string(reasoncodes::SourceName(change.source)));
+  insert_interval_.bind(6, change.cause);
+  insert_interval_.bind(7, ToEpochMillis(change.at));
+  insert_interval_.exec();
+  return db_.getLastInsertRowid();
+}
+
+Status SqliteTimeStore::ApplyChange(const Change& change, OpenIntervals& pending,
+                                    DayTotals& day_totals) {
+  if (const OpenInterval* open = FindOpen(change.agent, pending)) {
+    if (change.at < open->start) return OutOfOrderError(change, open->start);
+    CloseInterval(change.agent, *open, change.at, day_totals);
+  }
+  int64_t id = InsertInterval(change);
+  Reuse(set_open_interval_);
+  set_open_interval_.bind(1, change.agent);
+  set_open_interval_.bind(2, id);
+  set_open_interval_.exec();
+  pending[change.agent] = OpenInterval{id, change.at, change.label, change.status};
+  return Status::Ok();
+}
+
+void SqliteTimeStore::WriteDayTotals(const DayTotals& day_totals) {
+  for (const auto& [key, time] : day_totals) {
+    if (time == Millis(0)) continue;
+    const auto& [agent, day, label, status] = key;
+    Reuse(add_day_total_);
+    add_day_total_.bind(1, agent);
+    add_day_total_.bind(2, day);
+    add_day_total_.bind(3, label);
+    add_day_total_.bind(4, status);
+    add_day_total_.bind(5, static_cast<int64_t>(time.count()));
+    add_day_total_.exec();
+  }
+}
+
+void SqliteTimeStore::WriteEngineState(const AgentRecord& record) {
+  Reuse(set_engine_state_);
+  set_engine_state_.bind(1, record.agent);
+  set_engine_state_.bind(2, record.engine_state);
+  set_engine_state_.exec();
+}
+
+Status SqliteTimeStore::Commit(const CommitBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  try {
+    if (!open_valid_) ReloadOpenIntervals();
+    OpenIntervals pending;
+    DayTotals day_totals;
+    // IMMEDIATE: take the write lock up front rather than failing to upgrade half-way.
+    SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const Change& change : batch.changes) {
+      // An early return destroys the transaction, which rolls the whole batch back.
+      if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) return status;
+    }
+    WriteDayTotals(day_totals);
+    for (const AgentRecord& record : batch.agents) WriteEngineState(record);
+    for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
+    transaction.commit();
+    for (auto& [agent, open] : pending) open_[agent] = std::move(open);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    // The transaction rolled back (or the commit's outcome is unknown): trust only the
+    // database, and rebuild the cache from it before the next batch.
+    open_valid_ = false;
+    return Error{"storage_error", std::string("time ledger commit failed: ") + e.what()};
+  }
+}
+
+void SqliteTimeStore::InsertOutbox(const OutboxItem& item) {
+  const Change& change = item.change;
+  Reuse(insert_outbox_);
+  insert_outbox_.bind(1, item.id);
+  insert_outbox_.bind(2, item.connector);
+  insert_outbox_.bind(3, change.agent);
+  insert_outbox_.bind(4, ToEpochMillis(change.at));
+  insert_outbox_.bind(5, change.from_label);
+  insert_outbox_.bind(6, change.label);
+  insert_outbox_.bind(7, change.reason_code);
+  insert_outbox_.bind(8, reasoncodes::ToInt(change.status));
+  insert_outbox_.bind(9, std::string(reasoncodes::SourceName(change.source)));
+  insert_outbox_.bind(10, change.cause);
+  insert_outbox_.exec();
+}
+
+Result<OutboxState> SqliteTimeStore::LoadOutbox() {
+  std::lock_guard<std::mutex> lock(side_mutex_);
+  try {
+    OutboxState state;
+    SQLite::Transaction read(side_db_);
+    SQLite::Statement rows(side_db_,
+                           "SELECT id, connector, agent, at_ms, from_label, label, reason_code, "
+                           "status, source, cause FROM outbox ORDER BY id");
+    while (rows.executeStep()) {
+      OutboxItem item;
+      item.id = rows.getColumn(0).getInt64();
+      item.connector = rows.getColumn(1).getString();
+      Change& change = item.change;
+      change.agent = rows.getColumn(2).getString();
+      change.at = FromEpochMillis(rows.getColumn(3).getInt64());
+      change.from_label = rows.getColumn(4).getString();
+      change.label = rows.getColumn(5).getString();
+      change.reason_code = rows.getColumn(6).getString();
+      auto status = reasoncodes::StatusFromInt(rows.getColumn(7).getInt64());
+      auto source = reasoncodes::SourceFromName(rows.getColumn(8).getString());
+      if (!status || !source) {
+        return Error{"storage_error",
+                     "outbox row " + std::to_string(item.id) + " has an unknown status or source"};
+      }
+      change.status = *status;
+      change.source = *source;
+      change.cause = rows.getColumn(9).getString();
+      state.items.push_back(std::move(item));
+    }
+    SQLite::Statement last(side_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");
+    if (last.executeStep()) state.last_id = last.getColumn(0).getInt64();
+    read.commit();
+    return state;
+  } catch (const std::exception& e) {
+    return Error{"storage_error", std::string("cannot read the outbox: ") + e.what()};
+  }
+}
+
+Status SqliteTimeStore::RemoveOutbox(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(side_mutex_);
+  try {
+    SQLite::Transaction transaction(side_db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (int64_t id : ids) {
+      Reuse(remove_outbox_);
+      remove_outbox_.bind(1, id);
+      remove_outbox_.exec();
+    }
+    transaction.commit();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Error{"storage_error", std::string("cannot remove delivered outbox rows: ") + e.what()};
+  }
+}
+
+Status SqliteTimeStore::SaveSyncState(const std::string& target,
+                                      const std::vector<SyncedFigure>& figures,
+                                      const std::optional<std::string>& done_through) {
+  if (figures.empty() && !done_through) return Status::Ok();
+  std::lock_guard<std::mutex> lock(side_mutex_);
+  try {
+    sync_writer_.Save(target, figures, done_through);
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Error{"storage_error",
+                 "cannot save the sync state of '" + target + "': " + std::string(e.what())};
+  }
+}
+
+}  // namespace presence::tracking

@@ -1,0 +1,97 @@
+#pragma once
+
+// The embedded TimeStore on SQLite. The writer connection belongs to the one thread that calls
+// Commit; queries go through a SqliteLedgerReader on its own connection, and each interval scan
+// opens one more, so readers never block the writer. Each user's open interval is cached in memory
+// (loaded at open, updated only after a transaction commits), so Commit needs no lookup query.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "tracking/sqlite/ledger_lock.h"
+#include "tracking/sqlite/sqlite_interval_scan.h"
+#include "tracking/sqlite/sqlite_ledger_reader.h"
+#include "tracking/sqlite/sqlite_sync_state.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+class SqliteTimeStore final : public TimeStore {
+ public:
+  // `writer` has passed PrepareLedgerWriter; `path` is the same file, opened again for reading.
+  // Throws SQLite::Exception or std::runtime_error; OpenSqliteTimeStore turns them into Errors.
+  SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path);
+
+  Status Commit(const CommitBatch& batch) override;
+  Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to) override {
+    return reader_.Intervals(agent, from, to);
+  }
+  Result<std::vector<Total>> Totals(const TotalsQuery& query) override {
+    return reader_.Totals(query);
+  }
+  Result<OutboxState> LoadOutbox() override;
+  Status RemoveOutbox(const std::vector<int64_t>& ids) override;
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
+    return ScanLedgerIntervals(path_, scan, visitor);
+  }
+  Result<SyncState> LoadSyncState(const std::string& target) override {
+    return reader_.LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
+                       const std::optional<std::string>& done_through) override;
+
+ private:
+  struct OpenInterval {
+    int64_t id = 0;
+    Timestamp start;
+    std::string label;
+    StatusCode status = StatusCode::kOnline;
+  };
+  using OpenIntervals = std::unordered_map<std::string, OpenInterval>;
+  // (agent, UTC day number, label, status) -> time to add to daily_totals.
+  using DayTotals = std::map<std::tuple<std::string, int64_t, std::string, int>, Millis>;
+
+  // Writes one change inside the open transaction. `pending` holds the open intervals this
+  // batch has opened so far; open_ is left alone until the commit succeeds.
+  Status ApplyChange(const Change& change, OpenIntervals& pending, DayTotals& day_totals);
+  const OpenInterval* FindOpen(const std::string& agent, const OpenIntervals& pending) const;
+  void CloseInterval(const std::string& agent, const OpenInterval& open, Timestamp at,
+                     DayTotals& day_totals);
+  int64_t InsertInterval(const Change& change);
+  void WriteDayTotals(const DayTotals& day_totals);
+  void WriteEngineState(const AgentRecord& record);
+  void InsertOutbox(const OutboxItem& item);
+  // Rebuilds open_ from what is committed in the database.
+  void ReloadOpenIntervals();
+
+  LedgerLock lock_;      // held as long as the store is open; released last
+  std::string path_;     // scans open it again on connections of their own
+  SQLite::Database db_;  // before the statements: they are finalized before it closes
+  SQLite::Statement insert_interval_;
+  SQLite::Statement close_interval_;
+  SQLite::Statement set_open_interval_;
+  SQLite::Statement add_day_total_;
+  SQLite::Statement set_engine_state_;
+  SQLite::Statement insert_outbox_;
+  SqliteLedgerReader reader_;
+  // Writes from other threads (delivery workers removing outbox rows, the CRM sync saving its
+  // progress) go through this second connection (synchronous=NORMAL: a write lost in a power
+  // cut only means something is sent again), so they never touch the writer's.
+  std::mutex side_mutex_;
+  SQLite::Database side_db_;
+  SQLite::Statement remove_outbox_;    // on side_db_, under side_mutex_
+  SqliteSyncStateWriter sync_writer_;  // on side_db_, under side_mutex_
+  OpenIntervals open_;  // writer thread only; matches the database whenever open_valid_
+  bool open_valid_ = false;
+};
+
+}  // namespace presence::tracking
