@@ -71,11 +71,8 @@ class TimeStore {
                                const std::optional<std::string>& done_through) = 0;
 };
 
-// SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;
-// it must be a real file (not ":memory:"), since readers open it again on their own
-// connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
-// database written by a newer program, "ledger_damaged" and "ledger_not_writable" (below),
-// "storage_error" for anything else (unreadable, no such folder).
+// Options for opening a durable ledger (tracking/sqlite/sqlite_store.h).
+
 // How far an acknowledged commit is guaranteed to survive.
 enum class Durability {
   kPowerLoss,     // every commit is synced to disk (synchronous=FULL): survives power loss

@@ -4,7 +4,7 @@
 // deterministic: no I/O, no clock reads, the same events at the same times give the same
 // states. It owns every user's live state; only the core thread calls it.
 //
-// Rules (each is a table test in tests/agent/engine_test.cc):
+// Rules (each is a table test in tests/agent/engine/engine_test.cc):
 //  1. select: a known label changes the state; an unknown one is an error that changes
 //     nothing; the current label changes nothing.
 //  2. With active_call_state, an answered call sets On a call; after the last active call the

@@ -3,7 +3,7 @@
 // Time reports for the HTTP API (GET /api/v1/reports/time, /api/v1/reports/intervals) and the
 // CLI (presence-agent report): the parameters are read and checked once, here, for both; the
 // ledger is then scanned user by user (TimeStore::ScanIntervals) and the figures written as
-// they are computed (tracking/time_report.h), so an export of any size holds one user's
+// they are computed (tracking/report/time_report.h), so an export of any size holds one user's
 // current bucket in memory, never the whole range.
 //
 // Parameters (query string or command-line options, same names):

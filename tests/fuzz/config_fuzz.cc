@@ -1,4 +1,4 @@
-// Fuzz target for the configuration loader (agent/config.h, which reads the catalog through
+// Fuzz target for the configuration loader (agent/config/config.h, which reads the catalog through
 // reasoncodes/catalog_loader.h): the file an operator writes, read at start-up, on SIGHUP and
 // by `presence-agent check-config`. Any text must load or be refused with its problems listed;
 // a refusal without a problem would leave the operator with nothing to fix.

@@ -1,4 +1,4 @@
-// Fuzz target for the event JSON reader (agent/event_json.h): the body of
+// Fuzz target for the event JSON reader (agent/core/event_json.h): the body of
 // POST /api/v1/agents/{id}/events and each line of a replay file. Any bytes must give an event
 // or an error with one of the documented codes; an event honours the options it was read with.
 //

@@ -1,8 +1,6 @@
-// Fuzz target for the HTTP request-target parser (agent/request_target.h): the first thing the
+// Fuzz target for the HTTP request-target parser (agent/api/request_target.h): the first thing the
 // agent reads of every request, before authentication. Any bytes must give a target within the
 // documented bounds or a "malformed_request" error.
-//
-// Built only when agent/request_target.h exists (tests/fuzz/CMakeLists.txt).
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Fuzz target for the ISO-8601 parser (tracking/time.h). ParseTime takes text from every API
+// Fuzz target for the ISO-8601 parser (common/time.h). ParseTime takes text from every API
 // request, replay line and report filter: it must accept or refuse any bytes without crashing,
 // and a time it accepts must print (FormatTime) as text that parses back to the same instant.
 

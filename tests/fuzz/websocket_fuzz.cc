@@ -1,4 +1,4 @@
-// Fuzz target for the WebSocket frame reader (agent/websocket_protocol.h), which reads what
+// Fuzz target for the WebSocket frame reader (agent/stream/websocket_protocol.h), which reads what
 // every live-stream viewer sends. Any bytes, split anywhere, must give messages or one of the
 // documented errors, and the split must not matter: the same bytes fed whole and fed in pieces
 // give the same messages and the same outcome.

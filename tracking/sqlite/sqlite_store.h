@@ -10,6 +10,12 @@
 
 namespace presence::tracking {
 
+// SQLite (WAL, versioned migrations, prepared statements). The file is created if missing;
+// it must be a real file (not ":memory:"), since readers open it again on their own
+// connection. Errors opening or migrating are returned, not thrown: "schema_too_new" for a
+// database written by a newer program, "ledger_damaged" and "ledger_not_writable" (below),
+// "storage_error" for anything else (unreadable, no such folder).
+//
 // Only one process may write a ledger: the writer holds an exclusive lock on "<path>.lock"
 // while the store is open; a second writer gets "ledger_in_use". Before anything is written:
 // "ledger_not_writable" when the folder or one of the ledger's files cannot be written
