@@ -1,6 +1,5 @@
 #include "agent/config/config.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/RandomStream.h>
 #include <Poco/SHA2Engine.h>
@@ -8,13 +7,13 @@
 #include <array>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/poco_json.h"
 #include "common/web_origin.h"
 #include "reasoncodes/catalog_loader.h"
 #include "common/json_read.h"
 #include "connectors/builtin/builtin_connectors.h"
+#include "common/base64.h"
 
 namespace presence::agent {
 namespace {
@@ -417,12 +416,7 @@ std::string NewToken() {
   char bytes[32];
   Poco::RandomInputStream random;
   random.read(bytes, sizeof bytes);
-  std::ostringstream text;
-  Poco::Base64Encoder encoder(text, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-  encoder.rdbuf()->setLineLength(0);
-  encoder.write(bytes, sizeof bytes);
-  encoder.close();
-  return text.str();
+  return Base64UrlEncode(std::string_view(bytes, sizeof bytes));
 }
 
 }  // namespace presence::agent

@@ -1,11 +1,10 @@
 #include "agent/stream/websocket_protocol.h"
+#include "common/base64.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA1Engine.h>
 
 #include <algorithm>
-#include <sstream>
 
 namespace presence::agent::websocket {
 namespace {
@@ -64,13 +63,8 @@ std::string AcceptKey(std::string_view client_key) {
   sha1.update(client_key.data(), static_cast<unsigned>(client_key.size()));
   sha1.update(kAcceptGuid.data(), static_cast<unsigned>(kAcceptGuid.size()));
   const Poco::DigestEngine::Digest& digest = sha1.digest();
-  std::ostringstream text;
-  Poco::Base64Encoder encoder(text);
-  encoder.rdbuf()->setLineLength(0);  // Poco wraps at 72 characters by default
-  encoder.write(reinterpret_cast<const char*>(digest.data()),
-                static_cast<std::streamsize>(digest.size()));
-  encoder.close();
-  return text.str();
+  return Base64Encode(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string EncodeFrame(Opcode opcode, std::string_view payload) {

@@ -1,10 +1,9 @@
 #include "connectors/ami/ami_protocol.h"
+#include "common/base64.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/String.h>
 
 #include <algorithm>
-#include <sstream>
 
 namespace presence::connectors {
 namespace {
@@ -14,15 +13,6 @@ constexpr std::string_view kBannerPrefix = "Asterisk Call Manager/";
 // A CR or LF would end the header line early (see Serialize).
 void AppendOneLine(std::string& out, std::string_view text) {
   for (char c : text) out += (c == '\r' || c == '\n') ? ' ' : c;
-}
-
-std::string Base64(std::string_view text) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);  // one line: the value must not contain a line break
-  encoder.write(text.data(), static_cast<std::streamsize>(text.size()));
-  encoder.close();
-  return out.str();
 }
 
 bool NeedsEncoding(std::string_view text) {
@@ -147,7 +137,7 @@ std::string PresenceStateValue(std::string_view state, std::string_view subtype,
                                std::string_view message) {
   std::string value(state);
   if (NeedsEncoding(subtype) || NeedsEncoding(message)) {
-    return value + "," + Base64(subtype) + "," + Base64(message) + ",e";
+    return value + "," + Base64Encode(subtype) + "," + Base64Encode(message) + ",e";
   }
   value += ",";
   value += subtype;

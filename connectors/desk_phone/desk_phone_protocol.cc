@@ -1,14 +1,13 @@
 #include "connectors/desk_phone/desk_phone_protocol.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <sstream>
 
 #include "common/json_read.h"
+#include "common/base64.h"
 
 namespace presence::connectors {
 namespace {
@@ -202,12 +201,7 @@ Result<HttpRequest> BuildDialRequest(const DeskPhoneAccess& access, const DialTa
 }
 
 std::string BasicAuthorization(std::string_view username, std::string_view password) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out);
-  encoder.rdbuf()->setLineLength(0);
-  encoder << username << ':' << password;
-  encoder.close();
-  return "Basic " + out.str();
+  return "Basic " + Base64Encode(std::string(username) + ":" + std::string(password));
 }
 
 DeliveryResult ReadDialAnswer(DeskPhoneVendor vendor, const Result<HttpResponse>& answer,
