@@ -1,10 +1,9 @@
 // GET /api/v1/connectors: each connector's status as JSON, members in a fixed order and the
 // connector's own details in name order, byte for byte as the API has always written them.
-#include <Poco/JSON/Object.h>
+#include "agent/api/connector_status_json.h"
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/poco_json.h"
 #include "connectors/delivery/dispatcher.h"
 #include "tests/fakes/fake_clock.h"
 #include "tracking/memory/memory_time_store.h"
@@ -28,26 +27,23 @@ class DetailedConnector final : public Connector {
   DeliveryResult Deliver(const connectors::Delivery&, const connectors::Directory&) override {
     return DeliveryResult::Delivered();
   }
-  Poco::JSON::Object::Ptr Details() const override {
-    if (!with_details_) return nullptr;
-    Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-    details->set("session", std::string("connected"));
-    details->set("reconnects", 3);
-    details->set("request_timeout_ms", static_cast<int64_t>(2500));
-    details->set("api_calls", static_cast<uint64_t>(12));
-    details->set("token_expires_at", Poco::Dynamic::Var());
-    details->set("enabled", true);
-    details->set("last_error", std::string("line \"one\"\n\xC3\xA9"));
-    Poco::JSON::Array::Ptr names = new Poco::JSON::Array;
-    names->add(std::string("X-Key"));
-    names->add(std::string("Authorization"));
-    details->set("headers", names);
-    details->set("empty", Poco::JSON::Array::Ptr(new Poco::JSON::Array));
-    Poco::JSON::Object::Ptr last = new Poco::JSON::Object;
-    last->set("reason_text", std::string("busy"));
-    last->set("reason", 5);
-    last->set("at", std::string("2027-01-15T08:00:00.000Z"));
-    details->set("last_originate_failure", last);
+  std::optional<connectors::ConnectorDetails> Details() const override {
+    if (!with_details_) return std::nullopt;
+    connectors::ConnectorDetails details;
+    details["session"] = std::string("connected");
+    details["reconnects"] = 3;
+    details["request_timeout_ms"] = static_cast<int64_t>(2500);
+    details["api_calls"] = static_cast<int64_t>(12);
+    details["token_expires_at"] = nullptr;
+    details["enabled"] = true;
+    details["last_error"] = std::string("line \"one\"\n\xC3\xA9");
+    details["headers"] = std::vector<std::string>{"X-Key", "Authorization"};
+    details["empty"] = std::vector<std::string>{};
+    details["last_originate_failure"] = connectors::DetailGroup{
+        {"reason_text", std::string("busy")},
+        {"reason", 5},
+        {"at", std::string("2027-01-15T08:00:00.000Z")},
+    };
     return details;
   }
 
@@ -60,10 +56,11 @@ struct Rig {
   std::unique_ptr<tracking::TimeStore> store = tracking::NewMemoryTimeStore();
 
   std::string StatusText(bool with_details, const DeliveryPolicy& policy) {
-    Dispatcher dispatcher("pbx", "ami", policy,
-                          std::make_unique<DetailedConnector>(with_details), *store, clock,
-                          [](std::string_view, const std::string&) {});
-    return json::JsonText(dispatcher.StatusJson());
+    Dispatcher dispatcher("pbx", "ami", policy, std::make_unique<DetailedConnector>(with_details),
+                          *store, clock, [](std::string_view, const std::string&) {});
+    JsonWriter out;
+    WriteConnectorStatus(out, dispatcher.CurrentStatus());
+    return out.Take();
   }
 };
 
@@ -96,6 +93,21 @@ BOOST_AUTO_TEST_CASE(a_connector_without_details_shows_null) {
              R"("retried":0,"rejected":0,"coalesced":0,"refreshed":0,"consecutive_failures":0,)"
              R"("last_success":null,"last_error":null,"paused_until":null,"coalesce":false,)"
              R"("concurrency":1,"rate_per_second":0,"details":null})");
+}
+
+BOOST_AUTO_TEST_CASE(the_answer_holds_the_time_and_every_connector_in_order) {
+  const Timestamp now = FromEpochMillis(1'800'000'000'000);
+  connectors::ConnectorStatus hook{.name = "hook", .type = "webhook"};
+  hook.details = connectors::ConnectorDetails{{"url", std::string("https://crm.example.com/")}};
+  connectors::ConnectorStatus pbx{.name = "pbx", .type = "ami"};
+  std::string answer = ConnectorsAnswer(now, {hook, pbx});
+  BOOST_TEST(answer.starts_with(R"({"time":")" + FormatTime(now) +
+                                R"(","connectors":[{"name":"hook","type":"webhook",)"));
+  BOOST_TEST(answer.find(R"("details":{"url":"https://crm.example.com/"}},{"name":"pbx",)") !=
+             std::string::npos);
+  BOOST_TEST(answer.ends_with(R"("details":null}]})"));
+  BOOST_TEST(ConnectorsAnswer(now, {}) ==
+             R"({"time":")" + FormatTime(now) + R"(","connectors":[]})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
