@@ -6,8 +6,6 @@
 // dispatcher.h) call Deliver for each row, in order per user, retrying with back-off. A
 // connector never blocks or rolls back a change.
 
-#include <Poco/JSON/Object.h>
-
 #include <chrono>
 #include <map>
 #include <memory>
@@ -16,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/connector_details.h"
 #include "reasoncodes/catalog.h"
 #include "reasoncodes/user.h"
 #include "tracking/ledger_types.h"
@@ -111,8 +110,8 @@ class Connector {
   virtual void Stop() {}
 
   // Connector-specific status for GET /api/v1/connectors (e.g. the AMI session's state), or
-  // nullptr. Any thread; must not expose secrets.
-  virtual Poco::JSON::Object::Ptr Details() const { return nullptr; }
+  // nullopt (shown as null). Any thread; must not expose secrets.
+  virtual std::optional<ConnectorDetails> Details() const { return std::nullopt; }
 };
 
 }  // namespace presence::connectors

@@ -1,5 +1,6 @@
 #include "connectors/connector_config.h"
 
+#include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 namespace presence::connectors {
 namespace {
@@ -181,6 +184,22 @@ void CheckModes(const std::vector<ConnectorConfig>& connectors, const Catalog& c
   }
 }
 
+// A member of a mapping block as the JSON value it was read from.
+Var MappingVar(const reasoncodes::MappingValue& value) {
+  return std::visit(
+      [](const auto& held) -> Var {
+        using T = std::decay_t<decltype(held)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) {
+          return Var();
+        } else if constexpr (std::is_same_v<T, reasoncodes::MappingJson>) {
+          return Poco::JSON::Parser().parse(held.text);
+        } else {
+          return Var(held);
+        }
+      },
+      value);
+}
+
 // A state's mapping block must belong to a known connector type (a typo would silently
 // map nothing).
 void CheckMappingKeys(const Catalog& catalog, const Registry& registry, Problems& problems) {
@@ -269,15 +288,22 @@ std::optional<std::string> ReadSecret(const Var& value, std::string_view path, P
   return secret;
 }
 
+std::optional<Object> StateMapping(const reasoncodes::State& state, std::string_view type) {
+  auto found = state.mappings.find(type);
+  if (found == state.mappings.end()) return std::nullopt;
+  Object block;
+  for (const auto& [name, value] : found->second) block.set(name, MappingVar(value));
+  return block;
+}
+
 void ForEachStateMapping(
     const Catalog& catalog, std::string_view type,
     const std::function<void(const Object& block, const std::string& path)>& check) {
-  const std::string key(type);
   const std::vector<reasoncodes::State>& states = catalog.states();
   for (size_t i = 0; i < states.size(); ++i) {
-    auto found = states[i].mappings.find(key);
-    if (found == states[i].mappings.end() || !found->second) continue;
-    check(*found->second, "states[" + std::to_string(i) + "].mappings." + key);
+    if (std::optional<Object> block = StateMapping(states[i], type)) {
+      check(*block, "states[" + std::to_string(i) + "].mappings." + std::string(type));
+    }
   }
 }
 

@@ -54,6 +54,10 @@ std::vector<ConnectorConfig> ReadConnectors(const json::Var* value,
 std::optional<std::string> ReadSecret(const json::Var& value, std::string_view path,
                                       json::Problems& problems);
 
+// A state's mapping block for `type` as a JSON object for the type's reader (the values
+// keep their JSON types, see reasoncodes/mapping.h); nullopt when the state has no block.
+std::optional<json::Object> StateMapping(const reasoncodes::State& state, std::string_view type);
+
 // Calls `check` with every state's mapping block for `type` and its path
 // ("states[2].mappings.teams"), for a type's parse to validate them at load.
 void ForEachStateMapping(

@@ -4,8 +4,6 @@
 // (seed 004: mode, wrap-up time, active-call state, time tracking, Omni-Channel).
 // A Catalog is immutable once loaded (see catalog_loader.h) and safe to share between threads.
 
-#include <Poco/JSON/Object.h>
-
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -13,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reasoncodes/mapping.h"
 #include "reasoncodes/status_code.h"
 
 namespace presence::reasoncodes {
@@ -38,9 +37,9 @@ struct State {
   bool selectable = true;       // agents may pick it in the picklist
   std::string color;            // "#rrggbb" for the dashboard
   int alert_after_seconds = 0;  // dashboard threshold; 0 = none
-  // Per-connector mapping blocks, keyed by connector name ("teams", "omni_channel", ...),
-  // kept as JSON: each connector parses and validates its own block.
-  std::map<std::string, Poco::JSON::Object::Ptr> mappings;
+  // Per-connector mapping blocks, keyed by connector type ("teams", "omni_channel", ...), kept
+  // as read: each connector type validates and reads its own block (mapping.h).
+  Mappings mappings;
 
   // "Ready for Calls (Online)": what the picklist shows.
   std::string DisplayText() const;

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "common/json_read.h"
+#include "common/poco_json.h"
 
 namespace presence::reasoncodes {
 
@@ -287,18 +288,22 @@ std::optional<StatusCode> ReadStatus(const Var& value, std::string_view path, Pr
   return status;
 }
 
-// The catalog must not change when the caller later edits its configuration, and copies of a
-// Poco object share their nested values, so a block is copied through its JSON text.
-Object::Ptr DeepCopy(const Object& object) {
-  std::ostringstream text;
-  object.stringify(text);
-  Poco::JSON::Parser parser;
-  return parser.parse(text.str()).extract<Object::Ptr>();
+// A block member as a plain value of the same JSON type (mapping.h). Poco's parser gives
+// whole numbers as Int64, or UInt64 above its range; a nested value keeps its JSON text.
+MappingValue ToMappingValue(const Var& value) {
+  if (value.isEmpty()) return nullptr;
+  if (value.isBoolean()) return value.extract<bool>();
+  if (value.isString()) return value.convert<std::string>();
+  if (value.isNumeric()) {
+    if (!value.isInteger()) return value.convert<double>();
+    if (value.isSigned()) return value.convert<std::int64_t>();
+    return value.convert<std::uint64_t>();
+  }
+  return MappingJson{JsonText(value)};
 }
 
-std::map<std::string, Object::Ptr> ReadMappings(const Var& value, std::string_view path,
-                                                Problems& problems) {
-  std::map<std::string, Object::Ptr> mappings;
+Mappings ReadMappings(const Var& value, std::string_view path, Problems& problems) {
+  Mappings mappings;
   Object::Ptr object = AsObject(value);
   if (!object) {
     Report(problems, path,
@@ -314,7 +319,8 @@ std::map<std::string, Object::Ptr> ReadMappings(const Var& value, std::string_vi
                  Describe(block_value));
       continue;
     }
-    mappings[connector] = DeepCopy(*block);
+    MappingBlock& members = mappings[connector];
+    for (const auto& [name, member] : *block) members[name] = ToMappingValue(member);
   }
   return mappings;
 }

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "common/json_writer.h"
+#include "connectors/connector_config.h"
 #include "connectors/omni_channel/omni_channel_connector.h"
 
 namespace presence::agent {
@@ -48,10 +49,10 @@ void WriteCalls(JsonWriter& out, const AgentState& state) {
 std::optional<connectors::OmniChannelMapping> OmniChannelMappingOf(
     const reasoncodes::State* known) {
   if (known == nullptr) return std::nullopt;
-  auto block = known->mappings.find("omni_channel");
-  if (block == known->mappings.end() || !block->second) return std::nullopt;
+  std::optional<json::Object> block = connectors::StateMapping(*known, "omni_channel");
+  if (!block) return std::nullopt;
   json::Problems ignored;
-  return connectors::ReadOmniChannelMapping(*block->second, "", ignored);
+  return connectors::ReadOmniChannelMapping(*block, "", ignored);
 }
 
 // What a softphone applies with the Omni-Channel toolkit (integrations.md 3.7: the status can

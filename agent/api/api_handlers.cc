@@ -12,6 +12,7 @@
 
 #include "agent/api/agent_view.h"
 #include "agent/api/connection_limit.h"
+#include "agent/api/connector_status_json.h"
 #include "agent/core/event_json.h"
 #include "common/json_writer.h"
 #include "agent/api/openapi_document.h"
@@ -227,12 +228,10 @@ void HandleHealth(Call& call) {
   SendJson(call, 200, body);
 }
 
-// Each connector's outbox and delivery health (dispatcher.h, StatusJson).
+// Each connector's outbox and delivery health (connector_status_json.h).
 void HandleConnectors(Call& call) {
-  Object body(Poco::JSON_PRESERVE_KEY_ORDER);
-  body.set("time", FormatTime(Now(call)));
-  body.set("connectors", call.ctx.connectors.StatusJson());
-  SendJson(call, 200, body);
+  SendText(call, 200, "application/json",
+           ConnectorsAnswer(Now(call), call.ctx.connectors.Statuses()));
 }
 
 void HandleOpenApi(Call& call) { SendText(call, 200, "application/json", kOpenApiDocument); }

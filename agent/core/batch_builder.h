@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "agent/core/engine_state.h"
 #include "agent/engine/engine.h"
 #include "tracking/ledger_types.h"
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/core/engine_state.h"
+
 namespace presence::agent {
 
 Result<std::optional<Timestamp>> RestoreFromStore(tracking::TimeStore& store, Engine& engine,

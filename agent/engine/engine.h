@@ -160,9 +160,4 @@ class Engine {
   std::unordered_map<std::string, AgentState> agents_;
 };
 
-// The persisted form of the engine-owned part of AgentState (calls, pending, wrap-up, group
-// flags) as JSON text; label/since/source/cause come from the ledger's open interval.
-std::string SerializeEngineState(const AgentState& state);
-Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored);
-
 }  // namespace presence::agent

@@ -341,7 +341,7 @@ class AmiConnector final : public Connector {
   DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override;
   void Start() override { session_->Start(); }
   void Stop() override { session_->Stop(); }
-  Poco::JSON::Object::Ptr Details() const override;
+  std::optional<ConnectorDetails> Details() const override;
 
  private:
   using Step = std::optional<DeliveryResult>;  // nullopt: done, go on
@@ -477,10 +477,9 @@ AmiConnector::Step AmiConnector::ApplyPresence(const Change& change, const std::
   std::string message = change.label;
   const reasoncodes::State* catalog_state = directory.FindState(change.label);
   if (catalog_state) {
-    auto block = catalog_state->mappings.find(std::string(kType));
-    if (block != catalog_state->mappings.end() && block->second) {
+    if (std::optional<Object> block = StateMapping(*catalog_state, kType)) {
       Problems ignored;  // checked at load
-      if (auto mapping = ReadMapping(*block->second, "", ignored)) {
+      if (auto mapping = ReadMapping(*block, "", ignored)) {
         state = mapping->presence.value_or(state);
         message = mapping->message.value_or(message);
       }
@@ -510,28 +509,28 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
   }
 }
 
-Poco::JSON::Object::Ptr AmiConnector::Details() const {
+std::optional<ConnectorDetails> AmiConnector::Details() const {
   AmiSessionStatus status = session_->CurrentStatus();
-  Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-  details->set("session", std::string(AmiSessionStateName(status.state)));
-  details->set("server", session_->server());
-  details->set("username", settings_->session.username);
-  details->set("version", status.version);
+  ConnectorDetails details;
+  details["session"] = std::string(AmiSessionStateName(status.state));
+  details["server"] = session_->server();
+  details["username"] = settings_->session.username;
+  details["version"] = status.version;
   if (status.connected_since) {
-    details->set("connected_since", FormatTime(*status.connected_since));
+    details["connected_since"] = FormatTime(*status.connected_since);
   }
-  details->set("reconnects", status.reconnects);
-  details->set("last_error", status.last_error);
+  details["reconnects"] = status.reconnects;
+  details["last_error"] = status.last_error;
   std::lock_guard lock(mutex_);
-  details->set("originate_failures", originate_failures_);
+  details["originate_failures"] = originate_failures_;
   if (last_failure_) {
-    Poco::JSON::Object::Ptr last = new Poco::JSON::Object;
-    last->set("at", FormatTime(last_failure_->at));
-    last->set("channel", last_failure_->channel);
-    last->set("exten", last_failure_->exten);
-    last->set("reason", last_failure_->reason);
-    last->set("reason_text", OriginateReasonText(last_failure_->reason));
-    details->set("last_originate_failure", last);
+    details["last_originate_failure"] = DetailGroup{
+        {"at", FormatTime(last_failure_->at)},
+        {"channel", last_failure_->channel},
+        {"exten", last_failure_->exten},
+        {"reason", last_failure_->reason},
+        {"reason_text", OriginateReasonText(last_failure_->reason)},
+    };
   }
   return details;
 }

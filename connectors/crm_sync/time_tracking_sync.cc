@@ -1,5 +1,7 @@
 #include "connectors/crm_sync/time_tracking_sync.h"
 
+#include <Poco/JSON/Parser.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
@@ -529,7 +531,9 @@ Poco::JSON::Object::Ptr TimeTrackingSync::Impl::StatusJson() const {
   status->set("last_failure", TimeOrNull(now.last_failure));
   status->set("done_through",
               now.done_through ? Poco::Dynamic::Var(*now.done_through) : Poco::Dynamic::Var());
-  status->set("salesforce", client_.Details());
+  // The status is still built as a Poco object; the client's plain details join it through
+  // their JSON text.
+  status->set("salesforce", Poco::JSON::Parser().parse(DetailsJson(client_.Details())));
   return status;
 }
 

@@ -12,10 +12,6 @@ OutboxQueue::Random NewRandom() {
   return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
 }
 
-Poco::Dynamic::Var TimeOrNull(const std::optional<Timestamp>& at) {
-  return at ? Poco::Dynamic::Var(FormatTime(*at)) : Poco::Dynamic::Var();
-}
-
 }  // namespace
 
 Dispatcher::Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
@@ -157,35 +153,8 @@ QueueStats Dispatcher::stats() const {
   return queue_.stats();
 }
 
-Poco::JSON::Object::Ptr Dispatcher::StatusJson() const {
-  QueueStats s = stats();
-  Poco::JSON::Object::Ptr json = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-  json->set("name", name_);
-  json->set("type", type_);
-  json->set("queue_depth", static_cast<uint64_t>(s.depth));
-  json->set("in_flight", static_cast<uint64_t>(s.in_flight));
-  json->set("delivered", s.delivered);
-  json->set("retried", s.retried);
-  json->set("rejected", s.rejected);
-  json->set("coalesced", s.coalesced);
-  json->set("refreshed", s.refreshed);
-  json->set("consecutive_failures", s.consecutive_failures);
-  json->set("last_success", TimeOrNull(s.last_success));
-  if (s.last_failure) {
-    Poco::JSON::Object::Ptr error = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    error->set("at", FormatTime(*s.last_failure));
-    error->set("message", s.last_error);
-    json->set("last_error", error);
-  } else {
-    json->set("last_error", Poco::Dynamic::Var());
-  }
-  json->set("paused_until", TimeOrNull(s.paused_until));
-  json->set("coalesce", policy_.coalesce);
-  json->set("concurrency", policy_.concurrency);
-  json->set("rate_per_second", policy_.rate_per_second);
-  Poco::JSON::Object::Ptr details = connector_->Details();
-  json->set("details", details ? Poco::Dynamic::Var(details) : Poco::Dynamic::Var());
-  return json;
+ConnectorStatus Dispatcher::CurrentStatus() const {
+  return ConnectorStatus{name_, type_, stats(), policy_, connector_->Details()};
 }
 
 ConnectorSet::ConnectorSet(tracking::TimeStore& store, LogFunction log)
@@ -256,10 +225,10 @@ void ConnectorSet::Wake() {
   for (const auto& dispatcher : dispatchers_) dispatcher->Wake();
 }
 
-Poco::JSON::Array::Ptr ConnectorSet::StatusJson() const {
-  Poco::JSON::Array::Ptr array = new Poco::JSON::Array();
-  for (const auto& dispatcher : dispatchers_) array->add(dispatcher->StatusJson());
-  return array;
+std::vector<ConnectorStatus> ConnectorSet::Statuses() const {
+  std::vector<ConnectorStatus> all;
+  for (const auto& dispatcher : dispatchers_) all.push_back(dispatcher->CurrentStatus());
+  return all;
 }
 
 std::vector<std::pair<std::string, QueueStats>> ConnectorSet::Stats() const {

@@ -6,12 +6,11 @@
 // deliveries from its OutboxQueue, call the connector, and remove finished rows from the
 // store. One connector's failures never delay another: each has its own queue and threads.
 
-#include <Poco/JSON/Array.h>
-
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +23,15 @@
 namespace presence::connectors {
 
 using LogFunction = std::function<void(std::string_view level, const std::string& text)>;
+
+// What GET /api/v1/connectors shows of one connector (the API writes it as JSON).
+struct ConnectorStatus {
+  std::string name;
+  std::string type;
+  QueueStats stats;
+  DeliveryPolicy policy;
+  std::optional<ConnectorDetails> details;  // nullopt: the connector reports none
+};
 
 // One connector, its queue and its workers.
 class Dispatcher {
@@ -49,10 +57,8 @@ class Dispatcher {
   void Stop();  // lets deliveries in flight finish, then joins; rows left stay in the store
 
   QueueStats stats() const;
-  // {"name","type","queue_depth","in_flight","delivered","retried","rejected","coalesced",
-  //  "refreshed","consecutive_failures","last_success","last_error":{"at","message"}|null,
-  //  "paused_until","coalesce","concurrency","rate_per_second","details":{...}|null}
-  Poco::JSON::Object::Ptr StatusJson() const;
+  // Any thread: the figures, the policy and the connector's own details.
+  ConnectorStatus CurrentStatus() const;
 
  private:
   void Work();
@@ -99,7 +105,8 @@ class ConnectorSet {
   void Stop();
   void Wake();
 
-  Poco::JSON::Array::Ptr StatusJson() const;
+  // Every connector's status, in configuration order.
+  std::vector<ConnectorStatus> Statuses() const;
   // Every connector's name and figures, in configuration order (for /metrics).
   std::vector<std::pair<std::string, QueueStats>> Stats() const;
 

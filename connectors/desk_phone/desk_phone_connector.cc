@@ -130,12 +130,12 @@ class DeskPhoneConnector final : public Connector {
   }
 
   // Delivered, retried and rejected dials are counted by the dispatcher (connector status).
-  Poco::JSON::Object::Ptr Details() const override {
+  std::optional<ConnectorDetails> Details() const override {
     const DeskPhoneAccess& access = settings_->access;
-    Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-    details->set("vendor", std::string(DeskPhoneVendorName(access.vendor)));
-    if (access.vendor != DeskPhoneVendor::kCustom) details->set("scheme", access.scheme);
-    details->set("request_timeout_ms", static_cast<int64_t>(settings_->request_timeout.count()));
+    ConnectorDetails details;
+    details["vendor"] = std::string(DeskPhoneVendorName(access.vendor));
+    if (access.vendor != DeskPhoneVendor::kCustom) details["scheme"] = access.scheme;
+    details["request_timeout_ms"] = static_cast<int64_t>(settings_->request_timeout.count());
     return details;
   }
 

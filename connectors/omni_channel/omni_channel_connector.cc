@@ -41,10 +41,10 @@ DeliveryPolicy DefaultPolicy() {
 std::optional<OmniChannelMapping> MappingFor(const std::string& label, const Directory& directory) {
   const reasoncodes::State* state = directory.FindState(label);
   if (!state) return std::nullopt;
-  auto block = state->mappings.find(std::string(kType));
-  if (block == state->mappings.end() || !block->second) return std::nullopt;
+  std::optional<json::Object> block = StateMapping(*state, kType);
+  if (!block) return std::nullopt;
   Problems ignored;
-  return ReadOmniChannelMapping(*block->second, "", ignored);
+  return ReadOmniChannelMapping(*block, "", ignored);
 }
 
 bool IsRequestLimit(const std::vector<SalesforceError>& errors) {
@@ -66,9 +66,9 @@ class OmniChannelConnector final : public Connector {
 
   DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override;
 
-  Poco::JSON::Object::Ptr Details() const override {
-    Poco::JSON::Object::Ptr details = client_.Details();
-    details->set("event_object", settings_->event_object);
+  std::optional<ConnectorDetails> Details() const override {
+    ConnectorDetails details = client_.Details();
+    details["event_object"] = settings_->event_object;
     return details;
   }
 

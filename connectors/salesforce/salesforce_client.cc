@@ -286,20 +286,18 @@ SalesforceClient::Usage SalesforceClient::usage() const {
   return usage;
 }
 
-Poco::JSON::Object::Ptr SalesforceClient::Details() const {
+ConnectorDetails SalesforceClient::Details() const {
   Usage now = usage();
-  Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-  details->set("auth", std::string(SalesforceAuthName(auth_.kind)));
-  details->set("login_url", auth_.login_url);
-  details->set("instance_url", now.instance_url);
-  details->set("api_version", auth_.api_version);
-  details->set("token_requests", now.token_requests);
-  details->set("api_calls", now.api_calls);
+  ConnectorDetails details;
+  details["auth"] = std::string(SalesforceAuthName(auth_.kind));
+  details["login_url"] = auth_.login_url;
+  details["instance_url"] = now.instance_url;
+  details["api_version"] = auth_.api_version;
+  details["token_requests"] = static_cast<int64_t>(now.token_requests);
+  details["api_calls"] = static_cast<int64_t>(now.api_calls);
   if (now.org_usage) {
-    Poco::JSON::Object::Ptr org = new Poco::JSON::Object;
-    org->set("used", now.org_usage->used);
-    org->set("max", now.org_usage->max);
-    details->set("org_api_usage", org);
+    details["org_api_usage"] = DetailGroup{{"used", static_cast<int64_t>(now.org_usage->used)},
+                                           {"max", static_cast<int64_t>(now.org_usage->max)}};
   }
   return details;
 }

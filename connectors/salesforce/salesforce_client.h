@@ -22,8 +22,6 @@
 //   api_version        "NN.0", 46.0 or later (sObject Collections upsert); default "59.0"
 //   request_timeout_ms 1000-120000, default 10000
 
-#include <Poco/JSON/Object.h>
-
 #include <array>
 #include <atomic>
 #include <memory>
@@ -32,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/connector_details.h"
 #include "connectors/http/http_client.h"
 #include "connectors/http/token_cache.h"
 #include "connectors/salesforce/salesforce_protocol.h"
@@ -99,7 +98,7 @@ class SalesforceClient {
 
   // {"auth", "login_url", "instance_url", "api_version", "token_requests", "api_calls",
   // "org_api_usage": {"used", "max"}} for a connector's Details; never a secret or token.
-  Poco::JSON::Object::Ptr Details() const;
+  ConnectorDetails Details() const;
 
  private:
   Result<AccessToken> FetchToken();

@@ -1,8 +1,5 @@
 #include "connectors/teams/teams_connector.h"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -169,10 +166,9 @@ Result<PresencePair> PairFor(const Change& change, const Directory& directory) {
       directory.catalog ? directory.catalog->settings().mode : reasoncodes::Mode::kNone;
   std::optional<PresencePair> mapping;
   if (const reasoncodes::State* state = directory.FindState(change.label)) {
-    auto it = state->mappings.find(std::string(kType));
-    if (it != state->mappings.end() && it->second) {
+    if (std::optional<json::Object> block = StateMapping(*state, kType)) {
       Problems problems;
-      mapping = ReadTeamsMapping(*it->second, "mappings.teams", problems);
+      mapping = ReadTeamsMapping(*block, "mappings.teams", problems);
       if (!mapping) {
         return Error{"bad_mapping", "state " + Quote(change.label) + ": " + problems.front()};
       }
@@ -194,7 +190,7 @@ class TeamsConnector final : public Connector {
   // rejected at delivery, where it shows in the connector's status).
   bool Wants(const Change&, const Directory&) const override { return true; }
   DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override;
-  Poco::JSON::Object::Ptr Details() const override;
+  std::optional<ConnectorDetails> Details() const override;
 
  private:
   struct Step {
@@ -379,18 +375,17 @@ Result<AccessToken> TeamsConnector::FetchToken() {
   return AccessToken{token->access_token, expires_at, ""};
 }
 
-Poco::JSON::Object::Ptr TeamsConnector::Details() const {
-  Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-  Poco::JSON::Array::Ptr preferred = new Poco::JSON::Array;
+std::optional<ConnectorDetails> TeamsConnector::Details() const {
+  ConnectorDetails details;
+  std::vector<std::string> preferred;
   std::lock_guard lock(mutex_);
-  details->set("token_fetches", tokens_.fetches());
-  details->set("token_expires_at",
-               token_expires_at_ ? Poco::Dynamic::Var(FormatTime(*token_expires_at_))
-                                 : Poco::Dynamic::Var());
+  details["token_fetches"] = tokens_.fetches();
+  details["token_expires_at"] =
+      token_expires_at_ ? DetailValue(FormatTime(*token_expires_at_)) : DetailValue(nullptr);
   for (const auto& [agent, memory] : memory_) {
-    if (memory.preferred) preferred->add(agent);
+    if (memory.preferred) preferred.push_back(agent);
   }
-  details->set("users_with_preferred_presence", preferred);
+  details["users_with_preferred_presence"] = std::move(preferred);
   return details;
 }
 

@@ -1,6 +1,5 @@
 #include "connectors/webhook/webhook_connector.h"
 
-#include <Poco/JSON/Array.h>
 #include <Poco/String.h>
 
 #include <algorithm>
@@ -133,13 +132,13 @@ class WebhookConnector final : public Connector {
   bool Wants(const Change&, const Directory&) const override { return true; }
 
   // Delivered, retried and rejected posts are counted by the dispatcher (connector status).
-  Poco::JSON::Object::Ptr Details() const override {
-    Poco::JSON::Object::Ptr details = new Poco::JSON::Object;
-    details->set("url", RedactUrl(settings_->url));
-    Poco::JSON::Array::Ptr names = new Poco::JSON::Array;
-    for (const auto& header : settings_->headers) names->add(header.first);
-    details->set("headers", names);
-    details->set("request_timeout_ms", static_cast<int64_t>(settings_->request_timeout.count()));
+  std::optional<ConnectorDetails> Details() const override {
+    ConnectorDetails details;
+    details["url"] = RedactUrl(settings_->url);
+    std::vector<std::string> names;
+    for (const auto& header : settings_->headers) names.push_back(header.first);
+    details["headers"] = std::move(names);
+    details["request_timeout_ms"] = static_cast<int64_t>(settings_->request_timeout.count());
     return details;
   }
 

@@ -135,6 +135,80 @@ BOOST_AUTO_TEST_CASE(a_mapping_block_of_an_unknown_type_is_a_problem) {
   BOOST_TEST(Has(problems, R"(did you mean "teams"?)"));
 }
 
+// What a connector's check sees of a state's block is the block as written: every JSON type
+// (numbers as the parser read them, nested values whole), members in name order.
+BOOST_AUTO_TEST_CASE(a_mapping_block_reaches_its_connector_as_written) {
+  reasoncodes::CatalogLoad catalog = reasoncodes::LoadCatalogText(R"({"states": [
+    {"label": "Ready", "reason_code": "", "status": 1, "mappings": {"webhook": {
+      "text": "Gr\u00fc\u00dfe \"quoted\"", "yes": true, "no": false, "none": null,
+      "whole": -42, "big": 18446744073709551615, "float": 2.5, "round": 5.0, "huge": 1e300,
+      "list": [1, "two", [3], {"b": 1, "a": 2}], "nested": {"z": null, "y": [true]}}}},
+    {"label": "Logout", "reason_code": "", "status": 7, "mappings": {"webhook": {}}}]})");
+  BOOST_REQUIRE(catalog.ok());
+  std::vector<std::string> seen;
+  ForEachStateMapping(*catalog.catalog, "webhook",
+                      [&](const json::Object& block, const std::string& path) {
+                        seen.push_back(path + " " + testing::Stringify(block));
+                      });
+  BOOST_REQUIRE_EQUAL(seen.size(), 2u);
+  BOOST_TEST(seen[0] ==
+             "states[0].mappings.webhook "
+             R"({"big":18446744073709551615,"float":2.5,"huge":1e+300,)"
+             R"("list":[1,"two",[3],{"a":2,"b":1}],"nested":{"y":[true],"z":null},"no":false,)"
+             R"("none":null,"round":5,"text":"Grüße \"quoted\"","whole":-42,"yes":true})");
+  BOOST_TEST(seen[1] == "states[1].mappings.webhook {}");
+  Problems problems;
+  RefuseStateMappings(*catalog.catalog, "webhook", "no reason", problems);
+  BOOST_TEST(JoinProblems(problems) ==
+             "states[0].mappings.webhook.big: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.float: unknown key (webhook takes no per-state "
+             "settings: no reason)\n"
+             "states[0].mappings.webhook.huge: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.list: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.nested: unknown key (webhook takes no per-state "
+             "settings: no reason)\n"
+             "states[0].mappings.webhook.no: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.none: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.round: unknown key (webhook takes no per-state "
+             "settings: no reason)\n"
+             "states[0].mappings.webhook.text: unknown key (webhook takes no per-state settings: "
+             "no reason)\n"
+             "states[0].mappings.webhook.whole: unknown key (webhook takes no per-state "
+             "settings: no reason)\n"
+             "states[0].mappings.webhook.yes: unknown key (webhook takes no per-state settings: "
+             "no reason)\n");
+}
+
+// The values a connector reads from a block keep their JSON type, so a wrong one is named.
+BOOST_AUTO_TEST_CASE(a_mapping_value_of_the_wrong_type_is_described_as_written) {
+  reasoncodes::CatalogLoad catalog = reasoncodes::LoadCatalogText(R"({"states": [
+    {"label": "Ready", "reason_code": "", "status": 1, "mappings": {"ami": {
+      "presence": 7.25, "message": ["a"]}}},
+    {"label": "Away", "reason_code": "", "status": 3, "mappings": {"ami": {
+      "presence": {"a": 1}, "message": null}}},
+    {"label": "Logout", "reason_code": "", "status": 7, "mappings": {"ami": {
+      "presence": 12, "message": false}}}]})");
+  BOOST_REQUIRE(catalog.ok());
+  Problems problems;
+  ForEachStateMapping(*catalog.catalog, "ami",
+                      [&](const json::Object& block, const std::string& path) {
+                        json::ReadString(block.get("presence"), path + ".presence", problems);
+                        json::ReadString(block.get("message"), path + ".message", problems);
+                      });
+  BOOST_TEST(JoinProblems(problems) ==
+             "states[0].mappings.ami.presence: must be a string, got number 7.25\n"
+             "states[0].mappings.ami.message: must be a string, got an array\n"
+             "states[1].mappings.ami.presence: must be a string, got an object\n"
+             "states[1].mappings.ami.message: must be a string, got null\n"
+             "states[2].mappings.ami.presence: must be a string, got number 12\n"
+             "states[2].mappings.ami.message: must be a string, got false\n");
+}
+
 BOOST_AUTO_TEST_CASE(common_keys_override_the_types_defaults) {
   Loaded defaults = Read("[" + kHook + "}]");
   BOOST_REQUIRE_EQUAL(defaults.connectors.size(), 1u);

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "reasoncodes/catalog_loader.h"
@@ -288,10 +289,10 @@ BOOST_AUTO_TEST_CASE(skype_sample_uses_availability_numbers_and_keeps_teams_mapp
   BOOST_TEST(catalog.wrap_up()->reason_code == "9500");
   BOOST_TEST_REQUIRE(catalog.on_call() != nullptr);
   const auto& teams = catalog.on_call()->mappings.at("teams");
-  BOOST_TEST(teams->getValue<std::string>("availability") == "Busy");
-  BOOST_TEST(teams->getValue<std::string>("activity") == "InACall");
+  BOOST_TEST(std::get<std::string>(teams.at("availability")) == "Busy");
+  BOOST_TEST(std::get<std::string>(teams.at("activity")) == "InACall");
   const auto& offline = catalog.logout().mappings.at("teams");
-  BOOST_TEST(offline->getValue<std::string>("activity") == "OffWork");
+  BOOST_TEST(std::get<std::string>(offline.at("activity")) == "OffWork");
   for (const State& state : catalog.states()) BOOST_TEST(state.mappings.count("teams") == 1u);
 }
 

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <ostream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "reasoncodes/catalog.h"
@@ -404,10 +405,25 @@ BOOST_AUTO_TEST_CASE(mapping_blocks_are_kept_per_connector_as_json) {
       "omni_channel": {"presence_status_id": "0N5xx0000000001", "extra": [1, 2]}}})"));
   const State* coffee = load.catalog->Find("Coffee");
   BOOST_TEST_REQUIRE(coffee->mappings.size() == 2u);
-  BOOST_TEST(coffee->mappings.at("teams")->getValue<std::string>("availability") == "Away");
+  BOOST_TEST(std::get<std::string>(coffee->mappings.at("teams").at("availability")) == "Away");
   const auto& omni = coffee->mappings.at("omni_channel");
-  BOOST_TEST(omni->getValue<std::string>("presence_status_id") == "0N5xx0000000001");
-  BOOST_TEST(omni->getArray("extra")->size() == 2u);
+  BOOST_TEST(std::get<std::string>(omni.at("presence_status_id")) == "0N5xx0000000001");
+  BOOST_TEST(std::get<reasoncodes::MappingJson>(omni.at("extra")).text == "[1,2]");
+}
+
+BOOST_AUTO_TEST_CASE(mapping_values_keep_their_json_type) {
+  CatalogLoad load = LoadOk(WithState(R"({"label": "Coffee", "status": 3, "mappings": {
+      "webhook": {"none": null, "yes": true, "whole": -42, "big": 18446744073709551615,
+                  "half": 2.5, "round": 5.0, "text": "x", "nested": {"b": [1], "a": "2"}}}})"));
+  const MappingBlock& block = load.catalog->Find("Coffee")->mappings.at("webhook");
+  BOOST_TEST(std::holds_alternative<std::nullptr_t>(block.at("none")));
+  BOOST_TEST(std::get<bool>(block.at("yes")));
+  BOOST_TEST(std::get<std::int64_t>(block.at("whole")) == -42);
+  BOOST_TEST(std::get<std::uint64_t>(block.at("big")) == 18446744073709551615u);
+  BOOST_TEST(std::get<double>(block.at("half")) == 2.5);
+  BOOST_TEST(std::get<double>(block.at("round")) == 5.0);
+  BOOST_TEST(std::get<std::string>(block.at("text")) == "x");
+  BOOST_TEST(std::get<MappingJson>(block.at("nested")).text == R"({"a":"2","b":[1]})");
 }
 
 // Builds {"states": [...]} in code, the way another part of the configuration might.
@@ -435,8 +451,8 @@ BOOST_AUTO_TEST_CASE(a_loaded_mapping_does_not_change_when_the_configuration_doe
   CatalogLoad load = LoadCatalog(ConfigObject(teams));
   BOOST_TEST_REQUIRE(load.ok(), Joined(load.problems));
   teams->set("availability", "Busy");
-  auto kept = load.catalog->ready().mappings.at("teams");
-  BOOST_TEST(kept->getValue<std::string>("availability") == "Available");
+  const auto& kept = load.catalog->ready().mappings.at("teams");
+  BOOST_TEST(std::get<std::string>(kept.at("availability")) == "Available");
 }
 
 BOOST_AUTO_TEST_CASE(a_json_syntax_error_is_one_problem_with_line_and_column) {

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <ostream>
 
+#include "agent/core/engine_state.h"
 #include "agent/engine/timer_queue.h"
 #include "tests/fakes/test_catalog.h"
 

@@ -102,13 +102,9 @@ struct Harness {
     return connector->Wants(For("u1", label).change, directory);
   }
   std::string Detail(const std::string& key) const {
-    return connector->Details()->get(key).convert<std::string>();
+    return ParseObject(DetailsJson(*connector->Details()))->get(key).convert<std::string>();
   }
-  std::string DetailsText() const {
-    std::ostringstream out;
-    connector->Details()->stringify(out);
-    return out.str();
-  }
+  std::string DetailsText() const { return DetailsJson(*connector->Details()); }
   std::vector<std::string> Logs() {
     std::lock_guard lock(log_mutex);
     return logs;
@@ -402,7 +398,7 @@ BOOST_AUTO_TEST_CASE(originate_failures_are_counted_and_explained) {
   harness.server.SetOriginateFailure(std::nullopt);
   // The failure event follows the first answer; this second action's answer comes after it.
   BOOST_TEST((harness.Deliver("Ready for Calls").kind == DeliveryResult::Kind::kDelivered));
-  json::Object::Ptr details = harness.connector->Details();
+  json::Object::Ptr details = ParseObject(DetailsJson(*harness.connector->Details()));
   BOOST_TEST(details->getValue<int>("originate_failures") == 1);
   json::Object::Ptr last = details->getObject("last_originate_failure");
   BOOST_REQUIRE(last);

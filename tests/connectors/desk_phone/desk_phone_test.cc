@@ -79,7 +79,7 @@ class Rig {
   // Everything the connector shows: no secret may be in any of it.
   std::string Shown(const DeliveryResult& result) const {
     std::lock_guard lock(log_mutex_);
-    std::string text = result.detail + "\n" + Stringify(connector->Details());
+    std::string text = result.detail + "\n" + DetailsJson(*connector->Details());
     for (const std::string& line : logs_) text += "\n" + line;
     return text;
   }
@@ -553,7 +553,7 @@ BOOST_AUTO_TEST_CASE(a_phone_that_is_off_is_retried_for_its_user_only) {
 BOOST_AUTO_TEST_CASE(details_show_how_phones_are_reached_but_no_password) {
   Rig rig(YealinkBlock("details-pw", R"(, "scheme": "https", "request_timeout_ms": 2500)"));
 
-  Poco::JSON::Object::Ptr details = rig.connector->Details();
+  Poco::JSON::Object::Ptr details = ParseObject(DetailsJson(*rig.connector->Details()));
   BOOST_TEST(details->getValue<std::string>("vendor") == "yealink");
   BOOST_TEST(details->getValue<std::string>("scheme") == "https");
   BOOST_TEST(details->getValue<int64_t>("request_timeout_ms") == 2500);

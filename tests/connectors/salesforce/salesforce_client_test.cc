@@ -373,7 +373,7 @@ BOOST_AUTO_TEST_CASE(details_show_counts_and_org_usage_but_no_secret_or_token) {
   auto client = rig.Client(rig.ClientCredentialsBlock());
   BOOST_TEST_REQUIRE(client->Send("POST", "/sobjects/Test_Event__e/", "{}").ok());
   BOOST_TEST_REQUIRE(client->Send("POST", "/sobjects/Test_Event__e/", "{}").ok());
-  std::string details = Stringify(client->Details());
+  std::string details = DetailsJson(client->Details());
   BOOST_TEST(details.find("fake-consumer-secret") == std::string::npos);
   BOOST_TEST(details.find("AQfake") == std::string::npos);
   auto parsed = ParseObject(details);

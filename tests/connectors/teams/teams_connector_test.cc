@@ -557,8 +557,9 @@ BOOST_AUTO_TEST_CASE(details_show_tokens_and_preferences_but_never_a_secret) {
   f.graph.SetExpiresIn(3600);
   f.Deliver("Do Not Disturb");
   f.Deliver("Ready for Calls", false, "1003");
-  Poco::JSON::Object::Ptr details = f.connector->Details();
-  BOOST_TEST_REQUIRE(!details.isNull());
+  std::optional<ConnectorDetails> reported = f.connector->Details();
+  BOOST_TEST_REQUIRE(reported.has_value());
+  Poco::JSON::Object::Ptr details = ParseObject(DetailsJson(*reported));
   BOOST_TEST(details->getValue<int>("token_fetches") == 1);
   BOOST_TEST(details->getValue<std::string>("token_expires_at") ==
              FormatTime(kStart + std::chrono::hours(1)));

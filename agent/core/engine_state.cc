@@ -1,5 +1,8 @@
 // Persisted form of the engine-owned part of AgentState. Stored by the ledger as opaque
-// text next to the user's open interval; read back at start-up.
+// text next to the user's open interval; read back at start-up. It lives beside the core,
+// which stores and restores it, so that the engine needs no JSON parser (Poco).
+
+#include "agent/core/engine_state.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -7,7 +10,6 @@
 
 #include <sstream>
 
-#include "agent/engine/engine.h"
 #include "common/json_writer.h"
 
 namespace presence::agent {
