@@ -498,8 +498,8 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
     last_failure_ = failure;
   }
   if (env_.log) {
-    env_.log("warning", "AMI Originate " + failure.exten + " on " + failure.channel +
-                            " failed: " + OriginateReasonText(failure.reason));
+    env_.log(LogLevel::kWarning, "AMI Originate " + failure.exten + " on " + failure.channel +
+                                     " failed: " + OriginateReasonText(failure.reason));
   }
 }
 
