@@ -60,7 +60,7 @@ std::optional<std::string> ReadString(const Var& value, std::string_view path, P
 void CheckKeys(const Object& object, std::string_view path,
                std::span<const std::string_view> allowed, Problems& problems);
 
-// One of a fixed list of words; the word as the list spells it.
+// One of a fixed list of words; the word as the list spells it (a view into `choices`).
 std::optional<std::string_view> ReadChoice(const Var& value, std::string_view path,
                                            std::string_view what,
                                            std::span<const std::string_view> choices,

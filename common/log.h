@@ -18,7 +18,8 @@ std::string_view LogLevelName(LogLevel level);  // "info", "warning", "error"
 
 // Receives one line: the text has no level, no time and no trailing newline, and never holds a
 // secret. Called from any thread (connector workers, the core thread, HTTP handlers), so a
-// sink must be thread-safe. An empty LogSink logs nothing: callers check before calling.
+// sink must be thread-safe. Where a holder accepts an empty LogSink (and then logs nothing),
+// its declaration says so.
 using LogSink = std::function<void(LogLevel level, std::string_view text)>;
 
 // "2026-11-21T09:30:00.000Z warning: text", a line of the service's log.
