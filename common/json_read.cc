@@ -187,4 +187,18 @@ void CheckKeys(const Object& object, std::string_view path,
   }
 }
 
+std::optional<std::string_view> ReadChoice(const Var& value, std::string_view path,
+                                           std::string_view what,
+                                           std::span<const std::string_view> choices,
+                                           Problems& problems) {
+  std::optional<std::string> text = ReadString(value, path, problems);
+  if (!text) return std::nullopt;
+  for (std::string_view choice : choices) {
+    if (choice == *text) return choice;
+  }
+  Report(problems, path,
+         Quote(*text) + " is not " + std::string(what) + " (" + JoinWords(choices) + ")");
+  return std::nullopt;
+}
+
 }  // namespace presence::json

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
+
 namespace presence::json {
 
 using Problems = std::vector<std::string>;
@@ -58,21 +60,20 @@ std::optional<std::string> ReadString(const Var& value, std::string_view path, P
 void CheckKeys(const Object& object, std::string_view path,
                std::span<const std::string_view> allowed, Problems& problems);
 
-// One of a fixed set of names, mapped to its value.
-template <class T, std::size_t N>
-std::optional<T> ReadChoice(const Var& value, std::string_view path, std::string_view what,
-                            const std::array<std::pair<std::string_view, T>, N>& choices,
-                            Problems& problems) {
-  std::optional<std::string> text = ReadString(value, path, problems);
-  if (!text) return std::nullopt;
-  std::array<std::string_view, N> names;
-  for (std::size_t i = 0; i < N; ++i) {
-    if (choices[i].first == *text) return choices[i].second;
-    names[i] = choices[i].first;
-  }
-  Report(problems, path,
-         Quote(*text) + " is not " + std::string(what) + " (" + JoinWords(names) + ")");
-  return std::nullopt;
+// One of a fixed list of words; the word as the list spells it (a view into `choices`).
+std::optional<std::string_view> ReadChoice(const Var& value, std::string_view path,
+                                           std::string_view what,
+                                           std::span<const std::string_view> choices,
+                                           Problems& problems);
+
+// One of an enum's names, mapped to its value.
+template <class E, std::size_t N>
+std::optional<E> ReadChoice(const Var& value, std::string_view path, std::string_view what,
+                            const EnumNames<E, N>& choices, Problems& problems) {
+  const std::array<std::string_view, N> names = choices.Names();
+  std::optional<std::string_view> name = ReadChoice(value, path, what, names, problems);
+  if (!name) return std::nullopt;
+  return choices.Find(*name);
 }
 
 }  // namespace presence::json

@@ -43,9 +43,7 @@ std::set<Source> ReadSources(const Var& value, const std::string& path, Problems
   Array::Ptr array = AsArray(value);
   if (!array) {
     Report(problems, path,
-           "must be an array of sources (agent, crm, supervisor, call, wrap_up, "
-           "system, pbx), got " +
-               Describe(value));
+           "must be an array of sources (" + SourceNames() + "), got " + Describe(value));
     return sources;
   }
   for (size_t i = 0; i < array->size(); ++i) {
@@ -56,9 +54,7 @@ std::set<Source> ReadSources(const Var& value, const std::string& path, Problems
     if (auto source = SourceFromName(*name)) {
       sources.insert(*source);
     } else {
-      Report(
-          problems, item_path,
-          Quote(*name) + " is not a source (agent, crm, supervisor, call, wrap_up, system, pbx)");
+      Report(problems, item_path, Quote(*name) + " is not a source (" + SourceNames() + ")");
     }
   }
   return sources;

@@ -13,9 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/connector.h"
 #include "common/json_read.h"
+#include "common/log.h"
 #include "common/time.h"
+#include "connectors/connector.h"
 
 namespace presence::connectors {
 
@@ -30,8 +31,7 @@ class ConnectorSettings {
 // What a connector gets from the service. clock and http are always set.
 struct ConnectorEnv {
   const Clock* clock = nullptr;
-  // level: "info", "warning", "error". Never pass secrets.
-  std::function<void(std::string_view level, const std::string& text)> log;
+  LogSink log;                 // may be empty. Never pass secrets.
   HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
 };
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/enum_names.h"
 #include "common/json_read.h"
 #include "common/poco_json.h"
 
@@ -45,15 +46,15 @@ constexpr std::array<std::string_view, 7> kStateKeys = {
     "label", "reason_code", "status", "selectable", "color", "alert_after_seconds", "mappings",
 };
 
-constexpr std::array<std::pair<std::string_view, Mode>, 3> kModes = {{
-    {"none", Mode::kNone},
-    {"dial_command", Mode::kDialCommand},
-    {"skype_for_business", Mode::kSkypeForBusiness},
+constexpr EnumNames<Mode, 3> kModes = {{
+    {Mode::kNone, "none"},
+    {Mode::kDialCommand, "dial_command"},
+    {Mode::kSkypeForBusiness, "skype_for_business"},
 }};
 
-constexpr std::array<std::pair<std::string_view, ReturnAfterCall>, 2> kReturnAfterCall = {{
-    {"ready", ReturnAfterCall::kReady},
-    {"previous", ReturnAfterCall::kPrevious},
+constexpr EnumNames<ReturnAfterCall, 2> kReturnAfterCall = {{
+    {ReturnAfterCall::kReady, "ready"},
+    {ReturnAfterCall::kPrevious, "previous"},
 }};
 
 // The availability numbers a user may publish (integrations.md 2.1). The idle values (5000,

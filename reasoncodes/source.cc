@@ -1,12 +1,11 @@
 #include "reasoncodes/source.h"
 
-#include <array>
-#include <utility>
+#include "common/enum_names.h"
 
 namespace presence::reasoncodes {
 namespace {
 
-constexpr std::array<std::pair<Source, std::string_view>, 7> kNames = {{
+constexpr EnumNames<Source, 7> kNames = {{
     {Source::kAgent, "agent"},
     {Source::kCrm, "crm"},
     {Source::kSupervisor, "supervisor"},
@@ -18,18 +17,10 @@ constexpr std::array<std::pair<Source, std::string_view>, 7> kNames = {{
 
 }  // namespace
 
-std::string_view SourceName(Source source) {
-  for (const auto& [value, name] : kNames) {
-    if (value == source) return name;
-  }
-  return "unknown";
-}
+std::string_view SourceName(Source source) { return kNames.Name(source); }
 
-std::optional<Source> SourceFromName(std::string_view name) {
-  for (const auto& [value, text] : kNames) {
-    if (text == name) return value;
-  }
-  return std::nullopt;
-}
+std::optional<Source> SourceFromName(std::string_view name) { return kNames.Find(name); }
+
+std::string SourceNames() { return kNames.List(); }
 
 }  // namespace presence::reasoncodes

@@ -4,6 +4,7 @@
 // explained, and connectors use it to avoid echoing a change back to where it came from.
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace presence::reasoncodes {
@@ -21,5 +22,7 @@ enum class Source {
 // "agent", "crm", "supervisor", "call", "wrap_up", "system", "pbx".
 std::string_view SourceName(Source source);
 std::optional<Source> SourceFromName(std::string_view name);
+// "agent, crm, supervisor, call, wrap_up, system, pbx", for messages that list them.
+std::string SourceNames();
 
 }  // namespace presence::reasoncodes

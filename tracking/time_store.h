@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "common/result.h"
 #include "tracking/ledger_types.h"
 
@@ -91,7 +92,7 @@ struct LedgerOptions {
   LedgerCheck check = LedgerCheck::kQuick;
   // Told about what opens but deserves a line in the log (a 0-byte file taken as a new,
   // empty ledger). May be empty.
-  std::function<void(const std::string&)> warn;
+  LogSink log;
 };
 
 }  // namespace presence::tracking

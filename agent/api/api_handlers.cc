@@ -490,7 +490,8 @@ void StreamReport(Call& call, ReportKind kind) {
   }
   call.status = 500;
   if (call.ctx.log) {
-    call.ctx.log("error", "report aborted part-way, connection closed: " + written.error().message);
+    call.ctx.log(LogLevel::kError,
+                 "report aborted part-way, connection closed: " + written.error().message);
   }
   AbortChunkedAnswer(call);
 }

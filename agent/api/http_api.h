@@ -13,11 +13,12 @@
 #include <vector>
 
 #include "agent/api/auth_throttle.h"
-#include "agent/config/config.h"
-#include "agent/core/core.h"
 #include "agent/api/metrics.h"
 #include "agent/api/sessions.h"
+#include "agent/config/config.h"
+#include "agent/core/core.h"
 #include "agent/stream/stream_hub.h"
+#include "common/log.h"
 #include "connectors/delivery/dispatcher.h"
 #include "tracking/time_store.h"
 
@@ -43,8 +44,8 @@ struct ApiContext {
   Metrics& metrics;
   const Clock& clock;
   const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
-  // The service's log (level "info", "warning", "error"); may be empty.
-  std::function<void(std::string_view level, const std::string& text)> log;
+  // The service's log; may be empty.
+  LogSink log;
   // The CRM time-tracking sync's status for GET /api/v1/crm-sync; empty or nullptr: none.
   std::function<Poco::JSON::Object::Ptr()> crm_sync_status;
   SessionStore sessions;

@@ -17,19 +17,20 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent/cli/ingest.h"
 #include "agent/config/config.h"
 #include "agent/core/core.h"
-#include "agent/cli/ingest.h"
-#include "agent/reports/output.h"
-#include "common/poco_json.h"
 #include "agent/core/replay.h"
+#include "agent/reports/output.h"
 #include "agent/reports/report_export.h"
 #include "agent/service/service.h"
 #include "agent/simulate/simulate.h"
-#include "tracking/time_store.h"
-#include "tracking/sqlite/sqlite_store.h"
-#include "tracking/memory/memory_time_store.h"
+#include "common/log.h"
+#include "common/poco_json.h"
 #include "connectors/builtin/builtin_connectors.h"
+#include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::agent {
 namespace {
@@ -45,7 +46,7 @@ std::string Stringify(const Poco::Dynamic::Var& value) { return json::JsonText(v
 std::shared_ptr<Config> LoadOrReport(const std::string& path) {
   ConfigLoad load = LoadConfigFile(path);
   for (const std::string& warning : load.warnings)
-    std::cerr << path << ": warning: " << warning << "\n";
+    std::cerr << path << ": " << FormatLogLine(LogLevel::kWarning, warning) << "\n";
   if (load.ok()) return load.config;
   std::cerr << path << ": " << load.problems.size() << " problem"
             << (load.problems.size() == 1 ? "" : "s") << ":\n";
@@ -56,7 +57,9 @@ std::shared_ptr<Config> LoadOrReport(const std::string& path) {
 Result<std::unique_ptr<tracking::TimeStore>> OpenStore(const std::string& db) {
   if (db.empty()) return tracking::NewMemoryTimeStore();
   tracking::LedgerOptions options;
-  options.warn = [](const std::string& text) { std::cerr << "warning: " << text << "\n"; };
+  options.log = [](LogLevel level, std::string_view text) {
+    std::cerr << FormatLogLine(level, text) << "\n";
+  };
   return tracking::OpenSqliteTimeStore(db, options);
 }
 

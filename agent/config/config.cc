@@ -8,12 +8,13 @@
 #include <fstream>
 #include <set>
 
+#include "common/enum_names.h"
+#include "common/json_read.h"
 #include "common/poco_json.h"
 #include "common/web_origin.h"
-#include "reasoncodes/catalog_loader.h"
-#include "common/json_read.h"
 #include "connectors/builtin/builtin_connectors.h"
 #include "common/base64.h"
+#include "reasoncodes/catalog_loader.h"
 
 namespace presence::agent {
 namespace {
@@ -37,19 +38,19 @@ constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
                                                           "auth_failures_per_minute",
                                                           "stream_history_bytes",
                                                           "allowed_origins"};
-constexpr std::array<std::pair<std::string_view, tracking::Durability>, 2> kDurability = {{
-    {"power_loss", tracking::Durability::kPowerLoss},
-    {"process_crash", tracking::Durability::kProcessCrash},
+constexpr EnumNames<tracking::Durability, 2> kDurability = {{
+    {tracking::Durability::kPowerLoss, "power_loss"},
+    {tracking::Durability::kProcessCrash, "process_crash"},
 }};
 constexpr std::array<std::string_view, 2> kTlsKeys = {"certificate", "private_key"};
 constexpr std::array<std::string_view, 5> kUserKeys = {"id", "name", "extension", "team",
                                                        "identities"};
 constexpr std::array<std::string_view, 4> kTokenKeys = {"name", "role", "user", "sha256"};
-constexpr std::array<std::pair<std::string_view, Role>, 4> kRoles = {{
-    {"agent", Role::kAgent},
-    {"integration", Role::kIntegration},
-    {"supervisor", Role::kSupervisor},
-    {"admin", Role::kAdmin},
+constexpr EnumNames<Role, 4> kRoles = {{
+    {Role::kAgent, "agent"},
+    {Role::kIntegration, "integration"},
+    {Role::kSupervisor, "supervisor"},
+    {Role::kAdmin, "admin"},
 }};
 
 bool IsIdCharacter(char c) {
@@ -325,12 +326,7 @@ void ReadCalendarAndSync(const Object& root, const reasoncodes::Catalog& catalog
 
 }  // namespace
 
-std::string_view RoleName(Role role) {
-  for (const auto& [name, value] : kRoles) {
-    if (value == role) return name;
-  }
-  return "unknown";
-}
+std::string_view RoleName(Role role) { return kRoles.Name(role); }
 
 const User* Config::FindUser(const std::string& id) const {
   for (const User& user : users) {

@@ -92,8 +92,8 @@ Status ReadTypeAndSource(const Object& object, Event& event) {
   if (*source) {
     event.source = reasoncodes::SourceFromName(**source);
     if (!event.source) {
-      return Invalid("source: '" + Excerpt(**source) +
-                     "' is not a source (agent, crm, supervisor, call, wrap_up, system, pbx)");
+      return Invalid("source: '" + Excerpt(**source) + "' is not a source (" +
+                     reasoncodes::SourceNames() + ")");
     }
   }
   return Status::Ok();

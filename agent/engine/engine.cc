@@ -1,9 +1,10 @@
 #include "agent/engine/engine.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <utility>
+
+#include "common/enum_names.h"
 
 namespace presence::agent {
 namespace {
@@ -12,7 +13,7 @@ using reasoncodes::ReturnAfterCall;
 using reasoncodes::State;
 using reasoncodes::StatusCode;
 
-constexpr std::array<std::pair<EventType, std::string_view>, 8> kEventNames = {{
+constexpr EnumNames<EventType, 8> kEventNames = {{
     {EventType::kSelect, "select"},
     {EventType::kCallStarted, "call_started"},
     {EventType::kCallAnswered, "call_answered"},
@@ -41,19 +42,9 @@ std::string KnownLabels(const Catalog& catalog, bool selectable_only) {
 
 }  // namespace
 
-std::string_view EventTypeName(EventType type) {
-  for (const auto& [value, name] : kEventNames) {
-    if (value == type) return name;
-  }
-  return "unknown";
-}
+std::string_view EventTypeName(EventType type) { return kEventNames.Name(type); }
 
-std::optional<EventType> EventTypeFromName(std::string_view name) {
-  for (const auto& [value, text] : kEventNames) {
-    if (text == name) return value;
-  }
-  return std::nullopt;
-}
+std::optional<EventType> EventTypeFromName(std::string_view name) { return kEventNames.Find(name); }
 
 std::string_view DirectionName(Direction direction) {
   return direction == Direction::kOutbound ? "outbound" : "inbound";

@@ -615,8 +615,7 @@ Result<ReportRequest> ReadReportRequest(
   if (auto group = raw->values.find("group_by"); group != raw->values.end()) {
     std::optional<tracking::Grouping> grouping = tracking::GroupingFromName(group->second);
     if (!grouping) {
-      return Invalid("group_by: '" + group->second +
-                     "'; allowed: " + std::string(tracking::kGroupingNames));
+      return Invalid("group_by: '" + group->second + "'; allowed: " + tracking::GroupingNames());
     }
     request.spec.grouping = *grouping;
   }

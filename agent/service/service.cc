@@ -28,17 +28,17 @@
 #include "agent/api/http_connection.h"
 #include "agent/api/metrics.h"
 #include "agent/stream/stream_hub.h"
+#include "common/log.h"
+#include "connectors/builtin/builtin_connectors.h"
 #include "connectors/delivery/dispatcher.h"
 #include "connectors/http/http_client.h"
 #include "tracking/sqlite/sqlite_store.h"
-#include "connectors/builtin/builtin_connectors.h"
 
 namespace presence::agent {
 namespace {
 
-void Log(std::string_view level, const std::string& text) {
-  std::cerr << FormatTime(SystemClock().Now()) << " " << level << ": " << text
-            << std::endl;
+void Log(LogLevel level, std::string_view text) {
+  std::cerr << FormatLogLine(SystemClock().Now(), level, text) << std::endl;
 }
 
 // A data folder the agent creates is its own (0700): the ledger holds everyone's working day.
@@ -263,7 +263,7 @@ class Service {
     context_.dashboard_dir = options.dashboard_dir;
     const std::string sessions = config->server.data_dir + "/sessions";
     if (!context_.sessions.Persist(sessions, std::chrono::system_clock::now())) {
-      Log("warning", sessions + ": unreadable; dashboard sessions start afresh");
+      Log(LogLevel::kWarning, sessions + ": unreadable; dashboard sessions start afresh");
     }
     core_.AddListener([this](const CommitNotice& notice) {
       connectors_.Enqueue(notice.outbox);
@@ -289,7 +289,7 @@ class Service {
   int Run() {
     Result<tracking::OutboxState> outbox = store_->LoadOutbox();
     if (!outbox.ok()) {
-      Log("error", "start-up failed: " + outbox.error().message);
+      Log(LogLevel::kError, "start-up failed: " + outbox.error().message);
       return 2;
     }
     std::shared_ptr<const Config> initial = context_.config.load();
@@ -298,8 +298,8 @@ class Service {
     try {
       socket = Listen(initial->server);
     } catch (const Poco::Exception& e) {
-      Log("error", "cannot listen on " + initial->server.host + ":" +
-                       std::to_string(initial->server.port) + ": " + e.displayText());
+      Log(LogLevel::kError, "cannot listen on " + initial->server.host + ":" +
+                                std::to_string(initial->server.port) + ": " + e.displayText());
       return 2;
     }
     if (!CreateConnectors(*initial)) return 1;
@@ -309,7 +309,7 @@ class Service {
                std::vector<tracking::OutboxItem>& rows) { connectors_.Plan(changes, rows); },
         outbox->last_id);
     if (Status status = core_.Start(); !status.ok()) {
-      Log("error", "start-up failed: " + status.error().message);
+      Log(LogLevel::kError, "start-up failed: " + status.error().message);
       return 2;
     }
     std::vector<tracking::Change> current;
@@ -320,12 +320,12 @@ class Service {
     connectors_.Start(std::move(outbox).value(), current);
     if (crm_sync_) crm_sync_->Start();
     if (Status status = hub_.Start(); !status.ok()) {
-      Log("error", "stream hub: " + status.error().message);
+      Log(LogLevel::kError, "stream hub: " + status.error().message);
       return 2;
     }
     StartHttp(initial->server, socket);
     WaitForStop();
-    Log("info", "stopping: finishing requests in flight");
+    Log(LogLevel::kInfo, "stopping: finishing requests in flight");
     server_->stopAll(false);
     // Connections end on the pool's threads, and each removes itself from the server's
     // "stopped" event as it goes: wait for them before the server is destroyed.
@@ -334,7 +334,7 @@ class Service {
     if (crm_sync_) crm_sync_->Stop();
     connectors_.Stop();
     hub_.Stop();
-    Log("info", "stopped cleanly");
+    Log(LogLevel::kInfo, "stopped cleanly");
     return 0;
   }
 
@@ -389,12 +389,13 @@ class Service {
       std::unique_ptr<connectors::Connector> connector =
           type ? type->create(entry.settings, env) : nullptr;
       if (!connector) {
-        Log("error", "connector " + entry.name + " (" + entry.type + ") cannot be created");
+        Log(LogLevel::kError,
+            "connector " + entry.name + " (" + entry.type + ") cannot be created");
         return false;
       }
       connectors_.Add(std::make_unique<connectors::Dispatcher>(
           entry.name, entry.type, entry.policy, std::move(connector), *store_, clock_, &Log));
-      Log("info", "connector " + entry.name + " (" + entry.type + ") configured");
+      Log(LogLevel::kInfo, "connector " + entry.name + " (" + entry.type + ") configured");
     }
     return true;
   }
@@ -405,7 +406,7 @@ class Service {
     const reasoncodes::Settings& settings = config.catalog->settings();
     if (!config.crm_sync) {
       if (settings.time_tracking) {
-        Log("info",
+        Log(LogLevel::kInfo,
             "time tracking: kept in the ledger for reports; no crm_sync block, so "
             "nothing is sent to a CRM");
       }
@@ -416,13 +417,13 @@ class Service {
         *config.crm_sync, schedule, connectors::ConnectorEnv{&clock_, &Log, http_.get()}, *store_);
     crm_sync_->SetDirectory(*MakeDirectory(config));
     if (Status loaded = crm_sync_->Load(); !loaded.ok()) {
-      Log("error", "crm_sync: cannot read its saved progress: " + loaded.error().message);
+      Log(LogLevel::kError, "crm_sync: cannot read its saved progress: " + loaded.error().message);
       return false;
     }
     WarnAboutApiBudget(config);
-    Log("info", "crm_sync: upserting " + config.crm_sync->object + " every " +
-                    std::to_string(settings.tracking_update_seconds) + " s (days in " +
-                    config.zone.name() + ")");
+    Log(LogLevel::kInfo, "crm_sync: upserting " + config.crm_sync->object + " every " +
+                             std::to_string(settings.tracking_update_seconds) + " s (days in " +
+                             config.zone.name() + ")");
     return true;
   }
 
@@ -437,12 +438,13 @@ class Service {
     const long long projected = connectors::ProjectedCallsPerDay(
         static_cast<int>(users.size()), interval, config.crm_sync->batch_size);
     if (projected > config.crm_sync->api_budget_per_day) {
-      Log("warning", "crm_sync: " + std::to_string(users.size()) + " users every " +
-                         std::to_string(interval) + " s need about " + std::to_string(projected) +
-                         " Salesforce API calls a day, more than api_budget_per_day (" +
-                         std::to_string(config.crm_sync->api_budget_per_day) +
-                         "); the sync will pause when the budget is spent. Raise "
-                         "settings.tracking_update_seconds or the budget.");
+      Log(LogLevel::kWarning, "crm_sync: " + std::to_string(users.size()) + " users every " +
+                                  std::to_string(interval) + " s need about " +
+                                  std::to_string(projected) +
+                                  " Salesforce API calls a day, more than api_budget_per_day (" +
+                                  std::to_string(config.crm_sync->api_budget_per_day) +
+                                  "); the sync will pause when the budget is spent. Raise "
+                                  "settings.tracking_update_seconds or the budget.");
     }
   }
 
@@ -485,9 +487,9 @@ class Service {
     std::lock_guard<std::mutex> lock(reload_mutex_);
     ConfigLoad load = LoadConfigFile(options_.config_path);
     if (!load.ok()) {
-      Log("error", "reload refused; the old configuration stays in force. " +
-                       std::to_string(load.problems.size()) + " problem(s):");
-      for (const std::string& problem : load.problems) Log("error", "  " + problem);
+      Log(LogLevel::kError, "reload refused; the old configuration stays in force. " +
+                                std::to_string(load.problems.size()) + " problem(s):");
+      for (const std::string& problem : load.problems) Log(LogLevel::kError, "  " + problem);
       return load.problems.empty() ? std::vector<std::string>{"configuration not loaded"}
                                    : load.problems;
     }
@@ -495,10 +497,10 @@ class Service {
     if (load.config->server.port != old->server.port ||
         load.config->server.host != old->server.host ||
         load.config->server.data_dir != old->server.data_dir) {
-      Log("warning", "server settings changed; they take effect at the next start");
+      Log(LogLevel::kWarning, "server settings changed; they take effect at the next start");
     }
     if (load.config->connectors_text != old->connectors_text) {
-      Log("warning",
+      Log(LogLevel::kWarning,
           "connector settings changed; they take effect at the next start (mappings "
           "and users apply now)");
     }
@@ -506,7 +508,7 @@ class Service {
         load.config->zone.name() != old->zone.name() ||
         load.config->catalog->settings().tracking_update_seconds !=
             old->catalog->settings().tracking_update_seconds) {
-      Log("warning",
+      Log(LogLevel::kWarning,
           "crm_sync, settings.time_zone or settings.tracking_update_seconds changed; the CRM "
           "sync uses them from the next start (reports use the new time zone now)");
     }
@@ -515,11 +517,11 @@ class Service {
     if (now.io_timeout_seconds != was.io_timeout_seconds ||
         now.max_connections_per_client != was.max_connections_per_client ||
         now.stream_history_bytes != was.stream_history_bytes) {
-      Log("warning",
+      Log(LogLevel::kWarning,
           "server.io_timeout_seconds, max_connections_per_client or stream_history_bytes changed; "
           "they take effect at the next start");
     }
-    for (const std::string& warning : load.warnings) Log("warning", warning);
+    for (const std::string& warning : load.warnings) Log(LogLevel::kWarning, warning);
     const std::vector<std::string> revoked = RevokedTokens(*old, *load.config);
     context_.config.store(load.config);
     if (!revoked.empty()) {
@@ -527,16 +529,18 @@ class Service {
       // closed by its own handler's check (api_handlers.cc, Detach).
       hub_.CloseOwners(revoked);
       context_.sessions.DropTokens(revoked);
-      Log("info", std::to_string(revoked.size()) +
-                      " token(s) removed or changed: their live streams and dashboard sessions "
-                      "are closed");
+      Log(LogLevel::kInfo,
+          std::to_string(revoked.size()) +
+              " token(s) removed or changed: their live streams and dashboard sessions "
+              "are closed");
     }
     core_.SetCatalog(load.config->catalog).get();
     connectors_.SetDirectory(MakeDirectory(*load.config));
     if (crm_sync_) crm_sync_->SetDirectory(*MakeDirectory(*load.config));
-    Log("info", "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
-                    " states, " + std::to_string(load.config->users.size()) + " users, " +
-                    std::to_string(load.config->tokens.size()) + " tokens");
+    Log(LogLevel::kInfo,
+        "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
+            " states, " + std::to_string(load.config->users.size()) + " users, " +
+            std::to_string(load.config->tokens.size()) + " tokens");
     return {};
   }
 
@@ -564,7 +568,7 @@ int RunServe(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   ConfigLoad load = LoadConfigFile(options.config_path);
-  for (const std::string& warning : load.warnings) Log("warning", warning);
+  for (const std::string& warning : load.warnings) Log(LogLevel::kWarning, warning);
   if (!load.ok()) {
     std::cerr << options.config_path << ": " << load.problems.size() << " problem(s):\n";
     for (const std::string& problem : load.problems) std::cerr << "  " << problem << "\n";
@@ -573,16 +577,16 @@ int RunServe(const ServeOptions& options) {
   RaiseFileLimit();
   const std::string data_dir = load.config->server.data_dir;
   if (Status created = CreateDataDir(data_dir); !created.ok()) {
-    Log("error", created.error().message);
+    Log(LogLevel::kError, created.error().message);
     return 2;
   }
   tracking::LedgerOptions ledger{
       .durability = load.config->server.durability,
       .check = options.full_check ? tracking::LedgerCheck::kFull : tracking::LedgerCheck::kQuick,
-      .warn = [](const std::string& text) { Log("warning", text); }};
+      .log = &Log};
   auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db", ledger);
   if (!store.ok()) {
-    Log("error", store.error().message);
+    Log(LogLevel::kError, store.error().message);
     return 2;
   }
   Service service(options, load.config, std::move(store).value());

@@ -47,15 +47,8 @@ const std::vector<std::string_view> kKeys = {
 constexpr std::array<std::string_view, 2> kMappingKeys = {"presence", "message"};
 
 // The exact CustomPresence states (4.5).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kPresenceStates = {{
-    {"not_set", "not_set"},
-    {"unavailable", "unavailable"},
-    {"available", "available"},
-    {"away", "away"},
-    {"xa", "xa"},
-    {"chat", "chat"},
-    {"dnd", "dnd"},
-}};
+constexpr std::array<std::string_view, 7> kPresenceStates = {
+    "not_set", "unavailable", "available", "away", "xa", "chat", "dnd"};
 
 constexpr std::array<std::string_view, 4> kPlaceholders = {"{extension}", "{label}",
                                                            "{reason_code}", "{user}"};
@@ -504,8 +497,8 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
     last_failure_ = failure;
   }
   if (env_.log) {
-    env_.log("warning", "AMI Originate " + failure.exten + " on " + failure.channel +
-                            " failed: " + OriginateReasonText(failure.reason));
+    env_.log(LogLevel::kWarning, "AMI Originate " + failure.exten + " on " + failure.channel +
+                                     " failed: " + OriginateReasonText(failure.reason));
   }
 }
 

@@ -41,7 +41,7 @@ std::string_view AmiSessionStateName(AmiSessionState state) {
   return "disconnected";
 }
 
-AmiSession::AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
+AmiSession::AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event,
                        const Clock& clock)
     : options_(std::move(options)),
       log_(std::move(log)),
@@ -54,7 +54,7 @@ std::string AmiSession::server() const {
   return options_.host + ":" + std::to_string(options_.port);
 }
 
-void AmiSession::Say(std::string_view level, const std::string& text) const {
+void AmiSession::Say(LogLevel level, const std::string& text) const {
   if (log_) log_(level, text);
 }
 
@@ -343,8 +343,8 @@ void AmiSession::MarkConnected(const std::string& version, uint64_t generation) 
     logged_ = AmiSessionState::kConnected;
   }
   changed_.notify_all();
-  Say("info", "AMI connected to " + server() + " as '" + options_.username +
-                  "' (Asterisk Call Manager/" + version + ")");
+  Say(LogLevel::kInfo, "AMI connected to " + server() + " as '" + options_.username +
+                           "' (Asterisk Call Manager/" + version + ")");
 }
 
 // Ends the current connection (if any) and fails every action still waiting. The log gets one
@@ -378,13 +378,14 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
     pending->promise.set_value(Error{"connection_lost", "AMI " + error});
   }
   if (stopping) {
-    if (before == AmiSessionState::kConnected) Say("info", "AMI logged off from " + server());
+    if (before == AmiSessionState::kConnected)
+      Say(LogLevel::kInfo, "AMI logged off from " + server());
   } else if (state == AmiSessionState::kAuthFailed && before != state) {
-    Say("error", "AMI " + error + " by " + server() + "; retrying with back-off");
+    Say(LogLevel::kError, "AMI " + error + " by " + server() + "; retrying with back-off");
   } else if (state == AmiSessionState::kDisconnected && before == AmiSessionState::kConnected) {
-    Say("warning", "AMI " + error + "; reconnecting");
+    Say(LogLevel::kWarning, "AMI " + error + "; reconnecting");
   } else if (state == AmiSessionState::kDisconnected && before != state) {
-    Say("warning", "AMI " + error + "; retrying with back-off");
+    Say(LogLevel::kWarning, "AMI " + error + "; retrying with back-off");
   }
 }
 

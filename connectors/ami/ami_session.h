@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "connectors/ami/ami_protocol.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "common/time.h"
 
@@ -64,14 +65,13 @@ struct AmiReply {
 
 class AmiSession {
  public:
-  using Log = std::function<void(std::string_view level, const std::string& text)>;
   // Events that are not items of a pending list (OriginateResponse, FullyBooted, call events).
   // Called on the session thread: keep it short, and do not Send from it.
   using EventHandler = std::function<void(const AmiMessage& event)>;
 
   // `clock` (not owned) only stamps connected_since; the timeouts and back-off run on the
   // steady clock.
-  AmiSession(AmiSessionOptions options, Log log, EventHandler on_event,
+  AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event,
              const Clock& clock);
   ~AmiSession();  // Stop()
   AmiSession(const AmiSession&) = delete;
@@ -122,10 +122,10 @@ class AmiSession {
   void MarkConnected(const std::string& version, uint64_t generation);
   void WaitBeforeRetry(int failures);
   std::string NextActionId();
-  void Say(std::string_view level, const std::string& text) const;
+  void Say(LogLevel level, const std::string& text) const;
 
   const AmiSessionOptions options_;
-  const Log log_;
+  const LogSink log_;
   const EventHandler on_event_;
   const Clock& clock_;
 

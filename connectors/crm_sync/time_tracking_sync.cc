@@ -140,7 +140,7 @@ class TimeTrackingSync::Impl {
   Timestamp OverBudget(Timestamp now, Timestamp reopens);
   Millis Backoff(int failures);
   void SetPending(long long pending);
-  void Log(std::string_view level, const std::string& text) const {
+  void Log(LogLevel level, const std::string& text) const {
     if (env_.log) env_.log(level, "crm_sync: " + text);
   }
   void Loop();
@@ -267,7 +267,8 @@ void TimeTrackingSync::Impl::AdvanceDoneThrough(const std::vector<DayFigures>& d
   }
   if (!finished) return;
   if (Status saved = store_.SaveSyncState(target_, {}, finished); !saved.ok()) {
-    Log("warning", "cannot save the finished day " + *finished + ": " + saved.error().message);
+    Log(LogLevel::kWarning,
+        "cannot save the finished day " + *finished + ": " + saved.error().message);
     return;  // the next pass finds the day complete and tries again
   }
   done_through_ = finished;
@@ -387,8 +388,9 @@ void TimeTrackingSync::Impl::Acknowledge(std::span<const CrmRecord> batch,
   if (saved.empty()) return;
   Status stored = store_.SaveSyncState(target_, saved, std::nullopt);
   if (!stored.ok() && !save_failing_) {
-    Log("warning", "cannot save acknowledged figures (they are sent again after a restart): " +
-                       stored.error().message);
+    Log(LogLevel::kWarning,
+        "cannot save acknowledged figures (they are sent again after a restart): " +
+            stored.error().message);
   }
   save_failing_ = !stored.ok();
 }
@@ -417,10 +419,10 @@ Timestamp TimeTrackingSync::Impl::Succeeded(Timestamp now, const Sent& sent) {
   if (sent.refused > 0) {
     last_error_ = "Salesforce refused " + std::to_string(sent.refused) +
                   " record(s), sent again next pass: " + sent.refusals;
-    if (!refusing_) Log("warning", *last_error_);
+    if (!refusing_) Log(LogLevel::kWarning, *last_error_);
   }
   refusing_ = sent.refused > 0;
-  if (state_ != PassState::kIdle) Log("info", "syncing again");
+  if (state_ != PassState::kIdle) Log(LogLevel::kInfo, "syncing again");
   state_ = PassState::kIdle;
   next_pass_ = now + std::chrono::seconds(std::max(schedule_.interval_seconds, 1));
   return *next_pass_;
@@ -435,12 +437,13 @@ Timestamp TimeTrackingSync::Impl::Failed(Timestamp now, const CallFailure& failu
   Millis wait = failure.transient ? Backoff(failures) : kMaxBackoff;
   if (failure.retry_after) wait = std::max(wait, *failure.retry_after);
   if (!failure.transient && !config_error_logged_) {
-    Log("error", failure.message + "; check crm_sync.object (" + config_.object +
-                     "), crm_sync.fields and the integration user's access; retrying every " +
-                     std::to_string(kMaxBackoff.count() / 1000) + " s");
+    Log(LogLevel::kError,
+        failure.message + "; check crm_sync.object (" + config_.object +
+            "), crm_sync.fields and the integration user's access; retrying every " +
+            std::to_string(kMaxBackoff.count() / 1000) + " s");
     config_error_logged_ = true;
   } else if (failure.transient && state_ != PassState::kFailing) {
-    Log("warning", failure.message + "; retrying with back-off");
+    Log(LogLevel::kWarning, failure.message + "; retrying with back-off");
   }
   state_ = PassState::kFailing;
   next_pass_ = now + wait;
@@ -450,10 +453,10 @@ Timestamp TimeTrackingSync::Impl::Failed(Timestamp now, const CallFailure& failu
 Timestamp TimeTrackingSync::Impl::OverBudget(Timestamp now, Timestamp reopens) {
   std::lock_guard lock(mutex_);
   if (state_ != PassState::kOverBudget) {
-    Log("warning", "API budget used up: " + std::to_string(window_.Count(now)) +
-                       " REST calls in the last 24 hours (api_budget_per_day " +
-                       std::to_string(config_.api_budget_per_day) + "); next call at " +
-                       FormatTime(reopens));
+    Log(LogLevel::kWarning, "API budget used up: " + std::to_string(window_.Count(now)) +
+                                " REST calls in the last 24 hours (api_budget_per_day " +
+                                std::to_string(config_.api_budget_per_day) + "); next call at " +
+                                FormatTime(reopens));
   }
   state_ = PassState::kOverBudget;
   next_pass_ = reopens;
@@ -488,7 +491,7 @@ void TimeTrackingSync::Impl::Loop() {
     try {
       next = RunOnce();
     } catch (const std::exception& error) {  // the thread's edge: log, keep the schedule
-      Log("error", std::string("pass failed: ") + error.what());
+      Log(LogLevel::kError, std::string("pass failed: ") + error.what());
       next = env_.clock->Now() + std::chrono::seconds(std::max(schedule_.interval_seconds, 1));
     }
     lock.lock();

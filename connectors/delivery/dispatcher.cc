@@ -16,7 +16,7 @@ OutboxQueue::Random NewRandom() {
 
 Dispatcher::Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
                        std::unique_ptr<Connector> connector, tracking::TimeStore& store,
-                       const Clock& clock, LogFunction log)
+                       const Clock& clock, LogSink log)
     : name_(std::move(name)),
       type_(std::move(type)),
       policy_(policy),
@@ -108,7 +108,7 @@ void Dispatcher::Work() {
     }
     if (!task->dropped.empty()) {
       if (Status status = store_.RemoveOutbox(task->dropped); !status.ok()) {
-        log_("error", "connector " + name_ + ": " + status.error().message);
+        log_(LogLevel::kError, "connector " + name_ + ": " + status.error().message);
       }
     }
     DeliveryResult result;
@@ -121,7 +121,7 @@ void Dispatcher::Work() {
     // holds a row older than one already delivered.
     if (result.kind != DeliveryResult::Kind::kRetry && !task->delivery.refresh) {
       if (Status status = store_.RemoveOutbox({task->delivery.id}); !status.ok()) {
-        log_("error", "connector " + name_ + ": " + status.error().message);
+        log_(LogLevel::kError, "connector " + name_ + ": " + status.error().message);
       }
     }
     {
@@ -138,13 +138,13 @@ void Dispatcher::Report(const OutboxQueue::Task& task, const DeliveryResult& res
                         bool was_failing) {
   using Kind = DeliveryResult::Kind;
   if (result.kind == Kind::kRetry && result.whole_connector && !was_failing) {
-    log_("warning",
+    log_(LogLevel::kWarning,
          "connector " + name_ + ": delivery failing, retrying with back-off: " + result.detail);
   } else if (result.kind == Kind::kRejected) {
-    log_("error", "connector " + name_ + ": change of " + task.user + " to \"" +
-                      task.delivery.change.label + "\" refused: " + result.detail);
+    log_(LogLevel::kError, "connector " + name_ + ": change of " + task.user + " to \"" +
+                               task.delivery.change.label + "\" refused: " + result.detail);
   } else if (result.kind == Kind::kDelivered && was_failing) {
-    log_("info", "connector " + name_ + ": delivering again");
+    log_(LogLevel::kInfo, "connector " + name_ + ": delivering again");
   }
 }
 
@@ -157,7 +157,7 @@ ConnectorStatus Dispatcher::CurrentStatus() const {
   return ConnectorStatus{name_, type_, stats(), policy_, connector_->Details()};
 }
 
-ConnectorSet::ConnectorSet(tracking::TimeStore& store, LogFunction log)
+ConnectorSet::ConnectorSet(tracking::TimeStore& store, LogSink log)
     : store_(store), log_(std::move(log)) {}
 
 ConnectorSet::~ConnectorSet() { Stop(); }
@@ -201,18 +201,19 @@ void ConnectorSet::Start(tracking::OutboxState outbox, const std::vector<Change>
       by_connector.erase(it);
     }
     if (!pending.empty()) {
-      log_("info", "connector " + dispatcher->name() + ": " + std::to_string(pending.size()) +
-                       " change(s) from before the restart to deliver");
+      log_(LogLevel::kInfo, "connector " + dispatcher->name() + ": " +
+                                std::to_string(pending.size()) +
+                                " change(s) from before the restart to deliver");
     }
     dispatcher->Start(std::move(pending), current, [this] { return directory_.load(); });
   }
   for (const auto& [name, items] : by_connector) {
     std::vector<int64_t> ids;
     for (const tracking::OutboxItem& item : items) ids.push_back(item.id);
-    log_("warning", "connector " + name + " is no longer configured: dropping its " +
-                        std::to_string(ids.size()) + " undelivered change(s)");
+    log_(LogLevel::kWarning, "connector " + name + " is no longer configured: dropping its " +
+                                 std::to_string(ids.size()) + " undelivered change(s)");
     if (Status status = store_.RemoveOutbox(ids); !status.ok()) {
-      log_("error", status.error().message);
+      log_(LogLevel::kError, status.error().message);
     }
   }
 }

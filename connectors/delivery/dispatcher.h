@@ -16,13 +16,12 @@
 #include <vector>
 
 #include "common/atomic_shared.h"
+#include "common/log.h"
 #include "connectors/connector.h"
 #include "connectors/delivery/outbox_queue.h"
 #include "tracking/time_store.h"
 
 namespace presence::connectors {
-
-using LogFunction = std::function<void(std::string_view level, const std::string& text)>;
 
 // What GET /api/v1/connectors shows of one connector (the API writes it as JSON).
 struct ConnectorStatus {
@@ -38,7 +37,7 @@ class Dispatcher {
  public:
   Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
              std::unique_ptr<Connector> connector, tracking::TimeStore& store,
-             const Clock& clock, LogFunction log);
+             const Clock& clock, LogSink log);
   ~Dispatcher();  // Stop()
 
   const std::string& name() const { return name_; }
@@ -70,7 +69,7 @@ class Dispatcher {
   std::unique_ptr<Connector> connector_;
   tracking::TimeStore& store_;
   const Clock& clock_;
-  LogFunction log_;
+  LogSink log_;
   std::function<std::shared_ptr<const Directory>()> directory_;
 
   mutable std::mutex mutex_;  // guards queue_ and stopping_
@@ -83,7 +82,7 @@ class Dispatcher {
 // Every configured connector.
 class ConnectorSet {
  public:
-  ConnectorSet(tracking::TimeStore& store, LogFunction log);
+  ConnectorSet(tracking::TimeStore& store, LogSink log);
   ~ConnectorSet();
 
   void Add(std::unique_ptr<Dispatcher> dispatcher);  // before Start
@@ -112,7 +111,7 @@ class ConnectorSet {
 
  private:
   tracking::TimeStore& store_;
-  LogFunction log_;
+  LogSink log_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
   AtomicShared<const Directory> directory_;
 };

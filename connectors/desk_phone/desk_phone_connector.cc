@@ -3,9 +3,10 @@
 #include <array>
 #include <utility>
 
+#include "common/enum_names.h"
+#include "common/json_read.h"
 #include "connectors/connector_config.h"
 #include "connectors/http/http_client.h"
-#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
@@ -16,16 +17,13 @@ using json::Quote;
 using json::ReadOptionalNumber;
 using json::Report;
 
-constexpr std::array<std::pair<std::string_view, DeskPhoneVendor>, 3> kVendors = {{
-    {"yealink", DeskPhoneVendor::kYealink},
-    {"grandstream", DeskPhoneVendor::kGrandstream},
-    {"custom", DeskPhoneVendor::kCustom},
+constexpr EnumNames<DeskPhoneVendor, 3> kVendors = {{
+    {DeskPhoneVendor::kYealink, "yealink"},
+    {DeskPhoneVendor::kGrandstream, "grandstream"},
+    {DeskPhoneVendor::kCustom, "custom"},
 }};
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kSchemes = {{
-    {"http", "http"},
-    {"https", "https"},
-}};
+constexpr std::array<std::string_view, 2> kSchemes = {"http", "https"};
 
 constexpr long long kMinTimeoutMs = 100;
 constexpr long long kMaxTimeoutMs = 60000;

@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "common/enum_names.h"
 #include "connectors/connector_config.h"
 
 namespace presence::connectors {
@@ -22,9 +23,9 @@ static_assert(kJwtLifetime <= kMaxJwtLifetime);
 
 constexpr int kMinApiVersion = 46;  // sObject Collections upsert (3.4)
 
-constexpr std::array<std::pair<std::string_view, SalesforceAuthKind>, 2> kAuthKinds = {{
-    {"client_credentials", SalesforceAuthKind::kClientCredentials},
-    {"jwt_bearer", SalesforceAuthKind::kJwtBearer},
+constexpr EnumNames<SalesforceAuthKind, 2> kAuthKinds = {{
+    {SalesforceAuthKind::kClientCredentials, "client_credentials"},
+    {SalesforceAuthKind::kJwtBearer, "jwt_bearer"},
 }};
 
 // The host of a URL ReadHttpUrl accepted, lower-cased, without user info and port.
@@ -155,9 +156,7 @@ void ReadJwtBearer(const json::Object& block, std::string_view path, SalesforceA
 
 }  // namespace
 
-std::string_view SalesforceAuthName(SalesforceAuthKind kind) {
-  return kind == SalesforceAuthKind::kJwtBearer ? "jwt_bearer" : "client_credentials";
-}
+std::string_view SalesforceAuthName(SalesforceAuthKind kind) { return kAuthKinds.Name(kind); }
 
 std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
                                                   std::string_view path, Problems& problems) {
@@ -181,7 +180,7 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
   }
   std::optional<SalesforceAuthKind> kind;
   if (!block.has("auth")) {
-    Report(problems, Child(path, "auth"), "missing (client_credentials, jwt_bearer)");
+    Report(problems, Child(path, "auth"), "missing (" + kAuthKinds.List() + ")");
   } else {
     kind = json::ReadChoice(block.get("auth"), Child(path, "auth"), "an auth type",
                                    kAuthKinds, problems);

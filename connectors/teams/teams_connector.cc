@@ -214,13 +214,13 @@ class TeamsConnector final : public Connector {
   DeliveryResult Classify(const Result<HttpResponse>& response, const std::string& what) const;
   std::optional<Memory> Recall(const std::string& agent) const;
   void Remember(const std::string& agent, const Step& step);
-  void Log(std::string_view level, const std::string& text) const {
+  void Log(LogLevel level, const std::string& text) const {
     if (log_) log_(level, settings_->name + ": " + text);
   }
 
   std::shared_ptr<const TeamsSettings> settings_;
   const Clock& clock_;
-  std::function<void(std::string_view, const std::string&)> log_;
+  LogSink log_;
   HttpClient& http_;
   TokenCache tokens_;
   mutable std::mutex mutex_;
@@ -363,7 +363,7 @@ Result<AccessToken> TeamsConnector::FetchToken() {
   }
   Result<GraphToken> token = ParseGraphTokenResponse(response->status, response->body);
   if (!token) {
-    Log("error", token.error().message);
+    Log(LogLevel::kError, token.error().message);
     return token.error();
   }
   Timestamp expires_at = clock_.Now() + token->expires_in;
@@ -371,7 +371,7 @@ Result<AccessToken> TeamsConnector::FetchToken() {
     std::lock_guard lock(mutex_);
     token_expires_at_ = expires_at;
   }
-  Log("info", "new Graph token, valid until " + FormatTime(expires_at));
+  Log(LogLevel::kInfo, "new Graph token, valid until " + FormatTime(expires_at));
   return AccessToken{token->access_token, expires_at, ""};
 }
 

@@ -3,13 +3,12 @@
 #include <date/tz.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <utility>
 #include <vector>
 
+#include "common/enum_names.h"
 #include "common/json_read.h"
 #include "common/text_scanner.h"
 
@@ -25,7 +24,7 @@ using std::chrono::sys_days;
 constexpr std::string_view kZoneHint =
     "Names are IANA zones such as Europe/Berlin, America/New_York, Asia/Kolkata or UTC.";
 
-constexpr std::array<std::pair<Grouping, std::string_view>, 5> kGroupings = {{
+constexpr EnumNames<Grouping, 5> kGroupings = {{
     {Grouping::kNone, "none"},
     {Grouping::kDay, "day"},
     {Grouping::kHour, "hour"},
@@ -217,19 +216,11 @@ std::optional<Timestamp> ReportZone::ParseMoment(std::string_view text) const {
   return LocalToUtc(zone_, day->time_since_epoch() + *clock);
 }
 
-std::string_view GroupingName(Grouping grouping) {
-  for (const auto& [value, name] : kGroupings) {
-    if (value == grouping) return name;
-  }
-  return "none";
-}
+std::string_view GroupingName(Grouping grouping) { return kGroupings.Name(grouping, "none"); }
 
-std::optional<Grouping> GroupingFromName(std::string_view name) {
-  for (const auto& [value, known] : kGroupings) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
-}
+std::optional<Grouping> GroupingFromName(std::string_view name) { return kGroupings.Find(name); }
+
+std::string GroupingNames() { return kGroupings.List(); }
 
 Bucket BucketAt(const ReportZone& zone, Grouping grouping, Timestamp t) {
   switch (grouping) {

@@ -87,9 +87,9 @@ class ReportZone {
 // How a report groups time.
 enum class Grouping { kNone, kDay, kHour, kHalfHour, kQuarterHour };
 
-inline constexpr std::string_view kGroupingNames = "none, day, hour, 30min, 15min";
 std::string_view GroupingName(Grouping grouping);  // "none", "day", "hour", "30min", "15min"
 std::optional<Grouping> GroupingFromName(std::string_view name);
+std::string GroupingNames();  // "none, day, hour, 30min, 15min", for messages that list them
 
 // The bucket of `grouping` that contains t: [start, end). For kNone there is one bucket
 // covering all time (Timestamp::min() to Timestamp::max()).

@@ -34,10 +34,11 @@ Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLo
     return check.error();
   }
   sqlite3_db_config(writer.getHandle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
-  if (was_empty && LedgerSchemaVersion(writer) == 0 && options.warn) {
-    options.warn("the time ledger '" + path +
-                 "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
-                 "history, stop the agent and restore the file from a backup");
+  if (was_empty && LedgerSchemaVersion(writer) == 0 && options.log) {
+    options.log(LogLevel::kWarning,
+                "the time ledger '" + path +
+                    "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
+                    "history, stop the agent and restore the file from a backup");
   }
   if (Status status = PrepareLedgerWriter(writer, options.durability); !status.ok()) {
     return Error{status.error().code,

@@ -57,7 +57,7 @@ struct Rig {
 
   std::string StatusText(bool with_details, const DeliveryPolicy& policy) {
     Dispatcher dispatcher("pbx", "ami", policy, std::make_unique<DetailedConnector>(with_details),
-                          *store, clock, [](std::string_view, const std::string&) {});
+                          *store, clock, [](LogLevel, std::string_view) {});
     JsonWriter out;
     WriteConnectorStatus(out, dispatcher.CurrentStatus());
     return out.Take();

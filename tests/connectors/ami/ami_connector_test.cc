@@ -74,9 +74,9 @@ struct Harness {
     if (!settings) throw std::runtime_error("bad test block: " + JoinProblems(problems));
     ConnectorEnv env;
     env.clock = &clock;
-    env.log = [this](std::string_view level, const std::string& text) {
+    env.log = [this](LogLevel level, std::string_view text) {
       std::lock_guard lock(log_mutex);
-      logs.push_back(std::string(level) + ": " + text);
+      logs.push_back(FormatLogLine(level, text));
     };
     connector = AmiConnectorType().create(settings, env);
     if (start) connector->Start();

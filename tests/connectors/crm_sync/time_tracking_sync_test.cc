@@ -101,9 +101,9 @@ class Rig {
   void NewSync() {
     sync.reset();
     ConnectorEnv env{&clock,
-                     [this](std::string_view level, const std::string& text) {
+                     [this](LogLevel level, std::string_view text) {
                        std::lock_guard lock(log_mutex);
-                       logs.push_back(std::string(level) + ": " + text);
+                       logs.push_back(FormatLogLine(level, text));
                      },
                      http.get()};
     sync = std::make_unique<TimeTrackingSync>(config, schedule, env, *store);

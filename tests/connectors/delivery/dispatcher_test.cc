@@ -34,7 +34,7 @@ OutboxItem Row(int64_t id, const std::string& connector, const std::string& user
   return item;
 }
 
-void Log(std::string_view, const std::string&) {}
+void Log(LogLevel, std::string_view) {}
 
 struct Fixture {
   FakeClock clock{kT0};
@@ -178,9 +178,9 @@ BOOST_AUTO_TEST_CASE(rows_left_at_a_restart_are_delivered_after_it_and_ids_are_n
   policy.coalesce = false;
   std::vector<std::string> logged;
   std::mutex logged_mutex;
-  ConnectorSet set(**store, [&](std::string_view, const std::string& text) {
+  ConnectorSet set(**store, [&](LogLevel, std::string_view text) {
     std::lock_guard<std::mutex> lock(logged_mutex);
-    logged.push_back(text);
+    logged.push_back(std::string(text));
   });
   auto directory = std::make_shared<Directory>();
   set.SetDirectory(directory);

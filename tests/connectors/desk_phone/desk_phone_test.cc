@@ -45,9 +45,9 @@ class Rig {
                                     *directory.catalog, "connectors[0]", "phones");
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
     ConnectorEnv env{&clock_,
-                     [this](std::string_view, const std::string& text) {
+                     [this](LogLevel, std::string_view text) {
                        std::lock_guard lock(log_mutex_);
-                       logs_.push_back(text);
+                       logs_.push_back(std::string(text));
                      },
                      http_.get()};
     connector = DeskPhoneConnectorType().create(parsed.settings, env);

@@ -95,9 +95,9 @@ struct Fixture {
     ParsedBlock parsed = ParseBlock(type, *block, *catalog);
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
     ConnectorEnv env{&clock,
-                     [this](std::string_view level, const std::string& text) {
+                     [this](LogLevel level, std::string_view text) {
                        std::lock_guard lock(log_mutex);
-                       logs.push_back(std::string(level) + " " + text);
+                       logs.push_back(std::string(LogLevelName(level)) + " " + std::string(text));
                      },
                      http.get()};
     return type.create(parsed.settings, env);

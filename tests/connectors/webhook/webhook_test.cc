@@ -100,7 +100,7 @@ class Rig {
                                 extra_keys + "}"),
                    *directory.catalog, "connectors[1]", "crm-hook");
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));
-    ConnectorEnv env{&clock, [](std::string_view, const std::string&) {}, http_.get()};
+    ConnectorEnv env{&clock, [](LogLevel, std::string_view) {}, http_.get()};
     connector = WebhookConnectorType().create(parsed.settings, env);
   }
 

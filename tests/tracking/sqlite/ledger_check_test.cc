@@ -156,13 +156,16 @@ BOOST_AUTO_TEST_CASE(an_empty_file_becomes_a_new_ledger_with_a_warning_naming_it
   const std::string db = dir.File("ledger.db");
   std::ofstream{db};  // 0 bytes
   std::vector<std::string> warnings;
-  LedgerOptions options{.warn = [&](const std::string& text) { warnings.push_back(text); }};
+  LedgerOptions options{.log = [&](LogLevel level, std::string_view text) {
+    warnings.push_back(FormatLogLine(level, text));
+  }};
   {
     auto store = OpenSqliteTimeStore(db, options);
     BOOST_REQUIRE(store.ok());
     BOOST_TEST((*store)->Commit(OneChange("1001")).ok());
   }
   BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+  BOOST_TEST(warnings[0].starts_with("warning: "), warnings[0]);
   BOOST_TEST(Contains(warnings[0], "'" + db + "' was an empty (0-byte) file"), warnings[0]);
   BOOST_TEST(Contains(warnings[0], "backup"), warnings[0]);
   // Not for a new file, and not for the ledger it has become.
