@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/atomic_shared.h"
+#include "common/monotonic_clock.h"
 #include "connectors/connector.h"
 #include "connectors/delivery/outbox_queue.h"
 #include "tracking/time_store.h"
@@ -28,9 +29,12 @@ using LogFunction = std::function<void(std::string_view level, const std::string
 // One connector, its queue and its workers.
 class Dispatcher {
  public:
+  // Pauses and rate limits are planned on `clock` (wall time, shown in the status); the
+  // workers wait for them on `steady`. `store`, `clock` and `steady` are borrowed and must
+  // outlive the dispatcher; `log` is called from the workers until Stop returns.
   Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
-             std::unique_ptr<Connector> connector, tracking::TimeStore& store,
-             const Clock& clock, LogFunction log);
+             std::unique_ptr<Connector> connector, tracking::TimeStore& store, const Clock& clock,
+             LogFunction log, const MonotonicClock& steady = MonotonicClock::Steady());
   ~Dispatcher();  // Stop()
 
   const std::string& name() const { return name_; }
@@ -45,7 +49,8 @@ class Dispatcher {
   void Start(std::vector<tracking::OutboxItem> pending, const std::vector<Change>& current,
              std::function<std::shared_ptr<const Directory>()> directory);
   void Enqueue(const std::vector<tracking::OutboxItem>& items);  // thread-safe
-  void Wake();  // look at the clock again (tests move a fake clock)
+  // Makes the workers look at the clocks again now.
+  void Wake();
   void Stop();  // lets deliveries in flight finish, then joins; rows left stay in the store
 
   QueueStats stats() const;
@@ -65,6 +70,7 @@ class Dispatcher {
   tracking::TimeStore& store_;
   const Clock& clock_;
   LogFunction log_;
+  const MonotonicClock& steady_;
   std::function<std::shared_ptr<const Directory>()> directory_;
 
   mutable std::mutex mutex_;  // guards queue_ and stopping_
@@ -77,6 +83,7 @@ class Dispatcher {
 // Every configured connector.
 class ConnectorSet {
  public:
+  // `store` is borrowed and must outlive the set.
   ConnectorSet(tracking::TimeStore& store, LogFunction log);
   ~ConnectorSet();
 
