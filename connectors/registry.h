@@ -15,6 +15,7 @@
 
 #include "common/json_read.h"
 #include "common/log.h"
+#include "common/monotonic_clock.h"
 #include "common/time.h"
 #include "connectors/connector.h"
 
@@ -28,12 +29,19 @@ class ConnectorSettings {
   virtual ~ConnectorSettings() = default;
 };
 
-// What a connector gets from the service. clock and http are always set.
+// What a connector gets from the service. clock and http are always set. What the pointers
+// point at is borrowed: it must outlive every connector made with this env.
 struct ConnectorEnv {
   const Clock* clock = nullptr;
   LogSink log;                 // may be empty. Never pass secrets.
   HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
+  // What waits (timeouts, back-off, keep-alives) runs on; null: MonotonicClock::Steady().
+  const MonotonicClock* steady = nullptr;
 };
+
+inline const MonotonicClock& SteadyOf(const ConnectorEnv& env) {
+  return env.steady ? *env.steady : MonotonicClock::Steady();
+}
 
 // The block being parsed: its JSON, its path in the file ("connectors[2]") and the catalog it
 // will serve (for checking each state's mapping block for this type).

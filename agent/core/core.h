@@ -32,7 +32,8 @@ struct Reply {
 };
 
 // One user's state after a commit, numbered: every update the core publishes gets the next
-// sequence number, so a stream viewer can tell what it missed.
+// sequence number, so a stream viewer can tell what it missed. `state` is shared and immutable:
+// anyone may keep it (and so the update) for as long as they like.
 struct AgentUpdate {
   uint64_t seq = 0;
   std::shared_ptr<const AgentState> state;
@@ -47,6 +48,8 @@ struct Snapshot {
 };
 
 // What one durable commit did, for listeners (streams, metrics, the connectors' workers).
+// Every reference in it points into the core thread's batch and is valid only during the
+// listener call: a listener copies what it keeps (the AgentUpdates may be copied as they are).
 struct CommitNotice {
   const std::vector<tracking::Change>& changes;
   const std::vector<AgentUpdate>& updates;
@@ -61,9 +64,14 @@ struct CoreOptions {
 
 class Core {
  public:
-  // Listener: called on the core thread after each durable commit. Must not block.
+  // Listener: called on the core thread after each durable commit. Must not block. The
+  // notice is valid only during the call (see CommitNotice).
   using Listener = std::function<void(const CommitNotice&)>;
 
+  // `catalog` is shared (the core keeps its own reference). `store` and `clock` are borrowed:
+  // both must outlive the core (Stop joins the thread that uses them; the destructor calls
+  // it). The wrap-up timers are the core's own. Listeners and the planner, and whatever they
+  // capture, are called until Stop returns.
   Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
        const Clock& clock, CoreOptions options = {});
   ~Core();

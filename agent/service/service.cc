@@ -242,6 +242,18 @@ std::vector<Metrics::Family> ConnectorFamilies(
   return families;
 }
 
+// presence_stream_errors_total{where}: what the live stream caught and logged.
+Metrics::Family StreamErrors(const StreamHub& hub) {
+  Metrics::Family family{"stream_errors_total",
+                         "counter",
+                         "Unexpected errors the live stream caught and logged, by where",
+                         {}};
+  for (const auto& [where, count] : hub.errors()) {
+    family.samples.emplace_back(Metrics::Label("where", where), static_cast<double>(count));
+  }
+  return family;
+}
+
 class Service {
  public:
   Service(const ServeOptions& options, std::shared_ptr<const Config> config,
@@ -255,7 +267,7 @@ class Service {
         hub_(
             HubOptions(config->server),
             [this](const AgentState& state) { return FormatAgent(state); },
-            [this] { return core_.snapshot(); }),
+            [this] { return core_.snapshot(); }, &Log),
         context_(config, *store_, core_, hub_, metrics_, clock_, connectors_) {
     context_.reload = [this] { return Reload(); };
     context_.log = &Log;
@@ -281,6 +293,7 @@ class Service {
                       [this] { return static_cast<double>(hub_.viewers()); });
     metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
                       [this] { return static_cast<double>(hub_.dropped_slow()); });
+    metrics_.AddFamilies([this] { return std::vector<Metrics::Family>{StreamErrors(hub_)}; });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
     AddConnectionMetrics();

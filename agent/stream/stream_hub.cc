@@ -1,5 +1,6 @@
 #include "agent/stream/stream_hub.h"
 
+#include <Poco/Exception.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -22,7 +24,25 @@
 namespace presence::agent {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using Instant = MonotonicClock::Instant;
+
+// Where the hub catches an exception it does not expect; the order of StreamHub::errors().
+enum class Fault { kLoop, kEvent, kFormat, kOpen, kRespond, kWrite };
+constexpr std::array<std::string_view, 6> kFaultNames = {"loop", "event",   "format",
+                                                         "open", "respond", "write"};
+
+// What the exception being handled says.
+std::string Describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Poco::Exception& e) {
+    return e.displayText();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
 
 constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; viewers are numbered from 1
 constexpr int kMaxEvents = 256;
@@ -106,11 +126,14 @@ std::chrono::milliseconds TickFor(std::chrono::milliseconds keepalive) {
 
 class StreamHub::Impl {
  public:
-  Impl(StreamHub& hub, StreamHubOptions options, Formatter formatter, SnapshotSource snapshots)
+  Impl(StreamHub& hub, StreamHubOptions options, Formatter formatter, SnapshotSource snapshots,
+       LogSink log, const MonotonicClock& clock)
       : hub_(hub),
         options_(options),
         formatter_(std::move(formatter)),
         snapshots_(std::move(snapshots)),
+        log_(std::move(log)),
+        clock_(clock),
         tick_(TickFor(options.keepalive)) {}
   ~Impl();
 
@@ -182,12 +205,12 @@ class StreamHub::Impl {
     size_t sent = 0;
     size_t grace = 0;  // unsent bytes of the first response: not counted against the limit
     uint64_t seq = 0;  // the newest update this viewer has been given or has skipped
-    SteadyClock::time_point last_queued;
+    Instant last_queued;
     bool counted = false;       // in the viewers_ gauge
     bool closing = false;       // response over: close once `out` is written
     uint32_t events = EPOLLIN;  // registered with epoll
     bool dirty = false;         // in dirty_
-    SteadyClock::time_point close_by;
+    Instant close_by;
     std::unique_ptr<websocket::FrameParser> parser;
   };
 
@@ -209,7 +232,7 @@ class StreamHub::Impl {
   void BeginClose(Viewer& viewer);
   void OnReadable(Viewer& viewer);
   void OnClientMessages(Viewer& viewer, std::string_view bytes);
-  void RunTimers(SteadyClock::time_point now);
+  void RunTimers(Instant now);
   void FlushDirty();
   void Flush(Viewer& viewer);
   void Watch(Viewer& viewer);
@@ -217,11 +240,14 @@ class StreamHub::Impl {
   void DropId(uint64_t id);
   void CloseAll();
   void Wake();
+  void Caught(Fault fault, const std::string& outcome);
 
   StreamHub& hub_;
   const StreamHubOptions options_;
   const Formatter formatter_;
   const SnapshotSource snapshots_;
+  const LogSink log_;
+  const MonotonicClock& clock_;
   std::chrono::milliseconds tick_;
 
   // Before everything holding a ClaimHold (the inbox, the viewers): destroyed after them.
@@ -245,7 +271,7 @@ class StreamHub::Impl {
   std::unordered_map<uint64_t, std::unique_ptr<Viewer>> viewers_;
   uint64_t next_id_ = kWakeId + 1;
   std::vector<uint64_t> dirty_;  // viewers with bytes to write this iteration
-  SteadyClock::time_point next_tick_;
+  Instant next_tick_;
   std::shared_ptr<const Snapshot> cached_snapshot_;  // formatted once for a burst of viewers
   std::string cached_snapshot_json_;
 };
@@ -350,7 +376,7 @@ void StreamHub::Impl::Run() {
   std::vector<NewViewer> adds;
   std::vector<AgentUpdate> updates;
   std::vector<std::string> closes;
-  next_tick_ = SteadyClock::now() + tick_;
+  next_tick_ = clock_.Now() + tick_;
   for (;;) {
     try {
       if (!TakeInbox(adds, updates, closes)) break;
@@ -359,20 +385,22 @@ void StreamHub::Impl::Run() {
       adds.clear();
       // After the adds: a viewer added before its owner was closed is closed with the others.
       CloseOwned(closes);
-      RunTimers(SteadyClock::now());
+      RunTimers(clock_.Now());
       FlushDirty();
     } catch (...) {
       // Nothing may escape the I/O thread; per-viewer failures are handled where they occur,
       // this only keeps the loop alive after something unforeseen.
+      Caught(Fault::kLoop, "the loop goes on");
       adds.clear();
     }
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick_ - SteadyClock::now());
-    const int timeout = static_cast<int>(std::max<int64_t>(0, wait.count()));
+    const int timeout = static_cast<int>(
+        std::min<int64_t>(clock_.PollTimeout(next_tick_).count(), kMaxTick.count()));
     const int count = ::epoll_wait(epoll_fd_, events.data(), kMaxEvents, timeout);
     for (int i = 0; i < count; ++i) {
       try {
         HandleEvent(events[i]);
       } catch (...) {
+        Caught(Fault::kEvent, "the viewer is dropped");
         DropId(events[i].data.u64);
       }
     }
@@ -417,7 +445,10 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
     try {
       view = formatter_(*update.state);
     } catch (...) {
-      continue;  // a view that cannot be formatted is left out rather than stopping the stream
+      // A view that cannot be formatted is left out rather than stopping the stream.
+      Caught(Fault::kFormat, "update " + std::to_string(update.seq) + " of user '" +
+                                 update.state->agent + "' is left out");
+      continue;
     }
     latest_seq_ = update.seq;
     JsonWriter message;
@@ -489,7 +520,9 @@ void StreamHub::Impl::Open(NewViewer& added) {
     event.data.u64 = viewer->id;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, viewer->socket.fd(), &event) != 0) return;
   } catch (...) {
-    return;  // a socket already closed or broken: it closes as it goes out of scope
+    // A socket already closed or broken: it closes as it goes out of scope.
+    Caught(Fault::kOpen, "the connection is closed");
+    return;
   }
   const uint64_t id = viewer->id;
   Viewer& registered = *viewers_.emplace(id, std::move(viewer)).first->second;
@@ -499,6 +532,7 @@ void StreamHub::Impl::Open(NewViewer& added) {
     // OpenSSL, where epoll never reports it.
     if (registered.socket.buffered()) OnReadable(registered);
   } catch (...) {
+    Caught(Fault::kRespond, "the viewer is dropped");
     DropId(id);
   }
 }
@@ -593,7 +627,7 @@ std::string StreamHub::Impl::SnapshotJson(const Snapshot& snapshot, const std::s
     try {
       json.Raw(formatter_(*state));
     } catch (...) {
-      // Left out, as in AppendUpdates.
+      Caught(Fault::kFormat, "user '" + state->agent + "' is left out of a snapshot");
     }
   }
   json.EndArray().EndObject();
@@ -612,7 +646,7 @@ void StreamHub::Impl::AppendHistoryAfter(Viewer& viewer) {
 void StreamHub::Impl::Queue(Viewer& viewer, std::string_view bytes) {
   if (!bytes.empty()) {
     viewer.out.append(bytes);
-    viewer.last_queued = SteadyClock::now();
+    viewer.last_queued = clock_.Now();
   }
   if (!viewer.dirty) {
     viewer.dirty = true;
@@ -626,7 +660,7 @@ void StreamHub::Impl::Queue(Viewer& viewer, std::string_view bytes) {
 void StreamHub::Impl::BeginClose(Viewer& viewer) {
   if (viewer.closing) return;
   viewer.closing = true;
-  viewer.close_by = SteadyClock::now() + kCloseLinger;
+  viewer.close_by = clock_.Now() + kCloseLinger;
   if (viewer.counted) {
     viewer.counted = false;
     --hub_.viewers_;
@@ -673,7 +707,7 @@ void StreamHub::Impl::OnClientMessages(Viewer& viewer, std::string_view bytes) {
 
 // Keepalives for viewers that have been sent nothing for options_.keepalive, and the end of
 // lingering closes; at most once per tick_.
-void StreamHub::Impl::RunTimers(SteadyClock::time_point now) {
+void StreamHub::Impl::RunTimers(Instant now) {
   if (now < next_tick_) return;
   next_tick_ = now + tick_;
   const bool keepalives = options_.keepalive.count() > 0;
@@ -700,6 +734,7 @@ void StreamHub::Impl::FlushDirty() {
     try {
       Flush(*found->second);
     } catch (...) {
+      Caught(Fault::kWrite, "the viewer is dropped");
       DropId(id);
     }
   }
@@ -772,9 +807,34 @@ void StreamHub::Impl::CloseAll() {
   history_bytes_ = 0;
 }
 
-StreamHub::StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots)
+// Counts and logs the exception being handled (call it only inside a catch block). Opening
+// a connection the client has already closed is a warning; the rest are errors.
+void StreamHub::Impl::Caught(Fault fault, const std::string& outcome) {
+  const size_t place = static_cast<size_t>(fault);
+  const uint64_t count = ++hub_.errors_[place];
+  if (!log_) return;
+  try {
+    log_(fault == Fault::kOpen ? LogLevel::kWarning : LogLevel::kError,
+         "stream hub: unexpected error (" + std::string(kFaultNames[place]) + ", " +
+             std::to_string(count) + " so far): " + Describe(std::current_exception()) + "; " +
+             outcome);
+  } catch (...) {
+    // A log that fails cannot be logged; the counter has it.
+  }
+}
+
+StreamHub::StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots,
+                     LogSink log, const MonotonicClock& clock)
     : epoch_(MakeEpoch()) {
-  impl_ = std::make_unique<Impl>(*this, options, std::move(formatter), std::move(snapshots));
+  static_assert(kFaultNames.size() == kErrorPlaces);
+  impl_ = std::make_unique<Impl>(*this, options, std::move(formatter), std::move(snapshots),
+                                 std::move(log), clock);
+}
+
+std::vector<std::pair<std::string_view, uint64_t>> StreamHub::errors() const {
+  std::vector<std::pair<std::string_view, uint64_t>> all;
+  for (size_t i = 0; i < kErrorPlaces; ++i) all.emplace_back(kFaultNames[i], errors_[i].load());
+  return all;
 }
 
 StreamHub::~StreamHub() { Stop(); }

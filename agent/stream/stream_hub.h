@@ -22,14 +22,19 @@
 
 #include <Poco/Net/StreamSocket.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/core/core.h"
+#include "common/log.h"
+#include "common/monotonic_clock.h"
 #include "common/result.h"
 
 namespace presence::agent {
@@ -53,8 +58,12 @@ class StreamHub {
   using Formatter = std::function<std::string(const AgentState&)>;
   // The core's latest snapshot. Called on the hub thread.
   using SnapshotSource = std::function<std::shared_ptr<const Snapshot>()>;
+  // level: "info", "warning", "error". Called on the hub thread.
 
-  StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots);
+  // Keep-alives and lingering closes run on `clock`, which is borrowed and must outlive the
+  // hub. The callbacks are called until Stop returns; an empty `log` logs nothing.
+  StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots, LogSink log = {},
+            const MonotonicClock& clock = MonotonicClock::Steady());
   ~StreamHub();  // Stop()
   StreamHub(const StreamHub&) = delete;
   StreamHub& operator=(const StreamHub&) = delete;
@@ -94,18 +103,29 @@ class StreamHub {
   void CloseOwners(std::vector<std::string> owners);
 
   // Core thread, once per commit: queues the updates. Never blocks on viewers. Updates
-  // published before Start wait in the queue for it; after Stop they are ignored.
+  // published before Start wait in the queue for it; after Stop they are ignored. The hub
+  // keeps its own references to the states (AgentUpdate::state); `updates` may go away when
+  // Publish returns.
   void Publish(const std::vector<AgentUpdate>& updates);
 
   size_t viewers() const { return viewers_.load(); }
   uint64_t dropped_slow() const { return dropped_slow_.load(); }  // disconnected for lagging
   const std::string& epoch() const { return epoch_; }
 
+  // Exceptions the hub caught where it expects none, each also logged, by where it caught
+  // them: "loop" (the I/O loop; it goes on), "event" (a viewer's socket event; the viewer is
+  // dropped), "format" (a user's view; left out of the update or snapshot), "open" (taking
+  // over a connection; it is closed), "respond" (a viewer's first response; dropped), "write"
+  // (writing to a viewer; dropped). Every place is listed, zeros included. Thread-safe.
+  std::vector<std::pair<std::string_view, uint64_t>> errors() const;
+
  private:
   class Impl;
+  static constexpr size_t kErrorPlaces = 6;
   std::string epoch_;
   std::atomic<size_t> viewers_{0};
   std::atomic<uint64_t> dropped_slow_{0};
+  std::array<std::atomic<uint64_t>, kErrorPlaces> errors_{};
   std::unique_ptr<Impl> impl_;  // last: destroyed first, after Stop has joined its thread
 };
 

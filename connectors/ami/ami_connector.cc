@@ -322,7 +322,7 @@ class AmiConnector final : public Connector {
         env_(env),
         session_(std::make_unique<AmiSession>(
             settings_->session, env_.log, [this](const AmiMessage& event) { OnEvent(event); },
-            *env_.clock)) {}
+            *env_.clock, SteadyOf(env_))) {}
   ~AmiConnector() override { session_->Stop(); }
 
   // An empty reason code dials nothing; without AstDB or presence there is then nothing to do.

@@ -13,17 +13,12 @@ namespace presence::connectors {
 namespace {
 
 using std::chrono::milliseconds;
-using std::chrono::steady_clock;
 
 Poco::Timespan ToTimespan(milliseconds ms) {
   return Poco::Timespan(std::max<int64_t>(0, ms.count()) * 1000);
 }
 
 std::string Ms(milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
-
-milliseconds Left(steady_clock::time_point deadline) {
-  return std::max(milliseconds(0), std::chrono::ceil<milliseconds>(deadline - steady_clock::now()));
-}
 
 }  // namespace
 
@@ -42,11 +37,12 @@ std::string_view AmiSessionStateName(AmiSessionState state) {
 }
 
 AmiSession::AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event,
-                       const Clock& clock)
+                       const Clock& clock, const MonotonicClock& steady)
     : options_(std::move(options)),
       log_(std::move(log)),
       on_event_(std::move(on_event)),
-      clock_(clock) {}
+      clock_(clock),
+      steady_(steady) {}
 
 AmiSession::~AmiSession() { Stop(); }
 
@@ -123,9 +119,9 @@ void AmiSession::WaitBeforeRetry(int failures) {
   delay = std::min(delay, options_.max_backoff);
   static thread_local std::mt19937 random{std::random_device{}()};
   std::uniform_int_distribution<int64_t> pick(delay.count() / 2, delay.count());
-  milliseconds wait(pick(random));
+  const auto until = steady_.Now() + milliseconds(pick(random));
   std::unique_lock lock(mutex_);
-  changed_.wait_for(lock, wait, [&] { return stopping_; });
+  steady_.WaitUntil(changed_, lock, until, [&] { return stopping_; });
 }
 
 // ---- connecting -----------------------------------------------------------------------------
@@ -161,12 +157,12 @@ std::optional<std::string> AmiSession::Connect(Link& link) {
     std::lock_guard lock(mutex_);  // Stop may have come while connect() ran
     if (stopping_) return "stopped";
   }
-  const auto deadline = steady_clock::now() + options_.connect_timeout;
+  const auto deadline = steady_.Now() + options_.connect_timeout;
   while (!link.parser.banner_version()) {
-    if (Left(deadline) <= milliseconds(0)) {
+    if (steady_.Now() >= deadline) {
       return "no AMI banner from " + server() + " within " + Ms(options_.connect_timeout);
     }
-    Result<std::vector<AmiMessage>> read = Read(link, Left(deadline));
+    Result<std::vector<AmiMessage>> read = Read(link, deadline);
     if (!read)
       return "connection to " + server() + " lost before the banner: " + read.error().message;
   }
@@ -183,9 +179,9 @@ std::optional<AmiSession::Failure> AmiSession::LogIn(Link& link) {
   if (Status written = Write(login, link.generation); !written.ok()) {
     return Failure{AmiSessionState::kDisconnected, "cannot send Login: " + written.error().message};
   }
-  const auto deadline = steady_clock::now() + options_.action_timeout;
-  while (Left(deadline) > milliseconds(0)) {
-    Result<std::vector<AmiMessage>> read = Read(link, Left(deadline));
+  const auto deadline = steady_.Now() + options_.action_timeout;
+  while (steady_.Now() < deadline) {
+    Result<std::vector<AmiMessage>> read = Read(link, deadline);
     if (!read) {
       return Failure{AmiSessionState::kDisconnected,
                      "connection lost during Login: " + read.error().message};
@@ -200,6 +196,7 @@ std::optional<AmiSession::Failure> AmiSession::LogIn(Link& link) {
         return Failure{AmiSessionState::kAuthFailed,
                        "login as '" + options_.username + "' refused: " + message.Get("Message")};
       }
+      link.logged_in = steady_.Now();  // before anyone can see the session connected
       MarkConnected(*link.parser.banner_version(), link.generation);
       for (++i; i < read->size(); ++i) Dispatch((*read)[i]);
       return std::nullopt;
@@ -216,12 +213,12 @@ std::optional<AmiSession::Failure> AmiSession::LogIn(Link& link) {
 // dropped so that a new one can be made.
 void AmiSession::Serve(Link& link) {
   const auto interval = std::chrono::duration_cast<milliseconds>(options_.ping_interval);
-  auto next_ping = steady_clock::now() + interval;
+  auto next_ping = link.logged_in + interval;
   auto ping_deadline = next_ping;
   ping_id_.clear();
   std::string error;
   while (error.empty()) {
-    const auto now = steady_clock::now();
+    const auto now = steady_.Now();
     if (!ping_id_.empty() && now >= ping_deadline) {
       error = "no answer to Ping within " + Ms(options_.action_timeout);
       break;
@@ -238,8 +235,7 @@ void AmiSession::Serve(Link& link) {
       ping_deadline = now + options_.action_timeout;
       next_ping = now + interval;
     }
-    Result<std::vector<AmiMessage>> read =
-        Read(link, Left(ping_id_.empty() ? next_ping : ping_deadline));
+    Result<std::vector<AmiMessage>> read = Read(link, ping_id_.empty() ? next_ping : ping_deadline);
     if (!read) {
       error = read.error().message;
       break;
@@ -249,9 +245,10 @@ void AmiSession::Serve(Link& link) {
   Close(AmiSessionState::kDisconnected, "connection to " + server() + " lost: " + error);
 }
 
-Result<std::vector<AmiMessage>> AmiSession::Read(Link& link, milliseconds wait) {
+// Waits for data until `until` at most (by steady_), then reads what has come.
+Result<std::vector<AmiMessage>> AmiSession::Read(Link& link, MonotonicClock::Instant until) {
   try {
-    if (!link.socket.poll(ToTimespan(wait), Poco::Net::Socket::SELECT_READ)) {
+    if (!link.socket.poll(ToTimespan(steady_.PollTimeout(until)), Poco::Net::Socket::SELECT_READ)) {
       return std::vector<AmiMessage>{};
     }
     char buffer[8192];
@@ -277,7 +274,7 @@ void AmiSession::Dispatch(const AmiMessage& message) {
     return;
   }
   if (message.IsResponse() || !id.empty()) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     auto it = pending_.find(id);
     if (it != pending_.end() && (message.IsResponse() || it->second->listing)) {
       Pending& pending = *it->second;
@@ -289,8 +286,10 @@ void AmiSession::Dispatch(const AmiMessage& message) {
         pending.listing = !IsListComplete(message);
       }
       if (!pending.listing) {
-        pending.promise.set_value(std::move(pending.reply));
+        pending.outcome = std::move(pending.reply);
         pending_.erase(it);
+        lock.unlock();
+        answered_.notify_all();
       }
       return;
     }
@@ -366,6 +365,7 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
   {
     std::lock_guard lock(mutex_);
     failed.swap(pending_);
+    for (auto& [id, pending] : failed) pending->outcome = Error{"connection_lost", "AMI " + error};
     stopping = stopping_;
     before = logged_;
     status_.state = stopping ? AmiSessionState::kDisconnected : state;
@@ -374,9 +374,7 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
     logged_ = status_.state;
   }
   changed_.notify_all();
-  for (auto& [id, pending] : failed) {
-    pending->promise.set_value(Error{"connection_lost", "AMI " + error});
-  }
+  answered_.notify_all();
   if (stopping) {
     if (before == AmiSessionState::kConnected)
       Say(LogLevel::kInfo, "AMI logged off from " + server());
@@ -393,33 +391,29 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
 
 Result<AmiReply> AmiSession::Send(AmiMessage action) {
   const std::string name = action.Get("Action");
-  const auto deadline = steady_clock::now() + options_.action_timeout;
+  const auto deadline = steady_.Now() + options_.action_timeout;
   auto pending = std::make_shared<Pending>();
-  std::future<Result<AmiReply>> answer = pending->promise.get_future();
   const std::string id = NextActionId();
-  uint64_t generation = 0;
-  {
-    std::unique_lock lock(mutex_);
-    // A connection attempt under way is waited for rather than failed at once.
-    changed_.wait_until(lock, deadline,
-                        [&] { return stopping_ || status_.state != AmiSessionState::kConnecting; });
-    if (status_.state != AmiSessionState::kConnected) {
-      std::string why = status_.last_error.empty() ? "" : ": " + status_.last_error;
-      return Error{"not_connected", "AMI not connected to " + server() + why};
-    }
-    generation = connected_generation_;
-    pending_[id] = pending;
+  std::unique_lock lock(mutex_);
+  // A connection attempt under way is waited for rather than failed at once.
+  steady_.WaitUntil(changed_, lock, deadline,
+                    [&] { return stopping_ || status_.state != AmiSessionState::kConnecting; });
+  if (status_.state != AmiSessionState::kConnected) {
+    std::string why = status_.last_error.empty() ? "" : ": " + status_.last_error;
+    return Error{"not_connected", "AMI not connected to " + server() + why};
   }
+  const uint64_t generation = connected_generation_;
+  pending_[id] = pending;
+  lock.unlock();
   action.SetActionId(id);
   Status written = Write(action, generation);
-  if (written.ok() && answer.wait_until(deadline) == std::future_status::ready) return answer.get();
-  {
-    std::lock_guard lock(mutex_);
-    pending_.erase(id);
+  lock.lock();
+  if (written.ok()) {
+    steady_.WaitUntil(answered_, lock, deadline, [&] { return pending->outcome.has_value(); });
   }
-  if (written.ok() && answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-    return answer.get();  // answered just as the wait ran out
-  }
+  pending_.erase(id);
+  if (written.ok() && pending->outcome) return std::move(*pending->outcome);
+  lock.unlock();
   if (!written.ok()) {
     return Error{written.error().code,
                  "cannot send " + name + " to " + server() + ": " + written.error().message};

@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,8 +25,10 @@
 
 #include "connectors/ami/ami_protocol.h"
 #include "common/log.h"
+#include "common/monotonic_clock.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "connectors/ami/ami_protocol.h"
 
 namespace presence::connectors {
 
@@ -69,10 +70,11 @@ class AmiSession {
   // Called on the session thread: keep it short, and do not Send from it.
   using EventHandler = std::function<void(const AmiMessage& event)>;
 
-  // `clock` (not owned) only stamps connected_since; the timeouts and back-off run on the
-  // steady clock.
-  AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event,
-             const Clock& clock);
+  // `clock` only stamps connected_since; the timeouts, the Ping interval and the back-off run
+  // on `steady`. Both are borrowed and must outlive the session; `log` and `on_event` are
+  // called until Stop returns.
+  AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event, const Clock& clock,
+             const MonotonicClock& steady = MonotonicClock::Steady());
   ~AmiSession();  // Stop()
   AmiSession(const AmiSession&) = delete;
   AmiSession& operator=(const AmiSession&) = delete;
@@ -95,7 +97,7 @@ class AmiSession {
 
  private:
   struct Pending {
-    std::promise<Result<AmiReply>> promise;
+    std::optional<Result<AmiReply>> outcome;  // set once, under mutex_; answered_ is notified
     AmiReply reply;
     bool listing = false;  // the response said EventList: start; items are being collected
   };
@@ -103,6 +105,7 @@ class AmiSession {
     Poco::Net::StreamSocket socket;
     AmiParser parser;
     uint64_t generation = 0;  // which socket_ this is: a write never reaches a newer one
+    MonotonicClock::Instant logged_in;  // the first Ping is due one interval after it
   };
   struct Failure {
     AmiSessionState state;
@@ -114,7 +117,7 @@ class AmiSession {
   std::optional<std::string> Connect(Link& link);
   std::optional<Failure> LogIn(Link& link);
   void Serve(Link& link);
-  Result<std::vector<AmiMessage>> Read(Link& link, std::chrono::milliseconds wait);
+  Result<std::vector<AmiMessage>> Read(Link& link, MonotonicClock::Instant until);
   void Dispatch(const AmiMessage& message);
   Status Write(const AmiMessage& action, uint64_t generation);
   void Close(AmiSessionState state, const std::string& error);
@@ -128,10 +131,12 @@ class AmiSession {
   const LogSink log_;
   const EventHandler on_event_;
   const Clock& clock_;
+  const MonotonicClock& steady_;
 
-  // Guards everything below up to write_mutex_.
+  // Guards everything below up to write_mutex_, and every Pending's outcome.
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // state changes and Stop
+  std::condition_variable changed_;   // state changes and Stop
+  std::condition_variable answered_;  // a Pending got its outcome
   AmiSessionStatus status_;
   std::optional<AmiSessionState> logged_;                    // the state last written to the log
   std::map<std::string, std::shared_ptr<Pending>> pending_;  // by ActionID

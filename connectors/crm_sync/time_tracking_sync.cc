@@ -494,9 +494,12 @@ void TimeTrackingSync::Impl::Loop() {
       Log(LogLevel::kError, std::string("pass failed: ") + error.what());
       next = env_.clock->Now() + std::chrono::seconds(std::max(schedule_.interval_seconds, 1));
     }
+    // The pass is due at a wall time; the wait for it runs on the monotonic clock, for as
+    // long as the wall clock says is left.
+    const auto left = std::max(Millis(0), next - env_.clock->Now());
+    const MonotonicClock& steady = SteadyOf(env_);
     lock.lock();
-    wake_.wait_until(lock, std::chrono::system_clock::time_point(next),
-                     [this] { return stopping_; });
+    steady.WaitUntil(wake_, lock, steady.Now() + left, [this] { return stopping_; });
   }
 }
 

@@ -112,7 +112,7 @@ class TimeTrackingSync {
     tracking::ReportZone zone = tracking::ReportZone::Utc();  // settings.time_zone
   };
 
-  // env.clock, env.http and `store` must outlive the sync.
+  // env.clock, env.http, env.steady and `store` must outlive the sync.
   TimeTrackingSync(CrmSyncConfig config, Schedule schedule, ConnectorEnv env,
                    tracking::TimeStore& store);
   ~TimeTrackingSync();  // stops the thread
@@ -129,7 +129,7 @@ class TimeTrackingSync {
   // success, the back-off after a failure, the window's reopening when over budget).
   Timestamp RunOnce();
 
-  // A thread that runs passes when they are due (sleeping on the system clock in between).
+  // A thread that runs passes when they are due (waiting on env.steady in between).
   void Start();
   void Stop();
 

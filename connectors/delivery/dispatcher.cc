@@ -16,7 +16,7 @@ OutboxQueue::Random NewRandom() {
 
 Dispatcher::Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
                        std::unique_ptr<Connector> connector, tracking::TimeStore& store,
-                       const Clock& clock, LogSink log)
+                       const Clock& clock, LogSink log, const MonotonicClock& steady)
     : name_(std::move(name)),
       type_(std::move(type)),
       policy_(policy),
@@ -24,6 +24,7 @@ Dispatcher::Dispatcher(std::string name, std::string type, DeliveryPolicy policy
       store_(store),
       clock_(clock),
       log_(std::move(log)),
+      steady_(steady),
       queue_(policy, NewRandom()) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
@@ -98,10 +99,11 @@ void Dispatcher::Work() {
         if (!due) {
           wake_.wait(lock);
         } else {
-          // Real time, even with a fake clock: tests move the clock and call Wake.
+          // Planned in wall time, waited for on the monotonic clock: as long as the wall
+          // clock says is left (at most an hour, then the queue is asked again).
           auto wait =
               std::clamp<Millis>(std::chrono::ceil<Millis>(*due - now), Millis(1), Millis(3600000));
-          wake_.wait_for(lock, wait);
+          steady_.BlockUntil(wake_, lock, steady_.Now() + wait);
         }
       }
       was_failing = queue_.consecutive_failures() > 0;

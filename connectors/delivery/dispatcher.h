@@ -17,6 +17,7 @@
 
 #include "common/atomic_shared.h"
 #include "common/log.h"
+#include "common/monotonic_clock.h"
 #include "connectors/connector.h"
 #include "connectors/delivery/outbox_queue.h"
 #include "tracking/time_store.h"
@@ -35,9 +36,12 @@ struct ConnectorStatus {
 // One connector, its queue and its workers.
 class Dispatcher {
  public:
+  // Pauses and rate limits are planned on `clock` (wall time, shown in the status); the
+  // workers wait for them on `steady`. `store`, `clock` and `steady` are borrowed and must
+  // outlive the dispatcher; `log` is called from the workers until Stop returns.
   Dispatcher(std::string name, std::string type, DeliveryPolicy policy,
-             std::unique_ptr<Connector> connector, tracking::TimeStore& store,
-             const Clock& clock, LogSink log);
+             std::unique_ptr<Connector> connector, tracking::TimeStore& store, const Clock& clock,
+             LogSink log, const MonotonicClock& steady = MonotonicClock::Steady());
   ~Dispatcher();  // Stop()
 
   const std::string& name() const { return name_; }
@@ -52,7 +56,8 @@ class Dispatcher {
   void Start(std::vector<tracking::OutboxItem> pending, const std::vector<Change>& current,
              std::function<std::shared_ptr<const Directory>()> directory);
   void Enqueue(const std::vector<tracking::OutboxItem>& items);  // thread-safe
-  void Wake();  // look at the clock again (tests move a fake clock)
+  // Makes the workers look at the clocks again now.
+  void Wake();
   void Stop();  // lets deliveries in flight finish, then joins; rows left stay in the store
 
   QueueStats stats() const;
@@ -70,6 +75,7 @@ class Dispatcher {
   tracking::TimeStore& store_;
   const Clock& clock_;
   LogSink log_;
+  const MonotonicClock& steady_;
   std::function<std::shared_ptr<const Directory>()> directory_;
 
   mutable std::mutex mutex_;  // guards queue_ and stopping_
@@ -82,6 +88,7 @@ class Dispatcher {
 // Every configured connector.
 class ConnectorSet {
  public:
+  // `store` is borrowed and must outlive the set.
   ConnectorSet(tracking::TimeStore& store, LogSink log);
   ~ConnectorSet();
 

@@ -533,7 +533,10 @@ BOOST_FIXTURE_TEST_CASE(metrics_are_prometheus_text_on_both_paths, ServerFixture
            {"# TYPE presence_http_requests_total counter",
             "# TYPE presence_http_request_seconds histogram", "presence_events_total",
             "presence_changes_total{source=\"crm\"}", "presence_changes_total{source=\"agent\"}",
-            "presence_ledger_commit_seconds_bucket", "presence_stream_viewers"}) {
+            "presence_ledger_commit_seconds_bucket", "presence_stream_viewers",
+            "# TYPE presence_stream_errors_total counter",
+            "presence_stream_errors_total{where=\"format\"} 0",
+            "presence_stream_errors_total{where=\"write\"} 0"}) {
         BOOST_TEST(response.body.find(text) != std::string::npos, "missing " << text);
       }
     }

@@ -1,7 +1,10 @@
 #include "tests/fakes/agent_server.h"
 
 #include <Poco/JSON/Array.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -164,13 +167,31 @@ size_t AgentServer::CountInLog(const std::string& text) const {
   return count;
 }
 
+// Re-reads the log each time the process writes to it (inotify), not on a timer.
 bool AgentServer::WaitForLog(const std::string& text, std::chrono::milliseconds timeout,
                              size_t times) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const int watch = process_ ? ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK) : -1;
+  if (watch >= 0 && ::inotify_add_watch(watch, process_->stderr_path().c_str(), IN_MODIFY) < 0) {
+    throw std::runtime_error("cannot watch " + process_->stderr_path());
+  }
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{watch};
   for (;;) {
     if (CountInLog(text) >= times) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (watch < 0 || left.count() <= 0) return false;  // without a process the log stays as is
+    pollfd changed{watch, POLLIN, 0};
+    if (::poll(&changed, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      while (::read(watch, events, sizeof events) > 0) {
+      }
+    }
   }
 }
 

@@ -61,8 +61,9 @@ class AgentServer {
 
   // The process's standard error so far (its log).
   std::string Log() const;
-  // Re-reads the log until it holds `text` at least `times` times, for at most `timeout`: for
-  // effects that leave no other trace to wait on (a SIGHUP refused). True when found.
+  // Re-reads the log whenever the process writes to it until it holds `text` at least `times`
+  // times, for at most `timeout`: for effects that leave no other trace to wait on (a SIGHUP
+  // refused). True when found.
   bool WaitForLog(const std::string& text, std::chrono::milliseconds timeout,
                   size_t times = 1) const;
   // How often `text` occurs in the log.

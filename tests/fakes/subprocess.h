@@ -28,6 +28,7 @@ class Subprocess {
   // Waits for the exit; returns the exit code, or 128 + signal number when killed.
   int Wait();
   std::string Stderr() const;
+  const std::string& stderr_path() const { return stderr_path_; }  // the file Stderr() reads
   int pid() const { return pid_; }
 
  private:

@@ -18,11 +18,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/stream/websocket_protocol.h"
+#include "tests/fakes/fake_monotonic_clock.h"
 #include "tests/fakes/http_client.h"
 
 namespace presence::agent {
@@ -255,8 +257,16 @@ class WsClient {
 // A hub on loopback: the test connects a client, accepts the server side and hands it to the
 // hub, as the HTTP handler does after reading the request and detaching the socket.
 struct HubFixture {
-  explicit HubFixture(StreamHubOptions options = {})
-      : hub(options, TestView, [this] { return core.Served(); }) {
+  explicit HubFixture(StreamHubOptions options = {},
+                      const MonotonicClock& clock = MonotonicClock::Steady(),
+                      StreamHub::Formatter formatter = TestView)
+      : hub(
+            options, std::move(formatter), [this] { return core.Served(); },
+            [this](LogLevel level, std::string_view text) {
+              std::lock_guard<std::mutex> lock(logs_mutex);
+              logs.push_back(FormatLogLine(level, text));
+            },
+            clock) {
     BOOST_REQUIRE(hub.Start().ok());
   }
 
@@ -307,6 +317,20 @@ struct HubFixture {
     hub.Publish(core.Commit(changes));
   }
 
+  std::vector<std::string> Logs() {
+    std::lock_guard<std::mutex> lock(logs_mutex);
+    return logs;
+  }
+  uint64_t Errors(std::string_view where) const {
+    for (const auto& [place, count] : hub.errors()) {
+      if (place == where) return count;
+    }
+    BOOST_FAIL("no error place " + std::string(where));
+    return 0;
+  }
+
+  std::mutex logs_mutex;
+  std::vector<std::string> logs;
   FakeCore core;
   Poco::Net::ServerSocket listener{Poco::Net::SocketAddress("127.0.0.1", 0)};
   std::vector<Poco::Net::StreamSocket> handed;  // released after the hub (declared before it)
@@ -626,24 +650,62 @@ BOOST_AUTO_TEST_CASE(thousand_sse_viewers_each_get_every_update) {
                      << " ms");
 }
 
+// On a fake clock: the hub looks at it every few milliseconds, so what is due shows up as soon
+// as the test moves it, and nothing shows up before.
 BOOST_AUTO_TEST_CASE(idle_viewers_get_keepalives) {
-  HubFixture fixture(StreamHubOptions{.keepalive = milliseconds(50)});
+  testing::FakeMonotonicClock clock;
+  HubFixture fixture(StreamHubOptions{.keepalive = std::chrono::seconds(15)}, clock);
   Client sse = fixture.ConnectSse();
   BOOST_REQUIRE(NextSse(sse));  // the snapshot
-  const auto quiet_since = Clock::now();
+  WsClient viewer = fixture.ConnectWs();
+  BOOST_REQUIRE(viewer.Next());  // the snapshot
+  // Not sooner than the keepalive period after the last thing sent: the update comes first.
+  clock.Advance(milliseconds(14999));
+  fixture.Publish({{"alice", "Lunch"}});
+  CheckAgentEvent(NextSse(sse), fixture.Id(1), 1, "alice", "Lunch");
+  std::optional<ws::Message> update = viewer.Next();
+  BOOST_REQUIRE(update);
+  BOOST_CHECK(update->opcode == ws::Opcode::kText);
+
+  clock.Advance(std::chrono::seconds(15));
   std::optional<SseEvent> keepalive = NextSse(sse);
   BOOST_REQUIRE(keepalive);
-  // Not sooner than the keepalive period after the last thing sent.
-  BOOST_CHECK_GE(std::chrono::duration_cast<milliseconds>(Clock::now() - quiet_since).count(), 40);
   BOOST_CHECK_EQUAL(keepalive->comment, "keepalive");
   BOOST_CHECK(keepalive->id.empty() && keepalive->data.empty());
   BOOST_CHECK(sse.buffer().empty());
-
-  WsClient viewer = fixture.ConnectWs();
-  BOOST_REQUIRE(viewer.Next());  // the snapshot
   std::optional<ws::Message> ping = viewer.Next();
   BOOST_REQUIRE(ping);
   BOOST_CHECK(ping->opcode == ws::Opcode::kPing);
+  BOOST_CHECK_EQUAL(fixture.hub.viewers(), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_view_that_cannot_be_formatted_is_left_out_counted_and_logged) {
+  HubFixture fixture({}, MonotonicClock::Steady(), [](const AgentState& state) -> std::string {
+    if (state.label == "Unformattable") throw std::runtime_error("no view for this state");
+    return TestView(state);
+  });
+  Client sse = fixture.ConnectSse();
+  BOOST_REQUIRE(NextSse(sse));  // the snapshot
+  BOOST_CHECK_EQUAL(fixture.Errors("format"), 0u);
+  fixture.Publish({{"alice", "Unformattable"}, {"bob", "Lunch"}});
+  // The stream goes on without it.
+  CheckAgentEvent(NextSse(sse), fixture.Id(2), 2, "bob", "Lunch");
+  BOOST_CHECK_EQUAL(fixture.Errors("format"), 1u);
+  // A snapshot leaves it out too, and counts again.
+  Client late = fixture.ConnectSse();
+  CheckSnapshot(NextSse(late), fixture.hub.epoch(), 2, {"bob"});
+  BOOST_CHECK_EQUAL(fixture.Errors("format"), 2u);
+  for (std::string_view other : {"loop", "event", "open", "respond", "write"}) {
+    BOOST_CHECK_EQUAL(fixture.Errors(other), 0u);
+  }
+  const std::vector<std::string> logs = fixture.Logs();
+  BOOST_REQUIRE_EQUAL(logs.size(), 2u);
+  BOOST_CHECK_EQUAL(logs[0],
+                    "error: stream hub: unexpected error (format, 1 so far): no view for this "
+                    "state; update 1 of user 'alice' is left out");
+  BOOST_CHECK_EQUAL(logs[1],
+                    "error: stream hub: unexpected error (format, 2 so far): no view for this "
+                    "state; user 'alice' is left out of a snapshot");
 }
 
 BOOST_AUTO_TEST_CASE(stop_closes_every_viewer) {

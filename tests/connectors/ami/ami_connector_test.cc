@@ -1,6 +1,8 @@
 // The AMI connector against the fake AMI server on loopback: what each change sends (Originate,
 // FreePBX DND in AstDB, device and presence states), how the session survives drops, refusals,
 // bad logins and hangs, how refusals by the PBX are reported, and configuration problems.
+// Timeouts, the Ping interval and the reconnect back-off run on a fake monotonic clock: the
+// tests move it, nothing waits for real seconds to pass.
 
 #include "connectors/ami/ami_connector.h"
 
@@ -9,6 +11,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -20,6 +23,7 @@
 #include "tests/fakes/connector_block.h"
 #include "tests/fakes/fake_ami_server.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_monotonic_clock.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
 
@@ -27,9 +31,12 @@ namespace presence::connectors {
 namespace {
 
 namespace data = boost::unit_test::data;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 using testing::CatalogFromJson;
 using testing::FakeAmiServer;
 using testing::FakeClock;
+using testing::FakeMonotonicClock;
 using testing::JoinProblems;
 using testing::ParseBlock;
 using testing::ParseObject;
@@ -74,6 +81,7 @@ struct Harness {
     if (!settings) throw std::runtime_error("bad test block: " + JoinProblems(problems));
     ConnectorEnv env;
     env.clock = &clock;
+    env.steady = &steady;
     env.log = [this](LogLevel level, std::string_view text) {
       std::lock_guard lock(log_mutex);
       logs.push_back(FormatLogLine(level, text));
@@ -120,6 +128,7 @@ struct Harness {
 
   FakeAmiServer server{"presence", std::string(kSecret)};
   FakeClock clock{FromEpochMillis(1'800'000'000'000)};
+  FakeMonotonicClock steady{clock};  // moves `clock` too
   Directory directory{CatalogFromJson(CatalogJson()), {}};
   std::mutex log_mutex;
   std::vector<std::string> logs;
@@ -303,15 +312,27 @@ BOOST_AUTO_TEST_CASE(several_deliveries_share_the_session_at_once) {
   BOOST_TEST(harness.server.actions("Login").size() == 1u);
 }
 
+// The back-off before the next attempt: between half of and the whole `full` from now.
+void CheckBackoff(Harness& harness, milliseconds full) {
+  BOOST_REQUIRE(harness.steady.AwaitWaiters(1));
+  std::vector<MonotonicClock::Instant> deadlines = harness.steady.Deadlines();
+  BOOST_REQUIRE_EQUAL(deadlines.size(), 1u);
+  const auto wait = deadlines[0] - harness.steady.Now();
+  BOOST_TEST((wait >= full / 2 && wait <= full));
+}
+
 BOOST_AUTO_TEST_CASE(the_session_reconnects_after_a_drop_and_the_next_delivery_succeeds) {
   Harness harness;
   BOOST_TEST((harness.Deliver("Do Not Disturb").kind == DeliveryResult::Kind::kDelivered));
   BOOST_TEST(harness.Detail("connected_since") == FormatTime(harness.clock.Now()));
   harness.server.DropConnections();
-  // The first reconnect waits out a back-off of at least half a second.
+  // No reconnect before the back-off (first: 0.5 to 1 s) has passed.
   DeliveryResult during = harness.Deliver("Ready for Calls");
   BOOST_TEST((during.kind == DeliveryResult::Kind::kRetry), during.detail);
   BOOST_TEST(during.whole_connector);
+  CheckBackoff(harness, seconds(1));
+  BOOST_TEST(harness.server.actions("Login").size() == 1u);
+  harness.steady.Advance(seconds(1));
   BOOST_REQUIRE(harness.server.WaitForAction("Login", 2));
   DeliveryResult after = harness.Deliver("Ready for Calls");
   BOOST_TEST((after.kind == DeliveryResult::Kind::kDelivered), after.detail);
@@ -324,11 +345,39 @@ BOOST_AUTO_TEST_CASE(the_session_reconnects_after_a_drop_and_the_next_delivery_s
 }
 
 BOOST_AUTO_TEST_CASE(ping_keeps_the_session_alive) {
-  Harness harness(R"("ping_seconds": 1)");
+  Harness harness(R"("ping_seconds": 20)");
+  BOOST_TEST((harness.Deliver("Do Not Disturb").kind == DeliveryResult::Kind::kDelivered));
+  harness.steady.Advance(milliseconds(19999));
+  BOOST_TEST((harness.Deliver("Ready for Calls").kind == DeliveryResult::Kind::kDelivered));
+  BOOST_TEST(harness.server.actions("Ping").empty());
+  harness.steady.Advance(milliseconds(1));  // 20 s after the login
+  BOOST_REQUIRE(harness.server.WaitForAction("Ping", 1));
+  // Answered after the Ping's answer: the session has read that too once this returns. (Moving
+  // the clock on before it has would leave the Ping unanswered for too long.)
+  BOOST_TEST((harness.Deliver("Do Not Disturb").kind == DeliveryResult::Kind::kDelivered));
+  harness.steady.Advance(seconds(20));
   BOOST_REQUIRE(harness.server.WaitForAction("Ping", 2));
   std::vector<AmiMessage> pings = harness.server.actions("Ping");
   BOOST_TEST(pings[0].ActionId() != pings[1].ActionId());
   BOOST_TEST(harness.server.connections() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_ping_left_unanswered_for_the_action_timeout_ends_the_connection) {
+  Harness harness(R"("ping_seconds": 20, "action_timeout_ms": 5000)");
+  BOOST_TEST((harness.Deliver("Do Not Disturb").kind == DeliveryResult::Kind::kDelivered));
+  harness.server.Hang();
+  harness.steady.Advance(seconds(20));
+  BOOST_REQUIRE(harness.server.WaitForAction("Ping", 1));
+  harness.steady.Advance(milliseconds(5000));
+  CheckBackoff(harness, seconds(1));  // the connection was dropped: a back-off before the next
+  BOOST_TEST(harness.Detail("session") == "disconnected");
+  BOOST_TEST(Contains(harness.Detail("last_error"), "no answer to Ping within 5000 ms"),
+             harness.Detail("last_error"));
+  harness.server.Release();
+  harness.steady.Advance(seconds(1));
+  BOOST_REQUIRE(harness.server.WaitForAction("Login", 2));
+  BOOST_TEST((harness.Deliver("Ready for Calls").kind == DeliveryResult::Kind::kDelivered));
+  BOOST_TEST(harness.Detail("reconnects") == "1");
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_login_is_retried_and_shown_until_the_server_accepts) {
@@ -341,6 +390,8 @@ BOOST_AUTO_TEST_CASE(a_refused_login_is_retried_and_shown_until_the_server_accep
   BOOST_TEST(Contains(refused.detail, "Authentication failed"), refused.detail);
   BOOST_TEST(harness.Detail("session") == "auth_failed");
   BOOST_TEST(Contains(harness.Detail("last_error"), "Authentication failed"));
+  CheckBackoff(harness, seconds(1));
+  harness.steady.Advance(seconds(1));
   BOOST_REQUIRE(harness.server.WaitForAction("Login", 2));
   DeliveryResult accepted = harness.Deliver("Do Not Disturb");
   BOOST_TEST((accepted.kind == DeliveryResult::Kind::kDelivered), accepted.detail);
@@ -357,7 +408,14 @@ BOOST_AUTO_TEST_CASE(refused_connections_are_retried_and_logged_once) {
   BOOST_TEST((down.kind == DeliveryResult::Kind::kRetry), down.detail);
   BOOST_TEST(Contains(down.detail, "cannot connect"), down.detail);
   BOOST_TEST(harness.Detail("session") != "connected");
+  // Each attempt that fails doubles the back-off (1 s, 2 s, 4 s: each drawn from its upper half).
+  CheckBackoff(harness, seconds(1));
+  harness.steady.Advance(seconds(1));
+  CheckBackoff(harness, seconds(2));
+  harness.steady.Advance(seconds(2));
+  CheckBackoff(harness, seconds(4));
   harness.server.Accept();
+  harness.steady.Advance(seconds(4));
   BOOST_REQUIRE(harness.server.WaitForAction("Login", 1));
   DeliveryResult up = harness.Deliver("Do Not Disturb");
   BOOST_TEST((up.kind == DeliveryResult::Kind::kDelivered), up.detail);
@@ -371,13 +429,20 @@ BOOST_AUTO_TEST_CASE(a_hung_server_is_retried_within_the_action_timeout) {
   Harness harness(R"("action_timeout_ms": 300)");
   BOOST_TEST((harness.Deliver("Do Not Disturb").kind == DeliveryResult::Kind::kDelivered));
   harness.server.Hang();
-  auto start = std::chrono::steady_clock::now();
-  DeliveryResult hung = harness.Deliver("Ready for Calls");
-  auto took = std::chrono::steady_clock::now() - start;
+  const auto start = harness.steady.Now();
+  std::future<DeliveryResult> delivering =
+      std::async(std::launch::async, [&] { return harness.Deliver("Ready for Calls"); });
+  BOOST_REQUIRE(harness.server.WaitForAction("Originate", 2));
+  BOOST_REQUIRE(harness.steady.AwaitWaiters(1));
+  BOOST_TEST((harness.steady.Deadlines() ==
+              std::vector<MonotonicClock::Instant>{start + milliseconds(300)}));
+  harness.steady.Advance(milliseconds(299));
+  BOOST_TEST((delivering.wait_for(seconds(0)) != std::future_status::ready));
+  harness.steady.Advance(milliseconds(1));
+  DeliveryResult hung = delivering.get();
   BOOST_TEST((hung.kind == DeliveryResult::Kind::kRetry), hung.detail);
   BOOST_TEST(Contains(hung.detail, "no answer to Originate"), hung.detail);
-  BOOST_TEST(took >= std::chrono::milliseconds(300));
-  BOOST_TEST(took < std::chrono::milliseconds(2000));
+  BOOST_TEST(Contains(hung.detail, "within 300 ms"), hung.detail);
   harness.server.Release();
 }
 

@@ -18,13 +18,14 @@
 
 #include "connectors/http/http_client.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_monotonic_clock.h"
 #include "tests/fakes/fake_salesforce.h"
 #include "tests/fakes/salesforce_test_env.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
-#include "tracking/sqlite/sqlite_store.h"
 #include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace presence::connectors {
 namespace {
@@ -105,7 +106,7 @@ class Rig {
                        std::lock_guard lock(log_mutex);
                        logs.push_back(FormatLogLine(level, text));
                      },
-                     http.get()};
+                     http.get(), &steady};
     sync = std::make_unique<TimeTrackingSync>(config, schedule, env, *store);
     sync->SetDirectory(directory);
     Status loaded = sync->Load();
@@ -167,6 +168,7 @@ class Rig {
   std::string DoneThrough() const { return sync->stats().done_through.value_or("(none)"); }
 
   testing::FakeClock clock;
+  testing::FakeMonotonicClock steady{clock};  // what the thread waits on; moves `clock` too
   FakeSalesforce fake;
   std::unique_ptr<HttpClient> http;
   std::unique_ptr<tracking::TimeStore> own_store;
@@ -666,8 +668,7 @@ BOOST_AUTO_TEST_CASE(status_shows_progress_and_never_a_secret) {
 }
 
 BOOST_AUTO_TEST_CASE(start_runs_passes_on_a_thread_until_stop) {
-  // The thread sleeps on the system clock until the next pass: a fake time in the future
-  // keeps it asleep until Stop wakes it.
+  // The thread waits on the fake monotonic clock for the next pass: only Stop wakes it.
   Rig rig({.start = T("2099-11-21T10:00:00.000Z")});
   rig.Commit("1001", "2099-11-21T08:00:00.000Z", "Ready for Calls");
   rig.sync->Start();
@@ -683,6 +684,27 @@ BOOST_AUTO_TEST_CASE(start_runs_passes_on_a_thread_until_stop) {
   const std::size_t requests = rig.fake.server().count();
   rig.sync->Stop();  // twice is harmless
   BOOST_TEST(rig.fake.server().count() == requests);
+}
+
+BOOST_AUTO_TEST_CASE(the_thread_runs_the_next_pass_once_the_interval_has_passed) {
+  Rig rig;
+  rig.Commit("1001", "2026-11-21T08:00:00.000Z", "Ready for Calls");
+  rig.sync->Start();
+  // The first pass runs at once; then the thread waits one interval on the monotonic clock.
+  BOOST_REQUIRE(rig.steady.AwaitWaiters(1));
+  BOOST_TEST(rig.sync->stats().passes_ok == 1);
+  BOOST_TEST((rig.steady.Deadlines() ==
+              std::vector<MonotonicClock::Instant>{rig.steady.Now() + seconds(60)}));
+  const std::size_t upserts = rig.Batches().size();
+  rig.steady.Advance(seconds(59));
+  BOOST_TEST(rig.sync->stats().passes_ok == 1);  // not due: the thread was not woken
+  rig.steady.Advance(seconds(1));
+  // The second pass has run once the thread waits for the third.
+  BOOST_REQUIRE(rig.steady.AwaitWaiters(1));
+  BOOST_TEST(rig.sync->stats().passes_ok == 2);
+  BOOST_TEST(rig.Batches().size() == upserts + 1);  // 2 h 1 min in Ready for Calls now
+  BOOST_TEST(rig.SecondsOf("1001|2026-11-21|Ready for Calls|1") == 7260.0);
+  rig.sync->Stop();
 }
 
 // ---- configuration -----------------------------------------------------------------------------

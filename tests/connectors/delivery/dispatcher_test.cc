@@ -1,23 +1,26 @@
 // Delivery workers over a real store: rows are delivered and removed, a remote system that was
 // down gets the latest state once when it returns, one hung connector does not hold up another,
-// rows survive a restart, and changes are never echoed to their source.
+// rows survive a restart, and changes are never echoed to their source. Back-off runs on a
+// fake clock the tests move.
 #include "connectors/delivery/dispatcher.h"
 
 #include <boost/test/unit_test.hpp>
 
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_monotonic_clock.h"
 #include "tests/fakes/recording_connector.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
-#include "tracking/sqlite/sqlite_store.h"
 #include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace presence::connectors {
 namespace {
 
-using testing::FakeClock;
-using testing::RecordingConnector;
 using presence::FromEpochMillis;
+using testing::FakeClock;
+using testing::FakeMonotonicClock;
+using testing::RecordingConnector;
 using tracking::OutboxItem;
 
 const Timestamp kT0 = FromEpochMillis(1'800'000'000'000);
@@ -38,6 +41,7 @@ void Log(LogLevel, std::string_view) {}
 
 struct Fixture {
   FakeClock clock{kT0};
+  FakeMonotonicClock steady{clock};  // moves `clock` too
   std::unique_ptr<tracking::TimeStore> store = tracking::NewMemoryTimeStore();
   std::shared_ptr<const Directory> directory = [] {
     auto made = std::make_shared<Directory>();
@@ -48,8 +52,9 @@ struct Fixture {
   std::unique_ptr<Dispatcher> Make(const std::string& name,
                                    std::shared_ptr<RecordingConnector::Log> log,
                                    DeliveryPolicy policy = {}) {
-    return std::make_unique<Dispatcher>(
-        name, "recording", policy, std::make_unique<RecordingConnector>(log), *store, clock, &Log);
+    return std::make_unique<Dispatcher>(name, "recording", policy,
+                                        std::make_unique<RecordingConnector>(log), *store, clock,
+                                        &Log, steady);
   }
   void Commit(std::vector<OutboxItem> rows) {
     tracking::CommitBatch batch;
@@ -92,14 +97,20 @@ BOOST_FIXTURE_TEST_CASE(a_system_that_was_down_gets_the_latest_state_once_when_i
   BOOST_REQUIRE(log->WaitFor([&] { return log->attempts.size() == 1; }));
   BOOST_REQUIRE(log->WaitFor([&] { return dispatcher->stats().consecutive_failures == 1; }));
   BOOST_TEST(dispatcher->stats().paused_until.has_value());
+  // Paused: the worker waits on the monotonic clock for as long as the pause lasts.
+  BOOST_REQUIRE(steady.AwaitWaiters(1));
+  const Millis pause = *dispatcher->stats().paused_until - clock.Now();
+  BOOST_TEST(pause.count() > 0);
+  BOOST_TEST((steady.Deadlines() == std::vector<MonotonicClock::Instant>{steady.Now() + pause}));
   // While it is down the agent goes on changing state.
   Commit({Row(2, "teams", "1001", "Meeting"), Row(3, "teams", "1001", "Ready for Calls")});
   dispatcher->Enqueue(
       {Row(2, "teams", "1001", "Meeting"), Row(3, "teams", "1001", "Ready for Calls")});
-  BOOST_TEST(log->attempts.size() == 1u);  // paused: no hammering while it is down
+  BOOST_TEST(log->attempts.size() == 1u);  // no hammering while it is down
   log->Set([&] { log->down = false; });
-  clock.Advance(std::chrono::minutes(10));
-  dispatcher->Wake();
+  steady.Advance(pause - Millis(1));
+  BOOST_TEST(log->attempts.size() == 1u);  // the worker was not woken: its deadline is ahead
+  steady.Advance(std::chrono::minutes(10));
   BOOST_REQUIRE(log->WaitFor([&] { return log->delivered.size() == 1; }));
   dispatcher->Stop();
   BOOST_TEST(log->delivered[0].change.label == "Ready for Calls");
