@@ -1,8 +1,6 @@
 // Percent-encoding for URLs and form bodies: every byte value, and the strings the connectors
 // pass (tenants, user ids, phone numbers, pass codes, OAuth secrets).
 
-#include <Poco/URI.h>
-
 #include <boost/test/unit_test.hpp>
 #include <string>
 
@@ -62,23 +60,6 @@ BOOST_AUTO_TEST_CASE(form_encode_joins_encoded_pairs) {
   BOOST_TEST(FormEncode({{"grant_type", "client_credentials"}, {"a b", "c&d=e"}}) ==
              "grant_type=client_credentials&a%20b=c%26d%3De");
   BOOST_TEST(FormEncode({}) == "");
-}
-
-// Temporary: the hand-written UrlEncode against Poco::URI::encode with every printable
-// non-unreserved character reserved.
-BOOST_AUTO_TEST_CASE(poco_uri_encode_matches_url_encode) {
-  const std::string reserved = " !\"#$%&'()*+,/:;<=>?@[\\]^`{|}";
-  for (int byte = 0; byte < 256; ++byte) {
-    std::string text(1, static_cast<char>(byte));
-    std::string poco;
-    Poco::URI::encode(text, reserved, poco);
-    BOOST_TEST(poco == UrlEncode(text), "byte " << byte);
-  }
-  for (const char* text : kTypical) {
-    std::string poco;
-    Poco::URI::encode(text, reserved, poco);
-    BOOST_TEST(poco == UrlEncode(text), text);
-  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
