@@ -9,10 +9,10 @@
 // 0.5 ms to 10 s; the events-per-commit histogram from 1 to 2000. All names start with
 // "presence_".
 //
-// Why not a library: Debian 12 packages no C++ Prometheus client (prometheus-cpp is not in it;
-// Poco gained one in 1.13, Debian has 1.11). The text exposition format is "# HELP", "# TYPE"
-// and "name{labels} value" lines, and our series are fixed at start-up, so the recording side
-// is plain atomics and Render writes the lines.
+// Why not a library: Debian 12 packages no C++ Prometheus client (prometheus-cpp is not in it,
+// and Poco's Prometheus library is newer than its Poco 1.11). The text exposition format is
+// "# HELP", "# TYPE" and "name{labels} value" lines, and our series are fixed at start-up, so
+// the recording side is plain atomics and Render writes the lines.
 
 #include <atomic>
 #include <chrono>

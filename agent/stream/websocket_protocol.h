@@ -11,8 +11,9 @@
 // Why not a library: the hub serves every viewer from one epoll thread on non-blocking sockets
 // that the Poco HTTP server handed over (plain or TLS), so the parser must take whatever bytes
 // have arrived and resume later. Poco::Net::WebSocket is made inside a request handler from
-// its request and response, and its receiveFrame reads until a whole frame is in, which needs
-// a blocking socket and a thread per viewer (design.md 8: the pool stalls at 16 viewers).
+// its request and response, and in Poco 1.11 (Debian 12) its receiveFrame reads until a whole
+// frame is in (non-blocking reads came in later releases), which needs a blocking socket and a
+// thread per viewer (design.md 8: the pool stalls at 16 viewers).
 // Boost.Beast runs on Asio streams, which would have to own the sockets instead. websocketpp
 // (libwebsocketpp-dev) could be fed bytes through its iostream transport, but it brings its own
 // connection state machine and handshake to drive from our loop, for what is here about 200
