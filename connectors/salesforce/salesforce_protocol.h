@@ -79,8 +79,8 @@ Status CheckRsaPrivateKey(std::string_view pem);
 // header.claims.signature, each part base64url without padding (3.2, RFC 7515), written and
 // signed (RS256) by Poco::JWT: header {"alg":"RS256"}, claims
 // {"iss":"...","sub":"...","aud":"...","exp":1700000120} in that order, no spaces. Text that is
-// not UTF-8 is sent with U+FFFD in its place; control characters are escaped as \u00XX (upper-
-// case hex, Poco's spelling).
+// not UTF-8 is sent with U+FFFD in its place; control characters other than \b \f \n \r \t
+// are written \u00XX with upper-case hex (Poco's spelling).
 Result<std::string> JwtAssertion(const JwtClaims& claims, std::string_view private_key_pem);
 // grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=...
 std::string JwtBearerBody(std::string_view assertion);
