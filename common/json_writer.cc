@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/time.h"
+
 namespace presence {
 namespace {
 
@@ -125,6 +127,12 @@ std::string JsonString(std::string_view text) {
   out.reserve(text.size() + 2);
   AppendJsonString(out, text);
   return out;
+}
+
+JsonWriter& JsonWriter::Seconds(int64_t millis) {
+  Separate();
+  out_ += FormatSeconds(Millis(millis));
+  return *this;
 }
 
 JsonWriter& JsonWriter::Double(double value) {

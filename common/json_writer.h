@@ -75,20 +75,9 @@ class JsonWriter {
     out_ += json;
     return *this;
   }
-  // Seconds from milliseconds: "95" or "95.5" (never exponent notation).
-  JsonWriter& Seconds(int64_t millis) {
-    Separate();
-    out_ += std::to_string(millis / 1000);
-    if (int64_t fraction = millis % 1000; fraction != 0) {
-      char digits[8];
-      std::snprintf(digits, sizeof digits, ".%03lld",
-                    static_cast<long long>(fraction < 0 ? -fraction : fraction));
-      std::string_view text(digits);
-      while (text.back() == '0') text.remove_suffix(1);
-      out_ += text;
-    }
-    return *this;
-  }
+  // Seconds from milliseconds, as FormatSeconds (common/time.h) writes them: "95", "95.5",
+  // "-0.5" (never exponent notation).
+  JsonWriter& Seconds(int64_t millis);
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }

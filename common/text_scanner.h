@@ -1,7 +1,8 @@
 #pragma once
 
 // A left-to-right reader for the small fixed-width text formats of times and dates (ParseTime,
-// report zones and day filters).
+// report zones and day filters). Hand-written because the libraries at hand read these forms
+// more leniently than the API allows (see ParseTime in time.h).
 
 #include <chrono>
 #include <cstddef>

@@ -82,6 +82,14 @@ std::string FormatSeconds(Millis duration) {
   return text + "." + decimals;
 }
 
+std::string FormatHms(Millis duration) {
+  const long long seconds = duration.count() / 1000;
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", seconds / 3600, seconds / 60 % 60,
+                seconds % 60);
+  return text;
+}
+
 Timestamp UtcDayStart(Timestamp t) { return std::chrono::floor<days>(t); }
 
 int64_t UtcDayNumber(Timestamp t) { return std::chrono::floor<days>(t).time_since_epoch().count(); }

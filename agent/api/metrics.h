@@ -8,6 +8,11 @@
 // 404 405 409 413 415 422 426 429 500 503 plus "other". Latency histograms have buckets from
 // 0.5 ms to 10 s; the events-per-commit histogram from 1 to 2000. All names start with
 // "presence_".
+//
+// Why not a library: Debian 12 packages no C++ Prometheus client (prometheus-cpp is not in it,
+// and Poco's Prometheus library is newer than its Poco 1.11). The text exposition format is
+// "# HELP", "# TYPE" and "name{labels} value" lines, and our series are fixed at start-up, so
+// the recording side is plain atomics and Render writes the lines.
 
 #include <atomic>
 #include <chrono>

@@ -4,7 +4,6 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <iomanip>
 
 #include "common/json_writer.h"
@@ -17,7 +16,8 @@ using Poco::JSON::Object;
 
 Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
-// Seconds as a JSON number: an integer when whole, else with milliseconds.
+// Seconds as a JSON number: an integer when whole, else the double of the milliseconds, which
+// Poco writes as the same text as FormatSeconds (output_test checks it).
 Poco::Dynamic::Var SecondsValue(Millis duration) {
   if (duration.count() % 1000 == 0) return static_cast<Poco::Int64>(duration.count() / 1000);
   return static_cast<double>(duration.count()) / 1000.0;
@@ -98,14 +98,6 @@ std::string CsvField(const std::string& text) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-std::string FormatHms(Millis duration) {
-  const long long seconds = duration.count() / 1000;
-  char text[32];
-  std::snprintf(text, sizeof text, "%lld:%02lld:%02lld", seconds / 3600, seconds / 60 % 60,
-                seconds % 60);
-  return text;
 }
 
 void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out) {

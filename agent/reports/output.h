@@ -33,13 +33,15 @@ Poco::JSON::Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals);
 
 // One CSV field: quoted when needed (RFC 4180); text a spreadsheet would run as a formula
 // (leading = + - @) gets a leading apostrophe.
+//
+// Why not a library: Poco and cpprestsdk write no CSV, and libcsv (libcsv-dev) quotes every
+// field ("plain" becomes "\"plain\""), which would change every export; the formula guard
+// (OWASP CSV injection) would be ours in any case. Quoting is RFC 4180 2.6-2.7: a field with a
+// comma, quote or line break goes in quotes, quotes doubled.
 std::string CsvField(const std::string& text);
 
 // Aligned text tables.
 void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out);
 void WriteTotalsText(const std::vector<tracking::Total>& totals, std::ostream& out);
-
-// "1:05:09" for 3909 s (hours not wrapped at 24).
-std::string FormatHms(Millis duration);
 
 }  // namespace presence::agent

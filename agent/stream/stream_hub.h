@@ -19,6 +19,11 @@
 // user (an empty list before its first state) and only that user's updates. The seq numbers
 // stay the hub's: the others' updates are skipped, not renumbered, so a gap in seq is normal
 // for such a viewer and resuming from its last id works as for anyone.
+//
+// Why the framing is written here: an SSE event is a few "field: value" lines and a blank line
+// (WHATWG HTML, server-sent events), and neither Poco nor cpprestsdk has a server-side writer
+// for it; the hub also writes to each viewer's non-blocking socket from its epoll thread rather
+// than through an HTTPServerResponse stream. WebSocket: see websocket_protocol.h.
 
 #include <Poco/Net/StreamSocket.h>
 

@@ -7,6 +7,17 @@
 // Only what a server that pushes text needs: no extensions (RSV bits must be zero, RFC 6455
 // 5.2), no subprotocols, text is not checked for valid UTF-8 (the hub ignores what clients
 // send apart from control frames).
+//
+// Why not a library: the hub serves every viewer from one epoll thread on non-blocking sockets
+// that the Poco HTTP server handed over (plain or TLS), so the parser must take whatever bytes
+// have arrived and resume later. Poco::Net::WebSocket is made inside a request handler from
+// its request and response, and in Poco 1.11 (Debian 12) its receiveFrame reads until a whole
+// frame is in (non-blocking reads came in later releases), which needs a blocking socket and a
+// thread per viewer (design.md 8: the pool stalls at 16 viewers).
+// Boost.Beast runs on Asio streams, which would have to own the sockets instead. websocketpp
+// (libwebsocketpp-dev) could be fed bytes through its iostream transport, but it brings its own
+// connection state machine and handshake to drive from our loop, for what is here about 200
+// lines of framing tested byte for byte.
 
 #include <cstdint>
 #include <optional>

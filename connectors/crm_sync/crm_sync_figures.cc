@@ -70,8 +70,11 @@ tracking::SyncedFigure Acknowledgement(const CrmRecord& record) {
 }
 
 FieldValue SecondsValue(Millis duration) {
-  // A whole number of milliseconds over 1000 is the double closest to the decimal, and
-  // FieldsJson writes the shortest text that reads back as it: exactly that decimal.
+  // The text of FormatSeconds. Whole seconds go as an integer: as a double, 100000 s would be
+  // written "1e+05". Otherwise a whole number of milliseconds over 1000 is the double closest
+  // to the decimal, and FieldsJson writes the shortest text that reads back as it: exactly that
+  // decimal.
+  if (duration.count() % 1000 == 0) return static_cast<long long>(duration.count() / 1000);
   return static_cast<double>(duration.count()) / 1000.0;
 }
 

@@ -56,8 +56,8 @@ std::vector<CrmRecord> RecordsToSend(const std::vector<CrmFigure>& figures,
 // What is saved once Salesforce acknowledged `record`.
 tracking::SyncedFigure Acknowledgement(const CrmRecord& record);
 
-// Seconds with millisecond precision, written exactly by FieldsJson: 95500 ms -> 95.5,
-// 3600000 ms -> 3600.
+// Seconds with millisecond precision, written by FieldsJson as FormatSeconds writes them:
+// 95500 ms -> 95.5, 3600000 ms -> 3600, 100000000 ms -> 100000.
 FieldValue SecondsValue(Millis duration);
 
 // The record's fields in the order of CrmSyncFields; fields named "" are left out, and so

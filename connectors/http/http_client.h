@@ -52,7 +52,9 @@ class HttpClient {
 // cpprestsdk's client; connections are kept per scheme, host and port.
 std::unique_ptr<HttpClient> NewHttpClient();
 
-// Percent-encoding for URL parts and application/x-www-form-urlencoded bodies.
+// Percent-encoding for URL parts and application/x-www-form-urlencoded bodies, by
+// Poco::URI::encode: every byte but the RFC 3986 unreserved characters (A-Z a-z 0-9 - _ . ~)
+// becomes %XX in upper-case hex; a space is %20, never '+'.
 std::string UrlEncode(std::string_view text);
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
 

@@ -4,9 +4,9 @@
 #include <Poco/DateTimeParser.h>
 #include <Poco/Exception.h>
 #include <Poco/String.h>
+#include <Poco/URI.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include "connectors/http/http_client.h"
@@ -31,18 +31,11 @@ std::optional<std::string> FindHeader(const Headers& headers, std::string_view n
 }
 
 std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  // Poco keeps the unreserved characters and encodes controls, non-ASCII and its own "illegal"
+  // set; every other printable character is listed here so that it is encoded too.
+  static const std::string kAlsoEncoded = " !\"#$%&'()*+,/:;<=>?@[\\]^`{|}";
   std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
+  Poco::URI::encode(std::string(text), kAlsoEncoded, out);
   return out;
 }
 

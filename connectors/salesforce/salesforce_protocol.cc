@@ -1,12 +1,14 @@
 #include "connectors/salesforce/salesforce_protocol.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
+#include <Poco/Crypto/EVPPKey.h>
+#include <Poco/Crypto/RSAKey.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,14 +18,13 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <iterator>
 #include <memory>
 #include <set>
 #include <sstream>
 
+#include "common/json_read.h"
 #include "common/json_writer.h"
 #include "connectors/http/http_client.h"
-#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
@@ -37,7 +38,7 @@ using json::Var;
 constexpr std::size_t kMaxNameLength = 40;  // an API name without namespace and suffix
 constexpr std::size_t kMaxNamespaceLength = 15;
 constexpr std::size_t kMaxRemoteText = 300;  // of a remote message quoted in ours
-constexpr int kBase64Url = Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING;  // RFC 7515 2
+constexpr std::string_view kNotAKey = "not an unencrypted RSA private key in PEM form";
 
 bool IsAsciiAlpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool IsAsciiAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
@@ -159,35 +160,29 @@ bool IsCustomSuffix(std::string_view suffix) {
 
 // ---- OpenSSL -----------------------------------------------------------------------------------
 
+// The key is read here rather than by Poco::Crypto::RSAKey: given an encrypted key and no pass
+// phrase, Poco lets OpenSSL ask for one on the terminal, which would stall start-up.
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
 struct PkeyFree {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
 using KeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 // An encrypted key must fail, not prompt for a pass phrase on the terminal.
 int NoPassPhrase(char*, int, int, void*) { return -1; }
 
-KeyPtr ReadPem(std::string_view pem, bool is_private) {
+KeyPtr ReadPrivateKey(std::string_view pem) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return nullptr;
-  EVP_PKEY* key = is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassPhrase, nullptr)
-                             : PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassPhrase, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassPhrase, nullptr);
   ERR_clear_error();  // a failed read leaves entries that would confuse later OpenSSL users
   if (key && EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
     EVP_PKEY_free(key);
     return nullptr;
   }
   return KeyPtr(key);
-}
-
-const unsigned char* Bytes(std::string_view text) {
-  return reinterpret_cast<const unsigned char*>(text.data());
 }
 
 // ---- JSON writing ------------------------------------------------------------------------------
@@ -288,80 +283,30 @@ std::string ClientCredentialsBody(std::string_view client_id, std::string_view c
                      {"client_secret", std::string(client_secret)}});
 }
 
-std::string JwtHeaderJson() { return R"({"alg":"RS256"})"; }
-
-std::string JwtClaimsJson(const JwtClaims& claims) {
-  JsonWriter out;
-  out.BeginObject().Key("iss").String(claims.issuer).Key("sub").String(claims.subject);
-  out.Key("aud").String(claims.audience).Key("exp").Int(claims.expires).EndObject();
-  return out.Take();
-}
-
-std::string Base64UrlEncode(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out, kBase64Url);
-  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  encoder.close();
-  return out.str();
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  Poco::Base64Decoder decoder(in, kBase64Url);
-  std::string bytes;
-  try {
-    bytes.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-  // Poco also takes padding, stray bits and a lone last character: only the one canonical
-  // spelling of the bytes is base64url here.
-  if (Base64UrlEncode(bytes) != text) return std::nullopt;
-  return bytes;
-}
-
 Status CheckRsaPrivateKey(std::string_view pem) {
-  if (!ReadPem(pem, true)) {
-    return Error{"bad_key", "not an unencrypted RSA private key in PEM form"};
-  }
+  if (!ReadPrivateKey(pem)) return Error{"bad_key", std::string(kNotAKey)};
   return Status::Ok();
 }
 
-Result<std::string> SignRs256(std::string_view data, std::string_view private_key_pem) {
-  KeyPtr key = ReadPem(private_key_pem, true);
-  if (!key) return Error{"bad_key", "not an unencrypted RSA private key in PEM form"};
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  std::size_t length = 0;
-  bool ok = ctx && EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
-            EVP_DigestSign(ctx.get(), nullptr, &length, Bytes(data), data.size()) == 1;
-  std::string signature(length, '\0');
-  ok = ok && EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
-                            Bytes(data), data.size()) == 1;
-  ERR_clear_error();
-  if (!ok) return Error{"sign_failed", "RS256 signing failed"};
-  signature.resize(length);
-  return signature;
-}
-
-bool VerifyRs256(std::string_view data, std::string_view signature,
-                 std::string_view public_key_pem) {
-  KeyPtr key = ReadPem(public_key_pem, false);
-  if (!key) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  bool ok =
-      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(data), data.size()) ==
-          1;
-  ERR_clear_error();
-  return ok;
-}
-
 Result<std::string> JwtAssertion(const JwtClaims& claims, std::string_view private_key_pem) {
-  std::string signing_input =
-      Base64UrlEncode(JwtHeaderJson()) + "." + Base64UrlEncode(JwtClaimsJson(claims));
-  Result<std::string> signature = SignRs256(signing_input, private_key_pem);
-  if (!signature) return signature.error();
-  return signing_input + "." + Base64UrlEncode(*signature);
+  KeyPtr key = ReadPrivateKey(private_key_pem);
+  if (!key) return Error{"bad_key", std::string(kNotAKey)};
+  Poco::JWT::Token token;
+  // Poco sorts claims by name unless the object keeps insertion order; 3.2 lists iss, sub,
+  // aud, exp and so do the bytes we have always sent. exp is set as an integer because
+  // Token::setExpiration would store a double.
+  token.payload() = Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  token.setIssuer(ValidUtf8(claims.issuer));
+  token.setSubject(ValidUtf8(claims.subject));
+  token.setAudience(ValidUtf8(claims.audience));
+  token.payload().set(Poco::JWT::Token::CLAIM_EXPIRATION, Poco::Int64{claims.expires});
+  try {
+    Poco::JWT::Signer signer(new Poco::Crypto::RSAKey(Poco::Crypto::EVPPKey(key.get())));
+    return signer.sign(token, Poco::JWT::Signer::ALGO_RS256);
+  } catch (const Poco::Exception&) {
+    ERR_clear_error();
+    return Error{"sign_failed", "RS256 signing failed"};
+  }
 }
 
 std::string JwtBearerBody(std::string_view assertion) {

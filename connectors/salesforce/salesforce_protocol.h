@@ -4,7 +4,7 @@
 // responses parsed here, byte for byte, with no sockets. The I/O lives in salesforce_client.h.
 //
 //   3.1 client credentials token request     ClientCredentialsBody
-//   3.2 JWT bearer token request              JwtAssertion, JwtBearerBody
+//   3.2 JWT bearer token request              JwtAssertion (Poco::JWT), JwtBearerBody
 //       token response (no expires_in)        ParseTokenResponse
 //   3.4 sObject Collections upsert, Composite CollectionUpsertBody/Path, CompositeBody, parsers
 //   3.5 error arrays (errorCode)              ParseErrorArray
@@ -72,23 +72,15 @@ struct JwtClaims {
   long long expires = 0;  // exp: seconds since the epoch
 };
 
-// {"alg":"RS256"} and {"iss":"...","sub":"...","aud":"...","exp":1700000120}.
-std::string JwtHeaderJson();
-std::string JwtClaimsJson(const JwtClaims& claims);
-
-// base64url without padding (RFC 7515 section 2), and back (nullopt for anything else).
-std::string Base64UrlEncode(std::string_view bytes);
-std::optional<std::string> Base64UrlDecode(std::string_view text);
-
 // Whether `pem` holds an unencrypted RSA private key (PKCS#8 or PKCS#1 PEM). The message of a
 // failure never quotes the key.
 Status CheckRsaPrivateKey(std::string_view pem);
-// RSA-SHA256 signature of `data` (raw bytes, not base64).
-Result<std::string> SignRs256(std::string_view data, std::string_view private_key_pem);
-bool VerifyRs256(std::string_view data, std::string_view signature,
-                 std::string_view public_key_pem);
 
-// header.claims.signature, each part base64url (3.2).
+// header.claims.signature, each part base64url without padding (3.2, RFC 7515), written and
+// signed (RS256) by Poco::JWT: header {"alg":"RS256"}, claims
+// {"iss":"...","sub":"...","aud":"...","exp":1700000120} in that order, no spaces. Text that is
+// not UTF-8 is sent with U+FFFD in its place; control characters other than \b \f \n \r \t
+// are written \u00XX with upper-case hex (Poco's spelling).
 Result<std::string> JwtAssertion(const JwtClaims& claims, std::string_view private_key_pem);
 // grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=...
 std::string JwtBearerBody(std::string_view assertion);

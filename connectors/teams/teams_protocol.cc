@@ -315,7 +315,11 @@ std::string SetUserPreferredPresenceBody(PresencePair pair,
   return out.Take();
 }
 
-std::string ClearUserPreferredPresenceBody() { return "{}"; }
+std::string ClearUserPreferredPresenceBody() {
+  JsonWriter out;
+  out.BeginObject().EndObject();
+  return out.Take();
+}
 
 std::string ClearPresenceBody(std::string_view session_id) {
   JsonWriter out;

@@ -4,9 +4,12 @@
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "common/time.h"
 
 namespace presence::common {
 namespace {
@@ -50,6 +53,19 @@ BOOST_AUTO_TEST_CASE(the_writer_places_commas_and_escapes_keys_and_values) {
   out.BeginObject().Key("a").Int(1).Key("b\"").BeginArray().String("x\xFF").Bool(true).Null();
   out.EndArray().Key("c").Seconds(95500).Key("d").Raw("2.5").EndObject();
   BOOST_TEST(out.str() == "{\"a\":1,\"b\\\"\":[\"x\xEF\xBF\xBD\",true,null],\"c\":95.5,\"d\":2.5}");
+}
+
+// JSON seconds follow the one rule of common/time.h, sign included below one second.
+BOOST_AUTO_TEST_CASE(seconds_are_written_as_format_seconds) {
+  for (long long millis : {0LL, 1LL, 125LL, 999LL, 1000LL, 95500LL, 86400001LL, 100000000LL, -1LL,
+                           -500LL, -999LL, -1000LL, -1500LL}) {
+    JsonWriter out;
+    out.Seconds(millis);
+    BOOST_TEST(out.str() == FormatSeconds(Millis(millis)), millis);
+  }
+  JsonWriter negative;
+  negative.BeginArray().Seconds(-500).Seconds(-1500).EndArray();
+  BOOST_TEST(negative.str() == "[-0.5,-1.5]");
 }
 
 BOOST_AUTO_TEST_CASE(valid_utf8_replaces_only_bad_bytes) {

@@ -1,5 +1,7 @@
 #include "tests/fakes/fake_salesforce.h"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -11,12 +13,13 @@
 #include <openssl/rsa.h>
 
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
-#include "connectors/salesforce/salesforce_protocol.h"
 #include "common/json_read.h"
+#include "connectors/salesforce/salesforce_protocol.h"
 
 namespace presence::testing {
 namespace {
@@ -149,13 +152,64 @@ struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
 };
 
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
 std::string ReadBio(BIO* bio) {
   char* data = nullptr;
   long length = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<std::size_t>(length));
 }
 
+constexpr int kBase64Url = Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING;  // RFC 7515 2
+
+std::string EncodeBase64Url(std::string_view bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out, kBase64Url);
+  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  encoder.close();
+  return out.str();
+}
+
+const unsigned char* Bytes(std::string_view text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
+
 }  // namespace
+
+std::optional<std::string> DecodeBase64Url(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  Poco::Base64Decoder decoder(in, kBase64Url);
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+  // Poco also takes padding, stray bits and a lone last character: only the one canonical
+  // spelling of the bytes is base64url here.
+  if (EncodeBase64Url(bytes) != text) return std::nullopt;
+  return bytes;
+}
+
+bool VerifyRs256(std::string_view data, std::string_view signature,
+                 std::string_view public_key_pem) {
+  std::unique_ptr<BIO, BioFree> bio(
+      BIO_new_mem_buf(public_key_pem.data(), static_cast<int>(public_key_pem.size())));
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(
+      bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  bool ok = key && EVP_PKEY_base_id(key.get()) == EVP_PKEY_RSA && ctx &&
+            EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(data),
+                             data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
 
 RsaKeyPair GenerateRsaKeyPair(int bits) {
   std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key(EVP_RSA_gen(static_cast<unsigned>(bits)),
@@ -314,14 +368,14 @@ FakeResponse FakeSalesforce::JwtToken(const std::string& assertion) {
   }
   parts.push_back(assertion.substr(start));
   if (parts.size() != 3) return invalid;
-  auto header_text = connectors::Base64UrlDecode(parts[0]);
-  auto claims_text = connectors::Base64UrlDecode(parts[1]);
-  auto signature = connectors::Base64UrlDecode(parts[2]);
+  auto header_text = DecodeBase64Url(parts[0]);
+  auto claims_text = DecodeBase64Url(parts[1]);
+  auto signature = DecodeBase64Url(parts[2]);
   Object::Ptr header = header_text ? ParseObject(*header_text) : nullptr;
   Object::Ptr claims = claims_text ? ParseObject(*claims_text) : nullptr;
   if (!header || !claims || !signature || Text(*header, "alg") != "RS256") return invalid;
   if (config_.public_key_pem.empty() ||
-      !connectors::VerifyRs256(parts[0] + "." + parts[1], *signature, config_.public_key_pem)) {
+      !VerifyRs256(parts[0] + "." + parts[1], *signature, config_.public_key_pem)) {
     return invalid;
   }
   if (Text(*claims, "iss") != config_.client_id) {

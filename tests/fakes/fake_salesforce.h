@@ -19,10 +19,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "tests/fakes/fake_http_server.h"
 #include "common/time.h"
+#include "tests/fakes/fake_http_server.h"
 
 namespace presence::testing {
 
@@ -36,6 +37,15 @@ RsaKeyPair GenerateRsaKeyPair(int bits = 2048);
 // One 2048-bit pair for the whole test run: generating one takes a noticeable fraction of a
 // second. Tests that need a key the org does not know generate their own.
 const RsaKeyPair& SharedRsaKeyPair();
+
+// What the fake checks a JWT assertion with (RFC 7515), written with OpenSSL so that it does
+// not trust the Poco::JWT code under test. base64url without padding, in its one canonical
+// spelling (no padding, '+', '/' or stray bits), decoded; nullopt for anything else.
+std::optional<std::string> DecodeBase64Url(std::string_view text);
+// Whether `signature` (raw bytes) is the RSA-SHA256 signature of `data` under the RSA public
+// key in `public_key_pem` (SubjectPublicKeyInfo PEM).
+bool VerifyRs256(std::string_view data, std::string_view signature,
+                 std::string_view public_key_pem);
 
 struct FakeSalesforceConfig {
   std::string client_id = "3MVG9fake.consumer.key";

@@ -129,6 +129,16 @@ BOOST_DATA_TEST_CASE(seconds_are_written_exactly_to_the_millisecond, data::make(
   BOOST_TEST(FieldsJson({{"S__c", SecondsValue(Millis(c.ms))}}) == "{\"S__c\":" + c.json + "}");
 }
 
+// The one rule of common/time.h, also where a double would print as "1e+05".
+BOOST_AUTO_TEST_CASE(seconds_are_written_as_format_seconds) {
+  for (long long ms : {0LL, 1LL, 999LL, 95500LL, 86400000LL, 100000000LL, 100000500LL, 200000000LL,
+                       1000000000LL, -1500LL}) {
+    BOOST_TEST(FieldsJson({{"S__c", SecondsValue(Millis(ms))}}) ==
+                   "{\"S__c\":" + FormatSeconds(Millis(ms)) + "}",
+               ms);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(record_fields_carry_the_user_the_state_and_the_figure) {
   CrmRecord record{Figure("1001", "Lunch", 95500), false};
   Fields fields = CrmRecordFields(record, CrmSyncFields{}, MakeDirectory());

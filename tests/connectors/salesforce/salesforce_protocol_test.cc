@@ -4,9 +4,13 @@
 #include "connectors/salesforce/salesforce_protocol.h"
 
 #include <Poco/JSON/Parser.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,7 +22,24 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
+using testing::DecodeBase64Url;
 using testing::SharedRsaKeyPair;
+using testing::VerifyRs256;
+
+// `private_pem` encrypted with AES-256 under the pass phrase "secret" (PKCS#8).
+std::string EncryptedPem(const std::string& private_pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  char pass[] = "secret";
+  BOOST_TEST_REQUIRE(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), pass, 6,
+                                                   nullptr, nullptr) == 1);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<std::size_t>(length));
+}
 
 std::vector<std::string> SplitDots(const std::string& text) {
   std::vector<std::string> parts;
@@ -65,12 +86,47 @@ BOOST_AUTO_TEST_CASE(jwt_bearer_body_encodes_the_grant_type_urn) {
              "&assertion=aGVhZA.Y2xhaW1z.c2ln");
 }
 
+// The decoded header and claims of an assertion; empty strings when it is not three
+// canonical base64url parts.
+std::vector<std::string> DecodedParts(const std::string& assertion) {
+  std::vector<std::string> decoded;
+  for (const std::string& part : SplitDots(assertion)) {
+    decoded.push_back(DecodeBase64Url(part).value_or(""));
+  }
+  return decoded;
+}
+
 BOOST_AUTO_TEST_CASE(jwt_header_and_claims_are_the_json_of_3_2) {
-  BOOST_TEST(JwtHeaderJson() == R"({"alg":"RS256"})");
   JwtClaims claims{"3MVG9.key", "agent\"sync@example.com", "https://login.salesforce.com",
                    1700000120};
-  BOOST_TEST(JwtClaimsJson(claims) == R"({"iss":"3MVG9.key","sub":"agent\"sync@example.com",)"
-                                      R"("aud":"https://login.salesforce.com","exp":1700000120})");
+  Result<std::string> assertion = JwtAssertion(claims, SharedRsaKeyPair().private_pem);
+  BOOST_TEST_REQUIRE(assertion.ok());
+  std::vector<std::string> parts = DecodedParts(*assertion);
+  BOOST_TEST_REQUIRE(parts.size() == 3u);
+  BOOST_TEST(parts[0] == R"({"alg":"RS256"})");
+  BOOST_TEST(parts[1] == R"({"iss":"3MVG9.key","sub":"agent\"sync@example.com",)"
+                         R"("aud":"https://login.salesforce.com","exp":1700000120})");
+}
+
+// What a configuration could slip in: the claims stay valid JSON in valid UTF-8 that reads
+// back as the configured text (bytes that are not UTF-8 become U+FFFD).
+BOOST_AUTO_TEST_CASE(jwt_claims_with_odd_text_stay_valid_json) {
+  JwtClaims claims{"key\x01\x1f\t/\\", "caf\xc3\xa9@example.com", "https://x\xc3", 1};
+  Result<std::string> assertion = JwtAssertion(claims, SharedRsaKeyPair().private_pem);
+  BOOST_TEST_REQUIRE(assertion.ok());
+  std::vector<std::string> parts = DecodedParts(*assertion);
+  BOOST_TEST_REQUIRE(parts.size() == 3u);
+  // Poco writes control characters with upper-case hex (\u001F); JsonWriter wrote \u001f.
+  BOOST_TEST(parts[1] == R"({"iss":"key\u0001\u001F\t/\\","sub":"caf)"
+                         "\xc3\xa9"
+                         R"(@example.com","aud":"https://x)"
+                         "\xef\xbf\xbd"
+                         R"(","exp":1})");
+  Poco::JSON::Object::Ptr read =
+      Poco::JSON::Parser().parse(parts[1]).extract<Poco::JSON::Object::Ptr>();
+  BOOST_TEST(read->getValue<std::string>("iss") == claims.issuer);
+  BOOST_TEST(read->getValue<std::string>("sub") == claims.subject);
+  BOOST_TEST(read->getValue<std::string>("aud") == "https://x\xef\xbf\xbd");
 }
 
 BOOST_AUTO_TEST_CASE(jwt_assertion_parts_decode_to_the_claims_and_the_signature_verifies) {
@@ -79,48 +135,42 @@ BOOST_AUTO_TEST_CASE(jwt_assertion_parts_decode_to_the_claims_and_the_signature_
   BOOST_TEST_REQUIRE(assertion.ok());
   std::vector<std::string> parts = SplitDots(*assertion);
   BOOST_TEST_REQUIRE(parts.size() == 3u);
-  BOOST_TEST(Base64UrlDecode(parts[0]).value_or("") == R"({"alg":"RS256"})");
-  BOOST_TEST(Base64UrlDecode(parts[1]).value_or("") == JwtClaimsJson(claims));
   for (const std::string& part : parts) {
-    BOOST_TEST(part.find_first_of("+/=") == std::string::npos, part);  // base64url, unpadded
+    // base64url, unpadded, in its canonical spelling
+    BOOST_TEST(part.find_first_of("+/=") == std::string::npos, part);
+    BOOST_TEST(DecodeBase64Url(part).has_value(), part);
   }
-  std::string signature = Base64UrlDecode(parts[2]).value_or("");
+  BOOST_TEST(DecodeBase64Url(parts[0]).value_or("") == R"({"alg":"RS256"})");
+  BOOST_TEST(DecodeBase64Url(parts[1]).value_or("") ==
+             R"({"iss":"3MVG9.key","sub":"sync@example.com",)"
+             R"("aud":"https://test.salesforce.com","exp":1700000120})");
+  std::string signature = DecodeBase64Url(parts[2]).value_or("");
   BOOST_TEST(signature.size() == 256u);  // RSA-2048
   BOOST_TEST(VerifyRs256(parts[0] + "." + parts[1], signature, SharedRsaKeyPair().public_pem));
   // Changing the claims or using another key breaks the signature.
   JwtClaims other = claims;
   other.subject = "admin@example.com";
-  std::string forged =
-      Base64UrlEncode(JwtHeaderJson()) + "." + Base64UrlEncode(JwtClaimsJson(other));
-  BOOST_TEST(!VerifyRs256(forged, signature, SharedRsaKeyPair().public_pem));
+  Result<std::string> forged = JwtAssertion(other, SharedRsaKeyPair().private_pem);
+  BOOST_TEST_REQUIRE(forged.ok());
+  std::vector<std::string> forged_parts = SplitDots(*forged);
+  BOOST_TEST_REQUIRE(forged_parts.size() == 3u);
+  BOOST_TEST(!VerifyRs256(forged_parts[0] + "." + forged_parts[1], signature,
+                          SharedRsaKeyPair().public_pem));
   testing::RsaKeyPair stranger = testing::GenerateRsaKeyPair();
   BOOST_TEST(!VerifyRs256(parts[0] + "." + parts[1], signature, stranger.public_pem));
 }
 
 BOOST_AUTO_TEST_CASE(private_keys_must_be_unencrypted_rsa_pem) {
   BOOST_TEST(CheckRsaPrivateKey(SharedRsaKeyPair().private_pem).ok());
-  for (const std::string& bad :
-       {std::string("not a key"), SharedRsaKeyPair().public_pem, std::string()}) {
+  for (const std::string& bad : {std::string("not a key"), SharedRsaKeyPair().public_pem,
+                                 std::string(), EncryptedPem(SharedRsaKeyPair().private_pem)}) {
     Status status = CheckRsaPrivateKey(bad);
     BOOST_TEST_REQUIRE(!status.ok());
     BOOST_TEST(status.error().message == "not an unencrypted RSA private key in PEM form");
-    BOOST_TEST(!SignRs256("data", bad).ok());
+    Result<std::string> assertion = JwtAssertion(JwtClaims{"k", "u", "https://a", 1}, bad);
+    BOOST_TEST_REQUIRE(!assertion.ok());
+    BOOST_TEST(assertion.error().message == "not an unencrypted RSA private key in PEM form");
   }
-}
-
-BOOST_AUTO_TEST_CASE(base64url_has_no_padding_and_the_url_alphabet) {
-  BOOST_TEST(Base64UrlEncode("") == "");
-  BOOST_TEST(Base64UrlEncode("f") == "Zg");
-  BOOST_TEST(Base64UrlEncode("fo") == "Zm8");
-  BOOST_TEST(Base64UrlEncode("foo") == "Zm9v");
-  BOOST_TEST(Base64UrlEncode("foob") == "Zm9vYg");
-  BOOST_TEST(Base64UrlEncode(std::string("\xfb\xff\xbf", 3)) == "-_-_");
-  BOOST_TEST(Base64UrlDecode("-_-_").value_or("") == std::string("\xfb\xff\xbf", 3));
-  BOOST_TEST(Base64UrlDecode("Zm9vYg").value_or("") == "foob");
-  BOOST_TEST(!Base64UrlDecode("Zm9v=").has_value());  // padding is not base64url
-  BOOST_TEST(!Base64UrlDecode("Zm+v").has_value());
-  BOOST_TEST(!Base64UrlDecode("Z").has_value());
-  BOOST_TEST(!Base64UrlDecode("Zh").has_value());  // stray bits
 }
 
 BOOST_AUTO_TEST_CASE(token_answer_gives_the_token_and_instance_url_but_no_expiry) {
