@@ -17,12 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "agent/core/batch_builder.h"
 #include "agent/config/config.h"
+#include "agent/core/batch_builder.h"
 #include "agent/core/core.h"
 #include "agent/engine/engine.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace {
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace {
 
@@ -162,8 +162,8 @@ int main(int argc, char** argv) {
   if (!std::filesystem::exists(db)) BuildLedger(options, db);
   const std::string agent = PRESENCE_AGENT_BINARY;
   // The data's last day: a range past it would count every user's open interval up to now.
-  const std::string end = FormatTime(*ParseTime("2025-01-01T00:00:00Z") +
-                                               std::chrono::days(options.days));
+  const std::string end =
+      FormatTime(*ParseTime("2025-01-01T00:00:00Z") + std::chrono::days(options.days));
   auto report = [&](const std::string& from, const std::string& to,
                     std::vector<std::string> extra) {
     std::vector<std::string> args = {

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/registry.h"
 #include "common/json_read.h"
+#include "connectors/registry.h"
 
 namespace presence::connectors {
 
@@ -46,8 +46,7 @@ struct ConnectorConfig {
 // teams, omni_channel without its connector) is a warning: the agent runs, tracking time only.
 std::vector<ConnectorConfig> ReadConnectors(const json::Var* value,
                                             const reasoncodes::Catalog& catalog,
-                                            const Registry& registry,
-                                            json::Problems& problems,
+                                            const Registry& registry, json::Problems& problems,
                                             json::Problems& warnings);
 
 // A secret: "text", {"env": "NAME"} or {"file": "path"} (one trailing newline is dropped).

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common/time.h"
 #include "reasoncodes/source.h"
 #include "reasoncodes/status_code.h"
-#include "common/time.h"
 
 namespace presence::tracking {
 

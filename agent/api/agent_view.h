@@ -23,7 +23,6 @@ class JsonWriter;
 
 namespace presence::agent {
 
-
 // `user` may be null (a user seen in the ledger but no longer configured).
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
                     const User* user);

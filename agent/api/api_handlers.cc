@@ -13,12 +13,12 @@
 #include "agent/api/agent_view.h"
 #include "agent/api/connection_limit.h"
 #include "agent/api/connector_status_json.h"
-#include "agent/core/event_json.h"
-#include "common/json_writer.h"
 #include "agent/api/openapi_document.h"
+#include "agent/core/event_json.h"
 #include "agent/reports/output.h"
 #include "agent/reports/report_export.h"
 #include "agent/stream/websocket_protocol.h"
+#include "common/json_writer.h"
 #include "common/web_origin.h"
 
 namespace presence::agent {
@@ -41,10 +41,8 @@ Timestamp Now(const Call& call) { return call.ctx.clock.Now(); }
 std::map<std::string, Array::Ptr> TodayTotals(Call& call, const std::optional<std::string>& agent) {
   std::map<std::string, Array::Ptr> today;
   const Timestamp now = Now(call);
-  auto totals = call.ctx.store.Totals({.from = UtcDayStart(now),
-                                       .to = now + Millis(1),
-                                       .now = now,
-                                       .agent = agent});
+  auto totals = call.ctx.store.Totals(
+      {.from = UtcDayStart(now), .to = now + Millis(1), .now = now, .agent = agent});
   if (!totals.ok()) return today;
   for (const tracking::Total& total : *totals) {
     Array::Ptr& list = today[total.agent];
@@ -415,8 +413,8 @@ void HandleIntervals(Call& call) {
     item->set("source", std::string(reasoncodes::SourceName(interval.source)));
     item->set("cause", interval.cause);
     item->set("start", FormatTime(interval.start));
-    item->set("end", interval.end ? Poco::Dynamic::Var(FormatTime(*interval.end))
-                                  : Poco::Dynamic::Var());
+    item->set("end",
+              interval.end ? Poco::Dynamic::Var(FormatTime(*interval.end)) : Poco::Dynamic::Var());
     list->add(item);
   }
   Object body(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -12,8 +12,8 @@
 
 #include "agent/api/api_handlers.h"
 #include "agent/api/http_call.h"
-#include "common/poco_json.h"
 #include "common/json_writer.h"
+#include "common/poco_json.h"
 
 namespace presence::agent {
 namespace {

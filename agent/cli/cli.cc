@@ -163,9 +163,8 @@ int ReplayCommand(const ReplayArgs& args) {
     std::cout << "Transitions (" << report->transitions.size() << ", from " << report->events
               << " events)\n";
     WriteChangesText(report->transitions, std::cout);
-    std::cout << "\nTime per user and state, "
-              << (report->from ? FormatTime(*report->from) : "-") << " to "
-              << (report->until ? FormatTime(*report->until) : "-") << "\n";
+    std::cout << "\nTime per user and state, " << (report->from ? FormatTime(*report->from) : "-")
+              << " to " << (report->until ? FormatTime(*report->until) : "-") << "\n";
     WriteTotalsText(report->totals, std::cout);
   }
   return report->errors.empty() ? kExitOk : kExitBadLines;
@@ -233,8 +232,7 @@ int ReportCommand(const ReportArgs& args) {
     std::cerr << "database: " << store.error().message << "\n";
     return kExitRuntime;
   }
-  ReportContext context{
-      .config = config.get(), .now = SystemClock().Now(), .allow_text = true};
+  ReportContext context{.config = config.get(), .now = SystemClock().Now(), .allow_text = true};
   auto agents = (*store)->LoadAgents();
   if (!agents.ok()) {
     std::cerr << "database: " << agents.error().message << "\n";

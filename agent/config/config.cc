@@ -8,12 +8,12 @@
 #include <fstream>
 #include <set>
 
+#include "common/base64.h"
 #include "common/enum_names.h"
 #include "common/json_read.h"
 #include "common/poco_json.h"
 #include "common/web_origin.h"
 #include "connectors/builtin/builtin_connectors.h"
-#include "common/base64.h"
 #include "reasoncodes/catalog_loader.h"
 
 namespace presence::agent {

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "connectors/connector_config.h"
 #include "connectors/crm_sync/time_tracking_sync.h"
 #include "reasoncodes/catalog.h"
-#include "common/result.h"
 #include "reasoncodes/user.h"
 #include "tracking/time_store.h"
 

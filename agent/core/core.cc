@@ -7,8 +7,8 @@
 
 namespace presence::agent {
 
-Core::Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
-           const Clock& clock, CoreOptions options)
+Core::Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store, const Clock& clock,
+           CoreOptions options)
     : catalog_(std::move(catalog)),
       store_(store),
       clock_(clock),
@@ -87,9 +87,8 @@ void Core::Run() {
         const bool timer_due = due && *due <= clock_.Now();
         if (!queue_.empty() || stopping_ || woken_ || timer_due) break;
         if (due) {
-          auto wait = std::clamp<Millis>(
-              std::chrono::duration_cast<Millis>(*due - clock_.Now()),
-              Millis(1), std::chrono::hours(1));
+          auto wait = std::clamp<Millis>(std::chrono::duration_cast<Millis>(*due - clock_.Now()),
+                                         Millis(1), std::chrono::hours(1));
           wake_.wait_for(lock, wait);
         } else {
           wake_.wait(lock);

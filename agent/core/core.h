@@ -72,8 +72,8 @@ class Core {
   // both must outlive the core (Stop joins the thread that uses them; the destructor calls
   // it). The wrap-up timers are the core's own. Listeners and the planner, and whatever they
   // capture, are called until Stop returns.
-  Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store,
-       const Clock& clock, CoreOptions options = {});
+  Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store, const Clock& clock,
+       CoreOptions options = {});
   ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;

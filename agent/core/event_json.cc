@@ -9,9 +9,9 @@
 namespace presence::agent {
 namespace {
 
-using presence::Excerpt;
 using Poco::Dynamic::Var;
 using Poco::JSON::Object;
+using presence::Excerpt;
 
 Error Invalid(const std::string& message) { return Error{"invalid_event", message}; }
 

@@ -33,11 +33,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "reasoncodes/catalog.h"
 #include "common/result.h"
+#include "common/time.h"
+#include "reasoncodes/catalog.h"
 #include "reasoncodes/source.h"
 #include "tracking/ledger_types.h"
-#include "common/time.h"
 
 namespace presence::agent {
 

@@ -110,10 +110,10 @@ void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream
   for (const tracking::Change& change : changes) {
     std::string to = change.label + " (" + std::string(reasoncodes::StatusName(change.status)) +
                      (change.reason_code.empty() ? "" : ", " + change.reason_code) + ")";
-    out << FormatTime(change.at) << "  " << std::left << std::setw(agent_width)
-        << change.agent << "  " << std::setw(from_width)
-        << (change.from_label.empty() ? "-" : change.from_label) << " -> " << std::setw(36) << to
-        << "  " << reasoncodes::SourceName(change.source) << " (" << change.cause << ")\n";
+    out << FormatTime(change.at) << "  " << std::left << std::setw(agent_width) << change.agent
+        << "  " << std::setw(from_width) << (change.from_label.empty() ? "-" : change.from_label)
+        << " -> " << std::setw(36) << to << "  " << reasoncodes::SourceName(change.source) << " ("
+        << change.cause << ")\n";
   }
 }
 

@@ -18,7 +18,6 @@ class JsonWriter;
 
 namespace presence::agent {
 
-
 // {"at","agent","from","to","status","reason_code","source","cause"}; from is null for a
 // user's first change.
 void WriteChange(JsonWriter& out, const tracking::Change& change);

@@ -5,16 +5,16 @@
 #include <cstdio>
 #include <set>
 
-#include "common/json_writer.h"
 #include "agent/reports/output.h"
 #include "common/json_read.h"
+#include "common/json_writer.h"
 #include "reasoncodes/status_code.h"
 
 namespace presence::agent {
 namespace {
 
-using reasoncodes::StatusCode;
 using presence::Timestamp;
+using reasoncodes::StatusCode;
 
 constexpr std::array<std::string_view, 8> kParams = {"from", "to",   "group_by", "time_zone",
                                                      "user", "team", "status",   "format"};

@@ -1,8 +1,8 @@
 #pragma once
 
 // `presence-agent simulate`: drives a running agent's HTTP API the way a floor of softphones
-// would, for demos and load checks. The random process is agent/simulate/traffic_model.h; this half does
-// the HTTP (Poco, keep-alive, one connection per worker thread) and the reporting.
+// would, for demos and load checks. The random process is agent/simulate/traffic_model.h; this half
+// does the HTTP (Poco, keep-alive, one connection per worker thread) and the reporting.
 //
 // Simulated time is scaled so that all agents together send `rate` events per second: with
 // many agents and a low rate a call lasts minutes as in real life; with few agents and a high

@@ -67,8 +67,8 @@ class StreamHub {
 
   // Keep-alives and lingering closes run on `clock`, which is borrowed and must outlive the
   // hub. The callbacks are called until Stop returns; an empty `log` logs nothing.
-  StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots, LogSink log = {},
-            const MonotonicClock& clock = MonotonicClock::Steady());
+  StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots,
+            LogSink log = {}, const MonotonicClock& clock = MonotonicClock::Steady());
   ~StreamHub();  // Stop()
   StreamHub(const StreamHub&) = delete;
   StreamHub& operator=(const StreamHub&) = delete;

@@ -1,10 +1,11 @@
 #include "agent/stream/websocket_protocol.h"
-#include "common/base64.h"
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA1Engine.h>
 
 #include <algorithm>
+
+#include "common/base64.h"
 
 namespace presence::agent::websocket {
 namespace {

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/connector_config.h"
 #include "common/json_read.h"
+#include "connectors/connector_config.h"
 
 namespace presence::connectors {
 namespace {
@@ -113,15 +113,14 @@ struct AmiMapping {
 std::optional<long long> OptionalNumber(const BlockContext& context, std::string_view key,
                                         long long min, long long max, Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
-  return json::ReadNumberInRange(context.block.get(std::string(key)),
-                                        Child(context.path, key), min, max, problems);
+  return json::ReadNumberInRange(context.block.get(std::string(key)), Child(context.path, key), min,
+                                 max, problems);
 }
 
 std::optional<bool> OptionalBool(const BlockContext& context, std::string_view key,
                                  Problems& problems) {
   if (!context.block.has(std::string(key))) return std::nullopt;
-  return json::ReadBool(context.block.get(std::string(key)), Child(context.path, key),
-                               problems);
+  return json::ReadBool(context.block.get(std::string(key)), Child(context.path, key), problems);
 }
 
 // A string without spaces or line breaks (host names, contexts, user names, event classes).
@@ -258,13 +257,12 @@ std::optional<AmiMapping> ReadMapping(const Object& block, const std::string& pa
   AmiMapping mapping;
   if (block.has("presence")) {
     if (auto state = json::ReadChoice(block.get("presence"), Child(path, "presence"),
-                                             "a presence state", kPresenceStates, problems)) {
+                                      "a presence state", kPresenceStates, problems)) {
       mapping.presence = std::string(*state);
     }
   }
   if (block.has("message")) {
-    mapping.message =
-        json::ReadString(block.get("message"), Child(path, "message"), problems);
+    mapping.message = json::ReadString(block.get("message"), Child(path, "message"), problems);
   }
   if (problems.size() != before) return std::nullopt;
   return mapping;

@@ -1,9 +1,10 @@
 #include "connectors/ami/ami_protocol.h"
-#include "common/base64.h"
 
 #include <Poco/String.h>
 
 #include <algorithm>
+
+#include "common/base64.h"
 
 namespace presence::connectors {
 namespace {

@@ -23,7 +23,6 @@
 #include <thread>
 #include <vector>
 
-#include "connectors/ami/ami_protocol.h"
 #include "common/log.h"
 #include "common/monotonic_clock.h"
 #include "common/result.h"
@@ -51,7 +50,7 @@ std::string_view AmiSessionStateName(AmiSessionState state);
 
 struct AmiSessionStatus {
   AmiSessionState state = AmiSessionState::kDisconnected;
-  std::string version;  // from the banner of the current or last connection
+  std::string version;                       // from the banner of the current or last connection
   std::optional<Timestamp> connected_since;  // while connected
   int reconnects = 0;      // times the session logged in again after its first login
   std::string last_error;  // the most recent failure, kept after recovery; never a secret
@@ -104,7 +103,7 @@ class AmiSession {
   struct Link {
     Poco::Net::StreamSocket socket;
     AmiParser parser;
-    uint64_t generation = 0;  // which socket_ this is: a write never reaches a newer one
+    uint64_t generation = 0;            // which socket_ this is: a write never reaches a newer one
     MonotonicClock::Instant logged_in;  // the first Ping is due one interval after it
   };
   struct Failure {

@@ -89,9 +89,8 @@ void ReadFields(const json::Object& block, std::string_view path, CrmSyncFields&
   std::string fields_path = Child(path, "fields");
   json::Object::Ptr fields = json::AsObject(block.get("fields"));
   if (!fields) {
-    Report(
-        problems, fields_path,
-        "must be an object of field API names, got " + json::Describe(block.get("fields")));
+    Report(problems, fields_path,
+           "must be an object of field API names, got " + json::Describe(block.get("fields")));
     return;
   }
   std::vector<std::string_view> keys = FieldKeys();
@@ -107,8 +106,7 @@ void ReadObjectName(const json::Object& block, std::string_view path, std::strin
                     Problems& problems) {
   if (!block.has("object")) return;
   std::string key_path = Child(path, "object");
-  std::optional<std::string> name =
-      json::ReadString(block.get("object"), key_path, problems);
+  std::optional<std::string> name = json::ReadString(block.get("object"), key_path, problems);
   if (!name) return;
   if (!IsApiName(*name, "__c")) {
     Report(problems, key_path,
@@ -140,16 +138,16 @@ std::optional<CrmSyncConfig> ParseCrmSync(const json::Object& block, std::string
   if (auto auth = ParseSalesforceAuth(block, path, problems)) config.auth = std::move(*auth);
   ReadObjectName(block, path, config.object, problems);
   ReadFields(block, path, config.fields, problems);
-  if (auto budget = json::ReadOptionalNumber(block, "api_budget_per_day", path, 1,
-                                                    kMaxBudget, problems)) {
+  if (auto budget =
+          json::ReadOptionalNumber(block, "api_budget_per_day", path, 1, kMaxBudget, problems)) {
     config.api_budget_per_day = *budget;
   }
   if (auto batch = json::ReadOptionalNumber(
           block, "batch_size", path, 1, static_cast<long long>(kMaxCollectionRecords), problems)) {
     config.batch_size = static_cast<int>(*batch);
   }
-  if (auto days = json::ReadOptionalNumber(block, "backfill_days", path, 0, kMaxBackfillDays,
-                                                  problems)) {
+  if (auto days =
+          json::ReadOptionalNumber(block, "backfill_days", path, 0, kMaxBackfillDays, problems)) {
     config.backfill_days = static_cast<int>(*days);
   }
   if (problems.size() != before) return std::nullopt;

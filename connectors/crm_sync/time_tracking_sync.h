@@ -44,10 +44,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_read.h"
 #include "connectors/connector.h"
 #include "connectors/registry.h"
 #include "connectors/salesforce/salesforce_client.h"
-#include "common/json_read.h"
 #include "tracking/report/report_zone.h"
 #include "tracking/time_store.h"
 

@@ -40,9 +40,8 @@ void ReadVendorKeys(const BlockContext& context, DeskPhoneAccess& access, Proble
     if (custom) {
       Report(problems, Child(context.path, "scheme"),
              "not used with vendor \"custom\" (the url_template's own scheme is used)");
-    } else if (auto scheme =
-                   json::ReadChoice(block.get("scheme"), Child(context.path, "scheme"),
-                                           "a scheme", kSchemes, problems)) {
+    } else if (auto scheme = json::ReadChoice(block.get("scheme"), Child(context.path, "scheme"),
+                                              "a scheme", kSchemes, problems)) {
       access.scheme = std::string(*scheme);
     }
   }
@@ -97,8 +96,8 @@ std::shared_ptr<const ConnectorSettings> ParseDeskPhone(const BlockContext& cont
   if (!block.has("vendor")) {
     Report(problems, vendor_path, "missing (yealink, grandstream or custom)");
   } else {
-    vendor = json::ReadChoice(block.get("vendor"), vendor_path, "a desk phone vendor",
-                                     kVendors, problems);
+    vendor = json::ReadChoice(block.get("vendor"), vendor_path, "a desk phone vendor", kVendors,
+                              problems);
   }
   if (vendor) {
     settings->access.vendor = *vendor;

@@ -6,8 +6,8 @@
 #include <array>
 #include <cctype>
 
-#include "common/json_read.h"
 #include "common/base64.h"
+#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "connectors/connector.h"
 #include "connectors/http/http_client.h"
-#include "common/result.h"
 
 namespace presence::connectors {
 

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/connector.h"
 #include "common/result.h"
+#include "connectors/connector.h"
 
 namespace presence::connectors {
 

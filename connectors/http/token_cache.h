@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "connectors/connector.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "connectors/connector.h"
 
 namespace presence::connectors {
 

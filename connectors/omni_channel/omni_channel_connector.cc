@@ -131,10 +131,9 @@ DeliveryResult OmniChannelConnector::Classify(const Result<HttpResponse>& respon
 }
 
 void CheckStateMappings(const reasoncodes::Catalog& catalog, Problems& problems) {
-  ForEachStateMapping(catalog, kType,
-                      [&](const json::Object& block, const std::string& path) {
-                        ReadOmniChannelMapping(block, path, problems);
-                      });
+  ForEachStateMapping(catalog, kType, [&](const json::Object& block, const std::string& path) {
+    ReadOmniChannelMapping(block, path, problems);
+  });
 }
 
 std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Problems& problems) {

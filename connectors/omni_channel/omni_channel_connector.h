@@ -37,10 +37,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_read.h"
 #include "connectors/registry.h"
 #include "connectors/salesforce/salesforce_client.h"
 #include "connectors/salesforce/salesforce_protocol.h"
-#include "common/json_read.h"
 
 namespace presence::connectors {
 

@@ -108,8 +108,8 @@ std::optional<std::string> ReadApiVersion(const json::Var& value, std::string_vi
   return text;
 }
 
-void ReadClientCredentials(const json::Object& block, std::string_view path,
-                           SalesforceAuth& auth, Problems& problems) {
+void ReadClientCredentials(const json::Object& block, std::string_view path, SalesforceAuth& auth,
+                           Problems& problems) {
   for (const char* key : {"username", "private_key", "audience"}) {
     RejectKey(block, path, key, "jwt_bearer", problems);
   }
@@ -158,8 +158,8 @@ void ReadJwtBearer(const json::Object& block, std::string_view path, SalesforceA
 
 std::string_view SalesforceAuthName(SalesforceAuthKind kind) { return kAuthKinds.Name(kind); }
 
-std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
-                                                  std::string_view path, Problems& problems) {
+std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block, std::string_view path,
+                                                  Problems& problems) {
   std::size_t before = problems.size();
   SalesforceAuth auth;
   if (auto client_id =
@@ -172,9 +172,9 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
     }
   }
   if (block.has("request_timeout_ms")) {
-    if (auto ms = json::ReadNumberInRange(block.get("request_timeout_ms"),
-                                                 Child(path, "request_timeout_ms"), 1000, 120000,
-                                                 problems)) {
+    if (auto ms =
+            json::ReadNumberInRange(block.get("request_timeout_ms"),
+                                    Child(path, "request_timeout_ms"), 1000, 120000, problems)) {
       auth.request_timeout = Millis(*ms);
     }
   }
@@ -182,8 +182,8 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
   if (!block.has("auth")) {
     Report(problems, Child(path, "auth"), "missing (" + kAuthKinds.List() + ")");
   } else {
-    kind = json::ReadChoice(block.get("auth"), Child(path, "auth"), "an auth type",
-                                   kAuthKinds, problems);
+    kind = json::ReadChoice(block.get("auth"), Child(path, "auth"), "an auth type", kAuthKinds,
+                            problems);
   }
   if (kind == SalesforceAuthKind::kClientCredentials) {
     auth.kind = *kind;
@@ -198,8 +198,7 @@ std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
 
 // ---- SalesforceClient --------------------------------------------------------------------------
 
-SalesforceClient::SalesforceClient(SalesforceAuth auth, HttpClient& http,
-                                   const Clock& clock)
+SalesforceClient::SalesforceClient(SalesforceAuth auth, HttpClient& http, const Clock& clock)
     : auth_(std::move(auth)),
       http_(http),
       clock_(clock),

@@ -30,13 +30,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/json_read.h"
+#include "common/result.h"
+#include "common/time.h"
 #include "connectors/connector_details.h"
 #include "connectors/http/http_client.h"
 #include "connectors/http/token_cache.h"
 #include "connectors/salesforce/salesforce_protocol.h"
-#include "common/json_read.h"
-#include "common/result.h"
-#include "common/time.h"
 
 namespace presence::connectors {
 
@@ -65,8 +65,7 @@ inline constexpr std::array<std::string_view, 9> kSalesforceAuthKeys = {
 
 // Reads the keys above from a connector block at `path` ("connectors[1]"), reporting each
 // problem at its key ("connectors[1].client_id: missing ..."). nullopt when there is one.
-std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block,
-                                                  std::string_view path,
+std::optional<SalesforceAuth> ParseSalesforceAuth(const json::Object& block, std::string_view path,
                                                   json::Problems& problems);
 
 class SalesforceClient {

@@ -19,9 +19,9 @@
 #include <variant>
 #include <vector>
 
-#include "connectors/http/token_cache.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "connectors/http/token_cache.h"
 
 namespace presence::connectors {
 

@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_read.h"
 #include "connectors/connector_config.h"
 #include "connectors/http/http_client.h"
 #include "connectors/http/token_cache.h"
 #include "connectors/teams/teams_protocol.h"
-#include "common/json_read.h"
 
 namespace presence::connectors {
 namespace {
@@ -113,8 +113,8 @@ void ReadEndpoints(const Object& block, const std::string& path, TeamsSettings& 
   }
   if (block.has("request_timeout_ms")) {
     if (auto ms = json::ReadNumberInRange(block.get("request_timeout_ms"),
-                                                 Child(path, "request_timeout_ms"), kMinTimeoutMs,
-                                                 kMaxTimeoutMs, problems)) {
+                                          Child(path, "request_timeout_ms"), kMinTimeoutMs,
+                                          kMaxTimeoutMs, problems)) {
       settings.request_timeout = Millis(*ms);
     }
   }

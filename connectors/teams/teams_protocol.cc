@@ -147,7 +147,7 @@ std::optional<PresencePair> ReadTeamsMapping(const Object& block, std::string_vi
     std::string key(kMappingKeys[i]);
     if (!block.has(key)) {
       json::Report(problems, Child(path, key),
-                          "missing (a Graph " + key + " name, e.g. \"Available\")");
+                   "missing (a Graph " + key + " name, e.g. \"Available\")");
       continue;
     }
     names[i] = json::ReadString(block.get(key), Child(path, key), problems);
@@ -155,9 +155,9 @@ std::optional<PresencePair> ReadTeamsMapping(const Object& block, std::string_vi
   if (!names[0] || !names[1]) return std::nullopt;
   if (auto pair = FindPresencePair(*names[0], *names[1])) return pair;
   json::Report(problems, path,
-                      *names[0] + "/" + *names[1] + " is accepted neither by setPresence (" +
-                          PairList(kSetPresencePairs) + ") nor by setUserPreferredPresence (" +
-                          PairList(kPreferredPresencePairs) + ")");
+               *names[0] + "/" + *names[1] + " is accepted neither by setPresence (" +
+                   PairList(kSetPresencePairs) + ") nor by setUserPreferredPresence (" +
+                   PairList(kPreferredPresencePairs) + ")");
   return std::nullopt;
 }
 
@@ -333,8 +333,7 @@ GraphError ParseGraphError(std::string_view body) {
       object && object->has("error") ? json::AsObject(object->get("error")) : nullptr;
   if (!error) return GraphError{"", "unreadable error body", ""};
   GraphError out{StringMember(*error, "code"), StringMember(*error, "message"), ""};
-  Object::Ptr inner =
-      error->has("innerError") ? json::AsObject(error->get("innerError")) : nullptr;
+  Object::Ptr inner = error->has("innerError") ? json::AsObject(error->get("innerError")) : nullptr;
   if (inner) out.inner_code = StringMember(*inner, "code");
   return out;
 }

@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "reasoncodes/catalog.h"
 #include "common/json_read.h"
 #include "common/result.h"
+#include "reasoncodes/catalog.h"
 #include "reasoncodes/status_code.h"
 
 namespace presence::connectors {
@@ -66,8 +66,7 @@ std::string PairList(std::span<const PresencePair> pairs);
 // A state's "teams" mapping block {"availability": ..., "activity": ...}; `path` is the block's
 // ("states[2].mappings.teams"). Both keys are required and the pair must be one that
 // setPresence or setUserPreferredPresence accepts; every problem is reported.
-std::optional<PresencePair> ReadTeamsMapping(const json::Object& block,
-                                             std::string_view path,
+std::optional<PresencePair> ReadTeamsMapping(const json::Object& block, std::string_view path,
                                              json::Problems& problems);
 
 // The Skype for Business availability a reason code publishes (2.1): "3500" Available,

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/connector_config.h"
 #include "common/json_read.h"
+#include "connectors/connector_config.h"
 
 namespace presence::connectors {
 namespace {
@@ -115,8 +115,8 @@ std::shared_ptr<const ConnectorSettings> ParseWebhook(const BlockContext& contex
   if (block.has("headers")) {
     ReadHeaders(block.get("headers"), Child(context.path, "headers"), *settings, problems);
   }
-  if (auto ms = json::ReadOptionalNumber(block, "request_timeout_ms", context.path,
-                                                kMinTimeoutMs, kMaxTimeoutMs, problems)) {
+  if (auto ms = json::ReadOptionalNumber(block, "request_timeout_ms", context.path, kMinTimeoutMs,
+                                         kMaxTimeoutMs, problems)) {
     settings->request_timeout = Millis(*ms);
   }
   CheckStateMappings(context, problems);

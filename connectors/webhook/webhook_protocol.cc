@@ -11,7 +11,6 @@
 namespace presence::connectors {
 namespace {
 
-
 // Poco 1.11's SHA2Engine lacks the BLOCK_SIZE / DIGEST_SIZE that HMACEngine reads.
 class Sha256Engine : public Poco::SHA2Engine {
  public:

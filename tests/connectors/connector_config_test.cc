@@ -10,11 +10,11 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
+#include "connectors/builtin/builtin_connectors.h"
 #include "reasoncodes/catalog_loader.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
-#include "connectors/builtin/builtin_connectors.h"
 
 namespace presence::connectors {
 namespace {

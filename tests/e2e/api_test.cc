@@ -21,13 +21,13 @@
 #include <thread>
 #include <tuple>
 
-#include "agent/config/config.h"
 #include "agent/api/http_api.h"
+#include "agent/config/config.h"
 #include "tests/fakes/acked_changes.h"
 #include "tests/fakes/agent_server.h"
 #include "tests/fakes/http_client.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::agent {
 namespace {
@@ -915,8 +915,7 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
                                   {"1001", "Lunch"},    {"1002", "Logout"},
                                   {"1002", "Training"}, {"1002", "Back office"}};
   const auto [from, to] = ServerDay(http);
-  const std::string range =
-      "?from=" + FormatTime(from) + "&to=" + FormatTime(to);
+  const std::string range = "?from=" + FormatTime(from) + "&to=" + FormatTime(to);
 
   HttpResponse json = http.Get("/api/v1/reports/time" + range, tokens().supervisor);
   BOOST_TEST(json.status == 200, json.body);

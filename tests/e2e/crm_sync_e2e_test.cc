@@ -57,8 +57,7 @@ std::function<void(Object&)> WithSync(const FakeSalesforce& salesforce, long lon
 
 // The Lunch record of user 1001 for today in Berlin, if the org has it.
 std::optional<double> LunchSeconds(const FakeSalesforce& salesforce) {
-  const std::string today =
-      (*tracking::ReportZone::Find(kZone)).LocalDate(SystemClock().Now());
+  const std::string today = (*tracking::ReportZone::Find(kZone)).LocalDate(SystemClock().Now());
   auto record = salesforce.Record(kObject, "1001|" + today + "|Lunch|3");
   if (!record) return std::nullopt;
   return record->fields->getValue<double>("Seconds__c");
@@ -75,11 +74,11 @@ bool WaitForLunchAbove(FakeSalesforce& salesforce, double seconds) {
 
 // Lunch seconds of user 1001 today in Berlin, from the agent's own report.
 double ReportedLunch(AgentServer& server) {
-  HttpResponse report = server.Client().Get(
-      "/api/v1/reports/time?from=" +
-          (*tracking::ReportZone::Find(kZone)).LocalDate(SystemClock().Now()) +
-          "T00:00&to=2100-01-01&user=1001&status=Away",
-      server.tokens().supervisor);
+  HttpResponse report =
+      server.Client().Get("/api/v1/reports/time?from=" +
+                              (*tracking::ReportZone::Find(kZone)).LocalDate(SystemClock().Now()) +
+                              "T00:00&to=2100-01-01&user=1001&status=Away",
+                          server.tokens().supervisor);
   BOOST_REQUIRE_MESSAGE(report.status == 200, report.body);
   Array::Ptr states = report.Json()->getArray("users")->getObject(0)->getArray("states");
   for (size_t i = 0; i < states->size(); ++i) {

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::testing {
 
@@ -22,8 +22,8 @@ std::optional<AckedChanges::LedgerCheck> AckedChanges::CheckLedger(
     const std::string& ledger_path) const {
   auto store = tracking::OpenSqliteTimeStoreReadOnly(ledger_path);
   if (!store.ok()) return std::nullopt;
-  auto intervals = (*store)->Intervals(std::nullopt, Timestamp{},
-                                       FromEpochMillis(int64_t{1} << 50));
+  auto intervals =
+      (*store)->Intervals(std::nullopt, Timestamp{}, FromEpochMillis(int64_t{1} << 50));
   if (!intervals.ok()) return std::nullopt;
   std::map<std::tuple<std::string, std::string, std::string>, int> stored;
   for (const auto& i : *intervals) ++stored[{i.agent, i.label, FormatTime(i.start)}];

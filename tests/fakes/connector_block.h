@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "common/json_read.h"
 #include "connectors/registry.h"
 #include "reasoncodes/catalog.h"
-#include "common/json_read.h"
 
 namespace presence::testing {
 

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/fakes/fake_http_server.h"
 #include "common/time.h"
+#include "tests/fakes/fake_http_server.h"
 
 namespace presence::testing {
 

@@ -39,8 +39,7 @@ class GatedStore final : public tracking::TimeStore {
     return inner_->LoadAgents();
   }
   Result<std::vector<tracking::Interval>> Intervals(const std::optional<std::string>& agent,
-                                                    Timestamp from,
-                                                    Timestamp to) override {
+                                                    Timestamp from, Timestamp to) override {
     return inner_->Intervals(agent, from, to);
   }
   Result<std::vector<tracking::Total>> Totals(const tracking::TotalsQuery& query) override {

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::testing {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "tests/fuzz/fuzz_check.h"
 #include "common/time.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

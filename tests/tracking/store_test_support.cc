@@ -10,9 +10,9 @@
 #include <tuple>
 
 #include "tracking/ledger_math.h"
+#include "tracking/memory/memory_time_store.h"
 #include "tracking/sqlite/sqlite_schema.h"
 #include "tracking/sqlite/sqlite_store.h"
-#include "tracking/memory/memory_time_store.h"
 
 namespace presence::tracking::test {
 namespace {

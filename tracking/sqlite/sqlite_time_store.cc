@@ -5,8 +5,8 @@
 
 #include <stdexcept>
 
-#include "tracking/sqlite/ledger_files.h"
 #include "tracking/ledger_math.h"
+#include "tracking/sqlite/ledger_files.h"
 #include "tracking/sqlite/sqlite_schema.h"
 
 namespace presence::tracking {

@@ -17,8 +17,8 @@
 #include "tracking/sqlite/ledger_lock.h"
 #include "tracking/sqlite/sqlite_interval_scan.h"
 #include "tracking/sqlite/sqlite_ledger_reader.h"
-#include "tracking/sqlite/sqlite_sync_state.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/sqlite/sqlite_sync_state.h"
 #include "tracking/time_store.h"
 
 namespace presence::tracking {

@@ -9,8 +9,8 @@
 #include "tests/fakes/gated_store.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
-#include "tracking/sqlite/sqlite_store.h"
 #include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace presence::agent {
 namespace {

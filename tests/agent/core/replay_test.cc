@@ -10,8 +10,8 @@
 #include "agent/config/config.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
-#include "tracking/sqlite/sqlite_store.h"
 #include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 
 namespace presence::agent {
 namespace {
@@ -140,9 +140,8 @@ BOOST_AUTO_TEST_CASE(replaying_the_next_day_into_the_same_ledger_continues_each_
   // Already in Lunch since yesterday: the first line changes nothing (rule 1).
   BOOST_TEST(Describe(next.transitions) == std::vector<std::string>{"09:30:00 a Meeting"},
              boost::test_tools::per_element());
-  auto intervals =
-      (*store)->Intervals(std::string("a"), *ParseTime("2026-11-20T00:00:00Z"),
-                          *ParseTime("2026-11-22T00:00:00Z"));
+  auto intervals = (*store)->Intervals(std::string("a"), *ParseTime("2026-11-20T00:00:00Z"),
+                                       *ParseTime("2026-11-22T00:00:00Z"));
   BOOST_REQUIRE(intervals.ok());
   BOOST_TEST(intervals->size() == 7u);
 }

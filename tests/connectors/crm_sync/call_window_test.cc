@@ -51,8 +51,7 @@ BOOST_AUTO_TEST_CASE(old_buckets_are_forgotten_and_empty_adds_ignored) {
   BOOST_TEST(window.Count(kStart + seconds(10)) == 4);
   window.Add(kStart + hours(30), 1);
   BOOST_TEST(window.Count(kStart + hours(30)) == 1);
-  BOOST_TEST((window.ReopensAt(kStart + hours(30), 1) ==
-              *ParseTime("2026-11-23T16:01:00.000Z")));
+  BOOST_TEST((window.ReopensAt(kStart + hours(30), 1) == *ParseTime("2026-11-23T16:01:00.000Z")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/builtin/builtin_connectors.h"
 #include "connectors/desk_phone/desk_phone_connector.h"
 #include "connectors/desk_phone/desk_phone_protocol.h"
 #include "connectors/http/http_client.h"
@@ -21,7 +22,6 @@
 #include "tests/fakes/fake_desk_phone.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
-#include "connectors/builtin/builtin_connectors.h"
 
 namespace presence::connectors {
 namespace {

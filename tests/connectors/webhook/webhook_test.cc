@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/builtin/builtin_connectors.h"
 #include "connectors/http/http_client.h"
 #include "connectors/registry.h"
 #include "connectors/webhook/webhook_connector.h"
@@ -24,7 +25,6 @@
 #include "tests/fakes/fake_http_server.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
-#include "connectors/builtin/builtin_connectors.h"
 
 namespace presence::connectors {
 namespace {

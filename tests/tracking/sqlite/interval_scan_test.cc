@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "tests/tracking/store_test_support.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::tracking::test {
 namespace {

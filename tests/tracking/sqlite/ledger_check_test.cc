@@ -11,8 +11,8 @@
 #include "tests/fakes/ledger_damage.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/write_protect.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::tracking {
 namespace {

@@ -8,8 +8,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/fakes/temp_dir.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::tracking {
 namespace {

@@ -13,8 +13,8 @@
 #include "tests/fakes/temp_dir.h"
 #include "tests/tracking/store_test_support.h"
 #include "tracking/sqlite/sqlite_schema.h"
-#include "tracking/time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
+#include "tracking/time_store.h"
 
 namespace presence::tracking::test {
 namespace {
