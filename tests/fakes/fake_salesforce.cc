@@ -1,7 +1,5 @@
 #include "tests/fakes/fake_salesforce.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -18,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/base64.h"
 #include "common/json_read.h"
 #include "connectors/salesforce/salesforce_protocol.h"
 
@@ -165,36 +164,11 @@ std::string ReadBio(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(length));
 }
 
-constexpr int kBase64Url = Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING;  // RFC 7515 2
-
-std::string EncodeBase64Url(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out, kBase64Url);
-  encoder.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  encoder.close();
-  return out.str();
-}
-
 const unsigned char* Bytes(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());
 }
 
 }  // namespace
-
-std::optional<std::string> DecodeBase64Url(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  Poco::Base64Decoder decoder(in, kBase64Url);
-  std::string bytes;
-  try {
-    bytes.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-  // Poco also takes padding, stray bits and a lone last character: only the one canonical
-  // spelling of the bytes is base64url here.
-  if (EncodeBase64Url(bytes) != text) return std::nullopt;
-  return bytes;
-}
 
 bool VerifyRs256(std::string_view data, std::string_view signature,
                  std::string_view public_key_pem) {
@@ -368,9 +342,9 @@ FakeResponse FakeSalesforce::JwtToken(const std::string& assertion) {
   }
   parts.push_back(assertion.substr(start));
   if (parts.size() != 3) return invalid;
-  auto header_text = DecodeBase64Url(parts[0]);
-  auto claims_text = DecodeBase64Url(parts[1]);
-  auto signature = DecodeBase64Url(parts[2]);
+  auto header_text = Base64UrlDecode(parts[0]);
+  auto claims_text = Base64UrlDecode(parts[1]);
+  auto signature = Base64UrlDecode(parts[2]);
   Object::Ptr header = header_text ? ParseObject(*header_text) : nullptr;
   Object::Ptr claims = claims_text ? ParseObject(*claims_text) : nullptr;
   if (!header || !claims || !signature || Text(*header, "alg") != "RS256") return invalid;

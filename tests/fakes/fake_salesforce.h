@@ -39,11 +39,9 @@ RsaKeyPair GenerateRsaKeyPair(int bits = 2048);
 const RsaKeyPair& SharedRsaKeyPair();
 
 // What the fake checks a JWT assertion with (RFC 7515), written with OpenSSL so that it does
-// not trust the Poco::JWT code under test. base64url without padding, in its one canonical
-// spelling (no padding, '+', '/' or stray bits), decoded; nullopt for anything else.
-std::optional<std::string> DecodeBase64Url(std::string_view text);
-// Whether `signature` (raw bytes) is the RSA-SHA256 signature of `data` under the RSA public
-// key in `public_key_pem` (SubjectPublicKeyInfo PEM).
+// not trust the Poco::JWT code under test (its parts are decoded with common/base64.h's strict
+// Base64UrlDecode). Whether `signature` (raw bytes) is the RSA-SHA256 signature of `data` under the
+// RSA public key in `public_key_pem` (SubjectPublicKeyInfo PEM).
 bool VerifyRs256(std::string_view data, std::string_view signature,
                  std::string_view public_key_pem);
 

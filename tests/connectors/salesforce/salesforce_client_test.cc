@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/base64.h"
 #include "connectors/http/http_client.h"
 #include "connectors/salesforce/salesforce_protocol.h"
 #include "tests/fakes/fake_clock.h"
@@ -149,7 +150,7 @@ BOOST_AUTO_TEST_CASE(jwt_bearer_assertion_carries_the_claims_and_is_accepted) {
   std::string assertion = tokens[0].FormField("assertion");
   std::string claims = assertion.substr(assertion.find('.') + 1);
   claims = claims.substr(0, claims.find('.'));
-  BOOST_TEST(testing::DecodeBase64Url(claims).value_or("") ==
+  BOOST_TEST(Base64UrlDecode(claims).value_or("") ==
              R"({"iss":"3MVG9fake.consumer.key","sub":"integration@example.com",)"
              R"("aud":"https://login.salesforce.com","exp":)" +
                  std::to_string(kStartSeconds + 120) + "}");

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64.h"
 #include "tests/fakes/fake_salesforce.h"
 
 namespace presence::connectors {
@@ -22,7 +23,6 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
-using testing::DecodeBase64Url;
 using testing::SharedRsaKeyPair;
 using testing::VerifyRs256;
 
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(jwt_bearer_body_encodes_the_grant_type_urn) {
 std::vector<std::string> DecodedParts(const std::string& assertion) {
   std::vector<std::string> decoded;
   for (const std::string& part : SplitDots(assertion)) {
-    decoded.push_back(DecodeBase64Url(part).value_or(""));
+    decoded.push_back(Base64UrlDecode(part).value_or(""));
   }
   return decoded;
 }
@@ -138,13 +138,13 @@ BOOST_AUTO_TEST_CASE(jwt_assertion_parts_decode_to_the_claims_and_the_signature_
   for (const std::string& part : parts) {
     // base64url, unpadded, in its canonical spelling
     BOOST_TEST(part.find_first_of("+/=") == std::string::npos, part);
-    BOOST_TEST(DecodeBase64Url(part).has_value(), part);
+    BOOST_TEST(Base64UrlDecode(part).has_value(), part);
   }
-  BOOST_TEST(DecodeBase64Url(parts[0]).value_or("") == R"({"alg":"RS256"})");
-  BOOST_TEST(DecodeBase64Url(parts[1]).value_or("") ==
+  BOOST_TEST(Base64UrlDecode(parts[0]).value_or("") == R"({"alg":"RS256"})");
+  BOOST_TEST(Base64UrlDecode(parts[1]).value_or("") ==
              R"({"iss":"3MVG9.key","sub":"sync@example.com",)"
              R"("aud":"https://test.salesforce.com","exp":1700000120})");
-  std::string signature = DecodeBase64Url(parts[2]).value_or("");
+  std::string signature = Base64UrlDecode(parts[2]).value_or("");
   BOOST_TEST(signature.size() == 256u);  // RSA-2048
   BOOST_TEST(VerifyRs256(parts[0] + "." + parts[1], signature, SharedRsaKeyPair().public_pem));
   // Changing the claims or using another key breaks the signature.
