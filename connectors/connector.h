@@ -109,6 +109,10 @@ class Connector {
   virtual void Start() {}
   virtual void Stop() {}
 
+  // The catalog and users in force: after Start and again after each reload (any thread).
+  // For connectors that act on users by themselves, not only per delivery (subscriptions).
+  virtual void UseDirectory(std::shared_ptr<const Directory> directory) { (void)directory; }
+
   // Connector-specific status for GET /api/v1/connectors (e.g. the AMI session's state), or
   // nullopt (shown as null). Any thread; must not expose secrets.
   virtual std::optional<ConnectorDetails> Details() const { return std::nullopt; }

@@ -199,10 +199,10 @@ Var MappingVar(const reasoncodes::MappingValue& value) {
 // A state's mapping block must belong to a known connector type (a typo would silently
 // map nothing).
 void CheckMappingKeys(const Catalog& catalog, const Registry& registry, Problems& problems) {
-  std::vector<std::string_view> types = registry.Names();
+  std::vector<std::string_view> types = registry.MappingKeys();
   for (size_t i = 0; i < catalog.states().size(); ++i) {
     for (const auto& [key, block] : catalog.states()[i].mappings) {
-      if (registry.Find(key)) continue;
+      if (registry.FindByMappingKey(key)) continue;
       std::string hint;
       if (auto close = ClosestWord(key, types)) hint = "; did you mean " + Quote(*close) + "?";
       Report(problems, "states[" + std::to_string(i) + "].mappings." + key,

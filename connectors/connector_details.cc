@@ -19,6 +19,15 @@ void WriteScalar(JsonWriter& out, const T& value) {
   }
 }
 
+void WriteGroup(JsonWriter& out, const DetailGroup& group) {
+  out.BeginObject();
+  for (const auto& [name, member] : group) {
+    out.Key(name);
+    std::visit([&out](const auto& scalar) { WriteScalar(out, scalar); }, member);
+  }
+  out.EndObject();
+}
+
 void WriteValue(JsonWriter& out, const DetailValue& value) {
   std::visit(
       [&out](const auto& held) {
@@ -28,10 +37,12 @@ void WriteValue(JsonWriter& out, const DetailValue& value) {
           for (const std::string& item : held) out.String(item);
           out.EndArray();
         } else if constexpr (std::is_same_v<T, DetailGroup>) {
+          WriteGroup(out, held);
+        } else if constexpr (std::is_same_v<T, DetailTable>) {
           out.BeginObject();
-          for (const auto& [name, member] : held) {
+          for (const auto& [name, group] : held) {
             out.Key(name);
-            std::visit([&out](const auto& scalar) { WriteScalar(out, scalar); }, member);
+            WriteGroup(out, group);
           }
           out.EndObject();
         } else {

@@ -20,9 +20,12 @@ using DetailScalar = std::variant<std::nullptr_t, bool, std::int64_t, std::strin
 // A group of members under one name ("org_api_usage": {"used": 2, "max": 15000}).
 using DetailGroup = std::map<std::string, DetailScalar>;
 
-// A member's value: a scalar, a list of texts or a group.
+// Groups by name, e.g. one per user ("publications": {"alice": {"etag": ...}}).
+using DetailTable = std::map<std::string, DetailGroup>;
+
+// A member's value: a scalar, a list of texts, a group or a table of groups.
 using DetailValue = std::variant<std::nullptr_t, bool, std::int64_t, std::string,
-                                 std::vector<std::string>, DetailGroup>;
+                                 std::vector<std::string>, DetailGroup, DetailTable>;
 
 // Members by name.
 using ConnectorDetails = std::map<std::string, DetailValue>;

@@ -18,6 +18,7 @@
 #include "common/monotonic_clock.h"
 #include "common/time.h"
 #include "connectors/connector.h"
+#include "connectors/inbound.h"
 
 namespace presence::connectors {
 
@@ -37,6 +38,9 @@ struct ConnectorEnv {
   HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
   // What waits (timeouts, back-off, keep-alives) runs on; null: MonotonicClock::Steady().
   const MonotonicClock* steady = nullptr;
+  // Where events from the connector's system go (the phone system as a source); may be empty
+  // (then a connector that reads its system only logs what it would have done).
+  InboundSink inbound;
 };
 
 inline const MonotonicClock& SteadyOf(const ConnectorEnv& env) {
@@ -60,6 +64,10 @@ struct ConnectorType {
   // Which settings.mode the type belongs to: "dial_command", "skype_for_business", or empty
   // for types that work in any mode (webhook) or hang off their own flag (omni_channel).
   std::string_view mode;
+  // The key of the type's block in a state's "mappings" when it is not the type's name
+  // (sip_presence reads "mappings.sip").
+  std::string_view mapping_key;
+  std::string_view MappingKey() const { return mapping_key.empty() ? type : mapping_key; }
   // Parses the block (its own keys only; unknown keys are already reported). Returns nullptr
   // when there is a problem (every problem reported).
   std::function<std::shared_ptr<const ConnectorSettings>(const BlockContext& context,
@@ -85,6 +93,9 @@ class Registry {
   void Add(ConnectorType type);
   const ConnectorType* Find(std::string_view type) const;
   std::vector<std::string_view> Names() const;
+  // The type whose state mapping blocks are keyed `key`, or nullptr.
+  const ConnectorType* FindByMappingKey(std::string_view key) const;
+  std::vector<std::string_view> MappingKeys() const;
 
  private:
   std::vector<ConnectorType> types_;

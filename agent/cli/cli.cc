@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/poco_json.h"
 #include "connectors/builtin/builtin_connectors.h"
+#include "connectors/sip/sip_check.h"
 #include "tracking/memory/memory_time_store.h"
 #include "tracking/sqlite/sqlite_store.h"
 #include "tracking/time_store.h"
@@ -89,6 +90,59 @@ int CheckConfig(const std::string& path) {
               << "\n";
   }
   return kExitOk;
+}
+
+struct SipCheckArgs {
+  std::string config;
+  std::string user;
+  std::string connector;  // empty: the first sip_presence block
+  std::string label;      // empty: the ready state
+  int timeout_ms = 5000;
+};
+
+int SipCheckCommand(const SipCheckArgs& args) {
+  std::shared_ptr<Config> config = LoadOrReport(args.config);
+  if (!config) return kExitConfig;
+  const connectors::ConnectorConfig* block = nullptr;
+  for (const connectors::ConnectorConfig& connector : config->connectors) {
+    if (connector.type != "sip_presence") continue;
+    if (args.connector.empty() || connector.name == args.connector) {
+      block = &connector;
+      break;
+    }
+  }
+  if (!block) {
+    std::cerr << args.config << ": no connector of type sip_presence"
+              << (args.connector.empty() ? "" : " named " + args.connector) << "\n";
+    return kExitConfig;
+  }
+  const User* user = config->FindUser(args.user);
+  if (!user) {
+    std::cerr << args.config << ": no user " << args.user << "\n";
+    return kExitConfig;
+  }
+  const reasoncodes::Catalog& catalog = *config->catalog;
+  const reasoncodes::State* state =
+      args.label.empty() ? &catalog.ready() : catalog.Find(args.label);
+  if (!state) {
+    std::cerr << args.config << ": no state " << args.label << "\n";
+    return kExitConfig;
+  }
+  connectors::Directory directory;
+  directory.catalog = config->catalog;
+  for (const User& each : config->users) directory.users[each.id] = each;
+  connectors::sip::SipCheckRequest request;
+  request.settings = dynamic_cast<const connectors::sip::SipSettings*>(block->settings.get());
+  request.user = user;
+  request.change.agent = user->id;
+  request.change.at = SystemClock().Now();
+  request.change.label = state->label;
+  request.change.reason_code = state->reason_code;
+  request.change.status = state->status;
+  request.change.source = reasoncodes::Source::kSystem;
+  request.timeout = std::chrono::milliseconds(args.timeout_ms);
+  return connectors::sip::RunSipCheck(request, directory, std::cout) == 0 ? kExitOk
+                                                                         : kExitRuntime;
 }
 
 int States(const std::string& path, bool json, bool all) {
@@ -485,8 +539,21 @@ int RunCli(int argc, char** argv) {
   simulate->add_option("--workers", simulation.workers, "Connections (default: from the rate)")
       ->check(CLI::Range(0, 64));
 
+  SipCheckArgs sip_check;
+  CLI::App* sip_check_cmd = app.add_subcommand(
+      "sip-check", "Publish and subscribe once against the configured SIP presence server");
+  sip_check_cmd->add_option("-c,--config", sip_check.config, "Configuration file")->required();
+  sip_check_cmd->add_option("--user", sip_check.user, "The user whose presence to publish")
+      ->required();
+  sip_check_cmd->add_option("--connector", sip_check.connector,
+                            "The sip_presence block's name (default: the first)");
+  sip_check_cmd->add_option("--label", sip_check.label, "The state to publish (default: ready)");
+  sip_check_cmd->add_option("--timeout-ms", sip_check.timeout_ms, "Wait per step")
+      ->check(CLI::Range(100, 60000));
+
   try {
     app.parse(argc, argv);
+    if (sip_check_cmd->parsed()) return SipCheckCommand(sip_check);
     if (simulate->parsed()) return SimulateCommand(simulation);
     if (serve_cmd->parsed()) return RunServe(serve);
     if (token->parsed()) return TokenCommand(role, user, name, add_to);

@@ -397,6 +397,7 @@ class Service {
   bool CreateConnectors(const Config& config) {
     connectors_.SetDirectory(MakeDirectory(config));
     connectors::ConnectorEnv env{&clock_, &Log, http_.get()};
+    env.inbound = [this](connectors::InboundEvent event) { PostInbound(std::move(event)); };
     for (const connectors::ConnectorConfig& entry : config.connectors) {
       const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(entry.type);
       std::unique_ptr<connectors::Connector> connector =
@@ -411,6 +412,38 @@ class Service {
       Log(LogLevel::kInfo, "connector " + entry.name + " (" + entry.type + ") configured");
     }
     return true;
+  }
+
+  // An event a connector read from its system (the PBX as a source): posted to the core like
+  // an API request. The connector's thread does not wait for the commit.
+  void PostInbound(connectors::InboundEvent inbound) {
+    Event event;
+    event.agent = inbound.user;
+    event.source = inbound.source;
+    switch (inbound.kind) {
+      case connectors::InboundEvent::Kind::kSelect:
+        event.type = EventType::kSelect;
+        event.label = inbound.label;
+        break;
+      case connectors::InboundEvent::Kind::kCallStarted:
+        event.type = EventType::kCallStarted;
+        break;
+      case connectors::InboundEvent::Kind::kCallAnswered:
+        event.type = EventType::kCallAnswered;
+        break;
+      case connectors::InboundEvent::Kind::kCallEnded:
+        event.type = EventType::kCallEnded;
+        event.duration_s = inbound.duration_s;
+        break;
+    }
+    event.call_id = inbound.call_id;
+    event.direction = inbound.outbound ? Direction::kOutbound : Direction::kInbound;
+    event.internal = inbound.internal;
+    Log(LogLevel::kInfo, "connector " + inbound.connector + ": " +
+                             std::string(EventTypeName(event.type)) + " for " + event.agent +
+                             (event.label.empty() ? "" : " (" + event.label + ")") +
+                             (event.call_id.empty() ? "" : " call " + event.call_id));
+    core_.Post(std::move(event));
   }
 
   // The CRM time-tracking sync, when configured: its saved progress is loaded and its API

@@ -4,6 +4,7 @@
 #include "connectors/ami/ami_connector.h"
 #include "connectors/desk_phone/desk_phone_connector.h"
 #include "connectors/omni_channel/omni_channel_connector.h"
+#include "connectors/sip/sip_connector.h"
 #include "connectors/teams/teams_connector.h"
 #include "connectors/webhook/webhook_connector.h"
 
@@ -16,6 +17,7 @@ void RegisterBuiltinConnectors(Registry& registry) {
   registry.Add(TeamsConnectorType());
   registry.Add(DeskPhoneConnectorType());
   registry.Add(WebhookConnectorType());
+  registry.Add(sip::SipPresenceConnectorType());
 }
 
 const Registry& BuiltinConnectors() {

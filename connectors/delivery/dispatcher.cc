@@ -49,6 +49,7 @@ void Dispatcher::Start(std::vector<tracking::OutboxItem> pending,
     }
   }
   connector_->Start();
+  connector_->UseDirectory(directory_());
   const int threads = std::max(1, policy_.concurrency);
   for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
 }
@@ -64,6 +65,10 @@ void Dispatcher::Enqueue(const std::vector<tracking::OutboxItem>& items) {
     }
   }
   if (added) wake_.notify_all();
+}
+
+void Dispatcher::UseDirectory(std::shared_ptr<const Directory> directory) {
+  connector_->UseDirectory(std::move(directory));
 }
 
 void Dispatcher::Wake() {
@@ -169,7 +174,9 @@ void ConnectorSet::Add(std::unique_ptr<Dispatcher> dispatcher) {
 }
 
 void ConnectorSet::SetDirectory(std::shared_ptr<const Directory> directory) {
-  directory_.store(std::move(directory));
+  directory_.store(directory);
+  if (!started_) return;
+  for (const auto& dispatcher : dispatchers_) dispatcher->UseDirectory(directory);
 }
 
 void ConnectorSet::Plan(const std::vector<Change>& changes,
@@ -209,6 +216,7 @@ void ConnectorSet::Start(tracking::OutboxState outbox, const std::vector<Change>
     }
     dispatcher->Start(std::move(pending), current, [this] { return directory_.load(); });
   }
+  started_ = true;
   for (const auto& [name, items] : by_connector) {
     std::vector<int64_t> ids;
     for (const tracking::OutboxItem& item : items) ids.push_back(item.id);

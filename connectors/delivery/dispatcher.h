@@ -6,6 +6,7 @@
 // deliveries from its OutboxQueue, call the connector, and remove finished rows from the
 // store. One connector's failures never delay another: each has its own queue and threads.
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -59,6 +60,8 @@ class Dispatcher {
   // Makes the workers look at the clocks again now.
   void Wake();
   void Stop();  // lets deliveries in flight finish, then joins; rows left stay in the store
+  // A reload's catalog and users, for the connector (after Start).
+  void UseDirectory(std::shared_ptr<const Directory> directory);
 
   QueueStats stats() const;
   // Any thread: the figures, the policy and the connector's own details.
@@ -121,6 +124,7 @@ class ConnectorSet {
   LogSink log_;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
   AtomicShared<const Directory> directory_;
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace presence::connectors
