@@ -66,7 +66,8 @@ class Kamailio {
   // forgets every publication and subscription. Does nothing when it is not running.
   void Stop();
   // Starts it again on the same port (waiting until the old processes have let it go), and
-  // returns once it answers. Throws std::runtime_error when it does not come up.
+  // returns once it answers; does nothing when it runs. Throws std::runtime_error when it does
+  // not come up within 15 s.
   void Start();
 
   // Kamailio's standard error and output so far, over all starts.

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tests/fakes/sip_peer.h"
 
@@ -146,9 +147,95 @@ std::string OptionsOverTcp(uint16_t port) {
   return answer;
 }
 
+// A UDP socket on 127.0.0.1 that sends raw datagrams to a peer and reads its answers.
+class RawUdp {
+ public:
+  RawUdp() : fd_(socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  ~RawUdp() { close(fd_); }
+  void Send(uint16_t port, const std::string& datagram) const {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  // The next datagram within `timeout`, or "".
+  std::string Receive(std::chrono::milliseconds timeout) const {
+    pollfd ready{fd_, POLLIN, 0};
+    if (poll(&ready, 1, static_cast<int>(timeout.count())) <= 0) return {};
+    char buffer[65536];
+    ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  int fd_;
+};
+
+// A NOTIFY as Kamailio sends it, with the given Call-ID, extra header lines and body, and
+// `length` as Content-Length (the body's size when empty).
+std::string RawNotify(const std::string& call_id, const std::string& extra, const std::string& body,
+                      const std::string& length = "") {
+  return "NOTIFY sip:watcher@127.0.0.1 SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK" +
+         call_id +
+         "\r\n"
+         "From: <sip:1001@127.0.0.1>;tag=f1\r\n"
+         "To: <sip:watcher@127.0.0.1>;tag=t1\r\n"
+         "Call-ID: " +
+         call_id +
+         "\r\n"
+         "CSeq: 2 NOTIFY\r\n"
+         "Event: presence\r\n"
+         "Subscription-State: active;expires=600\r\n" +
+         extra + "Content-Type: application/pidf+xml\r\nContent-Length: " +
+         (length.empty() ? std::to_string(body.size()) : length) + "\r\n\r\n" + body;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(kamailio_test)
+
+// The peer's parser drops what it cannot take whole, without an answer and without recording,
+// and still answers a good NOTIFY afterwards (once, however often it is retransmitted).
+BOOST_AUTO_TEST_CASE(the_sip_peer_drops_malformed_datagrams_and_answers_good_notifies) {
+  SipPeer peer("watcher");
+  RawUdp kamailio;
+  std::string many_headers;
+  for (size_t i = 0; i <= SipPeer::kMaxHeaders; ++i) many_headers += "X-Filler: x\r\n";
+  const std::vector<std::string> bad = {
+      RawNotify("long", "", "<presence/>", "4096"),  // Content-Length beyond the datagram
+      RawNotify("sign", "", "<presence/>", "-5"),
+      RawNotify("huge", "", "<presence/>", "99999999999999999999"),
+      RawNotify("many", many_headers, "<presence/>"),
+      "NOTIFY sip:watcher@127.0.0.1 SIP/2.0\r\nCall-ID: nohead\r\n",  // no empty line
+      "NOTIFY sip:watcher@127.0.0.1 SIP/3.0\r\nCall-ID: v3\r\n\r\n",
+      "SIP/2.0 2000 OK\r\n\r\n",
+      std::string("\r\n\r\n"),
+  };
+  for (const std::string& datagram : bad) kamailio.Send(peer.port(), datagram);
+  const std::string good = RawNotify("good", "", "<presence/>");
+  kamailio.Send(peer.port(), good);
+  kamailio.Send(peer.port(), good);  // a retransmission
+
+  std::string answer = kamailio.Receive(seconds(5));
+  BOOST_TEST(answer.starts_with("SIP/2.0 200 OK\r\n"), answer);
+  BOOST_TEST(Has(answer, "Call-ID: good\r\n"));
+  BOOST_TEST(Has(answer, "CSeq: 2 NOTIFY\r\n"));
+  BOOST_TEST(Has(answer, "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKgood\r\n"));
+  BOOST_TEST(kamailio.Receive(seconds(5)).starts_with("SIP/2.0 200 OK"));  // answered again
+  auto recorded = peer.WaitForNotify([](const SipPeer::Notify&) { return true; });
+  BOOST_REQUIRE(recorded);
+  BOOST_TEST(recorded->call_id == "good");
+  BOOST_TEST(recorded->body == "<presence/>");
+  BOOST_TEST(recorded->from_uri == "sip:1001@127.0.0.1");
+  BOOST_TEST(peer.Notifies().size() == 1u);
+}
 
 BOOST_AUTO_TEST_CASE(watcher_gets_an_empty_notify_then_the_published_pidf) {
   Kamailio kamailio;

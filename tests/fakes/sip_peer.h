@@ -93,7 +93,7 @@ class SipPeer {
 
   // The first recorded NOTIFY (from the start, in arrival order) that `match` accepts,
   // waiting up to `timeout` for one to arrive; nullopt if none did. Retransmissions are
-  // recorded once.
+  // recorded once. `match` runs under the peer's lock: it must not call the peer.
   std::optional<Notify> WaitForNotify(
       const std::function<bool(const Notify&)>& match,
       std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
