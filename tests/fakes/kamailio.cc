@@ -223,6 +223,9 @@ std::string Kamailio::Config(const Options& options, const std::string& modules_
   cfg << "\n"
       << "modparam(\"presence\", \"publ_cache\", 2)\n"
       << "modparam(\"presence\", \"subs_db_mode\", 0)\n"
+      << (options.max_expires > 0 ? "modparam(\"presence\", \"max_expires\", " +
+                                        std::to_string(options.max_expires) + ")\n"
+                                  : std::string())
       << "modparam(\"presence\", \"server_address\", \"sip:" << address << "\")\n"
       << "modparam(\"presence_xml\", \"force_active\", 1)\n\n"
       << "request_route {\n"

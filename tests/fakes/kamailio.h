@@ -45,6 +45,9 @@ class Kamailio {
   struct Options {
     bool tcp = false;  // also listen on TCP, at the same port number as UDP
     std::optional<DigestAuth> auth;
+    // The longest lifetime Kamailio grants a publication or subscription (presence module
+    // max_expires), so tests see refreshes in seconds; 0 keeps Kamailio's default (3600).
+    int max_expires = 0;
   };
 
   // Picks a free port on 127.0.0.1, writes and checks the config (`kamailio -c`), starts
