@@ -43,11 +43,15 @@ struct PresenceDocument {
   std::string activity;   // an RPID activity ("busy", "on-the-phone"...), empty for none
   std::string note;       // the state's label (or the mapping's note); empty for none
   Timestamp timestamp{};  // when the state began
+  friend bool operator==(const PresenceDocument&, const PresenceDocument&) = default;
 };
 
 // The PIDF document for it: the tuple (basic, contact = entity, note, timestamp), a dm:person
 // with the activity and a dm:note (when there is an activity or a note) and a <note> under
 // <presence>. Text and attributes are XML-escaped.
+// Details: a default (epoch 0) timestamp is left out; <contact> only when entity is set. An
+// activity that is an ASCII XML name is written as <rpid:name/>; "other:<text>" (and anything
+// that is not such a name) as <rpid:other>text</rpid:other>, so ReadPidf gives it back.
 std::string WritePidf(const PresenceDocument& document);
 
 struct PidfTuple {
@@ -55,12 +59,14 @@ struct PidfTuple {
   std::optional<bool> open;  // <basic>: true open, false closed, nullopt absent
   std::string contact;
   std::vector<std::string> notes;
+  friend bool operator==(const PidfTuple&, const PidfTuple&) = default;
 };
 
 struct PidfPerson {
   std::string id;
   std::vector<std::string> activities;  // RPID element names ("busy"); "other" as "other:<text>"
   std::vector<std::string> notes;       // dm:note
+  friend bool operator==(const PidfPerson&, const PidfPerson&) = default;
 };
 
 struct Pidf {
@@ -68,12 +74,17 @@ struct Pidf {
   std::vector<PidfTuple> tuples;
   std::vector<PidfPerson> persons;
   std::vector<std::string> notes;  // <note> directly under <presence>
+  friend bool operator==(const Pidf&, const Pidf&) = default;
 };
 
 // Errors: "too_large" (over kMaxDocumentBytes or the element and depth limits), "bad_xml" (not
 // well-formed, or a DOCTYPE), "not_pidf" (the root is not urn:ietf:params:xml:ns:pidf
 // presence). An empty body is not an error here: callers decide (a presence server sends one
-// when nothing is published).
+// when nothing is published): it gives an empty Pidf (no entity).
+// Matching is by namespace URI and local name, whatever the prefixes. Every string read (text
+// and attribute values) is trimmed of XML whitespace and cut to kMaxTextBytes on a UTF-8
+// character boundary; items past kMaxItems are dropped. <basic> other than open/closed reads as
+// nullopt; for single-valued elements (basic, contact) the last one wins.
 Result<Pidf> ReadPidf(std::string_view body);
 
 }  // namespace presence::connectors::sip
