@@ -141,8 +141,7 @@ int SipCheckCommand(const SipCheckArgs& args) {
   request.change.status = state->status;
   request.change.source = reasoncodes::Source::kSystem;
   request.timeout = std::chrono::milliseconds(args.timeout_ms);
-  return connectors::sip::RunSipCheck(request, directory, std::cout) == 0 ? kExitOk
-                                                                         : kExitRuntime;
+  return connectors::sip::RunSipCheck(request, directory, std::cout) == 0 ? kExitOk : kExitRuntime;
 }
 
 int States(const std::string& path, bool json, bool all) {

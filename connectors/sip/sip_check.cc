@@ -105,8 +105,8 @@ int RunSipCheck(const SipCheckRequest& request, const Directory& directory, std:
   Inbox inbox;
   SipStack stack(options, nullptr, [&inbox](const Notification& n) { inbox.Add(n); });
   int failures = 0;
-  out << "1. SIP over " << TransportName(options.transport) << " to " << options.server_host
-      << ":" << options.server_port << " as " << options.agent_uri << "\n";
+  out << "1. SIP over " << TransportName(options.transport) << " to " << options.server_host << ":"
+      << options.server_port << " as " << options.agent_uri << "\n";
   if (Status started = stack.Start(); !started.ok()) {
     out << "   FAILED: " << started.error().message << "\n";
     return 1;
@@ -156,9 +156,8 @@ int RunSipCheck(const SipCheckRequest& request, const Directory& directory, std:
       ++failures;
       continue;
     }
-    out << "   " << event << " NOTIFY: subscription " << notification->subscription_state
-        << ", " << (notification->content_type.empty() ? "no body" : notification->content_type)
-        << "\n";
+    out << "   " << event << " NOTIFY: subscription " << notification->subscription_state << ", "
+        << (notification->content_type.empty() ? "no body" : notification->content_type) << "\n";
     if (event == "presence") {
       DescribePidf(notification->body, OwnTupleId(request.user->id), out);
       if (have_publication && !ShowsNote(notification->body, body)) {

@@ -17,7 +17,7 @@ namespace presence::connectors::sip {
 struct SipCheckRequest {
   const SipSettings* settings = nullptr;
   const reasoncodes::User* user = nullptr;
-  Change change;  // the state to publish (label, status, time)
+  Change change;                            // the state to publish (label, status, time)
   std::chrono::milliseconds timeout{5000};  // per step
 };
 

@@ -154,9 +154,9 @@ void ReadWatch(const json::Object& block, const std::string& path, SipSettings& 
     return;
   }
   for (size_t i = 0; i < list->size(); ++i) {
-    auto event = json::ReadChoice(list->get(static_cast<unsigned>(i)),
-                                  at + "[" + std::to_string(i) + "]", "an event package",
-                                  kWatchable, problems);
+    auto event =
+        json::ReadChoice(list->get(static_cast<unsigned>(i)), at + "[" + std::to_string(i) + "]",
+                         "an event package", kWatchable, problems);
     if (!event) continue;
     bool& flag = *event == "presence" ? settings.watch_presence : settings.watch_dialog;
     if (flag) Report(problems, at + "[" + std::to_string(i) + "]", "is listed twice");
@@ -171,8 +171,10 @@ std::optional<std::string> ReadActivity(const json::Var& value, const std::strin
   if (!text->empty() && !IsRpidActivity(*text)) {
     std::vector<std::string_view> names(RpidActivities().begin(), RpidActivities().end());
     std::string hint;
-    if (auto close = json::ClosestWord(*text, names)) hint = "; did you mean " + Quote(*close) + "?";
-    Report(problems, at, "is not an RPID activity (RFC 4480: " + json::JoinWords(names) + ")" + hint);
+    if (auto close = json::ClosestWord(*text, names))
+      hint = "; did you mean " + Quote(*close) + "?";
+    Report(problems, at,
+           "is not an RPID activity (RFC 4480: " + json::JoinWords(names) + ")" + hint);
     return std::nullopt;
   }
   return text;
@@ -220,8 +222,8 @@ void ReadRules(const BlockContext& context, SipSettings& settings, Problems& pro
       }
     }
     if (object->has("activity")) {
-      if (auto activity = ReadActivity(object->get("activity"), Child(rule_at, "activity"),
-                                       problems)) {
+      if (auto activity =
+              ReadActivity(object->get("activity"), Child(rule_at, "activity"), problems)) {
         rule.activity = *activity;
       }
     }
@@ -245,8 +247,9 @@ void ReadRules(const BlockContext& context, SipSettings& settings, Problems& pro
       continue;
     }
     if (!state->selectable) {
-      Report(problems, Child(rule_at, "label"),
-             Quote(*label) + " is not selectable (only picklist states can be chosen on the phone)");
+      Report(
+          problems, Child(rule_at, "label"),
+          Quote(*label) + " is not selectable (only picklist states can be chosen on the phone)");
       continue;
     }
     rule.label = *label;
@@ -306,15 +309,15 @@ void ReadLocal(const json::Object& block, const std::string& path, SipSettings& 
   if (!IsIpLiteral(host) || number < 0 || number > 65535) {
     Report(problems, at,
            "must be an IP address of this machine, optionally with a port (\"10.0.0.7\", "
-           "\"10.0.0.7:5070\", \"[::1]:5070\"), got " + Quote(*text));
+           "\"10.0.0.7:5070\", \"[::1]:5070\"), got " +
+               Quote(*text));
     return;
   }
   settings.stack.local_host = host;
   settings.stack.local_port = static_cast<uint16_t>(number);
 }
 
-std::shared_ptr<const ConnectorSettings> ParseSip(const BlockContext& context,
-                                                  Problems& problems) {
+std::shared_ptr<const ConnectorSettings> ParseSip(const BlockContext& context, Problems& problems) {
   const size_t before = problems.size();
   auto settings = std::make_shared<SipSettings>();
   const json::Object& block = context.block;
@@ -372,9 +375,9 @@ std::shared_ptr<const ConnectorSettings> ParseSip(const BlockContext& context,
       }
     }
   }
-  settings->stack.agent_uri = "sip:" + (settings->stack.username.empty()
-                                            ? std::string("presence-agent")
-                                            : settings->stack.username) +
+  settings->stack.agent_uri = "sip:" +
+                              (settings->stack.username.empty() ? std::string("presence-agent")
+                                                                : settings->stack.username) +
                               "@" + settings->domain;
   ForEachStateMapping(context.catalog, kMappingKey,
                       [&](const json::Object& mapping, const std::string& path) {
@@ -465,7 +468,8 @@ class SipPresenceConnector final : public Connector {
     const Change& change = delivery.change;
     {
       std::lock_guard lock(mutex_);
-      if (!start_error_.empty()) return DeliveryResult::Retry("SIP is not running: " + start_error_);
+      if (!start_error_.empty())
+        return DeliveryResult::Retry("SIP is not running: " + start_error_);
     }
     const reasoncodes::User* user = directory.FindUser(change.agent);
     std::optional<std::string> aor = user ? UserAor(*user, settings_->domain) : std::nullopt;
@@ -474,9 +478,8 @@ class SipPresenceConnector final : public Connector {
     }
     const bool remove =
         change.status == StatusCode::kLogout && settings_->on_logout == OnLogout::kRemove;
-    std::future<PublishOutcome> pending =
-        stack_.Publish(change.agent, *aor, remove ? std::string() : DocumentFor(change, *aor, directory),
-                       remove);
+    std::future<PublishOutcome> pending = stack_.Publish(
+        change.agent, *aor, remove ? std::string() : DocumentFor(change, *aor, directory), remove);
     if (pending.wait_for(settings_->request_timeout) != std::future_status::ready) {
       return DeliveryResult::Retry("no final answer from the presence server within " +
                                    std::to_string(settings_->request_timeout.count()) + " ms");
@@ -501,8 +504,8 @@ class SipPresenceConnector final : public Connector {
   std::optional<ConnectorDetails> Details() const override {
     StackStatus status = stack_.status();
     ConnectorDetails details;
-    details["server"] = settings_->stack.server_host + ":" +
-                        std::to_string(settings_->stack.server_port);
+    details["server"] =
+        settings_->stack.server_host + ":" + std::to_string(settings_->stack.server_port);
     details["transport"] = std::string(TransportName(settings_->stack.transport));
     details["local_address"] = stack_.local_address();
     details["server_reachable"] = status.server_reachable;
@@ -610,12 +613,11 @@ std::optional<std::string> UserAor(const reasoncodes::User& user, const std::str
   const std::string& identity = found->second;
   // It goes into request lines and headers: only URI characters (RFC 3261 25.1), so no
   // identity can add a header or break a message.
-  const bool safe = identity.size() <= 256 &&
-                    std::all_of(identity.begin(), identity.end(), [](char c) {
-                      return std::isalnum(static_cast<unsigned char>(c)) ||
-                             std::string_view("-_.!~*'()&=+$,;?/:@%[]").find(c) !=
-                                 std::string_view::npos;
-                    });
+  const bool safe =
+      identity.size() <= 256 && std::all_of(identity.begin(), identity.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-_.!~*'()&=+$,;?/:@%[]").find(c) != std::string_view::npos;
+      });
   if (!safe) return std::nullopt;
   if (identity.rfind("sip:", 0) == 0 || identity.rfind("sips:", 0) == 0) return identity;
   if (identity.find('@') != std::string::npos) return "sip:" + identity;
@@ -639,9 +641,19 @@ ConnectorType SipPresenceConnectorType() {
   ConnectorType type;
   type.type = kType;
   type.summary = "SIP presence: PUBLISH each user's state, SUBSCRIBE to the phone system's";
-  type.keys = {"server",    "transport",   "domain",          "username",  "password",
-               "expires",   "watch",       "from_presence",   "on_logout", "keepalive_seconds",
-               "local_address", "tls_ca_file", "request_timeout_ms"};
+  type.keys = {"server",
+               "transport",
+               "domain",
+               "username",
+               "password",
+               "expires",
+               "watch",
+               "from_presence",
+               "on_logout",
+               "keepalive_seconds",
+               "local_address",
+               "tls_ca_file",
+               "request_timeout_ms"};
   type.defaults.coalesce = true;
   type.defaults.concurrency = 8;
   type.mapping_key = kMappingKey;

@@ -41,8 +41,8 @@ SipMapping DefaultSipMapping(reasoncodes::StatusCode status);
 enum class OnLogout { kClosed, kRemove };
 
 struct SipSettings final : ConnectorSettings {
-  StackOptions stack;     // server, transport, local address, credentials, expires, keepalive
-  std::string domain;     // for identities without "@" and the agent's own URI
+  StackOptions stack;  // server, transport, local address, credentials, expires, keepalive
+  std::string domain;  // for identities without "@" and the agent's own URI
   bool watch_presence = false;
   bool watch_dialog = false;
   std::vector<PresenceRule> from_presence;

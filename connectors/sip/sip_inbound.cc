@@ -11,8 +11,7 @@ constexpr size_t kMaxFollowedDialogs = 16;
 constexpr size_t kMaxCallIdBytes = 256;
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -23,7 +22,8 @@ bool Own(std::string_view id) { return id.substr(0, kOwnIdPrefix.size()) == kOwn
 std::string IdPart(std::string_view user) {
   std::string id;
   for (char c : user) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
     id += plain ? c : '_';
   }
   return id;
@@ -160,8 +160,8 @@ std::vector<InboundEvent> InboundInterpreter::OnDialogs(const std::string& user,
 ReadOutcome InboundInterpreter::Read(const Notification& notification, const InboundRules& rules) {
   ReadOutcome outcome;
   if (notification.body.size() > kMaxDocumentBytes) {
-    outcome.ignored = "body of " + std::to_string(notification.body.size()) +
-                      " bytes (at most " + std::to_string(kMaxDocumentBytes) + ")";
+    outcome.ignored = "body of " + std::to_string(notification.body.size()) + " bytes (at most " +
+                      std::to_string(kMaxDocumentBytes) + ")";
     return outcome;
   }
   const bool presence = notification.event == "presence";

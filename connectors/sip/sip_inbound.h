@@ -72,7 +72,7 @@ struct Notification {
   std::string user;
   std::string event;  // "presence" or "dialog"
   std::string content_type;
-  std::string body;                // at most kMaxDocumentBytes (larger ones are counted, not passed)
+  std::string body;  // at most kMaxDocumentBytes (larger ones are counted, not passed)
   std::string subscription_state;  // "active", "pending", "terminated"
   bool first = false;              // the first NOTIFY of this subscription (a new baseline)
 };
@@ -93,8 +93,9 @@ class InboundInterpreter {
  public:
   // A presence NOTIFY's document for `user` (nullopt: an empty body, nothing published).
   // Returns the label to select, if any.
-  std::optional<std::string> OnPresence(const std::string& user, const std::optional<Pidf>& document,
-                                        bool first, const std::vector<PresenceRule>& rules,
+  std::optional<std::string> OnPresence(const std::string& user,
+                                        const std::optional<Pidf>& document, bool first,
+                                        const std::vector<PresenceRule>& rules,
                                         const std::vector<std::string>& labels);
 
   // A dialog NOTIFY's document for `user`. `internal`: the numbers and SIP user parts of the

@@ -132,9 +132,9 @@ class SipStack::Impl {
     if (!ip.ok()) return ip.error();
     server_ip_ = *ip;
     route_ = RouteUri(server_ip_, options_.server_port, options_.transport);
-    server_uri_ = "sip:" + (server_ip_.find(':') != std::string::npos ? "[" + server_ip_ + "]"
-                                                                       : server_ip_) +
-                  ":" + std::to_string(options_.server_port);
+    server_uri_ =
+        "sip:" + (server_ip_.find(':') != std::string::npos ? "[" + server_ip_ + "]" : server_ip_) +
+        ":" + std::to_string(options_.server_port);
     if (options_.transport != Transport::kUdp) {
       server_uri_ += ";transport=" + std::string(TransportName(options_.transport));
     }
@@ -210,10 +210,9 @@ class SipStack::Impl {
     const auto now = Clock::now();
     for (auto& [user, publication] : copy.publications) {
       auto until = expiry_.find(user);
-      publication.expires_in_s =
-          until == expiry_.end() || until->second <= now
-              ? 0
-              : duration_cast<seconds>(until->second - now).count();
+      publication.expires_in_s = until == expiry_.end() || until->second <= now
+                                     ? 0
+                                     : duration_cast<seconds>(until->second - now).count();
     }
     return copy;
   }
@@ -311,7 +310,8 @@ class SipStack::Impl {
     }
     started.set_value(status);
     if (status.ok()) {
-      tmr_start(&probe_timer_, static_cast<uint64_t>(ProbeDelay().count()), &Impl::OnProbeTimer, this);
+      tmr_start(&probe_timer_, static_cast<uint64_t>(ProbeDelay().count()), &Impl::OnProbeTimer,
+                this);
       re_main(nullptr);
     }
     Teardown();
@@ -341,14 +341,16 @@ class SipStack::Impl {
         break;
       case Transport::kTls:
         err = tls_alloc(&tls_, TLS_METHOD_SSLV23, nullptr, nullptr);
-        if (!err && !options_.tls_ca_file.empty()) err = tls_add_ca(tls_, options_.tls_ca_file.c_str());
+        if (!err && !options_.tls_ca_file.empty())
+          err = tls_add_ca(tls_, options_.tls_ca_file.c_str());
         if (!err) err = sip_transp_add(sip_, SIP_TRANSP_TLS, &laddr, tls_);
         break;
     }
     if (err) {
-      return Error{"sip_bind", "cannot listen for SIP (" + std::string(TransportName(options_.transport)) +
-                                   ") on " + local + ":" + std::to_string(options_.local_port) +
-                                   ": " + ErrorText(err)};
+      return Error{"sip_bind", "cannot listen for SIP (" +
+                                   std::string(TransportName(options_.transport)) + ") on " +
+                                   local + ":" + std::to_string(options_.local_port) + ": " +
+                                   ErrorText(err)};
     }
     sa bound;
     sa target;
@@ -440,7 +442,8 @@ class SipStack::Impl {
     if (stopping) {
       for (Command& command : batch) {
         if (command.promise) {
-          command.promise->set_value({PublishOutcome::Kind::kRetry, 0, "the agent is stopping", {}});
+          command.promise->set_value(
+              {PublishOutcome::Kind::kRetry, 0, "the agent is stopping", {}});
         }
       }
       re_cancel();
@@ -493,9 +496,8 @@ class SipStack::Impl {
 
   void HandlePublish(Command& command) {
     auto existing = publications_.find(command.user);
-    if (command.remove &&
-        (existing == publications_.end() || (existing->second->etag.empty() &&
-                                              !existing->second->request))) {
+    if (command.remove && (existing == publications_.end() ||
+                           (existing->second->etag.empty() && !existing->second->request))) {
       // Nothing is published for this user: nothing to take down.
       if (existing != publications_.end()) {
         ReleasePublication(*existing->second);
@@ -525,7 +527,8 @@ class SipStack::Impl {
     const bool if_match = !publication.etag.empty();
     publication.sent_if_match = if_match;
     std::string headers = "Event: presence\r\n";
-    headers += "Expires: " + std::to_string(publication.removing ? 0 : publication.expires) + "\r\n";
+    headers +=
+        "Expires: " + std::to_string(publication.removing ? 0 : publication.expires) + "\r\n";
     if (if_match) headers += "SIP-If-Match: " + publication.etag + "\r\n";
     if (publication.removing) {
       headers += "Content-Length: 0\r\n\r\n";
@@ -633,8 +636,8 @@ class SipStack::Impl {
       Send(publication);
       return;
     }
-    const PublishOutcome done{PublishOutcome::Kind::kDone, msg ? msg->scode : uint16_t{200}, result,
-                              {}};
+    const PublishOutcome done{
+        PublishOutcome::Kind::kDone, msg ? msg->scode : uint16_t{200}, result, {}};
     if (publication.removing) {
       const std::string user = publication.user;
       ForgetStatus(user);
@@ -695,7 +698,8 @@ class SipStack::Impl {
   // ---- health probe ----
 
   milliseconds ProbeDelay() const {
-    return std::max<milliseconds>(duration_cast<milliseconds>(options_.keepalive), milliseconds(200));
+    return std::max<milliseconds>(duration_cast<milliseconds>(options_.keepalive),
+                                  milliseconds(200));
   }
 
   static void OnProbeTimer(void* arg) {
@@ -717,8 +721,8 @@ class SipStack::Impl {
         canary_->impl = this;
         canary_->user = "";
         canary_->aor = options_.agent_uri;
-        canary_->expires = static_cast<uint32_t>(std::max<int64_t>(
-            options_.expires.count(), 2 * options_.keepalive.count()));
+        canary_->expires = static_cast<uint32_t>(
+            std::max<int64_t>(options_.expires.count(), 2 * options_.keepalive.count()));
         canary_->body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") +
                         "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"" +
                         options_.agent_uri + "\"><tuple id=\"pa-probe\"><status><basic>open" +
@@ -764,8 +768,8 @@ class SipStack::Impl {
       ScheduleRecovery("it no longer knows the agent's publications (" + StatusLine(msg) + ")");
       return;
     }
-    Log(LogLevel::kInfo, "the server does not take the probe publication for " + canary.aor +
-                             " (" + StatusLine(msg) + "); probing with OPTIONS");
+    Log(LogLevel::kInfo, "the server does not take the probe publication for " + canary.aor + " (" +
+                             StatusLine(msg) + "); probing with OPTIONS");
     canary_usable_ = false;
   }
 
@@ -809,8 +813,8 @@ class SipStack::Impl {
 
   // The server lost (or may have lost) its publications and subscriptions: make them again.
   void ServerLost(const std::string& why) {
-    Log(LogLevel::kWarning, "the SIP server may have restarted (" + why +
-                                "): publishing and subscribing again");
+    Log(LogLevel::kWarning,
+        "the SIP server may have restarted (" + why + "): publishing and subscribing again");
     {
       std::lock_guard lock(status_mutex_);
       ++status_.server_restarts;
@@ -866,8 +870,8 @@ class SipStack::Impl {
   void Subscribe(Subscription& subscription) {
     subscription.first = true;
     const char* route = route_.c_str();
-    std::string accept = subscription.event == "dialog" ? std::string(kDialogInfoType)
-                                                        : std::string(kPidfType);
+    std::string accept =
+        subscription.event == "dialog" ? std::string(kDialogInfoType) : std::string(kPidfType);
     int err = sipevent_subscribe(
         &subscription.sub, events_, subscription.aor.c_str(), nullptr, options_.agent_uri.c_str(),
         subscription.event.c_str(), nullptr, static_cast<uint32_t>(options_.expires.count()),
@@ -895,7 +899,7 @@ class SipStack::Impl {
     if (msg->ctyp.type.l) {
       notification.content_type = Text(msg->ctyp.type) + "/" + Text(msg->ctyp.subtype);
     }
-    struct sipevent_substate state{};
+    struct sipevent_substate state {};
     const struct sip_hdr* header = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
     if (header && sipevent_substate_decode(&state, &header->val) == 0) {
       notification.subscription_state = sipevent_substate_name(state.state);
@@ -913,10 +917,10 @@ class SipStack::Impl {
       ++status_.notifies;
       if (ignored) ++status_.notifies_ignored;
       SubscriptionStatus& status = status_.subscriptions[subscription.user][subscription.event];
-      status.state = notification.subscription_state.empty() ? "active"
-                                                             : notification.subscription_state;
-      status.last_notify = FormatTime(std::chrono::time_point_cast<Millis>(
-          std::chrono::system_clock::now()));
+      status.state =
+          notification.subscription_state.empty() ? "active" : notification.subscription_state;
+      status.last_notify =
+          FormatTime(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()));
       ++status.notifies;
     }
     if (ignored) {
@@ -928,8 +932,8 @@ class SipStack::Impl {
     if (notify_) notify_(notification);
   }
 
-  static void OnSubscriptionClosed(int err, const struct sip_msg* msg, const struct sipevent_substate* state,
-                                   void* arg) {
+  static void OnSubscriptionClosed(int err, const struct sip_msg* msg,
+                                   const struct sipevent_substate* state, void* arg) {
     auto& subscription = *static_cast<Subscription*>(arg);
     Impl& self = *subscription.impl;
     subscription.sub = static_cast<struct sipsub*>(mem_deref(subscription.sub));

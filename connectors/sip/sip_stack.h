@@ -41,12 +41,12 @@ struct StackOptions {
   std::string server_host;  // an IP address or a DNS name
   uint16_t server_port = 5060;
   Transport transport = Transport::kUdp;
-  std::string local_host;  // the address to bind; empty: the one that routes to the server
+  std::string local_host;   // the address to bind; empty: the one that routes to the server
   uint16_t local_port = 0;  // 0: any free port
   std::string agent_uri;    // the agent's own identity (From of SUBSCRIBE), "sip:agent@domain"
   std::string username;     // digest credentials, used only when the server asks
   std::string password;
-  std::string tls_ca_file;  // tls: the CAs the server's certificate must chain to
+  std::string tls_ca_file;             // tls: the CAs the server's certificate must chain to
   std::chrono::seconds expires{600};   // asked lifetime of publications and subscriptions
   std::chrono::seconds keepalive{30};  // health probe interval
   std::chrono::milliseconds retry_min{1000};
@@ -80,7 +80,7 @@ struct StackStatus {
   int64_t server_restarts = 0;  // times the server was found to have lost its state
   int64_t notifies = 0;
   int64_t notifies_ignored = 0;  // bodies too large or of the wrong type (see Notification)
-  std::map<std::string, PublicationStatus> publications;                       // by user
+  std::map<std::string, PublicationStatus> publications;                           // by user
   std::map<std::string, std::map<std::string, SubscriptionStatus>> subscriptions;  // user, event
 };
 

@@ -12,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <sstream>
 #include <string>
 
 #include "connectors/sip/documents/dialog_info.h"
@@ -23,11 +24,11 @@
 namespace presence::testing {
 namespace {
 
-using Poco::JSON::Array;
-using Poco::JSON::Object;
 using connectors::sip::Dialog;
 using connectors::sip::DialogInfo;
 using connectors::sip::DialogState;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
 
 constexpr auto kWait = std::chrono::seconds(20);
 
@@ -106,9 +107,9 @@ bool WaitForLabel(AgentServer& server, const std::string& id, const std::string&
 }
 
 void SetState(AgentServer& server, const std::string& user, const std::string& label) {
-  HttpResponse response = server.Client().Put("/api/v1/agents/" + user + "/state",
-                                              server.tokens().integration,
-                                              R"({"label": ")" + label + R"("})");
+  HttpResponse response =
+      server.Client().Put("/api/v1/agents/" + user + "/state", server.tokens().integration,
+                          R"({"label": ")" + label + R"("})");
   BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
 }
 
@@ -136,8 +137,7 @@ bool WaitForStatus(AgentServer& server, const std::function<bool(const Object&)>
   return false;
 }
 
-std::string PublicationOf(const Object& status, const std::string& user,
-                          const std::string& field) {
+std::string PublicationOf(const Object& status, const std::string& user, const std::string& field) {
   Object::Ptr publications = status.getObject("details")->getObject("publications");
   if (!publications || !publications->has(user)) return "";
   return publications->getObject(user)->get(field).toString();
@@ -160,7 +160,8 @@ std::vector<std::string> Notes(const std::string& body) {
   std::vector<std::string> notes;
   auto read = connectors::sip::ReadPidf(body);
   if (!read.ok()) return notes;
-  for (const auto& tuple : read->tuples) notes.insert(notes.end(), tuple.notes.begin(), tuple.notes.end());
+  for (const auto& tuple : read->tuples)
+    notes.insert(notes.end(), tuple.notes.begin(), tuple.notes.end());
   for (const auto& person : read->persons) {
     notes.insert(notes.end(), person.notes.begin(), person.notes.end());
   }
@@ -229,7 +230,8 @@ std::vector<std::string> IntervalLabels(AgentServer& server, const std::string& 
   Array::Ptr intervals = response.Json()->getArray("intervals");
   std::vector<std::string> labels;
   for (size_t i = 0; i < intervals->size(); ++i) {
-    labels.push_back(intervals->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
+    labels.push_back(
+        intervals->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
   }
   return labels;
 }
@@ -261,8 +263,8 @@ BOOST_AUTO_TEST_CASE(a_watcher_sees_the_label_of_each_change) {
     BOOST_TEST(seen->content_type == "application/pidf+xml");
   }
   // Lunch is away (its status), DND busy: the activities follow the statuses.
-  auto lunch = phone.WaitForNotify(
-      [](const SipPeer::Notify& n) { return ShowsNote(n, "Lunch"); }, kWait);
+  auto lunch =
+      phone.WaitForNotify([](const SipPeer::Notify& n) { return ShowsNote(n, "Lunch"); }, kWait);
   BOOST_TEST(lunch->body.find("away") != std::string::npos, lunch->body);
   // Logout closes the presence.
   SetState(server, "1001", "Logout");
@@ -279,7 +281,8 @@ BOOST_AUTO_TEST_CASE(a_watcher_sees_the_label_of_each_change) {
 
 BOOST_AUTO_TEST_CASE(over_tcp_in_dial_command_mode) {
   Kamailio kamailio(Kamailio::Options{.tcp = true});
-  AgentServer server(WithSip(kamailio, {.watch = true, .mode = "dial_command", .transport = "tcp"}));
+  AgentServer server(
+      WithSip(kamailio, {.watch = true, .mode = "dial_command", .transport = "tcp"}));
   server.Start();
   BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) { return SubscribedAll(s, {"1001"}); }));
   SetState(server, "1001", "Training");
@@ -347,8 +350,8 @@ BOOST_AUTO_TEST_CASE(presence_set_on_the_phone_becomes_a_pbx_change_once) {
     return SubscribedAll(s, {"1002"}) && !PublicationOf(s, "1002", "etag").empty();
   }));
   SipPeer desk("desk");
-  auto published = desk.Publish(Aor("1002"), kamailio.port(), "presence", "application/pidf+xml",
-                                kDeskBusy);
+  auto published =
+      desk.Publish(Aor("1002"), kamailio.port(), "presence", "application/pidf+xml", kDeskBusy);
   BOOST_REQUIRE_EQUAL(published.status, 200);
   BOOST_REQUIRE_MESSAGE(WaitForLabel(server, "1002", "Do Not Disturb"), server.Log());
   Object::Ptr agent = GetAgent(server, "1002");
@@ -372,14 +375,16 @@ BOOST_AUTO_TEST_CASE(dialogs_drive_calls_and_wrap_up_as_the_engine_rules_say) {
   AgentServer server(WithSip(kamailio));
   server.Start();
   for (const char* user : {"1001", "1002", "1003"}) SetState(server, user, "Ready for Calls");
-  BOOST_REQUIRE(WaitForStatus(
-      server, [](const Object& s) { return SubscribedAll(s, {"1001", "1002", "1003"}); }));
+  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
+    return SubscribedAll(s, {"1001", "1002", "1003"});
+  }));
 
   // A real inbound call: ringing changes nothing, answered is On a call, hung up is wrap-up.
   PbxDialogs calls(kamailio, "1001");
   calls.Publish("call-1", DialogState::kEarly);
-  BOOST_REQUIRE(WaitForStatus(
-      server, [](const Object& s) { return s.getObject("details")->getValue<int>("call_events") >= 1; }));
+  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
+    return s.getObject("details")->getValue<int>("call_events") >= 1;
+  }));
   BOOST_TEST(Label(server, "1001") == "Ready for Calls");
   calls.Publish("call-1", DialogState::kConfirmed);
   BOOST_REQUIRE_MESSAGE(WaitForLabel(server, "1001", "On a call"), server.Log());
@@ -388,18 +393,31 @@ BOOST_AUTO_TEST_CASE(dialogs_drive_calls_and_wrap_up_as_the_engine_rules_say) {
   BOOST_REQUIRE_MESSAGE(WaitForLabel(server, "1001", "Wrap-up"), server.Log());
 
   // A call that only rang: no wrap-up.
+  // (Kamailio sends each NOTIFY with the document it holds when it sends it, so a state that
+  // lasts less than that is never seen: the test lets the ringing be seen first.)
+  auto events_at_least = [&server](int n) {
+    return WaitForStatus(server, [n](const Object& s) {
+      return s.getObject("details")->getValue<int>("call_events") >= n;
+    });
+  };
+  BOOST_REQUIRE(events_at_least(3));
   PbxDialogs ring(kamailio, "1002");
   ring.Publish("call-2", DialogState::kEarly);
+  BOOST_REQUIRE(events_at_least(4));
   ring.Publish("call-2", DialogState::kTerminated);
+  BOOST_REQUIRE(events_at_least(5));
   // An internal call (the other end is user 1001): On a call, then straight back to Ready.
   PbxDialogs internal(kamailio, "1003");
   internal.Publish("call-3", DialogState::kConfirmed, "initiator", Aor("1001"));
   BOOST_REQUIRE(WaitForLabel(server, "1003", "On a call"));
   internal.Publish("call-3", DialogState::kTerminated, "initiator", Aor("1001"));
   BOOST_REQUIRE(WaitForLabel(server, "1003", "Ready for Calls"));
-  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
-    return s.getObject("details")->getValue<int>("call_events") >= 8;
-  }));
+  BOOST_REQUIRE_MESSAGE(
+      WaitForStatus(server,
+                    [](const Object& s) {
+                      return s.getObject("details")->getValue<int>("call_events") >= 8;
+                    }),
+      server.Log());
   BOOST_TEST(Label(server, "1002") == "Ready for Calls");
   BOOST_TEST(Count(IntervalLabels(server, "1002"), "Wrap-up") == 0u);
   BOOST_TEST(Count(IntervalLabels(server, "1003"), "Wrap-up") == 0u);
@@ -419,16 +437,18 @@ BOOST_AUTO_TEST_CASE(a_call_reported_by_softphone_and_pbx_counts_once) {
   PostEvent(server, "1001", R"({"type": "call_answered", "call_id": "shared-1"})");
   BOOST_REQUIRE(WaitForLabel(server, "1001", "On a call"));
   pbx.Publish("shared-1", DialogState::kConfirmed);
-  BOOST_REQUIRE(WaitForStatus(
-      server, [](const Object& s) { return s.getObject("details")->getValue<int>("call_events") >= 2; }));
+  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
+    return s.getObject("details")->getValue<int>("call_events") >= 2;
+  }));
   BOOST_TEST(GetAgent(server, "1001")->getArray("active_calls")->size() == 1u);
   // The softphone hangs up first: wrap-up starts; the PBX's late "terminated" changes nothing.
   PostEvent(server, "1001", R"({"type": "call_ended", "call_id": "shared-1"})");
   BOOST_REQUIRE(WaitForLabel(server, "1001", "Wrap-up"));
   const std::string since = GetAgent(server, "1001")->getValue<std::string>("since");
   pbx.Publish("shared-1", DialogState::kTerminated);
-  BOOST_REQUIRE(WaitForStatus(
-      server, [](const Object& s) { return s.getObject("details")->getValue<int>("call_events") >= 3; }));
+  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
+    return s.getObject("details")->getValue<int>("call_events") >= 3;
+  }));
   Object::Ptr agent = GetAgent(server, "1001");
   BOOST_TEST(agent->getObject("state")->getValue<std::string>("label") == "Wrap-up");
   BOOST_TEST(agent->getValue<std::string>("since") == since);
@@ -441,14 +461,13 @@ BOOST_AUTO_TEST_CASE(digest_authentication_with_the_configured_credentials) {
   Kamailio::Options options;
   options.auth = Kamailio::DigestAuth{};  // 407, user agent, password secret
   Kamailio kamailio(options);
-  AgentServer server(
-      WithSip(kamailio, {.watch = true, .username = "agent", .password = "secret"}));
+  AgentServer server(WithSip(kamailio, {.watch = true, .username = "agent", .password = "secret"}));
   server.Start();
   SetState(server, "1001", "Lunch");
   SipPeer phone("phone", SipPeer::Credentials{"agent", "secret"});
   BOOST_REQUIRE_EQUAL(phone.Subscribe(Aor("1001"), kamailio.port(), "presence"), 200);
-  auto seen = phone.WaitForNotify(
-      [](const SipPeer::Notify& n) { return ShowsNote(n, "Lunch"); }, kWait);
+  auto seen =
+      phone.WaitForNotify([](const SipPeer::Notify& n) { return ShowsNote(n, "Lunch"); }, kWait);
   BOOST_TEST(seen.has_value(), server.Log());
   BOOST_TEST(WaitForStatus(server, [](const Object& s) { return SubscribedAll(s, {"1001"}); }));
 }
@@ -465,8 +484,10 @@ BOOST_AUTO_TEST_CASE(wrong_credentials_are_shown_not_retried_forever) {
     return PublicationOf(s, "1001", "last_result").find("refused the credentials") !=
            std::string::npos;
   }));
-  Object::Ptr status = SipStatus(server);
-  BOOST_TEST(status->toString().find("Pw-7x9q") == std::string::npos);  // no secret shown
+  std::ostringstream shown;
+  SipStatus(server)->stringify(shown);
+  BOOST_TEST(shown.str().find("Pw-7x9q") == std::string::npos);  // no secret shown
+  BOOST_TEST(server.Log().find("Pw-7x9q") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

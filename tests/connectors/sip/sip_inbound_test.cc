@@ -2,21 +2,20 @@
 // from the phone system becomes a pbx choice only when its foreign part changed and a rule
 // matches, the agent's own publication never comes back, and dialogs become call events once.
 
+#include "connectors/sip/sip_inbound.h"
+
 #include <boost/test/unit_test.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "connectors/sip/sip_inbound.h"
-
 namespace presence::connectors::sip {
 namespace {
 
 using Kind = InboundEvent::Kind;
 
-const std::vector<std::string> kLabels = {"Ready for Calls", "Do Not Disturb", "Lunch",
-                                          "Meeting"};
+const std::vector<std::string> kLabels = {"Ready for Calls", "Do Not Disturb", "Lunch", "Meeting"};
 const std::vector<PresenceRule> kRules = {
     {std::nullopt, "busy", "", "Do Not Disturb"},
     {std::nullopt, "meal", "", "Lunch"},
@@ -134,9 +133,9 @@ std::string Describe(const std::vector<InboundEvent>& events) {
   for (const InboundEvent& event : events) {
     static const char* kNames[] = {"select", "started", "answered", "ended"};
     text += std::string(kNames[static_cast<int>(event.kind)]) + ":" + event.call_id +
-            (event.kind == Kind::kCallStarted
-                 ? std::string(event.outbound ? "/out" : "/in") + (event.internal ? "/internal" : "")
-                 : "") +
+            (event.kind == Kind::kCallStarted ? std::string(event.outbound ? "/out" : "/in") +
+                                                    (event.internal ? "/internal" : "")
+                                              : "") +
             " ";
   }
   return text;
@@ -147,8 +146,8 @@ const std::set<std::string> kInternal = {"1002", "2001"};
 BOOST_AUTO_TEST_CASE(dialog_states_become_call_events_once) {
   InboundInterpreter interpreter;
   auto step = [&](uint64_t version, std::vector<Dialog> dialogs, bool first = false) {
-    return Describe(interpreter.OnDialogs("alice", Dialogs(version, std::move(dialogs)), first,
-                                          kInternal));
+    return Describe(
+        interpreter.OnDialogs("alice", Dialogs(version, std::move(dialogs)), first, kInternal));
   };
   BOOST_TEST(step(0, {}, true) == "");
   BOOST_TEST(step(1, {Call("c1", DialogState::kEarly)}) == "started:c1@pbx.example/in ");
@@ -177,8 +176,8 @@ BOOST_AUTO_TEST_CASE(a_call_with_another_configured_user_is_internal) {
 
 BOOST_AUTO_TEST_CASE(terminated_dialogs_never_seen_active_are_ignored) {
   InboundInterpreter interpreter;
-  auto events = interpreter.OnDialogs(
-      "alice", Dialogs(1, {Call("old", DialogState::kTerminated)}), true, kInternal);
+  auto events = interpreter.OnDialogs("alice", Dialogs(1, {Call("old", DialogState::kTerminated)}),
+                                      true, kInternal);
   BOOST_TEST(events.empty());
 }
 
@@ -197,8 +196,8 @@ BOOST_AUTO_TEST_CASE(older_versions_are_ignored) {
   InboundInterpreter interpreter;
   interpreter.OnDialogs("alice", Dialogs(5, {Call("c5", DialogState::kEarly)}), true, kInternal);
   BOOST_TEST(
-      interpreter.OnDialogs("alice", Dialogs(4, {Call("c5", DialogState::kTerminated)}), false,
-                            kInternal)
+      interpreter
+          .OnDialogs("alice", Dialogs(4, {Call("c5", DialogState::kTerminated)}), false, kInternal)
           .empty());
   BOOST_TEST(interpreter.active_dialogs("alice") == 1u);
 }
