@@ -488,7 +488,7 @@ class SipStack::Impl {
     const char* route = route_.c_str();
     sip_dialog_alloc(&publication->dialog, aor.c_str(), aor.c_str(), nullptr, aor.c_str(), &route,
                      1);
-    sip_auth_alloc(&publication->auth, &Impl::OnAuth, this, true);
+    sip_auth_alloc(&publication->auth, &Impl::OnAuth, this, false);
     Publication& result = *publication;
     publications_[user] = std::move(publication);
     return result;
@@ -731,7 +731,7 @@ class SipStack::Impl {
         const char* route = route_.c_str();
         sip_dialog_alloc(&canary_->dialog, canary_->aor.c_str(), canary_->aor.c_str(), nullptr,
                          canary_->aor.c_str(), &route, 1);
-        sip_auth_alloc(&canary_->auth, &Impl::OnAuth, this, true);
+        sip_auth_alloc(&canary_->auth, &Impl::OnAuth, this, false);
       }
       canary_->recoveries = 0;
       canary_->auth_rounds = 0;
@@ -875,7 +875,7 @@ class SipStack::Impl {
     int err = sipevent_subscribe(
         &subscription.sub, events_, subscription.aor.c_str(), nullptr, options_.agent_uri.c_str(),
         subscription.event.c_str(), nullptr, static_cast<uint32_t>(options_.expires.count()),
-        "presence-agent", &route, 1, &Impl::OnAuth, this, true, nullptr, &Impl::OnNotify,
+        "presence-agent", &route, 1, &Impl::OnAuth, this, false, nullptr, &Impl::OnNotify,
         &Impl::OnSubscriptionClosed, &subscription, "Accept: %s\r\n", accept.c_str());
     SetSubscriptionState(subscription, err ? "terminated" : "trying", false);
     if (err) {

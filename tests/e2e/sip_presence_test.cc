@@ -20,6 +20,7 @@
 #include "tests/fakes/agent_server.h"
 #include "tests/fakes/kamailio.h"
 #include "tests/fakes/sip_peer.h"
+#include "tests/fakes/subprocess.h"
 
 namespace presence::testing {
 namespace {
@@ -488,6 +489,33 @@ BOOST_AUTO_TEST_CASE(wrong_credentials_are_shown_not_retried_forever) {
   SipStatus(server)->stringify(shown);
   BOOST_TEST(shown.str().find("Pw-7x9q") == std::string::npos);  // no secret shown
   BOOST_TEST(server.Log().find("Pw-7x9q") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sip_check_walks_an_administrator_through_publish_and_subscribe) {
+  Kamailio kamailio;
+  AgentServer config(WithSip(kamailio));  // only its configuration file is used
+  RunResult run = RunCommand({AgentBinary(), "sip-check", "-c", config.config_path(), "--user",
+                              "1001", "--label", "Lunch"});
+  BOOST_TEST(run.exit_code == 0, run.out + run.err);
+  for (const char* step :
+       {"1. SIP over udp to 127.0.0.1:", "2. PUBLISH presence of sip:1001@127.0.0.1: \"Lunch\"",
+        "200 OK, SIP-ETag ", "3. SUBSCRIBE to presence and dialog of sip:1001@127.0.0.1",
+        "tuple pa-1001 (the agent's): basic open, note \"Lunch\"", "person pa-p-1001: away",
+        "4. PUBLISH Expires: 0", "OK: publish and subscribe work"}) {
+    BOOST_TEST(run.out.find(step) != std::string::npos, step << "\n" << run.out);
+  }
+  // With Kamailio gone, each step says what failed and the exit code says so.
+  kamailio.Stop();
+  RunResult down = RunCommand({AgentBinary(), "sip-check", "-c", config.config_path(), "--user",
+                               "1001", "--timeout-ms", "1500"});
+  BOOST_TEST(down.exit_code == 2, down.out + down.err);
+  BOOST_TEST(down.out.find("FAILED: no final answer within 1500 ms") != std::string::npos,
+             down.out);
+  // A user without identities.sip is named.
+  RunResult unknown =
+      RunCommand({AgentBinary(), "sip-check", "-c", config.config_path(), "--user", "nobody"});
+  BOOST_TEST(unknown.exit_code != 0);
+  BOOST_TEST(unknown.err.find("no user nobody") != std::string::npos, unknown.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
