@@ -111,6 +111,14 @@ std::string LocalAddressTowards(const std::string& ip, uint16_t port) {
   return result;
 }
 
+// libre's hash tables. A finished UDP transaction stays for timer K (5 s) to absorb
+// retransmissions, so at thousands of publications a second there are tens of thousands in
+// the client table: its buckets must keep lookups short.
+constexpr uint32_t kClientTransactionBuckets = 16384;
+constexpr uint32_t kServerTransactionBuckets = 4096;
+constexpr uint32_t kConnectionBuckets = 256;
+constexpr uint32_t kSubscriptionBuckets = 4096;
+
 std::once_flag libre_once;
 int libre_status = 0;
 
@@ -321,7 +329,8 @@ class SipStack::Impl {
   Status Setup() {
     tmr_init(&probe_timer_);
     tmr_init(&recovery_timer_);
-    if (int err = sip_alloc(&sip_, nullptr, 32, 32, 32, "presence-agent", nullptr, nullptr)) {
+    if (int err = sip_alloc(&sip_, nullptr, kClientTransactionBuckets, kServerTransactionBuckets,
+                            kConnectionBuckets, "presence-agent", nullptr, nullptr)) {
       return Error{"sip_init", "cannot create the SIP stack: " + ErrorText(err)};
     }
     std::string local = options_.local_host.empty()
@@ -361,7 +370,8 @@ class SipStack::Impl {
       std::lock_guard lock(status_mutex_);
       local_address_ = std::string(buffer) + ":" + std::to_string(sa_port(&bound));
     }
-    if ((err = sipevent_listen(&events_, sip_, 64, 64, nullptr, nullptr))) {
+    if ((err = sipevent_listen(&events_, sip_, kSubscriptionBuckets, kSubscriptionBuckets, nullptr,
+                               nullptr))) {
       return Error{"sip_init", "cannot listen for SIP events: " + ErrorText(err)};
     }
     if ((err = sip_listen(&listener_, sip_, true, &Impl::OnRequest, this))) {

@@ -341,10 +341,12 @@ void Kamailio::Launch() {
     std::ofstream marker(log_path, std::ios::app);
     marker << "=== presence tests: starting kamailio on port " << port_ << " ===\n";
   }
-  // Shared memory 32 MB, private 8 MB per process: plenty for tests, and several Kamailios
-  // fit on one machine.
+  // Shared memory 32 MB (unless the options ask for more), private 8 MB per process: plenty
+  // for tests, and several Kamailios fit on one machine.
+  const std::string shared =
+      std::to_string(options_.shared_memory_mb > 0 ? options_.shared_memory_mb : 32);
   std::vector<std::string> argv = {binary_, "-f", config_path(), "-DD", "-E", "-Y",
-                                   run_dir, "-m", "32",          "-M",  "8"};
+                                   run_dir, "-m", shared,        "-M",  "8"};
   // Built before fork: the child of a threaded process may only call async-signal-safe code.
   std::vector<char*> args;
   for (std::string& arg : argv) args.push_back(arg.data());

@@ -48,6 +48,9 @@ class Kamailio {
     // The longest lifetime Kamailio grants a publication or subscription (presence module
     // max_expires), so tests see refreshes in seconds; 0 keeps Kamailio's default (3600).
     int max_expires = 0;
+    // Shared memory in MB (kamailio -m); 0: 32. Thousands of publications and subscriptions
+    // need more (Kamailio answers 500 when its shared memory runs out).
+    int shared_memory_mb = 0;
   };
 
   // Picks a free port on 127.0.0.1, writes and checks the config (`kamailio -c`), starts
