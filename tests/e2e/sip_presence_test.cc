@@ -518,6 +518,13 @@ BOOST_AUTO_TEST_CASE(sip_check_walks_an_administrator_through_publish_and_subscr
   BOOST_TEST(unknown.err.find("no user nobody") != std::string::npos, unknown.err);
 }
 
+BOOST_AUTO_TEST_CASE(the_sample_kamailio_configuration_is_valid) {
+  RunResult check = RunCommand(
+      {"/usr/sbin/kamailio", "-c", "-f", std::string(PRESENCE_SOURCE_DIR) + "/samples/kamailio/presence.cfg"});
+  BOOST_TEST(check.exit_code == 0, check.out + check.err);
+  BOOST_TEST((check.out + check.err).find("config file ok") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
