@@ -9,6 +9,7 @@
 //    once;
 //  - digest authentication (407) with the configured credentials, and a clear error without.
 #include <Poco/JSON/Array.h>
+#include <signal.h>
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -518,9 +519,43 @@ BOOST_AUTO_TEST_CASE(sip_check_walks_an_administrator_through_publish_and_subscr
   BOOST_TEST(unknown.err.find("no user nobody") != std::string::npos, unknown.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_subscribes_new_users_and_ends_the_subscriptions_of_removed_ones) {
+  Kamailio kamailio;
+  AgentServer server(WithSip(kamailio));
+  server.Start();
+  BOOST_REQUIRE(WaitForStatus(server, [](const Object& s) {
+    return SubscribedAll(s, {"1001", "1002", "1003", "1004"});
+  }));
+  Object::Ptr config = server.Config();
+  Array::Ptr users = config->getArray("users");
+  users->remove(3);  // 1004 goes
+  Object::Ptr added = new Object();
+  added->set("id", "1005");
+  added->set("name", "Eve New");
+  added->set("extension", "2005");
+  added->set("team", "green");
+  Object::Ptr identities = new Object();
+  identities->set("sip", "1005");
+  added->set("identities", identities);
+  users->add(added);
+  server.WriteConfig(config);
+  server.Signal(SIGHUP);
+  BOOST_REQUIRE_MESSAGE(WaitForStatus(server,
+                                      [](const Object& s) {
+                                        Object::Ptr subscriptions =
+                                            s.getObject("details")->getObject("subscriptions");
+                                        return SubscribedAll(s, {"1005"}) &&
+                                               !subscriptions->has("1004");
+                                      }),
+                        server.Log());
+  SetState(server, "1005", "Lunch");
+  BOOST_TEST(WatchFor(kamailio, "1005", "Lunch").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(the_sample_kamailio_configuration_is_valid) {
-  RunResult check = RunCommand(
-      {"/usr/sbin/kamailio", "-c", "-f", std::string(PRESENCE_SOURCE_DIR) + "/samples/kamailio/presence.cfg"});
+  RunResult check =
+      RunCommand({"/usr/sbin/kamailio", "-c", "-f",
+                  std::string(PRESENCE_SOURCE_DIR) + "/samples/kamailio/presence.cfg"});
   BOOST_TEST(check.exit_code == 0, check.out + check.err);
   BOOST_TEST((check.out + check.err).find("config file ok") != std::string::npos);
 }
