@@ -683,13 +683,16 @@ class SipStack::Impl {
     // A refresh or probe failed and no delivery waits for it: try again on our own, so the
     // watchers keep seeing the state while the server recovers.
     if (publication.removing || publication.body.empty()) return;
-    publication.backoff = publication.backoff.count() == 0
-                              ? options_.retry_min
-                              : std::min(publication.backoff * 2, options_.retry_max);
-    milliseconds wait = retry_after ? std::max<milliseconds>(*retry_after, publication.backoff)
-                                    : publication.backoff;
-    tmr_start(&publication.timer, static_cast<uint64_t>(wait.count()), &Impl::OnRefreshTimer,
+    tmr_start(&publication.timer, NextWait(publication.backoff, retry_after), &Impl::OnRefreshTimer,
               &publication);
+  }
+
+  // The next back-off (from retry_min, doubling to retry_max), never sooner than the server's
+  // Retry-After; in milliseconds for a libre timer.
+  uint64_t NextWait(milliseconds& backoff, std::optional<seconds> retry_after) const {
+    backoff = backoff.count() == 0 ? options_.retry_min : std::min(backoff * 2, options_.retry_max);
+    const milliseconds wait = retry_after ? std::max<milliseconds>(*retry_after, backoff) : backoff;
+    return static_cast<uint64_t>(wait.count());
   }
 
   void Resolve(Publication& publication, const PublishOutcome& outcome) {
@@ -961,13 +964,8 @@ class SipStack::Impl {
   }
 
   void RetrySubscription(Subscription& subscription, std::optional<seconds> retry_after) {
-    subscription.backoff = subscription.backoff.count() == 0
-                               ? options_.retry_min
-                               : std::min(subscription.backoff * 2, options_.retry_max);
-    milliseconds wait = retry_after ? std::max<milliseconds>(*retry_after, subscription.backoff)
-                                    : subscription.backoff;
-    tmr_start(&subscription.timer, static_cast<uint64_t>(wait.count()), &Impl::OnResubscribe,
-              &subscription);
+    tmr_start(&subscription.timer, NextWait(subscription.backoff, retry_after),
+              &Impl::OnResubscribe, &subscription);
   }
 
   static void OnResubscribe(void* arg) {
