@@ -73,7 +73,7 @@ class DialogInfoVisitor final : public XmlVisitor {
     switch (place) {
       case Place::kDialog:
         if (!has_state_) {
-          throw XmlDocumentError(BadDialog("(id \"" + info_.dialogs.back().id +
+          throw XmlDocumentError(BadDialog("(id \"" + ForMessage(info_.dialogs.back().id) +
                                            "\") has no <state>; RFC 4235 requires one"));
         }
         break;
@@ -81,7 +81,7 @@ class DialogInfoVisitor final : public XmlVisitor {
         const std::optional<DialogState> state = ParseState(text);
         if (!state) {
           throw XmlDocumentError(
-              BadDialog("has the state \"" + text +
+              BadDialog("has the state \"" + ForMessage(text) +
                         "\"; allowed: trying, proceeding, early, confirmed, terminated"));
         }
         info_.dialogs.back().state = *state;
@@ -106,8 +106,8 @@ class DialogInfoVisitor final : public XmlVisitor {
   void StartRoot(const XmlElement& element) {
     if (element.ns != kDialogInfoNs || element.name != "dialog-info") {
       throw XmlDocumentError(
-          {"not_dialog_info", "the document's root is {" + std::string(element.ns) + "}" +
-                                  std::string(element.name) + "; a dialog-info document has " +
+          {"not_dialog_info", "the document's root is {" + ForMessage(element.ns) + "}" +
+                                  ForMessage(element.name) + "; a dialog-info document has " +
                                   "the root dialog-info in namespace " +
                                   std::string(kDialogInfoNs)});
     }

@@ -42,8 +42,8 @@ class PidfVisitor final : public XmlVisitor {
   void StartElement(const XmlElement& element) override {
     if (places_.empty()) {
       if (element.ns != kPidfNs || element.name != "presence") {
-        throw XmlDocumentError({"not_pidf", "the document's root is {" + std::string(element.ns) +
-                                                "}" + std::string(element.name) +
+        throw XmlDocumentError({"not_pidf", "the document's root is {" + ForMessage(element.ns) +
+                                                "}" + ForMessage(element.name) +
                                                 "; a PIDF document has the root " +
                                                 "presence in namespace " + std::string(kPidfNs)});
       }
@@ -173,19 +173,22 @@ void AppendActivity(std::string& out, std::string_view activity) {
 }  // namespace
 
 const std::vector<std::string_view>& RpidActivities() {
-  static const std::vector<std::string_view> activities = {"appointment", "away",
-                                                           "breakfast",   "busy",
-                                                           "dinner",      "holiday",
-                                                           "in-transit",  "looking-for-work",
-                                                           "lunch",       "meal",
-                                                           "meeting",     "on-the-phone",
-                                                           "performance", "permanent-absence",
-                                                           "playing",     "presentation",
-                                                           "shopping",    "sleeping",
-                                                           "spectator",   "steering",
-                                                           "travel",      "tv",
-                                                           "vacation",    "working",
-                                                           "worship"};
+  // RFC 4480 section 3.2 as integrations.md 5.2 lists them.
+  static const std::vector<std::string_view> activities = {
+      "appointment", "away",
+      "breakfast",   "busy",
+      "dinner",      "holiday",
+      "in-transit",  "looking-for-work",
+      "lunch",       "meal",
+      "meeting",     "on-the-phone",
+      "performance", "permanent-absence",
+      "playing",     "presentation",
+      "shopping",    "sleeping",
+      "spectator",   "steering",
+      "travel",      "tv",
+      "vacation",    "working",
+      "worship",
+  };
   return activities;
 }
 

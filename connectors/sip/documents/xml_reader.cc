@@ -10,6 +10,10 @@
 #include <Poco/SAX/SAXParser.h>
 #include <Poco/SAX/XMLReader.h>
 
+#include <algorithm>
+#include <optional>
+#include <string>
+
 #include "connectors/sip/documents/pidf.h"
 #include "connectors/sip/documents/xml_text.h"
 
@@ -30,23 +34,37 @@ Error BadXml(std::string_view what, std::string detail) {
 bool IsXmlSpace(XMLChar c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Receives expat's events through Poco, enforces the element and depth limits, collects each
-// open element's text and hands elements to the visitor. Everything it refuses it throws as
-// XmlDocumentError, which ReadXml catches once the throw has left the parser.
+// open element's text and hands elements to the visitor.
+//
+// Stopping: an exception thrown out of an element handler leaks memory in expat. For an empty
+// element (<a xmlns:x="..."/>) expat keeps the element's namespace bindings in a local list
+// while it calls the start and end handlers and files them only afterwards, so a throw from
+// either loses them (LeakSanitizer found this with the pidf fuzz target). So an element
+// handler only records the first error and from then on ignores everything; the throw comes
+// from the next character data event, a point where expat holds nothing of its own (element
+// bindings are on its tag stack by then, which XML_ParserFree releases), or the parse simply
+// runs to its end (at most kMaxDocumentBytes) and ReadXml returns the recorded error.
+// startDTD and resolveEntity throw at once: expat keeps what it has there in its own pools.
 class Handler final : public Poco::XML::ContentHandler,
                       public Poco::XML::LexicalHandler,
                       public Poco::XML::EntityResolver {
  public:
   Handler(std::string_view what, XmlVisitor& visitor) : what_(what), visitor_(visitor) {}
 
+  const std::optional<Error>& error() const { return error_; }
+
   void startElement(const XMLString& uri, const XMLString& local_name, const XMLString&,
                     const Poco::XML::Attributes& attributes) override {
+    if (error_) return;
     if (++elements_ > kMaxElements) {
-      throw XmlDocumentError(TooLarge(
-          what_, "has more than " + std::to_string(kMaxElements) + " elements (the limit)"));
+      error_ = TooLarge(what_,
+                        "has more than " + std::to_string(kMaxElements) + " elements (the limit)");
+      return;
     }
     if (texts_.size() + 1 > kMaxDepth) {
-      throw XmlDocumentError(TooLarge(
-          what_, "nests elements deeper than " + std::to_string(kMaxDepth) + " (the limit)"));
+      error_ = TooLarge(what_,
+                        "nests elements deeper than " + std::to_string(kMaxDepth) + " (the limit)");
+      return;
     }
     texts_.emplace_back();
     XmlElement element{.ns = uri, .name = local_name, .depth = texts_.size()};
@@ -54,16 +72,26 @@ class Handler final : public Poco::XML::ContentHandler,
       if (!attributes.getURI(i).empty()) continue;
       element.attributes.emplace_back(attributes.getLocalName(i), attributes.getValue(i));
     }
-    visitor_.StartElement(element);
+    try {
+      visitor_.StartElement(element);
+    } catch (const XmlDocumentError& error) {
+      error_ = error.error();
+    }
   }
 
   void endElement(const XMLString&, const XMLString&, const XMLString&) override {
+    if (error_) return;
     std::string text = CleanText(texts_.back(), kMaxTextBytes);
     texts_.pop_back();
-    visitor_.EndElement(std::move(text));
+    try {
+      visitor_.EndElement(std::move(text));
+    } catch (const XmlDocumentError& error) {
+      error_ = error.error();
+    }
   }
 
   void characters(const XMLChar ch[], int start, int length) override {
+    if (error_) throw XmlDocumentError(*error_);  // a safe point to stop (see above)
     if (texts_.empty()) return;
     std::string& text = texts_.back();
     const XMLChar* at = ch + start;
@@ -107,6 +135,7 @@ class Handler final : public Poco::XML::ContentHandler,
   XmlVisitor& visitor_;
   size_t elements_ = 0;
   std::vector<std::string> texts_;  // one per open element
+  std::optional<Error> error_;      // the first refusal; everything after it is ignored
 };
 
 }  // namespace
@@ -142,8 +171,11 @@ Status ReadXml(std::string_view body, std::string_view what, XmlVisitor& visitor
   } catch (const XmlDocumentError& error) {
     return error.error();
   } catch (const Poco::Exception& error) {
+    // A refusal recorded before expat found the document malformed further on comes first.
+    if (handler.error()) return *handler.error();
     return BadXml(what, error.message());
   }
+  if (handler.error()) return *handler.error();
   return Status::Ok();
 }
 

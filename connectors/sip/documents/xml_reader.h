@@ -31,7 +31,8 @@ struct XmlElement {
   std::optional<std::string> Attribute(std::string_view name) const;
 };
 
-// A visitor throws this to stop the parse with its error ("not_pidf", "bad_dialog"...).
+// A visitor throws this to refuse the document: ReadXml returns its error ("not_pidf",
+// "bad_dialog"...) and the visitor sees nothing more.
 class XmlDocumentError : public std::exception {
  public:
   explicit XmlDocumentError(Error error) : error_(std::move(error)) {}

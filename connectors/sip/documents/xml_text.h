@@ -13,6 +13,9 @@ namespace presence::connectors::sip {
 // boundary, then without the whitespace the cut left at the end.
 std::string CleanText(std::string_view text, size_t max_bytes);
 
+// Input quoted in an error message: cleaned and cut to a length that suits a log line.
+inline std::string ForMessage(std::string_view text) { return CleanText(text, 80); }
+
 // Appends text for element content or a (double- or single-quoted) attribute value: & < > " '
 // as entities; in attributes also tab, LF and CR as character references (attribute value
 // normalisation would turn them into spaces), in content CR (a parser reads a raw CR as LF).
