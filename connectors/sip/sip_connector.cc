@@ -356,6 +356,20 @@ std::shared_ptr<const ConnectorSettings> ParseSip(const BlockContext& context, P
           ReadOptionalNumber(block, "request_timeout_ms", context.path, 1000, 64000, problems)) {
     settings->request_timeout = Millis(*timeout);
   }
+  // The common back-off keys (checked by ReadConnectors) also pace the stack's own retries:
+  // refreshes after a failure and subscriptions made again.
+  if (block.has("retry_initial_ms")) {
+    Problems ignored;
+    if (auto ms = json::ReadWholeNumber(block.get("retry_initial_ms"), "", "", ignored)) {
+      settings->stack.retry_min = std::chrono::milliseconds(*ms);
+    }
+  }
+  if (block.has("retry_max_seconds")) {
+    Problems ignored;
+    if (auto max = json::ReadWholeNumber(block.get("retry_max_seconds"), "", "", ignored)) {
+      settings->stack.retry_max = std::chrono::seconds(*max);
+    }
+  }
   ReadWatch(block, context.path, *settings, problems);
   ReadRules(context, *settings, problems);
   if (block.has("on_logout")) {
@@ -454,6 +468,12 @@ class SipPresenceConnector final : public Connector {
     }
     {
       std::lock_guard lock(mutex_);
+      std::set<std::string> now;
+      for (const WatchedUser& user : watched) now.insert(user.user);
+      for (const std::string& user : followed_) {
+        if (!now.count(user)) interpreter_.Forget(user);
+      }
+      followed_ = std::move(now);
       rules_.from_presence = settings_->from_presence;
       rules_.internal = std::move(internal);
       rules_.labels = std::move(labels);
@@ -461,7 +481,8 @@ class SipPresenceConnector final : public Connector {
     std::vector<std::string> events;
     if (settings_->watch_presence) events.push_back("presence");
     if (settings_->watch_dialog) events.push_back("dialog");
-    if (!events.empty()) stack_.Watch(std::move(watched), std::move(events));
+    // Also without events: the stack takes down the publications of users who left.
+    stack_.Watch(std::move(watched), std::move(events));
   }
 
   DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override {
@@ -581,6 +602,7 @@ class SipPresenceConnector final : public Connector {
   std::string last_ignored_;
   InboundInterpreter interpreter_;
   InboundRules rules_;
+  std::set<std::string> followed_;  // the users of the last directory
   std::atomic<int64_t> ignored_{0};
   std::atomic<int64_t> pbx_changes_{0};
   std::atomic<int64_t> call_events_{0};

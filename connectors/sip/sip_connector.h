@@ -47,7 +47,9 @@ struct SipSettings final : ConnectorSettings {
   bool watch_dialog = false;
   std::vector<PresenceRule> from_presence;
   OnLogout on_logout = OnLogout::kClosed;
-  Millis request_timeout{32000};  // how long a delivery waits for the server's answer
+  // How long a delivery waits for the server's final answer (then it is retried; the request
+  // may still be answered, and the retry sends the latest document).
+  Millis request_timeout{10000};
 };
 
 // The presentity of a user, or nullopt when it takes no part (no identities.sip).

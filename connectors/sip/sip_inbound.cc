@@ -114,44 +114,69 @@ std::vector<InboundEvent> InboundInterpreter::OnDialogs(const std::string& user,
     event.call_id = call_id;
     return event;
   };
+  // A call is named by its Call-ID; forked dialogs (two devices ringing for one user) share
+  // it, and the call ends when the last of them ends.
+  auto call_followed = [&state](const std::string& call_id, const std::string& except) {
+    return std::any_of(state.dialogs.begin(), state.dialogs.end(), [&](const auto& entry) {
+      return entry.first != except && entry.second.call_id == call_id;
+    });
+  };
+  auto end_dialog = [&](std::map<std::string, Followed>::iterator followed,
+                        std::optional<int64_t> duration) {
+    const std::string call_id = followed->second.call_id;
+    const std::string id = followed->first;
+    state.dialogs.erase(followed);
+    if (call_followed(call_id, id)) return;
+    InboundEvent ended = make(InboundEvent::Kind::kCallEnded, call_id);
+    if (duration && *duration >= 0) ended.duration_s = static_cast<double>(*duration);
+    events.push_back(std::move(ended));
+  };
   std::set<std::string> listed;
   for (const Dialog& dialog : info.dialogs) {
     listed.insert(dialog.id);
     auto followed = state.dialogs.find(dialog.id);
     if (!Active(dialog.state)) {
-      if (followed == state.dialogs.end()) continue;  // never seen active
-      InboundEvent ended = make(InboundEvent::Kind::kCallEnded, followed->second.call_id);
-      if (dialog.duration && *dialog.duration >= 0) {
-        ended.duration_s = static_cast<double>(*dialog.duration);
-      }
-      events.push_back(std::move(ended));
-      state.dialogs.erase(followed);
-      continue;
+      if (followed != state.dialogs.end()) end_dialog(followed, dialog.duration);
+      continue;  // (one never seen active is ignored)
     }
     if (followed == state.dialogs.end()) {
       if (state.dialogs.size() >= kMaxFollowedDialogs) continue;
       std::string call_id = dialog.call_id.empty() ? dialog.id : dialog.call_id;
       if (call_id.size() > kMaxCallIdBytes) call_id.resize(kMaxCallIdBytes);
-      InboundEvent started = make(InboundEvent::Kind::kCallStarted, call_id);
-      started.outbound = dialog.direction == "initiator";
-      const std::string remote = UserPart(dialog.remote_identity);
-      started.internal = !remote.empty() && internal.count(remote) > 0;
-      events.push_back(std::move(started));
+      if (!call_followed(call_id, dialog.id)) {
+        InboundEvent started = make(InboundEvent::Kind::kCallStarted, call_id);
+        started.outbound = dialog.direction == "initiator";
+        const std::string remote = UserPart(dialog.remote_identity);
+        started.internal = !remote.empty() && internal.count(remote) > 0;
+        events.push_back(std::move(started));
+      }
       followed = state.dialogs.emplace(dialog.id, Followed{call_id, false}).first;
     }
     if (dialog.state == DialogState::kConfirmed && !followed->second.answered) {
       followed->second.answered = true;
-      events.push_back(make(InboundEvent::Kind::kCallAnswered, followed->second.call_id));
+      const std::string& call_id = followed->second.call_id;
+      const bool answered_before =
+          std::any_of(state.dialogs.begin(), state.dialogs.end(), [&](const auto& entry) {
+            return entry.first != followed->first && entry.second.call_id == call_id &&
+                   entry.second.answered;
+          });
+      if (!answered_before) events.push_back(make(InboundEvent::Kind::kCallAnswered, call_id));
     }
   }
-  if (info.full) {
+  // A dialog a full document no longer lists has ended; not on the first NOTIFY of a
+  // subscription (after a server restart it is empty until the PBX publishes again, while the
+  // calls go on).
+  if (info.full && !first) {
     for (auto it = state.dialogs.begin(); it != state.dialogs.end();) {
       if (listed.count(it->first)) {
         ++it;
         continue;
       }
-      events.push_back(make(InboundEvent::Kind::kCallEnded, it->second.call_id));
-      it = state.dialogs.erase(it);
+      auto next = std::next(it);
+      const std::string key = next == state.dialogs.end() ? std::string() : next->first;
+      const bool at_end = next == state.dialogs.end();
+      end_dialog(it, std::nullopt);
+      it = at_end ? state.dialogs.end() : state.dialogs.find(key);
     }
   }
   return events;

@@ -13,8 +13,11 @@
 //
 // Dialogs (RFC 4235): each dialog is followed by its id. trying/proceeding/early ->
 // call_started, confirmed -> call_started (if not yet) and call_answered, terminated ->
-// call_ended; a dialog that disappears from a full document ended too. A terminated dialog
-// never seen active is ignored (a full document after a re-subscription lists old ones). The
+// call_ended; a dialog that disappears from a full document ended too, except on the first
+// NOTIFY of a subscription (after a server restart that one is empty until the PBX publishes
+// again, while the calls go on). A terminated dialog never seen active is ignored (a full
+// document after a re-subscription lists old ones). Forked dialogs sharing a Call-ID are one
+// call: started by the first, answered by the first answered, ended with the last. The
 // call id is the dialog's SIP Call-ID (its id when none is given), so a softphone that
 // reports the same call by its SIP Call-ID and the PBX name one call, and the engine counts
 // it once (it ignores a second start of an active call and any event of an ended one).

@@ -64,12 +64,12 @@ std::string StatusLine(const struct sip_msg* msg) {
 
 std::string ErrorText(int err) { return std::strerror(err); }
 
-// A SIP URI in a Route header for the server: its transport and loose routing.
+// The server's URI for the Route header: its address and transport.
 std::string RouteUri(const std::string& host, uint16_t port, Transport transport) {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string uri = "sip:" + h + ":" + std::to_string(port);
   if (transport != Transport::kUdp) uri += ";transport=" + std::string(TransportName(transport));
-  return uri + ";lr";
+  return uri;  // libre writes the Route header with ";lr" itself
 }
 
 // The IP address of host (a literal or a name, looked up once).
@@ -119,6 +119,9 @@ constexpr uint32_t kServerTransactionBuckets = 4096;
 constexpr uint32_t kConnectionBuckets = 256;
 constexpr uint32_t kSubscriptionBuckets = 4096;
 
+// A server's Retry-After is honoured up to this long.
+constexpr std::chrono::seconds kMaxRetryAfter{3600};
+
 std::once_flag libre_once;
 int libre_status = 0;
 
@@ -129,7 +132,10 @@ class SipStack::Impl {
   Impl(StackOptions options, LogSink log, NotifyHandler notify)
       : options_(std::move(options)), log_(std::move(log)), notify_(std::move(notify)) {}
 
-  ~Impl() { Stop(); }
+  ~Impl() {
+    Stop();
+    CloseWake();  // only here: a Push racing with Stop may still write to it
+  }
 
   Status Start() {
     std::call_once(libre_once, [] { libre_status = libre_init(); });
@@ -171,7 +177,6 @@ class SipStack::Impl {
     }
     WakeLoop();
     thread_.join();
-    CloseWake();
     std::lock_guard lock(mutex_);
     for (Command& command : commands_) {
       if (command.promise) {
@@ -253,6 +258,8 @@ class SipStack::Impl {
     struct sip_request* request = nullptr;
     uint32_t cseq = 0;
     bool sent_if_match = false;  // the request in flight carried SIP-If-Match
+    bool sent_remove = false;    // the request in flight was Expires: 0
+    bool retiring = false;       // taken down because its user or AOR left the directory
     bool dirty = false;          // a newer wish arrived while a request was in flight
     bool probe = false;          // the request in flight is the health probe
     int auth_rounds = 0;
@@ -411,6 +418,8 @@ class SipStack::Impl {
     subscriptions_.clear();
     if (canary_) ReleasePublication(*canary_);
     canary_.reset();
+    for (auto& publication : retiring_) ReleasePublication(*publication);
+    retiring_.clear();
     probe_dialog_ = static_cast<struct sip_dialog*>(mem_deref(probe_dialog_));
     listener_ = static_cast<struct sip_lsnr*>(mem_deref(listener_));
     events_ = static_cast<struct sipevent_sock*>(mem_deref(events_));
@@ -485,8 +494,8 @@ class SipStack::Impl {
     auto found = publications_.find(user);
     if (found != publications_.end() && found->second->aor == aor) return *found->second;
     if (found != publications_.end()) {
-      // The user's SIP identity changed (reload): start over with a new dialog.
-      ReleasePublication(*found->second);
+      // The user's SIP identity changed (reload): take the old one down, start a new dialog.
+      Retire(std::move(found->second));
       publications_.erase(found);
     }
     auto publication = std::make_unique<Publication>();
@@ -496,8 +505,10 @@ class SipStack::Impl {
     publication->expires = static_cast<uint32_t>(options_.expires.count());
     tmr_init(&publication->timer);
     const char* route = route_.c_str();
-    sip_dialog_alloc(&publication->dialog, aor.c_str(), aor.c_str(), nullptr, aor.c_str(), &route,
-                     1);
+    // Request-URI and To: the presentity; From: the agent, the publisher (RFC 3903), so a
+    // server that checks the From user against the digest user accepts it.
+    sip_dialog_alloc(&publication->dialog, aor.c_str(), aor.c_str(), nullptr,
+                     options_.agent_uri.c_str(), &route, 1);
     sip_auth_alloc(&publication->auth, &Impl::OnAuth, this, false);
     Publication& result = *publication;
     publications_[user] = std::move(publication);
@@ -533,9 +544,14 @@ class SipStack::Impl {
 
   void Send(Publication& publication, bool probe = false) {
     publication.dirty = false;
+    if (publication.removing && publication.etag.empty()) {
+      Succeeded(publication, nullptr);  // nothing (left) to take down; may erase it
+      return;
+    }
     publication.probe = probe;
     const bool if_match = !publication.etag.empty();
     publication.sent_if_match = if_match;
+    publication.sent_remove = publication.removing;
     std::string headers = "Event: presence\r\n";
     headers +=
         "Expires: " + std::to_string(publication.removing ? 0 : publication.expires) + "\r\n";
@@ -605,9 +621,10 @@ class SipStack::Impl {
              std::nullopt);
       return;
     }
-    if (code == 412 || (code == 500 && publication.sent_if_match)) {
+    if (code == 412 || (code == 500 && publication.sent_if_match && Unparsable(publication.etag))) {
       // The server does not know the ETag (it restarted, or the publication ran out):
-      // publish afresh.
+      // publish afresh. Kamailio answers 500 instead of 412 to an ETag it cannot parse (one
+      // without dots); a 500 to an ETag of its own is a server error, retried as it is.
       publication.etag.clear();
       if (publication.recoveries < 2) {
         ++publication.recoveries;
@@ -636,29 +653,30 @@ class SipStack::Impl {
            code, StatusLine(msg), retry_after);
   }
 
+  static bool Unparsable(const std::string& etag) { return etag.find('.') == std::string::npos; }
+
   void Succeeded(Publication& publication, const struct sip_msg* msg) {
     publication.backoff = milliseconds(0);
     publication.auth_rounds = 0;
     std::string result = msg ? StatusLine(msg) : "200 nothing left to remove";
     if (publication.dirty) {
-      // A newer document waits: send it now (the waiters want that one).
-      if (msg) publication.etag = HeaderValue(msg, SIP_HDR_SIP_ETAG);
+      // A newer wish waits: send it now (the waiters want that one).
+      if (msg) publication.etag = publication.sent_remove ? "" : HeaderValue(msg, SIP_HDR_SIP_ETAG);
       Send(publication);
       return;
     }
     const PublishOutcome done{
         PublishOutcome::Kind::kDone, msg ? msg->scode : uint16_t{200}, result, {}};
     if (publication.removing) {
-      const std::string user = publication.user;
-      ForgetStatus(user);
       Resolve(publication, done);
-      ReleasePublication(publication);
-      publications_.erase(user);
+      Forget(publication);
       return;
     }
     publication.etag = HeaderValue(msg, SIP_HDR_SIP_ETAG);
     uint32_t granted = publication.expires;
-    if (auto value = HeaderNumber(msg, SIP_HDR_EXPIRES)) granted = *value;
+    // A 2xx that grants no lifetime to a publication that asked for one is taken as granting
+    // what was asked (a refresh every half second would follow otherwise).
+    if (auto value = HeaderNumber(msg, SIP_HDR_EXPIRES); value && *value > 0) granted = *value;
     publication.granted = granted;
     // Refresh with a margin: a fifth of the lifetime, at least 5 s when the lifetime allows.
     const milliseconds lifetime = seconds(granted);
@@ -673,18 +691,58 @@ class SipStack::Impl {
 
   void Failed(Publication& publication, PublishOutcome::Kind kind, int code, std::string detail,
               std::optional<seconds> retry_after) {
+    if (&publication == canary_.get()) return;  // the probe has its own answer handling
     Log(kind == PublishOutcome::Kind::kRetry ? LogLevel::kWarning : LogLevel::kError,
         "publication of " + publication.user + " (" + publication.aor + "): " + detail);
-    UpdateStatus(publication.user, publication.etag, std::nullopt, detail);
-    if (!publication.waiters.empty()) {
-      Resolve(publication, {kind, code, detail, retry_after});
+    if (publication.retiring) {
+      Forget(publication);  // the server lets it expire
       return;
     }
-    // A refresh or probe failed and no delivery waits for it: try again on our own, so the
-    // watchers keep seeing the state while the server recovers.
-    if (publication.removing || publication.body.empty()) return;
+    UpdateStatus(publication.user, publication.etag, std::nullopt, detail);
+    if (retry_after && *retry_after > kMaxRetryAfter) retry_after = kMaxRetryAfter;
+    if (!publication.waiters.empty()) Resolve(publication, {kind, code, detail, retry_after});
+    // Keep the publication alive on our own while the server recovers (the outbox retries
+    // the change too; whichever comes first sends the latest document). Not after a refusal.
+    if (kind != PublishOutcome::Kind::kRetry || publication.removing || publication.body.empty()) {
+      return;
+    }
     tmr_start(&publication.timer, NextWait(publication.backoff, retry_after), &Impl::OnRefreshTimer,
               &publication);
+  }
+
+  // Drops a publication that was taken down (or given up): from the map of users, or from the
+  // retiring ones. `publication` is gone afterwards.
+  void Forget(Publication& publication) {
+    Resolve(publication, {PublishOutcome::Kind::kDone, 200, "removed", {}});
+    if (publication.retiring) {
+      auto found = std::find_if(retiring_.begin(), retiring_.end(),
+                                [&](const auto& held) { return held.get() == &publication; });
+      if (found != retiring_.end()) {
+        ReleasePublication(**found);
+        retiring_.erase(found);
+      }
+      return;
+    }
+    const std::string user = publication.user;
+    ForgetStatus(user);
+    ReleasePublication(publication);
+    publications_.erase(user);
+  }
+
+  // Takes a publication down whose user left the directory or whose AOR changed.
+  void Retire(std::unique_ptr<Publication> publication) {
+    Publication& held = *publication;
+    held.retiring = true;
+    held.removing = true;
+    held.body.clear();
+    tmr_cancel(&held.timer);
+    Resolve(held, {PublishOutcome::Kind::kRetry, 0, "the user's SIP identity changed", {}});
+    retiring_.push_back(std::move(publication));
+    if (held.request) {
+      held.dirty = true;  // sent once the request in flight is answered
+    } else {
+      Send(held);  // may forget it at once when nothing is published
+    }
   }
 
   // The next back-off (from retry_min, doubling to retry_max), never sooner than the server's
@@ -774,16 +832,27 @@ class SipStack::Impl {
     }
     if (code >= 200 && code < 300) {
       canary.etag = HeaderValue(msg, SIP_HDR_SIP_ETAG);
+      uint32_t granted = canary.expires;
+      if (auto value = HeaderNumber(msg, SIP_HDR_EXPIRES); value && *value > 0) granted = *value;
+      canary_expires_ = Clock::now() + seconds(granted);
       return;
     }
-    if (code == 412 || (code == 500 && canary.sent_if_match)) {
+    if (code == 412 || (code == 500 && canary.sent_if_match && Unparsable(canary.etag))) {
       canary.etag.clear();
-      ScheduleRecovery("it no longer knows the agent's publications (" + StatusLine(msg) + ")");
+      // Only while its lifetime lasts does a 412 mean the server lost it (a probe interval
+      // longer than the server grants lets it expire, which says nothing).
+      if (Clock::now() < canary_expires_) {
+        ScheduleRecovery("it no longer knows the agent's publications (" + StatusLine(msg) + ")");
+      }
+      Send(canary, true);
       return;
     }
-    Log(LogLevel::kInfo, "the server does not take the probe publication for " + canary.aor + " (" +
-                             StatusLine(msg) + "); probing with OPTIONS");
-    canary_usable_ = false;
+    if (code == 403 || code == 404 || code == 405 || code == 415 || code == 489 || code == 501) {
+      Log(LogLevel::kInfo, "the server does not take the probe publication for " + canary.aor +
+                               " (" + StatusLine(msg) + "); probing with OPTIONS");
+      canary_usable_ = false;
+    }
+    // Anything else (503 while starting, 500, 408...): tried again at the next probe.
   }
 
   static void OnOptionsReply(int err, const struct sip_msg* msg, void* arg) {
@@ -848,6 +917,20 @@ class SipStack::Impl {
   // ---- subscriptions ----
 
   void HandleWatch(const Command& command) {
+    // Publications of users no longer taking part are taken down.
+    std::map<std::string, std::string> publishing;
+    for (const WatchedUser& user : command.watched) publishing[user.user] = user.aor;
+    for (auto it = publications_.begin(); it != publications_.end();) {
+      auto still = publishing.find(it->first);
+      if (still == publishing.end() || still->second != it->second->aor) {
+        ForgetStatus(it->first);
+        std::unique_ptr<Publication> gone = std::move(it->second);
+        it = publications_.erase(it);
+        Retire(std::move(gone));
+      } else {
+        ++it;
+      }
+    }
     std::set<std::pair<std::string, std::string>> wanted;
     std::map<std::pair<std::string, std::string>, std::string> aors;
     for (const WatchedUser& user : command.watched) {
@@ -919,7 +1002,9 @@ class SipStack::Impl {
     }
     notification.first = subscription.first;
     subscription.first = false;
-    subscription.backoff = milliseconds(0);
+    // An active subscription resets the back-off; a NOTIFY that ends it does not (libre calls
+    // the close handler right after it, which must keep backing off).
+    if (header && state.state == SIPEVENT_ACTIVE) subscription.backoff = milliseconds(0);
     const size_t size = msg->mb ? mbuf_get_left(msg->mb) : 0;
     bool ignored = size > kMaxDocumentBytes;
     if (!ignored) {
@@ -955,6 +1040,17 @@ class SipStack::Impl {
     if (state && state->retry_after.l) retry_after = seconds(pl_u32(&state->retry_after));
     if (msg && !retry_after) {
       if (auto value = HeaderNumber(msg, SIP_HDR_RETRY_AFTER)) retry_after = seconds(*value);
+    }
+    if (retry_after && *retry_after > kMaxRetryAfter) retry_after = kMaxRetryAfter;
+    // RFC 6665 4.1.3: after "deactivated" or "timeout" subscribe again at once; after
+    // "rejected" or "noresource" it should not be retried soon, so the wait is the longest.
+    if (state && state->state == SIPEVENT_TERMINATED) {
+      why += std::string(", reason ") + sipevent_reason_name(state->reason);
+      if (state->reason == SIPEVENT_DEACTIVATED || state->reason == SIPEVENT_TIMEOUT) {
+        subscription.backoff = milliseconds(0);
+      } else if (state->reason == SIPEVENT_REJECTED || state->reason == SIPEVENT_NORESOURCE) {
+        subscription.backoff = self.options_.retry_max;
+      }
     }
     self.Log(LogLevel::kWarning, "subscription to " + subscription.event + " of " +
                                      subscription.user + " ended (" + why + "); subscribing again");
@@ -1045,8 +1141,10 @@ class SipStack::Impl {
   bool reachable_ = false;
   bool seen_answer_ = false;
   std::map<std::string, std::unique_ptr<Publication>> publications_;
-  std::unique_ptr<Publication> canary_;  // the probe (see Probe)
+  std::unique_ptr<Publication> canary_;                 // the probe (see Probe)
+  std::vector<std::unique_ptr<Publication>> retiring_;  // being taken down (see Retire)
   bool canary_usable_ = true;
+  Clock::time_point canary_expires_{};
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Subscription>> subscriptions_;
 };
 

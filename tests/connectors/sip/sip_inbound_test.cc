@@ -187,9 +187,29 @@ BOOST_AUTO_TEST_CASE(a_dialog_missing_from_a_full_document_ended) {
                         kInternal);
   // A partial document that does not list it changes nothing.
   BOOST_TEST(interpreter.OnDialogs("alice", Dialogs(2, {}, false), false, kInternal).empty());
-  // A full one (e.g. after a re-subscription, or an empty body) ends it.
-  auto events = interpreter.OnDialogs("alice", Dialogs(0, {}), true, kInternal);
+  // The first NOTIFY of a new subscription (after a server restart: empty until the PBX
+  // publishes again) does not end it either.
+  BOOST_TEST(interpreter.OnDialogs("alice", Dialogs(0, {}), true, kInternal).empty());
+  // A later full one without it does.
+  auto events = interpreter.OnDialogs("alice", Dialogs(1, {}), false, kInternal);
   BOOST_TEST(Describe(events) == "ended:c4@pbx.example ");
+}
+
+BOOST_AUTO_TEST_CASE(forked_dialogs_of_one_call_are_one_call) {
+  InboundInterpreter interpreter;
+  auto step = [&](uint64_t version, std::vector<Dialog> dialogs) {
+    return Describe(interpreter.OnDialogs("alice", Dialogs(version, std::move(dialogs)),
+                                          version == 1, kInternal));
+  };
+  Dialog desk = Call("fork-a", DialogState::kEarly);
+  Dialog mobile = Call("fork-b", DialogState::kEarly);
+  mobile.call_id = desk.call_id;  // one INVITE ringing two devices
+  BOOST_TEST(step(1, {desk, mobile}) == "started:fork-a@pbx.example/in ");
+  desk.state = DialogState::kConfirmed;
+  mobile.state = DialogState::kTerminated;  // the other device stops ringing
+  BOOST_TEST(step(2, {desk, mobile}) == "answered:fork-a@pbx.example ");
+  desk.state = DialogState::kTerminated;
+  BOOST_TEST(step(3, {desk}) == "ended:fork-a@pbx.example ");
 }
 
 BOOST_AUTO_TEST_CASE(older_versions_are_ignored) {
