@@ -334,6 +334,11 @@ class Service {
     if (crm_sync_) crm_sync_->Start();
     if (Status status = hub_.Start(); !status.ok()) {
       Log(LogLevel::kError, "stream hub: " + status.error().message);
+      // The connectors may be posting inbound events to the core: stop them before the
+      // members go (the core is destroyed before the connectors).
+      if (crm_sync_) crm_sync_->Stop();
+      connectors_.Stop();
+      core_.Stop();
       return 2;
     }
     StartHttp(initial->server, socket);
