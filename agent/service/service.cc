@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <list>
 #include <mutex>
 
 #include "agent/api/agent_view.h"
@@ -444,11 +445,28 @@ class Service {
     event.call_id = inbound.call_id;
     event.direction = inbound.outbound ? Direction::kOutbound : Direction::kInbound;
     event.internal = inbound.internal;
-    Log(LogLevel::kInfo, "connector " + inbound.connector + ": " +
-                             std::string(EventTypeName(event.type)) + " for " + event.agent +
-                             (event.label.empty() ? "" : " (" + event.label + ")") +
-                             (event.call_id.empty() ? "" : " call " + event.call_id));
-    core_.Post(std::move(event));
+    std::string what = "connector " + inbound.connector + ": " +
+                       std::string(EventTypeName(event.type)) + " for " + event.agent +
+                       (event.label.empty() ? "" : " (" + event.label + ")") +
+                       (event.call_id.empty() ? "" : " call " + event.call_id);
+    Log(LogLevel::kInfo, what);
+    std::future<Result<Reply>> reply = core_.Post(std::move(event));
+    // The engine's answer is read later, without waiting: a refusal (a label removed by a
+    // reload, a user's clock going backwards) is logged when the next event comes.
+    std::lock_guard lock(inbound_mutex_);
+    inbound_replies_.emplace_back(std::move(what), std::move(reply));
+    for (auto it = inbound_replies_.begin(); it != inbound_replies_.end();) {
+      if (it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ++it;
+        continue;
+      }
+      Result<Reply> result = it->second.get();
+      if (!result.ok()) {
+        Log(LogLevel::kWarning, it->first + " refused: " + result.error().code + ": " +
+                                    result.error().message);
+      }
+      it = inbound_replies_.erase(it);
+    }
   }
 
   // The CRM time-tracking sync, when configured: its saved progress is loaded and its API
@@ -599,6 +617,9 @@ class Service {
   SystemClock clock_;
   std::unique_ptr<tracking::TimeStore> store_;
   std::unique_ptr<connectors::HttpClient> http_;
+  // Inbound events posted by connectors whose answer was not read yet (see PostInbound).
+  std::mutex inbound_mutex_;
+  std::list<std::pair<std::string, std::future<Result<Reply>>>> inbound_replies_;
   connectors::ConnectorSet connectors_;  // before core_: the core's planner uses it
   Core core_;
   Metrics metrics_;
