@@ -82,7 +82,7 @@ bool IsIpLiteral(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
-// OpenSSL's queued errors in one line; empty when there are none.
+// OpenSSL's queued errors in one line (taking them off its queue).
 std::string OpenSslErrors() {
   std::string text;
   while (unsigned long code = ERR_get_error()) {
