@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcpprest-dev libpoco-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev libboost-test-dev
   libhowardhinnant-date-dev tzdata libssl-dev openssl libre-dev
-  kamailio kamailio-presence-modules
+  kamailio kamailio-presence-modules kamailio-tls-modules
   chromium fonts-dejavu-core
 )
 

@@ -528,6 +528,13 @@ class SipPresenceConnector final : public Connector {
     details["server"] =
         settings_->stack.server_host + ":" + std::to_string(settings_->stack.server_port);
     details["transport"] = std::string(TransportName(settings_->stack.transport));
+    if (settings_->stack.transport == Transport::kTls) {
+      if (status.tls_error.empty()) {
+        details["tls_error"] = nullptr;
+      } else {
+        details["tls_error"] = status.tls_error;
+      }
+    }
     details["local_address"] = stack_.local_address();
     details["server_reachable"] = status.server_reachable;
     details["server_restarts"] = status.server_restarts;

@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,6 +74,61 @@ std::string RouteUri(const std::string& host, uint16_t port, Transport transport
   std::string uri = "sip:" + h + ":" + std::to_string(port);
   if (transport != Transport::kUdp) uri += ";transport=" + std::string(TransportName(transport));
   return uri;  // libre writes the Route header with ";lr" itself
+}
+
+bool IsIpLiteral(const std::string& host) {
+  in_addr v4;
+  in6_addr v6;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+// OpenSSL's queued errors in one line (taking them off its queue).
+std::string OpenSslErrors() {
+  std::string text;
+  while (unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof buffer);
+    text += (text.empty() ? "" : "; ") + std::string(buffer);
+  }
+  return text.empty() ? "no detail from OpenSSL" : text;
+}
+
+// The names a certificate is for: its subjectAltName DNS and IP entries, else its subject.
+std::string CertificateNames(X509* certificate) {
+  if (!certificate) return "no certificate";
+  std::string names;
+  auto* alt = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(alt, i);
+    std::string entry;
+    if (name->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = name->d.dNSName;
+      entry = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                                   static_cast<size_t>(ASN1_STRING_length(dns)));
+    } else if (name->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
+      char buffer[INET6_ADDRSTRLEN] = {};
+      const int length = ASN1_STRING_length(ip);
+      if (length == 4 || length == 16) {
+        inet_ntop(length == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(ip), buffer,
+                  sizeof buffer);
+        entry = "IP:" + std::string(buffer);
+      }
+    }
+    if (!entry.empty()) names += (names.empty() ? "" : ", ") + entry;
+  }
+  GENERAL_NAMES_free(alt);
+  if (!names.empty()) return names;
+  char subject[256] = {};
+  X509_NAME_oneline(X509_get_subject_name(certificate), subject, sizeof subject);
+  return std::string("subject ") + subject;
+}
+
+// The slot of libre's SSL_CTX that points back at the SipStack::Impl owning it.
+int TlsContextSlot() {
+  static const int slot = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
 }
 
 // The IP address of host (a literal or a name, looked up once).
@@ -357,9 +416,9 @@ class SipStack::Impl {
         break;
       case Transport::kTls:
         err = tls_alloc(&tls_, TLS_METHOD_SSLV23, nullptr, nullptr);
-        if (!err && !options_.tls_ca_file.empty())
-          err = tls_add_ca(tls_, options_.tls_ca_file.c_str());
-        if (!err) err = sip_transp_add(sip_, SIP_TRANSP_TLS, &laddr, tls_);
+        if (err) break;
+        if (Status verify = RequireServerCertificate(); !verify.ok()) return verify;
+        err = sip_transp_add(sip_, SIP_TRANSP_TLS, &laddr, tls_);
         break;
     }
     if (err) {
@@ -393,6 +452,85 @@ class SipStack::Impl {
       return Error{"sip_init", "cannot make the probe's dialog: " + ErrorText(err)};
     }
     return Status::Ok();
+  }
+
+  // libre's client TLS context checks nothing by itself (OpenSSL's default, SSL_VERIFY_NONE).
+  // Every connection it makes from it must present a certificate that chains to tls_ca_file
+  // (else the system's CAs) and is for the configured server: its name, or its IP address when
+  // the server is given as one. A refusal ends the handshake; libre then fails the requests on
+  // that connection with EPROTO, and OnVerifyCertificate has kept why.
+  Status RequireServerCertificate() {
+    SSL_CTX* context = tls_openssl_context(tls_);
+    if (!context) return Error{"sip_tls", "the SIP library has no OpenSSL context for TLS"};
+    ERR_clear_error();
+    const std::string& file = options_.tls_ca_file;
+    if (!file.empty()) {
+      if (SSL_CTX_load_verify_locations(context, file.c_str(), nullptr) != 1) {
+        return Error{"sip_tls", "cannot read CA certificates from tls_ca_file " + file + ": " +
+                                    OpenSslErrors()};
+      }
+    } else if (SSL_CTX_set_default_verify_paths(context) != 1) {
+      return Error{"sip_tls", "cannot load the system's CA certificates: " + OpenSslErrors()};
+    }
+    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const std::string& host = options_.server_host;
+    const int named = IsIpLiteral(host)
+                          ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                          : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (named != 1) {
+      return Error{"sip_tls", "cannot require the server's name " + host +
+                                  " in its certificate: " + OpenSslErrors()};
+    }
+    SSL_CTX_set_ex_data(context, TlsContextSlot(), this);
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER, &Impl::OnVerifyCertificate);
+    return Status::Ok();
+  }
+
+  // OpenSSL's verdict on each certificate of the server's chain and then on its name (SIP
+  // thread: libre runs the handshake there). The verdict stands; a refusal is kept, as libre
+  // reports only EPROTO for the requests that fail with it.
+  static int OnVerifyCertificate(int ok, X509_STORE_CTX* store) {
+    if (ok) return ok;
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    SSL_CTX* context = ssl ? SSL_get_SSL_CTX(ssl) : nullptr;
+    auto* self =
+        context ? static_cast<Impl*>(SSL_CTX_get_ex_data(context, TlsContextSlot())) : nullptr;
+    if (self) {
+      self->CertificateRefused(X509_STORE_CTX_get_error(store),
+                               X509_STORE_CTX_get_current_cert(store));
+    }
+    return ok;
+  }
+
+  void CertificateRefused(int error, X509* certificate) {
+    const std::string reason = X509_verify_cert_error_string(error);
+    std::string why;
+    if (error == X509_V_ERR_HOSTNAME_MISMATCH || error == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      why = "the server's certificate is not for " + options_.server_host + " (" + reason +
+            "; it is for " + CertificateNames(certificate) + ")";
+    } else {
+      why = "the server's certificate is not trusted (" + reason + "; certificate for " +
+            CertificateNames(certificate) + "; CAs from " +
+            (options_.tls_ca_file.empty() ? std::string("the system")
+                                          : "tls_ca_file " + options_.tls_ca_file) +
+            ")";
+    }
+    if (why == tls_refusal_) return;
+    tls_refusal_ = why;
+    Log(LogLevel::kError, "TLS to the SIP server refused: " + why);
+    std::lock_guard lock(status_mutex_);
+    status_.tls_error = why;
+  }
+
+  // What a request without an answer reports.
+  std::string NoAnswer(int err) const {
+    if (!tls_refusal_.empty()) return "no TLS connection to the SIP server: " + tls_refusal_;
+    if (options_.transport == Transport::kTls && err == EPROTO) {
+      return "no answer from the SIP server (the TLS connection failed: " + ErrorText(err) + ")";
+    }
+    return "no answer from the SIP server (" + ErrorText(err) + ")";
   }
 
   sip_transp Transp() const {
@@ -597,8 +735,7 @@ class SipStack::Impl {
     publication.probe = false;
     if (err || !msg) {
       SetReachable(false);
-      Failed(publication, PublishOutcome::Kind::kRetry, 0,
-             "no answer from the SIP server (" + ErrorText(err) + ")", std::nullopt);
+      Failed(publication, PublishOutcome::Kind::kRetry, 0, NoAnswer(err), std::nullopt);
       return;
     }
     SetReachable(true);
@@ -874,6 +1011,11 @@ class SipStack::Impl {
     }
     if (!reachable && seen_answer_) lost_contact_ = true;
     if (reachable) seen_answer_ = true;
+    if (reachable && !tls_refusal_.empty()) {
+      tls_refusal_.clear();  // an answer came over a connection whose certificate passed
+      std::lock_guard lock(status_mutex_);
+      status_.tls_error.clear();
+    }
     if (reachable == reachable_) return;
     reachable_ = reachable;
     Log(reachable ? LogLevel::kInfo : LogLevel::kWarning,
@@ -1140,6 +1282,7 @@ class SipStack::Impl {
   bool lost_contact_ = false;  // a request went unanswered after the server had answered
   bool reachable_ = false;
   bool seen_answer_ = false;
+  std::string tls_refusal_;  // why the server's certificate was refused; cleared by an answer
   std::map<std::string, std::unique_ptr<Publication>> publications_;
   std::unique_ptr<Publication> canary_;                 // the probe (see Probe)
   std::vector<std::unique_ptr<Publication>> retiring_;  // being taken down (see Retire)

@@ -80,6 +80,9 @@ struct StackStatus {
   int64_t server_restarts = 0;  // times the server was found to have lost its state
   int64_t notifies = 0;
   int64_t notifies_ignored = 0;  // bodies too large or of the wrong type (see Notification)
+  // tls: why the server's certificate was last refused ("the server's certificate is not
+  // trusted (...)"); empty when none was, or the server has answered since.
+  std::string tls_error;
   std::map<std::string, PublicationStatus> publications;                           // by user
   std::map<std::string, std::map<std::string, SubscriptionStatus>> subscriptions;  // user, event
 };

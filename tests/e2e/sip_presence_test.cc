@@ -7,7 +7,9 @@
 //  - dialog-info becomes calls: On a call, wrap-up after a real call, none after a ring-only or
 //    internal call; a call reported by the softphone and the PBX under one SIP Call-ID counts
 //    once;
-//  - digest authentication (407) with the configured credentials, and a clear error without.
+//  - digest authentication (407) with the configured credentials, and a clear error without;
+//  - TLS: the server's certificate must chain to tls_ca_file and name the server; otherwise
+//    nothing is published and the connector says why.
 #include <Poco/JSON/Array.h>
 #include <signal.h>
 
@@ -22,6 +24,7 @@
 #include "tests/fakes/kamailio.h"
 #include "tests/fakes/sip_peer.h"
 #include "tests/fakes/subprocess.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace presence::testing {
 namespace {
@@ -43,6 +46,8 @@ struct SipOptions {
   std::string password;
   std::string mode = "none";
   std::string transport = "udp";
+  std::string server;  // empty: kamailio.uri()
+  std::string tls_ca_file;
 };
 
 std::function<void(Object&)> WithSip(const Kamailio& kamailio, SipOptions options = {}) {
@@ -59,13 +64,14 @@ std::function<void(Object&)> WithSip(const Kamailio& kamailio, SipOptions option
     Object::Ptr block = new Object();
     block->set("type", "sip_presence");
     block->set("name", "kamailio");
-    block->set("server", kamailio.uri());
+    block->set("server", options.server.empty() ? kamailio.uri() : options.server);
     block->set("domain", "127.0.0.1");
     block->set("transport", options.transport);
     block->set("expires", options.expires);
     block->set("keepalive_seconds", 1);
     block->set("retry_initial_ms", 100);
     block->set("retry_max_seconds", 1);
+    if (!options.tls_ca_file.empty()) block->set("tls_ca_file", options.tls_ca_file);
     if (!options.username.empty()) {
       block->set("username", options.username);
       block->set("password", options.password);
@@ -291,6 +297,78 @@ BOOST_AUTO_TEST_CASE(over_tcp_in_dial_command_mode) {
   auto seen = WatchFor(kamailio, "1001", "Training");
   BOOST_TEST(seen.has_value(), server.Log());
   BOOST_TEST(SipStatus(server)->getObject("details")->getValue<std::string>("transport") == "tcp");
+}
+
+std::string SipsUri(const Kamailio& kamailio) {
+  return "sips:127.0.0.1:" + std::to_string(kamailio.tls_port());
+}
+
+SipOptions OverTls(const std::string& server, const std::string& ca_file) {
+  return {.watch = false, .transport = "tls", .server = server, .tls_ca_file = ca_file};
+}
+
+BOOST_AUTO_TEST_CASE(over_tls_with_the_server_certificate_verified) {
+  Kamailio kamailio(Kamailio::Options{.tls = Kamailio::Tls{}});
+  AgentServer server(WithSip(kamailio, OverTls(SipsUri(kamailio), kamailio.tls_ca_path())));
+  server.Start();
+  SetState(server, "1001", "Training");
+  // The agent publishes over TLS; the desk phone watches over UDP.
+  auto seen = WatchFor(kamailio, "1001", "Training");
+  BOOST_TEST(seen.has_value(), server.Log());
+  Object::Ptr status = SipStatus(server);
+  BOOST_TEST(status->getObject("details")->getValue<std::string>("transport") == "tls");
+  BOOST_TEST(PublicationOf(*status, "1001", "last_result").find("200") == 0u);
+  BOOST_TEST(status->getObject("details")->get("tls_error").isEmpty());
+}
+
+// Waits until user 1001's publication failed with `words` in its last_result, and checks that
+// the delivery is retried, that the connector says why, and that Kamailio holds nothing.
+void ExpectRefused(AgentServer& server, const Kamailio& kamailio, const std::string& words) {
+  SetState(server, "1001", "Lunch");
+  const bool refused = WaitForStatus(server, [&](const Object& s) {
+    return PublicationOf(s, "1001", "last_result").find(words) != std::string::npos &&
+           s.getValue<int>("retried") >= 1;
+  });
+  if (!refused) {
+    std::ostringstream shown;
+    SipStatus(server)->stringify(shown);
+    BOOST_FAIL("not refused with \"" << words << "\": " << shown.str() << "\n" << server.Log());
+  }
+  Object::Ptr status = SipStatus(server);
+  Object::Ptr details = status->getObject("details");
+  const std::string result = PublicationOf(*status, "1001", "last_result");
+  BOOST_TEST_MESSAGE("last_result: " << result);
+  BOOST_TEST(result.find("TLS") != std::string::npos, result);
+  BOOST_TEST(details->getValue<std::string>("tls_error").find(words) != std::string::npos);
+  BOOST_TEST(status->getObject("last_error")->getValue<std::string>("message").find(words) !=
+             std::string::npos);
+  BOOST_TEST(status->getValue<int>("delivered") == 0);
+  BOOST_TEST(!details->getValue<bool>("server_reachable"));
+  // A watcher's first NOTIFY carries what Kamailio holds: no document from the agent.
+  SipPeer phone("phone");
+  BOOST_REQUIRE_EQUAL(phone.Subscribe(Aor("1001"), kamailio.port(), "presence"), 200);
+  auto first = phone.WaitForNotify([](const SipPeer::Notify&) { return true; }, kWait);
+  BOOST_REQUIRE(first.has_value());
+  BOOST_TEST(!ShowsNote(*first, "Lunch"), first->body);
+  // Still retried, never delivered, and the agent still answers.
+  BOOST_TEST(SipStatus(server)->getValue<int>("delivered") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_certificate_from_another_ca_is_refused) {
+  Kamailio kamailio(Kamailio::Options{.tls = Kamailio::Tls{}});
+  TempDir other;
+  const std::string other_ca = Kamailio::MakeTestCa(other.path(), "other-ca");
+  AgentServer server(WithSip(kamailio, OverTls(SipsUri(kamailio), other_ca)));
+  server.Start();
+  ExpectRefused(server, kamailio, "not trusted");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_certificate_for_another_name_is_refused) {
+  Kamailio kamailio(
+      Kamailio::Options{.tls = Kamailio::Tls{.subject_alt_name = "DNS:sip.other.example"}});
+  AgentServer server(WithSip(kamailio, OverTls(SipsUri(kamailio), kamailio.tls_ca_path())));
+  server.Start();
+  ExpectRefused(server, kamailio, "not for 127.0.0.1");
 }
 
 BOOST_AUTO_TEST_CASE(publications_are_refreshed_and_recover_after_a_kamailio_restart) {

@@ -34,6 +34,8 @@ using Clock = std::chrono::steady_clock;
 constexpr char kInstallHint[] =
     "install the Debian packages kamailio and kamailio-presence-modules "
     "(scripts/install-deps.sh does)";
+constexpr char kTlsInstallHint[] =
+    "install the Debian packages kamailio-tls-modules and openssl (scripts/install-deps.sh does)";
 constexpr char kDebianModulesDir[] = "/usr/lib/x86_64-linux-gnu/kamailio/modules";
 // From the package kamailio, then from kamailio-presence-modules.
 const std::vector<std::string> kCoreModules = {"tm",   "sl",      "pv",  "maxfwd",
@@ -65,7 +67,7 @@ bool IsExecutable(const std::string& path) {
 }
 
 // PATH first, then the sbin folders a non-root PATH often lacks.
-std::string FindBinary() {
+std::string FindProgram(const std::string& name, const std::string& hint) {
   std::vector<std::string> folders;
   if (const char* path = std::getenv("PATH")) {
     std::stringstream list(path);
@@ -76,10 +78,10 @@ std::string FindBinary() {
   }
   for (const char* folder : {"/usr/sbin", "/usr/local/sbin", "/sbin"}) folders.push_back(folder);
   for (const std::string& folder : folders) {
-    std::string candidate = folder + "/kamailio";
+    std::string candidate = folder + "/" + name;
     if (IsExecutable(candidate)) return candidate;
   }
-  throw std::runtime_error(std::string("the kamailio binary was not found: ") + kInstallHint);
+  throw std::runtime_error("the " + name + " binary was not found: " + hint);
 }
 
 bool HasModule(const std::string& dir, const std::string& name) {
@@ -159,6 +161,40 @@ bool PortFree(uint16_t port, bool tcp) {
   return stream.get() >= 0;
 }
 
+// A TCP port other than `besides` that is free right now (the TLS listener's).
+uint16_t PickTcpPort(uint16_t besides) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    Fd stream(BindLoopback(SOCK_STREAM, 0));
+    if (stream.get() < 0) throw std::runtime_error("cannot bind a TCP socket on 127.0.0.1");
+    uint16_t port = BoundPort(stream.get());
+    if (port != besides) return port;
+  }
+  throw std::runtime_error("no other TCP port on 127.0.0.1 is free");
+}
+
+// True once something accepts TCP connections on 127.0.0.1:port.
+bool TcpAccepts(uint16_t port) {
+  Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+// Runs the openssl command line; throws with its output when it fails.
+void RunOpenssl(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv = {FindProgram("openssl", kTlsInstallHint)};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  RunResult run = RunCommand(argv);
+  if (run.exit_code != 0) {
+    std::string command;
+    for (const std::string& arg : argv) command += arg + " ";
+    throw std::runtime_error("openssl failed: " + command + "\n" + run.out + run.err);
+  }
+}
+
 // A port that is free for UDP (and TCP) right now. Another process may still take it before
 // Kamailio binds it; the constructor then tries another one.
 uint16_t PickPort(bool tcp) {
@@ -196,8 +232,8 @@ std::string RandomToken() {
 
 }  // namespace
 
-std::string Kamailio::Config(const Options& options, const std::string& modules_dir,
-                             uint16_t port) {
+std::string Kamailio::Config(const Options& options, const std::string& modules_dir, uint16_t port,
+                             uint16_t tls_port, const std::string& tls_config) {
   const std::string address = "127.0.0.1:" + std::to_string(port);
   std::ostringstream cfg;
   cfg << "#!KAMAILIO\n"
@@ -208,20 +244,28 @@ std::string Kamailio::Config(const Options& options, const std::string& modules_
       << "auto_aliases=no\n"
       << "disable_sctp=yes\n"
       << "listen=udp:" << address << "\n";
-  if (options.tcp) {
-    cfg << "listen=tcp:" << address << "\n"
-        << "tcp_children=1\n";
+  if (options.tcp) cfg << "listen=tcp:" << address << "\n";
+  if (options.tls) {
+    // TLS runs over Kamailio's TCP layer, so TCP stays enabled (listening only where asked).
+    cfg << "enable_tls=yes\n"
+        << "listen=tls:127.0.0.1:" << tls_port << "\n";
+  }
+  if (options.tcp || options.tls) {
+    cfg << "tcp_children=1\n";
   } else {
     cfg << "disable_tcp=yes\n";
   }
   cfg << "alias=\"127.0.0.1\"\n"
       << "mpath=\"" << modules_dir << "/\"\n\n";
+  // tls first: it sets up OpenSSL before any other module can use it.
+  if (options.tls) cfg << "loadmodule \"tls.so\"\n";
   for (const std::string& module : kCoreModules) {
     if (module != "auth" || options.auth) cfg << "loadmodule \"" << module << ".so\"\n";
   }
   for (const std::string& module : kPresenceModules) cfg << "loadmodule \"" << module << ".so\"\n";
-  cfg << "\n"
-      << "modparam(\"presence\", \"publ_cache\", 2)\n"
+  cfg << "\n";
+  if (options.tls) cfg << "modparam(\"tls\", \"config\", \"" << tls_config << "\")\n";
+  cfg << "modparam(\"presence\", \"publ_cache\", 2)\n"
       << "modparam(\"presence\", \"subs_db_mode\", 0)\n"
       << (options.max_expires > 0 ? "modparam(\"presence\", \"max_expires\", " +
                                         std::to_string(options.max_expires) + ")\n"
@@ -284,11 +328,16 @@ std::string Kamailio::Config(const Options& options, const std::string& modules_
 Kamailio::Kamailio() : Kamailio(Options{}) {}
 
 Kamailio::Kamailio(Options options) : options_(std::move(options)) {
-  binary_ = FindBinary();
+  binary_ = FindProgram("kamailio", kInstallHint);
   modules_dir_ = FindModulesDir(binary_);
+  if (options_.tls && !HasModule(modules_dir_, "tls"))
+    throw std::runtime_error("the Kamailio module tls.so is missing from " + modules_dir_ + ": " +
+                             kTlsInstallHint);
   std::filesystem::create_directories(dir_.path() / "run");
+  if (options_.tls) MakeTlsFiles();
   for (int attempt = 1;; ++attempt) {
     port_ = PickPort(options_.tcp);
+    if (options_.tls) tls_port_ = PickTcpPort(port_);
     WriteAndCheckConfig();
     const size_t log_before = Log().size();
     Launch();
@@ -296,7 +345,7 @@ Kamailio::Kamailio(Options options) : options_(std::move(options)) {
     if (outcome == Outcome::kAnswered) return;
     std::string log = Log().substr(log_before);
     KillGroupAndReap();
-    // Someone else took the port between PickPort and Kamailio's bind: try another one.
+    // Someone else took a port between PickPort and Kamailio's bind: try others.
     bool clash =
         outcome == Outcome::kExited && log.find("Address already in use") != std::string::npos;
     if (!clash || attempt == kPortAttempts)
@@ -317,10 +366,64 @@ Kamailio::~Kamailio() {
 
 std::string Kamailio::uri() const { return "sip:127.0.0.1:" + std::to_string(port_); }
 
+std::string Kamailio::tls_ca_path() const {
+  return options_.tls ? dir_.File("test-ca.pem") : std::string();
+}
+
+std::string Kamailio::MakeTestCa(const std::filesystem::path& dir, const std::string& name) {
+  const std::string key = (dir / (name + ".key")).string();
+  const std::string pem = (dir / (name + ".pem")).string();
+  RunOpenssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+              "-keyout", key, "-out", pem, "-days", "2", "-subj",
+              "/O=Presence Agent tests/CN=" + name, "-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign"});
+  return pem;
+}
+
+void Kamailio::MakeServerCertificate(const std::filesystem::path& dir, const std::string& ca_name,
+                                     const std::string& name, const std::string& subject_alt_name) {
+  const std::string key = (dir / (name + ".key")).string();
+  const std::string request = (dir / (name + ".csr")).string();
+  const std::string extensions = (dir / (name + ".ext")).string();
+  {
+    std::ofstream out(extensions, std::ios::trunc);
+    out << "basicConstraints = CA:FALSE\n"
+        << "keyUsage = critical, digitalSignature\n"
+        << "extendedKeyUsage = serverAuth\n"
+        << "subjectAltName = " << subject_alt_name << "\n";
+    if (!out) throw std::runtime_error("cannot write " + extensions);
+  }
+  RunOpenssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+              "-keyout", key, "-out", request, "-subj", "/O=Presence Agent tests/CN=" + name});
+  RunOpenssl({"x509", "-req", "-in", request, "-CA", (dir / (ca_name + ".pem")).string(), "-CAkey",
+              (dir / (ca_name + ".key")).string(), "-set_serial",
+              std::to_string(std::random_device{}() | 1U), "-days", "2", "-extfile", extensions,
+              "-out", (dir / (name + ".pem")).string()});
+}
+
+void Kamailio::MakeTlsFiles() {
+  MakeTestCa(dir_.path(), "test-ca");
+  MakeServerCertificate(dir_.path(), "test-ca", "server", options_.tls->subject_alt_name);
+  std::ofstream out(dir_.File("tls.cfg"), std::ios::trunc);
+  // Kamailio presents the certificate and asks none of its clients; as a client (a NOTIFY on a
+  // new connection) it does not check the other side either.
+  out << "[server:default]\n"
+      << "method = TLSv1.2+\n"
+      << "verify_certificate = no\n"
+      << "require_certificate = no\n"
+      << "certificate = " << dir_.File("server.pem") << "\n"
+      << "private_key = " << dir_.File("server.key") << "\n\n"
+      << "[client:default]\n"
+      << "method = TLSv1.2+\n"
+      << "verify_certificate = no\n"
+      << "require_certificate = no\n";
+  if (!out) throw std::runtime_error("cannot write " + dir_.File("tls.cfg"));
+}
+
 void Kamailio::WriteAndCheckConfig() {
   {
     std::ofstream out(config_path(), std::ios::trunc);
-    out << Config(options_, modules_dir_, port_);
+    out << Config(options_, modules_dir_, port_, tls_port_, dir_.File("tls.cfg"));
     if (!out) throw std::runtime_error("cannot write " + config_path());
   }
   RunResult check = RunCommand({binary_, "-c", "-f", config_path()});
@@ -447,7 +550,9 @@ Kamailio::Outcome Kamailio::WaitUntilAnswering(std::chrono::milliseconds timeout
       char buffer[4096];
       ssize_t size = recv(probe.get(), buffer, sizeof buffer, 0);
       std::string_view answer(buffer, size > 0 ? static_cast<size_t>(size) : 0);
-      if (answer.starts_with("SIP/2.0 200 ") && answer.find(call_id) != std::string_view::npos)
+      // Kamailio listens on every socket before its workers answer; checked all the same.
+      if (answer.starts_with("SIP/2.0 200 ") && answer.find(call_id) != std::string_view::npos &&
+          (tls_port_ == 0 || TcpAccepts(tls_port_)))
         return Outcome::kAnswered;
     }
     if (ChildExited(0)) return Outcome::kExited;
@@ -472,7 +577,8 @@ void Kamailio::Start() {
   const auto deadline = Clock::now() + kStartTimeout;
   for (;;) {
     // The old processes let the port go as they exit; the kernel may also still hold it.
-    while (!PortFree(port_, options_.tcp)) {
+    while (!PortFree(port_, options_.tcp) ||
+           (tls_port_ != 0 && Fd(BindLoopback(SOCK_STREAM, tls_port_)).get() < 0)) {
       if (Clock::now() >= deadline)
         throw std::runtime_error("port " + std::to_string(port_) +
                                  " did not become free for the Kamailio restart");

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "tests/fakes/sip_peer.h"
+#include "tests/fakes/subprocess.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace presence::testing {
 namespace {
@@ -519,6 +521,30 @@ BOOST_AUTO_TEST_CASE(tcp_listens_on_the_udp_port_number) {
   BOOST_TEST(Has(answer, "tcp-probe-1"));
 
   SipPeer watcher("watcher");  // UDP still works next to TCP
+  BOOST_TEST(watcher.Subscribe(kPresentity, kamailio.port()) == 200);
+}
+
+// `openssl s_client` against the TLS port, checking the certificate with ca_file; its exit code
+// is 0 only when the handshake and the verification worked.
+RunResult TlsHandshake(const Kamailio& kamailio, const std::string& ca_file) {
+  return RunCommand({"/usr/bin/openssl", "s_client", "-connect",
+                     "127.0.0.1:" + std::to_string(kamailio.tls_port()), "-CAfile", ca_file,
+                     "-verify_return_error", "-verify_ip", "127.0.0.1", "-brief"});
+}
+
+BOOST_AUTO_TEST_CASE(tls_listens_on_its_own_port_with_a_certificate_of_the_test_ca) {
+  Kamailio kamailio(Kamailio::Options{.tls = Kamailio::Tls{}});
+  BOOST_REQUIRE_NE(kamailio.tls_port(), 0);
+  BOOST_TEST(kamailio.tls_port() != kamailio.port());
+  RunResult good = TlsHandshake(kamailio, kamailio.tls_ca_path());
+  BOOST_TEST(good.exit_code == 0, good.out + good.err);
+  BOOST_TEST(Has(good.out + good.err, "Verification: OK"), good.out + good.err);
+
+  TempDir other;
+  RunResult bad = TlsHandshake(kamailio, Kamailio::MakeTestCa(other.path(), "other-ca"));
+  BOOST_TEST(bad.exit_code != 0, bad.out + bad.err);
+
+  SipPeer watcher("watcher");  // UDP still works next to TLS
   BOOST_TEST(watcher.Subscribe(kPresentity, kamailio.port()) == 200);
 }
 

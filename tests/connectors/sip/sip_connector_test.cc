@@ -5,11 +5,14 @@
 #include "connectors/sip/sip_connector.h"
 
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 #include <string>
 
 #include "connectors/connector_config.h"
 #include "connectors/sip/documents/pidf.h"
+#include "connectors/sip/sip_stack.h"
 #include "tests/fakes/connector_block.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/fakes/test_json.h"
 
@@ -204,6 +207,28 @@ BOOST_AUTO_TEST_CASE(a_users_presentity) {
   for (const char* bad : {"1001\r\nVia: x", "a b", "<sip:x>", "\"x\"", "1001\n"}) {
     user.identities["sip"] = bad;
     BOOST_TEST(!UserAor(user, "pbx.example"), bad);
+  }
+}
+
+// The CAs for TLS are loaded at start: a file that cannot be read stops the stack with a message
+// naming it (the connector then shows it as its error), rather than TLS running unchecked.
+BOOST_AUTO_TEST_CASE(tls_with_an_unreadable_ca_file_does_not_start) {
+  testing::TempDir dir;
+  const std::string not_pem = dir.File("not-a-ca.pem");
+  std::ofstream(not_pem) << "not a certificate\n";
+  for (const std::string& file : {dir.File("missing.pem"), not_pem}) {
+    StackOptions options;
+    options.server_host = "127.0.0.1";
+    options.server_port = 5061;
+    options.transport = Transport::kTls;
+    options.local_host = "127.0.0.1";
+    options.agent_uri = "sip:presence-agent@127.0.0.1";
+    options.tls_ca_file = file;
+    SipStack stack(options, nullptr, nullptr);
+    Status started = stack.Start();
+    BOOST_TEST_REQUIRE(!started.ok(), file);
+    BOOST_TEST(started.error().message.find("tls_ca_file " + file) != std::string::npos,
+               started.error().message);
   }
 }
 
