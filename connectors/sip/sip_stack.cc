@@ -805,6 +805,7 @@ class SipStack::Impl {
     const PublishOutcome done{
         PublishOutcome::Kind::kDone, msg ? msg->scode : uint16_t{200}, result, {}};
     if (publication.removing) {
+      if (!publication.retiring) ForgetStatus(publication.user);  // before the waiters see it
       Resolve(publication, done);
       Forget(publication);
       return;
