@@ -485,8 +485,9 @@ test('1,000 users: live traffic and the clock do not stall the page', async (t) 
   // where rebuilding the table per update blocks for seconds.
   assert.ok(longest < 1000, `the page blocked for ${longest.toFixed(0)} ms`);
   assert.equal(await page.locator('#rows tr').count(), 1000);
-  // The clock still ticks: a time cell changes within a second and a half.
+  // The clock still ticks: a time cell changes (it shows seconds, so within about a second; the
+  // wait is long so that a loaded machine does not fail it, while a stalled clock never changes).
   const before = await page.locator('#rows tr[data-id="5999"] .c-time .t').textContent();
   await page.waitForFunction((old) =>
-    document.querySelector('#rows tr[data-id="5999"] .c-time .t').textContent !== old, before, { timeout: 1500 });
+    document.querySelector('#rows tr[data-id="5999"] .c-time .t').textContent !== old, before, { timeout: WAIT_MS });
 });
