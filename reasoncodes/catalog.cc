@@ -88,6 +88,10 @@ Catalog::Catalog(std::vector<State> states, Settings settings)
   initial_ = s.initial_state.empty()
                  ? logout_
                  : Required(ResolveRole(states_, s.initial_state, "initial_state", {}), "initial");
+  if (s.missed_calls) {
+    missed_calls_ = Required(ResolveRole(states_, s.missed_calls->state, "missed_calls.state", {}),
+                             "missed calls");
+  }
 }
 
 const State* Catalog::Find(std::string_view label) const {

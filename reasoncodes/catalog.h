@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,14 @@ struct State {
   std::string DisplayText() const;
 };
 
+// settings.missed_calls: an agent who lets `after` offered calls in a row ring out while Ready
+// is moved to `state`, and back to Ready after return_after_seconds (0 = stays).
+struct MissedCalls {
+  int after = 1;                 // 1-20
+  std::string state;             // a state of the catalog, not a ready, signed-off or call role
+  int return_after_seconds = 0;  // 0 = stay, 1-3600
+};
+
 struct Settings {
   Mode mode = Mode::kNone;
   int wrap_up_seconds = 0;         // 0 = off, 1-999
@@ -63,6 +72,7 @@ struct Settings {
   std::string login_state;
   std::string logout_state;
   std::string initial_state;
+  std::optional<MissedCalls> missed_calls;  // absent = off
 };
 
 class Catalog {
@@ -91,6 +101,8 @@ class Catalog {
   const State& login() const { return states_[login_]; }
   const State& logout() const { return states_[logout_]; }
   const State& initial() const { return states_[initial_]; }
+  // The settings.missed_calls state, or nullptr when missed calls are off.
+  const State* missed_calls_state() const { return StateAt(missed_calls_); }
 
  private:
   // Roles are kept as indexes into states_, not pointers, so that the compiler-generated copy
@@ -108,6 +120,7 @@ class Catalog {
   std::size_t login_ = kNoState;
   std::size_t logout_ = kNoState;
   std::size_t initial_ = kNoState;
+  std::size_t missed_calls_ = kNoState;
 };
 
 }  // namespace presence::reasoncodes

@@ -34,13 +34,22 @@ constexpr std::size_t kMaxReasonCodeLength = 64;
 constexpr long long kMaxWrapUpSeconds = 999;
 constexpr long long kMaxTrackingUpdateSeconds = 999;
 constexpr long long kMaxAlertAfterSeconds = 86400;
+constexpr long long kMaxMissedCalls = 20;
+constexpr long long kMaxMissedReturnSeconds = 3600;
 
-constexpr std::array<std::string_view, 15> kSettingsKeys = {
+constexpr std::array<std::string_view, 16> kSettingsKeys = {
     "mode",          "wrap_up_seconds",         "wrap_up_locked", "active_call_state",
     "time_tracking", "tracking_update_seconds", "omni_channel",   "return_after_call",
     "ready_state",   "wrap_up_state",           "on_call_state",  "login_state",
-    "logout_state",  "initial_state",           "time_zone",
+    "logout_state",  "initial_state",           "time_zone",      "missed_calls",
 };
+
+constexpr std::array<std::string_view, 3> kMissedCallsKeys = {
+    "after",
+    "state",
+    "return_after_seconds",
+};
+constexpr std::string_view kMissedCallsPath = "settings.missed_calls";
 
 constexpr std::array<std::string_view, 7> kStateKeys = {
     "label", "reason_code", "status", "selectable", "color", "alert_after_seconds", "mappings",
@@ -184,6 +193,40 @@ void ReadRoleLabels(const Object& object, Settings& settings, Problems& problems
   }
 }
 
+// settings.missed_calls: read only when every member is valid; whether the state fits is
+// checked against the states (CheckMissedCalls).
+void ReadMissedCalls(const Var& value, Settings& settings, Problems& problems) {
+  Object::Ptr object = AsObject(value);
+  if (!object) {
+    Report(problems, kMissedCallsPath,
+           "must be an object {\"after\": 1-20, \"state\": \"<label>\", "
+           "\"return_after_seconds\": 0-3600}, got " +
+               Describe(value));
+    return;
+  }
+  CheckKeys(*object, kMissedCallsPath, kMissedCallsKeys, problems);
+  const std::size_t before = problems.size();
+  MissedCalls missed;
+  const std::string after_path = Child(kMissedCallsPath, "after");
+  if (!object->has("after")) {
+    Report(problems, after_path, "missing (how many ring-only calls in a row, 1-20)");
+  } else if (auto after = ReadNumberInRange(object->get("after"), after_path, 1, kMaxMissedCalls,
+                                            problems)) {
+    missed.after = static_cast<int>(*after);
+  }
+  const std::string state_path = Child(kMissedCallsPath, "state");
+  if (!object->has("state")) {
+    Report(problems, state_path, "missing (the label of the state to move the agent to)");
+  } else if (auto state = ReadString(object->get("state"), state_path, problems)) {
+    missed.state = *state;
+  }
+  if (auto seconds = ReadOptionalNumber(*object, "return_after_seconds", kMissedCallsPath, 0,
+                                        kMaxMissedReturnSeconds, problems)) {
+    missed.return_after_seconds = static_cast<int>(*seconds);
+  }
+  if (problems.size() == before) settings.missed_calls = std::move(missed);
+}
+
 Settings ReadSettings(const Object& config, Problems& problems) {
   Settings settings;
   if (!config.has("settings")) return settings;
@@ -195,6 +238,7 @@ Settings ReadSettings(const Object& config, Problems& problems) {
   CheckKeys(*object, "settings", kSettingsKeys, problems);
   ReadSettingsValues(*object, settings, problems);
   ReadRoleLabels(*object, settings, problems);
+  if (object->has("missed_calls")) ReadMissedCalls(object->get("missed_calls"), settings, problems);
   return settings;
 }
 
@@ -493,6 +537,55 @@ void CheckRoles(const std::vector<StateDraft>& drafts, const Settings& settings,
   }
 }
 
+// The label a role resolves to: the configured one, else the first state of its status.
+std::string RoleLabel(const std::vector<StateDraft>& drafts, const std::string& configured,
+                      StatusCode status) {
+  if (!configured.empty()) return configured;
+  for (const StateDraft& draft : drafts) {
+    if (draft.has_label && draft.has_status && draft.state.status == status) {
+      return draft.state.label;
+    }
+  }
+  return {};
+}
+
+// The missed-calls state takes the agent out of Ready until they (or its timer) bring them
+// back, so it must be a state of its own: not Ready, not signed off, not one calls or the
+// wrap-up timer set and end.
+void CheckMissedCalls(const std::vector<StateDraft>& drafts, const Settings& settings,
+                      Problems& problems) {
+  if (!settings.missed_calls) return;
+  const std::string& label = settings.missed_calls->state;
+  const std::string path = Child(kMissedCallsPath, "state");
+  const StateDraft* draft = FindDraft(drafts, label);
+  if (!draft) {
+    ReportUnknownLabel(drafts, path, label, problems);
+    return;
+  }
+  const std::string use = " (use a state such as a break)";
+  const StatusCode status = draft->state.status;
+  if (label == RoleLabel(drafts, settings.ready_state, StatusCode::kOnline)) {
+    Report(problems, path,
+           Quote(label) + " is the ready state; the agent must be taken out of Ready" + use);
+  } else if (draft->has_status &&
+             (status == StatusCode::kLogout || status == StatusCode::kOffline)) {
+    Report(problems, path,
+           Quote(label) + " has status " + StatusList({status}) +
+               ": a signed-off agent's calls are never counted and only a login brings them back" +
+               use);
+  } else if ((draft->has_status && status == StatusCode::kOnCall) ||
+             label == settings.on_call_state) {
+    Report(problems, path,
+           Quote(label) + " has status " + StatusList({StatusCode::kOnCall}) +
+               ": that state means a call is in progress and calls set and clear it" + use);
+  } else if ((settings.wrap_up_seconds > 0 || !settings.wrap_up_state.empty()) &&
+             label == RoleLabel(drafts, settings.wrap_up_state, StatusCode::kDnd)) {
+    Report(
+        problems, path,
+        Quote(label) + " is the wrap-up state, which its timer ends after wrap_up_seconds" + use);
+  }
+}
+
 std::vector<State> TakeStates(std::vector<StateDraft> drafts) {
   std::vector<State> states;
   states.reserve(drafts.size());
@@ -564,6 +657,7 @@ CatalogLoad LoadCatalog(const Poco::JSON::Object& config) {
     if (!drafts.empty()) {
       CheckUniqueLabels(drafts, load.problems);
       CheckRoles(drafts, settings, load.problems);
+      CheckMissedCalls(drafts, settings, load.problems);
     }
     if (load.problems.empty()) load.catalog.emplace(TakeStates(std::move(drafts)), settings);
   } catch (const Poco::Exception& error) {

@@ -10,7 +10,7 @@
 namespace presence::agent {
 namespace {
 
-constexpr size_t kEventTypes = static_cast<size_t>(EventType::kWrapUpTimer) + 1;
+constexpr size_t kEventTypes = static_cast<size_t>(EventType::kMissedCallsTimer) + 1;
 constexpr size_t kSources = static_cast<size_t>(reasoncodes::Source::kPbx) + 1;
 
 // Status codes the API answers with; anything else is counted as "other".

@@ -36,8 +36,10 @@ Status Core::Start() {
 std::future<Result<Reply>> Core::Post(Event event) {
   Pending pending{std::move(event), {}};
   std::future<Result<Reply>> future = pending.promise.get_future();
-  if (pending.event.type == EventType::kWrapUpTimer) {  // only the core's own timers fire these
-    pending.promise.set_value(Error{"invalid_event", "type: wrap_up_timer cannot be posted"});
+  if (IsTimerEvent(pending.event.type)) {  // only the core's own timers fire these
+    pending.promise.set_value(
+        Error{"invalid_event",
+              "type: " + std::string(EventTypeName(pending.event.type)) + " cannot be posted"});
     return future;
   }
   if (!Enqueue(pending)) {
@@ -106,9 +108,9 @@ void Core::Run() {
 
 void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
   for (const TimerEntry& entry : timers_.PopDue(now)) {
-    // Dated at the deadline, so a wrap-up lasts exactly its configured time even when the
-    // process was busy or down when it expired.
-    Result<Outcome> outcome = engine_.Handle(WrapUpTimerEvent(entry.agent, entry.due), entry.due);
+    // Dated at the deadline, so a wrap-up (or a missed-calls state) lasts exactly its configured
+    // time even when the process was busy or down when it expired.
+    Result<Outcome> outcome = engine_.Handle(TimerEvent(entry), entry.due);
     if (!outcome.ok()) continue;  // a stale timer
     batch.Add(*outcome, *engine_.Find(entry.agent));
   }
@@ -148,7 +150,7 @@ void Core::Process(std::deque<Pending>& work) {
     }
     const AgentState& state = *engine_.Find(pending.event.agent);
     batch.Add(*outcome, state);
-    if (outcome->timer) timers_.Push(*outcome->timer, state.agent);
+    timers_.Arm(*outcome, state.agent);
     results[i] = Reply{std::move(outcome->changes), state};
   }
   Status committed = Commit(batch, events);

@@ -8,6 +8,8 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <limits>
 #include <sstream>
 
 #include "common/json_writer.h"
@@ -41,6 +43,7 @@ std::string SerializeEngineState(const AgentState& state) {
     out.Key("internal").Bool(call.internal);
     out.Key("started").String(FormatTime(call.started));
     out.Key("answered").String(TimeOrEmpty(call.answered));
+    if (call.counts_if_missed) out.Key("counts_if_missed").Bool(true);
     out.EndObject();
   }
   out.EndArray();
@@ -60,6 +63,11 @@ std::string SerializeEngineState(const AgentState& state) {
   for (const std::string& id : state.ended_calls) out.String(id);
   out.EndArray();
   out.Key("last_event").String(FormatTime(state.last_event));
+  // Rule 11, only when in use: a stored state from before it reads as none.
+  if (state.missed_calls > 0) out.Key("missed_calls").Int(state.missed_calls);
+  if (state.missed_return_at) {
+    out.Key("missed_return_at").String(FormatTime(*state.missed_return_at));
+  }
   out.EndObject();
   return out.Take();
 }
@@ -88,6 +96,7 @@ Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {
       call.internal = item->getValue<bool>("internal");
       call.started = ReadTime(*item, "started").value_or(state.since);
       call.answered = ReadTime(*item, "answered");
+      call.counts_if_missed = item->optValue<bool>("counts_if_missed", false);
       state.calls.push_back(std::move(call));
     }
     state.calls_own_state = root->optValue<bool>("calls_own_state", false);
@@ -110,6 +119,9 @@ Result<AgentState> RestoreAgentState(const tracking::StoredAgent& stored) {
       }
     }
     state.last_event = ReadTime(*root, "last_event").value_or(state.since);
+    state.missed_calls = static_cast<int>(std::clamp<int64_t>(
+        root->optValue<int64_t>("missed_calls", 0), 0, std::numeric_limits<int>::max()));
+    state.missed_return_at = ReadTime(*root, "missed_return_at");
   } catch (const Poco::Exception& e) {
     return Error{"corrupt_state",
                  "user '" + stored.agent + "': stored engine state unreadable: " + e.displayText()};

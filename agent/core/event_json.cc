@@ -81,7 +81,7 @@ Status ReadTypeAndSource(const Object& object, Event& event) {
                  "logout, override)"};
   }
   std::optional<EventType> parsed = EventTypeFromName(**type);
-  if (!parsed || *parsed == EventType::kWrapUpTimer) {
+  if (!parsed || IsTimerEvent(*parsed)) {
     return Invalid("type: '" + Excerpt(**type) +
                    "' is not an event type (select, call_started, call_answered, call_ended, "
                    "login, logout, override)");

@@ -63,14 +63,14 @@ class Replayer {
  private:
   void FireTimers(Timestamp at) {
     for (const TimerEntry& entry : timers_.PopDue(at)) {
-      Result<Outcome> outcome = engine_.Handle(WrapUpTimerEvent(entry.agent, entry.due), entry.due);
+      Result<Outcome> outcome = engine_.Handle(TimerEvent(entry), entry.due);
       if (outcome.ok()) Record(*outcome, entry.agent);
     }
   }
 
   void Record(const Outcome& outcome, const std::string& agent) {
     batch_.Add(outcome, *engine_.Find(agent));
-    if (outcome.timer) timers_.Push(*outcome.timer, agent);
+    timers_.Arm(outcome, agent);
     report_.transitions.insert(report_.transitions.end(), outcome.changes.begin(),
                                outcome.changes.end());
   }

@@ -15,6 +15,9 @@ Result<std::optional<Timestamp>> RestoreFromStore(tracking::TimeStore& store, En
     Result<AgentState> state = RestoreAgentState(record);
     if (!state.ok()) return state.error();
     if (state->wrap_up_until) timers.Push(*state->wrap_up_until, state->agent);
+    if (state->missed_return_at) {
+      timers.Push(*state->missed_return_at, state->agent, EventType::kMissedCallsTimer);
+    }
     latest = latest ? std::max(*latest, state->since) : state->since;
     engine.Restore(std::move(state).value());
   }

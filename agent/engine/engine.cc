@@ -13,7 +13,7 @@ using reasoncodes::ReturnAfterCall;
 using reasoncodes::State;
 using reasoncodes::StatusCode;
 
-constexpr EnumNames<EventType, 8> kEventNames = {{
+constexpr EnumNames<EventType, 9> kEventNames = {{
     {EventType::kSelect, "select"},
     {EventType::kCallStarted, "call_started"},
     {EventType::kCallAnswered, "call_answered"},
@@ -22,6 +22,7 @@ constexpr EnumNames<EventType, 8> kEventNames = {{
     {EventType::kLogout, "logout"},
     {EventType::kOverride, "override"},
     {EventType::kWrapUpTimer, "wrap_up_timer"},
+    {EventType::kMissedCallsTimer, "missed_calls_timer"},
 }};
 
 // Logged out or offline: calls are tracked but never change such a user's state (rule 10).
@@ -46,13 +47,21 @@ std::string_view EventTypeName(EventType type) { return kEventNames.Name(type); 
 
 std::optional<EventType> EventTypeFromName(std::string_view name) { return kEventNames.Find(name); }
 
+bool IsTimerEvent(EventType type) {
+  return type == EventType::kWrapUpTimer || type == EventType::kMissedCallsTimer;
+}
+
 std::string_view DirectionName(Direction direction) {
   return direction == Direction::kOutbound ? "outbound" : "inbound";
 }
 
 Event WrapUpTimerEvent(const std::string& agent, Timestamp due) {
+  return TimerEvent(EventType::kWrapUpTimer, agent, due);
+}
+
+Event TimerEvent(EventType type, const std::string& agent, Timestamp due) {
   Event event;
-  event.type = EventType::kWrapUpTimer;
+  event.type = type;
   event.agent = agent;
   event.due = due;
   return event;
@@ -68,6 +77,8 @@ Source DefaultSource(EventType type) {
       return Source::kPbx;
     case EventType::kWrapUpTimer:
       return Source::kWrapUp;
+    case EventType::kMissedCallsTimer:
+      return Source::kSystem;
     default:
       return Source::kAgent;
   }
@@ -100,12 +111,14 @@ struct Engine::Step {
     st.since = now;
     st.source = source;
     st.cause = std::move(cause);
+    st.missed_return_at.reset();  // rule 11: the return is only for the state it put them in
   }
 
   // Forgets pending choices, timers and the calls' claim on what follows them.
   void ClearPlans() {
     st.pending_label.reset();
     st.wrap_up_until.reset();
+    st.missed_return_at.reset();
     ForgetOwedWrapUp();
     st.calls_own_state = false;
     st.call_qualified = false;
@@ -192,13 +205,69 @@ struct Engine::Step {
   }
 
   ActiveCall& AddCall() {
+    // Rule 11: offered from outside while Ready, and not while busy with another call.
+    const bool counts = settings().missed_calls.has_value() &&
+                        event.direction == Direction::kInbound && !event.internal &&
+                        st.label == catalog.ready().label && !Engaged();
     if (st.calls.empty()) BeginGroup();
-    st.calls.push_back(ActiveCall{event.call_id, event.direction, event.internal, now, {}});
+    st.calls.push_back(ActiveCall{event.call_id, event.direction, event.internal, now, {}, counts});
     Touch();
     return st.calls.back();
   }
 
+  // Rule 11: the agent has shown they are there (an answered call, their own change of state):
+  // the count starts again, and calls ringing now no longer count.
+  void ResetMissedCount() {
+    if (st.missed_calls != 0) Touch();
+    st.missed_calls = 0;
+    for (ActiveCall& call : st.calls) {
+      if (call.counts_if_missed) Touch();
+      call.counts_if_missed = false;
+    }
+  }
+
+  void CancelMissedReturn() {
+    if (!st.missed_return_at) return;
+    st.missed_return_at.reset();
+    Touch();
+  }
+
+  // Rule 11: a call offered while Ready only rang. At `after` in a row the agent is moved out
+  // of the queue's way, and with return_after_seconds a timer brings them back.
+  void CountMissed() {
+    const State* target = catalog.missed_calls_state();
+    if (!settings().missed_calls || target == nullptr || IsSignedOff(Current()) ||
+        st.label != catalog.ready().label) {
+      return;
+    }
+    const reasoncodes::MissedCalls& missed = *settings().missed_calls;
+    ++st.missed_calls;
+    Touch();
+    if (st.missed_calls < missed.after) return;
+    ResetMissedCount();
+    ChangeTo(*target, Source::kCall, "missed_calls:" + std::to_string(missed.after));
+    if (missed.return_after_seconds > 0) {
+      st.missed_return_at = now + std::chrono::seconds(missed.return_after_seconds);
+      out.missed_calls_timer = st.missed_return_at;
+    }
+  }
+
+  // Rule 11: back to Ready, if still in the state the missed calls put them in (any change of
+  // state since then cleared missed_return_at).
+  void MissedCallsTimer() {
+    if (!st.missed_return_at || *st.missed_return_at != event.due) return;  // stale timer
+    st.missed_return_at.reset();
+    Touch();
+    ChangeTo(catalog.ready(), Source::kSystem, "missed_calls_return");
+    // Calls still going come back, when they end, to Ready rather than to the missed state.
+    if (!st.resume_label.empty()) st.resume_label = st.label;
+  }
+
   void Select(const State& target) {
+    // Rule 11: the agent's own choice (even of the current state) starts the count again and
+    // cancels a pending return: choosing the missed-calls state again means staying there.
+    ResetMissedCount();
+    CancelMissedReturn();
     const bool calls_steer = !st.calls.empty() && st.calls_own_state;
     if ((calls_steer && Engaged()) || InLockedWrapUp()) {
       st.pending_label = target.label;  // rule 6: applied when the call or wrap-up ends
@@ -224,6 +293,7 @@ struct Engine::Step {
   }
 
   void Override(const State& target) {
+    ResetMissedCount();
     ClearPlans();  // rule 7
     ChangeTo(target, EventSource(), "override");
   }
@@ -248,6 +318,7 @@ struct Engine::Step {
     if (call == nullptr) call = &AddCall();  // the feed missed the start
     if (!call->answered) call->answered = now;
     Touch();
+    ResetMissedCount();  // rule 11: any answered call
     const State* on_call = catalog.on_call();
     if (settings().active_call_state && st.calls_own_state && on_call != nullptr) {
       OweWrapUp();                                     // rule 3: taken out of a wrap-up
@@ -262,9 +333,13 @@ struct Engine::Step {
     bool internal = event.internal;
     double duration = event.duration_s.value_or(0.0);
     bool engaged = true;  // a complete call reported only at its end (rule 8) was a real call
+    bool answered = false;
+    bool counts_if_missed = false;
     ActiveCall* call = FindCall(event.call_id);
     if (call != nullptr) {
       internal = internal || call->internal;
+      answered = call->answered.has_value();
+      counts_if_missed = call->counts_if_missed;
       engaged = call->answered.has_value() || call->direction == Direction::kOutbound;
       if (!event.duration_s && call->answered) {
         duration = std::chrono::duration<double>(now - *call->answered).count();
@@ -276,8 +351,14 @@ struct Engine::Step {
     Touch();
     const bool qualifies = duration > 0 && !internal;  // rule 3
     if (qualifies) st.call_qualified = true;
+    // Rule 11: a call with a length was answered, even if the feed did not say so at the time.
+    if (duration > 0 && !answered) ResetMissedCount();
     // A feed that reports a length but no answer still describes a real call.
-    if (!engaged && duration <= 0) return RingEnded();
+    if (!engaged && duration <= 0) {
+      RingEnded();
+      if (counts_if_missed) CountMissed();
+      return;
+    }
     if (!Engaged()) FinishCalls();
   }
 
@@ -350,6 +431,7 @@ struct Engine::Step {
   }
 
   void Login() {
+    ResetMissedCount();  // rule 11
     const State* current = Current();
     if (current != nullptr && !IsSignedOff(current)) return;  // already signed in: keep the state
     ClearPlans();
@@ -357,6 +439,7 @@ struct Engine::Step {
   }
 
   void Logout() {
+    ResetMissedCount();  // rule 11
     ClearPlans();
     ChangeTo(catalog.logout(), EventSource(), "logout");
   }
@@ -384,6 +467,8 @@ struct Engine::Step {
         return Logout();
       case EventType::kWrapUpTimer:
         return WrapUpTimer();
+      case EventType::kMissedCallsTimer:
+        return MissedCallsTimer();
     }
   }
 };
@@ -467,7 +552,7 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
   }
   Outcome first_sight;
   if (it == agents_.end()) {
-    if (event.type == EventType::kWrapUpTimer) return Outcome{};  // nothing to time out
+    if (IsTimerEvent(event.type)) return Outcome{};  // nothing to time out
     const State& initial = catalog_->initial();
     AgentState fresh;
     fresh.agent = event.agent;

@@ -26,6 +26,14 @@
 //     a user first seen starts in the initial state at its first event.
 // 10. Calls of a user who is logged out (status 7) or offline (status 2) are tracked but never
 //     change the state: no On a call, no wrap-up, no return to Ready.
+// 11. With settings.missed_calls: an inbound, non-internal call that began while the user was
+//     in the ready state (and not busy with another call) and ended having only rung counts as
+//     missed; an answered call, a call reported with a length, and a select, override, login or
+//     logout start the count again (calls still ringing then no longer count). At `after` in a
+//     row the user moves to the missed-calls state (source call, cause "missed_calls:<after>")
+//     and the count restarts; with return_after_seconds the missed-calls timer takes them back
+//     to Ready (source system, cause "missed_calls_return") only if they are still in the state
+//     it put them in: any change of state in between cancels it (as in rule 4).
 
 #include <memory>
 #include <optional>
@@ -51,11 +59,15 @@ enum class EventType {
   kCallEnded,     // call_id, duration_s (optional), internal
   kLogin,
   kLogout,
-  kOverride,     // a supervisor's choice (label)
-  kWrapUpTimer,  // the wrap-up timer armed for `due`
+  kOverride,          // a supervisor's choice (label)
+  kWrapUpTimer,       // the wrap-up timer armed for `due`
+  kMissedCallsTimer,  // the missed-calls return armed for `due` (rule 11)
 };
-std::string_view EventTypeName(EventType type);  // "select", "call_started", ..., "wrap_up_timer"
+// "select", "call_started", ..., "wrap_up_timer", "missed_calls_timer"
+std::string_view EventTypeName(EventType type);
 std::optional<EventType> EventTypeFromName(std::string_view name);
+// The timers' own events, which only the agent's timer queue posts, never a client.
+bool IsTimerEvent(EventType type);
 
 enum class Direction { kInbound, kOutbound };
 std::string_view DirectionName(Direction direction);
@@ -69,14 +81,16 @@ struct Event {
   Direction direction = Direction::kInbound;
   bool internal = false;
   std::optional<double> duration_s;  // call_ended: the call's length if the feed knows it
-  Timestamp due{};                   // kWrapUpTimer: the deadline it was armed for
+  Timestamp due{};                   // timer events: the deadline it was armed for
 };
 
 // The event a wrap-up timer posts when it fires.
 Event WrapUpTimerEvent(const std::string& agent, Timestamp due);
+// The event a timer of this type (kWrapUpTimer, kMissedCallsTimer) posts when it fires.
+Event TimerEvent(EventType type, const std::string& agent, Timestamp due);
 
 // agent for select/login/logout, supervisor for override, pbx for call events,
-// wrap_up for the timer.
+// wrap_up for the wrap-up timer, system for the missed-calls timer.
 Source DefaultSource(EventType type);
 
 struct ActiveCall {
@@ -85,6 +99,7 @@ struct ActiveCall {
   bool internal = false;
   Timestamp started{};
   std::optional<Timestamp> answered;
+  bool counts_if_missed = false;  // rule 11: offered while Ready; counts if it only rings
 };
 
 // One user's live state. Persisted (see SerializeEngineState) so a restart resumes exactly.
@@ -113,6 +128,11 @@ struct AgentState {
   // event for one of them is ignored instead of starting a phantom call.
   std::vector<std::string> ended_calls;
   Timestamp last_event{};  // the newest event applied; events may not go back before it
+
+  // Rule 11: calls in a row that only rang while Ready, and when the missed-calls state the
+  // user was put in returns them to Ready (cleared by any change of state).
+  int missed_calls = 0;
+  std::optional<Timestamp> missed_return_at;
 };
 
 // How many ended call ids a user remembers, and how old an active call may grow before it is
@@ -127,9 +147,10 @@ inline constexpr size_t kMaxCallIdBytes = 256;
 inline constexpr size_t kMaxLabelBytes = 256;
 
 struct Outcome {
-  std::vector<tracking::Change> changes;  // in order; empty when nothing changed
-  std::optional<Timestamp> timer;         // arm a kWrapUpTimer for this user at this time
-  bool state_touched = false;             // the persisted AgentState changed (calls, pending...)
+  std::vector<tracking::Change> changes;        // in order; empty when nothing changed
+  std::optional<Timestamp> timer;               // arm a kWrapUpTimer for this user at this time
+  std::optional<Timestamp> missed_calls_timer;  // arm a kMissedCallsTimer (rule 11)
+  bool state_touched = false;  // the persisted AgentState changed (calls, pending...)
 };
 
 class Engine {

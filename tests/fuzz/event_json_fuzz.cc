@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const presence::agent::TimedEvent& timed = *parsed;
   if (options.require_at) FUZZ_CHECK(timed.at.has_value());
   if (options.require_agent) FUZZ_CHECK(!timed.event.agent.empty());
-  // The wrap-up timer is the core's own event: it must never come in from outside.
-  FUZZ_CHECK(timed.event.type != presence::agent::EventType::kWrapUpTimer);
+  // Timer events are the core's own: they must never come in from outside.
+  FUZZ_CHECK(!presence::agent::IsTimerEvent(timed.event.type));
   return 0;
 }

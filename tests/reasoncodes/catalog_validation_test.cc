@@ -55,7 +55,7 @@ const std::string kStateKeys =
 const std::string kSettingsKeys =
     "mode, wrap_up_seconds, wrap_up_locked, active_call_state, time_tracking, "
     "tracking_update_seconds, omni_channel, return_after_call, ready_state, wrap_up_state, "
-    "on_call_state, login_state, logout_state, initial_state, time_zone";
+    "on_call_state, login_state, logout_state, initial_state, time_zone, missed_calls";
 const std::string kLabel65(65, 'x');
 
 const std::vector<MessageCase> kStateMessages = {
@@ -160,6 +160,61 @@ const std::vector<MessageCase> kSettingsMessages = {
      "needs status 7 (Logout) or 2 (Offline)"},
 };
 
+std::string WithMissed(const std::string& missed, const std::string& more = "") {
+  return WithSettings(more + R"("missed_calls": )" + missed);
+}
+
+const std::string kMissedShape =
+    "{\"after\": 1-20, \"state\": \"<label>\", \"return_after_seconds\": 0-3600}";
+
+const std::vector<MessageCase> kMissedCallsMessages = {
+    {"not_an_object", WithMissed("3"),
+     "settings.missed_calls: must be an object " + kMissedShape + ", got number 3"},
+    {"null", WithMissed("null"),
+     "settings.missed_calls: must be an object " + kMissedShape + ", got null"},
+    {"unknown_key", WithMissed(R"({"after": 3, "state": "Lunch", "return_after": 60})"),
+     "settings.missed_calls.return_after: unknown key (allowed: after, state, "
+     "return_after_seconds)"},
+    {"after_missing", WithMissed(R"({"state": "Lunch"})"),
+     "settings.missed_calls.after: missing (how many ring-only calls in a row, 1-20)"},
+    {"after_zero", WithMissed(R"({"after": 0, "state": "Lunch"})"),
+     "settings.missed_calls.after: 0 is out of range (1-20)"},
+    {"after_too_many", WithMissed(R"({"after": 21, "state": "Lunch"})"),
+     "settings.missed_calls.after: 21 is out of range (1-20)"},
+    {"after_fraction", WithMissed(R"({"after": 2.5, "state": "Lunch"})"),
+     "settings.missed_calls.after: 2.5 must be a whole number (1-20)"},
+    {"after_string", WithMissed(R"({"after": "3", "state": "Lunch"})"),
+     "settings.missed_calls.after: must be a whole number (1-20), got string \"3\""},
+    {"state_missing", WithMissed(R"({"after": 3})"),
+     "settings.missed_calls.state: missing (the label of the state to move the agent to)"},
+    {"state_not_string", WithMissed(R"({"after": 3, "state": 3})"),
+     "settings.missed_calls.state: must be a string, got number 3"},
+    {"state_unknown", WithMissed(R"({"after": 3, "state": "Lnch"})"),
+     "settings.missed_calls.state: \"Lnch\" is not the label of any state (did you mean "
+     "\"Lunch\"?)"},
+    {"state_is_ready", WithMissed(R"({"after": 3, "state": "Ready for Calls"})"),
+     "settings.missed_calls.state: \"Ready for Calls\" is the ready state; the agent must be "
+     "taken out of Ready (use a state such as a break)"},
+    {"state_is_logout", WithMissed(R"({"after": 3, "state": "Logout"})"),
+     "settings.missed_calls.state: \"Logout\" has status 7 (Logout): a signed-off agent's calls "
+     "are never counted and only a login brings them back (use a state such as a break)"},
+    {"state_is_on_call", WithMissed(R"({"after": 3, "state": "On a call"})"),
+     "settings.missed_calls.state: \"On a call\" has status 6 (On a call): that state means a "
+     "call is in progress and calls set and clear it (use a state such as a break)"},
+    {"state_is_wrap_up",
+     WithMissed(R"({"after": 3, "state": "Do Not Disturb"})", R"("wrap_up_seconds": 30, )"),
+     "settings.missed_calls.state: \"Do Not Disturb\" is the wrap-up state, which its timer "
+     "ends after wrap_up_seconds (use a state such as a break)"},
+    {"return_too_long",
+     WithMissed(R"({"after": 3, "state": "Lunch", "return_after_seconds": 3601})"),
+     "settings.missed_calls.return_after_seconds: 3601 is out of range (0-3600)"},
+    {"return_negative", WithMissed(R"({"after": 3, "state": "Lunch", "return_after_seconds": -1})"),
+     "settings.missed_calls.return_after_seconds: -1 is out of range (0-3600)"},
+    {"return_not_number",
+     WithMissed(R"({"after": 3, "state": "Lunch", "return_after_seconds": true})"),
+     "settings.missed_calls.return_after_seconds: must be a whole number (0-3600), got true"},
+};
+
 const std::vector<MessageCase> kStructureMessages = {
     {"no_logout_state", R"({"states": [{"label": "Ready", "status": 1}]})",
      "states: a logout state is needed: add a state with status 7 (Logout) or 2 (Offline)"},
@@ -211,6 +266,35 @@ BOOST_DATA_TEST_CASE(a_bad_state_field_is_reported_with_its_path_and_what_is_all
 BOOST_DATA_TEST_CASE(a_bad_setting_is_reported_with_its_path_and_what_is_allowed,
                      data::make(kSettingsMessages), test) {
   CheckSingleProblem(test);
+}
+
+BOOST_DATA_TEST_CASE(a_bad_missed_calls_setting_is_reported_with_what_is_allowed,
+                     data::make(kMissedCallsMessages), test) {
+  CheckSingleProblem(test);
+}
+
+BOOST_AUTO_TEST_CASE(missed_calls_is_off_unless_configured) {
+  CatalogLoad load = LoadOk(WithSettings(""));
+  BOOST_TEST(!load.catalog->settings().missed_calls.has_value());
+  BOOST_TEST(load.catalog->missed_calls_state() == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(missed_calls_is_read_with_its_state) {
+  CatalogLoad load =
+      LoadOk(WithMissed(R"({"after": 3, "state": "Lunch", "return_after_seconds": 600})"));
+  const auto& missed = load.catalog->settings().missed_calls;
+  BOOST_REQUIRE(missed.has_value());
+  BOOST_TEST(missed->after == 3);
+  BOOST_TEST(missed->state == "Lunch");
+  BOOST_TEST(missed->return_after_seconds == 600);
+  BOOST_REQUIRE(load.catalog->missed_calls_state() != nullptr);
+  BOOST_TEST(load.catalog->missed_calls_state()->label == "Lunch");
+}
+
+BOOST_AUTO_TEST_CASE(missed_calls_return_defaults_to_staying) {
+  CatalogLoad load = LoadOk(WithMissed(R"({"after": 1, "state": "Do Not Disturb"})"));
+  BOOST_REQUIRE(load.catalog->settings().missed_calls.has_value());
+  BOOST_TEST(load.catalog->settings().missed_calls->return_after_seconds == 0);
 }
 
 BOOST_DATA_TEST_CASE(a_missing_state_or_list_is_reported_with_what_to_add,

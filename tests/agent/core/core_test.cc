@@ -235,6 +235,68 @@ BOOST_AUTO_TEST_CASE(timer_events_cannot_be_posted_from_outside) {
   BOOST_TEST(reply.error().code == "invalid_event");
 }
 
+BOOST_AUTO_TEST_CASE(missed_calls_timer_events_cannot_be_posted_from_outside) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  Result<Reply> reply = core.Post(TimerEvent(EventType::kMissedCallsTimer, "nobody", At(5))).get();
+  BOOST_REQUIRE(!reply.ok());
+  BOOST_TEST(reply.error().code == "invalid_event");
+  BOOST_TEST(reply.error().message == "type: missed_calls_timer cannot be posted");
+}
+
+const testing::TestSettings kMissedBack{
+    .extra_settings =
+        R"("missed_calls": {"after": 2, "state": "Meeting", "return_after_seconds": 60})"};
+
+// Two calls to user "a" ring out while Ready: Meeting at t=25, back to Ready due at t=85.
+void MissTwoCalls(Core& core, testing::FakeClock& clock) {
+  clock.Set(At(0));
+  MustPost(core, Event{.type = EventType::kLogin, .agent = "a"});
+  for (int t : {10, 20}) {
+    const std::string id = "c" + std::to_string(t);
+    clock.Set(At(t));
+    MustPost(core, Call(EventType::kCallStarted, "a", id));
+    clock.Set(At(t + 5));
+    MustPost(core, Call(EventType::kCallEnded, "a", id));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(missed_calls_return_fires_at_its_deadline_on_the_fake_clock) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog(kMissedBack), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MissTwoCalls(core, clock);
+  BOOST_TEST(Timeline(*store, "a").back() == "25 Meeting call");
+  clock.Set(At(90));
+  core.Wake();
+  MustPost(core, Select("other", "Lunch"));
+  BOOST_TEST(Timeline(*store, "a").back() == "85 Ready for Calls system");
+}
+
+BOOST_AUTO_TEST_CASE(restart_returns_from_the_missed_calls_state_when_its_time_passed) {
+  testing::TempDir dir;
+  testing::FakeClock clock(kT0);
+  {
+    auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+    BOOST_REQUIRE(store.ok());
+    Core core(testing::MakeTestCatalog(kMissedBack), **store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    MissTwoCalls(core, clock);
+  }  // the process stops in the missed-calls state
+  clock.Set(At(600));
+  auto store = tracking::OpenSqliteTimeStore(dir.File("ledger.db"));
+  BOOST_REQUIRE(store.ok());
+  Core core(testing::MakeTestCatalog(kMissedBack), **store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("other", "Meeting"));  // the overdue timer has run before this
+  const std::vector<std::string> expected = {"0 Logout system", "0 Ready for Calls agent",
+                                             "25 Meeting call", "85 Ready for Calls system"};
+  BOOST_TEST(Timeline(**store, "a") == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(engine_errors_reach_the_caller_and_other_events_in_the_batch_still_apply) {
   testing::FakeClock clock(kT0);
   auto store = tracking::NewMemoryTimeStore();

@@ -80,13 +80,13 @@ std::vector<std::string> Run(const Case& c) {
     for (const tracking::Change& change : outcome->changes) {
       if (at > kT0) seen.push_back(Describe(change));
     }
-    if (outcome->timer) timers.Push(*outcome->timer, event.agent);
+    timers.Arm(*outcome, event.agent);
   };
   apply(Event{.type = EventType::kLogin, .agent = kUser}, kT0);
   for (const Step& step : c.steps) {
     const Timestamp at = kT0 + std::chrono::seconds(step.t);
     for (const TimerEntry& entry : timers.PopDue(at)) {
-      apply(WrapUpTimerEvent(entry.agent, entry.due), entry.due);
+      apply(TimerEvent(entry), entry.due);
     }
     if (!step.tick) apply(step.event, at);
   }
@@ -543,6 +543,169 @@ const std::vector<Case> kCallFeedQuirks = {
      {"10 On a call call", "46810 Lunch agent"}},
 };
 
+// Rule 11: Meeting is the missed-calls state of these catalogs.
+const TestSettings kMissed3{.extra_settings =
+                                R"("missed_calls": {"after": 3, "state": "Meeting"})"};
+const TestSettings kMissedBack{
+    .extra_settings =
+        R"("missed_calls": {"after": 2, "state": "Meeting", "return_after_seconds": 60})"};
+const TestSettings kMissedBackOnCall{
+    .wrap_up_seconds = 30,
+    .active_call_state = true,
+    .extra_settings =
+        R"("missed_calls": {"after": 2, "state": "Meeting", "return_after_seconds": 60})"};
+
+// A call offered at t that rings for 5 s and is never answered.
+std::vector<Step> Ring(int t, const std::string& id) { return {Start(t, id), End(t + 5, id)}; }
+std::vector<Step> Script(std::initializer_list<std::vector<Step>> parts) {
+  std::vector<Step> all;
+  for (const std::vector<Step>& part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+const std::vector<Case> kRule11 = {
+    {"calls_that_only_ring_while_ready_move_the_agent",
+     kMissed3,
+     Script({Ring(10, "a"), Ring(20, "b"), Ring(30, "c")}),
+     {"35 Meeting call"}},
+    {"fewer_than_after_change_nothing", kMissed3, Script({Ring(10, "a"), Ring(20, "b")}), {}},
+    {"off_when_the_setting_is_absent",
+     kPlain,
+     Script({Ring(10, "a"), Ring(20, "b"), Ring(30, "c"), Ring(40, "d")}),
+     {}},
+    {"an_answered_call_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Start(30, "c"), Answer(31, "c"), End(40, "c")},
+             Ring(50, "d"),
+             Ring(60, "e"),
+             Ring(70, "f")}),
+     {"75 Meeting call"}},
+    {"an_answered_outbound_call_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Out(30, "o"), Answer(31, "o"), End(40, "o")},
+             Ring(50, "d"),
+             Ring(60, "e")}),
+     {}},
+    {"a_call_reported_with_a_length_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"), Ring(20, "b"), {End(30, "x", 25.0)}, Ring(50, "d"), Ring(60, "e")}),
+     {}},
+    {"outbound_calls_that_are_not_answered_do_not_count",
+     kMissed3,
+     {Out(10, "o1"), End(15, "o1"), Out(20, "o2"), End(25, "o2"), Out(30, "o3"), End(35, "o3")},
+     {}},
+    {"outbound_calls_that_are_not_answered_do_not_reset",
+     kMissed3,
+     Script({Ring(10, "a"), Ring(20, "b"), {Out(30, "o"), End(35, "o")}, Ring(40, "c")}),
+     {"45 Meeting call"}},
+    {"internal_calls_do_not_count",
+     kMissed3,
+     {Internal(10, "i1"), End(15, "i1"), Internal(20, "i2"), End(25, "i2"), Internal(30, "i3"),
+      End(35, "i3")},
+     {}},
+    {"calls_offered_outside_ready_do_not_count",
+     kMissed3,
+     Script({{Sel(5, "Lunch")}, Ring(10, "a"), Ring(20, "b"), Ring(30, "c")}),
+     {"5 Lunch agent"}},
+    {"calls_offered_while_busy_with_a_call_do_not_count",
+     kMissed3,
+     Script({{Start(5, "t"), Answer(6, "t")},
+             Ring(10, "a"),
+             Ring(20, "b"),
+             Ring(30, "c"),
+             {End(50, "t")}}),
+     {}},
+    {"a_change_of_state_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Sel(30, "Lunch"), Sel(31, "Ready for Calls")},
+             Ring(40, "c"),
+             Ring(50, "d")}),
+     {"30 Lunch agent", "31 Ready for Calls agent"}},
+    {"choosing_ready_again_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Sel(30, "Ready for Calls")},
+             Ring(40, "c"),
+             Ring(50, "d")}),
+     {}},
+    {"a_call_ringing_when_the_agent_acts_does_not_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Start(30, "c"), Sel(31, "Ready for Calls"), End(35, "c")},
+             Ring(40, "d"),
+             Ring(50, "e")}),
+     {}},
+    {"logout_and_login_reset_the_count",
+     kMissed3,
+     Script({Ring(10, "a"), Ring(20, "b"), {Logout(30), Login(31)}, Ring(40, "c"), Ring(50, "d")}),
+     {"30 Logout agent", "31 Ready for Calls agent"}},
+    {"an_override_resets_the_count",
+     kMissed3,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Over(30, "Ready for Calls")},
+             Ring(40, "c"),
+             Ring(50, "d")}),
+     {}},
+    {"signed_off_users_never_count",
+     kMissedBack,
+     Script({{Logout(5)}, Ring(10, "a"), Ring(20, "b"), Ring(30, "c"), {Tick(200)}}),
+     {"5 Logout agent"}},
+    {"offline_users_never_count",
+     kMissedBack,
+     Script({{Sel(5, "Offline")}, Ring(10, "a"), Ring(20, "b"), Ring(30, "c"), {Tick(200)}}),
+     {"5 Offline agent"}},
+    {"the_agent_stays_without_return_after_seconds",
+     kMissed3,
+     Script({Ring(10, "a"), Ring(20, "b"), Ring(30, "c"), {Tick(5000)}}),
+     {"35 Meeting call"}},
+    {"the_agent_returns_to_ready_after_return_after_seconds",
+     kMissedBack,
+     Script({Ring(10, "a"), Ring(20, "b"), {Tick(200)}}),
+     {"25 Meeting call", "85 Ready for Calls system"}},
+    {"the_count_starts_again_after_the_move",
+     kMissedBack,
+     Script(
+         {Ring(10, "a"), Ring(20, "b"), {Tick(100)}, Ring(110, "c"), Ring(120, "d"), {Tick(300)}}),
+     {"25 Meeting call", "85 Ready for Calls system", "125 Meeting call",
+      "185 Ready for Calls system"}},
+    {"calls_ringing_in_the_missed_state_do_not_count",
+     kMissedBack,
+     Script(
+         {Ring(10, "a"), Ring(20, "b"), Ring(30, "c"), Ring(40, "d"), {Tick(90)}, Ring(90, "e")}),
+     {"25 Meeting call", "85 Ready for Calls system"}},
+    {"no_return_when_the_agent_changed_state_meanwhile",
+     kMissedBack,
+     Script({Ring(10, "a"), Ring(20, "b"), {Sel(40, "Lunch"), Tick(200)}}),
+     {"25 Meeting call", "40 Lunch agent"}},
+    {"no_return_when_the_agent_left_and_came_back",
+     kMissedBack,
+     Script({Ring(10, "a"), Ring(20, "b"), {Sel(30, "Lunch"), Sel(40, "Meeting"), Tick(200)}}),
+     {"25 Meeting call", "30 Lunch agent", "40 Meeting agent"}},
+    {"choosing_the_missed_state_again_keeps_the_agent_there",
+     kMissedBack,
+     Script({Ring(10, "a"), Ring(20, "b"), {Sel(30, "Meeting"), Tick(200)}}),
+     {"25 Meeting call"}},
+    {"no_return_after_an_override",
+     kMissedBack,
+     Script({Ring(10, "a"), Ring(20, "b"), {Over(30, "Meeting"), Tick(200)}}),
+     {"25 Meeting call"}},
+    {"a_call_answered_in_the_missed_state_ends_it_and_the_timer_is_stale",
+     kMissedBackOnCall,
+     Script({Ring(10, "a"),
+             Ring(20, "b"),
+             {Start(30, "c"), Answer(31, "c"), End(41, "c"), Tick(200)}}),
+     {"25 Meeting call", "31 On a call call", "41 Wrap-up wrap_up", "71 Ready for Calls wrap_up"}},
+};
+
 std::string Join(const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) text += "[" + line + "] ";
@@ -577,6 +740,96 @@ BOOST_DATA_TEST_CASE(rule8_end_without_start_is_a_complete_call, data::make(kRul
 BOOST_DATA_TEST_CASE(rule9_login_logout_and_first_sight, data::make(kRule9), c) { Check(c); }
 BOOST_DATA_TEST_CASE(rule10_calls_of_signed_off_users, data::make(kRule10), c) { Check(c); }
 BOOST_DATA_TEST_CASE(late_and_repeated_call_events, data::make(kCallFeedQuirks), c) { Check(c); }
+BOOST_DATA_TEST_CASE(rule11_missed_calls_take_the_agent_out_of_ready, data::make(kRule11), c) {
+  Check(c);
+}
+
+// Rule 11 across a restart: the count, a ringing call that counts and the pending return are
+// part of the stored state, so a restarted engine carries on exactly.
+BOOST_AUTO_TEST_CASE(a_restart_resumes_the_missed_count_and_the_pending_return) {
+  auto restart = [](const Engine& engine, const TestSettings& settings) {
+    const AgentState& state = *engine.Find(kUser);
+    Result<AgentState> restored = RestoreAgentState({kUser, SerializeEngineState(state),
+                                                     tracking::Interval{.agent = kUser,
+                                                                        .label = state.label,
+                                                                        .source = state.source,
+                                                                        .cause = state.cause,
+                                                                        .start = state.since}});
+    BOOST_REQUIRE(restored.ok());
+    BOOST_TEST(SerializeEngineState(*restored) == SerializeEngineState(state));
+    auto fresh = std::make_unique<Engine>(testing::MakeTestCatalog(settings));
+    fresh->Restore(std::move(restored).value());
+    return fresh;
+  };
+  const TestSettings settings{
+      .extra_settings =
+          R"("missed_calls": {"after": 3, "state": "Meeting", "return_after_seconds": 60})"};
+  auto engine = std::make_unique<Engine>(testing::MakeTestCatalog(settings));
+  for (const Step& step : Script({{Login(0)}, Ring(10, "a"), Ring(20, "b"), {Start(30, "c")}})) {
+    BOOST_REQUIRE(HandleAt(*engine, step.event, step.t).ok());
+  }
+  BOOST_TEST(engine->Find(kUser)->missed_calls == 2);
+  engine = restart(*engine, settings);
+  BOOST_TEST(engine->Find(kUser)->missed_calls == 2);
+  BOOST_REQUIRE_EQUAL(engine->Find(kUser)->calls.size(), 1u);
+  BOOST_TEST(engine->Find(kUser)->calls[0].counts_if_missed);
+
+  Result<Outcome> moved = HandleAt(*engine, End(35, "c").event, 35);
+  BOOST_REQUIRE(moved.ok());
+  BOOST_REQUIRE_EQUAL(moved->changes.size(), 1u);
+  BOOST_TEST(moved->changes[0].label == "Meeting");
+  BOOST_TEST(moved->changes[0].cause == "missed_calls:3");
+  BOOST_TEST((moved->changes[0].source == Source::kCall));
+  BOOST_TEST(!moved->timer.has_value());
+  BOOST_REQUIRE(moved->missed_calls_timer.has_value());
+  const Timestamp due = kT0 + std::chrono::seconds(95);
+  BOOST_TEST((*moved->missed_calls_timer == due));
+
+  engine = restart(*engine, settings);
+  BOOST_REQUIRE(engine->Find(kUser)->missed_return_at.has_value());
+  BOOST_TEST((*engine->Find(kUser)->missed_return_at == due));
+  BOOST_TEST(engine->Find(kUser)->missed_calls == 0);
+  Result<Outcome> back = engine->Handle(TimerEvent(EventType::kMissedCallsTimer, kUser, due), due);
+  BOOST_REQUIRE(back.ok());
+  BOOST_REQUIRE_EQUAL(back->changes.size(), 1u);
+  BOOST_TEST(back->changes[0].label == "Ready for Calls");
+  BOOST_TEST(back->changes[0].cause == "missed_calls_return");
+  BOOST_TEST((back->changes[0].source == Source::kSystem));
+  BOOST_TEST(!engine->Find(kUser)->missed_return_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_stored_state_from_before_missed_calls_reads_as_none) {
+  const std::string old_text =
+      R"({"calls":[{"id":"c1","direction":"inbound","internal":false,)"
+      R"("started":"2026-11-21T09:00:10.000Z","answered":""}],"calls_own_state":true,)"
+      R"("call_qualified":false,"resume_label":"Ready for Calls","wrap_up_until":"",)"
+      R"("ended_calls":[],"last_event":"2026-11-21T09:00:10.000Z"})";
+  Result<AgentState> state = RestoreAgentState({kUser, old_text,
+                                                tracking::Interval{.agent = kUser,
+                                                                   .label = "Ready for Calls",
+                                                                   .source = Source::kAgent,
+                                                                   .cause = "login",
+                                                                   .start = kT0}});
+  BOOST_REQUIRE(state.ok());
+  BOOST_TEST(state->missed_calls == 0);
+  BOOST_TEST(!state->missed_return_at.has_value());
+  BOOST_REQUIRE_EQUAL(state->calls.size(), 1u);
+  BOOST_TEST(!state->calls[0].counts_if_missed);
+  // And a state with nothing of rule 11 in it is stored as before.
+  BOOST_TEST(SerializeEngineState(*state) == old_text);
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_missed_calls_timer_changes_nothing) {
+  Engine engine(testing::MakeTestCatalog(kMissedBack));
+  for (const Step& step : Script({{Login(0)}, Ring(10, "a"), Ring(20, "b"), {Sel(30, "Lunch")}})) {
+    BOOST_REQUIRE(HandleAt(engine, step.event, step.t).ok());
+  }
+  const Timestamp due = kT0 + std::chrono::seconds(85);
+  Result<Outcome> fired = engine.Handle(TimerEvent(EventType::kMissedCallsTimer, kUser, due), due);
+  BOOST_REQUIRE(fired.ok());
+  BOOST_TEST(fired->changes.empty());
+  BOOST_TEST(engine.Find(kUser)->label == "Lunch");
+}
 
 BOOST_AUTO_TEST_CASE(call_event_before_the_last_event_is_refused) {
   Engine engine(testing::MakeTestCatalog({}));
