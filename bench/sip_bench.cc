@@ -45,8 +45,8 @@ std::string ConfigText(const Options& options, uint16_t port, bool watch) {
   for (int i = 0; i < options.users; ++i) {
     if (i) users += ",";
     users += R"({"id": "u)" + std::to_string(i) + R"(", "name": "User )" + std::to_string(i) +
-             R"(", "extension": ")" + std::to_string(10000 + i) +
-             R"(", "identities": {"sip": ")" + std::to_string(10000 + i) + R"("}})";
+             R"(", "extension": ")" + std::to_string(10000 + i) + R"(", "identities": {"sip": ")" +
+             std::to_string(10000 + i) + R"("}})";
   }
   return std::string(R"({
     "settings": {"mode": "none"},
@@ -125,16 +125,18 @@ void Run(const Options& options, bool watch) {
     const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
     std::vector<double> all;
     for (const auto& part : latencies) all.insert(all.end(), part.begin(), part.end());
-    std::printf("  %-9s round %d (%-7s): %6d publications in %6.3f s = %8.0f /s   p50 %6.2f ms  "
-                "p99 %6.2f ms  failed %d\n",
-                watch ? "watching" : "publish", round + 1, round == 0 ? "initial" : "modify",
-                options.users, seconds, options.users / seconds, Percentile(all, 0.5),
-                Percentile(all, 0.99), failed.load());
+    std::printf(
+        "  %-9s round %d (%-7s): %6d publications in %6.3f s = %8.0f /s   p50 %6.2f ms  "
+        "p99 %6.2f ms  failed %d\n",
+        watch ? "watching" : "publish", round + 1, round == 0 ? "initial" : "modify", options.users,
+        seconds, options.users / seconds, Percentile(all, 0.5), Percentile(all, 0.99),
+        failed.load());
   }
   connector->Stop();
   if (std::getenv("SIP_BENCH_LOG")) std::cerr << kamailio.Log().substr(0, 3000) << "\n";
-  if (watch) std::printf("  (NOTIFYs read back as events: %ld, expected 0: own publications)\n",
-                         inbound.load());
+  if (watch)
+    std::printf("  (NOTIFYs read back as events: %ld, expected 0: own publications)\n",
+                inbound.load());
 }
 
 }  // namespace
@@ -146,8 +148,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--rounds")) options.rounds = std::max(1, std::atoi(argv[i + 1]));
     if (!std::strcmp(argv[i], "--workers")) options.workers = std::max(1, std::atoi(argv[i + 1]));
   }
-  std::printf("sip_bench: %d users, %d rounds, %d delivery workers, Kamailio 5.6 on loopback (UDP)\n",
-              options.users, options.rounds, options.workers);
+  std::printf(
+      "sip_bench: %d users, %d rounds, %d delivery workers, Kamailio 5.6 on loopback (UDP)\n",
+      options.users, options.rounds, options.workers);
   Run(options, false);
   Run(options, true);
   return 0;

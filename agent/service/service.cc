@@ -462,8 +462,8 @@ class Service {
       }
       Result<Reply> result = it->second.get();
       if (!result.ok()) {
-        Log(LogLevel::kWarning, it->first + " refused: " + result.error().code + ": " +
-                                    result.error().message);
+        Log(LogLevel::kWarning,
+            it->first + " refused: " + result.error().code + ": " + result.error().message);
       }
       it = inbound_replies_.erase(it);
     }

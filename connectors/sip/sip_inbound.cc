@@ -167,17 +167,11 @@ std::vector<InboundEvent> InboundInterpreter::OnDialogs(const std::string& user,
   // subscription (after a server restart it is empty until the PBX publishes again, while the
   // calls go on).
   if (info.full && !first) {
-    for (auto it = state.dialogs.begin(); it != state.dialogs.end();) {
-      if (listed.count(it->first)) {
-        ++it;
-        continue;
-      }
-      auto next = std::next(it);
-      const std::string key = next == state.dialogs.end() ? std::string() : next->first;
-      const bool at_end = next == state.dialogs.end();
-      end_dialog(it, std::nullopt);
-      it = at_end ? state.dialogs.end() : state.dialogs.find(key);
+    std::vector<std::string> gone;
+    for (const auto& [id, followed] : state.dialogs) {
+      if (!listed.count(id)) gone.push_back(id);
     }
+    for (const std::string& id : gone) end_dialog(state.dialogs.find(id), std::nullopt);
   }
   return events;
 }

@@ -310,7 +310,6 @@ class SipStack::Impl {
     std::string body;       // the latest document; empty while removed
     bool removing = false;  // the latest wish is to take it down
     std::string etag;
-    uint32_t granted = 0;
     uint32_t expires = 0;  // what to ask for (raised by 423)
     struct sip_dialog* dialog = nullptr;
     struct sip_auth* auth = nullptr;
@@ -320,7 +319,6 @@ class SipStack::Impl {
     bool sent_remove = false;    // the request in flight was Expires: 0
     bool retiring = false;       // taken down because its user or AOR left the directory
     bool dirty = false;          // a newer wish arrived while a request was in flight
-    bool probe = false;          // the request in flight is the health probe
     int auth_rounds = 0;
     int recoveries = 0;  // initial PUBLISHes after 412 in this round
     milliseconds backoff{0};
@@ -636,11 +634,20 @@ class SipStack::Impl {
       Retire(std::move(found->second));
       publications_.erase(found);
     }
+    auto publication = NewPublication(user, aor, static_cast<uint32_t>(options_.expires.count()));
+    Publication& result = *publication;
+    publications_[user] = std::move(publication);
+    return result;
+  }
+
+  // A publication with its own dialog (Call-ID, CSeq) and digest state.
+  std::unique_ptr<Publication> NewPublication(const std::string& user, const std::string& aor,
+                                              uint32_t expires) {
     auto publication = std::make_unique<Publication>();
     publication->impl = this;
     publication->user = user;
     publication->aor = aor;
-    publication->expires = static_cast<uint32_t>(options_.expires.count());
+    publication->expires = expires;
     tmr_init(&publication->timer);
     const char* route = route_.c_str();
     // Request-URI and To: the presentity; From: the agent, the publisher (RFC 3903), so a
@@ -648,9 +655,7 @@ class SipStack::Impl {
     sip_dialog_alloc(&publication->dialog, aor.c_str(), aor.c_str(), nullptr,
                      options_.agent_uri.c_str(), &route, 1);
     sip_auth_alloc(&publication->auth, &Impl::OnAuth, this, false);
-    Publication& result = *publication;
-    publications_[user] = std::move(publication);
-    return result;
+    return publication;
   }
 
   void HandlePublish(Command& command) {
@@ -680,13 +685,12 @@ class SipStack::Impl {
     Send(publication);
   }
 
-  void Send(Publication& publication, bool probe = false) {
+  void Send(Publication& publication) {
     publication.dirty = false;
     if (publication.removing && publication.etag.empty()) {
       Succeeded(publication, nullptr);  // nothing (left) to take down; may erase it
       return;
     }
-    publication.probe = probe;
     const bool if_match = !publication.etag.empty();
     publication.sent_if_match = if_match;
     publication.sent_remove = publication.removing;
@@ -731,8 +735,6 @@ class SipStack::Impl {
       CanaryAnswered(publication, err, msg);
       return;
     }
-    const bool probe = publication.probe;
-    publication.probe = false;
     if (err || !msg) {
       SetReachable(false);
       Failed(publication, PublishOutcome::Kind::kRetry, 0, NoAnswer(err), std::nullopt);
@@ -748,7 +750,7 @@ class SipStack::Impl {
       if (publication.auth_rounds < 1 && !options_.username.empty() &&
           sip_auth_authenticate(publication.auth, msg) == 0) {
         ++publication.auth_rounds;
-        Send(publication, probe);
+        Send(publication);
         return;
       }
       Failed(publication, PublishOutcome::Kind::kRejected, code,
@@ -790,6 +792,13 @@ class SipStack::Impl {
            code, StatusLine(msg), retry_after);
   }
 
+  // The lifetime a 2xx grants. One that grants none to a publication that asked for one is
+  // taken as granting what was asked (a refresh every half second would follow otherwise).
+  static uint32_t Granted(const Publication& publication, const struct sip_msg* msg) {
+    auto value = HeaderNumber(msg, SIP_HDR_EXPIRES);
+    return value && *value > 0 ? *value : publication.expires;
+  }
+
   static bool Unparsable(const std::string& etag) { return etag.find('.') == std::string::npos; }
 
   void Succeeded(Publication& publication, const struct sip_msg* msg) {
@@ -811,11 +820,7 @@ class SipStack::Impl {
       return;
     }
     publication.etag = HeaderValue(msg, SIP_HDR_SIP_ETAG);
-    uint32_t granted = publication.expires;
-    // A 2xx that grants no lifetime to a publication that asked for one is taken as granting
-    // what was asked (a refresh every half second would follow otherwise).
-    if (auto value = HeaderNumber(msg, SIP_HDR_EXPIRES); value && *value > 0) granted = *value;
-    publication.granted = granted;
+    const uint32_t granted = Granted(publication, msg);
     // Refresh with a margin: a fifth of the lifetime, at least 5 s when the lifetime allows.
     const milliseconds lifetime = seconds(granted);
     const milliseconds margin =
@@ -926,25 +931,19 @@ class SipStack::Impl {
     if (probe_request_ || (canary_ && canary_->request)) return;
     if (canary_usable_) {
       if (!canary_) {
-        canary_ = std::make_unique<Publication>();
-        canary_->impl = this;
-        canary_->user = "";
-        canary_->aor = options_.agent_uri;
-        canary_->expires = static_cast<uint32_t>(
-            std::max<int64_t>(options_.expires.count(), 2 * options_.keepalive.count()));
-        canary_->body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") +
-                        "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"" +
-                        options_.agent_uri + "\"><tuple id=\"pa-probe\"><status><basic>open" +
-                        "</basic></status><note>presence agent</note></tuple></presence>";
-        tmr_init(&canary_->timer);
-        const char* route = route_.c_str();
-        sip_dialog_alloc(&canary_->dialog, canary_->aor.c_str(), canary_->aor.c_str(), nullptr,
-                         canary_->aor.c_str(), &route, 1);
-        sip_auth_alloc(&canary_->auth, &Impl::OnAuth, this, false);
+        canary_ = NewPublication("", options_.agent_uri,
+                                 static_cast<uint32_t>(std::max<int64_t>(
+                                     options_.expires.count(), 2 * options_.keepalive.count())));
+        PresenceDocument probe;
+        probe.entity = options_.agent_uri;
+        probe.tuple_id = "pa-probe";
+        probe.person_id = "pa-p-probe";
+        probe.note = "presence agent";
+        canary_->body = WritePidf(probe);
       }
       canary_->recoveries = 0;
       canary_->auth_rounds = 0;
-      Send(*canary_, true);
+      Send(*canary_);
       return;
     }
     std::string headers = "Content-Length: 0\r\n\r\n";
@@ -955,7 +954,6 @@ class SipStack::Impl {
 
   // The probe's answer. Only a 412 to a modify says the server lost its publications.
   void CanaryAnswered(Publication& canary, int err, const struct sip_msg* msg) {
-    canary.probe = false;
     if (err || !msg) {
       SetReachable(false);
       return;
@@ -965,14 +963,12 @@ class SipStack::Impl {
     if ((code == 401 || code == 407) && canary.auth_rounds < 1 && !options_.username.empty() &&
         sip_auth_authenticate(canary.auth, msg) == 0) {
       ++canary.auth_rounds;
-      Send(canary, true);
+      Send(canary);
       return;
     }
     if (code >= 200 && code < 300) {
       canary.etag = HeaderValue(msg, SIP_HDR_SIP_ETAG);
-      uint32_t granted = canary.expires;
-      if (auto value = HeaderNumber(msg, SIP_HDR_EXPIRES); value && *value > 0) granted = *value;
-      canary_expires_ = Clock::now() + seconds(granted);
+      canary_expires_ = Clock::now() + seconds(Granted(canary, msg));
       return;
     }
     if (code == 412 || (code == 500 && canary.sent_if_match && Unparsable(canary.etag))) {
@@ -982,7 +978,7 @@ class SipStack::Impl {
       if (Clock::now() < canary_expires_) {
         ScheduleRecovery("it no longer knows the agent's publications (" + StatusLine(msg) + ")");
       }
-      Send(canary, true);
+      Send(canary);
       return;
     }
     if (code == 403 || code == 404 || code == 405 || code == 415 || code == 489 || code == 501) {
@@ -1116,7 +1112,7 @@ class SipStack::Impl {
         subscription.event.c_str(), nullptr, static_cast<uint32_t>(options_.expires.count()),
         "presence-agent", &route, 1, &Impl::OnAuth, this, false, nullptr, &Impl::OnNotify,
         &Impl::OnSubscriptionClosed, &subscription, "Accept: %s\r\n", accept.c_str());
-    SetSubscriptionState(subscription, err ? "terminated" : "trying", false);
+    SetSubscriptionState(subscription, err ? "terminated" : "trying");
     if (err) {
       subscription.sub = nullptr;
       Log(LogLevel::kWarning, "cannot subscribe to " + subscription.event + " of " +
@@ -1197,7 +1193,7 @@ class SipStack::Impl {
     }
     self.Log(LogLevel::kWarning, "subscription to " + subscription.event + " of " +
                                      subscription.user + " ended (" + why + "); subscribing again");
-    self.SetSubscriptionState(subscription, "terminated", false);
+    self.SetSubscriptionState(subscription, "terminated");
     if (err) self.SetReachable(false);
     self.RetrySubscription(subscription, retry_after);
   }
@@ -1242,12 +1238,9 @@ class SipStack::Impl {
     if (found->second.empty()) status_.subscriptions.erase(found);
   }
 
-  void SetSubscriptionState(const Subscription& subscription, const std::string& state,
-                            bool count) {
+  void SetSubscriptionState(const Subscription& subscription, const std::string& state) {
     std::lock_guard lock(status_mutex_);
-    SubscriptionStatus& status = status_.subscriptions[subscription.user][subscription.event];
-    status.state = state;
-    if (count) ++status.notifies;
+    status_.subscriptions[subscription.user][subscription.event].state = state;
   }
 
   StackOptions options_;

@@ -47,9 +47,8 @@ std::string WriteFile(const testing::TempDir& dir, const std::string& name,
 BOOST_AUTO_TEST_SUITE(cli_test)
 
 BOOST_AUTO_TEST_CASE(check_config_accepts_every_sample) {
-  for (const char* name :
-       {"dial-command.json", "skype-for-business.json", "time-tracking-only.json",
-        "sip-presence.json"}) {
+  for (const char* name : {"dial-command.json", "skype-for-business.json",
+                           "time-tracking-only.json", "sip-presence.json"}) {
     auto result = RunCommand({kAgent, "check-config", "-c", kSamples + name});
     BOOST_TEST(result.exit_code == 0, name << ": " << result.err);
     BOOST_TEST(result.out.find("OK") != std::string::npos);
