@@ -43,6 +43,9 @@ struct Delivery {
   Change change;
   bool refresh = false;  // re-asserting the user's latest state (keep-alive), not a new change
   int attempt = 1;       // 1 on the first try of this row
+  // What Connector::Payload returned for this change when it was committed; empty for a
+  // refresh (the connector works it out again from the directory).
+  std::string payload;
 };
 
 struct DeliveryResult {
@@ -98,6 +101,16 @@ class Connector {
   // anything to deliver (a dial connector skips an empty reason code). Changes from the
   // policy's skip_sources never get here. Cheap: no I/O, no lock that a delivery holds.
   virtual bool Wants(const Change& change, const Directory& directory) const = 0;
+
+  // Core thread, right after Wants said yes: what the connector works out for this change
+  // from the configuration in force when it is committed (the AMI connector's phone-system
+  // actions). Stored in the change's outbox row and handed back in Delivery::payload, so a
+  // retry after a reload or a restart carries out exactly what was acknowledged. Cheap.
+  virtual std::string Payload(const Change& change, const Directory& directory) const {
+    (void)change;
+    (void)directory;
+    return {};
+  }
 
   // A delivery worker thread. Up to policy.concurrency calls run at once, never two for the
   // same user. Returns within the connector's own timeouts. Should not throw; an exception is

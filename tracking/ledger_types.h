@@ -60,6 +60,9 @@ struct OutboxItem {
   int64_t id = 0;         // unique over the ledger's life, increasing in commit order
   std::string connector;  // the connector's configured name
   Change change;
+  // What the connector worked out for this change at commit time (Connector::Payload), in
+  // its own text form; empty for most connectors.
+  std::string payload;
 };
 
 // Outbox rows still waiting, in id order, and the highest id ever written (0 if none), so

@@ -29,6 +29,10 @@ Dispatcher::Dispatcher(std::string name, std::string type, DeliveryPolicy policy
 
 Dispatcher::~Dispatcher() { Stop(); }
 
+std::string Dispatcher::Payload(const Change& change, const Directory& directory) const {
+  return connector_->Payload(change, directory);
+}
+
 bool Dispatcher::Wants(const Change& change, const Directory& directory) const {
   if (policy_.skip_sources.count(change.source) > 0) return false;  // no echo
   return connector_->Wants(change, directory);
@@ -186,7 +190,8 @@ void ConnectorSet::Plan(const std::vector<Change>& changes,
   for (const Change& change : changes) {
     for (const auto& dispatcher : dispatchers_) {
       if (dispatcher->Wants(change, *directory)) {
-        rows.push_back(tracking::OutboxItem{0, dispatcher->name(), change});
+        rows.push_back(tracking::OutboxItem{0, dispatcher->name(), change,
+                                            dispatcher->Payload(change, *directory)});
       }
     }
   }

@@ -51,6 +51,8 @@ class Dispatcher {
 
   // Core thread: whether this change goes into this connector's outbox.
   bool Wants(const Change& change, const Directory& directory) const;
+  // Core thread, for a change it wants: what goes into the row beside the change.
+  std::string Payload(const Change& change, const Directory& directory) const;
 
   // `pending`: this connector's rows left from before (in id order); `current`: every user's
   // present state, the baseline for keep-alive refreshes. Starts the connector and workers.

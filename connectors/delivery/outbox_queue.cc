@@ -88,7 +88,7 @@ std::optional<OutboxQueue::Task> OutboxQueue::TakeItem(const std::string& user, 
     }
   }
   const tracking::OutboxItem& head = queue.items.front();
-  task.delivery = Delivery{head.id, head.change, false, queue.head_attempts + 1};
+  task.delivery = Delivery{head.id, head.change, false, queue.head_attempts + 1, head.payload};
   return task;
 }
 

@@ -29,6 +29,8 @@ class RecordingConnector final : public connectors::Connector {
     bool down = false;                              // answer Retry("down") while set
     bool hold = false;                              // block in Deliver while set
     std::set<std::string> unwanted_labels;          // Wants() is false for these
+    // Payload() answers this followed by the change's label (empty: no payload).
+    std::string payload_prefix;
 
     // Waits until `done()` holds (under the mutex) or the timeout passes.
     bool WaitFor(const std::function<bool()>& done,
@@ -50,6 +52,12 @@ class RecordingConnector final : public connectors::Connector {
   bool Wants(const connectors::Change& change, const connectors::Directory&) const override {
     std::lock_guard<std::mutex> lock(log_->mutex);
     return log_->unwanted_labels.count(change.label) == 0;
+  }
+
+  std::string Payload(const connectors::Change& change,
+                      const connectors::Directory&) const override {
+    std::lock_guard<std::mutex> lock(log_->mutex);
+    return log_->payload_prefix.empty() ? std::string() : log_->payload_prefix + change.label;
   }
 
   connectors::DeliveryResult Deliver(const connectors::Delivery& delivery,

@@ -79,6 +79,11 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
       ) WITHOUT ROWID;
       CREATE INDEX sync_figures_by_day ON sync_figures (target, day);
     )sql",
+    // 3 -> 4: what a connector worked out for a change when it was committed (the phone-system
+    // actions the state asked for), so a delivery carries out exactly what was acknowledged.
+    R"sql(
+      ALTER TABLE outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 Error TooNew(int version) {

@@ -17,7 +17,7 @@
 namespace presence::tracking {
 
 // The schema version this program writes; a database with a higher one is refused.
-inline constexpr int kLedgerSchemaVersion = 3;
+inline constexpr int kLedgerSchemaVersion = 4;
 
 // The first version that has the sync tables (sync_marks, sync_figures).
 inline constexpr int kLedgerSyncStateVersion = 3;

@@ -87,7 +87,7 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                         "excluded.engine_state"),
       insert_outbox_(db_,
                      "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
-                     "reason_code, status, source, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                     "reason_code, status, source, cause, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       reader_(path),
       side_db_(path, SQLite::OPEN_READWRITE),
       remove_outbox_(side_db_, "DELETE FROM outbox WHERE id = ?"),
@@ -223,6 +223,7 @@ void SqliteTimeStore::InsertOutbox(const OutboxItem& item) {
   insert_outbox_.bind(8, reasoncodes::ToInt(change.status));
   insert_outbox_.bind(9, std::string(reasoncodes::SourceName(change.source)));
   insert_outbox_.bind(10, change.cause);
+  insert_outbox_.bind(11, item.payload);
   insert_outbox_.exec();
 }
 
@@ -233,7 +234,7 @@ Result<OutboxState> SqliteTimeStore::LoadOutbox() {
     SQLite::Transaction read(side_db_);
     SQLite::Statement rows(side_db_,
                            "SELECT id, connector, agent, at_ms, from_label, label, reason_code, "
-                           "status, source, cause FROM outbox ORDER BY id");
+                           "status, source, cause, payload FROM outbox ORDER BY id");
     while (rows.executeStep()) {
       OutboxItem item;
       item.id = rows.getColumn(0).getInt64();
@@ -253,6 +254,7 @@ Result<OutboxState> SqliteTimeStore::LoadOutbox() {
       change.status = *status;
       change.source = *source;
       change.cause = rows.getColumn(9).getString();
+      item.payload = rows.getColumn(10).getString();
       state.items.push_back(std::move(item));
     }
     SQLite::Statement last(side_db_, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'");

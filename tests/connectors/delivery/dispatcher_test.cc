@@ -208,6 +208,54 @@ BOOST_AUTO_TEST_CASE(rows_left_at_a_restart_are_delivered_after_it_and_ids_are_n
   BOOST_TEST(logged.size() == 2u);
 }
 
+// What a connector works out for a change at commit time (the AMI connector's actions) is
+// stored in the row and handed to the delivery as it was, also after a restart.
+BOOST_AUTO_TEST_CASE(a_rows_payload_is_planned_stored_and_delivered_after_a_restart) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "presence.db").string();
+  Change change;
+  change.agent = "1001";
+  change.label = "Lunch";
+  change.at = kT0;
+  change.source = reasoncodes::Source::kAgent;
+  {
+    auto store = tracking::OpenSqliteTimeStore(path);
+    BOOST_REQUIRE(store.ok());
+    auto log = std::make_shared<RecordingConnector::Log>();
+    log->payload_prefix = "actions for ";
+    FakeClock clock(kT0);
+    ConnectorSet set(**store, &Log);
+    set.SetDirectory(std::make_shared<Directory>());
+    set.Add(std::make_unique<Dispatcher>("pbx", "recording", DeliveryPolicy{},
+                                         std::make_unique<RecordingConnector>(log), **store,
+                                         clock, &Log));
+    tracking::CommitBatch batch;
+    set.Plan({change}, batch.outbox);
+    BOOST_REQUIRE(batch.outbox.size() == 1u);
+    BOOST_TEST(batch.outbox[0].payload == "actions for Lunch");
+    batch.outbox[0].id = 1;
+    BOOST_REQUIRE((*store)->Commit(batch).ok());
+  }
+  auto store = tracking::OpenSqliteTimeStore(path);
+  BOOST_REQUIRE(store.ok());
+  Result<tracking::OutboxState> outbox = (*store)->LoadOutbox();
+  BOOST_REQUIRE(outbox.ok());
+  BOOST_REQUIRE(outbox->items.size() == 1u);
+  BOOST_TEST(outbox->items[0].payload == "actions for Lunch");
+  auto log = std::make_shared<RecordingConnector::Log>();
+  log->payload_prefix = "changed by a reload: ";
+  FakeClock clock(kT0);
+  ConnectorSet set(**store, &Log);
+  set.SetDirectory(std::make_shared<Directory>());
+  set.Add(std::make_unique<Dispatcher>("pbx", "recording", DeliveryPolicy{},
+                                       std::make_unique<RecordingConnector>(log), **store, clock,
+                                       &Log));
+  set.Start(std::move(outbox).value(), {});
+  BOOST_REQUIRE(log->WaitFor([&] { return log->delivered.size() == 1; }));
+  set.Stop();
+  BOOST_TEST(log->delivered[0].payload == "actions for Lunch");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "tests/fakes/ledger_damage.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/write_protect.h"
+#include "tracking/sqlite/sqlite_schema.h"
 #include "tracking/sqlite/sqlite_store.h"
 #include "tracking/time_store.h"
 
@@ -80,7 +81,8 @@ BOOST_AUTO_TEST_CASE(garbage_pages_in_the_middle_are_refused_and_the_file_left_a
   BOOST_TEST(Contains(message, "quick_check"), message);
   BOOST_TEST(Contains(message, "backup"), message);
   BOOST_TEST(Contains(message, "sqlite3 '" + db + "' \".clone " + db + ".salvaged\""), message);
-  BOOST_TEST(Contains(message, "PRAGMA user_version = 3"), message);
+  BOOST_TEST(Contains(message, "PRAGMA user_version = " + std::to_string(kLedgerSchemaVersion)),
+             message);
   BOOST_TEST((testing::FileBytes(db) == damaged), "the damaged file was changed");
   // The refusal let go of the lock: trying again says the same, not "in use".
   BOOST_TEST(OpenSqliteTimeStore(db).error().code == "ledger_damaged");
