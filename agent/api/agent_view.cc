@@ -68,6 +68,22 @@ void WriteOmniChannel(JsonWriter& out, const reasoncodes::State* known) {
   }
 }
 
+// What the phone system holds that the state did not ask for (issue 14), per connector.
+void WritePbxMismatches(JsonWriter& out, const AgentState& state) {
+  out.BeginArray();
+  for (const reasoncodes::ActionMismatch& mismatch : state.pbx_mismatches) {
+    out.BeginObject();
+    out.Key("connector").String(mismatch.connector);
+    out.Key("item").String(mismatch.item);
+    out.Key("wanted").String(mismatch.wanted);
+    out.Key("actual").String(mismatch.actual);
+    out.Key("manual").Bool(mismatch.manual);
+    out.Key("since").String(FormatTime(mismatch.since));
+    out.EndObject();
+  }
+  out.EndArray();
+}
+
 }  // namespace
 
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
@@ -97,6 +113,8 @@ void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes:
   } else {
     out.Null();
   }
+  out.Key("pbx_mismatches");
+  WritePbxMismatches(out, state);
   if (catalog.settings().omni_channel) {
     out.Key("omni_channel");
     WriteOmniChannel(out, catalog.Find(state.label));

@@ -7,6 +7,8 @@
 //  "since","source","cause",
 //  "active_calls":[{"id","direction","internal","started","answered"}],
 //  "pending":{"label","source"}|null, "wrap_up_until":time|null,
+//  "pbx_mismatches":[{"connector","item","wanted","actual","manual","since"}]  what the phone
+//                                                      system holds that the state did not ask for
 //  "omni_channel":{"status_id"}|{"logout":true}|null   only with settings.omni_channel on: what
 //                                                      the user's softphone sets in Omni-Channel
 

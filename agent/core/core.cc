@@ -64,6 +64,40 @@ std::future<Status> Core::SetCatalog(std::shared_ptr<const Catalog> catalog) {
   return future;
 }
 
+void Core::ReportPbx(std::string agent, std::string connector,
+                     std::vector<reasoncodes::ActionMismatch> mismatches) {
+  Pending pending;
+  pending.pbx = PbxReport{std::move(agent), std::move(connector), std::move(mismatches)};
+  Enqueue(pending);  // when stopping, the report is dropped: nothing is stored anyway
+}
+
+bool Core::ApplyPbx(PbxReport report) {
+  auto& by_connector = pbx_[report.agent];
+  auto it = by_connector.find(report.connector);
+  const bool had = it != by_connector.end();
+  if (report.mismatches.empty()) {
+    if (!had) return false;
+    by_connector.erase(it);
+    if (by_connector.empty()) pbx_.erase(report.agent);
+    return true;
+  }
+  if (had && it->second == report.mismatches) return false;
+  by_connector[report.connector] = std::move(report.mismatches);
+  return true;
+}
+
+std::shared_ptr<const AgentState> Core::View(const AgentState& state) const {
+  auto view = std::make_shared<AgentState>(state);
+  view->pbx_mismatches.clear();
+  if (auto it = pbx_.find(state.agent); it != pbx_.end()) {
+    for (const auto& [connector, mismatches] : it->second) {
+      view->pbx_mismatches.insert(view->pbx_mismatches.end(), mismatches.begin(),
+                                  mismatches.end());
+    }
+  }
+  return view;
+}
+
 void Core::Wake() {
   std::lock_guard<std::mutex> lock(mutex_);
   woken_ = true;
@@ -133,8 +167,14 @@ void Core::Process(std::deque<Pending>& work) {
   FireTimers(now, batch);
   std::vector<std::optional<Result<Reply>>> results(work.size());
   size_t events = 0;
+  std::vector<std::string> reported;  // users whose view a connector's report changed
   for (size_t i = 0; i < work.size(); ++i) {
     Pending& pending = work[i];
+    if (pending.pbx) {
+      std::string agent = pending.pbx->agent;
+      if (ApplyPbx(std::move(*pending.pbx)) && engine_.Find(agent)) reported.push_back(agent);
+      continue;
+    }
     if (pending.new_catalog) {
       catalog_ = pending.new_catalog;
       engine_.SetCatalog(catalog_);
@@ -151,7 +191,7 @@ void Core::Process(std::deque<Pending>& work) {
     const AgentState& state = *engine_.Find(pending.event.agent);
     batch.Add(*outcome, state);
     timers_.Arm(*outcome, state.agent);
-    results[i] = Reply{std::move(outcome->changes), state};
+    results[i] = Reply{std::move(outcome->changes), *View(state)};
   }
   Status committed = Commit(batch, events);
   if (!committed.ok()) {
@@ -160,7 +200,9 @@ void Core::Process(std::deque<Pending>& work) {
     healthy_ = false;
     Recover();
   }
+  PublishReported(reported, batch);
   for (size_t i = 0; i < work.size(); ++i) {
+    if (work[i].pbx) continue;
     if (work[i].new_catalog) {
       work[i].reloaded.set_value(Status::Ok());
       continue;
@@ -187,23 +229,42 @@ Status Core::Commit(BatchBuilder& batch, size_t events) {
 }
 
 void Core::Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
-                   std::chrono::nanoseconds commit_time, size_t events) {
+                   std::chrono::nanoseconds commit_time, size_t events, bool durable) {
   std::shared_ptr<const Snapshot> previous = snapshot_.load();
   auto next = std::make_shared<Snapshot>(*previous);
   next->catalog = catalog_;
   std::vector<AgentUpdate> updates;
   updates.reserve(touched.size());
   for (const std::string& agent : touched) {
-    auto state = std::make_shared<const AgentState>(*engine_.Find(agent));
+    std::shared_ptr<const AgentState> state = View(*engine_.Find(agent));
     updates.push_back(AgentUpdate{++seq_, state});
     next->agents.Set(agent, std::move(state));
   }
   next->seq = seq_;
   // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
   // the stream has been told.
-  CommitNotice notice{batch.changes, updates, commit_time, events, batch.outbox};
+  CommitNotice notice{batch.changes, updates, commit_time, events, batch.outbox, durable};
   for (const Listener& listener : listeners_) listener(notice);
   snapshot_.store(std::move(next));
+}
+
+// Users whose view only a connector's report changed (a commit in the same batch has already
+// published the ones it touched, with the report in).
+void Core::PublishReported(std::vector<std::string> reported, BatchBuilder& batch) {
+  if (reported.empty()) return;
+  std::sort(reported.begin(), reported.end());
+  reported.erase(std::unique(reported.begin(), reported.end()), reported.end());
+  std::vector<std::string> left;
+  for (const std::string& agent : reported) {
+    bool committed = false;
+    for (const tracking::AgentRecord& record : batch.batch().agents) {
+      if (record.agent == agent) committed = true;
+    }
+    if (!committed || !healthy_) left.push_back(agent);
+  }
+  if (left.empty()) return;
+  tracking::CommitBatch nothing;
+  Publish(left, nothing, std::chrono::nanoseconds(0), 0, /*durable=*/false);
 }
 
 bool Core::Recover() {
@@ -218,7 +279,7 @@ void Core::PublishAll() {
   auto next = std::make_shared<Snapshot>();
   next->catalog = catalog_;
   for (const auto& [agent, state] : engine_.agents()) {
-    next->agents.Set(agent, std::make_shared<const AgentState>(state));
+    next->agents.Set(agent, View(state));
   }
   next->seq = seq_;  // nothing new happened: no sequence number is used up
   snapshot_.store(std::move(next));

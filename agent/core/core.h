@@ -56,6 +56,8 @@ struct CommitNotice {
   std::chrono::nanoseconds commit_time;
   size_t events = 0;
   const std::vector<tracking::OutboxItem>& outbox;  // rows written with the changes
+  // False for updates that wrote nothing (a connector's report of the phone system).
+  bool durable = true;
 };
 
 struct CoreOptions {
@@ -103,6 +105,13 @@ class Core {
   // users keep their current state. Resolves once in force.
   std::future<Status> SetCatalog(std::shared_ptr<const Catalog> catalog);
 
+  // Thread-safe, does not wait: what connector `connector` found differing on the phone
+  // system for `agent` (empty: nothing differs any more). Replaces that connector's earlier
+  // report for the user and publishes the user's view when it changed; nothing is stored.
+  // Reports for users without a state are kept until they have one.
+  void ReportPbx(std::string agent, std::string connector,
+                 std::vector<reasoncodes::ActionMismatch> mismatches);
+
   // Thread-safe, lock-free: the latest published snapshot (never null after Start).
   std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
 
@@ -113,8 +122,14 @@ class Core {
   void Stop();
 
  private:
+  struct PbxReport {
+    std::string agent;
+    std::string connector;
+    std::vector<reasoncodes::ActionMismatch> mismatches;
+  };
   struct Pending {
     Event event;
+    std::optional<PbxReport> pbx;  // a connector's report instead of an event
     std::promise<Result<Reply>> promise;
     std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
     std::promise<Status> reloaded;
@@ -127,8 +142,13 @@ class Core {
   void FireTimers(Timestamp now, BatchBuilder& batch);
   Status Commit(BatchBuilder& batch, size_t events);
   void Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
-               std::chrono::nanoseconds commit_time, size_t events);
+               std::chrono::nanoseconds commit_time, size_t events, bool durable = true);
+  void PublishReported(std::vector<std::string> reported, BatchBuilder& batch);
   void PublishAll();
+  // The state the views show: the engine's plus the connectors' reports.
+  std::shared_ptr<const AgentState> View(const AgentState& state) const;
+  // Applies a report; returns whether the user's view changed.
+  bool ApplyPbx(PbxReport report);
   Status Reload();  // the engine and timers from the store
   bool Recover();   // after a failed commit: Reload; false while the store cannot be read
 
@@ -143,6 +163,8 @@ class Core {
   OutboxPlanner planner_;
   int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
   uint64_t seq_ = 0;       // core thread only
+  // Core thread only: each user's mismatches by connector name.
+  std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
   bool healthy_ = true;    // core thread only: the engine matches the store
   AtomicShared<const Snapshot> snapshot_;
 

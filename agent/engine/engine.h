@@ -43,6 +43,7 @@
 
 #include "common/result.h"
 #include "common/time.h"
+#include "reasoncodes/action_mismatch.h"
 #include "reasoncodes/catalog.h"
 #include "reasoncodes/source.h"
 #include "tracking/ledger_types.h"
@@ -133,6 +134,11 @@ struct AgentState {
   // user was put in returns them to Ready (cleared by any change of state).
   int missed_calls = 0;
   std::optional<Timestamp> missed_return_at;
+
+  // Not the engine's: what the connectors last reported of the phone system differing from
+  // the state's actions (Core::ReportPbx). The core adds it to the views it publishes; it is
+  // not stored (connectors read the PBX back again after a restart).
+  std::vector<reasoncodes::ActionMismatch> pbx_mismatches;
 };
 
 // How many ended call ids a user remembers, and how old an active call may grow before it is

@@ -281,7 +281,7 @@ class Service {
     core_.AddListener([this](const CommitNotice& notice) {
       connectors_.Enqueue(notice.outbox);
       hub_.Publish(notice.updates);
-      metrics_.ObserveCommit(notice.commit_time, notice.events);
+      if (notice.durable) metrics_.ObserveCommit(notice.commit_time, notice.events);
     });
     metrics_.AddFamilies([this] { return ConnectorFamilies(connectors_.Stats()); });
     metrics_.AddFamilies([this] {

@@ -225,6 +225,44 @@ BOOST_AUTO_TEST_CASE(outbox_rows_are_committed_with_their_changes_and_told_to_li
   BOOST_TEST(outbox->items[1].id == 44);
 }
 
+// A connector's read-back of the phone system (issue 14) shows in the user's view and is
+// published to listeners without writing anything; a report that changes nothing is not
+// published again, and an empty one clears it.
+BOOST_AUTO_TEST_CASE(pbx_reports_are_published_in_the_view_without_a_commit) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  std::vector<std::pair<bool, size_t>> told;  // durable, mismatches of the first update
+  core.AddListener([&](const CommitNotice& notice) {
+    BOOST_REQUIRE(!notice.updates.empty());
+    told.emplace_back(notice.durable, notice.updates[0].state->pbx_mismatches.size());
+  });
+  BOOST_REQUIRE(core.Start().ok());
+  const reasoncodes::ActionMismatch dnd{"pbx", "dnd", "on", "off", true, At(0)};
+  core.ReportPbx("b", "pbx", {dnd});  // b has no state yet: kept until b has one
+  MustPost(core, Select("a", "Lunch"));
+  core.ReportPbx("a", "pbx", {dnd});
+  core.ReportPbx("a", "pbx", {dnd});  // the same again: nothing to publish
+  Reply reply = MustPost(core, Select("b", "Lunch"));
+  BOOST_TEST(reply.state.pbx_mismatches.size() == 1u);
+  std::shared_ptr<const Snapshot> snapshot = core.snapshot();
+  BOOST_REQUIRE(snapshot->agents.Find("a"));
+  BOOST_TEST(snapshot->agents.Find("a")->pbx_mismatches.size() == 1u);
+  BOOST_TEST((snapshot->agents.Find("a")->pbx_mismatches[0] == dnd));
+  core.ReportPbx("a", "pbx", {});
+  MustPost(core, Select("b", "Meeting"));
+  BOOST_TEST(core.snapshot()->agents.Find("a")->pbx_mismatches.empty());
+  BOOST_TEST(core.snapshot()->agents.Find("b")->pbx_mismatches.size() == 1u);
+  core.Stop();
+  // a's Lunch (durable), a's report (not), b's Lunch, the clearing, b's Meeting (reports and
+  // commits of one batch may be told in either order). Nothing of the reports was stored.
+  std::vector<std::pair<bool, size_t>> expected = {
+      {false, 0}, {false, 1}, {true, 0}, {true, 1}, {true, 1}};
+  std::sort(told.begin(), told.end());
+  BOOST_TEST((told == expected));
+  BOOST_TEST(Timeline(*store, "a").size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(timer_events_cannot_be_posted_from_outside) {
   testing::FakeClock clock(kT0);
   auto store = tracking::NewMemoryTimeStore();
