@@ -326,10 +326,9 @@ void AmiInbound::AddLeg(const std::string& user, const std::string& uniqueid,
   const std::string key = CallKey(user, linkedid);
   auto call = calls_.find(key);
   if (call == calls_.end()) {
-    const std::size_t active = static_cast<std::size_t>(std::count_if(
-        calls_.begin(), calls_.end(), [&user](const auto& entry) {
-          return entry.second.user == user;
-        }));
+    const std::size_t active = static_cast<std::size_t>(
+        std::count_if(calls_.begin(), calls_.end(),
+                      [&user](const auto& entry) { return entry.second.user == user; }));
     if (active >= kMaxCallsPerUser) {
       ++counters_.overflow;
       return;
@@ -402,8 +401,9 @@ void AmiInbound::EndCall(const std::string& key, double now, std::vector<Inbound
 }
 
 std::size_t AmiInbound::active_calls(const std::string& user) const {
-  return static_cast<std::size_t>(std::count_if(
-      calls_.begin(), calls_.end(), [&user](const auto& entry) { return entry.second.user == user; }));
+  return static_cast<std::size_t>(
+      std::count_if(calls_.begin(), calls_.end(),
+                    [&user](const auto& entry) { return entry.second.user == user; }));
 }
 
 // ---- DND and queue pause ----------------------------------------------------------------------
@@ -411,11 +411,11 @@ std::size_t AmiInbound::active_calls(const std::string& user) const {
 bool AmiInbound::TakeExpectation(const std::string& user, bool dnd, bool value,
                                  const std::string& reason, double now) {
   std::erase_if(expectations_, [now](const Expectation& expected) { return expected.until < now; });
-  auto match = std::find_if(expectations_.begin(), expectations_.end(),
-                            [&](const Expectation& expected) {
-                              return expected.user == user && expected.dnd == dnd &&
-                                     expected.value == value && (dnd || expected.reason == reason);
-                            });
+  auto match =
+      std::find_if(expectations_.begin(), expectations_.end(), [&](const Expectation& expected) {
+        return expected.user == user && expected.dnd == dnd && expected.value == value &&
+               (dnd || expected.reason == reason);
+      });
   if (match == expectations_.end()) return false;
   expectations_.erase(match);
   return true;
@@ -448,8 +448,8 @@ std::vector<InboundEvent> AmiInbound::ReadDnd(const AmiMessage& event, double no
     ++counters_.malformed;
     return out;
   }
-  if (device->size() <= kDndDevice.size() || Lower(device->substr(0, kDndDevice.size())) !=
-                                                 kDndDevice) {
+  if (device->size() <= kDndDevice.size() ||
+      Lower(device->substr(0, kDndDevice.size())) != kDndDevice) {
     ++counters_.ignored;  // any other device (phones, Custom:DEVDND<device>, ...)
     return out;
   }
@@ -566,8 +566,7 @@ void AmiInbound::BaselineQueueMember(const AmiMessage& queue_member) {
   ++counters_.baselines;
 }
 
-std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& channels,
-                                             double now) {
+std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& channels, double now) {
   std::vector<InboundEvent> out;
   std::map<std::string, const AmiMessage*> listed;  // by Uniqueid
   for (const AmiMessage& channel : channels) {

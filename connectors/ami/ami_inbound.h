@@ -160,8 +160,7 @@ class AmiInbound {
 
   std::vector<InboundEvent> ReadCall(const std::string& name, const AmiMessage& event, double now);
   std::vector<InboundEvent> ReadDial(const AmiMessage& event, bool begin, double now);
-  std::vector<InboundEvent> ReadAgent(const std::string& name, const AmiMessage& event,
-                                      double now);
+  std::vector<InboundEvent> ReadAgent(const std::string& name, const AmiMessage& event, double now);
   std::vector<InboundEvent> ReadDnd(const AmiMessage& event, double now);
   std::vector<InboundEvent> ReadPause(const AmiMessage& event, double now);
 
@@ -187,7 +186,7 @@ class AmiInbound {
   std::map<std::string, std::string> devices_;     // lower-case expanded channel -> user
   std::map<std::string, std::string> interfaces_;  // lower-case expanded interface -> user
 
-  std::map<std::string, Call> calls_;  // by user + '\n' + Linkedid at start
+  std::map<std::string, Call> calls_;        // by user + '\n' + Linkedid at start
   std::map<std::string, std::string> legs_;  // Uniqueid -> call key
   // Per user, the latest ended calls (Linkedid, generation), newest last, bounded.
   std::map<std::string, std::deque<std::pair<std::string, int>>> ended_;

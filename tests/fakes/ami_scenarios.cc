@@ -118,14 +118,13 @@ AmiMessage Bridge(const std::string& name, double at, const std::string& bridge,
 
 // The queue member fields (app_queue.c queue_member_blob_create).
 void AddMember(AmiMessage& event, const std::string& queue, const std::string& name,
-               const std::string& interface, bool paused, const std::string& reason,
-               double at) {
+               const std::string& interface, bool paused, const std::string& reason, double at) {
   event.Add("Queue", queue)
       .Add("MemberName", name)
       .Add("Interface", interface)
-      .Add("StateInterface", interface.starts_with("Local/") ? "hint:" + interface.substr(6, 4) +
-                                                                    "@ext-local"
-                                                              : interface)
+      .Add("StateInterface", interface.starts_with("Local/")
+                                 ? "hint:" + interface.substr(6, 4) + "@ext-local"
+                                 : interface)
       .Add("Membership", "dynamic")
       .Add("Penalty", "0")
       .Add("CallsTaken", "0")
@@ -150,8 +149,8 @@ std::vector<AmiMessage> InboundCall(const CallSpec& spec) {
   // creation, the dialled number once Dial copies it; Linkedid inherited from the caller).
   Snap caller{spec.caller, kRing, spec.context, spec.dialled, 1, linkedid};
   out.push_back(ChannelEvent("Newchannel", at, caller));
-  Snap callee{spec.callee, kDown, "from-internal", "s", 1, linkedid,
-              spec.caller.number, spec.caller.name};
+  Snap callee{spec.callee, kDown,    "from-internal",    "s",
+              1,           linkedid, spec.caller.number, spec.caller.name};
   out.push_back(ChannelEvent("Newchannel", at + 0.01, callee));
   callee.exten = spec.dialled;
   caller.priority = 2;
@@ -319,12 +318,12 @@ std::vector<AmiMessage> BlindTransfer(const TransferSpec& spec) {
   out.resize(out.size() - 4);
   const std::string& linkedid = call.caller.uniqueid;
   double at = call.start + call.ring_seconds + call.talk_seconds;
-  Snap caller{call.caller, kUp, call.context, call.dialled, 2, linkedid, call.callee.number,
-              call.callee.name};
-  Snap agent{call.callee, kUp, "from-internal", call.dialled, 1, linkedid, call.caller.number,
-             call.caller.name};
-  const std::string local = "Local/" + spec.target_extension + "@from-internal-" +
-                            spec.local_sequence;
+  Snap caller{call.caller, kUp,      call.context,       call.dialled,
+              2,           linkedid, call.callee.number, call.callee.name};
+  Snap agent{call.callee, kUp,      "from-internal",    call.dialled,
+             1,           linkedid, call.caller.number, call.caller.name};
+  const std::string local =
+      "Local/" + spec.target_extension + "@from-internal-" + spec.local_sequence;
   const AmiParty local1{local + ";1", spec.local1_uniqueid, call.caller.number, call.caller.name};
   const AmiParty local2{local + ";2", spec.local2_uniqueid, call.caller.number, call.caller.name};
   Snap l1{local1, kDown, "from-internal", spec.target_extension, 1, linkedid};
@@ -351,8 +350,7 @@ std::vector<AmiMessage> BlindTransfer(const TransferSpec& spec) {
   out.push_back(ChannelEvent("Newchannel", at + 0.1, tg));
   tg.exten = spec.target_extension;
   out.push_back(Dial("DialBegin", at + 0.11, l2, tg,
-                     spec.target_extension + "/sip:" + spec.target_extension +
-                         "@192.0.2.22:5060"));
+                     spec.target_extension + "/sip:" + spec.target_extension + "@192.0.2.22:5060"));
   tg.state = kRinging;
   out.push_back(ChannelEvent("Newstate", at + 0.2, tg));
   at += 2;
@@ -411,9 +409,8 @@ std::vector<AmiMessage> QueuePauseElsewhere(const PauseSpec& spec) {
 std::vector<AmiMessage> DbGetDnd(const std::string& action_id, const std::string& extension,
                                  bool on) {
   if (!on) {
-    return {AmiMessage{{"Response", "Error"},
-                       {"ActionID", action_id},
-                       {"Message", "Database entry not found"}}};
+    return {AmiMessage{
+        {"Response", "Error"}, {"ActionID", action_id}, {"Message", "Database entry not found"}}};
   }
   return {AmiMessage{{"Response", "Success"},
                      {"ActionID", action_id},
@@ -439,13 +436,20 @@ std::vector<AmiMessage> QueueStatusList(const std::string& action_id, const std:
                            {"ActionID", action_id},
                            {"EventList", "start"},
                            {"Message", "Queue status will follow"}});
-  out.push_back(AmiMessage{{"Event", "QueueParams"},     {"Queue", queue},
-                           {"Max", "0"},                 {"Strategy", "ringall"},
-                           {"Calls", "0"},               {"Holdtime", "0"},
-                           {"TalkTime", "0"},            {"Completed", "0"},
-                           {"Abandoned", "0"},           {"ServiceLevel", "60"},
-                           {"ServicelevelPerf", "0.0"},  {"ServicelevelPerf2", "0.0"},
-                           {"Weight", "0"},              {"ActionID", action_id}});
+  out.push_back(AmiMessage{{"Event", "QueueParams"},
+                           {"Queue", queue},
+                           {"Max", "0"},
+                           {"Strategy", "ringall"},
+                           {"Calls", "0"},
+                           {"Holdtime", "0"},
+                           {"TalkTime", "0"},
+                           {"Completed", "0"},
+                           {"Abandoned", "0"},
+                           {"ServiceLevel", "60"},
+                           {"ServicelevelPerf", "0.0"},
+                           {"ServicelevelPerf2", "0.0"},
+                           {"Weight", "0"},
+                           {"ActionID", action_id}});
   for (const QueueMemberSpec& member : members) {
     out.push_back(AmiMessage{{"Event", "QueueMember"},
                              {"Queue", queue},
@@ -503,8 +507,8 @@ std::vector<AmiMessage> GarbageEvents() {
   out.push_back(AmiMessage{{"Response", "Success"}, {"Message", "not an event"}});
   out.push_back(AmiMessage{{"garbage line without colon", ""}});
   out.push_back(AmiMessage{{"Event", ""}});
-  out.push_back(AmiMessage{{"Event", "FullyBooted"}, {"Privilege", "system,all"},
-                           {"Status", "Fully Booted"}});
+  out.push_back(AmiMessage{
+      {"Event", "FullyBooted"}, {"Privilege", "system,all"}, {"Status", "Fully Booted"}});
   out.push_back(AmiMessage{{"Event", "DialBegin"}, {"Privilege", "call,all"}});  // no fields
   out.push_back(AmiMessage{{"Event", "DialBegin"},
                            {"Channel", "PJSIP/trunk-00000099"},
@@ -524,18 +528,15 @@ std::vector<AmiMessage> GarbageEvents() {
                            {"Channel", "PJSIP/1001-00000096"},
                            {"Uniqueid", "1700000902.1"}});  // never followed
   out.push_back(AmiMessage{{"Event", "DeviceStateChange"}, {"Device", "Custom:DND1001"}});
-  out.push_back(AmiMessage{{"Event", "DeviceStateChange"},
-                           {"Device", "Custom:DND1001"},
-                           {"State", "NONSENSE"}});
-  out.push_back(AmiMessage{{"Event", "DeviceStateChange"},
-                           {"Device", "Custom:DND"},
-                           {"State", "BUSY"}});
+  out.push_back(AmiMessage{
+      {"Event", "DeviceStateChange"}, {"Device", "Custom:DND1001"}, {"State", "NONSENSE"}});
+  out.push_back(
+      AmiMessage{{"Event", "DeviceStateChange"}, {"Device", "Custom:DND"}, {"State", "BUSY"}});
   out.push_back(AmiMessage{{"Event", "QueueMemberPause"},
                            {"Interface", "Local/1001@from-queue/n"},
                            {"Paused", "maybe"}});
-  out.push_back(AmiMessage{{"Event", "QueueMemberPause"},
-                           {"Interface", "SIP/7777"},
-                           {"Paused", "1"}});
+  out.push_back(
+      AmiMessage{{"Event", "QueueMemberPause"}, {"Interface", "SIP/7777"}, {"Paused", "1"}});
   out.push_back(AmiMessage{{"Event", "AgentCalled"}, {"Interface", "Local/1001@from-queue/n"}});
   out.push_back(AmiMessage{{"Event", "AgentComplete"},
                            {"Interface", "Local/1001@from-queue/n"},

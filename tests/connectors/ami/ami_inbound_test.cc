@@ -1,7 +1,6 @@
 #include "connectors/ami/ami_inbound.h"
 
 #include <boost/test/unit_test.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -100,28 +99,34 @@ BOOST_AUTO_TEST_SUITE(ami_inbound_test)
 
 BOOST_AUTO_TEST_CASE(call_transcripts_become_one_call_each) {
   const std::vector<Case> cases = {
-      {"inbound answered", testing::InboundCall(CallSpec{}),
+      {"inbound answered",
+       testing::InboundCall(CallSpec{}),
        {"started alice ami-1700000000.1", "answered alice ami-1700000000.1",
         "ended alice ami-1700000000.1 30.0s"}},
-      {"outbound", testing::InboundCall(testing::OutboundSpec()),
+      {"outbound",
+       testing::InboundCall(testing::OutboundSpec()),
        {"started alice ami-1700000050.7 out", "answered alice ami-1700000050.7 out",
         "ended alice ami-1700000050.7 out 45.0s"}},
-      {"rings only", testing::InboundCall(RingOnly()),
+      {"rings only",
+       testing::InboundCall(RingOnly()),
        {"started alice ami-1700000000.1", "ended alice ami-1700000000.1 0.0s"}},
-      {"internal: both users", testing::InboundCall(testing::InternalSpec()),
+      {"internal: both users",
+       testing::InboundCall(testing::InternalSpec()),
        {"started bob ami-1700000400.20 internal", "started alice ami-1700000400.20 out internal",
-        "answered bob ami-1700000400.20 internal",
-        "answered alice ami-1700000400.20 out internal",
+        "answered bob ami-1700000400.20 internal", "answered alice ami-1700000400.20 out internal",
         "ended bob ami-1700000400.20 internal 12.0s",
         "ended alice ami-1700000400.20 out internal 12.0s"}},
       // AgentCalled and the DialBegin of the phone behind the Local channel: one call.
-      {"queue call", testing::QueueCall(testing::QueueCallSpec{}),
+      {"queue call",
+       testing::QueueCall(testing::QueueCallSpec{}),
        {"started alice ami-1700000100.10", "answered alice ami-1700000100.10",
         "ended alice ami-1700000100.10 60.1s"}},
-      {"queue call not answered", testing::QueueCall(QueueNoAnswer()),
+      {"queue call not answered",
+       testing::QueueCall(QueueNoAnswer()),
        {"started alice ami-1700000100.10", "ended alice ami-1700000100.10 0.0s"}},
       // alice's call ends when her channel hangs up; bob gets a call of his own.
-      {"blind transfer", testing::BlindTransfer(testing::TransferSpec{}),
+      {"blind transfer",
+       testing::BlindTransfer(testing::TransferSpec{}),
        {"started alice ami-1700000000.1", "answered alice ami-1700000000.1",
         "ended alice ami-1700000000.1 30.0s", "started bob ami-1700000000.1",
         "answered bob ami-1700000000.1", "ended bob ami-1700000000.1 20.0s"}},
@@ -233,10 +238,10 @@ BOOST_AUTO_TEST_CASE(dnd_from_the_phone_selects_after_a_baseline) {
   }
   // DBGet's "Database entry not found" is no event: the connector feeds it as a baseline.
   reader.BaselineDnd("1001", false);
-  BOOST_TEST(Play(reader, transcript) ==
-                 (Lines{"select alice Do not disturb", "select alice Available",
-                        "select alice Do not disturb"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      Play(reader, transcript) == (Lines{"select alice Do not disturb", "select alice Available",
+                                         "select alice Do not disturb"}),
+      boost::test_tools::per_element());
   BOOST_TEST(reader.counters().calls_started == 0u);  // the feature code call is no call
 }
 
@@ -269,9 +274,8 @@ BOOST_AUTO_TEST_CASE(queue_pause_from_elsewhere_follows_the_rules) {
   for (const PauseCase& test : cases) {
     BOOST_TEST_CONTEXT(test.reason << (test.paused ? " paused" : " unpaused")) {
       AmiInbound reader = MakeReader();
-      reader.BaselineQueueMember(
-          testing::QueueStatusList("9", "400",
-                                   {{"Local/1001@from-queue/n", "Alice", !test.paused, "x"}})[2]);
+      reader.BaselineQueueMember(testing::QueueStatusList(
+          "9", "400", {{"Local/1001@from-queue/n", "Alice", !test.paused, "x"}})[2]);
       testing::PauseSpec spec;
       spec.paused = test.paused;
       spec.reason = test.reason;
@@ -284,8 +288,8 @@ BOOST_AUTO_TEST_CASE(queue_pause_from_elsewhere_follows_the_rules) {
   AmiInboundRules rules = AllRules();
   rules.pause_rules = {AmiPauseRule{true, "Lunch", "Lunch"}};
   AmiInbound reader = MakeReader(rules);
-  reader.BaselineQueueMember(testing::QueueStatusList(
-      "9", "400", {{"Local/1001@from-queue/n", "Alice", false, ""}})[2]);
+  reader.BaselineQueueMember(
+      testing::QueueStatusList("9", "400", {{"Local/1001@from-queue/n", "Alice", false, ""}})[2]);
   testing::PauseSpec spec;
   spec.reason = "Training";
   BOOST_TEST(Play(reader, testing::QueuePauseElsewhere(spec)).empty());
@@ -297,8 +301,8 @@ BOOST_AUTO_TEST_CASE(queue_pause_from_elsewhere_follows_the_rules) {
 BOOST_AUTO_TEST_CASE(own_changes_are_not_echoed) {
   AmiInbound reader = MakeReader();
   reader.BaselineDnd("1001", false);
-  reader.BaselineQueueMember(testing::QueueStatusList(
-      "9", "400", {{"Local/1001@from-queue/n", "Alice", false, ""}})[2]);
+  reader.BaselineQueueMember(
+      testing::QueueStatusList("9", "400", {{"Local/1001@from-queue/n", "Alice", false, ""}})[2]);
   // The connector sets DND and pauses alice itself.
   reader.ExpectDnd("alice", true, 100);
   BOOST_TEST(reader.Read(testing::DndDeviceState("1001", true, 101), 101).empty());
@@ -348,18 +352,19 @@ BOOST_AUTO_TEST_CASE(baseline_after_a_reconnect) {
   }
   std::vector<AmiMessage> listed;
   for (const AmiMessage& message : testing::CoreShowChannelsList(
-           "22", {{bob_spec.caller, "1700000600.50"},
-                  {bob_spec.callee, "1700000600.50"},
-                  {AmiParty{"PJSIP/1002-00000060", "1700000650.60", "1002", "Bob"},
-                   "1700000650.60"}})) {
+           "22",
+           {{bob_spec.caller, "1700000600.50"},
+            {bob_spec.callee, "1700000600.50"},
+            {AmiParty{"PJSIP/1002-00000060", "1700000650.60", "1002", "Bob"}, "1700000650.60"}})) {
     if (message.Is("Event", "CoreShowChannel")) listed.push_back(message);
   }
   std::vector<std::string> seen;
-  for (const InboundEvent& event : reader.Resync(listed, 1700000700)) seen.push_back(Describe(event));
-  BOOST_TEST(seen ==
-                 (Lines{"ended alice ami-1700000000.1 696.0s", "answered bob ami-1700000600.50",
-                        "started bob ami-1700000650.60 out", "answered bob ami-1700000650.60 out"}),
-             boost::test_tools::per_element());
+  for (const InboundEvent& event : reader.Resync(listed, 1700000700))
+    seen.push_back(Describe(event));
+  BOOST_TEST(
+      seen == (Lines{"ended alice ami-1700000000.1 696.0s", "answered bob ami-1700000600.50",
+                     "started bob ami-1700000650.60 out", "answered bob ami-1700000650.60 out"}),
+      boost::test_tools::per_element());
   // The values read back are baselines: the same value again selects nothing, a change does.
   BOOST_TEST(Play(reader, testing::DndFromPhone("1001", true, 701)).empty());
   testing::PauseSpec pause;
@@ -381,7 +386,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_counted_and_changes_nothing) {
   BOOST_TEST(reader.followed_legs() == 0u);
   // Bytes that are no AMI at all, through the parser.
   AmiParser parser;
-  for (const AmiMessage& message : parser.Feed(std::string("\x00\xff::\r\n:\r\n\r\nEvent\r\n\r\n", 20))) {
+  for (const AmiMessage& message :
+       parser.Feed(std::string("\x00\xff::\r\n:\r\n\r\nEvent\r\n\r\n", 20))) {
     BOOST_TEST(reader.Read(message, 1).empty());
   }
   // DND still at its baseline: a change selects.
