@@ -149,7 +149,8 @@ void CheckModes(const std::vector<ConnectorConfig>& connectors, const Catalog& c
     const ConnectorType* type = registry.Find(connectors[i].type);
     if (connectors[i].type == "omni_channel") has_omni = true;
     if (!type || type->mode.empty()) continue;
-    if (type->mode != mode) {
+    const bool reads = connectors[i].settings && connectors[i].settings->ReadsItsSystem();
+    if (type->mode != mode && !reads) {
       Report(problems, "connectors[" + std::to_string(i) + "].type",
              Quote(connectors[i].type) + " needs settings.mode " + Quote(type->mode) +
                  " (settings.mode is " + Quote(mode) +

@@ -7,13 +7,17 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "reasoncodes/action_mismatch.h"
 #include "reasoncodes/source.h"
 
 namespace presence::connectors {
 
 struct InboundEvent {
-  enum class Kind { kSelect, kCallStarted, kCallAnswered, kCallEnded };
+  // kPbxStatus: what the connector found differing from the state's actions when it read
+  // the phone system back (`mismatches`, empty when nothing differs any more); no change.
+  enum class Kind { kSelect, kCallStarted, kCallAnswered, kCallEnded, kPbxStatus };
   Kind kind = Kind::kSelect;
   std::string user;
   std::string label;  // kSelect
@@ -22,7 +26,8 @@ struct InboundEvent {
   bool outbound = false;
   bool internal = false;
   std::optional<double> duration_s;  // kCallEnded, when the system knows it
-  std::string connector;             // who reported it (for logs)
+  std::string connector;             // who reported it (its configured name)
+  std::vector<reasoncodes::ActionMismatch> mismatches;  // kPbxStatus
 };
 
 // Called on the connector's own thread; must not block (it queues the event).

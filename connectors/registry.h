@@ -28,6 +28,9 @@ class HttpClient;
 class ConnectorSettings {
  public:
   virtual ~ConnectorSettings() = default;
+  // Whether the block reads its system (the PBX as a source). Such a block may stand in any
+  // settings.mode: outside its type's own mode it only reads and sends nothing.
+  virtual bool ReadsItsSystem() const { return false; }
 };
 
 // What a connector gets from the service. clock and http are always set. What the pointers
@@ -38,6 +41,7 @@ struct ConnectorEnv {
   HttpClient* http = nullptr;  // outbound HTTP(S), shared by every connector
   // What waits (timeouts, back-off, keep-alives) runs on; null: MonotonicClock::Steady().
   const MonotonicClock* steady = nullptr;
+  std::string name;  // the connector's configured name
   // Where events from the connector's system go (the phone system as a source); may be empty
   // (then a connector that reads its system only logs what it would have done).
   InboundSink inbound;

@@ -197,7 +197,11 @@
     cells.name.appendChild(nameButton);
 
     const chip = el('span', 'chip');
-    cells.state.appendChild(chip);
+    // What the phone system holds that the state's actions did not ask for (a DND pressed on
+    // the phone, a forward the PBX did not take): text, not only colour.
+    const pbx = el('span', 'pbx-flag');
+    pbx.hidden = true;
+    cells.state.append(chip, pbx);
 
     const timeText = el('span', 't');
     const over = el('span', 'over');
@@ -211,7 +215,7 @@
       id,
       row,
       cells,
-      parts: { nameText, team, chip, timeText, over, overrideButton },
+      parts: { nameText, team, chip, pbx, timeText, over, overrideButton },
       text: {}, // cell key -> text last written
       view: null,
       epoch: null,
@@ -283,6 +287,13 @@
     put(record, 'code', cells.code, state && state.reason_code ? state.reason_code : '');
     put(record, 'source', cells.source, view.source ? SOURCES[view.source] || view.source : '');
     putTitle(record, 'cause', cells.source, view.cause ? `cause: ${view.cause}` : '');
+    const mismatches = view.pbx_mismatches || [];
+    put(record, 'pbx', parts.pbx, mismatches.length ? `PBX differs (${mismatches.length})` : '');
+    parts.pbx.hidden = mismatches.length === 0;
+    putTitle(record, 'pbxTitle', parts.pbx, mismatches.map((m) =>
+      `${m.item}: the state asks for ${m.wanted}, the PBX has ${m.actual}` +
+      (m.manual ? ' (changed on the phone; kept until the next change of state)' : ' (retrying)'))
+      .join('\n'));
     const pending = view.pending;
     put(record, 'next', cells.next, pending ? `→ ${pending.label}` : '');
     putTitle(record, 'nextTitle', cells.next,

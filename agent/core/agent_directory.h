@@ -45,6 +45,14 @@ class AgentDirectory {
     shard = std::move(copy);
   }
 
+  // Calls `visit` with every user's state, in no particular order, without copying.
+  template <class Visit>
+  void ForEach(Visit&& visit) const {
+    for (const auto& shard : shards_) {
+      for (const auto& [id, state] : *shard) visit(*state);
+    }
+  }
+
   // Every user, in id order.
   Map Sorted() const {
     Map all;

@@ -295,6 +295,16 @@ class Service {
     metrics_.AddGauge("presence_stream_dropped_slow", "Viewers disconnected for falling behind",
                       [this] { return static_cast<double>(hub_.dropped_slow()); });
     metrics_.AddFamilies([this] { return std::vector<Metrics::Family>{StreamErrors(hub_)}; });
+    metrics_.AddGauge("presence_pbx_mismatch_users",
+                      "Users whose phone system differs from what their state's actions asked for",
+                      [this] {
+                        double users = 0;
+                        std::shared_ptr<const Snapshot> snapshot = core_.snapshot();
+                        snapshot->agents.ForEach([&](const AgentState& state) {
+                          if (!state.pbx_mismatches.empty()) users += 1;
+                        });
+                        return users;
+                      });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
     AddConnectionMetrics();
@@ -406,6 +416,7 @@ class Service {
     env.inbound = [this](connectors::InboundEvent event) { PostInbound(std::move(event)); };
     for (const connectors::ConnectorConfig& entry : config.connectors) {
       const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(entry.type);
+      env.name = entry.name;
       std::unique_ptr<connectors::Connector> connector =
           type ? type->create(entry.settings, env) : nullptr;
       if (!connector) {
@@ -423,6 +434,17 @@ class Service {
   // An event a connector read from its system (the PBX as a source): posted to the core like
   // an API request. The connector's thread does not wait for the commit.
   void PostInbound(connectors::InboundEvent inbound) {
+    if (inbound.kind == connectors::InboundEvent::Kind::kPbxStatus) {
+      if (!inbound.mismatches.empty()) {
+        Log(LogLevel::kWarning, "connector " + inbound.connector + ": " + inbound.user + "'s " +
+                                    inbound.mismatches[0].item + " is " +
+                                    inbound.mismatches[0].actual + ", the state asked for " +
+                                    inbound.mismatches[0].wanted +
+                                    (inbound.mismatches.size() > 1 ? " (and more)" : ""));
+      }
+      core_.ReportPbx(inbound.user, inbound.connector, std::move(inbound.mismatches));
+      return;
+    }
     Event event;
     event.agent = inbound.user;
     event.source = inbound.source;
@@ -441,6 +463,8 @@ class Service {
         event.type = EventType::kCallEnded;
         event.duration_s = inbound.duration_s;
         break;
+      case connectors::InboundEvent::Kind::kPbxStatus:
+        return;  // handled above
     }
     event.call_id = inbound.call_id;
     event.direction = inbound.outbound ? Direction::kOutbound : Direction::kInbound;

@@ -3,14 +3,19 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "common/json_read.h"
+#include "connectors/ami/ami_actions.h"
 #include "connectors/connector_config.h"
+#include "reasoncodes/actions.h"
 
 namespace presence::connectors {
 namespace {
@@ -42,7 +47,15 @@ const std::vector<std::string_view> kKeys = {
     "ping_seconds",
     "connect_timeout_ms",
     "action_timeout_ms",
+    "from_pbx",
+    "dnd_labels",
+    "pause_rules",
+    "queue_interface",
+    "voicemail",
+    "verify_actions",
 };
+
+constexpr std::array<std::string_view, 3> kFromPbx = {"calls", "dnd", "queues"};
 
 constexpr std::array<std::string_view, 2> kMappingKeys = {"presence", "message"};
 
@@ -103,6 +116,16 @@ std::string Expand(std::string_view text, const TemplateValues& values) {
 }
 
 // ---- settings -------------------------------------------------------------------------------
+
+// Whether any state can ask for phone-system actions.
+bool CatalogHasActions(const reasoncodes::Catalog& catalog) {
+  const reasoncodes::ActionSettings& settings = catalog.action_settings();
+  if (!catalog.profiles().empty() || settings.on_login || settings.on_logout) return true;
+  for (const reasoncodes::State& state : catalog.states()) {
+    if (state.actions || !state.profile.empty()) return true;
+  }
+  return false;
+}
 
 // A state's "ami" mapping block, read and checked.
 struct AmiMapping {
@@ -244,9 +267,11 @@ void ReadFeatures(const BlockContext& context, AmiSettings& settings, Problems& 
     Report(problems, Child(context.path, "device_state"),
            "needs \"astdb_dnd\": true (the device states mirror FreePBX's DND)");
   }
-  if (!settings.dial && !settings.astdb_dnd && !settings.presence_state) {
+  if (!settings.dial && !settings.astdb_dnd && !settings.presence_state &&
+      !settings.ReadsItsSystem() && !CatalogHasActions(context.catalog)) {
     Report(problems, context.path,
-           "sends nothing: set at least one of dial, astdb_dnd, presence_state to true");
+           "does nothing: set at least one of dial, astdb_dnd, presence_state to true, give "
+           "states actions, or read the PBX with from_pbx");
   }
 }
 
@@ -274,12 +299,130 @@ void CheckStateMappings(const BlockContext& context, Problems& problems) {
   });
 }
 
+// A label of the catalog, for a rule that selects it.
+std::optional<std::string> ReadLabel(const Poco::Dynamic::Var& value, const std::string& path,
+                                     const BlockContext& context, Problems& problems) {
+  auto label = json::ReadString(value, path, problems);
+  if (!label) return std::nullopt;
+  if (!context.catalog.Find(*label)) {
+    Report(problems, path, Quote(*label) + " is not a state of the catalog");
+    return std::nullopt;
+  }
+  return label;
+}
+
+void ReadFromPbx(const BlockContext& context, AmiSettings& settings, Problems& problems) {
+  const Object& block = context.block;
+  if (block.has("from_pbx")) {
+    const std::string path = Child(context.path, "from_pbx");
+    Poco::JSON::Array::Ptr kinds = json::AsArray(block.get("from_pbx"));
+    if (!kinds) {
+      Report(problems, path, "must be a list of \"calls\", \"dnd\", \"queues\"");
+    } else {
+      for (std::size_t i = 0; i < kinds->size(); ++i) {
+        auto kind = json::ReadChoice(kinds->get(i), path + "[" + std::to_string(i) + "]",
+                                     "a kind of event", kFromPbx, problems);
+        if (!kind) continue;
+        if (*kind == "calls") settings.from_calls = true;
+        if (*kind == "dnd") settings.from_dnd = true;
+        if (*kind == "queues") settings.from_queues = true;
+      }
+    }
+  }
+  if (block.has("dnd_labels")) {
+    const std::string path = Child(context.path, "dnd_labels");
+    Object::Ptr labels = json::AsObject(block.get("dnd_labels"));
+    if (!labels) {
+      Report(problems, path, "must be an object {\"on\": label, \"off\": label}");
+    } else {
+      constexpr std::array<std::string_view, 2> kOnOff = {"on", "off"};
+      json::CheckKeys(*labels, path, kOnOff, problems);
+      if (labels->has("on")) {
+        settings.dnd_on_label = ReadLabel(labels->get("on"), Child(path, "on"), context, problems);
+      }
+      if (labels->has("off")) {
+        settings.dnd_off_label =
+            ReadLabel(labels->get("off"), Child(path, "off"), context, problems);
+      }
+    }
+  }
+  if (block.has("pause_rules")) {
+    const std::string path = Child(context.path, "pause_rules");
+    Poco::JSON::Array::Ptr rules = json::AsArray(block.get("pause_rules"));
+    if (!rules) {
+      Report(problems, path, "must be a list of {\"paused\", \"reason\", \"label\"}");
+    } else {
+      constexpr std::array<std::string_view, 3> kRuleKeys = {"paused", "reason", "label"};
+      for (std::size_t i = 0; i < rules->size(); ++i) {
+        const std::string at = path + "[" + std::to_string(i) + "]";
+        Object::Ptr rule = json::AsObject(rules->get(i));
+        if (!rule) {
+          Report(problems, at, "must be an object with paused, reason (optional) and label");
+          continue;
+        }
+        json::CheckKeys(*rule, at, kRuleKeys, problems);
+        AmiPauseRule read;
+        std::optional<bool> paused;
+        if (rule->has("paused")) paused = json::ReadBool(rule->get("paused"), Child(at, "paused"), problems);
+        else Report(problems, Child(at, "paused"), "missing (true or false)");
+        if (rule->has("reason")) {
+          read.reason = json::ReadString(rule->get("reason"), Child(at, "reason"), problems).value_or("");
+        }
+        std::optional<std::string> label;
+        if (rule->has("label")) label = ReadLabel(rule->get("label"), Child(at, "label"), context, problems);
+        else Report(problems, Child(at, "label"), "missing (the state to select)");
+        if (!paused || !label) continue;
+        read.paused = *paused;
+        read.label = *label;
+        settings.pause_rules.push_back(std::move(read));
+      }
+    }
+  }
+  if (auto interface = ReadTemplate(context, "queue_interface", problems)) {
+    if (interface->find('/') == std::string::npos ||
+        interface->find("{extension}") == std::string::npos) {
+      Report(problems, Child(context.path, "queue_interface"),
+             Quote(*interface) + " must name a technology and the extension (e.g. " +
+                 "\"PJSIP/{extension}\" or \"Local/{extension}@from-queue/n\")");
+    } else {
+      settings.queue_interface = *interface;
+    }
+  }
+  if (auto voicemail = ReadTemplate(context, "voicemail", problems)) {
+    settings.voicemail = *voicemail;
+  }
+  if (auto verify = OptionalBool(context, "verify_actions", problems)) {
+    settings.verify_actions = *verify;
+  }
+  // The session logs in with the event classes the readers need (call: channels and device
+  // states; agent: queue members), besides what "events" asks for.
+  const bool actions = CatalogHasActions(context.catalog);
+  if (settings.ReadsItsSystem() || actions) {
+    std::string& events = settings.session.events;
+    if (events != "on") {
+      std::set<std::string> classes;
+      if (events != "off") {
+        for (std::size_t at = 0; at <= events.size();) {
+          std::size_t end = std::min(events.find(',', at), events.size());
+          if (end > at) classes.insert(events.substr(at, end - at));
+          at = end + 1;
+        }
+      }
+      if (settings.from_calls || settings.from_dnd || actions) classes.insert("call");
+      if (settings.from_calls || settings.from_queues || actions) classes.insert("agent");
+      events.clear();
+      for (const std::string& name : classes) events += (events.empty() ? "" : ",") + name;
+    }
+  }
+}
+
 std::shared_ptr<const ConnectorSettings> Parse(const BlockContext& context, Problems& problems) {
   const std::size_t before = problems.size();
   auto settings = std::make_shared<AmiSettings>();
   ReadServer(context, *settings, problems);
   ReadTimings(context, *settings, problems);
   ReadDial(context, *settings, problems);
+  ReadFromPbx(context, *settings, problems);
   ReadFeatures(context, *settings, problems);
   CheckStateMappings(context, problems);
   if (problems.size() != before) return nullptr;
@@ -306,6 +449,12 @@ std::string_view PresenceFor(StatusCode status) {
   return "not_set";
 }
 
+std::string JoinSent(const std::vector<std::string>& sent) {
+  std::string out;
+  for (const std::string& part : sent) out += (out.empty() ? "" : ", ") + part;
+  return out;
+}
+
 struct OriginateFailure {
   Timestamp at;
   std::string channel;
@@ -313,29 +462,60 @@ struct OriginateFailure {
   int reason = -1;
 };
 
+// What a user's last applied actions were: what a read-back compares the PBX with.
+struct Applied {
+  reasoncodes::ActionSet set;
+  AmiActionTarget target;
+  AmiItems wanted;
+  std::map<std::string, reasoncodes::ActionMismatch> reported;  // by item
+};
+
 class AmiConnector final : public Connector {
  public:
   AmiConnector(std::shared_ptr<const AmiSettings> settings, const ConnectorEnv& env)
       : settings_(std::move(settings)),
         env_(env),
+        name_(env.name.empty() ? std::string(kType) : env.name),
+        inbound_(InboundRules(*settings_, nullptr)),
         session_(std::make_unique<AmiSession>(
-            settings_->session, env_.log, [this](const AmiMessage& event) { OnEvent(event); },
-            *env_.clock, SteadyOf(env_))) {}
-  ~AmiConnector() override { session_->Stop(); }
+            SessionOptions(*settings_, [this] { OnConnected(); }), env_.log,
+            [this](const AmiMessage& event) { OnEvent(event); }, *env_.clock, SteadyOf(env_))) {}
+  ~AmiConnector() override { Stop(); }
 
-  // An empty reason code dials nothing; without AstDB or presence there is then nothing to do.
-  bool Wants(const Change& change, const Directory&) const override {
-    return (settings_->dial && !change.reason_code.empty()) || settings_->astdb_dnd ||
-           settings_->presence_state;
-  }
-
+  bool Wants(const Change& change, const Directory& directory) const override;
+  std::string Payload(const Change& change, const Directory& directory) const override;
   DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override;
-  void Start() override { session_->Start(); }
-  void Stop() override { session_->Stop(); }
+  void Start() override;
+  void Stop() override;
+  void UseDirectory(std::shared_ptr<const Directory> directory) override;
   std::optional<ConnectorDetails> Details() const override;
 
  private:
   using Step = std::optional<DeliveryResult>;  // nullopt: done, go on
+
+  static AmiSessionOptions SessionOptions(const AmiSettings& settings,
+                                          std::function<void()> on_connected) {
+    AmiSessionOptions options = settings.session;
+    options.on_connected = std::move(on_connected);
+    return options;
+  }
+  static AmiInboundRules InboundRules(const AmiSettings& settings, const Directory* directory);
+
+  // Whether the catalog's mode lets this connector send (outside dial_command it only reads).
+  static bool Sends(const Directory& directory) {
+    return directory.catalog && directory.catalog->settings().mode == reasoncodes::Mode::kDialCommand;
+  }
+  std::optional<reasoncodes::ActionSet> Resolve(const Change& change,
+                                                const Directory& directory) const;
+  AmiActionTarget TargetFor(const User& user, const std::string& label) const;
+  Step ApplyActions(const User& user, const reasoncodes::ActionSet& set, const std::string& label,
+                    std::string& done);
+  // Compares the PBX with what was applied; reports what differs (manual: changed since).
+  std::vector<reasoncodes::ActionMismatch> Compare(Applied& applied, const AmiItems& held,
+                                                   bool manual);
+  void Report(const std::string& user, std::vector<reasoncodes::ActionMismatch> mismatches);
+  void Post(std::vector<InboundEvent> events);
+  double Seconds() const;
 
   Step Call(AmiMessage action, const std::string& what, AmiReply* reply = nullptr,
             std::string_view harmless_error = {});
@@ -345,16 +525,150 @@ class AmiConnector final : public Connector {
   Step ApplyPresence(const Change& change, const std::string& extension, const Directory& directory,
                      std::string& done);
   void OnEvent(const AmiMessage& event);
+  void NoteManualChange(const AmiMessage& event);
+  void OnConnected();
+  void Work();  // the re-read thread
+  void Resync(const Directory& directory);
+  void Recheck(const std::string& user);
 
   std::shared_ptr<const AmiSettings> settings_;
   const ConnectorEnv env_;
+  const std::string name_;
 
   mutable std::mutex mutex_;  // guards the Originate outcomes below
   int originate_failures_ = 0;
   std::optional<OriginateFailure> last_failure_;
 
+  // The reader of the PBX's events (session thread) and the re-read thread share it.
+  mutable std::mutex inbound_mutex_;
+  AmiInbound inbound_;
+  std::string last_resync_error_;
+
+  // Applied actions and the re-read thread's work.
+  mutable std::mutex work_mutex_;
+  std::condition_variable work_;
+  std::shared_ptr<const Directory> directory_;
+  std::map<std::string, Applied> applied_;  // by user
+  std::set<std::string> applying_;          // users a delivery is working on
+  std::set<std::string> recheck_;           // users to read back (a change seen on the PBX)
+  std::map<std::string, std::string> extension_users_;  // extension -> user
+  std::map<std::string, std::string> interface_users_;  // queue interface -> user
+  bool resync_due_ = false;
+  bool stopping_ = false;
+  bool started_ = false;
+  int64_t actions_applied_ = 0;
+  int64_t actions_retried_ = 0;
+  std::thread worker_;
+
   std::unique_ptr<AmiSession> session_;  // last: stopped before the members its handler uses
 };
+
+AmiInboundRules AmiConnector::InboundRules(const AmiSettings& settings,
+                                           const Directory* directory) {
+  AmiInboundRules rules;
+  rules.calls = settings.from_calls;
+  rules.dnd = settings.from_dnd;
+  rules.queues = settings.from_queues;
+  rules.channel = settings.channel;
+  rules.queue_interface = settings.queue_interface;
+  rules.dnd_on_label = settings.dnd_on_label;
+  rules.dnd_off_label = settings.dnd_off_label;
+  rules.pause_rules = settings.pause_rules;
+  const reasoncodes::Catalog* catalog =
+      directory && directory->catalog ? directory->catalog.get() : nullptr;
+  if (!catalog) return rules;
+  const reasoncodes::State* dnd_state = nullptr;
+  const reasoncodes::State* away_state = nullptr;
+  for (const reasoncodes::State* state : catalog->Picklist()) {
+    if (!dnd_state && state->status == StatusCode::kDnd) dnd_state = state;
+    if (!away_state && state->status == StatusCode::kAway) away_state = state;
+  }
+  if (!rules.dnd_on_label && dnd_state) rules.dnd_on_label = dnd_state->label;
+  if (!rules.dnd_off_label) rules.dnd_off_label = catalog->ready().label;
+  if (rules.pause_rules.empty()) {
+    for (const reasoncodes::State* state : catalog->Picklist()) {
+      if (state->status != StatusCode::kOnline) {
+        rules.pause_rules.push_back(AmiPauseRule{true, state->label, state->label});
+      }
+    }
+    if (away_state) rules.pause_rules.push_back(AmiPauseRule{true, "", away_state->label});
+    rules.pause_rules.push_back(AmiPauseRule{false, "", catalog->ready().label});
+  }
+  return rules;
+}
+
+double AmiConnector::Seconds() const {
+  return std::chrono::duration<double>(SteadyOf(env_).Now().time_since_epoch()).count();
+}
+
+void AmiConnector::Start() {
+  {
+    std::lock_guard lock(work_mutex_);
+    if (started_) return;
+    started_ = true;
+    stopping_ = false;
+  }
+  worker_ = std::thread([this] { Work(); });
+  session_->Start();
+}
+
+void AmiConnector::Stop() {
+  session_->Stop();
+  {
+    std::lock_guard lock(work_mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void AmiConnector::UseDirectory(std::shared_ptr<const Directory> directory) {
+  std::map<std::string, std::string> extensions;
+  std::map<std::string, std::string> interfaces;
+  for (const auto& [id, user] : directory->users) {
+    if (user.extension.empty()) continue;
+    extensions[user.extension] = id;
+    interfaces[Expand(settings_->queue_interface, TemplateValues{user.extension, "", "", id})] =
+        id;
+  }
+  {
+    std::lock_guard lock(inbound_mutex_);
+    inbound_.SetRules(InboundRules(*settings_, directory.get()));
+    inbound_.SetUsers(extensions);
+  }
+  std::lock_guard lock(work_mutex_);
+  directory_ = std::move(directory);
+  extension_users_ = std::move(extensions);
+  interface_users_ = std::move(interfaces);
+  for (auto it = applied_.begin(); it != applied_.end();) {
+    it = directory_->users.count(it->first) ? std::next(it) : applied_.erase(it);
+  }
+}
+
+std::optional<reasoncodes::ActionSet> AmiConnector::Resolve(const Change& change,
+                                                            const Directory& directory) const {
+  const User* user = directory.FindUser(change.agent);
+  const reasoncodes::State* to = directory.FindState(change.label);
+  if (!user || !to || !directory.catalog) return std::nullopt;
+  const reasoncodes::State* from =
+      change.from_label.empty() ? nullptr : directory.FindState(change.from_label);
+  reasoncodes::ActionSet set = reasoncodes::ResolveActions(*directory.catalog, *user, from, *to);
+  if (set.empty()) return std::nullopt;
+  return set;
+}
+
+// An empty reason code dials nothing; without AstDB, presence or actions there is then
+// nothing to do. Outside dial_command nothing is sent at all.
+bool AmiConnector::Wants(const Change& change, const Directory& directory) const {
+  if (!Sends(directory)) return false;
+  return (settings_->dial && !change.reason_code.empty()) || settings_->astdb_dnd ||
+         settings_->presence_state || Resolve(change, directory).has_value();
+}
+
+std::string AmiConnector::Payload(const Change& change, const Directory& directory) const {
+  std::optional<reasoncodes::ActionSet> set = Resolve(change, directory);
+  return set ? reasoncodes::ActionSetJson(*set) : std::string();
+}
 
 DeliveryResult AmiConnector::Deliver(const Delivery& delivery, const Directory& directory) {
   const Change& change = delivery.change;
@@ -364,13 +678,22 @@ DeliveryResult AmiConnector::Deliver(const Delivery& delivery, const Directory& 
     return DeliveryResult::Rejected("user '" + user->id + "' has no extension for the PBX");
   }
   const TemplateValues values{user->extension, change.label, change.reason_code, user->id};
+  // The actions as committed with the change (a refresh works them out again).
+  std::optional<reasoncodes::ActionSet> actions;
+  if (!delivery.payload.empty()) {
+    actions = reasoncodes::ParseActionSetJson(delivery.payload);
+    if (!actions) return DeliveryResult::Rejected("the change's stored actions are unreadable");
+  } else if (!delivery.refresh) {
+    actions = Resolve(change, directory);
+  }
   std::string done;
   // A refresh re-asserts flags; dialling again would ring the phone for nothing.
   if (settings_->dial && !change.reason_code.empty() && !delivery.refresh) {
     if (Step failed = Originate(values)) return *failed;
     done += "dialled " + change.reason_code;
   }
-  if (settings_->astdb_dnd) {
+  // A state's own dnd action takes the place of the DND that follows the status code.
+  if (settings_->astdb_dnd && !(actions && actions->dnd)) {
     bool on = change.status == StatusCode::kDnd;
     if (Step failed = ApplyDnd(user->extension, on)) return *failed;
     done += std::string(done.empty() ? "" : ", ") + (on ? "DND on" : "DND off");
@@ -378,8 +701,122 @@ DeliveryResult AmiConnector::Deliver(const Delivery& delivery, const Directory& 
   if (settings_->presence_state) {
     if (Step failed = ApplyPresence(change, user->extension, directory, done)) return *failed;
   }
+  if (actions) {
+    if (Step failed = ApplyActions(*user, *actions, change.label, done)) return *failed;
+  }
   return DeliveryResult::Delivered((done.empty() ? "nothing to send" : done) + " for " +
                                    user->extension);
+}
+
+AmiActionTarget AmiConnector::TargetFor(const User& user, const std::string& label) const {
+  const TemplateValues values{user.extension, label, "", user.id};
+  AmiActionTarget target;
+  target.extension = user.extension;
+  target.interface = Expand(settings_->queue_interface, values);
+  target.member_name = user.name;
+  target.label = label;
+  target.voicemail = Expand(settings_->voicemail, values);
+  target.device_state = settings_->device_state;
+  return target;
+}
+
+// Reads what the PBX holds, sends what differs, reads it back. What the PBX did not take is
+// reported and the delivery retried for this user only.
+AmiConnector::Step AmiConnector::ApplyActions(const User& user, const reasoncodes::ActionSet& set,
+                                              const std::string& label, std::string& done) {
+  Applied applied{set, TargetFor(user, label), {}, {}};
+  applied.wanted = WantedItems(set, applied.target);
+  {
+    std::lock_guard lock(work_mutex_);
+    applying_.insert(user.id);
+  }
+  struct Done {
+    AmiConnector* self;
+    std::string user;
+    ~Done() {
+      std::lock_guard lock(self->work_mutex_);
+      self->applying_.erase(user);
+    }
+  } finished{this, user.id};
+  AmiSend send = [this](AmiMessage action) { return session_->Send(std::move(action)); };
+  auto failed = [](const Error& error) -> DeliveryResult {
+    if (error.code == "not_answered") return DeliveryResult::Retry(error.message);
+    return DeliveryResult::Rejected(error.message);
+  };
+  Result<AmiItems> held = ReadItems(send, applied.wanted, applied.target);
+  if (!held) return failed(held.error());
+  AmiApplyHooks hooks;
+  hooks.expect_dnd = [&](bool on) {
+    std::lock_guard lock(inbound_mutex_);
+    inbound_.ExpectDnd(user.id, on, Seconds());
+  };
+  hooks.expect_pause = [&](bool paused, const std::string& reason) {
+    std::lock_guard lock(inbound_mutex_);
+    inbound_.ExpectPause(user.id, paused, reason, Seconds());
+  };
+  std::vector<std::string> sent;
+  Status status = ApplyItems(send, applied.wanted, *held, applied.target, set, hooks, sent);
+  if (!status.ok()) return failed(status.error());
+  std::vector<reasoncodes::ActionMismatch> mismatches;
+  if (settings_->verify_actions) {
+    Result<AmiItems> after = ReadItems(send, applied.wanted, applied.target);
+    if (!after) return failed(after.error());
+    mismatches = Compare(applied, *after, false);
+  }
+  {
+    std::lock_guard lock(work_mutex_);
+    ++(mismatches.empty() ? actions_applied_ : actions_retried_);
+    applied_[user.id] = applied;
+  }
+  const std::string what = sent.empty() ? "actions already in place" : JoinSent(sent);
+  done += std::string(done.empty() ? "" : ", ") + what;
+  Report(user.id, mismatches);
+  if (!mismatches.empty()) {
+    return DeliveryResult::Retry("the PBX holds " + mismatches[0].item + " " +
+                                     mismatches[0].actual + ", not " + mismatches[0].wanted +
+                                     " (after " + what + ")",
+                                 std::nullopt, /*whole_connector=*/false);
+  }
+  return std::nullopt;
+}
+
+std::vector<reasoncodes::ActionMismatch> AmiConnector::Compare(Applied& applied,
+                                                               const AmiItems& held, bool manual) {
+  std::vector<reasoncodes::ActionMismatch> mismatches;
+  std::map<std::string, reasoncodes::ActionMismatch> reported;
+  for (const auto& [item, want] : applied.wanted) {
+    auto have = held.find(item);
+    if (have == held.end() || have->second == want) continue;
+    reasoncodes::ActionMismatch mismatch{name_, item, want, have->second, manual,
+                                         env_.clock->Now()};
+    // The same finding as before keeps its time and how it came about.
+    if (auto before = applied.reported.find(item);
+        before != applied.reported.end() && before->second.actual == mismatch.actual) {
+      mismatch = before->second;
+    }
+    reported[item] = mismatch;
+    mismatches.push_back(mismatch);
+  }
+  applied.reported = std::move(reported);
+  return mismatches;
+}
+
+void AmiConnector::Report(const std::string& user,
+                          std::vector<reasoncodes::ActionMismatch> mismatches) {
+  InboundEvent event;
+  event.kind = InboundEvent::Kind::kPbxStatus;
+  event.user = user;
+  event.mismatches = std::move(mismatches);
+  Post({std::move(event)});
+}
+
+void AmiConnector::Post(std::vector<InboundEvent> events) {
+  if (!env_.inbound) return;
+  for (InboundEvent& event : events) {
+    event.source = reasoncodes::Source::kPbx;
+    event.connector = name_;
+    env_.inbound(std::move(event));
+  }
 }
 
 // Transport failures are retried (the session reconnects); a "Response: Error" is the PBX
@@ -485,6 +922,22 @@ AmiConnector::Step AmiConnector::ApplyPresence(const Change& change, const std::
 }
 
 void AmiConnector::OnEvent(const AmiMessage& event) {
+  if (settings_->ReadsItsSystem()) {
+    std::vector<InboundEvent> events;
+    {
+      std::lock_guard lock(inbound_mutex_);
+      events = inbound_.Read(event, Seconds());
+    }
+    for (const InboundEvent& read : events) {
+      if (read.kind != InboundEvent::Kind::kSelect) continue;
+      // The user changed state on the phone: the state follows the phone, so what the last
+      // state's actions asked for no longer stands.
+      std::lock_guard lock(work_mutex_);
+      if (applied_.erase(read.user)) Report(read.user, {});
+    }
+    Post(std::move(events));
+  }
+  NoteManualChange(event);
   if (!event.Is("Event", "OriginateResponse") || !event.Is("Response", "Failure")) return;
   OriginateFailure failure{env_.clock->Now(), event.Get("Channel"), event.Get("Exten"), -1};
   std::string reason = event.Get("Reason");
@@ -498,6 +951,140 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
     env_.log(LogLevel::kWarning, "AMI Originate " + failure.exten + " on " + failure.channel +
                                      " failed: " + OriginateReasonText(failure.reason));
   }
+}
+
+// A DND lamp, a call-forward lamp or a queue member changing: if the user has actions applied,
+// read them back (the re-read thread), to show a change made on the phone.
+void AmiConnector::NoteManualChange(const AmiMessage& event) {
+  std::string user;
+  std::lock_guard lock(work_mutex_);
+  if (applied_.empty()) return;
+  if (event.Is("Event", "DeviceStateChange")) {
+    const std::string device = event.Get("Device");
+    for (std::string_view prefix : {"Custom:DND", "Custom:CF"}) {
+      if (device.rfind(prefix, 0) != 0) continue;
+      auto it = extension_users_.find(device.substr(prefix.size()));
+      if (it != extension_users_.end()) user = it->second;
+    }
+  } else if (event.Is("Event", "QueueMemberPause") || event.Is("Event", "QueueMemberAdded") ||
+             event.Is("Event", "QueueMemberRemoved")) {
+    auto it = interface_users_.find(event.Get("Interface"));
+    if (it != interface_users_.end()) user = it->second;
+  }
+  if (user.empty() || !applied_.count(user)) return;
+  recheck_.insert(user);
+  work_.notify_all();
+}
+
+void AmiConnector::OnConnected() {
+  {
+    std::lock_guard lock(inbound_mutex_);
+    inbound_.Reconnected();
+  }
+  std::lock_guard lock(work_mutex_);
+  resync_due_ = true;
+  work_.notify_all();
+}
+
+// The re-read thread: after each login the state the readers need (DND keys, queue members,
+// channels) and every user's applied actions; after a change seen on the PBX, that user's.
+void AmiConnector::Work() {
+  std::unique_lock lock(work_mutex_);
+  for (;;) {
+    work_.wait(lock, [&] { return stopping_ || resync_due_ || !recheck_.empty(); });
+    if (stopping_) return;
+    if (resync_due_) {
+      resync_due_ = false;
+      std::shared_ptr<const Directory> directory = directory_;
+      for (const auto& [user, applied] : applied_) recheck_.insert(user);
+      lock.unlock();
+      if (directory) Resync(*directory);
+      lock.lock();
+      continue;
+    }
+    std::string user = *recheck_.begin();
+    recheck_.erase(recheck_.begin());
+    lock.unlock();
+    Recheck(user);
+    lock.lock();
+  }
+}
+
+void AmiConnector::Resync(const Directory& directory) {
+  if (!settings_->ReadsItsSystem()) return;
+  std::string error;
+  auto send = [&](AmiMessage action, const std::string& what) -> std::optional<AmiReply> {
+    Result<AmiReply> reply = session_->Send(std::move(action));
+    if (!reply) {
+      if (error.empty()) error = what + ": " + reply.error().message;
+      return std::nullopt;
+    }
+    return std::move(*reply);
+  };
+  if (settings_->from_dnd) {
+    for (const auto& [id, user] : directory.users) {
+      if (user.extension.empty()) continue;
+      AmiMessage get = AmiMessage::Action("DBGet");
+      get.Add("Family", "DND").Add("Key", user.extension);
+      std::optional<AmiReply> reply = send(std::move(get), "DBGet DND/" + user.extension);
+      if (!reply) break;
+      bool on = false;
+      for (const AmiMessage& item : reply->events) {
+        on |= item.Is("Event", "DBGetResponse") && item.Get("Val") == "YES";
+      }
+      std::lock_guard lock(inbound_mutex_);
+      inbound_.BaselineDnd(user.extension, on);
+    }
+  }
+  if (settings_->from_queues) {
+    if (std::optional<AmiReply> reply = send(AmiMessage::Action("QueueStatus"), "QueueStatus")) {
+      std::lock_guard lock(inbound_mutex_);
+      for (const AmiMessage& item : reply->events) {
+        if (item.Is("Event", "QueueMember")) inbound_.BaselineQueueMember(item);
+      }
+    }
+  }
+  if (settings_->from_calls) {
+    if (std::optional<AmiReply> reply =
+            send(AmiMessage::Action("CoreShowChannels"), "CoreShowChannels")) {
+      std::vector<AmiMessage> channels;
+      for (const AmiMessage& item : reply->events) {
+        if (item.Is("Event", "CoreShowChannel")) channels.push_back(item);
+      }
+      std::vector<InboundEvent> events;
+      {
+        std::lock_guard lock(inbound_mutex_);
+        events = inbound_.Resync(channels, Seconds());
+      }
+      Post(std::move(events));
+    }
+  }
+  std::lock_guard lock(inbound_mutex_);
+  last_resync_error_ = error;
+}
+
+// A user's applied actions read back: what differs now was changed on the phone (or by
+// someone else) and is left as it is until the user's next change of state.
+void AmiConnector::Recheck(const std::string& user) {
+  Applied applied;
+  {
+    std::lock_guard lock(work_mutex_);
+    auto it = applied_.find(user);
+    if (it == applied_.end() || applying_.count(user)) return;
+    applied = it->second;
+  }
+  AmiSend send = [this](AmiMessage action) { return session_->Send(std::move(action)); };
+  Result<AmiItems> held = ReadItems(send, applied.wanted, applied.target);
+  if (!held) return;  // the next reconnect reads it again
+  std::vector<reasoncodes::ActionMismatch> mismatches;
+  {
+    std::lock_guard lock(work_mutex_);
+    auto it = applied_.find(user);
+    // A delivery for the user started meanwhile: its own read-back decides.
+    if (it == applied_.end() || applying_.count(user)) return;
+    mismatches = Compare(it->second, *held, true);
+  }
+  Report(user, std::move(mismatches));
 }
 
 std::optional<ConnectorDetails> AmiConnector::Details() const {
@@ -514,6 +1101,31 @@ std::optional<ConnectorDetails> AmiConnector::Details() const {
   details["last_error"] = status.last_error;
   std::lock_guard lock(mutex_);
   details["originate_failures"] = originate_failures_;
+  {
+    std::lock_guard work(work_mutex_);
+    int mismatched = 0;
+    for (const auto& [user, applied] : applied_) mismatched += applied.reported.empty() ? 0 : 1;
+    details["actions"] = DetailGroup{
+        {"users_applied", static_cast<int64_t>(applied_.size())},
+        {"users_mismatched", mismatched},
+        {"applied", actions_applied_},
+        {"not_taken", actions_retried_},
+    };
+  }
+  if (settings_->ReadsItsSystem()) {
+    std::lock_guard inbound(inbound_mutex_);
+    const AmiInboundCounters& counters = inbound_.counters();
+    details["from_pbx"] = DetailGroup{
+        {"events_read", static_cast<int64_t>(counters.read)},
+        {"ignored", static_cast<int64_t>(counters.ignored)},
+        {"malformed", static_cast<int64_t>(counters.malformed)},
+        {"calls_started", static_cast<int64_t>(counters.calls_started)},
+        {"calls_ended", static_cast<int64_t>(counters.calls_ended)},
+        {"changes", static_cast<int64_t>(counters.selects)},
+        {"own_changes_ignored", static_cast<int64_t>(counters.echoes)},
+        {"last_resync_error", last_resync_error_},
+    };
+  }
   if (last_failure_) {
     details["last_originate_failure"] = DetailGroup{
         {"at", FormatTime(last_failure_->at)},

@@ -344,6 +344,7 @@ void AmiSession::MarkConnected(const std::string& version, uint64_t generation) 
   changed_.notify_all();
   Say(LogLevel::kInfo, "AMI connected to " + server() + " as '" + options_.username +
                            "' (Asterisk Call Manager/" + version + ")");
+  if (options_.on_connected) options_.on_connected();
 }
 
 // Ends the current connection (if any) and fails every action still waiting. The log gets one

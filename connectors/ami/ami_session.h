@@ -42,6 +42,10 @@ struct AmiSessionOptions {
   std::chrono::seconds ping_interval{20};
   std::chrono::milliseconds first_backoff{1000};
   std::chrono::milliseconds max_backoff{30000};
+  // Called on the session thread after every successful login (the first and each one after
+  // a drop), before any event of that connection is handed on. Must not block or Send: it
+  // wakes whoever re-reads the server's state.
+  std::function<void()> on_connected;
 };
 
 enum class AmiSessionState { kDisconnected, kConnecting, kConnected, kAuthFailed };

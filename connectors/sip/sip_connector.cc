@@ -418,6 +418,7 @@ class SipPresenceConnector final : public Connector {
       : settings_(std::move(settings)),
         log_(env.log),
         inbound_(env.inbound),
+        name_(env.name.empty() ? std::string(kType) : env.name),
         stack_(settings_->stack, env.log,
                [this](const Notification& notification) { OnNotify(notification); }) {}
 
@@ -591,7 +592,7 @@ class SipPresenceConnector final : public Connector {
 
   void Emit(InboundEvent event) {
     event.source = reasoncodes::Source::kPbx;
-    event.connector = std::string(kType);
+    event.connector = name_;
     if (inbound_) inbound_(std::move(event));
   }
 
@@ -604,6 +605,7 @@ class SipPresenceConnector final : public Connector {
   std::shared_ptr<const SipSettings> settings_;
   LogSink log_;
   InboundSink inbound_;
+  const std::string name_;  // the configured name, on what it reports
   mutable std::mutex mutex_;  // guards what follows up to stack_
   std::string start_error_;
   std::string last_ignored_;

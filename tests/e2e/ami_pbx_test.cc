@@ -1,0 +1,440 @@
+// Issue 14 through the real `presence-agent serve` and the fake AMI server (integrations.md 4,
+// tests/fakes/fake_ami_server.h) playing the event transcripts of tests/fakes/ami_scenarios.h:
+//  - a state's actions (DND, call forward to the user's mobile, queue pause, queue membership,
+//    logout) reach FreePBX's AstDB and Asterisk's queues, and only what differs is sent;
+//  - a PBX that does not take a write shows the mismatch in /api/v1/agents/{id} and /metrics,
+//    and the delivery is retried until it does;
+//  - DND pressed on the phone after the state was applied is shown as manual and left alone
+//    until the user's next change of state;
+//  - from_pbx: calls seen only through AMI run the call rules (On a call, wrap-up, Ready); DND
+//    on the phone becomes a pbx change and the agent's own DND never comes back as one; after
+//    a reconnect calls that ended during the drop end; it works in mode none and sends nothing
+//    there; bad input is counted and changes nothing.
+#include <Poco/JSON/Array.h>
+
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "tests/fakes/agent_server.h"
+#include "tests/fakes/ami_scenarios.h"
+#include "tests/fakes/fake_ami_server.h"
+
+namespace presence::testing {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+constexpr auto kWait = std::chrono::seconds(20);
+const std::string kMobile = "+491701234567";
+
+struct PbxOptions {
+  std::vector<std::string> from_pbx;
+  bool actions = true;
+  bool device_state = false;
+  std::string mode = "dial_command";
+};
+
+Object::Ptr ParseJson(const std::string& text) {
+  return Poco::JSON::Parser().parse(text).extract<Object::Ptr>();
+}
+
+Object::Ptr FindState(Object& config, const std::string& label) {
+  Array::Ptr states = config.getArray("states");
+  for (size_t i = 0; i < states->size(); ++i) {
+    Object::Ptr state = states->getObject(static_cast<unsigned>(i));
+    if (state->getValue<std::string>("label") == label) return state;
+  }
+  BOOST_FAIL("no state " + label);
+  return nullptr;
+}
+
+// The sample catalog with a wrap-up of one second, and the FreePBX of the README: everyone is
+// in queue "support" and unpaused with DND off and no forward ("office"); Lunch turns DND on
+// and pauses; a meeting forwards to the user's mobile; logging out leaves the queue.
+std::function<void(Object&)> WithPbx(const FakeAmiServer& pbx, PbxOptions options = {}) {
+  return [&pbx, options](Object& config) {
+    Object::Ptr settings = config.getObject("settings");
+    settings->set("wrap_up_seconds", 1);
+    settings->set("mode", options.mode);
+    if (options.actions) {
+      config.set("profiles", ParseJson(R"({"office": {"dnd": false,
+          "forward": {"unconditional": null},
+          "queues": {"pause": false, "add": [{"queue": "support", "penalty": 1}]}}})"));
+      config.set("actions", ParseJson(R"({"default_profile": "office",
+          "on_logout": {"queues": {"remove": ["support"]}}})"));
+      FindState(config, "Lunch")->set("actions", ParseJson(R"({"dnd": true,
+          "queues": {"pause": true}})"));
+      FindState(config, "In a meeting")
+          ->set("actions", ParseJson(R"({"forward": {"unconditional": "{mobile}"}})"));
+      Array::Ptr users = config.getArray("users");
+      for (size_t i = 0; i < users->size(); ++i) {
+        Object::Ptr fields = new Object();
+        fields->set("mobile", kMobile);
+        users->getObject(static_cast<unsigned>(i))->set("fields", fields);
+      }
+    }
+    Object::Ptr ami = new Object();
+    ami->set("type", "ami");
+    ami->set("name", "pbx");
+    ami->set("port", static_cast<int>(pbx.port()));
+    ami->set("username", "presence");
+    ami->set("secret", "s3cret");
+    ami->set("dial", false);
+    ami->set("device_state", options.device_state);
+    if (options.device_state) ami->set("astdb_dnd", true);
+    ami->set("retry_initial_ms", 100);
+    ami->set("retry_max_seconds", 1);
+    if (!options.from_pbx.empty()) {
+      Array::Ptr kinds = new Array();
+      for (const std::string& kind : options.from_pbx) kinds->add(kind);
+      ami->set("from_pbx", kinds);
+    }
+    Array::Ptr connectors = new Array();
+    connectors->add(ami);
+    config.set("connectors", connectors);
+  };
+}
+
+Object::Ptr GetAgent(AgentServer& server, const std::string& id) {
+  HttpResponse response = server.Client().Get("/api/v1/agents/" + id, server.tokens().supervisor);
+  BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
+  return response.Json();
+}
+
+std::string Label(AgentServer& server, const std::string& id) {
+  return GetAgent(server, id)->getObject("state")->getValue<std::string>("label");
+}
+
+// Re-reads the user until `holds` or the deadline passes (the agent's answer to a delivery
+// shows only there).
+bool WaitForAgent(AgentServer& server, const std::string& id,
+                  const std::function<bool(const Object&)>& holds) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (holds(*GetAgent(server, id))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+bool WaitForLabel(AgentServer& server, const std::string& id, const std::string& label) {
+  return WaitForAgent(server, id, [&](const Object& agent) {
+    return agent.getObject("state")->getValue<std::string>("label") == label;
+  });
+}
+
+size_t Mismatches(const Object& agent) { return agent.getArray("pbx_mismatches")->size(); }
+
+void SetState(AgentServer& server, const std::string& user, const std::string& label) {
+  HttpResponse response =
+      server.Client().Put("/api/v1/agents/" + user + "/state", server.tokens().integration,
+                          R"({"label": ")" + label + R"("})");
+  BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
+}
+
+Object::Ptr ConnectorDetails(AgentServer& server) {
+  HttpResponse response = server.Client().Get("/api/v1/connectors", server.tokens().supervisor);
+  BOOST_REQUIRE(response.status == 200);
+  return response.Json()->getArray("connectors")->getObject(0)->getObject("details");
+}
+
+// Waits until the connector has nothing waiting or in flight.
+bool Settled(AgentServer& server) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HttpResponse response = server.Client().Get("/api/v1/connectors", server.tokens().supervisor);
+    Object::Ptr status = response.Json()->getArray("connectors")->getObject(0);
+    if (status->getValue<int>("queue_depth") == 0 && status->getValue<int>("in_flight") == 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// The writes the PBX was asked for, as "Action Family/Key[=Val]" or "QueueX queue".
+std::vector<std::string> Writes(const std::vector<connectors::AmiMessage>& actions) {
+  std::vector<std::string> writes;
+  for (const auto& action : actions) {
+    const std::string name = action.Get("Action");
+    if (name == "DBPut") {
+      writes.push_back("DBPut " + action.Get("Family") + "/" + action.Get("Key") + "=" +
+                       action.Get("Val"));
+    } else if (name == "DBDel") {
+      writes.push_back("DBDel " + action.Get("Family") + "/" + action.Get("Key"));
+    } else if (name == "QueuePause") {
+      writes.push_back("QueuePause " + action.Get("Paused") + " " + action.Get("Reason"));
+    } else if (name == "QueueAdd" || name == "QueueRemove") {
+      writes.push_back(name + " " + action.Get("Queue") + " " + action.Get("Interface"));
+    } else if (name == "Originate") {
+      writes.push_back("Originate " + action.Get("Exten"));
+    }
+  }
+  return writes;
+}
+
+// The writes after the first `skip`, once the connector has settled.
+std::vector<std::string> WritesSince(AgentServer& server, FakeAmiServer& pbx, size_t skip) {
+  BOOST_REQUIRE(Settled(server));
+  std::vector<std::string> all = Writes(pbx.actions());
+  return std::vector<std::string>(all.begin() + std::min(skip, all.size()), all.end());
+}
+
+CallSpec InboundTo(const std::string& extension, bool answered = true) {
+  CallSpec spec;
+  spec.callee = AmiParty{"PJSIP/" + extension + "-00000002", "1700000000.2", extension, "Anna"};
+  spec.dialled = extension;
+  spec.answered = answered;
+  return spec;
+}
+
+BOOST_AUTO_TEST_SUITE(ami_pbx_test)
+
+BOOST_AUTO_TEST_CASE(state_actions_reach_freepbx_and_queues_and_only_differences_are_sent) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  AgentServer server(WithPbx(pbx));
+  server.Start();
+
+  SetState(server, "1001", "Ready for Calls");
+  // DND is off and nothing is forwarded already: only the queue is joined.
+  std::vector<std::string> ready = WritesSince(server, pbx, 0);
+  BOOST_TEST(ready == (std::vector<std::string>{"QueueAdd support PJSIP/2001"}),
+             boost::test_tools::per_element());
+  std::optional<AmiQueueMember> member = pbx.Member("support", "PJSIP/2001");
+  BOOST_REQUIRE(member.has_value());
+  BOOST_TEST(member->penalty == 1);
+  BOOST_TEST(!member->paused);
+
+  size_t seen = Writes(pbx.actions()).size();
+  SetState(server, "1001", "Lunch");
+  std::vector<std::string> lunch = WritesSince(server, pbx, seen);
+  BOOST_TEST(lunch == (std::vector<std::string>{"DBPut DND/2001=YES", "QueuePause true Lunch"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(pbx.DbGet("DND", "2001") == std::optional<std::string>("YES"));
+  BOOST_TEST(pbx.Member("support", "PJSIP/2001")->paused);
+  BOOST_TEST(pbx.Member("support", "PJSIP/2001")->reason == "Lunch");
+
+  seen = Writes(pbx.actions()).size();
+  SetState(server, "1001", "In a meeting");
+  std::vector<std::string> meeting = WritesSince(server, pbx, seen);
+  BOOST_TEST(meeting == (std::vector<std::string>{"DBDel DND/2001", "DBPut CF/2001=" + kMobile,
+                                                  "QueuePause false "}),
+             boost::test_tools::per_element());
+
+  seen = Writes(pbx.actions()).size();
+  SetState(server, "1001", "Logout");
+  std::vector<std::string> logout = WritesSince(server, pbx, seen);
+  BOOST_TEST(logout == (std::vector<std::string>{"DBDel CF/2001", "QueueRemove support PJSIP/2001"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(!pbx.Member("support", "PJSIP/2001").has_value());
+  BOOST_TEST(!pbx.DbGet("CF", "2001").has_value());
+  BOOST_TEST(Mismatches(*GetAgent(server, "1001")) == 0u);
+  BOOST_TEST(ConnectorDetails(server)->getObject("actions")->getValue<int>("users_applied") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_pbx_that_does_not_take_a_write_shows_the_mismatch_and_is_retried) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  AgentServer server(WithPbx(pbx));
+  server.Start();
+  pbx.IgnoreWrites(true);
+  SetState(server, "1001", "Lunch");
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    Poco::JSON::Array::Ptr all = agent.getArray("pbx_mismatches");
+    for (size_t i = 0; i < all->size(); ++i) {
+      Object::Ptr m = all->getObject(static_cast<unsigned>(i));
+      if (m->getValue<std::string>("item") == "dnd") {
+        return m->getValue<std::string>("wanted") == "on" &&
+               m->getValue<std::string>("actual") == "off" && !m->getValue<bool>("manual") &&
+               m->getValue<std::string>("connector") == "pbx";
+      }
+    }
+    return false;
+  }));
+  HttpResponse metrics = server.Client().Get("/api/v1/metrics", server.tokens().supervisor);
+  BOOST_TEST(metrics.body.find("presence_pbx_mismatch_users 1") != std::string::npos,
+             metrics.body);
+  // The state itself stands: the agent is at lunch whatever the PBX holds.
+  BOOST_TEST(Label(server, "1001") == "Lunch");
+  const size_t tries = pbx.actions("DBPut").size();
+  BOOST_REQUIRE(pbx.WaitForAction("DBPut", tries + 1, kWait));  // retried
+  pbx.IgnoreWrites(false);
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    return Mismatches(agent) == 0;
+  }));
+  BOOST_TEST(pbx.DbGet("DND", "2001") == std::optional<std::string>("YES"));
+  metrics = server.Client().Get("/api/v1/metrics", server.tokens().supervisor);
+  BOOST_TEST(metrics.body.find("presence_pbx_mismatch_users 0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dnd_pressed_on_the_phone_sticks_until_the_next_change_of_state) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  AgentServer server(WithPbx(pbx));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(Settled(server));
+  const size_t seen = Writes(pbx.actions()).size();
+  pbx.PressDnd("2001", true);
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    if (Mismatches(agent) != 1) return false;
+    Object::Ptr m = agent.getArray("pbx_mismatches")->getObject(0);
+    return m->getValue<std::string>("item") == "dnd" && m->getValue<bool>("manual") &&
+           m->getValue<std::string>("actual") == "on";
+  }));
+  // The agent does not fight the user: DND stays on, and the state is still Ready.
+  BOOST_TEST(WritesSince(server, pbx, seen).empty());
+  BOOST_TEST(pbx.DbGet("DND", "2001") == std::optional<std::string>("YES"));
+  BOOST_TEST(Label(server, "1001") == "Ready for Calls");
+  // The next change of state applies its actions: Lunch wants DND on, which it already is.
+  SetState(server, "1001", "Lunch");
+  BOOST_TEST(WritesSince(server, pbx, seen) == (std::vector<std::string>{"QueuePause true Lunch"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(Mismatches(*GetAgent(server, "1001")) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(calls_seen_only_through_ami_run_the_call_rules) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls"}, .actions = false}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));  // read at login
+  pbx.Play(InboundCall(InboundTo("2001")));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    return agent.getValue<std::string>("cause") == "wrap_up_end";
+  }));
+  BOOST_TEST(Label(server, "1001") == "Ready for Calls");
+  HttpResponse intervals =
+      server.Client().Get("/api/v1/agents/1001/intervals", server.tokens().supervisor);
+  std::vector<std::string> labels;
+  Array::Ptr all = intervals.Json()->getArray("intervals");
+  for (size_t i = 0; i < all->size(); ++i) {
+    labels.push_back(all->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
+  }
+  std::vector<std::string> tail = {"Ready for Calls", "On a call", "Wrap-up", "Ready for Calls"};
+  BOOST_REQUIRE(labels.size() >= tail.size());
+  BOOST_TEST(std::vector<std::string>(labels.end() - tail.size(), labels.end()) == tail,
+             boost::test_tools::per_element());
+  // A call that only rings is no reason for a wrap-up; an internal call neither.
+  const size_t before = labels.size();
+  CallSpec rings = InboundTo("2001", false);
+  rings.caller.uniqueid = "1700000001.1";
+  rings.callee.uniqueid = "1700000001.2";
+  pbx.Play(InboundCall(rings));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object& agent) {
+    return agent.getArray("active_calls")->size() == 0 &&
+           ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 2;
+  }));
+  intervals = server.Client().Get("/api/v1/agents/1001/intervals", server.tokens().supervisor);
+  all = intervals.Json()->getArray("intervals");
+  labels.clear();
+  for (size_t i = 0; i < all->size(); ++i) {
+    labels.push_back(all->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
+  }
+  BOOST_TEST(std::count(labels.begin() + before, labels.end(), std::string("Wrap-up")) == 0);
+  BOOST_TEST(ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(dnd_on_the_phone_is_a_pbx_change_and_the_agents_own_dnd_never_echoes) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"dnd"}, .device_state = true}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(Settled(server));
+  pbx.PressDnd("2001", true);
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "Do Not Disturb"));
+  BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") == "pbx");
+  // Nothing is sent back for a change that came from the PBX.
+  const size_t seen = Writes(pbx.actions()).size();
+  BOOST_TEST(WritesSince(server, pbx, seen).empty());
+  pbx.PressDnd("2001", false);
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "Ready for Calls"));
+  // The agent's own DND (Lunch) sets the lamp, whose event comes back, and is not a change.
+  SetState(server, "1001", "Lunch");
+  BOOST_REQUIRE(Settled(server));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object&) {
+    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>(
+               "own_changes_ignored") >= 1;
+  }));
+  BOOST_TEST(Label(server, "1001") == "Lunch");
+  BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") != "pbx");
+}
+
+BOOST_AUTO_TEST_CASE(after_a_reconnect_a_call_that_ended_during_the_drop_ends) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls"}, .actions = false}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  // The call rings and is answered; then the AMI connection drops and the call ends unseen.
+  std::vector<AmiMessage> call = InboundCall(InboundTo("2001"));
+  std::vector<AmiMessage> until_answer;
+  for (const AmiMessage& event : call) {
+    until_answer.push_back(event);
+    if (event.Is("Event", "BridgeEnter") && event.Get("Channel").rfind("PJSIP/2001", 0) == 0) {
+      break;
+    }
+  }
+  pbx.Play(until_answer);
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "On a call"));
+  pbx.SetChannels({});
+  pbx.DropConnections();
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels", 2));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    return agent.getValue<std::string>("cause") == "wrap_up_end";
+  }));
+  BOOST_TEST(ConnectorDetails(server)->getValue<int>("reconnects") >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(in_mode_none_the_pbx_reports_calls_and_nothing_is_sent_to_it) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls"}, .mode = "none"}));
+  server.Start();
+  SetState(server, "1001", "Lunch");
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  pbx.Play(InboundCall(InboundTo("2001")));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    return agent.getValue<std::string>("cause") == "wrap_up_end";
+  }));
+  BOOST_TEST(Writes(pbx.actions()).empty());
+  for (const AmiMessage& action : pbx.actions()) {
+    const std::string name = action.Get("Action");
+    BOOST_TEST((name == "Login" || name == "Ping" || name == "CoreShowChannels"), name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_from_the_pbx_is_counted_and_changes_nothing) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls", "dnd", "queues"}, .actions = false}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  const std::string since = GetAgent(server, "1001")->getValue<std::string>("since");
+  pbx.Play(GarbageEvents());
+  // Then a call of another user: once it is seen, everything before it was read.
+  CallSpec other = InboundTo("2002", false);
+  pbx.Play(InboundCall(other));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object&) {
+    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 1;
+  }));
+  Object::Ptr counts = ConnectorDetails(server)->getObject("from_pbx");
+  BOOST_TEST(counts->getValue<int>("malformed") + counts->getValue<int>("ignored") >= 3);
+  // A line over 64 KiB is not AMI: the connection is dropped and made again.
+  AmiMessage huge{{"Event", "Newchannel"}, {"Privilege", "call,all"},
+                  {"Channel", std::string(70 * 1024, 'x')}};
+  pbx.Emit(huge);
+  BOOST_REQUIRE(pbx.WaitForAction("Login", 2));
+  BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("since") == since);
+  BOOST_TEST(GetAgent(server, "1001")->getArray("active_calls")->size() == 0u);
+  BOOST_TEST(server.Log().find("s3cret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace presence::testing
