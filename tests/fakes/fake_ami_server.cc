@@ -45,11 +45,11 @@ std::string EpochWithMicros() {
 
 // The event classes of main/manager.c (perms[]), by their bit in a session's event mask.
 constexpr std::pair<std::string_view, int> kClasses[] = {
-    {"system", 1 << 0},     {"call", 1 << 1},       {"log", 1 << 2},       {"verbose", 1 << 3},
-    {"command", 1 << 4},    {"agent", 1 << 5},      {"user", 1 << 6},      {"config", 1 << 7},
-    {"dtmf", 1 << 8},       {"reporting", 1 << 9},  {"cdr", 1 << 10},      {"dialplan", 1 << 11},
-    {"originate", 1 << 12}, {"agi", 1 << 13},       {"cc", 1 << 15},       {"aoc", 1 << 16},
-    {"test", 1 << 17},      {"security", 1 << 18},  {"message", 1 << 30},
+    {"system", 1 << 0},     {"call", 1 << 1},      {"log", 1 << 2},      {"verbose", 1 << 3},
+    {"command", 1 << 4},    {"agent", 1 << 5},     {"user", 1 << 6},     {"config", 1 << 7},
+    {"dtmf", 1 << 8},       {"reporting", 1 << 9}, {"cdr", 1 << 10},     {"dialplan", 1 << 11},
+    {"originate", 1 << 12}, {"agi", 1 << 13},      {"cc", 1 << 15},      {"aoc", 1 << 16},
+    {"test", 1 << 17},      {"security", 1 << 18}, {"message", 1 << 30},
 };
 constexpr int kAllClasses = INT_MAX;
 
@@ -97,8 +97,8 @@ bool Takes(int mask, const AmiMessage& event) {
 
 // ast_devstate_val's spellings of a device state, in capitals as ast_devstate_str writes them.
 std::optional<std::string> DeviceStateName(const std::string& value) {
-  for (const char* state : {"NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE", "RINGING",
-                            "RINGINUSE", "ONHOLD"}) {
+  for (const char* state :
+       {"NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE", "RINGING", "RINGINUSE", "ONHOLD"}) {
     if (Poco::icompare(value, state) == 0) return state;
   }
   return std::nullopt;  // includes UNKNOWN, which func_devstate refuses
@@ -515,9 +515,7 @@ const FakeAmiServer::Queue* FakeAmiServer::FindQueue(const std::string& name) co
   return const_cast<FakeAmiServer*>(this)->FindQueue(name);
 }
 
-long FakeAmiServer::Now() const {
-  return now_ ? *now_ : static_cast<long>(std::time(nullptr));
-}
+long FakeAmiServer::Now() const { return now_ ? *now_ : static_cast<long>(std::time(nullptr)); }
 
 namespace {
 
@@ -612,8 +610,7 @@ std::vector<AmiMessage> FakeAmiServer::QueueRemove(const AmiMessage& action,
 // also when the member was in that state already. The stored reason is the Reason when
 // pausing and empty when unpausing; the event shows the Reason either way. Called with mutex_
 // held.
-std::vector<AmiMessage> FakeAmiServer::QueuePause(const AmiMessage& action,
-                                                  const std::string& id) {
+std::vector<AmiMessage> FakeAmiServer::QueuePause(const AmiMessage& action, const std::string& id) {
   const std::string interface = action.Get("Interface");
   const std::string paused_text = action.Get("Paused");
   const std::string queue_name = action.Get("Queue");
@@ -763,8 +760,8 @@ void FakeAmiServer::AddQueue(const std::string& name) {
   if (!FindQueue(name)) queues_.push_back(Queue{name, {}});
 }
 
-void FakeAmiServer::AddMember(const std::string& queue, const std::string& interface,
-                              int penalty, bool static_member) {
+void FakeAmiServer::AddMember(const std::string& queue, const std::string& interface, int penalty,
+                              bool static_member) {
   AmiQueueMember member;
   member.interface = interface;
   member.penalty = penalty;
