@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(state_actions_reach_freepbx_and_queues_and_only_differences
              boost::test_tools::per_element());
   BOOST_TEST(pbx.DbGet("DND", "2001") == std::optional<std::string>("YES"));
   BOOST_TEST(pbx.Member("support", "PJSIP/2001")->paused);
-  BOOST_TEST(pbx.Member("support", "PJSIP/2001")->reason == "Lunch");
+  BOOST_TEST(pbx.Member("support", "PJSIP/2001")->paused_reason == "Lunch");
 
   seen = Writes(pbx.actions()).size();
   SetState(server, "1001", "In a meeting");
