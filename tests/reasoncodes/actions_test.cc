@@ -162,7 +162,8 @@ ActionSet Set(const std::string& json) {
 // Profiles and states that make every step visible in the result:
 //   office (the default): DND off, forwarding off, in "support" with penalty 1, not paused;
 //   home: forwards everything to {home}, Follow Me on; away: DND on, voicemail, busy to {mobile}.
-// on_login adds "sales"; on_logout leaves both queues, turns Follow Me off and DND on.
+// on_login adds "sales"; on_logout leaves "support" and "vip" (not "sales", so that a wrong
+// on_login shows), turns Follow Me off and DND on.
 const std::string kResolutionCatalog = R"({
   "profiles": {
     "office": {"dnd": false, "forward": {"unconditional": null},
@@ -173,7 +174,7 @@ const std::string kResolutionCatalog = R"({
   "actions": {"default_profile": "office",
               "on_login": {"queues": {"add": ["sales"]}},
               "on_logout": {"dnd": true, "follow_me": false,
-                            "queues": {"remove": ["support", "sales"]}}},
+                            "queues": {"remove": ["support", "vip"]}}},
   "states": [
     {"label": "Ready", "status": 1},
     {"label": "Lunch", "status": 3, "actions": {"profile": "away"}},
@@ -231,7 +232,7 @@ const std::string kOffice =
     R"({"dnd":false,"forward":{"unconditional":""},"queue_pause":false,"queues":{"support":1}})";
 const std::string kOfficeLoggedOut =
     R"({"dnd":true,"forward":{"unconditional":""},"follow_me":false,"queue_pause":false,)"
-    R"("queues":{"sales":null,"support":null}})";
+    R"("queues":{"support":null,"vip":null}})";
 
 const std::vector<ResolveCase> kResolution = {
     {"1_the_default_profile", Ann, "Lunch", "Ready", kOffice},
@@ -260,7 +261,7 @@ const std::vector<ResolveCase> kResolution = {
      R"({"dnd":false,"forward":{"unconditional":"+4940333","busy":"+49170333"}})"},
     {"6_the_users_block_over_on_logout", Cy, "Ready", "Logout",
      R"({"dnd":false,"forward":{"unconditional":"+4940333"},"follow_me":false,)"
-     R"("queue_pause":false,"queues":{"sales":null,"support":null}})"},
+     R"("queue_pause":false,"queues":{"support":null,"vip":null}})"},
     {"6_the_users_block_over_on_login", Cy, "", "Meeting",
      R"({"dnd":false,"forward":{"unconditional":"+4940333","busy":"1003"},"queue_pause":true,)"
      R"("queues":{"sales":0}})"},
