@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
 
+#include "common/json_read.h"
 #include "common/json_writer.h"
 #include "reasoncodes/catalog.h"
 #include "reasoncodes/user.h"

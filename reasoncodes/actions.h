@@ -30,7 +30,8 @@
 //   6. the user's own "actions" block (their forward target wins over everything).
 // A user with "actions": false takes no part: the set is empty. Then "{field}" targets are
 // replaced by the user's field ("{extension}" and "{id}" are always there); the loader makes
-// sure every target any state can produce for any user resolves.
+// sure every target any state can produce for any user resolves, by a slightly stricter rule
+// stated in actions_loader.h (CheckUserActions).
 
 #include <map>
 #include <optional>
@@ -38,7 +39,15 @@
 #include <string_view>
 #include <vector>
 
-#include "common/json_read.h"
+// Declared, not included: the engine reaches this header through catalog.h and stays free of
+// Poco (the engine_is_pure test). Callers of ReadActionSet include common/json_read.h.
+namespace Poco::Dynamic {
+class Var;
+}  // namespace Poco::Dynamic
+
+namespace presence::json {
+using Problems = std::vector<std::string>;  // as common/json_read.h declares it
+}  // namespace presence::json
 
 namespace presence::reasoncodes {
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_read.h"
 #include "reasoncodes/catalog.h"
 #include "reasoncodes/catalog_loader.h"
 #include "reasoncodes/user.h"
