@@ -30,7 +30,8 @@
 //   6. the user's own "actions" block (their forward target wins over everything).
 // A user with "actions": false takes no part: the set is empty. Then "{field}" targets are
 // replaced by the user's field ("{extension}" and "{id}" are always there); the loader makes
-// sure every target any state can produce for any user resolves.
+// sure every target any state can produce for any user resolves, by a slightly stricter rule
+// stated in actions_loader.h (CheckUserActions).
 
 #include <map>
 #include <optional>
@@ -38,7 +39,15 @@
 #include <string_view>
 #include <vector>
 
-#include "common/json_read.h"
+// Declared, not included: the engine reaches this header through catalog.h and stays free of
+// Poco (the engine_is_pure test). Callers of ReadActionSet include common/json_read.h.
+namespace Poco::Dynamic {
+class Var;
+}  // namespace Poco::Dynamic
+
+namespace presence::json {
+using Problems = std::vector<std::string>;  // as common/json_read.h declares it
+}  // namespace presence::json
 
 namespace presence::reasoncodes {
 
@@ -86,8 +95,26 @@ std::optional<ActionSet> ReadActionSet(const Poco::Dynamic::Var& value, const st
 // {"dnd":true,"forward":{"unconditional":"+49..."},"follow_me":false,
 //  "queue_pause":true,"queues":{"support":0,"sales":null}}; members absent when not managed.
 std::string ActionSetJson(const ActionSet& set);
-// Reads what ActionSetJson wrote; nullopt for anything else.
+// Reads what ActionSetJson wrote, byte for byte; nullopt for anything else (other spacing or
+// order included). Never throws, whatever the text.
 std::optional<ActionSet> ParseActionSetJson(std::string_view text);
+
+// The top-level "actions" block: what every user gets unless their own "profile" says otherwise,
+// and what logging in and out adds (steps 1, 4 and 5 above).
+struct ActionSettings {
+  std::string default_profile;  // "" = none
+  std::optional<ActionSet> on_login;
+  std::optional<ActionSet> on_logout;
+  bool operator==(const ActionSettings&) const = default;
+};
+
+// A profile or queue name: 1-64 of [A-Za-z0-9._-].
+bool IsActionName(std::string_view name);
+// The field a "{field}" target names ("mobile" for "{mobile}"); nullopt for any other target.
+std::optional<std::string_view> TargetField(std::string_view target);
+// Whether `target` may be configured: a number, "voicemail" or one "{field}" (not "": null is
+// how a configuration turns forwarding off).
+bool IsConfigTarget(std::string_view target);
 
 // The resolved set for a change of `user` from `from` (null: the user's first change) into
 // `to`, as described at the top. Targets are expanded; a "{field}" the user lacks (which the

@@ -48,6 +48,12 @@ std::size_t Required(std::optional<std::size_t> index, std::string_view role) {
   return *index;
 }
 
+void CheckProfile(const std::map<std::string, ActionSet>& profiles, const std::string& name,
+                  const std::string& what) {
+  if (name.empty() || profiles.contains(name)) return;
+  throw std::invalid_argument("catalog: " + what + " \"" + name + "\" is not a profile");
+}
+
 }  // namespace
 
 std::string_view ModeName(Mode mode) {
@@ -70,8 +76,16 @@ std::string State::DisplayText() const {
   return text;
 }
 
-Catalog::Catalog(std::vector<State> states, Settings settings)
-    : states_(std::move(states)), settings_(std::move(settings)) {
+Catalog::Catalog(std::vector<State> states, Settings settings,
+                 std::map<std::string, ActionSet> profiles, ActionSettings action_settings)
+    : states_(std::move(states)),
+      settings_(std::move(settings)),
+      profiles_(std::move(profiles)),
+      action_settings_(std::move(action_settings)) {
+  CheckProfile(profiles_, action_settings_.default_profile, "actions.default_profile");
+  for (const State& state : states_) {
+    CheckProfile(profiles_, state.profile, "the actions.profile of state \"" + state.label + "\"");
+  }
   const Settings& s = settings_;
   ready_ =
       Required(ResolveRole(states_, s.ready_state, "ready_state", {StatusCode::kOnline}), "ready");
@@ -97,6 +111,11 @@ Catalog::Catalog(std::vector<State> states, Settings settings)
 const State* Catalog::Find(std::string_view label) const {
   std::optional<std::size_t> index = IndexOfLabel(states_, label);
   return index ? &states_[*index] : nullptr;
+}
+
+const ActionSet* Catalog::FindProfile(std::string_view name) const {
+  auto it = profiles_.find(std::string(name));
+  return it == profiles_.end() ? nullptr : &it->second;
 }
 
 std::vector<const State*> Catalog::Picklist() const {

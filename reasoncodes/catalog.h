@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "reasoncodes/actions.h"
 #include "reasoncodes/mapping.h"
 #include "reasoncodes/status_code.h"
 
@@ -41,6 +42,10 @@ struct State {
   // Per-connector mapping blocks, keyed by connector type ("teams", "omni_channel", ...), kept
   // as read: each connector type validates and reads its own block (mapping.h).
   Mappings mappings;
+  // What the state asks of the phone system (actions.h): its own members, and the profile it
+  // names ("" = none; the user's profile applies).
+  std::optional<ActionSet> actions;
+  std::string profile;
 
   // "Ready for Calls (Online)": what the picklist shows.
   std::string DisplayText() const;
@@ -80,10 +85,18 @@ class Catalog {
   // Built by the loader after validation: every role below resolves to a state. Throws
   // std::invalid_argument when a configured role label is not in `states`, or when no ready or
   // logout state can be found (a programming error: LoadCatalog reports these as problems).
-  Catalog(std::vector<State> states, Settings settings);
+  // Also throws std::invalid_argument when a state or action_settings.default_profile names a
+  // profile that is not in `profiles`.
+  Catalog(std::vector<State> states, Settings settings,
+          std::map<std::string, ActionSet> profiles = {}, ActionSettings action_settings = {});
 
   const std::vector<State>& states() const { return states_; }
   const Settings& settings() const { return settings_; }
+  // The top-level "profiles" by name and "actions" block (actions.h).
+  const std::map<std::string, ActionSet>& profiles() const { return profiles_; }
+  const ActionSettings& action_settings() const { return action_settings_; }
+  // The profile with this name, or nullptr.
+  const ActionSet* FindProfile(std::string_view name) const;
 
   // The state with this exact label, or nullptr.
   const State* Find(std::string_view label) const;
@@ -114,6 +127,8 @@ class Catalog {
 
   std::vector<State> states_;
   Settings settings_;
+  std::map<std::string, ActionSet> profiles_;
+  ActionSettings action_settings_;
   std::size_t ready_ = kNoState;
   std::size_t wrap_up_ = kNoState;
   std::size_t on_call_ = kNoState;

@@ -22,6 +22,7 @@
 #include "common/enum_names.h"
 #include "common/json_read.h"
 #include "common/poco_json.h"
+#include "reasoncodes/actions_loader.h"
 
 namespace presence::reasoncodes {
 
@@ -51,8 +52,9 @@ constexpr std::array<std::string_view, 3> kMissedCallsKeys = {
 };
 constexpr std::string_view kMissedCallsPath = "settings.missed_calls";
 
-constexpr std::array<std::string_view, 7> kStateKeys = {
-    "label", "reason_code", "status", "selectable", "color", "alert_after_seconds", "mappings",
+constexpr std::array<std::string_view, 8> kStateKeys = {
+    "label", "reason_code",         "status",   "selectable",
+    "color", "alert_after_seconds", "mappings", "actions",
 };
 
 constexpr EnumNames<Mode, 3> kModes = {{
@@ -421,6 +423,10 @@ void ReadStateExtras(const Object& object, const std::string& path, StateDraft& 
   if (object.has("mappings")) {
     state.mappings = ReadMappings(object.get("mappings"), Child(path, "mappings"), problems);
   }
+  if (object.has("actions")) {
+    state.actions = ReadActionSet(object.get("actions"), Child(path, "actions"), problems,
+                                  /*allow_profile=*/true, &state.profile);
+  }
 }
 
 StateDraft ReadState(const Var& value, std::size_t index, Mode mode, Problems& problems) {
@@ -586,6 +592,17 @@ void CheckMissedCalls(const std::vector<StateDraft>& drafts, const Settings& set
   }
 }
 
+// Every profile a state or actions.default_profile names must exist.
+void CheckProfileNames(const std::vector<StateDraft>& drafts,
+                       const std::map<std::string, ActionSet>& profiles,
+                       const ActionSettings& action_settings, Problems& problems) {
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    CheckProfileName(profiles, drafts[i].state.profile,
+                     "states[" + std::to_string(i) + "].actions.profile", problems);
+  }
+  CheckProfileName(profiles, action_settings.default_profile, "actions.default_profile", problems);
+}
+
 std::vector<State> TakeStates(std::vector<StateDraft> drafts) {
   std::vector<State> states;
   states.reserve(drafts.size());
@@ -653,13 +670,19 @@ CatalogLoad LoadCatalog(const Poco::JSON::Object& config) {
   CatalogLoad load;
   try {
     Settings settings = ReadSettings(config, load.problems);
+    std::map<std::string, ActionSet> profiles = ReadProfiles(config, load.problems);
+    ActionSettings action_settings = ReadActionSettings(config, load.problems);
     std::vector<StateDraft> drafts = ReadStates(config, settings.mode, load.problems);
     if (!drafts.empty()) {
       CheckUniqueLabels(drafts, load.problems);
       CheckRoles(drafts, settings, load.problems);
       CheckMissedCalls(drafts, settings, load.problems);
     }
-    if (load.problems.empty()) load.catalog.emplace(TakeStates(std::move(drafts)), settings);
+    CheckProfileNames(drafts, profiles, action_settings, load.problems);
+    if (load.problems.empty()) {
+      load.catalog.emplace(TakeStates(std::move(drafts)), settings, std::move(profiles),
+                           std::move(action_settings));
+    }
   } catch (const Poco::Exception& error) {
     load.catalog.reset();
     Report(load.problems, kRootPath, "could not be loaded: " + error.displayText());

@@ -20,8 +20,9 @@ struct CatalogLoad {
   bool ok() const { return problems.empty() && catalog.has_value(); }
 };
 
-// Reads "settings" and "states" from the configuration's top-level object. Other top-level
-// keys belong to other parts of the configuration and are not looked at here.
+// Reads "settings", "states", "profiles" and "actions" (actions.h) from the configuration's
+// top-level object. Other top-level keys belong to other parts of the configuration and are not
+// looked at here.
 CatalogLoad LoadCatalog(const Poco::JSON::Object& config);
 
 // Parses JSON text first; a syntax error is reported as a problem with its line and column.

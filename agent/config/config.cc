@@ -14,6 +14,7 @@
 #include "common/poco_json.h"
 #include "common/web_origin.h"
 #include "connectors/builtin/builtin_connectors.h"
+#include "reasoncodes/actions_loader.h"
 #include "reasoncodes/catalog_loader.h"
 
 namespace presence::agent {
@@ -21,8 +22,9 @@ namespace {
 
 using namespace json;  // the json_read helpers (common/json_read.h)
 
-constexpr std::array<std::string_view, 7> kTopLevelKeys = {
-    "settings", "states", "server", "users", "tokens", "connectors", "crm_sync"};
+constexpr std::array<std::string_view, 9> kTopLevelKeys = {"settings", "states",   "server",
+                                                           "users",    "tokens",   "connectors",
+                                                           "crm_sync", "profiles", "actions"};
 constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
                                                           "data_dir",
                                                           "workers",
@@ -43,8 +45,8 @@ constexpr EnumNames<tracking::Durability, 2> kDurability = {{
     {tracking::Durability::kProcessCrash, "process_crash"},
 }};
 constexpr std::array<std::string_view, 2> kTlsKeys = {"certificate", "private_key"};
-constexpr std::array<std::string_view, 5> kUserKeys = {"id", "name", "extension", "team",
-                                                       "identities"};
+constexpr std::array<std::string_view, 8> kUserKeys = {
+    "id", "name", "extension", "team", "identities", "profile", "fields", "actions"};
 constexpr std::array<std::string_view, 4> kTokenKeys = {"name", "role", "user", "sha256"};
 constexpr EnumNames<Role, 4> kRoles = {{
     {Role::kAgent, "agent"},
@@ -206,10 +208,13 @@ std::optional<User> ReadUser(const Object& object, const std::string& path, Prob
       }
     }
   }
+  reasoncodes::ReadUserActions(object, path, user, problems);
   return user;
 }
 
-void ReadUsers(const Var& value, Config& config, Problems& problems) {
+// `paths` gets where each user of config.users was read, for the checks against the catalog.
+void ReadUsers(const Var& value, Config& config, std::vector<std::string>& paths,
+               Problems& problems) {
   Array::Ptr users = AsArray(value);
   if (!users) {
     Report(problems, "users", "must be an array of users, got " + Describe(value));
@@ -231,6 +236,7 @@ void ReadUsers(const Var& value, Config& config, Problems& problems) {
       continue;
     }
     config.users.push_back(std::move(*user));
+    paths.push_back(path);
   }
 }
 
@@ -357,9 +363,11 @@ ConfigLoad LoadConfigText(const std::string& json_text) {
   auto config = std::make_shared<Config>();
   CheckKeys(*root, "config", kTopLevelKeys, load.problems);
   if (root->has("server")) ReadServer(root->get("server"), config->server, load.problems);
-  if (root->has("users")) ReadUsers(root->get("users"), *config, load.problems);
+  std::vector<std::string> user_paths;
+  if (root->has("users")) ReadUsers(root->get("users"), *config, user_paths, load.problems);
   if (root->has("tokens")) ReadTokens(root->get("tokens"), *config, load.problems);
   if (!catalog.catalog) return load;
+  reasoncodes::CheckUserActions(*catalog.catalog, config->users, user_paths, load.problems);
   if (root->has("connectors")) config->connectors_text = json::JsonText(root->get("connectors"));
   Var connectors = root->has("connectors") ? root->get("connectors") : Var();
   config->connectors =

@@ -1,10 +1,11 @@
 #pragma once
 
-// The agent's configuration file (JSON): the catalog ("settings", "states"), the service
-// ("server"), the people ("users"), API tokens ("tokens") and the connectors to other systems
-// ("connectors", see connectors/connector_config.h), and the CRM time-tracking sync
-// ("crm_sync", see connectors/crm_sync/time_tracking_sync.h). Every problem in the file is
-// reported at once; an unknown key is a problem.
+// The agent's configuration file (JSON): the catalog ("settings", "states", and "profiles" and
+// "actions", see reasoncodes/actions.h), the service ("server"), the people ("users"), API
+// tokens ("tokens") and the connectors to other systems ("connectors", see
+// connectors/connector_config.h), and the CRM time-tracking sync ("crm_sync", see
+// connectors/crm_sync/time_tracking_sync.h). Every problem in the file is reported at once; an
+// unknown key is a problem.
 
 #include <cstddef>
 #include <map>

@@ -7,6 +7,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -51,7 +52,7 @@ struct MessageCase {
 std::ostream& operator<<(std::ostream& out, const MessageCase& test) { return out << test.name; }
 
 const std::string kStateKeys =
-    "label, reason_code, status, selectable, color, alert_after_seconds, mappings";
+    "label, reason_code, status, selectable, color, alert_after_seconds, mappings, actions";
 const std::string kSettingsKeys =
     "mode, wrap_up_seconds, wrap_up_locked, active_call_state, time_tracking, "
     "tracking_update_seconds, omni_channel, return_after_call, ready_state, wrap_up_state, "
@@ -240,6 +241,54 @@ const std::vector<MessageCase> kStructureMessages = {
      "config: must be a JSON object with \"settings\" and \"states\", got an array"},
 };
 
+// Top-level members (profiles, actions) before the states, and optionally one more state.
+std::string WithTop(const std::string& members, const std::string& state = "") {
+  return "{" + members + R"(, "states": [)" + kStates + (state.empty() ? "" : ", " + state) + "]}";
+}
+
+const std::string kTwoProfiles = R"("profiles": {"away": {"dnd": true}, "office": {}})";
+
+const std::vector<MessageCase> kActionMessages = {
+    {"profiles_not_an_object", WithTop(R"("profiles": [])"),
+     "profiles: must be an object of profile name to action block, e.g. {\"office\": {\"dnd\": "
+     "false}}, got an array"},
+    {"profile_name_with_space", WithTop(R"("profiles": {"at home": {}})"),
+     "profiles.at home: is not a profile name (1-64 of A-Z a-z 0-9 . _ -)"},
+    {"profile_block_bad", WithTop(R"("profiles": {"away": {"dnd": 1}})"),
+     "profiles.away.dnd: must be true or false, got number 1"},
+    {"actions_not_an_object", WithTop(R"("actions": true)"),
+     "actions: must be an object {\"default_profile\": name, \"on_login\": {...}, "
+     "\"on_logout\": {...}}, got true"},
+    {"actions_unknown_key", WithTop(R"("actions": {"on_logon": {}})"),
+     "actions.on_logon: unknown key, did you mean \"on_login\"? (allowed: default_profile, "
+     "on_login, on_logout)"},
+    {"default_profile_typo", WithTop(kTwoProfiles + R"(, "actions": {"default_profile": "ofice"})"),
+     "actions.default_profile: \"ofice\" is not a profile (did you mean \"office\"?)"},
+    {"default_profile_without_profiles", WithTop(R"("actions": {"default_profile": "office"})"),
+     "actions.default_profile: \"office\" is not a profile (no profiles are configured; add it "
+     "to \"profiles\")"},
+    {"default_profile_not_a_string", WithTop(R"("actions": {"default_profile": 1})"),
+     "actions.default_profile: must be a string, got number 1"},
+    {"on_login_bad_queue", WithTop(R"("actions": {"on_login": {"queues": {"add": [1]}}})"),
+     "actions.on_login.queues.add[0]: must be a queue name or {\"queue\": name, \"penalty\": "
+     "0-1000}, got number 1"},
+    {"on_logout_not_a_block", WithTop(R"("actions": {"on_logout": false})"),
+     "actions.on_logout: must be an object (an action block with dnd, forward, follow_me, "
+     "queues), got false"},
+    {"state_actions_bad", WithState(R"({"label": "Coffee", "status": 3, "actions": {"dnd": "y"}})"),
+     "states[5].actions.dnd: must be true or false, got string \"y\""},
+    {"state_profile_typo",
+     WithTop(kTwoProfiles, R"({"label": "Coffee", "status": 3, "actions": {"profile": "awya"}})"),
+     "states[5].actions.profile: \"awya\" is not a profile (did you mean \"away\"?)"},
+    {"state_profile_unknown",
+     WithTop(kTwoProfiles, R"({"label": "Coffee", "status": 3, "actions": {"profile": "lunch"}})"),
+     "states[5].actions.profile: \"lunch\" is not a profile (profiles: away, office)"},
+    {"state_names_a_profile_with_problems_once",
+     WithTop(R"("profiles": {"away": {"dnd": 1}})",
+             R"({"label": "Coffee", "status": 3, "actions": {"profile": "away"}})"),
+     "profiles.away.dnd: must be true or false, got number 1"},
+};
+
 void CheckSingleProblem(const MessageCase& test) {
   CatalogLoad load = LoadCatalogText(test.config);
   BOOST_TEST(!load.ok());
@@ -271,6 +320,61 @@ BOOST_DATA_TEST_CASE(a_bad_setting_is_reported_with_its_path_and_what_is_allowed
 BOOST_DATA_TEST_CASE(a_bad_missed_calls_setting_is_reported_with_what_is_allowed,
                      data::make(kMissedCallsMessages), test) {
   CheckSingleProblem(test);
+}
+
+BOOST_DATA_TEST_CASE(a_bad_profile_or_action_block_is_reported_with_what_is_allowed,
+                     data::make(kActionMessages), test) {
+  CheckSingleProblem(test);
+}
+
+BOOST_AUTO_TEST_CASE(profiles_actions_and_state_actions_are_read) {
+  CatalogLoad load = LoadOk(WithTop(
+      R"("profiles": {"office": {"dnd": false, "queues": {"add": [{"queue": "support",
+                                                                    "penalty": 2}]}},
+                      "away": {"forward": {"unconditional": "voicemail"}}},
+         "actions": {"default_profile": "office", "on_login": {"queues": {"pause": false}},
+                     "on_logout": {"follow_me": false}})",
+      R"({"label": "Coffee", "status": 3, "actions": {"profile": "away", "dnd": true}})"));
+  const Catalog& catalog = *load.catalog;
+  BOOST_TEST_REQUIRE(catalog.profiles().size() == 2u);
+  BOOST_TEST(ActionSetJson(catalog.profiles().at("office")) ==
+             R"({"dnd":false,"queues":{"support":2}})");
+  BOOST_TEST_REQUIRE(catalog.FindProfile("away") != nullptr);
+  BOOST_TEST(ActionSetJson(*catalog.FindProfile("away")) ==
+             R"({"forward":{"unconditional":"voicemail"}})");
+  BOOST_TEST(catalog.FindProfile("home") == nullptr);
+  const ActionSettings& settings = catalog.action_settings();
+  BOOST_TEST(settings.default_profile == "office");
+  BOOST_TEST_REQUIRE(settings.on_login.has_value());
+  BOOST_TEST(ActionSetJson(*settings.on_login) == R"({"queue_pause":false})");
+  BOOST_TEST_REQUIRE(settings.on_logout.has_value());
+  BOOST_TEST(ActionSetJson(*settings.on_logout) == R"({"follow_me":false})");
+  const State* coffee = catalog.Find("Coffee");
+  BOOST_TEST(coffee->profile == "away");
+  BOOST_TEST_REQUIRE(coffee->actions.has_value());
+  BOOST_TEST(ActionSetJson(*coffee->actions) == R"({"dnd":true})");
+  BOOST_TEST(!catalog.ready().actions.has_value());
+  BOOST_TEST(catalog.ready().profile.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_state_block_with_only_a_profile_has_an_empty_set) {
+  CatalogLoad load = LoadOk(WithTop(kTwoProfiles, R"({"label": "Coffee", "status": 3,
+                                                     "actions": {"profile": "away"}})"));
+  const State* coffee = load.catalog->Find("Coffee");
+  BOOST_TEST(coffee->profile == "away");
+  BOOST_TEST_REQUIRE(coffee->actions.has_value());
+  BOOST_TEST(coffee->actions->empty());
+  BOOST_TEST(!load.catalog->action_settings().on_login.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_catalog_built_in_code_refuses_an_unknown_profile) {
+  std::vector<State> states = LoadOk(WithSettings("")).catalog->states();
+  states[2].profile = "away";
+  BOOST_CHECK_THROW(Catalog(states, Settings{}), std::invalid_argument);
+  BOOST_CHECK_NO_THROW(Catalog(states, Settings{}, {{"away", ActionSet{}}}));
+  BOOST_CHECK_THROW(Catalog(LoadOk(WithSettings("")).catalog->states(), Settings{}, {},
+                            ActionSettings{.default_profile = "office"}),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(missed_calls_is_off_unless_configured) {

@@ -102,9 +102,175 @@ std::string AllProblems(const ConfigLoad& load) {
   return text;
 }
 
+// Actions (reasoncodes/actions.h): "Lunch" uses the "away" profile (busy to {mobile}),
+// "Meeting" forwards everything to {mobile}, "Desk" no-answer to {extension}; the "home"
+// profile forwards to {home}; "spare" (to {pager}) is named by no state and no user.
+std::string ActionsConfig(const std::string& users, const std::string& on_login = "") {
+  return R"({"profiles": {"office": {"dnd": false},
+                          "home": {"forward": {"unconditional": "{home}"}},
+                          "away": {"forward": {"busy": "{mobile}"}},
+                          "spare": {"forward": {"busy": "{pager}"}}},
+             "actions": {"default_profile": "office")" +
+         (on_login.empty() ? "" : R"(, "on_login": )" + on_login) + R"(},
+             "states": [{"label": "Ready", "status": 1},
+                        {"label": "Lunch", "status": 3, "actions": {"profile": "away"}},
+                        {"label": "Meeting", "status": 5,
+                         "actions": {"forward": {"unconditional": "{mobile}"}}},
+                        {"label": "Desk", "status": 5,
+                         "actions": {"forward": {"no_answer": "{extension}"}}},
+                        {"label": "Logout", "status": 7}],
+             "users": [)" +
+         users + "]}";
+}
+
+const std::string kAnn = R"({"id": "ann", "extension": "1001", "fields": {"mobile": "+49170111"}})";
+
+// A user who has what every state needs, with more members.
+std::string UserU(const std::string& more) {
+  return R"({"id": "u", "extension": "1", "fields": {"mobile": "1"}, )" + more + "}";
+}
+
+const std::vector<BadCase> kBadUserActions = {
+    {"unknown_profile", UserU(R"("profile": "hme")"),
+     "users[1].profile: \"hme\" is not a profile (did you mean \"home\"?)"},
+    {"profile_not_a_name", UserU(R"("profile": "at home")"),
+     "users[1].profile: \"at home\" is not a profile name (1-64 of A-Z a-z 0-9 . _ -)"},
+    {"fields_not_an_object", R"({"id": "u", "fields": ["+49"], "actions": false})",
+     "users[1].fields: must be an object of field name to number, e.g. {\"mobile\": "
+     "\"+4917012345\"}, got an array"},
+    {"field_name_upper_case", R"({"id": "u", "fields": {"Mobile": "+49"}, "actions": false})",
+     "users[1].fields.Mobile: is not a field name (1-32 of a-z 0-9 _)"},
+    {"field_name_too_long",
+     R"({"id": "u", "actions": false, "fields": {")" + std::string(33, 'f') + R"(": "1"}})",
+     "users[1].fields." + std::string(33, 'f') + ": is not a field name (1-32 of a-z 0-9 _)"},
+    {"field_named_extension", R"({"id": "u", "fields": {"extension": "1"}, "actions": false})",
+     "users[1].fields.extension: is built in (\"{extension}\" is the user's extension); choose "
+     "another name"},
+    {"field_value_with_space", R"({"id": "u", "fields": {"mobile": "+49 170"}, "actions": false})",
+     "users[1].fields.mobile: \"+49 170\" is not a field value (1-64 of 0-9 + * #: fields are "
+     "forward targets, so only numbers)"},
+    {"field_value_empty", R"({"id": "u", "fields": {"mobile": ""}, "actions": false})",
+     "users[1].fields.mobile: \"\" is not a field value (1-64 of 0-9 + * #"},
+    {"field_value_65",
+     R"({"id": "u", "actions": false, "fields": {"m": ")" + std::string(65, '1') + R"("}})",
+     "users[1].fields.m: \"" + std::string(40, '1') + "...\" is not a field value (1-64 of 0-9"},
+    {"field_value_number", R"({"id": "u", "fields": {"mobile": 49170}, "actions": false})",
+     "users[1].fields.mobile: must be a string, got number 49170"},
+    // A bad value is one problem: the field is not also reported missing.
+    {"field_value_bad_but_needed", R"({"id": "u", "extension": "1", "fields": {"mobile": "x"}})",
+     "users[1].fields.mobile: \"x\" is not a field value"},
+    {"actions_true", UserU(R"("actions": true)"),
+     "users[1].actions: must be false (the user takes no part) or an action block, got true"},
+    {"actions_bad_block", UserU(R"("actions": {"dnd": "on"})"),
+     "users[1].actions.dnd: must be true or false, got string \"on\""},
+    {"actions_with_a_profile", UserU(R"("actions": {"profile": "home"})"),
+     "users[1].actions.profile: unknown key"},
+    {"no_field_a_state_forwards_to", R"({"id": "u", "extension": "1"})",
+     "users[1].fields: no \"mobile\", which state \"Meeting\" forwards to ({mobile})"},
+    {"no_field_a_state_profile_forwards_to",
+     R"({"id": "u", "extension": "1", "actions": {"forward": {"unconditional": "1"}}})",
+     "users[1].fields: no \"mobile\", which profile \"away\" forwards to ({mobile})"},
+    {"no_field_their_profile_forwards_to",
+     R"({"id": "u", "extension": "1", "profile": "home", "fields": {"mobile": "1"}})",
+     "users[1].fields: no \"home\", which profile \"home\" forwards to ({home})"},
+    {"no_field_their_own_block_forwards_to",
+     R"({"id": "u", "extension": "1", "fields": {"mobile": "1"},
+         "actions": {"forward": {"no_answer": "{car}"}}})",
+     "users[1].fields: no \"car\", which users[1].actions forwards to ({car})"},
+    {"no_extension_a_state_forwards_to", R"({"id": "u", "fields": {"mobile": "1"}})",
+     "users[1].extension: empty, which state \"Desk\" forwards to ({extension})"},
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(config_test)
+
+BOOST_DATA_TEST_CASE(a_bad_user_action_setting_is_one_problem_with_what_is_allowed,
+                     boost::unit_test::data::make(kBadUserActions), c) {
+  ConfigLoad load = LoadConfigText(ActionsConfig(kAnn + ", " + c.members));
+  BOOST_TEST(!load.ok());
+  BOOST_TEST_REQUIRE(load.problems.size() == 1u, AllProblems(load));
+  BOOST_TEST(load.problems[0].starts_with(c.problem), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(users_get_their_profile_fields_and_own_actions) {
+  ConfigLoad load =
+      LoadConfigText(ActionsConfig(kAnn + R"(, {"id": "bob", "extension": "1002", "profile": "home",
+                   "fields": {"home": "+4930222", "mobile": "*31#0170", "car_2": "0049"},
+                   "actions": {"dnd": false, "forward": {"busy": "voicemail"}}},
+                  {"id": "cy", "actions": false})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  const User& ann = *load.config->FindUser("ann");
+  BOOST_TEST(ann.profile.empty());
+  BOOST_TEST(ann.takes_actions);
+  BOOST_TEST(!ann.actions.has_value());
+  const User& bob = *load.config->FindUser("bob");
+  BOOST_TEST(bob.profile == "home");
+  BOOST_TEST(bob.fields == (std::map<std::string, std::string>{
+                               {"car_2", "0049"}, {"home", "+4930222"}, {"mobile", "*31#0170"}}));
+  BOOST_TEST_REQUIRE(bob.actions.has_value());
+  BOOST_TEST(reasoncodes::ActionSetJson(*bob.actions) ==
+             R"({"dnd":false,"forward":{"busy":"voicemail"}})");
+  const User& cy = *load.config->FindUser("cy");
+  BOOST_TEST(!cy.takes_actions);
+  BOOST_TEST(cy.fields.empty());
+  // What the engine will hand the connector when bob is back from lunch: his profile's
+  // target with his own field, and his own busy target over everything.
+  const reasoncodes::Catalog& catalog = *load.config->catalog;
+  reasoncodes::ActionSet ready =
+      reasoncodes::ResolveActions(catalog, bob, catalog.Find("Lunch"), catalog.ready());
+  BOOST_TEST(reasoncodes::ActionSetJson(ready) ==
+             R"({"dnd":false,"forward":{"unconditional":"+4930222","busy":"voicemail"}})");
+}
+
+BOOST_AUTO_TEST_CASE(a_user_who_takes_no_part_needs_no_fields) {
+  ConfigLoad load = LoadConfigText(ActionsConfig(kAnn + R"(, {"id": "lobby", "actions": false})"));
+  BOOST_TEST(load.ok(), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(a_field_only_an_unused_profile_or_another_users_profile_names_is_not_needed) {
+  // "spare" forwards to {pager} and "home" to {home}; neither is ann's nor any state's.
+  ConfigLoad load = LoadConfigText(ActionsConfig(kAnn));
+  BOOST_TEST(load.ok(), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(the_users_own_target_spares_them_the_fields_of_that_kind_only) {
+  // Their own unconditional target hides Meeting's {mobile}; their busy comes from "away".
+  ConfigLoad load = LoadConfigText(ActionsConfig(kAnn + R"(, {"id": "u", "extension": "1",
+                   "actions": {"forward": {"unconditional": "1", "busy": null}}})"));
+  BOOST_TEST(load.ok(), AllProblems(load));
+}
+
+BOOST_AUTO_TEST_CASE(the_fields_on_login_and_on_logout_forward_to_are_needed_by_everyone) {
+  ConfigLoad load = LoadConfigText(
+      ActionsConfig(kAnn + R"(, {"id": "u", "extension": "1", "fields": {"mobile": "1",
+                                 "desk": "2"}})",
+                    R"({"forward": {"no_answer": "{desk}"}})"));
+  BOOST_TEST_REQUIRE(load.problems.size() == 1u, AllProblems(load));
+  BOOST_TEST(load.problems[0] ==
+             "users[0].fields: no \"desk\", which actions.on_login forwards to ({desk})");
+}
+
+BOOST_AUTO_TEST_CASE(every_missing_field_of_every_user_is_listed_once_at_its_own_place) {
+  // users[0] is refused for its id, so the one lacking fields is still called users[1].
+  ConfigLoad load = LoadConfigText(ActionsConfig(R"({"id": "a b"}, {"id": "u"})"));
+  BOOST_TEST(HasProblem(load, "users[0].id: \"a b\" is not a user id"), AllProblems(load));
+  BOOST_TEST_REQUIRE(load.problems.size() == 3u, AllProblems(load));
+  BOOST_TEST(load.problems[1] ==
+             "users[1].fields: no \"mobile\", which state \"Meeting\" forwards to ({mobile})");
+  BOOST_TEST(load.problems[2] ==
+             "users[1].extension: empty, which state \"Desk\" forwards to ({extension})");
+}
+
+BOOST_AUTO_TEST_CASE(profiles_and_actions_are_top_level_keys_of_the_file) {
+  ConfigLoad load = LoadConfigText(WithCatalog(R"("profiles": {"office": {"dnd": false}},
+                     "actions": {"default_profile": "office"})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_TEST(load.config->catalog->action_settings().default_profile == "office");
+  ConfigLoad typo = LoadConfigText(WithCatalog(R"("profile": {})"));
+  BOOST_TEST(HasProblem(typo, "config.profile: unknown key, did you mean \"profiles\"?"),
+             AllProblems(typo));
+}
 
 BOOST_DATA_TEST_CASE(bad_service_settings_are_reported_with_place_and_allowed_values,
                      boost::unit_test::data::make(kBad), c) {
