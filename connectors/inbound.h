@@ -25,8 +25,8 @@ struct InboundEvent {
   std::string call_id;  // call events
   bool outbound = false;
   bool internal = false;
-  std::optional<double> duration_s;  // kCallEnded, when the system knows it
-  std::string connector;             // who reported it (its configured name)
+  std::optional<double> duration_s;                     // kCallEnded, when the system knows it
+  std::string connector;                                // who reported it (its configured name)
   std::vector<reasoncodes::ActionMismatch> mismatches;  // kPbxStatus
 };
 

@@ -91,8 +91,7 @@ std::shared_ptr<const AgentState> Core::View(const AgentState& state) const {
   view->pbx_mismatches.clear();
   if (auto it = pbx_.find(state.agent); it != pbx_.end()) {
     for (const auto& [connector, mismatches] : it->second) {
-      view->pbx_mismatches.insert(view->pbx_mismatches.end(), mismatches.begin(),
-                                  mismatches.end());
+      view->pbx_mismatches.insert(view->pbx_mismatches.end(), mismatches.begin(), mismatches.end());
     }
   }
   return view;

@@ -165,7 +165,7 @@ class Core {
   uint64_t seq_ = 0;       // core thread only
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
-  bool healthy_ = true;    // core thread only: the engine matches the store
+  bool healthy_ = true;  // core thread only: the engine matches the store
   AtomicShared<const Snapshot> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)

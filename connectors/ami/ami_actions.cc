@@ -42,7 +42,8 @@ Error NotAnswered(const std::string& what, const Error& error) {
 
 Error Refused(const std::string& what, const AmiMessage& response) {
   std::string message = response.Get("Message");
-  return Error{"refused", what + " refused: " + (message.empty() ? response.Get("Response") : message)};
+  return Error{"refused",
+               what + " refused: " + (message.empty() ? response.Get("Response") : message)};
 }
 
 // Sends one action; an Error answer other than `harmless` is a refusal.
@@ -94,7 +95,8 @@ Status DbDel(const AmiSend& send, const std::string& family, const std::string& 
 Status SetDeviceState(const AmiSend& send, const std::string& name, std::string_view value) {
   AmiMessage action = AmiMessage::Action("Setvar");
   action.Add("Variable", "DEVICE_STATE(Custom:" + name + ")").Add("Value", value);
-  Result<AmiReply> reply = Call(send, std::move(action), "Setvar DEVICE_STATE(Custom:" + name + ")");
+  Result<AmiReply> reply =
+      Call(send, std::move(action), "Setvar DEVICE_STATE(Custom:" + name + ")");
   if (!reply) return reply.error();
   return Status::Ok();
 }
@@ -153,6 +155,10 @@ std::string Described(const std::string& item, const std::string& value) {
 }
 
 }  // namespace
+
+bool ItemHolds(const std::string& item, const std::string& wanted, const std::string& held) {
+  return held == wanted || (item == "queue_pause" && held == kNoQueue);
+}
 
 AmiItems WantedItems(const ActionSet& set, const AmiActionTarget& target) {
   AmiItems items;
@@ -214,14 +220,14 @@ Result<AmiItems> ReadItems(const AmiSend& send, const AmiItems& wanted,
 }
 
 Status ApplyItems(const AmiSend& send, const AmiItems& wanted, const AmiItems& held,
-                  const AmiActionTarget& target, const ActionSet& set,
-                  const AmiApplyHooks& hooks, std::vector<std::string>& sent) {
+                  const AmiActionTarget& target, const ActionSet& set, const AmiApplyHooks& hooks,
+                  std::vector<std::string>& sent) {
   const std::string& ext = target.extension;
   auto differs = [&](const std::string& item) {
     auto want = wanted.find(item);
     if (want == wanted.end()) return false;
     auto have = held.find(item);
-    return have == held.end() || have->second != want->second;
+    return have == held.end() || !ItemHolds(item, want->second, have->second);
   };
   if (differs("dnd")) {
     const bool on = wanted.at("dnd") == kOn;
@@ -273,24 +279,24 @@ Status ApplyItems(const AmiSend& send, const AmiItems& wanted, const AmiItems& h
       const std::string what =
           std::string(adding ? "QueueAdd " : "QueueRemove ") + queue + " " + target.interface;
       // Already (not) there is what was wanted.
-      Result<AmiReply> reply =
-          Call(send, std::move(action), what,
-               adding ? "Unable to add interface: Already there"
-                      : "Unable to remove interface: Not there");
+      Result<AmiReply> reply = Call(send, std::move(action), what,
+                                    adding ? "Unable to add interface: Already there"
+                                           : "Unable to remove interface: Not there");
       if (!reply) return reply.error();
       sent.push_back(Described(adding ? "joined" : "left", queue));
     }
   }
-  if (differs("queue_pause") && wanted.at("queue_pause") != kNoQueue) {
+  // A member that was in no queue is paused or not by the QueueAdd that put it in one.
+  if (differs("queue_pause")) {
     const bool paused = wanted.at("queue_pause") == kPaused;
     const std::string reason = paused ? target.label : std::string();
     if (hooks.expect_pause) hooks.expect_pause(paused, reason);
     AmiMessage action = AmiMessage::Action("QueuePause");
     action.Add("Interface", target.interface).Add("Paused", paused ? "true" : "false");
     if (paused) action.Add("Reason", reason);
-    Result<AmiReply> reply = Call(send, std::move(action),
-                                  std::string(paused ? "QueuePause " : "QueueUnpause ") +
-                                      target.interface);
+    Result<AmiReply> reply =
+        Call(send, std::move(action),
+             std::string(paused ? "QueuePause " : "QueueUnpause ") + target.interface);
     if (!reply) return reply.error();
     sent.push_back(paused ? "paused (" + reason + ")" : "unpaused");
   }

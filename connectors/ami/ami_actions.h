@@ -34,9 +34,9 @@ struct AmiActionTarget {
   std::string extension;
   std::string interface;  // the queue member interface ("PJSIP/1001", "Local/1001@from-queue/n")
   std::string member_name;
-  std::string label;            // the state's label: the pause reason
-  std::string voicemail;        // what a "voicemail" forward target becomes ("*1001")
-  bool device_state = false;    // also set FreePBX's lamps
+  std::string label;          // the state's label: the pause reason
+  std::string voicemail;      // what a "voicemail" forward target becomes ("*1001")
+  bool device_state = false;  // also set FreePBX's lamps
 };
 
 // Item -> value as text, the same words for what is wanted and what the PBX holds:
@@ -46,6 +46,10 @@ using AmiItems = std::map<std::string, std::string>;
 
 // What the set asks for, as items (forward "voicemail" resolved through the target).
 AmiItems WantedItems(const reasoncodes::ActionSet& set, const AmiActionTarget& target);
+
+// Whether what the PBX holds for `item` satisfies what is wanted: equal, or a pause for a
+// member that is in no queue (nothing to pause: a logout that leaves every queue).
+bool ItemHolds(const std::string& item, const std::string& wanted, const std::string& held);
 
 // How an action reaches the server: Send with its transport errors.
 using AmiSend = std::function<Result<AmiReply>(AmiMessage)>;
@@ -65,9 +69,8 @@ struct AmiApplyHooks {
   std::function<void(bool on)> expect_dnd;
   std::function<void(bool paused, const std::string& reason)> expect_pause;
 };
-Status ApplyItems(const AmiSend& send, const AmiItems& wanted,
-                                         const AmiItems& held, const AmiActionTarget& target,
-                                         const reasoncodes::ActionSet& set,
+Status ApplyItems(const AmiSend& send, const AmiItems& wanted, const AmiItems& held,
+                  const AmiActionTarget& target, const reasoncodes::ActionSet& set,
                   const AmiApplyHooks& hooks, std::vector<std::string>& sent);
 
 }  // namespace presence::connectors

@@ -363,14 +363,19 @@ void ReadFromPbx(const BlockContext& context, AmiSettings& settings, Problems& p
         json::CheckKeys(*rule, at, kRuleKeys, problems);
         AmiPauseRule read;
         std::optional<bool> paused;
-        if (rule->has("paused")) paused = json::ReadBool(rule->get("paused"), Child(at, "paused"), problems);
-        else Report(problems, Child(at, "paused"), "missing (true or false)");
+        if (rule->has("paused"))
+          paused = json::ReadBool(rule->get("paused"), Child(at, "paused"), problems);
+        else
+          Report(problems, Child(at, "paused"), "missing (true or false)");
         if (rule->has("reason")) {
-          read.reason = json::ReadString(rule->get("reason"), Child(at, "reason"), problems).value_or("");
+          read.reason =
+              json::ReadString(rule->get("reason"), Child(at, "reason"), problems).value_or("");
         }
         std::optional<std::string> label;
-        if (rule->has("label")) label = ReadLabel(rule->get("label"), Child(at, "label"), context, problems);
-        else Report(problems, Child(at, "label"), "missing (the state to select)");
+        if (rule->has("label"))
+          label = ReadLabel(rule->get("label"), Child(at, "label"), context, problems);
+        else
+          Report(problems, Child(at, "label"), "missing (the state to select)");
         if (!paused || !label) continue;
         read.paused = *paused;
         read.label = *label;
@@ -503,7 +508,8 @@ class AmiConnector final : public Connector {
 
   // Whether the catalog's mode lets this connector send (outside dial_command it only reads).
   static bool Sends(const Directory& directory) {
-    return directory.catalog && directory.catalog->settings().mode == reasoncodes::Mode::kDialCommand;
+    return directory.catalog &&
+           directory.catalog->settings().mode == reasoncodes::Mode::kDialCommand;
   }
   std::optional<reasoncodes::ActionSet> Resolve(const Change& change,
                                                 const Directory& directory) const;
@@ -628,8 +634,7 @@ void AmiConnector::UseDirectory(std::shared_ptr<const Directory> directory) {
   for (const auto& [id, user] : directory->users) {
     if (user.extension.empty()) continue;
     extensions[user.extension] = id;
-    interfaces[Expand(settings_->queue_interface, TemplateValues{user.extension, "", "", id})] =
-        id;
+    interfaces[Expand(settings_->queue_interface, TemplateValues{user.extension, "", "", id})] = id;
   }
   {
     std::lock_guard lock(inbound_mutex_);
@@ -786,9 +791,9 @@ std::vector<reasoncodes::ActionMismatch> AmiConnector::Compare(Applied& applied,
   std::map<std::string, reasoncodes::ActionMismatch> reported;
   for (const auto& [item, want] : applied.wanted) {
     auto have = held.find(item);
-    if (have == held.end() || have->second == want) continue;
-    reasoncodes::ActionMismatch mismatch{name_, item, want, have->second, manual,
-                                         env_.clock->Now()};
+    if (have == held.end() || ItemHolds(item, want, have->second)) continue;
+    reasoncodes::ActionMismatch mismatch{name_,        item,   want,
+                                         have->second, manual, env_.clock->Now()};
     // The same finding as before keeps its time and how it came about.
     if (auto before = applied.reported.find(item);
         before != applied.reported.end() && before->second.actual == mismatch.actual) {
@@ -1098,6 +1103,7 @@ std::optional<ConnectorDetails> AmiConnector::Details() const {
     details["connected_since"] = FormatTime(*status.connected_since);
   }
   details["reconnects"] = status.reconnects;
+  details["discarded_messages"] = static_cast<int64_t>(status.discarded_messages);
   details["last_error"] = status.last_error;
   std::lock_guard lock(mutex_);
   details["originate_failures"] = originate_failures_;

@@ -96,25 +96,54 @@ std::string AmiMessage::Serialize() const {
 
 std::vector<AmiMessage> AmiParser::Feed(std::string_view bytes) {
   std::vector<AmiMessage> out;
-  if (failed_) return out;
+  if (skipping_line_) {
+    std::size_t end = bytes.find('\n');
+    if (end == std::string_view::npos) return out;
+    skipping_line_ = false;
+    bytes.remove_prefix(end + 1);
+  }
   buffer_.append(bytes);
   std::size_t start = 0;
   for (std::size_t end; (end = buffer_.find('\n', start)) != std::string::npos; start = end + 1) {
     std::string_view line(buffer_.data() + start, end - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxLineBytes) {
+      Discard();
+      continue;
+    }
     TakeLine(line, out);
   }
   buffer_.erase(0, start);
-  if (buffer_.size() > kMaxLineBytes) {
-    failed_ = true;
+  if (buffer_.size() > kMaxLineBytes) {  // a line this long is dropped up to its end
+    Discard();
+    skipping_line_ = true;
     buffer_.clear();
+    buffer_.shrink_to_fit();
   }
   return out;
 }
 
+void AmiParser::Discard() {
+  discarding_ = true;
+  current_ = AmiMessage();
+  current_bytes_ = 0;
+}
+
 void AmiParser::TakeLine(std::string_view line, std::vector<AmiMessage>& out) {
   if (line.empty()) {  // the end of a message; extra empty lines between messages are skipped
-    if (!current_.empty()) out.push_back(std::exchange(current_, AmiMessage()));
+    if (discarding_) {
+      ++discarded_;
+      discarding_ = false;
+    } else if (!current_.empty()) {
+      out.push_back(std::exchange(current_, AmiMessage()));
+    }
+    current_bytes_ = 0;
+    return;
+  }
+  if (discarding_) return;
+  current_bytes_ += line.size();
+  if (current_bytes_ > kMaxMessageBytes || current_.headers().size() >= kMaxHeaders) {
+    Discard();
     return;
   }
   // The banner is one line with no empty line after it (4.1); it cannot be a header.

@@ -6,6 +6,7 @@
 // Pure: building and parsing only, no sockets.
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -69,11 +70,15 @@ inline bool IsListComplete(const AmiMessage& message) {
 }
 
 // Splits the byte stream a server sends into messages. Fed any chunks (a message may arrive
-// in pieces, or several in one chunk); accepts CRLF and bare LF line ends.
+// in pieces, or several in one chunk); accepts CRLF and bare LF line ends. What a server
+// controls is bounded: a message with a line over kMaxLineBytes (ended or not), or with more
+// than kMaxMessageBytes or kMaxHeaders in all, is dropped whole and counted (discarded()), and
+// the stream goes on with the next message; memory stays within about those bounds.
 class AmiParser {
  public:
-  // A line this long without an end is not AMI: the parser stops (failed()).
   static constexpr std::size_t kMaxLineBytes = 64 * 1024;
+  static constexpr std::size_t kMaxMessageBytes = 1024 * 1024;
+  static constexpr std::size_t kMaxHeaders = 1024;
 
   // Appends bytes and returns the messages they complete, in order.
   std::vector<AmiMessage> Feed(std::string_view bytes);
@@ -81,15 +86,20 @@ class AmiParser {
   // The version of the banner "Asterisk Call Manager/<version>" once it has been seen (the
   // first line a server sends, 4.1; only the prefix is matched).
   const std::optional<std::string>& banner_version() const { return banner_version_; }
-  bool failed() const { return failed_; }
+  // Messages dropped for a size over the bounds above.
+  uint64_t discarded() const { return discarded_; }
 
  private:
   void TakeLine(std::string_view line, std::vector<AmiMessage>& out);
+  void Discard();  // the message being read is dropped when it ends
 
   std::string buffer_;
   AmiMessage current_;
+  std::size_t current_bytes_ = 0;
+  bool discarding_ = false;     // the message being read is over a bound
+  bool skipping_line_ = false;  // inside a line over kMaxLineBytes: bytes up to its end go
+  uint64_t discarded_ = 0;
   std::optional<std::string> banner_version_;
-  bool failed_ = false;
 };
 
 // The value written to PRESENCE_STATE(CustomPresence:<name>) (4.5): "state,subtype,message".

@@ -254,10 +254,16 @@ Result<std::vector<AmiMessage>> AmiSession::Read(Link& link, MonotonicClock::Ins
     char buffer[8192];
     int received = link.socket.receiveBytes(buffer, sizeof buffer);
     if (received <= 0) return Error{"connection_lost", "the server closed the connection"};
+    const uint64_t discarded = link.parser.discarded();
     std::vector<AmiMessage> messages =
         link.parser.Feed(std::string_view(buffer, static_cast<std::size_t>(received)));
-    if (link.parser.failed()) {
-      return Error{"connection_lost", "the server sent a line over 64 KiB (not AMI?)"};
+    if (link.parser.discarded() != discarded) {
+      {
+        std::lock_guard lock(mutex_);
+        status_.discarded_messages += link.parser.discarded() - discarded;
+      }
+      Say(LogLevel::kWarning, "AMI: dropped a message from " + server() +
+                                  " over the size bounds (a line over 64 KiB, or over 1 MiB)");
     }
     return messages;
   } catch (const Poco::Exception& e) {

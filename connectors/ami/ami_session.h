@@ -58,6 +58,8 @@ struct AmiSessionStatus {
   std::optional<Timestamp> connected_since;  // while connected
   int reconnects = 0;      // times the session logged in again after its first login
   std::string last_error;  // the most recent failure, kept after recovery; never a secret
+  // Messages the server sent over the parser's size bounds, dropped (ami_protocol.h).
+  uint64_t discarded_messages = 0;
 };
 
 // An action's answer: the response and, for a list action (EventList: start), the events that

@@ -605,7 +605,7 @@ class SipPresenceConnector final : public Connector {
   std::shared_ptr<const SipSettings> settings_;
   LogSink log_;
   InboundSink inbound_;
-  const std::string name_;  // the configured name, on what it reports
+  const std::string name_;    // the configured name, on what it reports
   mutable std::mutex mutex_;  // guards what follows up to stack_
   std::string start_error_;
   std::string last_ignored_;

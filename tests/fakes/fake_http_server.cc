@@ -270,6 +270,10 @@ void FakeHttpServer::Serve(std::shared_ptr<Connection> connection) {
         }
         response = handler ? handler(request) : FakeResponse::Empty(200);
       }
+      // Waiters look again once the handler's effects are in place: a WaitFor whose condition
+      // reads what a handler records (a fake's state) would otherwise wake before it and sleep
+      // until the next request or its timeout.
+      changed_.notify_all();
       std::string bytes = Render(response);
       connection->socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
     }

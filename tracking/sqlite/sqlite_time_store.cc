@@ -85,9 +85,10 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                         "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, "
                         "NULL) ON CONFLICT (agent) DO UPDATE SET engine_state = "
                         "excluded.engine_state"),
-      insert_outbox_(db_,
-                     "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
-                     "reason_code, status, source, cause, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      insert_outbox_(
+          db_,
+          "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
+          "reason_code, status, source, cause, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       reader_(path),
       side_db_(path, SQLite::OPEN_READWRITE),
       remove_outbox_(side_db_, "DELETE FROM outbox WHERE id = ?"),

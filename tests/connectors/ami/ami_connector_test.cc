@@ -511,7 +511,7 @@ BOOST_DATA_TEST_CASE(
              "connectors[0].ping_seconds: 0 is out of range (1-3600)",
              "connectors[0].device_state: needs \"astdb_dnd\": true",
              "connectors[0].events: \"call agent\" is not an event setting",
-             "connectors[0]: sends nothing",
+             "connectors[0]: does nothing",
              "connectors[0].dial: must be true or false",
          }),
     block, expected) {

@@ -39,6 +39,8 @@ std::string Describe(const InboundEvent& event) {
   switch (event.kind) {
     case InboundEvent::Kind::kSelect:
       return "select " + event.user + " " + event.label;
+    case InboundEvent::Kind::kPbxStatus:
+      return "pbx_status " + event.user;
     case InboundEvent::Kind::kCallStarted:
     case InboundEvent::Kind::kCallAnswered:
     case InboundEvent::Kind::kCallEnded: {

@@ -185,11 +185,30 @@ BOOST_AUTO_TEST_CASE(values_lose_the_spaces_after_the_colon_only) {
   BOOST_TEST(messages[0].Has("NoColonLine"));
 }
 
-BOOST_AUTO_TEST_CASE(an_endless_line_stops_the_parser) {
+// Sizes a server controls are bounded: a message with an endless line, a long ended line, or
+// too many headers is dropped and counted, and the next message is read as usual.
+BOOST_AUTO_TEST_CASE(oversized_messages_are_dropped_and_the_stream_goes_on) {
   AmiParser parser;
-  parser.Feed(std::string(AmiParser::kMaxLineBytes + 1, 'x'));
-  BOOST_TEST(parser.failed());
-  BOOST_TEST(parser.Feed("Response: Success\r\n\r\n").empty());
+  const std::string long_value(AmiParser::kMaxLineBytes + 1, 'x');
+  // An endless line, fed in pieces: dropped up to its end, with its message.
+  BOOST_TEST(parser.Feed("Event: Newchannel\r\nChannel: " + long_value).empty());
+  BOOST_TEST(parser.Feed(long_value).empty());
+  std::vector<AmiMessage> next = parser.Feed("x\r\nUniqueid: 1\r\n\r\nResponse: Success\r\n\r\n");
+  BOOST_REQUIRE_EQUAL(next.size(), 1u);
+  BOOST_TEST(next[0].Get("Response") == "Success");
+  BOOST_TEST(parser.discarded() == 1u);
+  // A long line that ends in the same chunk.
+  next = parser.Feed("Event: A\r\nB: " + long_value + "\r\n\r\nEvent: C\r\n\r\n");
+  BOOST_REQUIRE_EQUAL(next.size(), 1u);
+  BOOST_TEST(next[0].Get("Event") == "C");
+  BOOST_TEST(parser.discarded() == 2u);
+  // Too many headers.
+  std::string many = "Event: Many\r\n";
+  for (std::size_t i = 0; i < AmiParser::kMaxHeaders + 1; ++i) many += "H: v\r\n";
+  next = parser.Feed(many + "\r\nEvent: D\r\n\r\n");
+  BOOST_REQUIRE_EQUAL(next.size(), 1u);
+  BOOST_TEST(next[0].Get("Event") == "D");
+  BOOST_TEST(parser.discarded() == 3u);
 }
 
 BOOST_DATA_TEST_CASE(presence_state_values,

@@ -227,8 +227,8 @@ BOOST_AUTO_TEST_CASE(a_rows_payload_is_planned_stored_and_delivered_after_a_rest
     ConnectorSet set(**store, &Log);
     set.SetDirectory(std::make_shared<Directory>());
     set.Add(std::make_unique<Dispatcher>("pbx", "recording", DeliveryPolicy{},
-                                         std::make_unique<RecordingConnector>(log), **store,
-                                         clock, &Log));
+                                         std::make_unique<RecordingConnector>(log), **store, clock,
+                                         &Log));
     tracking::CommitBatch batch;
     set.Plan({change}, batch.outbox);
     BOOST_REQUIRE(batch.outbox.size() == 1u);
