@@ -66,6 +66,7 @@ Object::Ptr UnseenUserJson(const User& user, const reasoncodes::Catalog& catalog
   json->set("active_calls", Array::Ptr(new Array()));
   json->set("pending", Poco::Dynamic::Var());
   json->set("wrap_up_until", Poco::Dynamic::Var());
+  json->set("pbx_mismatches", Array::Ptr(new Array()));
   if (catalog.settings().omni_channel) json->set("omni_channel", Poco::Dynamic::Var());
   return json;
 }

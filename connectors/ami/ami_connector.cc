@@ -1155,7 +1155,8 @@ ConnectorType AmiConnectorType() {
       .type = kType,
       .summary =
           "Asterisk/FreePBX over AMI: dials the reason code (Originate), FreePBX DND in "
-          "AstDB, CustomPresence",
+          "AstDB, CustomPresence, the states' actions (DND, forwards, Follow Me, queues); "
+          "with from_pbx reads calls, DND and queue pauses",
       .keys = kKeys,
       .defaults = defaults,
       .mode = "dial_command",

@@ -34,6 +34,7 @@ struct PbxOptions {
   bool actions = true;
   bool device_state = false;
   std::string mode = "dial_command";
+  std::string queue_interface;  // empty: the default
 };
 
 Object::Ptr ParseJson(const std::string& text) {
@@ -86,6 +87,7 @@ std::function<void(Object&)> WithPbx(const FakeAmiServer& pbx, PbxOptions option
     if (options.device_state) ami->set("astdb_dnd", true);
     ami->set("retry_initial_ms", 100);
     ami->set("retry_max_seconds", 1);
+    if (!options.queue_interface.empty()) ami->set("queue_interface", options.queue_interface);
     if (!options.from_pbx.empty()) {
       Array::Ptr kinds = new Array();
       for (const std::string& kind : options.from_pbx) kinds->add(kind);
@@ -336,6 +338,109 @@ BOOST_AUTO_TEST_CASE(calls_seen_only_through_ami_run_the_call_rules) {
   }
   BOOST_TEST(std::count(labels.begin() + before, labels.end(), std::string("Wrap-up")) == 0);
   BOOST_TEST(ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 2);
+}
+
+std::vector<std::string> IntervalLabels(AgentServer& server, const std::string& id) {
+  HttpResponse response =
+      server.Client().Get("/api/v1/agents/" + id + "/intervals", server.tokens().supervisor);
+  std::vector<std::string> labels;
+  Array::Ptr all = response.Json()->getArray("intervals");
+  for (size_t i = 0; i < all->size(); ++i) {
+    labels.push_back(all->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
+  }
+  return labels;
+}
+
+// FreePBX's queue: the member is the Local channel that dials the phone; the call is seen
+// through AgentCalled/AgentConnect/AgentComplete and the channels, and is one call.
+BOOST_AUTO_TEST_CASE(a_queue_call_seen_through_agent_and_channel_events_counts_once) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls"},
+                                   .actions = false,
+                                   .queue_interface = "Local/{extension}@from-queue/n"}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  QueueCallSpec spec;
+  spec.extension = "2001";
+  spec.phone_channel = "PJSIP/2001-00000013";
+  pbx.Play(QueueCall(spec));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [](const Object& agent) {
+    return agent.getValue<std::string>("cause") == "wrap_up_end";
+  }));
+  std::vector<std::string> labels = IntervalLabels(server, "1001");
+  BOOST_TEST(std::count(labels.begin(), labels.end(), std::string("On a call")) == 1);
+  BOOST_TEST(std::count(labels.begin(), labels.end(), std::string("Wrap-up")) == 1);
+  Object::Ptr counts = ConnectorDetails(server)->getObject("from_pbx");
+  BOOST_TEST(counts->getValue<int>("calls_started") == 1);
+  BOOST_TEST(counts->getValue<int>("calls_ended") == 1);
+}
+
+// A blind transfer: the first agent's call ends when their channel leaves, the target agent's
+// call begins when the transfer dials them; each gets the wrap-up.
+BOOST_AUTO_TEST_CASE(a_blind_transfer_ends_one_agents_call_and_starts_the_others) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"calls"}, .actions = false}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  SetState(server, "1002", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  TransferSpec spec;
+  spec.call = InboundTo("2001");
+  spec.target_extension = "2002";
+  spec.target_channel = "PJSIP/2002-00000005";
+  pbx.Play(BlindTransfer(spec));
+  for (const char* user : {"1001", "1002"}) {
+    BOOST_REQUIRE_MESSAGE(WaitForAgent(server, user,
+                                       [](const Object& agent) {
+                                         return agent.getValue<std::string>("cause") ==
+                                                "wrap_up_end";
+                                       }),
+                          user);
+    std::vector<std::string> labels = IntervalLabels(server, user);
+    BOOST_TEST(std::count(labels.begin(), labels.end(), std::string("On a call")) == 1, user);
+  }
+}
+
+// Rule 11 for calls the PBX reports: a queue call that rings out moves a Ready agent.
+BOOST_AUTO_TEST_CASE(calls_that_only_ring_on_the_pbx_count_as_missed) {
+  FakeAmiServer pbx("presence", "s3cret");
+  AgentServer server([&](Object& config) {
+    WithPbx(pbx, {.from_pbx = {"calls"}, .actions = false})(config);
+    config.getObject("settings")
+        ->set("missed_calls", ParseJson(R"({"after": 1, "state": "Break"})"));
+  });
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
+  pbx.Play(InboundCall(InboundTo("2001", false)));
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "Break"));
+  BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("cause").rfind("missed_calls", 0) ==
+             0u);
+}
+
+// A supervisor pauses the member in the queue panel: the first matching rule selects the state
+// (by default a pause whose reason is a label selects it, an unpause Ready).
+BOOST_AUTO_TEST_CASE(a_queue_pause_made_elsewhere_selects_by_the_rules) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddMember("400", "PJSIP/2001");
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"queues"}, .actions = false}));
+  server.Start();
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(pbx.WaitForAction("QueueStatus"));  // the baseline: not paused
+  PauseSpec pause;
+  pause.interface = "PJSIP/2001";
+  pause.queues = {"400"};
+  pause.reason = "Lunch";
+  pbx.Play(QueuePauseElsewhere(pause));
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "Lunch"));
+  BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") == "pbx");
+  pause.paused = false;
+  pause.reason = "";
+  pbx.Play(QueuePauseElsewhere(pause));
+  BOOST_REQUIRE(WaitForLabel(server, "1001", "Ready for Calls"));
+  // Nothing was sent back to the PBX for either.
+  BOOST_TEST(pbx.actions("QueuePause").empty());
 }
 
 BOOST_AUTO_TEST_CASE(dnd_on_the_phone_is_a_pbx_change_and_the_agents_own_dnd_never_echoes) {
