@@ -498,6 +498,15 @@ BOOST_DATA_TEST_CASE(
         R"({"username": "presence", "secret": "x", "events": "call agent"})",
         R"({"username": "presence", "secret": "x", "dial": false})",
         R"({"username": "presence", "secret": "x", "dial": "yes"})",
+        R"({"username": "presence", "secret": "x", "from_pbx": ["calls", "fax"]})",
+        R"({"username": "presence", "secret": "x", "from_pbx": "calls"})",
+        R"({"username": "presence", "secret": "x", "dnd_labels": {"on": "Nap"}})",
+        R"({"username": "presence", "secret": "x", "dnd_labels": {"of": "Lunch"}})",
+        R"({"username": "presence", "secret": "x", "pause_rules": [{"paused": true}]})",
+        R"({"username": "presence", "secret": "x", "pause_rules": [{"label": "Lunch"}]})",
+        R"({"username": "presence", "secret": "x", "queue_interface": "Local/1001@from-queue"})",
+        R"({"username": "presence", "secret": "x", "voicemail": "*{mailbox}"})",
+        R"({"username": "presence", "secret": "x", "verify_actions": 1})",
     }) ^ data::make({
              "connectors[0].username: missing",
              "connectors[0].secret: missing",
@@ -513,6 +522,16 @@ BOOST_DATA_TEST_CASE(
              "connectors[0].events: \"call agent\" is not an event setting",
              "connectors[0]: does nothing",
              "connectors[0].dial: must be true or false",
+             "connectors[0].from_pbx[1]: \"fax\"",
+             "connectors[0].from_pbx: must be a list of \"calls\", \"dnd\", \"queues\"",
+             "connectors[0].dnd_labels.on: \"Nap\" is not a state of the catalog",
+             "connectors[0].dnd_labels.of",
+             "connectors[0].pause_rules[0].label: missing",
+             "connectors[0].pause_rules[0].paused: missing",
+             "connectors[0].queue_interface: \"Local/1001@from-queue\" must name a technology "
+             "and the extension",
+             "connectors[0].voicemail: unknown placeholder {mailbox}",
+             "connectors[0].verify_actions: must be true or false",
          }),
     block, expected) {
   auto catalog = CatalogFromJson(CatalogJson());
