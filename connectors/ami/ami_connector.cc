@@ -933,13 +933,15 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
       std::lock_guard lock(inbound_mutex_);
       events = inbound_.Read(event, Seconds());
     }
+    std::vector<std::string> cleared;
     for (const InboundEvent& read : events) {
       if (read.kind != InboundEvent::Kind::kSelect) continue;
       // The user changed state on the phone: the state follows the phone, so what the last
       // state's actions asked for no longer stands.
       std::lock_guard lock(work_mutex_);
-      if (applied_.erase(read.user)) Report(read.user, {});
+      if (applied_.erase(read.user)) cleared.push_back(read.user);
     }
+    for (const std::string& user : cleared) Report(user, {});
     Post(std::move(events));
   }
   NoteManualChange(event);

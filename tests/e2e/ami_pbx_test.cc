@@ -446,7 +446,8 @@ BOOST_AUTO_TEST_CASE(a_queue_pause_made_elsewhere_selects_by_the_rules) {
 BOOST_AUTO_TEST_CASE(dnd_on_the_phone_is_a_pbx_change_and_the_agents_own_dnd_never_echoes) {
   FakeAmiServer pbx("presence", "s3cret");
   pbx.AddQueue("support");
-  AgentServer server(WithPbx(pbx, {.from_pbx = {"dnd"}, .device_state = true}));
+  pbx.AddMember("sales", "PJSIP/2001");  // two queues: one pause event each
+  AgentServer server(WithPbx(pbx, {.from_pbx = {"dnd", "queues"}, .device_state = true}));
   server.Start();
   SetState(server, "1001", "Ready for Calls");
   BOOST_REQUIRE(Settled(server));
@@ -458,7 +459,8 @@ BOOST_AUTO_TEST_CASE(dnd_on_the_phone_is_a_pbx_change_and_the_agents_own_dnd_nev
   BOOST_TEST(WritesSince(server, pbx, seen).empty());
   pbx.PressDnd("2001", false);
   BOOST_REQUIRE(WaitForLabel(server, "1001", "Ready for Calls"));
-  // The agent's own DND (Lunch) sets the lamp, whose event comes back, and is not a change.
+  // The agent's own DND and pause (Lunch) set the lamp and pause the member in both queues;
+  // their events come back and are not changes.
   SetState(server, "1001", "Lunch");
   BOOST_REQUIRE(Settled(server));
   BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object&) {
