@@ -1,7 +1,8 @@
 // The supervisor dashboard in a real browser (Debian's Chromium driven by playwright-core)
 // against the real presence-agent binary: sign in, the floor, live changes, override,
 // thresholds, reconnecting after a restart, wrong token, sign-out; then a floor of 1,000
-// users under simulated traffic. Saves a screenshot.
+// users under simulated traffic; then a phone system (a tiny AMI server in this file) that does
+// not take a state's DND and the "PBX differs" flag. Saves a screenshot.
 //
 //   cd tests/browser && npm ci && node --test
 //
@@ -14,6 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +34,8 @@ let tmp;
 let configPath;
 let server; // {proc, url, port, output()}
 let bigServer; // the 1,000-user floor
+let pbxServer; // the floor with an AMI connector
+let ami; // the fake Asterisk Manager Interface it talks to
 let supervisorToken;
 let integrationToken;
 let context;
@@ -146,6 +150,103 @@ function seedHistory() {
     '--until', new Date(now).toISOString()], { stdio: 'ignore' });
 }
 
+// ---- a fake Asterisk Manager Interface ---------------------------------------------------------
+
+// Just enough of AMI (/work/shared/docs/integrations.md 4.1, 4.2, 4.4) for FreePBX's DND in
+// AstDB: the banner, Login, Ping, DBGet, DBPut and DBDel. While `ignoreWrites` is set, DBPut
+// answers Success but stores nothing, as a PBX that does not take a write. Resolves to
+// {port, db, actions, ignoreWrites, close()}.
+async function startFakeAmi({ username, secret }) {
+  const db = new Map(); // "Family/Key" -> value
+  const actions = []; // every action received, as {name: value} with lower-case names
+  const sockets = new Set();
+  const fake = { db, actions, ignoreWrites: false };
+
+  const reply = (response, id, fields) => {
+    let text = `Response: ${response}\r\n`;
+    if (id) text += `ActionID: ${id}\r\n`;
+    for (const [key, value] of Object.entries(fields)) text += `${key}: ${value}\r\n`;
+    return text + '\r\n';
+  };
+
+  function answer(action, session) {
+    const id = action.actionid || '';
+    const name = (action.action || '').toLowerCase();
+    const entry = `${action.family}/${action.key}`;
+    if (!name) return reply('Error', id, { Message: 'Missing action in request' });
+    if (name === 'login') {
+      if (action.username !== username || action.secret !== secret) {
+        return reply('Error', id, { Message: 'Authentication failed' });
+      }
+      session.loggedIn = true;
+      return reply('Success', id, { Message: 'Authentication accepted' });
+    }
+    if (!session.loggedIn) return reply('Error', id, { Message: 'Permission denied' });
+    if (name === 'ping') return reply('Success', id, { Ping: 'Pong', Timestamp: (Date.now() / 1000).toFixed(6) });
+    if (name === 'dbget') {
+      if (!db.has(entry)) return reply('Error', id, { Message: 'Database entry not found' });
+      return reply('Success', id, { EventList: 'start', Message: 'Result will follow' }) +
+        `Event: DBGetResponse\r\nFamily: ${action.family}\r\nKey: ${action.key}\r\nVal: ${db.get(entry)}\r\n` +
+        `ActionID: ${id}\r\n\r\n` +
+        `Event: DBGetComplete\r\nActionID: ${id}\r\nEventList: Complete\r\nListItems: 1\r\n\r\n`;
+    }
+    if (name === 'dbput') {
+      if (!fake.ignoreWrites) db.set(entry, action.val ?? '');
+      return reply('Success', id, { Message: 'Updated database successfully' });
+    }
+    if (name === 'dbdel') {
+      if (!db.delete(entry)) return reply('Error', id, { Message: 'Database entry could not be deleted' });
+      return reply('Success', id, { Message: 'Key deleted successfully' });
+    }
+    return reply('Error', id, {
+      Message: `Invalid/unknown command: ${action.action}. Use Action: ListCommands to show available commands.`,
+    });
+  }
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {}); // the agent going away is not the fake's failure
+    socket.setEncoding('utf8');
+    socket.write('Asterisk Call Manager/13.0.0\r\n');
+    const session = { loggedIn: false };
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.replace(/\r\n/g, '\n');
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (!block.trim()) continue;
+        const action = {};
+        for (const line of block.split('\n')) {
+          const colon = line.indexOf(':');
+          if (colon > 0) action[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        actions.push(action);
+        socket.write(answer(action, session));
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  fake.port = server.address().port;
+  fake.count = (name) => actions.filter((a) => (a.action || '').toLowerCase() === name.toLowerCase()).length;
+  fake.close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return fake;
+}
+
+// Resolves once `holds()` is true; fails with `what` after `timeout` ms.
+async function until(holds, what, timeout = WAIT_MS) {
+  const deadline = Date.now() + timeout;
+  while (!holds()) {
+    assert.ok(Date.now() < deadline, `${what} within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 // ---- the page ---------------------------------------------------------------------------------
 
 const row = (id) => page.locator(`#rows tr[data-id="${id}"]`);
@@ -202,6 +303,8 @@ after(async () => {
   await context?.close();
   await stopServer(server);
   await stopServer(bigServer);
+  await stopServer(pbxServer);
+  await ami?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -490,4 +593,59 @@ test('1,000 users: live traffic and the clock do not stall the page', async (t) 
   const before = await page.locator('#rows tr[data-id="5999"] .c-time .t').textContent();
   await page.waitForFunction((old) =>
     document.querySelector('#rows tr[data-id="5999"] .c-time .t').textContent !== old, before, { timeout: WAIT_MS });
+});
+
+test('a phone system that differs from the state is flagged live, and the flag goes when it agrees', async () => {
+  await stopServer(bigServer);
+  ami = await startFakeAmi({ username: 'presence', secret: 's3cret' });
+  const pbxConfig = path.join(tmp, 'floor-pbx.json');
+  const config = JSON.parse(fs.readFileSync(path.join(repo, 'samples', 'dial-command.json'), 'utf8'));
+  config.server = { listen: '127.0.0.1:0', data_dir: path.join(tmp, 'data-pbx') };
+  config.tokens = [];
+  config.connectors = [{ type: 'ami', name: 'pbx', host: '127.0.0.1', port: ami.port, username: 'presence',
+    secret: 's3cret', dial: false, retry_initial_ms: 100, retry_max_seconds: 1 }];
+  config.states.find((s) => s.label === 'Lunch').actions = { dnd: true };
+  fs.writeFileSync(pbxConfig, JSON.stringify(config));
+  const supervisor = newToken('supervisor', pbxConfig);
+  const integration = newToken('integration', pbxConfig);
+  pbxServer = await startServer(pbxConfig);
+
+  await context.clearCookies(); // the 1,000-user floor's session means nothing here
+  await page.goto(pbxServer.url + '/');
+  await signIn(supervisor);
+  await page.locator('#conn[data-state="live"]').waitFor({ timeout: WAIT_MS });
+  await page.locator('#rows tr').nth(11).waitFor({ timeout: WAIT_MS });
+  const flag = page.locator('#rows tr[data-id="1003"] .pbx-flag');
+  assert.equal(await page.locator('#rows .pbx-flag:not([hidden])').count(), 0, 'no flag while nothing differs');
+  await until(() => ami.actions.some((a) => a.action === 'Login'), 'the agent logged in to the fake AMI');
+
+  // The PBX answers the DBPut but keeps DND off: the agent reads it back and reports the difference.
+  ami.ignoreWrites = true;
+  const put = await fetch(`${pbxServer.url}/api/v1/agents/1003/state`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${integration}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ label: 'Lunch' }),
+  });
+  assert.equal(put.status, 200, await put.text());
+  await page.locator('#rows tr[data-id="1003"] .chip', { hasText: /^Lunch$/ }).waitFor({ timeout: LIVE_MS });
+  await flag.waitFor({ state: 'visible', timeout: 3000 });
+  // Text, not only colour: a screen reader and a colour-blind supervisor both get it.
+  assert.equal((await flag.textContent()).trim(), 'PBX differs (1)');
+  assert.match(await flag.getAttribute('title'), /^dnd: the state asks for on, the PBX has off/);
+  assert.equal(await page.locator('#rows .pbx-flag:not([hidden])').count(), 1, 'only the user at lunch');
+  const agent = await (await fetch(`${pbxServer.url}/api/v1/agents/1003`,
+    { headers: { Authorization: `Bearer ${supervisor}` } })).json();
+  assert.deepEqual(agent.pbx_mismatches.map(({ connector, item, wanted, actual, manual }) =>
+    ({ connector, item, wanted, actual, manual })),
+  [{ connector: 'pbx', item: 'dnd', wanted: 'on', actual: 'off', manual: false }]);
+  assert.equal(agent.state.label, 'Lunch', 'the state stands whatever the PBX holds');
+
+  // The PBX takes writes again: the retry lands, the read-back agrees, the flag goes.
+  const tries = ami.count('DBPut');
+  await until(() => ami.count('DBPut') > tries, 'the agent retried the DBPut');
+  ami.ignoreWrites = false;
+  await flag.waitFor({ state: 'hidden', timeout: 3000 });
+  assert.equal(ami.db.get('DND/1003'), 'YES');
+  assert.equal(await page.locator('#rows .pbx-flag:not([hidden])').count(), 0);
+  await page.locator('#rows tr[data-id="1003"] .chip', { hasText: /^Lunch$/ }).waitFor({ timeout: LIVE_MS });
 });
