@@ -7,6 +7,7 @@
 // connector never blocks or rolls back a change.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,6 +92,11 @@ struct DeliveryPolicy {
   std::optional<Millis> refresh_every;
   // No echo: changes from these sources came from this connector's own system.
   std::set<reasoncodes::Source> skip_sources;
+  // With coalesce: folds a dropped row's payload into the next row's (older, newer -> what
+  // the newer row carries from now on), for payloads that are not only "the latest state"
+  // (the AMI connector's actions: a skipped login's queue additions must still happen).
+  // Empty: the newer payload stands alone.
+  std::function<std::string(const std::string& older, const std::string& newer)> merge_payloads;
 };
 
 class Connector {

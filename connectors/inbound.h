@@ -17,7 +17,8 @@ namespace presence::connectors {
 struct InboundEvent {
   // kPbxStatus: what the connector found differing from the state's actions when it read
   // the phone system back (`mismatches`, empty when nothing differs any more); no change.
-  enum class Kind { kSelect, kCallStarted, kCallAnswered, kCallEnded, kPbxStatus };
+  // kLogout: the user's phone went away (unregistered): the agent logs the user out.
+  enum class Kind { kSelect, kCallStarted, kCallAnswered, kCallEnded, kPbxStatus, kLogout };
   Kind kind = Kind::kSelect;
   std::string user;
   std::string label;  // kSelect

@@ -15,7 +15,7 @@ struct ActionMismatch {
   // "dnd", "forward.unconditional", "forward.busy", "forward.no_answer", "follow_me",
   // "queue_pause", "queue:<name>"
   std::string item;
-  std::string wanted;  // "on", "off", a forward target, "member (penalty 2)", "not a member"
+  std::string wanted;  // "on", "off", a forward target, "paused (Lunch)", "member", ...
   std::string actual;
   // Changed on the phone after the state's actions were applied: left as the user set it
   // until their next change of state (the agent does not fight the user). Otherwise the

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -244,7 +245,15 @@ bool ParseJsonForward(const Var& value, ActionSet& set) {
     std::optional<ForwardKind> kind = ForwardKindFromName(key);
     if (!kind || !target.isString()) return false;
     std::string text = target.convert<std::string>();
-    if (!text.empty() && !IsConfigTarget(text)) return false;
+    // A stored target is already resolved: "voicemail", a number, or a user's field, extension
+    // or id as configured, so letters, digits and + * # . _ @ - are taken (no spaces, no
+    // control characters), up to 256 bytes.
+    if (text.size() > 256 || std::any_of(text.begin(), text.end(), [](char c) {
+          return !std::isalnum(static_cast<unsigned char>(c)) &&
+                 std::string_view("+*#._@-").find(c) == std::string_view::npos;
+        })) {
+      return false;
+    }
     set.forward[*kind] = std::move(text);
   }
   return true;

@@ -72,15 +72,15 @@ void Core::ReportPbx(std::string agent, std::string connector,
 }
 
 bool Core::ApplyPbx(PbxReport report) {
+  auto user = pbx_.find(report.agent);
+  if (report.mismatches.empty()) {
+    if (user == pbx_.end() || !user->second.erase(report.connector)) return false;
+    if (user->second.empty()) pbx_.erase(user);
+    return true;
+  }
   auto& by_connector = pbx_[report.agent];
   auto it = by_connector.find(report.connector);
   const bool had = it != by_connector.end();
-  if (report.mismatches.empty()) {
-    if (!had) return false;
-    by_connector.erase(it);
-    if (by_connector.empty()) pbx_.erase(report.agent);
-    return true;
-  }
   if (had && it->second == report.mismatches) return false;
   by_connector[report.connector] = std::move(report.mismatches);
   return true;
@@ -250,7 +250,9 @@ void Core::Publish(const std::vector<std::string>& touched, const tracking::Comm
 // Users whose view only a connector's report changed (a commit in the same batch has already
 // published the ones it touched, with the report in).
 void Core::PublishReported(std::vector<std::string> reported, BatchBuilder& batch) {
-  if (reported.empty()) return;
+  // A failed commit's recovery published every user (with the reports) when it could read the
+  // store; when it could not, the engine is empty and there is nothing to show.
+  if (reported.empty() || !healthy_) return;
   std::sort(reported.begin(), reported.end());
   reported.erase(std::unique(reported.begin(), reported.end()), reported.end());
   std::vector<std::string> left;
@@ -259,7 +261,7 @@ void Core::PublishReported(std::vector<std::string> reported, BatchBuilder& batc
     for (const tracking::AgentRecord& record : batch.batch().agents) {
       if (record.agent == agent) committed = true;
     }
-    if (!committed || !healthy_) left.push_back(agent);
+    if (!committed && engine_.Find(agent)) left.push_back(agent);
   }
   if (left.empty()) return;
   tracking::CommitBatch nothing;

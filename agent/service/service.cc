@@ -463,6 +463,9 @@ class Service {
         event.type = EventType::kCallEnded;
         event.duration_s = inbound.duration_s;
         break;
+      case connectors::InboundEvent::Kind::kLogout:
+        event.type = EventType::kLogout;
+        break;
       case connectors::InboundEvent::Kind::kPbxStatus:
         return;  // handled above
     }

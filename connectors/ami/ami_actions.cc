@@ -133,6 +133,7 @@ Status SetLamps(const AmiSend& send, const std::string& extension, const std::st
 // The member's queues from one QueueStatus (Member filter: exact interface).
 struct MemberQueues {
   std::map<std::string, bool> paused;  // by queue
+  std::string reason;                  // the pause reason of the first paused queue
 };
 
 Result<MemberQueues> ReadMember(const AmiSend& send, const AmiActionTarget& target) {
@@ -145,13 +146,20 @@ Result<MemberQueues> ReadMember(const AmiSend& send, const AmiActionTarget& targ
     if (!item.Is("Event", "QueueMember")) continue;
     // Member matches the interface or the member name: only the interface counts here.
     if (item.Get("Location") != target.interface) continue;
-    member.paused[item.Get("Queue")] = item.Get("Paused") == "1";
+    const bool paused = item.Get("Paused") == "1";
+    if (paused && member.reason.empty()) member.reason = item.Get("PausedReason");
+    member.paused[item.Get("Queue")] = paused;
   }
   return member;
 }
 
 std::string Described(const std::string& item, const std::string& value) {
   return item + " " + value;
+}
+
+// "paused (Lunch)": a pause is only what was asked for with the state's label as its reason.
+std::string PausedWith(const std::string& reason) {
+  return std::string(kPaused) + " (" + reason + ")";
 }
 
 }  // namespace
@@ -169,7 +177,9 @@ AmiItems WantedItems(const ActionSet& set, const AmiActionTarget& target) {
     items[ForwardItem(kind)] = value;
   }
   if (set.follow_me) items["follow_me"] = std::string(*set.follow_me ? kOn : kOff);
-  if (set.queue_pause) items["queue_pause"] = std::string(*set.queue_pause ? kPaused : kNotPaused);
+  if (set.queue_pause) {
+    items["queue_pause"] = *set.queue_pause ? PausedWith(target.label) : std::string(kNotPaused);
+  }
   for (const auto& [queue, penalty] : set.queues) {
     items[std::string(kQueuePrefix) + queue] = std::string(penalty ? kMember : kNotMember);
   }
@@ -207,9 +217,9 @@ Result<AmiItems> ReadItems(const AmiSend& send, const AmiItems& wanted,
         // Paused only when paused in every queue the member is in.
         bool any_unpaused = false;
         for (const auto& [queue, paused] : member->paused) any_unpaused |= !paused;
-        held[item] = std::string(member->paused.empty() ? kNoQueue
-                                 : any_unpaused         ? kNotPaused
-                                                        : kPaused);
+        held[item] = member->paused.empty() ? std::string(kNoQueue)
+                     : any_unpaused         ? std::string(kNotPaused)
+                                            : PausedWith(member->reason);
       } else {
         const std::string queue = item.substr(kQueuePrefix.size());
         held[item] = std::string(member->paused.count(queue) ? kMember : kNotMember);
@@ -288,15 +298,17 @@ Status ApplyItems(const AmiSend& send, const AmiItems& wanted, const AmiItems& h
   }
   // A member that was in no queue is paused or not by the QueueAdd that put it in one.
   if (differs("queue_pause")) {
-    const bool paused = wanted.at("queue_pause") == kPaused;
+    const bool paused = wanted.at("queue_pause") != kNotPaused;
     const std::string reason = paused ? target.label : std::string();
     if (hooks.expect_pause) hooks.expect_pause(paused, reason);
     AmiMessage action = AmiMessage::Action("QueuePause");
     action.Add("Interface", target.interface).Add("Paused", paused ? "true" : "false");
     if (paused) action.Add("Reason", reason);
+    // A member the removals above took out of every queue has nothing to (un)pause.
     Result<AmiReply> reply =
         Call(send, std::move(action),
-             std::string(paused ? "QueuePause " : "QueueUnpause ") + target.interface);
+             std::string(paused ? "QueuePause " : "QueueUnpause ") + target.interface,
+             "Interface not found");
     if (!reply) return reply.error();
     sent.push_back(paused ? "paused (" + reason + ")" : "unpaused");
   }

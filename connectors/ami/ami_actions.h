@@ -40,8 +40,10 @@ struct AmiActionTarget {
 };
 
 // Item -> value as text, the same words for what is wanted and what the PBX holds:
-// "on"/"off" (dnd, follow_me), a target or "off" (forward.*), "paused"/"not paused"/"not in a
-// queue" (queue_pause), "member"/"not a member" (queue:<name>).
+// "on"/"off" (dnd, follow_me), a target or "off" (forward.*), "paused (<reason>)"/"not
+// paused"/"not in a queue" (queue_pause; the reason of a pause is the state's label),
+// "member"/"not a member" (queue:<name>; the penalty is given when the member joins, not
+// compared).
 using AmiItems = std::map<std::string, std::string>;
 
 // What the set asks for, as items (forward "voicemail" resolved through the target).

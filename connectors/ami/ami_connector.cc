@@ -55,7 +55,7 @@ const std::vector<std::string_view> kKeys = {
     "verify_actions",
 };
 
-constexpr std::array<std::string_view, 3> kFromPbx = {"calls", "dnd", "queues"};
+constexpr std::array<std::string_view, 4> kFromPbx = {"calls", "dnd", "queues", "devices"};
 
 constexpr std::array<std::string_view, 2> kMappingKeys = {"presence", "message"};
 
@@ -263,9 +263,10 @@ void ReadFeatures(const BlockContext& context, AmiSettings& settings, Problems& 
   if (auto on = OptionalBool(context, "astdb_dnd", problems)) settings.astdb_dnd = *on;
   if (auto on = OptionalBool(context, "device_state", problems)) settings.device_state = *on;
   if (auto on = OptionalBool(context, "presence_state", problems)) settings.presence_state = *on;
-  if (settings.device_state && !settings.astdb_dnd) {
+  if (settings.device_state && !settings.astdb_dnd && !CatalogHasActions(context.catalog)) {
     Report(problems, Child(context.path, "device_state"),
-           "needs \"astdb_dnd\": true (the device states mirror FreePBX's DND)");
+           "needs \"astdb_dnd\": true or states with actions (the device states mirror "
+           "FreePBX's DND, call forward and Follow Me)");
   }
   if (!settings.dial && !settings.astdb_dnd && !settings.presence_state &&
       !settings.ReadsItsSystem() && !CatalogHasActions(context.catalog)) {
@@ -317,7 +318,7 @@ void ReadFromPbx(const BlockContext& context, AmiSettings& settings, Problems& p
     const std::string path = Child(context.path, "from_pbx");
     Poco::JSON::Array::Ptr kinds = json::AsArray(block.get("from_pbx"));
     if (!kinds) {
-      Report(problems, path, "must be a list of \"calls\", \"dnd\", \"queues\"");
+      Report(problems, path, "must be a list of \"calls\", \"dnd\", \"queues\", \"devices\"");
     } else {
       for (std::size_t i = 0; i < kinds->size(); ++i) {
         auto kind = json::ReadChoice(kinds->get(i), path + "[" + std::to_string(i) + "]",
@@ -326,6 +327,7 @@ void ReadFromPbx(const BlockContext& context, AmiSettings& settings, Problems& p
         if (*kind == "calls") settings.from_calls = true;
         if (*kind == "dnd") settings.from_dnd = true;
         if (*kind == "queues") settings.from_queues = true;
+        if (*kind == "devices") settings.from_devices = true;
       }
     }
   }
@@ -413,7 +415,9 @@ void ReadFromPbx(const BlockContext& context, AmiSettings& settings, Problems& p
           at = end + 1;
         }
       }
-      if (settings.from_calls || settings.from_dnd || actions) classes.insert("call");
+      if (settings.from_calls || settings.from_dnd || settings.from_devices || actions) {
+        classes.insert("call");
+      }
       if (settings.from_calls || settings.from_queues || actions) classes.insert("agent");
       events.clear();
       for (const std::string& name : classes) events += (events.empty() ? "" : ",") + name;
@@ -469,6 +473,7 @@ struct OriginateFailure {
 
 // What a user's last applied actions were: what a read-back compares the PBX with.
 struct Applied {
+  uint64_t generation = 0;  // a read-back reports only for the Applied it read for
   reasoncodes::ActionSet set;
   AmiActionTarget target;
   AmiItems wanted;
@@ -520,6 +525,18 @@ class AmiConnector final : public Connector {
   std::vector<reasoncodes::ActionMismatch> Compare(Applied& applied, const AmiItems& held,
                                                    bool manual);
   void Report(const std::string& user, std::vector<reasoncodes::ActionMismatch> mismatches);
+  // Drops the user's applied actions (and clears what was shown for them).
+  void Forget(const std::string& user);
+  // The outbox row and its change: a retry of the same row has the same key.
+  static std::string RowKey(const Delivery& delivery) {
+    return std::to_string(delivery.id) + "|" + delivery.change.label + "|" +
+           FormatTime(delivery.change.at);
+  }
+  bool AlreadyDialled(const Delivery& delivery) const {
+    std::lock_guard lock(work_mutex_);
+    auto it = dialled_.find(delivery.change.agent);
+    return it != dialled_.end() && it->second == RowKey(delivery);
+  }
   void Post(std::vector<InboundEvent> events);
   double Seconds() const;
 
@@ -532,6 +549,7 @@ class AmiConnector final : public Connector {
                      std::string& done);
   void OnEvent(const AmiMessage& event);
   void NoteManualChange(const AmiMessage& event);
+  std::vector<InboundEvent> ReadDevice(const AmiMessage& event);
   void OnConnected();
   void Work();  // the re-read thread
   void Resync(const Directory& directory);
@@ -549,14 +567,19 @@ class AmiConnector final : public Connector {
   mutable std::mutex inbound_mutex_;
   AmiInbound inbound_;
   std::string last_resync_error_;
+  std::map<std::string, std::string> devices_;      // device ("PJSIP/1001") -> user
+  std::map<std::string, bool> device_unavailable_;  // by device, since the last login
+  int64_t devices_gone_ = 0;
 
   // Applied actions and the re-read thread's work.
   mutable std::mutex work_mutex_;
   std::condition_variable work_;
   std::shared_ptr<const Directory> directory_;
-  std::map<std::string, Applied> applied_;  // by user
-  std::set<std::string> applying_;          // users a delivery is working on
-  std::set<std::string> recheck_;           // users to read back (a change seen on the PBX)
+  std::map<std::string, Applied> applied_;      // by user
+  std::map<std::string, std::string> dialled_;  // by user: the RowKey last dialled
+  uint64_t generation_ = 0;                     // numbers each Applied
+  std::set<std::string> applying_;              // users a delivery is working on
+  std::set<std::string> recheck_;               // users to read back (a change seen on the PBX)
   std::map<std::string, std::string> extension_users_;  // extension -> user
   std::map<std::string, std::string> interface_users_;  // queue interface -> user
   bool resync_due_ = false;
@@ -636,18 +659,26 @@ void AmiConnector::UseDirectory(std::shared_ptr<const Directory> directory) {
     extensions[user.extension] = id;
     interfaces[Expand(settings_->queue_interface, TemplateValues{user.extension, "", "", id})] = id;
   }
+  std::map<std::string, std::string> devices;
+  for (const auto& [extension, id] : extensions) {
+    devices[Expand(settings_->channel, TemplateValues{extension, "", "", id})] = id;
+  }
   {
     std::lock_guard lock(inbound_mutex_);
     inbound_.SetRules(InboundRules(*settings_, directory.get()));
     inbound_.SetUsers(extensions);
+    devices_ = std::move(devices);
   }
-  std::lock_guard lock(work_mutex_);
-  directory_ = std::move(directory);
-  extension_users_ = std::move(extensions);
-  interface_users_ = std::move(interfaces);
-  for (auto it = applied_.begin(); it != applied_.end();) {
-    it = directory_->users.count(it->first) ? std::next(it) : applied_.erase(it);
+  {
+    std::lock_guard lock(work_mutex_);
+    directory_ = std::move(directory);
+    extension_users_ = std::move(extensions);
+    interface_users_ = std::move(interfaces);
+    for (auto it = applied_.begin(); it != applied_.end();) {
+      it = directory_->users.count(it->first) ? std::next(it) : applied_.erase(it);
+    }
   }
+  work_.notify_all();  // a re-read may have waited for the first directory
 }
 
 std::optional<reasoncodes::ActionSet> AmiConnector::Resolve(const Change& change,
@@ -666,13 +697,21 @@ std::optional<reasoncodes::ActionSet> AmiConnector::Resolve(const Change& change
 // nothing to do. Outside dial_command nothing is sent at all.
 bool AmiConnector::Wants(const Change& change, const Directory& directory) const {
   if (!Sends(directory)) return false;
+  // A change the PBX reported is not sent back to it (no echo, and the agent does not fight a
+  // key pressed on the phone), except a logout because the phone went away: its on_logout
+  // actions (leaving the queues, a forward to voicemail) are what it is for.
+  if (change.source == reasoncodes::Source::kPbx) {
+    return change.status == StatusCode::kLogout && Resolve(change, directory).has_value();
+  }
   return (settings_->dial && !change.reason_code.empty()) || settings_->astdb_dnd ||
          settings_->presence_state || Resolve(change, directory).has_value();
 }
 
+// "{}" when the state asks for nothing: the row then says so, and a reload before the delivery
+// cannot add actions nobody acknowledged ("" is left for rows from before actions existed).
 std::string AmiConnector::Payload(const Change& change, const Directory& directory) const {
   std::optional<reasoncodes::ActionSet> set = Resolve(change, directory);
-  return set ? reasoncodes::ActionSetJson(*set) : std::string();
+  return reasoncodes::ActionSetJson(set.value_or(reasoncodes::ActionSet{}));
 }
 
 DeliveryResult AmiConnector::Deliver(const Delivery& delivery, const Directory& directory) {
@@ -688,18 +727,38 @@ DeliveryResult AmiConnector::Deliver(const Delivery& delivery, const Directory& 
   if (!delivery.payload.empty()) {
     actions = reasoncodes::ParseActionSetJson(delivery.payload);
     if (!actions) return DeliveryResult::Rejected("the change's stored actions are unreadable");
+    if (actions->empty()) actions.reset();
   } else if (!delivery.refresh) {
     actions = Resolve(change, directory);
   }
+  // The new state asks for nothing: what the last one asked for no longer stands.
+  if (!actions && !delivery.refresh) Forget(user->id);
   std::string done;
+  // From the PBX itself (a logout because the phone went away): only the actions.
+  const bool from_pbx = change.source == reasoncodes::Source::kPbx;
+  if (from_pbx) {
+    if (actions) {
+      if (Step failed = ApplyActions(*user, *actions, change.label, done)) return *failed;
+    }
+    return DeliveryResult::Delivered((done.empty() ? "nothing to send" : done) + " for " +
+                                     user->extension);
+  }
   // A refresh re-asserts flags; dialling again would ring the phone for nothing.
-  if (settings_->dial && !change.reason_code.empty() && !delivery.refresh) {
+  // Nor again for a row retried because the PBX did not take its actions.
+  if (settings_->dial && !change.reason_code.empty() && !delivery.refresh &&
+      !AlreadyDialled(delivery)) {
     if (Step failed = Originate(values)) return *failed;
     done += "dialled " + change.reason_code;
+    std::lock_guard lock(work_mutex_);
+    dialled_[user->id] = RowKey(delivery);
   }
   // A state's own dnd action takes the place of the DND that follows the status code.
   if (settings_->astdb_dnd && !(actions && actions->dnd)) {
     bool on = change.status == StatusCode::kDnd;
+    {
+      std::lock_guard lock(inbound_mutex_);
+      inbound_.ExpectDnd(user->id, on, Seconds());  // its lamp's event is not a key pressed
+    }
     if (Step failed = ApplyDnd(user->extension, on)) return *failed;
     done += std::string(done.empty() ? "" : ", ") + (on ? "DND on" : "DND off");
   }
@@ -729,7 +788,7 @@ AmiActionTarget AmiConnector::TargetFor(const User& user, const std::string& lab
 // reported and the delivery retried for this user only.
 AmiConnector::Step AmiConnector::ApplyActions(const User& user, const reasoncodes::ActionSet& set,
                                               const std::string& label, std::string& done) {
-  Applied applied{set, TargetFor(user, label), {}, {}};
+  Applied applied{0, set, TargetFor(user, label), {}, {}};
   applied.wanted = WantedItems(set, applied.target);
   {
     std::lock_guard lock(work_mutex_);
@@ -744,8 +803,9 @@ AmiConnector::Step AmiConnector::ApplyActions(const User& user, const reasoncode
     }
   } finished{this, user.id};
   AmiSend send = [this](AmiMessage action) { return session_->Send(std::move(action)); };
-  auto failed = [](const Error& error) -> DeliveryResult {
+  auto failed = [&](const Error& error) -> DeliveryResult {
     if (error.code == "not_answered") return DeliveryResult::Retry(error.message);
+    Forget(user.id);  // refused for good: nothing of this state's actions stands
     return DeliveryResult::Rejected(error.message);
   };
   Result<AmiItems> held = ReadItems(send, applied.wanted, applied.target);
@@ -771,6 +831,7 @@ AmiConnector::Step AmiConnector::ApplyActions(const User& user, const reasoncode
   {
     std::lock_guard lock(work_mutex_);
     ++(mismatches.empty() ? actions_applied_ : actions_retried_);
+    applied.generation = ++generation_;
     applied_[user.id] = applied;
   }
   const std::string what = sent.empty() ? "actions already in place" : JoinSent(sent);
@@ -813,6 +874,15 @@ void AmiConnector::Report(const std::string& user,
   event.user = user;
   event.mismatches = std::move(mismatches);
   Post({std::move(event)});
+}
+
+void AmiConnector::Forget(const std::string& user) {
+  bool had = false;
+  {
+    std::lock_guard lock(work_mutex_);
+    had = applied_.erase(user) > 0;
+  }
+  if (had) Report(user, {});
 }
 
 void AmiConnector::Post(std::vector<InboundEvent> events) {
@@ -932,6 +1002,9 @@ void AmiConnector::OnEvent(const AmiMessage& event) {
     {
       std::lock_guard lock(inbound_mutex_);
       events = inbound_.Read(event, Seconds());
+      if (settings_->from_devices) {
+        for (InboundEvent& gone : ReadDevice(event)) events.push_back(std::move(gone));
+      }
     }
     std::vector<std::string> cleared;
     for (const InboundEvent& read : events) {
@@ -983,10 +1056,30 @@ void AmiConnector::NoteManualChange(const AmiMessage& event) {
   work_.notify_all();
 }
 
+// inbound_mutex_ held. DeviceStateChange of a user's own device: UNAVAILABLE after any other
+// state (the first state seen since the login is only a baseline) logs the user out.
+std::vector<InboundEvent> AmiConnector::ReadDevice(const AmiMessage& event) {
+  if (!event.Is("Event", "DeviceStateChange")) return {};
+  auto user = devices_.find(event.Get("Device"));
+  if (user == devices_.end()) return {};
+  const bool unavailable = event.Is("State", "UNAVAILABLE");
+  auto known = device_unavailable_.find(user->first);
+  const bool was_known = known != device_unavailable_.end();
+  const bool was_unavailable = was_known && known->second;
+  device_unavailable_[user->first] = unavailable;
+  if (!unavailable || was_unavailable) return {};
+  ++devices_gone_;
+  InboundEvent gone;
+  gone.kind = InboundEvent::Kind::kLogout;
+  gone.user = user->second;
+  return {gone};
+}
+
 void AmiConnector::OnConnected() {
   {
     std::lock_guard lock(inbound_mutex_);
     inbound_.Reconnected();
+    device_unavailable_.clear();
   }
   std::lock_guard lock(work_mutex_);
   resync_due_ = true;
@@ -998,9 +1091,10 @@ void AmiConnector::OnConnected() {
 void AmiConnector::Work() {
   std::unique_lock lock(work_mutex_);
   for (;;) {
-    work_.wait(lock, [&] { return stopping_ || resync_due_ || !recheck_.empty(); });
+    // A login before the first directory (Start comes before UseDirectory) waits for it.
+    work_.wait(lock, [&] { return stopping_ || (resync_due_ && directory_) || !recheck_.empty(); });
     if (stopping_) return;
-    if (resync_due_) {
+    if (resync_due_ && directory_) {
       resync_due_ = false;
       std::shared_ptr<const Directory> directory = directory_;
       for (const auto& [user, applied] : applied_) recheck_.insert(user);
@@ -1087,8 +1181,11 @@ void AmiConnector::Recheck(const std::string& user) {
   {
     std::lock_guard lock(work_mutex_);
     auto it = applied_.find(user);
-    // A delivery for the user started meanwhile: its own read-back decides.
-    if (it == applied_.end() || applying_.count(user)) return;
+    // A delivery for the user started or finished meanwhile: its own read-back decides.
+    if (it == applied_.end() || applying_.count(user) ||
+        it->second.generation != applied.generation) {
+      return;
+    }
     mismatches = Compare(it->second, *held, true);
   }
   Report(user, std::move(mismatches));
@@ -1131,6 +1228,7 @@ std::optional<ConnectorDetails> AmiConnector::Details() const {
         {"calls_ended", static_cast<int64_t>(counters.calls_ended)},
         {"changes", static_cast<int64_t>(counters.selects)},
         {"own_changes_ignored", static_cast<int64_t>(counters.echoes)},
+        {"phones_gone", devices_gone_},
         {"last_resync_error", last_resync_error_},
     };
   }
@@ -1152,7 +1250,17 @@ ConnectorType AmiConnectorType() {
   DeliveryPolicy defaults;
   defaults.coalesce = true;
   defaults.concurrency = 4;
-  defaults.skip_sources = {reasoncodes::Source::kPbx};
+  // Changes from the PBX are filtered by Wants (a logout when the phone went away still runs
+  // its actions), not by skip_sources.
+  // Coalesced rows fold their actions into the next: the newer state's members win, what only
+  // a skipped change asked for (on_login's queue additions) still happens.
+  defaults.merge_payloads = [](const std::string& older, const std::string& newer) {
+    std::optional<reasoncodes::ActionSet> merged = reasoncodes::ParseActionSetJson(older);
+    std::optional<reasoncodes::ActionSet> over = reasoncodes::ParseActionSetJson(newer);
+    if (!merged || !over) return newer;  // a row from before actions existed
+    merged->Overlay(*over);
+    return reasoncodes::ActionSetJson(*merged);
+  };
   return ConnectorType{
       .type = kType,
       .summary =

@@ -47,10 +47,14 @@ struct AmiSettings final : ConnectorSettings {
   bool device_state = false;  // only with astdb_dnd
   bool presence_state = false;
 
-  // The PBX as a source (issue 14): "from_pbx": ["calls", "dnd", "queues"].
+  // The PBX as a source (issue 14): "from_pbx": ["calls", "dnd", "queues", "devices"].
   bool from_calls = false;
   bool from_dnd = false;
   bool from_queues = false;
+  // "devices": the user's phone (the `channel` template's device, "PJSIP/1001") going
+  // UNAVAILABLE (unregistered: the softphone closed or the desk phone lost its network) logs
+  // the user out, so the on_logout actions run (seed 000: "when the softphone vanishes").
+  bool from_devices = false;
   // "dnd_labels": {"on": label, "off": label}: what DND pressed on the phone selects
   // (defaults: the first selectable Do Not Disturb state, and the ready state).
   std::optional<std::string> dnd_on_label;
@@ -66,7 +70,9 @@ struct AmiSettings final : ConnectorSettings {
   // Read the state's actions back after applying them (and after every reconnect).
   bool verify_actions = true;
 
-  bool ReadsItsSystem() const override { return from_calls || from_dnd || from_queues; }
+  bool ReadsItsSystem() const override {
+    return from_calls || from_dnd || from_queues || from_devices;
+  }
 };
 
 // type "ami": keys host, port, username, secret, events, channel, context, priority,
@@ -75,7 +81,8 @@ struct AmiSettings final : ConnectorSettings {
 // queue_interface, voicemail, verify_actions. Mode "dial_command" (a block with from_pbx
 // stands in any mode, and outside dial_command only reads); by default
 // coalesced (only the latest state matters), 4 deliveries at once, and changes reported by
-// the PBX itself (source pbx) are not sent back to it.
+// the PBX itself (source pbx) are not sent back to it, except a logout because the user's
+// phone went away, whose actions are carried out.
 ConnectorType AmiConnectorType();
 
 }  // namespace presence::connectors

@@ -421,15 +421,22 @@ bool AmiInbound::TakeExpectation(const std::string& user, bool dnd, bool value,
   return true;
 }
 
+// Expectations whose event never came (a reader without that kind of event, a PBX without
+// lamps) expire here too, so the list stays small; at most kMaxExpectations are kept.
+void AmiInbound::Expect(Expectation expectation, double now) {
+  std::erase_if(expectations_, [now](const Expectation& e) { return e.until < now; });
+  if (expectations_.size() >= kMaxExpectations) expectations_.erase(expectations_.begin());
+  expectations_.push_back(std::move(expectation));
+}
+
 void AmiInbound::ExpectDnd(const std::string& user, bool on, double now) {
-  expectations_.push_back(Expectation{user, true, on, "", now + rules_.expect_seconds});
+  Expect(Expectation{user, true, on, "", now + rules_.expect_seconds}, now);
 }
 
 void AmiInbound::ExpectPause(const std::string& user, bool paused, const std::string& reason,
                              double now) {
   // Asterisk empties the reason on unpause (app_queue.c set_queue_member_pause).
-  expectations_.push_back(
-      Expectation{user, false, paused, paused ? reason : "", now + rules_.expect_seconds});
+  Expect(Expectation{user, false, paused, paused ? reason : "", now + rules_.expect_seconds}, now);
 }
 
 void AmiInbound::Select(const std::string& user, const std::string& label,

@@ -96,6 +96,7 @@ class AmiInbound {
   static constexpr std::size_t kMaxLegsPerCall = 16;
   static constexpr std::size_t kMaxLegs = 4096;
   static constexpr std::size_t kMaxIdBytes = 128;  // a longer Uniqueid/Linkedid is malformed
+  static constexpr std::size_t kMaxExpectations = 4096;
 
   explicit AmiInbound(AmiInboundRules rules = {});
 
@@ -176,6 +177,7 @@ class AmiInbound {
   void DropLeg(const std::string& uniqueid, double now, std::vector<InboundEvent>& out);
   void EndCall(const std::string& key, double now, std::vector<InboundEvent>& out);
   int NextGeneration(const std::string& user, const std::string& linkedid) const;
+  void Expect(Expectation expectation, double now);
   bool TakeExpectation(const std::string& user, bool dnd, bool value, const std::string& reason,
                        double now);
   void Select(const std::string& user, const std::string& label, std::vector<InboundEvent>& out);

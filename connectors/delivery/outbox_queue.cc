@@ -81,6 +81,10 @@ std::optional<OutboxQueue::Task> OutboxQueue::TakeItem(const std::string& user, 
   if (policy_.coalesce) {
     while (queue.items.size() > 1) {
       task.dropped.push_back(queue.items.front().id);
+      if (policy_.merge_payloads) {
+        queue.items[1].payload =
+            policy_.merge_payloads(queue.items.front().payload, queue.items[1].payload);
+      }
       queue.items.pop_front();
       queue.head_attempts = 0;  // a new row leads: its own first attempt
       ++stats_.coalesced;

@@ -423,10 +423,26 @@ BOOST_AUTO_TEST_CASE(json_is_compact_in_a_fixed_order_and_reads_back) {
   BOOST_TEST((ParseActionSetJson("{}") == ActionSet{}));
 }
 
+// What resolution stores is expanded: an id, an extension with letters, a long field value.
+// Each must read back, or the change's row could never be delivered.
+BOOST_AUTO_TEST_CASE(resolved_targets_read_back_whatever_the_users_values) {
+  for (const std::string& target :
+       std::vector<std::string>{"ann", "1001a", std::string(64, '9'), "+49+1", "**"}) {
+    ActionSet set;
+    set.forward[ForwardKind::kUnconditional] = target;
+    std::optional<ActionSet> back = ParseActionSetJson(ActionSetJson(set));
+    BOOST_TEST_REQUIRE(back.has_value(), target);
+    BOOST_TEST(back->forward.at(ForwardKind::kUnconditional) == target);
+  }
+  ActionSet control;
+  control.forward[ForwardKind::kBusy] = "12\n34";
+  BOOST_TEST(!ParseActionSetJson(ActionSetJson(control)).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(every_single_member_reads_back_alone) {
   for (const std::string text :
        {R"({"dnd":false})", R"({"follow_me":true})", R"({"queue_pause":false})",
-        R"({"forward":{"busy":"{mobile}"}})", R"({"queues":{"q":1000}})",
+        R"({"forward":{"busy":"+4917012345"}})", R"({"queues":{"q":1000}})",
         R"({"queues":{"q":null}})", R"({"forward":{"no_answer":""}})"}) {
     std::optional<ActionSet> set = ParseActionSetJson(text);
     BOOST_TEST_REQUIRE(set.has_value(), text);

@@ -41,6 +41,8 @@ std::string Describe(const InboundEvent& event) {
       return "select " + event.user + " " + event.label;
     case InboundEvent::Kind::kPbxStatus:
       return "pbx_status " + event.user;
+    case InboundEvent::Kind::kLogout:
+      return "logout " + event.user;
     case InboundEvent::Kind::kCallStarted:
     case InboundEvent::Kind::kCallAnswered:
     case InboundEvent::Kind::kCallEnded: {

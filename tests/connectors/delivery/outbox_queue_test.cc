@@ -67,6 +67,33 @@ BOOST_AUTO_TEST_CASE(coalescing_delivers_only_the_newest_waiting_row) {
   BOOST_TEST(queue.stats().depth == 1u);
 }
 
+// A connector whose payloads are not only "the latest" folds each dropped row's into the next,
+// oldest first, so what only a skipped row asked for still reaches the delivery.
+BOOST_AUTO_TEST_CASE(coalescing_folds_the_dropped_rows_payloads_into_the_newest) {
+  DeliveryPolicy policy = Policy(true);
+  policy.merge_payloads = [](const std::string& older, const std::string& newer) {
+    return older + "+" + newer;
+  };
+  OutboxQueue queue = MakeQueue(policy);
+  for (int64_t id : {1, 2, 3}) {
+    OutboxItem row = Row(id, "1001");
+    row.payload = "p" + std::to_string(id);
+    queue.Add(row);
+  }
+  auto task = queue.Next(At(0));
+  BOOST_REQUIRE(task);
+  BOOST_TEST(task->delivery.id == 3);
+  BOOST_TEST(task->delivery.payload == "p1+p2+p3");
+  // Without a merge the newest payload stands alone.
+  OutboxQueue plain = MakeQueue(Policy(true));
+  for (int64_t id : {1, 2}) {
+    OutboxItem row = Row(id, "1001");
+    row.payload = "p" + std::to_string(id);
+    plain.Add(row);
+  }
+  BOOST_TEST(plain.Next(At(0))->delivery.payload == "p2");
+}
+
 BOOST_AUTO_TEST_CASE(rows_arriving_during_a_delivery_wait_for_it_then_coalesce) {
   OutboxQueue queue = MakeQueue(Policy(true));
   queue.Add(Row(1, "1001"));
