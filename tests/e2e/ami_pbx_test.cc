@@ -129,6 +129,17 @@ bool WaitForLabel(AgentServer& server, const std::string& id, const std::string&
 
 size_t Mismatches(const Object& agent) { return agent.getArray("pbx_mismatches")->size(); }
 
+std::vector<std::string> IntervalLabels(AgentServer& server, const std::string& id) {
+  HttpResponse response =
+      server.Client().Get("/api/v1/agents/" + id + "/intervals", server.tokens().supervisor);
+  std::vector<std::string> labels;
+  Array::Ptr all = response.Json()->getArray("intervals");
+  for (size_t i = 0; i < all->size(); ++i) {
+    labels.push_back(all->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
+  }
+  return labels;
+}
+
 void SetState(AgentServer& server, const std::string& user, const std::string& label) {
   HttpResponse response =
       server.Client().Put("/api/v1/agents/" + user + "/state", server.tokens().integration,
@@ -277,6 +288,39 @@ BOOST_AUTO_TEST_CASE(the_status_dnd_lamp_is_not_taken_for_a_key_pressed_on_the_p
   BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") != "pbx");
 }
 
+// The other action kinds: forwards on busy (to voicemail) and on no answer (to the mobile),
+// Follow Me, and the lamps FreePBX keeps for the user's devices.
+BOOST_AUTO_TEST_CASE(busy_and_no_answer_forwards_follow_me_and_the_lamps_reach_freepbx) {
+  FakeAmiServer pbx("presence", "s3cret");
+  pbx.AddQueue("support");
+  pbx.DbPut("AMPUSER", "2001/device", "2001&2001b");
+  AgentServer server([&](Object& config) {
+    WithPbx(pbx, {.device_state = true})(config);
+    FindState(config, "Training")
+        ->set("actions", ParseJson(R"({"forward": {"busy": "voicemail", "no_answer": "{mobile}",
+                                                   "unconditional": "{mobile}"},
+                                       "follow_me": true})"));
+  });
+  server.Start();
+  SetState(server, "1001", "Training");
+  BOOST_REQUIRE(Settled(server));
+  BOOST_TEST(pbx.DbGet("CFB", "2001").value_or("") == "*2001");
+  BOOST_TEST(pbx.DbGet("CFU", "2001").value_or("") == kMobile);
+  BOOST_TEST(pbx.DbGet("CF", "2001").value_or("") == kMobile);
+  BOOST_TEST(pbx.DbGet("AMPUSER", "2001/followme/ddial").value_or("") == "DIRECT");
+  BOOST_TEST(pbx.DeviceState("Custom:CF2001").value_or("") == "BUSY");
+  BOOST_TEST(pbx.DeviceState("Custom:DEVCF2001b").value_or("") == "BUSY");
+  BOOST_TEST(pbx.DeviceState("Custom:FOLLOWME2001").value_or("") == "BUSY");
+  BOOST_TEST(pbx.DeviceState("Custom:FOLLOWME2001b").value_or("") == "BUSY");
+  BOOST_TEST(Mismatches(*GetAgent(server, "1001")) == 0u);
+  // Back to Ready (profile office: unconditional forward off, the rest not managed there).
+  SetState(server, "1001", "Ready for Calls");
+  BOOST_REQUIRE(Settled(server));
+  BOOST_TEST(!pbx.DbGet("CF", "2001").has_value());
+  BOOST_TEST(pbx.DeviceState("Custom:CF2001").value_or("") == "NOT_INUSE");
+  BOOST_TEST(pbx.DbGet("CFB", "2001").value_or("") == "*2001");  // not managed by Ready
+}
+
 BOOST_AUTO_TEST_CASE(a_pbx_that_does_not_take_a_write_shows_the_mismatch_and_is_retried) {
   FakeAmiServer pbx("presence", "s3cret");
   pbx.AddQueue("support");
@@ -376,17 +420,17 @@ BOOST_AUTO_TEST_CASE(calls_seen_only_through_ami_run_the_call_rules) {
   }
   BOOST_TEST(std::count(labels.begin() + before, labels.end(), std::string("Wrap-up")) == 0);
   BOOST_TEST(ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 2);
-}
-
-std::vector<std::string> IntervalLabels(AgentServer& server, const std::string& id) {
-  HttpResponse response =
-      server.Client().Get("/api/v1/agents/" + id + "/intervals", server.tokens().supervisor);
-  std::vector<std::string> labels;
-  Array::Ptr all = response.Json()->getArray("intervals");
-  for (size_t i = 0; i < all->size(); ++i) {
-    labels.push_back(all->getObject(static_cast<unsigned>(i))->getValue<std::string>("label"));
-  }
-  return labels;
+  // An outbound call from the agent's phone: On a call, then the wrap-up as for any call.
+  CallSpec out = OutboundSpec();
+  out.caller = AmiParty{"PJSIP/2001-00000007", "1700000050.7", "2001", "Anna"};
+  pbx.Play(InboundCall(out));
+  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object& agent) {
+    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("calls_ended") == 3 &&
+           agent.getValue<std::string>("cause") == "wrap_up_end";
+  }));
+  labels = IntervalLabels(server, "1001");
+  BOOST_TEST(std::count(labels.begin(), labels.end(), std::string("On a call")) == 2);
+  BOOST_TEST(std::count(labels.begin(), labels.end(), std::string("Wrap-up")) == 2);
 }
 
 // FreePBX's queue: the member is the Local channel that dials the phone; the call is seen
@@ -440,8 +484,9 @@ BOOST_AUTO_TEST_CASE(a_blind_transfer_ends_one_agents_call_and_starts_the_others
   }
 }
 
-// Rule 11 for calls the PBX reports: a queue call that rings out moves a Ready agent.
-BOOST_AUTO_TEST_CASE(calls_that_only_ring_on_the_pbx_count_as_missed) {
+// Rule 11 for calls the PBX reports (and the softphone over the API): a call that rings out
+// moves a Ready agent.
+BOOST_AUTO_TEST_CASE(calls_that_only_ring_count_as_missed_from_the_pbx_and_the_api) {
   FakeAmiServer pbx("presence", "s3cret");
   AgentServer server([&](Object& config) {
     WithPbx(pbx, {.from_pbx = {"calls"}, .actions = false})(config);
@@ -453,6 +498,15 @@ BOOST_AUTO_TEST_CASE(calls_that_only_ring_on_the_pbx_count_as_missed) {
   BOOST_REQUIRE(pbx.WaitForAction("CoreShowChannels"));
   pbx.Play(InboundCall(InboundTo("2001", false)));
   BOOST_REQUIRE(WaitForLabel(server, "1001", "Break"));
+  // The same rule for a softphone reporting over the API.
+  SetState(server, "1002", "Ready for Calls");
+  for (const char* event : {R"({"type": "call_started", "call_id": "q9", "direction": "inbound"})",
+                            R"({"type": "call_ended", "call_id": "q9"})"}) {
+    HttpResponse response =
+        server.Client().Post("/api/v1/agents/1002/events", server.tokens().integration, event);
+    BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
+  }
+  BOOST_REQUIRE(WaitForLabel(server, "1002", "Break"));
   BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("cause").rfind("missed_calls", 0) ==
              0u);
 }
