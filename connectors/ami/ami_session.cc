@@ -273,6 +273,10 @@ Result<std::vector<AmiMessage>> AmiSession::Read(Link& link, MonotonicClock::Ins
 
 // Responses go to the action with their ActionID (a list response keeps collecting its events
 // until EventList: Complete); events that belong to no pending list go to the event handler.
+// Items one list answer may carry (QueueStatus of a large floor, CoreShowChannels of a busy
+// PBX stay far below).
+constexpr std::size_t kMaxListItems = 200000;
+
 void AmiSession::Dispatch(const AmiMessage& message) {
   const std::string id = message.ActionId();
   if (message.IsResponse() && !ping_id_.empty() && id == ping_id_) {
@@ -287,6 +291,15 @@ void AmiSession::Dispatch(const AmiMessage& message) {
       if (message.IsResponse()) {
         pending.reply.response = message;
         pending.listing = IsListStart(message);
+      } else if (pending.reply.events.size() >= kMaxListItems) {
+        // A list longer than any real server sends (a PBX that repeats itself): the action
+        // fails rather than memory growing until its timeout; later items are ignored.
+        pending.outcome = Error{"too_many_items", "a list answer went over " +
+                                                      std::to_string(kMaxListItems) + " items"};
+        pending_.erase(it);
+        lock.unlock();
+        answered_.notify_all();
+        return;
       } else {
         pending.reply.events.push_back(message);
         pending.listing = !IsListComplete(message);
