@@ -129,6 +129,16 @@ bool WaitForLabel(AgentServer& server, const std::string& id, const std::string&
 
 size_t Mismatches(const Object& agent) { return agent.getArray("pbx_mismatches")->size(); }
 
+Object::Ptr ConnectorDetails(AgentServer& server);
+
+// Waits until the connector has swallowed at least `count` events of its own writes.
+bool WaitForOwnChangesIgnored(AgentServer& server, int count) {
+  return WaitForAgent(server, "1001", [&](const Object&) {
+    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("own_changes_ignored") >=
+           count;
+  });
+}
+
 std::vector<std::string> IntervalLabels(AgentServer& server, const std::string& id) {
   HttpResponse response =
       server.Client().Get("/api/v1/agents/" + id + "/intervals", server.tokens().supervisor);
@@ -280,10 +290,7 @@ BOOST_AUTO_TEST_CASE(the_status_dnd_lamp_is_not_taken_for_a_key_pressed_on_the_p
   BOOST_REQUIRE(Settled(server));
   SetState(server, "1001", "Lunch");
   BOOST_REQUIRE(Settled(server));
-  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object&) {
-    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("own_changes_ignored") >=
-           2;
-  }));
+  BOOST_REQUIRE(WaitForOwnChangesIgnored(server, 2));
   BOOST_TEST(Label(server, "1001") == "Lunch");
   BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") != "pbx");
 }
@@ -589,10 +596,8 @@ BOOST_AUTO_TEST_CASE(dnd_on_the_phone_is_a_pbx_change_and_the_agents_own_dnd_nev
   // their events come back and are not changes.
   SetState(server, "1001", "Lunch");
   BOOST_REQUIRE(Settled(server));
-  BOOST_REQUIRE(WaitForAgent(server, "1001", [&](const Object&) {
-    return ConnectorDetails(server)->getObject("from_pbx")->getValue<int>("own_changes_ignored") >=
-           1;
-  }));
+  BOOST_REQUIRE(WaitForOwnChangesIgnored(server, 2));
+  BOOST_TEST(pbx.Member("sales", "PJSIP/2001")->paused);
   BOOST_TEST(Label(server, "1001") == "Lunch");
   BOOST_TEST(GetAgent(server, "1001")->getValue<std::string>("source") != "pbx");
 }
