@@ -99,32 +99,14 @@ std::function<void(Object&)> WithPbx(const FakeAmiServer& pbx, PbxOptions option
   };
 }
 
-Object::Ptr GetAgent(AgentServer& server, const std::string& id) {
-  HttpResponse response = server.Client().Get("/api/v1/agents/" + id, server.tokens().supervisor);
-  BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
-  return response.Json();
-}
-
-std::string Label(AgentServer& server, const std::string& id) {
-  return GetAgent(server, id)->getObject("state")->getValue<std::string>("label");
-}
-
-// Re-reads the user until `holds` or the deadline passes (the agent's answer to a delivery
-// shows only there).
+Object::Ptr GetAgent(AgentServer& server, const std::string& id) { return AgentView(server, id); }
+std::string Label(AgentServer& server, const std::string& id) { return AgentLabel(server, id); }
 bool WaitForAgent(AgentServer& server, const std::string& id,
                   const std::function<bool(const Object&)>& holds) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (holds(*GetAgent(server, id))) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return WaitForAgentView(server, id, holds, kWait);
 }
-
 bool WaitForLabel(AgentServer& server, const std::string& id, const std::string& label) {
-  return WaitForAgent(server, id, [&](const Object& agent) {
-    return agent.getObject("state")->getValue<std::string>("label") == label;
-  });
+  return WaitForAgentLabel(server, id, label, kWait);
 }
 
 size_t Mismatches(const Object& agent) { return agent.getArray("pbx_mismatches")->size(); }

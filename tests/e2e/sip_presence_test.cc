@@ -94,24 +94,10 @@ std::function<void(Object&)> WithSip(const Kamailio& kamailio, SipOptions option
   };
 }
 
-Object::Ptr GetAgent(AgentServer& server, const std::string& id) {
-  HttpResponse response = server.Client().Get("/api/v1/agents/" + id, server.tokens().supervisor);
-  BOOST_REQUIRE_MESSAGE(response.status == 200, response.body);
-  return response.Json();
-}
-
-std::string Label(AgentServer& server, const std::string& id) {
-  return GetAgent(server, id)->getObject("state")->getValue<std::string>("label");
-}
-
-// Re-reads the user's state until it has `label` or the deadline passes.
+Object::Ptr GetAgent(AgentServer& server, const std::string& id) { return AgentView(server, id); }
+std::string Label(AgentServer& server, const std::string& id) { return AgentLabel(server, id); }
 bool WaitForLabel(AgentServer& server, const std::string& id, const std::string& label) {
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (Label(server, id) == label) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return WaitForAgentLabel(server, id, label, kWait);
 }
 
 void SetState(AgentServer& server, const std::string& user, const std::string& label) {

@@ -204,4 +204,39 @@ void AddState(const Poco::JSON::Object::Ptr& config, const std::string& label,
   config->getArray("states")->add(state);
 }
 
+Object::Ptr AgentView(AgentServer& server, const std::string& id) {
+  HttpResponse response = server.Client().Get("/api/v1/agents/" + id, server.tokens().supervisor);
+  if (response.status != 200) {
+    throw std::runtime_error("GET /api/v1/agents/" + id + ": " + std::to_string(response.status) +
+                             " " + response.body);
+  }
+  return response.Json();
+}
+
+std::string AgentLabel(AgentServer& server, const std::string& id) {
+  return AgentView(server, id)->getObject("state")->getValue<std::string>("label");
+}
+
+bool WaitForAgentView(AgentServer& server, const std::string& id,
+                      const std::function<bool(const Object&)>& holds,
+                      std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (holds(*AgentView(server, id))) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool WaitForAgentLabel(AgentServer& server, const std::string& id, const std::string& label,
+                       std::chrono::milliseconds timeout) {
+  return WaitForAgentView(
+      server, id,
+      [&](const Object& view) {
+        return !view.isNull("state") &&
+               view.getObject("state")->getValue<std::string>("label") == label;
+      },
+      timeout);
+}
+
 }  // namespace presence::testing

@@ -106,6 +106,18 @@ class ProcessWatchdog {
 // The path of the presence-agent binary under test.
 const std::string& AgentBinary();
 
+// A user's view as a supervisor reads it (GET /api/v1/agents/{id}); throws on any other answer
+// than 200. AgentLabel: its state's label.
+Poco::JSON::Object::Ptr AgentView(AgentServer& server, const std::string& id);
+std::string AgentLabel(AgentServer& server, const std::string& id);
+// Re-reads the user's view every 20 ms until `holds` or the timeout passes (what a delivery or
+// an event from a fake system did shows only there); returns whether it held.
+bool WaitForAgentView(AgentServer& server, const std::string& id,
+                      const std::function<bool(const Poco::JSON::Object&)>& holds,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
+bool WaitForAgentLabel(AgentServer& server, const std::string& id, const std::string& label,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // Appends a state to a configuration's "states" (for reload tests).
 void AddState(const Poco::JSON::Object::Ptr& config, const std::string& label,
               const std::string& reason_code, int status);
