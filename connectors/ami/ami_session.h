@@ -94,7 +94,7 @@ class AmiSession {
   // "Response: Error" is an answer, not an error. Errors: "not_connected" (no session now;
   // when a connection attempt is under way it is waited for, within the action timeout),
   // "timeout" (no answer within the action timeout), "connection_lost" (the connection went
-  // away before the answer).
+  // away before the answer), "too_many_items" (a list answer over 200,000 items).
   Result<AmiReply> Send(AmiMessage action);
 
   AmiSessionStatus CurrentStatus() const;
