@@ -570,6 +570,7 @@ class AmiConnector final : public Connector {
   std::map<std::string, std::string> devices_;      // device ("PJSIP/1001") -> user
   std::map<std::string, bool> device_unavailable_;  // by device, since the last login
   int64_t devices_gone_ = 0;
+  int64_t resyncs_ = 0;  // re-reads after a login, finished
 
   // Applied actions and the re-read thread's work.
   mutable std::mutex work_mutex_;
@@ -1146,6 +1147,11 @@ void AmiConnector::Resync(const Directory& directory) {
     }
   }
   if (settings_->from_calls) {
+    std::set<std::string> followed;
+    {
+      std::lock_guard lock(inbound_mutex_);
+      followed = inbound_.FollowedLegs();
+    }
     if (std::optional<AmiReply> reply =
             send(AmiMessage::Action("CoreShowChannels"), "CoreShowChannels")) {
       std::vector<AmiMessage> channels;
@@ -1155,13 +1161,14 @@ void AmiConnector::Resync(const Directory& directory) {
       std::vector<InboundEvent> events;
       {
         std::lock_guard lock(inbound_mutex_);
-        events = inbound_.Resync(channels, Seconds());
+        events = inbound_.Resync(channels, Seconds(), &followed);
       }
       Post(std::move(events));
     }
   }
   std::lock_guard lock(inbound_mutex_);
   last_resync_error_ = error;
+  ++resyncs_;
 }
 
 // A user's applied actions read back: what differs now was changed on the phone (or by
@@ -1229,6 +1236,7 @@ std::optional<ConnectorDetails> AmiConnector::Details() const {
         {"changes", static_cast<int64_t>(counters.selects)},
         {"own_changes_ignored", static_cast<int64_t>(counters.echoes)},
         {"phones_gone", devices_gone_},
+        {"resyncs", resyncs_},
         {"last_resync_error", last_resync_error_},
     };
   }

@@ -375,6 +375,13 @@ void AmiInbound::DropLeg(const std::string& uniqueid, double now, std::vector<In
   if (leg == legs_.end()) return;
   const std::string key = leg->second;
   legs_.erase(leg);
+  if (dropped_.insert(uniqueid).second) {
+    dropped_order_.push_back(uniqueid);
+    if (dropped_order_.size() > 1024) {
+      dropped_.erase(dropped_order_.front());
+      dropped_order_.pop_front();
+    }
+  }
   auto call = calls_.find(key);
   if (call == calls_.end()) return;
   call->second.legs.erase(uniqueid);
@@ -573,7 +580,14 @@ void AmiInbound::BaselineQueueMember(const AmiMessage& queue_member) {
   ++counters_.baselines;
 }
 
-std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& channels, double now) {
+std::set<std::string> AmiInbound::FollowedLegs() const {
+  std::set<std::string> legs;
+  for (const auto& [uniqueid, key] : legs_) legs.insert(uniqueid);
+  return legs;
+}
+
+std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& channels, double now,
+                                             const std::set<std::string>* followed_at_request) {
   std::vector<InboundEvent> out;
   std::map<std::string, const AmiMessage*> listed;  // by Uniqueid
   for (const AmiMessage& channel : channels) {
@@ -587,7 +601,9 @@ std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& chan
   // Followed legs that are gone.
   std::vector<std::string> gone;
   for (const auto& [uniqueid, key] : legs_) {
-    if (!listed.count(uniqueid)) gone.push_back(uniqueid);
+    if (listed.count(uniqueid)) continue;
+    if (followed_at_request && !followed_at_request->count(uniqueid)) continue;  // began since
+    gone.push_back(uniqueid);
   }
   for (const std::string& uniqueid : gone) DropLeg(uniqueid, now, out);
   if (!rules_.calls) return out;
@@ -595,6 +611,7 @@ std::vector<InboundEvent> AmiInbound::Resync(const std::vector<AmiMessage>& chan
   for (const auto& [uniqueid, channel] : listed) {
     const bool up = channel->Get("ChannelState") == "6";
     if (!legs_.count(uniqueid)) {
+      if (dropped_.count(uniqueid)) continue;  // hung up while the list was on its way
       const std::string* user = ChannelUser(channel->Get("Channel"));
       const std::string linkedid = channel->Get("Linkedid");
       if (user == nullptr || !ValidId(linkedid)) continue;

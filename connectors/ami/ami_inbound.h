@@ -129,7 +129,13 @@ class AmiInbound {
   // listed channel of a user that no call follows is adopted: call_started (outbound when its
   // Uniqueid equals its Linkedid: it began the call), call_answered when it is Up. A followed
   // call whose listed leg is Up but was not answered is answered now.
-  std::vector<InboundEvent> Resync(const std::vector<AmiMessage>& channels, double now);
+  // `followed_at_request`: FollowedLegs() when CoreShowChannels was sent; only those legs can
+  // be gone (a leg that began while the list was on its way is not in it). A channel that
+  // hung up while the list was on its way (one of the last 1024 legs dropped) is not adopted.
+  std::vector<InboundEvent> Resync(const std::vector<AmiMessage>& channels, double now,
+                                   const std::set<std::string>* followed_at_request = nullptr);
+  // The Uniqueids of the legs followed now.
+  std::set<std::string> FollowedLegs() const;
 
   const AmiInboundCounters& counters() const { return counters_; }
   std::size_t active_calls(const std::string& user) const;
@@ -190,6 +196,8 @@ class AmiInbound {
 
   std::map<std::string, Call> calls_;        // by user + '\n' + Linkedid at start
   std::map<std::string, std::string> legs_;  // Uniqueid -> call key
+  std::deque<std::string> dropped_order_;    // the last legs dropped, oldest first (bounded)
+  std::set<std::string> dropped_;
   // Per user, the latest ended calls (Linkedid, generation), newest last, bounded.
   std::map<std::string, std::deque<std::pair<std::string, int>>> ended_;
 

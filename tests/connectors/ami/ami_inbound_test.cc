@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -325,6 +326,34 @@ BOOST_AUTO_TEST_CASE(own_changes_are_not_echoed) {
   std::vector<InboundEvent> late = reader.Read(testing::DndDeviceState("1001", false, 211), 211);
   BOOST_TEST_REQUIRE(late.size() == 1u);
   BOOST_TEST(Describe(late[0]) == "select alice Available");
+}
+
+// The channel list of a re-read is a moment's picture that arrives later: a call that began
+// after it was asked for is not ended for missing from it, and a channel that hung up while it
+// was on its way is not adopted as a new call.
+BOOST_AUTO_TEST_CASE(a_resync_list_does_not_end_newer_calls_or_adopt_ended_ones) {
+  AmiInbound reader = MakeReader();
+  const std::set<std::string> before = reader.FollowedLegs();  // CoreShowChannels is sent
+  BOOST_TEST(before.empty());
+  // While the list is on its way: alice's call begins and is answered; bob's ends.
+  std::vector<AmiMessage> alice = testing::InboundCall(CallSpec{});
+  alice.resize(alice.size() - 4);  // answered, not ended
+  Play(reader, alice);
+  CallSpec bob_spec = testing::InternalSpec();
+  bob_spec.caller = AmiParty{"PJSIP/trunk-00000070", "1700000800.70", "+4930555", ""};
+  bob_spec.callee = AmiParty{"PJSIP/1002-00000071", "1700000800.71", "1002", "Bob"};
+  Play(reader, testing::InboundCall(bob_spec));  // whole: bob's call ended
+  BOOST_TEST(reader.active_calls("alice") == 1u);
+  BOOST_TEST(reader.active_calls("bob") == 0u);
+  // The list, built before either: bob's channels are in it, alice's are not.
+  std::vector<AmiMessage> listed;
+  for (const AmiMessage& message : testing::CoreShowChannelsList(
+           "30", {{bob_spec.caller, "1700000800.70"}, {bob_spec.callee, "1700000800.70"}})) {
+    if (message.Is("Event", "CoreShowChannel")) listed.push_back(message);
+  }
+  BOOST_TEST(reader.Resync(listed, 1700000900, &before).empty());
+  BOOST_TEST(reader.active_calls("alice") == 1u);
+  BOOST_TEST(reader.active_calls("bob") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(baseline_after_a_reconnect) {
