@@ -112,8 +112,17 @@ void Core::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Core::Beat() {
+  if (!heartbeat_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_beat_) return;
+  heartbeat_();
+  next_beat_ = now + heartbeat_every_;
+}
+
 void Core::Run() {
   for (;;) {
+    Beat();
     std::deque<Pending> work;
     {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -121,9 +130,18 @@ void Core::Run() {
         std::optional<Timestamp> due = timers_.NextDue();
         const bool timer_due = due && *due <= clock_.Now();
         if (!queue_.empty() || stopping_ || woken_ || timer_due) break;
+        Millis wait = std::chrono::hours(1);
         if (due) {
-          auto wait = std::clamp<Millis>(std::chrono::duration_cast<Millis>(*due - clock_.Now()),
-                                         Millis(1), std::chrono::hours(1));
+          wait = std::clamp<Millis>(std::chrono::duration_cast<Millis>(*due - clock_.Now()),
+                                    Millis(1), wait);
+        }
+        if (heartbeat_) {
+          const auto until_beat =
+              std::chrono::duration_cast<Millis>(next_beat_ - std::chrono::steady_clock::now());
+          if (until_beat <= Millis(0)) break;  // beat first, then wait again
+          wait = std::min(wait, until_beat);
+        }
+        if (due || heartbeat_) {
           wake_.wait_for(lock, wait);
         } else {
           wake_.wait(lock);

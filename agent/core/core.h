@@ -93,6 +93,14 @@ class Core {
     outbox_id_ = last_outbox_id;
   }
 
+  // Heartbeat: called on the core thread at least every `every` while the loop runs (and once
+  // right after Start), so a watchdog (systemd's WatchdogSec) sees the thread that applies
+  // changes alive, not merely the process. Must not block. Before Start.
+  void SetHeartbeat(std::function<void()> beat, std::chrono::milliseconds every) {
+    heartbeat_ = std::move(beat);
+    heartbeat_every_ = every;
+  }
+
   // Restores every user from the store, re-arms wrap-up timers (a deadline that passed while
   // the process was down ends its wrap-up at once, dated at the deadline) and starts the thread.
   Status Start();
@@ -145,6 +153,7 @@ class Core {
                std::chrono::nanoseconds commit_time, size_t events, bool durable = true);
   void PublishReported(std::vector<std::string> reported, BatchBuilder& batch);
   void PublishAll();
+  void Beat();  // the heartbeat, when one is due
   // The state the views show: the engine's plus the connectors' reports.
   std::shared_ptr<const AgentState> View(const AgentState& state) const;
   // Applies a report; returns whether the user's view changed.
@@ -161,6 +170,9 @@ class Core {
   Timestamp last_now_{};
   std::vector<Listener> listeners_;
   OutboxPlanner planner_;
+  std::function<void()> heartbeat_;
+  std::chrono::milliseconds heartbeat_every_{0};
+  std::chrono::steady_clock::time_point next_beat_{};  // core thread only
   int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
   uint64_t seq_ = 0;       // core thread only
   // Core thread only: each user's mismatches by connector name.

@@ -4,6 +4,9 @@
 #include "agent/core/core.h"
 
 #include <boost/test/unit_test.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/gated_store.h"
@@ -89,6 +92,31 @@ BOOST_AUTO_TEST_CASE(events_queued_during_a_commit_share_the_next_commit) {
   BOOST_TEST(first.get().ok());
   for (auto& future : rest) BOOST_TEST(future.get().ok());
   BOOST_TEST(store.commits() == 2);  // 301 events, two transactions
+}
+
+BOOST_AUTO_TEST_CASE(heartbeat_keeps_beating_while_the_loop_idles) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  std::mutex mutex;
+  std::condition_variable beaten;
+  int beats = 0;
+  std::thread::id beat_thread;
+  core.SetHeartbeat(
+      [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        ++beats;
+        beat_thread = std::this_thread::get_id();
+        beaten.notify_all();
+      },
+      std::chrono::milliseconds(5));
+  BOOST_REQUIRE(core.Start().ok());
+  // No event at all: the idle loop (which would otherwise wait for an hour) still beats.
+  std::unique_lock<std::mutex> lock(mutex);
+  BOOST_TEST(beaten.wait_for(lock, std::chrono::seconds(20), [&] { return beats >= 3; }));
+  BOOST_TEST((beat_thread != std::this_thread::get_id()));
+  lock.unlock();
+  MustPost(core, Select("a", "Lunch"));  // and events are still served
 }
 
 BOOST_AUTO_TEST_CASE(wrap_up_timer_fires_at_its_deadline_on_the_fake_clock) {
