@@ -39,6 +39,10 @@ struct State {
   bool selectable = true;       // agents may pick it in the picklist
   std::string color;            // "#rrggbb" for the dashboard
   int alert_after_seconds = 0;  // dashboard threshold; 0 = none
+  // How long a user may spend in this state per day (settings.time_zone), summed over the day;
+  // 0 = no budget, 1-86400. Shown counting down on the agent page, over-budget users are
+  // marked on the dashboard.
+  int budget_seconds_per_day = 0;
   // Per-connector mapping blocks, keyed by connector type ("teams", "omni_channel", ...), kept
   // as read: each connector type validates and reads its own block (mapping.h).
   Mappings mappings;

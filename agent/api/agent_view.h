@@ -11,6 +11,15 @@
 //                                                      system holds that the state did not ask for
 //  "omni_channel":{"status_id"}|{"logout":true}|null   only with settings.omni_channel on: what
 //                                                      the user's softphone sets in Omni-Channel
+//  "budgets":{"day_ends":time,                         only when a state has
+//             "states":[{"label","budget_seconds",     budget_seconds_per_day: today's use
+//                        "used_seconds",               (settings.time_zone day) per budgeted
+//                        "counting_since":time|null}]} state, in catalog order
+//    used_seconds is today's time in the state before counting_since; counting_since is set
+//    while the user is in that state (the later of `since` and today's start): the time used
+//    now is used_seconds + (now - counting_since). At day_ends a new day starts (used 0, and
+//    a state still running counts from day_ends). GET /agents and /agents/{id} add, per state,
+//    "left_seconds" (budget - used as of the request; negative when over) and "over".
 
 #include <Poco/JSON/Object.h>
 
