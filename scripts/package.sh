@@ -19,6 +19,8 @@ echo "package: compiling presence-agent and its manual page"
 cmake --build "$BUILD_DIR" --target presence-agent presence_agent_man
 echo "package: running cpack (DEB)"
 (cd "$BUILD_DIR" && cpack -G DEB)
+# The newest, should older versions lie beside it.
+# shellcheck disable=SC2012
 deb=$(ls -t "$BUILD_DIR"/presence-agent_*.deb | head -n 1)
 echo "package: $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb --field "$deb" Package Version Architecture Depends
