@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -336,8 +337,10 @@ class Service {
         outbox->last_id);
     // systemd's WatchdogSec: the core thread itself says it is alive, at half the interval.
     if (std::optional<std::chrono::microseconds> watchdog = WatchdogInterval()) {
-      core_.SetHeartbeat([this] { static_cast<void>(notifier_.Notify("WATCHDOG=1")); },
-                         std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 2));
+      core_.SetHeartbeat(
+          [this] { static_cast<void>(notifier_.Notify("WATCHDOG=1")); },
+          std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 2),
+                   std::chrono::milliseconds(1)));
     }
     if (Status status = core_.Start(); !status.ok()) {
       Log(LogLevel::kError, "start-up failed: " + status.error().message);
