@@ -9,7 +9,11 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata libssl-dev openssl libre-dev
   kamailio kamailio-presence-modules kamailio-tls-modules
   chromium fonts-dejavu-core
+  dpkg-dev systemd
 )
+# dpkg-dev (dpkg-shlibdeps) and systemd (systemd-analyze) are for the package test
+# (tests/e2e/package_test.cc): it builds the .deb and verifies its unit. A full Debian 12 install
+# has systemd; container images do not.
 
 # The browser test runs on the machine's Node.js, which ships npm; Debian's npm package
 # conflicts with it (design.md 8), so it is not installed here.

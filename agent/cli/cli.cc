@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -17,7 +18,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent/cli/dashboard_dir.h"
 #include "agent/cli/ingest.h"
+#include "agent/cli/man_page.h"
 #include "agent/config/config.h"
 #include "agent/core/core.h"
 #include "agent/core/replay.h"
@@ -361,11 +364,17 @@ int ReplaceFile(const std::string& path, const std::string& text) {
   std::filesystem::path target = std::filesystem::canonical(path, ignored);
   if (target.empty()) target = path;
   struct stat info {};
-  const mode_t mode = ::stat(target.c_str(), &info) == 0 ? (info.st_mode & 07777) : 0600;
+  const bool existed = ::stat(target.c_str(), &info) == 0;
+  const mode_t mode = existed ? (info.st_mode & 07777) : 0600;
   const std::string temporary = target.string() + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return errno;
   int error = ::fchmod(fd, mode) == 0 ? 0 : errno;
+  // The owner and group too: root adding a token to /etc/presence-agent/presence.json must
+  // leave it readable by the service's group. Who may not give the file away keeps it.
+  if (error == 0 && existed && ::fchown(fd, info.st_uid, info.st_gid) != 0) {
+    [[maybe_unused]] const int group_only = ::fchown(fd, static_cast<uid_t>(-1), info.st_gid);
+  }
   for (std::size_t done = 0; error == 0 && done < text.size();) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n > 0) done += static_cast<std::size_t>(n);
@@ -445,12 +454,53 @@ int SimulateCommand(SimulationOptions options) {
   return RunSimulation(options, std::cout);
 }
 
+ManOption DescribeOption(const CLI::Option& option) {
+  ManOption out;
+  out.positional = !option.nonpositional();
+  if (out.positional) {
+    out.names = option.get_name(true);
+  } else {
+    for (const std::string& name : option.get_snames()) {
+      out.names += (out.names.empty() ? "-" : ", -") + name;
+    }
+    for (const std::string& name : option.get_lnames()) {
+      out.names += (out.names.empty() ? "--" : ", --") + name;
+    }
+  }
+  if (option.get_type_size_max() > 0) out.value = option.get_type_name();
+  out.description = option.get_description();
+  out.required = option.get_required();
+  return out;
+}
+
+// The command line as the manual page shows it: visible commands and options, in the order
+// they were declared (positionals first), without each command's own --help.
+ManPage DescribeCli(const CLI::App& app) {
+  ManPage page{
+      .program = "presence-agent", .version = PRESENCE_VERSION, .summary = app.get_description()};
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->get_group().empty()) page.options.push_back(DescribeOption(*option));
+  }
+  auto visible = [](const CLI::App* command) { return !command->get_group().empty(); };
+  for (const CLI::App* command : app.get_subcommands(visible)) {
+    ManCommand described{.name = command->get_name(), .description = command->get_description()};
+    for (const CLI::Option* option : command->get_options()) {
+      if (option->get_group().empty() || option == command->get_help_ptr()) continue;
+      described.options.push_back(DescribeOption(*option));
+    }
+    std::stable_partition(described.options.begin(), described.options.end(),
+                          [](const ManOption& option) { return option.positional; });
+    page.commands.push_back(std::move(described));
+  }
+  return page;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
   CLI::App app{"Presence Agent: presence states, wrap-up and time tracking for call centers"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "presence-agent 0.1.0");
+  app.set_version_flag("--version", "presence-agent " PRESENCE_VERSION);
 
   std::string config;
   CLI::App* check = app.add_subcommand("check-config", "Validate a configuration file");
@@ -502,11 +552,12 @@ int RunCli(int argc, char** argv) {
   ingest->add_option("--db", db, "SQLite ledger (default: in memory)");
 
   ServeOptions serve;
-  serve.dashboard_dir = PRESENCE_DASHBOARD_DIR;
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "Run the service: HTTP API, live stream and dashboard (SIGHUP reloads)");
   serve_cmd->add_option("-c,--config", serve.config_path, "Configuration file")->required();
-  serve_cmd->add_option("--dashboard", serve.dashboard_dir, "Folder of the supervisor page");
+  serve_cmd->add_option("--dashboard", serve.dashboard_dir,
+                        "Folder of the supervisor page (default: <prefix>/share/presence-agent/"
+                        "dashboard next to the executable, else the source tree's)");
   serve_cmd->add_flag("--full-check", serve.full_check,
                       "Check the ledger with PRAGMA integrity_check at start (default: "
                       "quick_check; the full check also compares every index with its table)");
@@ -550,11 +601,22 @@ int RunCli(int argc, char** argv) {
   sip_check_cmd->add_option("--timeout-ms", sip_check.timeout_ms, "Wait per step")
       ->check(CLI::Range(100, 60000));
 
+  // For the build: the manual page, from this tree (see man_page.h). Hidden from --help.
+  CLI::App* man = app.add_subcommand("man", "Print the manual page (roff)")->group("");
+
   try {
     app.parse(argc, argv);
+    if (man->parsed()) {
+      std::cout << RenderManPage(DescribeCli(app));
+      return kExitOk;
+    }
     if (sip_check_cmd->parsed()) return SipCheckCommand(sip_check);
     if (simulate->parsed()) return SimulateCommand(simulation);
-    if (serve_cmd->parsed()) return RunServe(serve);
+    if (serve_cmd->parsed()) {
+      serve.dashboard_dir =
+          FindDashboardDir(serve.dashboard_dir, ExecutablePath(), PRESENCE_DASHBOARD_DIR);
+      return RunServe(serve);
+    }
     if (token->parsed()) return TokenCommand(role, user, name, add_to);
     if (check->parsed()) return CheckConfig(config);
     if (states->parsed()) return States(config, json, all);

@@ -16,18 +16,21 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "agent/api/agent_view.h"
 #include "agent/api/connection_limit.h"
 #include "agent/api/http_api.h"
 #include "agent/api/http_connection.h"
 #include "agent/api/metrics.h"
+#include "agent/service/systemd_notify.h"
 #include "agent/stream/stream_hub.h"
 #include "common/log.h"
 #include "connectors/builtin/builtin_connectors.h"
@@ -342,6 +345,13 @@ class Service {
         [this](const std::vector<tracking::Change>& changes,
                std::vector<tracking::OutboxItem>& rows) { connectors_.Plan(changes, rows); },
         outbox->last_id);
+    // systemd's WatchdogSec: the core thread itself says it is alive, at half the interval.
+    if (std::optional<std::chrono::microseconds> watchdog = WatchdogInterval()) {
+      core_.SetHeartbeat(
+          [this] { static_cast<void>(notifier_.Notify("WATCHDOG=1")); },
+          std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 2),
+                   std::chrono::milliseconds(1)));
+    }
     if (Status status = core_.Start(); !status.ok()) {
       Log(LogLevel::kError, "start-up failed: " + status.error().message);
       return 2;
@@ -363,7 +373,11 @@ class Service {
       return 2;
     }
     StartHttp(initial->server, socket);
+    Log(LogLevel::kInfo, "dashboard files: " + options_.dashboard_dir);
+    // Ready only now: the port listens and the core has restored every user from the ledger.
+    Notify("READY=1\nSTATUS=" + serving_);
     WaitForStop();
+    Notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
     Log(LogLevel::kInfo, "stopping: finishing requests in flight");
     server_->stopAll(false);
     // Connections end on the pool's threads, and each removes itself from the server's
@@ -574,8 +588,18 @@ class Service {
                                                                               connection_counters_);
                                            });
     server_->start();
+    serving_ = std::string("serving on ") + (settings.tls ? "https" : "http") + "://" +
+               settings.host + ":" + std::to_string(socket.address().port());
     std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
               << ":" << socket.address().port() << std::endl;
+  }
+
+  // A failure is logged, not fatal: the agent serves on; systemd decides about a start that
+  // never says READY.
+  void Notify(const std::string& message) {
+    if (Status sent = notifier_.Notify(message); !sent.ok()) {
+      Log(LogLevel::kWarning, sent.error().message);
+    }
   }
 
   // Serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
@@ -585,7 +609,10 @@ class Service {
       int signal = 0;
       if (sigwait(&set, &signal) != 0) continue;
       if (signal != SIGHUP) return;
-      Reload();
+      Notify(ReloadingMessage());
+      const bool reloaded = Reload().empty();
+      Notify("READY=1\nSTATUS=" + serving_ +
+             (reloaded ? "; configuration reloaded" : "; reload refused, see the log"));
     }
   }
 
@@ -651,6 +678,8 @@ class Service {
   }
 
   ServeOptions options_;
+  SystemdNotifier notifier_ = SystemdNotifier::FromEnvironment();
+  std::string serving_;  // "serving on http://HOST:PORT", for systemd's STATUS=
   SystemClock clock_;
   std::unique_ptr<tracking::TimeStore> store_;
   std::unique_ptr<connectors::HttpClient> http_;

@@ -5,6 +5,8 @@
 #include <Poco/JSON/Parser.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -394,6 +396,26 @@ BOOST_AUTO_TEST_CASE(token_add_to_keeps_the_file_private) {
               (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)));
   auto check = RunCommand({kAgent, "check-config", "-c", config});
   BOOST_TEST(check.exit_code == 0, check.err);
+}
+
+// The packaged /etc/presence-agent/presence.json is root:presence-agent 0640: root adding a
+// token must leave the service able to read it.
+BOOST_AUTO_TEST_CASE(token_add_to_keeps_the_files_owner_and_group) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("note: not root; giving the file to another owner cannot be tried");
+    return;
+  }
+  testing::TempDir dir;
+  const std::string config = SampleCopy(dir);
+  BOOST_REQUIRE(::chown(config.c_str(), 4321, 8765) == 0);
+  BOOST_REQUIRE(::chmod(config.c_str(), 0640) == 0);
+  auto result = RunCommand({kAgent, "token", "--role", "admin", "--add-to", config});
+  BOOST_TEST(result.exit_code == 0, result.err);
+  struct stat info {};
+  BOOST_REQUIRE(::stat(config.c_str(), &info) == 0);
+  BOOST_TEST(info.st_uid == 4321u);
+  BOOST_TEST(info.st_gid == 8765u);
+  BOOST_TEST((info.st_mode & 07777) == 0640u);
 }
 
 BOOST_AUTO_TEST_CASE(a_configuration_over_16_mib_is_refused_with_the_limit) {
