@@ -130,7 +130,8 @@ void Dispatcher::Work() {
       log_.Swallowed("delivering a change", e.what(),
                      {{"user", task->user},
                       {"label", task->delivery.change.label},
-                      {"delivery", task->delivery.id}});
+                      {"delivery", task->delivery.id},
+                      {"attempt", task->delivery.attempt}});
       result = DeliveryResult::Retry(std::string("unexpected error: ") + e.what());
     }
     // Removed from the store before the queue lets the user's next row go: the store never
@@ -153,8 +154,10 @@ void Dispatcher::Work() {
 void Dispatcher::Report(const OutboxQueue::Task& task, const DeliveryResult& result,
                         bool was_failing) {
   using Kind = DeliveryResult::Kind;
-  const LogFields fields = {
-      {"user", task.user}, {"label", task.delivery.change.label}, {"delivery", task.delivery.id}};
+  const LogFields fields = {{"user", task.user},
+                            {"label", task.delivery.change.label},
+                            {"delivery", task.delivery.id},
+                            {"attempt", task.delivery.attempt}};
   if (result.kind == Kind::kRetry && result.whole_connector && !was_failing) {
     log_(LogLevel::kWarning, "delivery failing, retrying with back-off: " + result.detail, fields);
   } else if (result.kind == Kind::kRetry) {
