@@ -509,10 +509,9 @@ void StreamReport(Call& call, ReportKind kind) {
     return;
   }
   call.status = 500;
-  if (call.ctx.log) {
-    call.ctx.log(LogLevel::kError,
-                 "report aborted part-way, connection closed: " + written.error().message);
-  }
+  call.ctx.log(LogLevel::kError,
+               "report aborted part-way, connection closed: " + written.error().message,
+               {{"method", "GET"}, {"path", LoggablePath(call.target.raw_path)}, {"status", 500}});
   AbortChunkedAnswer(call);
 }
 

@@ -159,6 +159,8 @@ class ConnectionLimitFactory final : public Poco::Net::TCPServerConnectionFactor
       client = connection.peerAddress().host().toString();
       SetTimeouts(connection, limits_.io_timeout);
     } catch (const Poco::Exception&) {
+      // The client went before it was served (no peer address): a dead connection, not a
+      // failure of the agent's, and not worth a log line per occurrence.
       return new DeadConnection(socket);
     }
     if (!registry_->Acquire(client, limits_.max_per_client)) {

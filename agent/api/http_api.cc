@@ -7,7 +7,6 @@
 #include <Poco/Net/NameValueCollection.h>
 
 #include <chrono>
-#include <iostream>
 #include <sstream>
 
 #include "agent/api/api_handlers.h"
@@ -178,6 +177,7 @@ void DrainBody(Call& call) {
     body.ignore(limit + 1);
     if (body.gcount() > limit) call.response.setKeepAlive(false);
   } catch (const std::exception&) {
+    // The client broke off or sent a bad chunk: its connection ends, nothing of ours failed.
     call.response.setKeepAlive(false);
   }
 }
@@ -198,8 +198,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
       // The per-request catch-all (design.md 5): log, answer 500 if nothing was sent yet.
       // The path only: a query may hold a secret (a token pasted into a URL) and must not
       // reach the log.
-      std::cerr << "error: " << ValidUtf8(Excerpt(request.getMethod(), 16)) << " "
-                << LoggablePath(request.getURI()) << ": " << e.what() << "\n";
+      context_.log.Swallowed("request failed", e.what(),
+                             {{"method", ValidUtf8(Excerpt(request.getMethod(), 16))},
+                              {"path", LoggablePath(request.getURI())},
+                              {"status", 500}});
       // A failed request (a write to a client that stopped reading, say) leaves the connection
       // in an unknown state: end it rather than read another request from it.
       response.setKeepAlive(false);

@@ -44,7 +44,8 @@ struct ApiContext {
   Metrics& metrics;
   const Clock& clock;
   const connectors::ConnectorSet& connectors;  // for GET /api/v1/connectors
-  // The service's log; may be empty.
+  // The service's log for the HTTP API (component "http"); may be empty. A request that
+  // fails with an exception is logged and counted through it.
   LogSink log;
   // The CRM time-tracking sync's status for GET /api/v1/crm-sync; empty or nullptr: none.
   std::function<Poco::JSON::Object::Ptr()> crm_sync_status;

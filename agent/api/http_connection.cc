@@ -190,6 +190,8 @@ class HttpConnection final : public Poco::Net::TCPServerConnection {
     try {
       stop_->stopped -= Poco::delegate(this, &HttpConnection::OnServerStopped);
     } catch (...) {
+      // A destructor, possibly during shutdown: nothing may escape it and the delegate goes
+      // with the event anyway; there is no log here to write to.
     }
   }
 
@@ -281,6 +283,7 @@ class HttpConnection final : public Poco::Net::TCPServerConnection {
     try {
       socket().shutdown();
     } catch (...) {
+      // The socket is already closed or broken: the connection ends either way (no error).
     }
   }
 

@@ -7,6 +7,8 @@
 #include <map>
 #include <mutex>
 
+#include "common/log.h"
+
 namespace presence::agent {
 namespace {
 
@@ -187,6 +189,7 @@ class Metrics::Impl {
   void RenderCounters(std::string& out) const;
   void RenderRequests(std::string& out) const;
   void RenderGauges(std::string& out) const;
+  static void RenderSwallowed(std::string& out);
 };
 
 void Metrics::Impl::RenderCounters(std::string& out) const {
@@ -229,6 +232,21 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
   commit_seconds.Render(out, "presence_ledger_commit_seconds", "", 1e9);
   Header(out, "presence_ledger_commit_events", "histogram", "Events that shared one transaction.");
   commit_events.Render(out, "presence_ledger_commit_events", "", 1);
+}
+
+// presence_swallowed_errors_total{component}: the process-wide counts of errors caught, logged
+// and not passed on (common/log.h). The components that catch such errors have a series from
+// the start, so a rate() sees the first one.
+void Metrics::Impl::RenderSwallowed(std::string& out) {
+  std::map<std::string, uint64_t> counts = {
+      {"connector", 0}, {"crm_sync", 0}, {"http", 0}, {"stream", 0}};
+  for (const auto& [component, count] : SwallowedErrors()) counts[component] = count;
+  Header(out, "presence_swallowed_errors_total", "counter",
+         "Errors caught, logged and not passed on, by component; each one is a log line.");
+  for (const auto& [component, count] : counts) {
+    Sample(out, "presence_swallowed_errors_total",
+           "component=\"" + Escape(component, Escaping::kLabel) + "\"", std::to_string(count));
+  }
 }
 
 // The callbacks: gauges, then the families added with AddFamilies, under one lock.
@@ -293,6 +311,7 @@ std::string Metrics::Render() const {
   out.reserve(64 * 1024);
   impl_->RenderCounters(out);
   impl_->RenderRequests(out);
+  Impl::RenderSwallowed(out);
   impl_->RenderGauges(out);
   return out;
 }

@@ -22,9 +22,9 @@ namespace {
 
 using namespace json;  // the json_read helpers (common/json_read.h)
 
-constexpr std::array<std::string_view, 9> kTopLevelKeys = {"settings", "states",   "server",
-                                                           "users",    "tokens",   "connectors",
-                                                           "crm_sync", "profiles", "actions"};
+constexpr std::array<std::string_view, 10> kTopLevelKeys = {
+    "settings",   "states",   "server",   "users",   "tokens",
+    "connectors", "crm_sync", "profiles", "actions", "logging"};
 constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
                                                           "data_dir",
                                                           "workers",
@@ -44,6 +44,7 @@ constexpr EnumNames<tracking::Durability, 2> kDurability = {{
     {tracking::Durability::kPowerLoss, "power_loss"},
     {tracking::Durability::kProcessCrash, "process_crash"},
 }};
+constexpr std::array<std::string_view, 2> kLoggingKeys = {"format", "level"};
 constexpr std::array<std::string_view, 2> kTlsKeys = {"certificate", "private_key"};
 constexpr std::array<std::string_view, 8> kUserKeys = {
     "id", "name", "extension", "team", "identities", "profile", "fields", "actions"};
@@ -171,6 +172,26 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
     auto durability = ReadChoice(object->get("durability"), "server.durability",
                                  "a durability level", kDurability, problems);
     if (durability) server.durability = *durability;
+  }
+}
+
+// {"format": "text" | "json", "level": "debug" | "info" | "warning" | "error"}
+void ReadLogging(const Var& value, LogSettings& logging, Problems& problems) {
+  Object::Ptr object = AsObject(value);
+  if (!object) {
+    Report(problems, "logging", "must be an object, got " + Describe(value));
+    return;
+  }
+  CheckKeys(*object, "logging", kLoggingKeys, problems);
+  if (object->has("format")) {
+    auto format =
+        ReadChoice(object->get("format"), "logging.format", "a log format", kLogFormats, problems);
+    if (format) logging.format = *format;
+  }
+  if (object->has("level")) {
+    auto level =
+        ReadChoice(object->get("level"), "logging.level", "a log level", kLogLevels, problems);
+    if (level) logging.level = *level;
   }
 }
 
@@ -363,6 +384,7 @@ ConfigLoad LoadConfigText(const std::string& json_text) {
   auto config = std::make_shared<Config>();
   CheckKeys(*root, "config", kTopLevelKeys, load.problems);
   if (root->has("server")) ReadServer(root->get("server"), config->server, load.problems);
+  if (root->has("logging")) ReadLogging(root->get("logging"), config->logging, load.problems);
   std::vector<std::string> user_paths;
   if (root->has("users")) ReadUsers(root->get("users"), *config, user_paths, load.problems);
   if (root->has("tokens")) ReadTokens(root->get("tokens"), *config, load.problems);

@@ -4,8 +4,8 @@
 // "actions", see reasoncodes/actions.h), the service ("server"), the people ("users"), API
 // tokens ("tokens") and the connectors to other systems ("connectors", see
 // connectors/connector_config.h), and the CRM time-tracking sync ("crm_sync", see
-// connectors/crm_sync/time_tracking_sync.h). Every problem in the file is reported at once; an
-// unknown key is a problem.
+// connectors/crm_sync/time_tracking_sync.h), and the service's log ("logging"). Every problem in
+// the file is reported at once; an unknown key is a problem.
 
 #include <cstddef>
 #include <map>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "common/result.h"
 #include "connectors/connector_config.h"
 #include "connectors/crm_sync/time_tracking_sync.h"
@@ -77,6 +78,8 @@ struct Config {
   // The "crm_sync" block; only with settings.time_tracking on (time_tracking_sync.h).
   std::optional<connectors::CrmSyncConfig> crm_sync;
   std::string crm_sync_text;  // as written, to notice edits on reload
+  // The "logging" block: the service's log format and level (a reload applies them).
+  LogSettings logging;
 
   const User* FindUser(const std::string& id) const;
   const TokenEntry* FindTokenHash(const std::string& sha256) const;

@@ -30,6 +30,7 @@
 #include "agent/api/http_api.h"
 #include "agent/api/http_connection.h"
 #include "agent/api/metrics.h"
+#include "agent/service/log_output.h"
 #include "agent/service/systemd_notify.h"
 #include "agent/stream/stream_hub.h"
 #include "common/log.h"
@@ -41,8 +42,24 @@
 namespace presence::agent {
 namespace {
 
-void Log(LogLevel level, std::string_view text) {
-  std::cerr << FormatLogLine(SystemClock().Now(), level, text) << std::endl;
+// The service's log on stderr, set from the configuration's "logging" block at start and on
+// every reload. One per process: made before the first line is logged, never destroyed
+// (threads may still log while the process exits).
+LogOutput& Output() {
+  static SystemClock* clock = new SystemClock();
+  static LogOutput* output = new LogOutput(std::cerr, *clock, StreamIsJournal(STDERR_FILENO));
+  return *output;
+}
+
+// A sink for one component's events (common/log.h).
+LogSink SinkFor(std::string component, LogFields fields = {}) {
+  return Output().SinkFor(std::move(component), std::move(fields));
+}
+
+// The service's own lines.
+void Log(LogLevel level, std::string_view text, const LogFields& fields = {}) {
+  static const LogSink* service = new LogSink(SinkFor("service"));
+  (*service)(level, text, fields);
 }
 
 // A data folder the agent creates is its own (0700): the ledger holds everyone's working day.
@@ -265,16 +282,16 @@ class Service {
       : options_(options),
         store_(std::move(store)),
         http_(connectors::NewHttpClient()),
-        connectors_(*store_, &Log),
+        connectors_(*store_, SinkFor("connector")),
         core_(config->catalog, *store_, clock_),
         metrics_(ApiRouteNames()),
         hub_(
             HubOptions(config->server),
             [this](const AgentState& state) { return FormatAgent(state); },
-            [this] { return core_.snapshot(); }, &Log),
+            [this] { return core_.snapshot(); }, SinkFor("stream")),
         context_(config, *store_, core_, hub_, metrics_, clock_, connectors_) {
     context_.reload = [this] { return Reload(); };
-    context_.log = &Log;
+    context_.log = SinkFor("http");
     context_.tls = config->server.tls.has_value();
     context_.dashboard_dir = options.dashboard_dir;
     const std::string sessions = config->server.data_dir + "/sessions";
@@ -436,11 +453,12 @@ class Service {
   // Every configured connector, created from its parsed block. False (logged) on a failure.
   bool CreateConnectors(const Config& config) {
     connectors_.SetDirectory(MakeDirectory(config));
-    connectors::ConnectorEnv env{&clock_, &Log, http_.get()};
+    connectors::ConnectorEnv env{&clock_, {}, http_.get()};
     env.inbound = [this](connectors::InboundEvent event) { PostInbound(std::move(event)); };
     for (const connectors::ConnectorConfig& entry : config.connectors) {
       const connectors::ConnectorType* type = connectors::BuiltinConnectors().Find(entry.type);
       env.name = entry.name;
+      env.log = SinkFor("connector", {{"connector", entry.name}});
       std::unique_ptr<connectors::Connector> connector =
           type ? type->create(entry.settings, env) : nullptr;
       if (!connector) {
@@ -449,8 +467,8 @@ class Service {
         return false;
       }
       connectors_.Add(std::make_unique<connectors::Dispatcher>(
-          entry.name, entry.type, entry.policy, std::move(connector), *store_, clock_, &Log));
-      Log(LogLevel::kInfo, "connector " + entry.name + " (" + entry.type + ") configured");
+          entry.name, entry.type, entry.policy, std::move(connector), *store_, clock_, env.log));
+      env.log(LogLevel::kInfo, "configured", {{"type", entry.type}});
     }
     return true;
   }
@@ -460,11 +478,12 @@ class Service {
   void PostInbound(connectors::InboundEvent inbound) {
     if (inbound.kind == connectors::InboundEvent::Kind::kPbxStatus) {
       if (!inbound.mismatches.empty()) {
-        Log(LogLevel::kWarning, "connector " + inbound.connector + ": " + inbound.user + "'s " +
-                                    inbound.mismatches[0].item + " is " +
-                                    inbound.mismatches[0].actual + ", the state asked for " +
-                                    inbound.mismatches[0].wanted +
-                                    (inbound.mismatches.size() > 1 ? " (and more)" : ""));
+        SinkFor("connector", {{"connector", inbound.connector}})(
+            LogLevel::kWarning,
+            inbound.user + "'s " + inbound.mismatches[0].item + " is " +
+                inbound.mismatches[0].actual + ", the state asked for " +
+                inbound.mismatches[0].wanted + (inbound.mismatches.size() > 1 ? " (and more)" : ""),
+            {{"user", inbound.user}});
       }
       core_.ReportPbx(inbound.user, inbound.connector, std::move(inbound.mismatches));
       return;
@@ -496,16 +515,16 @@ class Service {
     event.call_id = inbound.call_id;
     event.direction = inbound.outbound ? Direction::kOutbound : Direction::kInbound;
     event.internal = inbound.internal;
-    std::string what = "connector " + inbound.connector + ": " +
-                       std::string(EventTypeName(event.type)) + " for " + event.agent +
+    std::string what = std::string(EventTypeName(event.type)) + " for " + event.agent +
                        (event.label.empty() ? "" : " (" + event.label + ")") +
                        (event.call_id.empty() ? "" : " call " + event.call_id);
-    Log(LogLevel::kInfo, what);
+    const LogSink log = SinkFor("connector", {{"connector", inbound.connector}});
+    log(LogLevel::kInfo, what, {{"user", event.agent}});
     std::future<Result<Reply>> reply = core_.Post(std::move(event));
     // The engine's answer is read later, without waiting: a refusal (a label removed by a
     // reload, a user's clock going backwards) is logged when the next event comes.
     std::lock_guard lock(inbound_mutex_);
-    inbound_replies_.emplace_back(std::move(what), std::move(reply));
+    inbound_replies_.emplace_back(Inbound{log, std::move(what), inbound.user}, std::move(reply));
     for (auto it = inbound_replies_.begin(); it != inbound_replies_.end();) {
       if (it->second.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
         ++it;
@@ -513,8 +532,8 @@ class Service {
       }
       Result<Reply> result = it->second.get();
       if (!result.ok()) {
-        Log(LogLevel::kWarning,
-            it->first + " refused: " + result.error().code + ": " + result.error().message);
+        it->first.log(LogLevel::kWarning, it->first.what + " refused: " + result.error().message,
+                      {{"user", it->first.user}, {"error", result.error().code}});
       }
       it = inbound_replies_.erase(it);
     }
@@ -534,16 +553,18 @@ class Service {
     }
     connectors::TimeTrackingSync::Schedule schedule{settings.tracking_update_seconds, config.zone};
     crm_sync_ = std::make_unique<connectors::TimeTrackingSync>(
-        *config.crm_sync, schedule, connectors::ConnectorEnv{&clock_, &Log, http_.get()}, *store_);
+        *config.crm_sync, schedule,
+        connectors::ConnectorEnv{&clock_, SinkFor("crm_sync"), http_.get()}, *store_);
     crm_sync_->SetDirectory(*MakeDirectory(config));
     if (Status loaded = crm_sync_->Load(); !loaded.ok()) {
-      Log(LogLevel::kError, "crm_sync: cannot read its saved progress: " + loaded.error().message);
+      SinkFor("crm_sync")(LogLevel::kError,
+                          "cannot read its saved progress: " + loaded.error().message);
       return false;
     }
     WarnAboutApiBudget(config);
-    Log(LogLevel::kInfo, "crm_sync: upserting " + config.crm_sync->object + " every " +
-                             std::to_string(settings.tracking_update_seconds) + " s (days in " +
-                             config.zone.name() + ")");
+    SinkFor("crm_sync")(LogLevel::kInfo, "upserting " + config.crm_sync->object + " every " +
+                                             std::to_string(settings.tracking_update_seconds) +
+                                             " s (days in " + config.zone.name() + ")");
     return true;
   }
 
@@ -558,13 +579,14 @@ class Service {
     const long long projected = connectors::ProjectedCallsPerDay(
         static_cast<int>(users.size()), interval, config.crm_sync->batch_size);
     if (projected > config.crm_sync->api_budget_per_day) {
-      Log(LogLevel::kWarning, "crm_sync: " + std::to_string(users.size()) + " users every " +
-                                  std::to_string(interval) + " s need about " +
-                                  std::to_string(projected) +
-                                  " Salesforce API calls a day, more than api_budget_per_day (" +
-                                  std::to_string(config.crm_sync->api_budget_per_day) +
-                                  "); the sync will pause when the budget is spent. Raise "
-                                  "settings.tracking_update_seconds or the budget.");
+      SinkFor("crm_sync")(LogLevel::kWarning,
+                          std::to_string(users.size()) + " users every " +
+                              std::to_string(interval) + " s need about " +
+                              std::to_string(projected) +
+                              " Salesforce API calls a day, more than api_budget_per_day (" +
+                              std::to_string(config.crm_sync->api_budget_per_day) +
+                              "); the sync will pause when the budget is spent. Raise "
+                              "settings.tracking_update_seconds or the budget.");
     }
   }
 
@@ -620,12 +642,17 @@ class Service {
     std::lock_guard<std::mutex> lock(reload_mutex_);
     ConfigLoad load = LoadConfigFile(options_.config_path);
     if (!load.ok()) {
-      Log(LogLevel::kError, "reload refused; the old configuration stays in force. " +
-                                std::to_string(load.problems.size()) + " problem(s):");
-      for (const std::string& problem : load.problems) Log(LogLevel::kError, "  " + problem);
+      Log(LogLevel::kError,
+          "reload refused; the old configuration stays in force. " +
+              std::to_string(load.problems.size()) + " problem(s) follow",
+          {{"problems", load.problems.size()}});
+      for (const std::string& problem : load.problems) {
+        Log(LogLevel::kError, "reload problem: " + problem);
+      }
       return load.problems.empty() ? std::vector<std::string>{"configuration not loaded"}
                                    : load.problems;
     }
+    Output().Configure(load.config->logging);  // this reload's own lines already follow it
     std::shared_ptr<const Config> old = context_.config.load();
     if (load.config->server.port != old->server.port ||
         load.config->server.host != old->server.host ||
@@ -673,7 +700,8 @@ class Service {
     Log(LogLevel::kInfo,
         "configuration reloaded: " + std::to_string(load.config->catalog->states().size()) +
             " states, " + std::to_string(load.config->users.size()) + " users, " +
-            std::to_string(load.config->tokens.size()) + " tokens");
+            std::to_string(load.config->tokens.size()) + " tokens",
+        {{"warnings", load.warnings.size()}});
     return {};
   }
 
@@ -685,7 +713,12 @@ class Service {
   std::unique_ptr<connectors::HttpClient> http_;
   // Inbound events posted by connectors whose answer was not read yet (see PostInbound).
   std::mutex inbound_mutex_;
-  std::list<std::pair<std::string, std::future<Result<Reply>>>> inbound_replies_;
+  struct Inbound {
+    LogSink log;  // the connector's
+    std::string what;
+    std::string user;
+  };
+  std::list<std::pair<Inbound, std::future<Result<Reply>>>> inbound_replies_;
   connectors::ConnectorSet connectors_;  // before core_: the core's planner uses it
   Core core_;
   Metrics metrics_;
@@ -706,6 +739,7 @@ int RunServe(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   ConfigLoad load = LoadConfigFile(options.config_path);
+  if (load.ok()) Output().Configure(load.config->logging);
   for (const std::string& warning : load.warnings) Log(LogLevel::kWarning, warning);
   if (!load.ok()) {
     std::cerr << options.config_path << ": " << load.problems.size() << " problem(s):\n";
@@ -721,7 +755,7 @@ int RunServe(const ServeOptions& options) {
   tracking::LedgerOptions ledger{
       .durability = load.config->server.durability,
       .check = options.full_check ? tracking::LedgerCheck::kFull : tracking::LedgerCheck::kQuick,
-      .log = &Log};
+      .log = SinkFor("ledger")};
   auto store = tracking::OpenSqliteTimeStore(data_dir + "/presence.db", ledger);
   if (!store.ok()) {
     Log(LogLevel::kError, store.error().message);

@@ -85,6 +85,7 @@ std::string ErrorKey(const HttpReply& reply) {
     auto error = object ? object->getObject("error") : nullptr;
     if (error && error->has("code")) key += " " + error->getValue<std::string>("code");
   } catch (const std::exception&) {
+    // A body that is not an API error: the status alone is the key (a command-line tool).
   }
   return key;
 }
@@ -133,7 +134,7 @@ std::optional<std::vector<std::string>> FetchAgentIds(ApiClient& client) {
     }
     return ids;
   } catch (const std::exception&) {
-    return std::nullopt;
+    return std::nullopt;  // not understood: the caller falls back to 1001, 1002, ...
   }
 }
 

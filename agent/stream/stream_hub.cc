@@ -812,15 +812,15 @@ void StreamHub::Impl::CloseAll() {
 void StreamHub::Impl::Caught(Fault fault, const std::string& outcome) {
   const size_t place = static_cast<size_t>(fault);
   const uint64_t count = ++hub_.errors_[place];
-  if (!log_) return;
+  std::string what;
   try {
-    log_(fault == Fault::kOpen ? LogLevel::kWarning : LogLevel::kError,
-         "stream hub: unexpected error (" + std::string(kFaultNames[place]) + ", " +
-             std::to_string(count) + " so far): " + Describe(std::current_exception()) + "; " +
-             outcome);
+    what = Describe(std::current_exception()) + "; " + outcome;
   } catch (...) {
-    // A log that fails cannot be logged; the counter has it.
+    what = "(not described: out of memory)";
   }
+  // Also counted for presence_swallowed_errors_total{component="stream"}.
+  log_.Swallowed("unexpected error", what, {{"where", kFaultNames[place]}, {"count", count}},
+                 fault == Fault::kOpen ? LogLevel::kWarning : LogLevel::kError);
 }
 
 StreamHub::StreamHub(StreamHubOptions options, Formatter formatter, SnapshotSource snapshots,

@@ -53,7 +53,7 @@ std::optional<int> TlsCall(int fd, uint32_t expected, Call call, uint32_t& wait)
     try {
       result = call();
     } catch (const Poco::TimeoutException&) {
-      result = kWouldBlock;
+      result = kWouldBlock;  // a non-blocking socket with nothing to do now: not an error
     }
     wait = 0;
     if (result >= 0) return result;
@@ -148,7 +148,7 @@ ViewerSocket::Progress ViewerSocket::WriteRecord() {
     }
     return Progress::kDone;
   } catch (const Poco::Exception&) {
-    return Progress::kClosed;
+    return Progress::kClosed;  // a viewer that went or broke the TLS session: it is dropped
   }
 }
 
@@ -162,7 +162,7 @@ ViewerSocket::Transfer ViewerSocket::TlsReceive(char* buffer, size_t size) {
     if (*got == 0) return {0, true};
     return {static_cast<size_t>(*got), false};
   } catch (const Poco::Exception&) {
-    return {0, true};
+    return {0, true};  // as a closed connection: the viewer is dropped, no error of ours
   }
 }
 
@@ -171,7 +171,7 @@ bool ViewerSocket::buffered() {
   try {
     return socket_.available() > 0;  // SSL_pending
   } catch (const Poco::Exception&) {
-    return false;
+    return false;  // a broken session has nothing buffered; the next read reports the close
   }
 }
 

@@ -39,7 +39,7 @@ std::string_view AmiSessionStateName(AmiSessionState state) {
 AmiSession::AmiSession(AmiSessionOptions options, LogSink log, EventHandler on_event,
                        const Clock& clock, const MonotonicClock& steady)
     : options_(std::move(options)),
-      log_(std::move(log)),
+      log_(log.For("ami", {{"server", options_.host + ":" + std::to_string(options_.port)}})),
       on_event_(std::move(on_event)),
       clock_(clock),
       steady_(steady) {}
@@ -51,7 +51,7 @@ std::string AmiSession::server() const {
 }
 
 void AmiSession::Say(LogLevel level, const std::string& text) const {
-  if (log_) log_(level, text);
+  log_(level, text);  // the sink has the server
 }
 
 std::string AmiSession::NextActionId() { return std::to_string(++next_action_id_); }
@@ -89,6 +89,7 @@ void AmiSession::Stop() {
       try {
         socket_->shutdown();  // wakes the session thread's read
       } catch (const Poco::Exception&) {
+        // Already closed by the server or the session thread: nothing left to wake.
       }
     }
   }
@@ -262,8 +263,8 @@ Result<std::vector<AmiMessage>> AmiSession::Read(Link& link, MonotonicClock::Ins
         std::lock_guard lock(mutex_);
         status_.discarded_messages += link.parser.discarded() - discarded;
       }
-      Say(LogLevel::kWarning, "AMI: dropped a message from " + server() +
-                                  " over the size bounds (a line over 64 KiB, or over 1 MiB)");
+      Say(LogLevel::kWarning,
+          "dropped a message over the size bounds (a line over 64 KiB, or over 1 MiB)");
     }
     return messages;
   } catch (const Poco::Exception& e) {
@@ -361,8 +362,8 @@ void AmiSession::MarkConnected(const std::string& version, uint64_t generation) 
     logged_ = AmiSessionState::kConnected;
   }
   changed_.notify_all();
-  Say(LogLevel::kInfo, "AMI connected to " + server() + " as '" + options_.username +
-                           "' (Asterisk Call Manager/" + version + ")");
+  Say(LogLevel::kInfo,
+      "connected as '" + options_.username + "' (Asterisk Call Manager/" + version + ")");
   if (options_.on_connected) options_.on_connected();
 }
 
@@ -375,6 +376,7 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
       try {
         socket_->close();
       } catch (const Poco::Exception&) {
+        // A broken socket: it is released either way, and the reason is logged below.
       }
       socket_.reset();
     }
@@ -396,14 +398,13 @@ void AmiSession::Close(AmiSessionState state, const std::string& error) {
   changed_.notify_all();
   answered_.notify_all();
   if (stopping) {
-    if (before == AmiSessionState::kConnected)
-      Say(LogLevel::kInfo, "AMI logged off from " + server());
+    if (before == AmiSessionState::kConnected) Say(LogLevel::kInfo, "logged off");
   } else if (state == AmiSessionState::kAuthFailed && before != state) {
-    Say(LogLevel::kError, "AMI " + error + " by " + server() + "; retrying with back-off");
+    Say(LogLevel::kError, error + " by the server; retrying with back-off");
   } else if (state == AmiSessionState::kDisconnected && before == AmiSessionState::kConnected) {
-    Say(LogLevel::kWarning, "AMI " + error + "; reconnecting");
+    Say(LogLevel::kWarning, error + "; reconnecting");
   } else if (state == AmiSessionState::kDisconnected && before != state) {
-    Say(LogLevel::kWarning, "AMI " + error + "; retrying with back-off");
+    Say(LogLevel::kWarning, error + "; retrying with back-off");
   }
 }
 

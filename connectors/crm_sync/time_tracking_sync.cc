@@ -141,7 +141,7 @@ class TimeTrackingSync::Impl {
   Millis Backoff(int failures);
   void SetPending(long long pending);
   void Log(LogLevel level, const std::string& text) const {
-    if (env_.log) env_.log(level, "crm_sync: " + text);
+    env_.log(level, text);  // the service's sink names the component
   }
   void Loop();
 
@@ -491,7 +491,7 @@ void TimeTrackingSync::Impl::Loop() {
     try {
       next = RunOnce();
     } catch (const std::exception& error) {  // the thread's edge: log, keep the schedule
-      Log(LogLevel::kError, std::string("pass failed: ") + error.what());
+      env_.log.Swallowed("a sync pass", error.what());
       next = env_.clock->Now() + std::chrono::seconds(std::max(schedule_.interval_seconds, 1));
     }
     // The pass is due at a wall time; the wait for it runs on the monotonic clock, for as

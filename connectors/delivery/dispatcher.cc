@@ -119,20 +119,26 @@ void Dispatcher::Work() {
     }
     if (!task->dropped.empty()) {
       if (Status status = store_.RemoveOutbox(task->dropped); !status.ok()) {
-        log_(LogLevel::kError, "connector " + name_ + ": " + status.error().message);
+        log_(LogLevel::kError, status.error().message);
       }
     }
     DeliveryResult result;
     try {
       result = connector_->Deliver(task->delivery, *directory_());
     } catch (const std::exception& e) {
+      // The catch-all per delivery (design.md 5): the row is retried like a failed delivery.
+      log_.Swallowed("delivering a change", e.what(),
+                     {{"user", task->user},
+                      {"label", task->delivery.change.label},
+                      {"delivery", task->delivery.id},
+                      {"attempt", task->delivery.attempt}});
       result = DeliveryResult::Retry(std::string("unexpected error: ") + e.what());
     }
     // Removed from the store before the queue lets the user's next row go: the store never
     // holds a row older than one already delivered.
     if (result.kind != DeliveryResult::Kind::kRetry && !task->delivery.refresh) {
       if (Status status = store_.RemoveOutbox({task->delivery.id}); !status.ok()) {
-        log_(LogLevel::kError, "connector " + name_ + ": " + status.error().message);
+        log_(LogLevel::kError, status.error().message);
       }
     }
     {
@@ -148,14 +154,23 @@ void Dispatcher::Work() {
 void Dispatcher::Report(const OutboxQueue::Task& task, const DeliveryResult& result,
                         bool was_failing) {
   using Kind = DeliveryResult::Kind;
+  const LogFields fields = {{"user", task.user},
+                            {"label", task.delivery.change.label},
+                            {"delivery", task.delivery.id},
+                            {"attempt", task.delivery.attempt}};
   if (result.kind == Kind::kRetry && result.whole_connector && !was_failing) {
-    log_(LogLevel::kWarning,
-         "connector " + name_ + ": delivery failing, retrying with back-off: " + result.detail);
+    log_(LogLevel::kWarning, "delivery failing, retrying with back-off: " + result.detail, fields);
+  } else if (result.kind == Kind::kRetry) {
+    log_(LogLevel::kDebug, "delivery failed, retrying: " + result.detail, fields);
   } else if (result.kind == Kind::kRejected) {
-    log_(LogLevel::kError, "connector " + name_ + ": change of " + task.user + " to \"" +
-                               task.delivery.change.label + "\" refused: " + result.detail);
+    log_(LogLevel::kError,
+         "change of " + task.user + " to \"" + task.delivery.change.label +
+             "\" refused: " + result.detail,
+         fields);
   } else if (result.kind == Kind::kDelivered && was_failing) {
-    log_(LogLevel::kInfo, "connector " + name_ + ": delivering again");
+    log_(LogLevel::kInfo, "delivering again", fields);
+  } else if (result.kind == Kind::kDelivered) {
+    log_(LogLevel::kDebug, "delivered: " + result.detail, fields);
   }
 }
 
@@ -215,9 +230,9 @@ void ConnectorSet::Start(tracking::OutboxState outbox, const std::vector<Change>
       by_connector.erase(it);
     }
     if (!pending.empty()) {
-      log_(LogLevel::kInfo, "connector " + dispatcher->name() + ": " +
-                                std::to_string(pending.size()) +
-                                " change(s) from before the restart to deliver");
+      log_(LogLevel::kInfo,
+           std::to_string(pending.size()) + " change(s) from before the restart to deliver",
+           {{"connector", dispatcher->name()}});
     }
     dispatcher->Start(std::move(pending), current, [this] { return directory_.load(); });
   }
@@ -225,8 +240,10 @@ void ConnectorSet::Start(tracking::OutboxState outbox, const std::vector<Change>
   for (const auto& [name, items] : by_connector) {
     std::vector<int64_t> ids;
     for (const tracking::OutboxItem& item : items) ids.push_back(item.id);
-    log_(LogLevel::kWarning, "connector " + name + " is no longer configured: dropping its " +
-                                 std::to_string(ids.size()) + " undelivered change(s)");
+    log_(LogLevel::kWarning,
+         "no longer configured: dropping its " + std::to_string(ids.size()) +
+             " undelivered change(s)",
+         {{"connector", name}});
     if (Status status = store_.RemoveOutbox(ids); !status.ok()) {
       log_(LogLevel::kError, status.error().message);
     }

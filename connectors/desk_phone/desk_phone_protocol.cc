@@ -103,7 +103,7 @@ DeliveryResult ReadGrandstreamBody(const std::string& body, const std::string& w
       response = object->getValue<std::string>("response");
     }
   } catch (const Poco::Exception&) {
-    response.clear();
+    response.clear();  // not JSON: answered below as an unexpected body (a pure parser)
   }
   if (response == "success") return DeliveryResult::Delivered(what + ": the phone dialled");
   if (response == "error") {

@@ -75,7 +75,7 @@ std::optional<Millis> RetryAfter(const HttpResponse& response, Timestamp now) {
     auto at = Timestamp(Millis(date.timestamp().epochMicroseconds() / 1000 - zone * 1000LL));
     return std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
   } catch (const Poco::Exception&) {
-    return std::nullopt;
+    return std::nullopt;  // not an HTTP date: no Retry-After (a pure parser)
   }
 }
 

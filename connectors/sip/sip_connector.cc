@@ -419,7 +419,7 @@ class SipPresenceConnector final : public Connector {
         log_(env.log),
         inbound_(env.inbound),
         name_(env.name.empty() ? std::string(kType) : env.name),
-        stack_(settings_->stack, env.log,
+        stack_(settings_->stack, env.log.For("sip"),
                [this](const Notification& notification) { OnNotify(notification); }) {}
 
   ~SipPresenceConnector() override { stack_.Stop(); }
@@ -434,11 +434,11 @@ class SipPresenceConnector final : public Connector {
     std::lock_guard lock(mutex_);
     if (!started.ok()) {
       start_error_ = started.error().message;
-      if (log_) log_(LogLevel::kError, "sip_presence: " + start_error_);
+      log_(LogLevel::kError, start_error_);
       return;
     }
     if (log_) {
-      log_(LogLevel::kInfo, "sip_presence: listening on " + stack_.local_address() + " (" +
+      log_(LogLevel::kInfo, "listening on " + stack_.local_address() + " (" +
                                 std::string(TransportName(settings_->stack.transport)) +
                                 "), presence server " + settings_->stack.server_host + ":" +
                                 std::to_string(settings_->stack.server_port));
@@ -457,7 +457,7 @@ class SipPresenceConnector final : public Connector {
         watched.push_back({id, *aor});
         internal.insert(UserPart(*aor));
       } else if (user.identities.count("sip") && log_) {
-        log_(LogLevel::kWarning, "sip_presence: user " + id +
+        log_(LogLevel::kWarning, "user " + id +
                                      " takes no part: identities.sip is not a SIP URI or user "
                                      "part (letters, digits and -_.!~*'()&=+$,;?/:@%[] only)");
       }
@@ -599,7 +599,7 @@ class SipPresenceConnector final : public Connector {
   void Ignore(const Notification& notification, const std::string& why) {
     ++ignored_;
     last_ignored_ = notification.event + " NOTIFY for " + notification.user + ": " + why;
-    if (log_) log_(LogLevel::kWarning, "sip_presence: ignored a " + last_ignored_);
+    log_(LogLevel::kWarning, "ignored a " + last_ignored_);
   }
 
   std::shared_ptr<const SipSettings> settings_;

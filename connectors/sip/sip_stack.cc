@@ -364,9 +364,7 @@ class SipStack::Impl {
     }
   }
 
-  void Log(LogLevel level, const std::string& text) const {
-    if (log_) log_(level, "sip: " + text);
-  }
+  void Log(LogLevel level, const std::string& text) const { log_(level, text); }
 
   // ---- SIP thread ----
 

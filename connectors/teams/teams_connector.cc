@@ -215,7 +215,7 @@ class TeamsConnector final : public Connector {
   std::optional<Memory> Recall(const std::string& agent) const;
   void Remember(const std::string& agent, const Step& step);
   void Log(LogLevel level, const std::string& text) const {
-    if (log_) log_(level, settings_->name + ": " + text);
+    log_(level, text);  // env.log names the connector
   }
 
   std::shared_ptr<const TeamsSettings> settings_;

@@ -47,7 +47,7 @@ Object::Ptr ParseObject(std::string_view body) {
     Poco::JSON::Parser parser;
     return json::AsObject(parser.parse(std::string(body)));
   } catch (const Poco::Exception&) {
-    return nullptr;
+    return nullptr;  // not JSON: the callers say what they expected (a pure parser)
   }
 }
 
@@ -65,6 +65,7 @@ std::optional<long long> ExpiresIn(const Object& object) {
     if (value.isString()) return std::stoll(value.extract<std::string>());
     if (value.isNumeric()) return value.convert<long long>();
   } catch (const std::exception&) {
+    // Not a number: the caller treats it as missing (a pure parser).
   }
   return std::nullopt;
 }

@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(serve_warns_that_an_empty_ledger_file_became_a_new_ledger) 
   server.Start();
   BOOST_TEST(server.Client().Get("/api/v1/health").status == 200);
   BOOST_TEST(server.Stop(SIGTERM) == 0);
-  BOOST_TEST(Contains(server.Log(), "warning: the time ledger '" + server.ledger_path() +
+  BOOST_TEST(Contains(server.Log(), "warning ledger: the time ledger '" + server.ledger_path() +
                                         "' was an empty (0-byte) file"),
              server.Log());
 }

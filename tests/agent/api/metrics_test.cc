@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include "common/log.h"
+
 namespace presence::agent {
 namespace {
 
@@ -371,6 +373,24 @@ BOOST_AUTO_TEST_CASE(labelled_families_are_collected_fresh_after_the_built_in_on
   BOOST_TEST(families > text.find("presence_stream_viewers 1"));
   BOOST_TEST(families > text.find("presence_ledger_commit_events_count"));
   BOOST_TEST(text.ends_with("# TYPE presence_connector_other counter\n"));
+}
+
+// Every catch that swallows an error counts it by component, process-wide (common/log.h).
+BOOST_AUTO_TEST_CASE(swallowed_errors_are_counted_by_component_from_zero) {
+  Metrics metrics(kRoutes);
+  const std::optional<double> http =
+      Parse(metrics).Find("presence_swallowed_errors_total", {{"component", "http"}});
+  BOOST_REQUIRE(http.has_value());  // there before the first error
+  BOOST_TEST(
+      !Parse(metrics).Find("presence_swallowed_errors_total", {{"component", "metrics_test"}}));
+  LogSink log = LogSink([](const LogEvent&) {});
+  log.For("metrics_test").Swallowed("testing", "a failure");
+  log.For("metrics_test").Swallowed("testing", "another");
+  log.For("http").Swallowed("testing", "a failure");
+  BOOST_TEST(*Parse(metrics).Find("presence_swallowed_errors_total",
+                                  {{"component", "metrics_test"}}) == 2);
+  BOOST_TEST(*Parse(metrics).Find("presence_swallowed_errors_total", {{"component", "http"}}) ==
+             *http + 1);
 }
 
 BOOST_AUTO_TEST_CASE(output_parses_line_by_line_even_with_awkward_label_values) {

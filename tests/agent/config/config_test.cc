@@ -79,6 +79,13 @@ const std::vector<BadCase> kBad = {
     {"unknown_connector_type", R"("connectors": [{"type": "webhok"}])",
      "connectors[0].type: \"webhok\" is not a connector type"},
     {"crm_sync_not_an_object", R"("crm_sync": [])", "crm_sync: must be an object, got"},
+    {"logging_not_an_object", R"("logging": "json")", "logging: must be an object, got"},
+    {"unknown_log_format", R"("logging": {"format": "xml"})",
+     "logging.format: \"xml\" is not a log format (text, json)"},
+    {"unknown_log_level", R"("logging": {"level": "verbose"})",
+     "logging.level: \"verbose\" is not a log level (debug, info, warning, error)"},
+    {"log_level_not_a_string", R"("logging": {"level": 3})", "logging.level: must be a string"},
+    {"unknown_logging_key", R"("logging": {"file": "/var/log/x"})", "logging.file: unknown key"},
     {"crm_sync_without_time_tracking", R"("crm_sync": )" + kSyncBlock,
      "crm_sync: the CRM time-tracking sync needs settings.time_tracking set to true"},
 };
@@ -414,6 +421,20 @@ BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
   BOOST_TEST(load.config->server.stream_history_bytes == 16 << 20);
   BOOST_TEST(load.config->server.allowed_origins.empty());
   BOOST_TEST(load.config->users.empty());
+  BOOST_TEST((load.config->logging.format == LogFormat::kText));
+  BOOST_TEST((load.config->logging.level == LogLevel::kInfo));
+}
+
+BOOST_AUTO_TEST_CASE(the_logging_block_gives_the_log_format_and_level) {
+  ConfigLoad load =
+      LoadConfigText(WithCatalog(R"("logging": {"format": "json", "level": "debug"})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_TEST((load.config->logging.format == LogFormat::kJson));
+  BOOST_TEST((load.config->logging.level == LogLevel::kDebug));
+  load = LoadConfigText(WithCatalog(R"("logging": {"level": "warning"})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  BOOST_TEST((load.config->logging.format == LogFormat::kText));
+  BOOST_TEST((load.config->logging.level == LogLevel::kWarning));
 }
 
 BOOST_AUTO_TEST_CASE(token_hash_is_sha256_hex_and_new_tokens_are_random) {

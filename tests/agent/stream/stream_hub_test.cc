@@ -701,11 +701,11 @@ BOOST_AUTO_TEST_CASE(a_view_that_cannot_be_formatted_is_left_out_counted_and_log
   const std::vector<std::string> logs = fixture.Logs();
   BOOST_REQUIRE_EQUAL(logs.size(), 2u);
   BOOST_CHECK_EQUAL(logs[0],
-                    "error: stream hub: unexpected error (format, 1 so far): no view for this "
-                    "state; update 1 of user 'alice' is left out");
+                    "error: unexpected error: no view for this state; update 1 of user 'alice' is "
+                    "left out where=format count=1");
   BOOST_CHECK_EQUAL(logs[1],
-                    "error: stream hub: unexpected error (format, 2 so far): no view for this "
-                    "state; user 'alice' is left out of a snapshot");
+                    "error: unexpected error: no view for this state; user 'alice' is left out of "
+                    "a snapshot where=format count=2");
 }
 
 BOOST_AUTO_TEST_CASE(stop_closes_every_viewer) {

@@ -64,7 +64,59 @@ struct Fixture {
   size_t Waiting() { return store->LoadOutbox()->items.size(); }
 };
 
+// A connector whose first delivery throws: a bug, not a remote system's answer.
+class ThrowingConnector final : public Connector {
+ public:
+  explicit ThrowingConnector(std::shared_ptr<RecordingConnector::Log> log)
+      : inner_(std::move(log)) {}
+  bool Wants(const Change&, const Directory&) const override { return true; }
+  DeliveryResult Deliver(const Delivery& delivery, const Directory& directory) override {
+    if (!thrown_.exchange(true)) throw std::runtime_error("mapping table is broken");
+    return inner_.Deliver(delivery, directory);
+  }
+
+ private:
+  RecordingConnector inner_;
+  std::atomic<bool> thrown_{false};
+};
+
+uint64_t SwallowedBy(std::string_view component) {
+  for (const auto& [name, count] : SwallowedErrors()) {
+    if (name == component) return count;
+  }
+  return 0;
+}
+
 BOOST_AUTO_TEST_SUITE(dispatcher_test)
+
+// The catch-all per delivery (design.md 5): the exception is logged with the delivery's
+// fields, counted for presence_swallowed_errors_total, and the row is retried.
+BOOST_FIXTURE_TEST_CASE(a_delivery_that_throws_is_logged_counted_and_retried, Fixture) {
+  auto log = std::make_shared<RecordingConnector::Log>();
+  std::mutex events_mutex;
+  std::vector<std::string> events;
+  LogSink sink = [&](const LogEvent& event) {
+    std::lock_guard lock(events_mutex);
+    events.push_back(FormatLogText(event));
+  };
+  DeliveryPolicy policy;
+  const uint64_t before = SwallowedBy("connector");
+  Dispatcher dispatcher("hook", "recording", policy, std::make_unique<ThrowingConnector>(log),
+                        *store, clock, sink.For("connector", {{"connector", "hook"}}), steady);
+  Commit({Row(1, "hook", "1001", "Lunch")});
+  dispatcher.Start(store->LoadOutbox()->items, {}, [&] { return directory; });
+  BOOST_REQUIRE(steady.AwaitWaiters(1));  // the back-off after the throw
+  steady.Advance(std::chrono::minutes(1));
+  BOOST_REQUIRE(log->WaitFor([&] { return log->delivered.size() == 1; }));
+  dispatcher.Stop();
+  BOOST_TEST(log->delivered[0].attempt == 2);
+  BOOST_TEST(SwallowedBy("connector") == before + 1);
+  std::lock_guard lock(events_mutex);
+  BOOST_REQUIRE(!events.empty());
+  BOOST_TEST(events[0] ==
+             "connector[hook]: delivering a change: mapping table is broken user=1001 "
+             "label=Lunch delivery=1 attempt=1");
+}
 
 BOOST_FIXTURE_TEST_CASE(every_row_is_delivered_in_order_and_then_removed, Fixture) {
   auto log = std::make_shared<RecordingConnector::Log>();
