@@ -53,6 +53,7 @@
   let orderDirty = false; // sort or filter must be re-applied
   let summaryDirty = false;
   let breachCount = -1;
+  let budgetCount = -1;
   let detailId = null; // user shown in the detail dialog
   let detailRefresh = 0;
   let generation = 0; // bumped at sign-out so late answers of the old session are ignored
@@ -205,7 +206,10 @@
 
     const timeText = el('span', 't');
     const over = el('span', 'over');
-    cells.time.append(timeText, over);
+    // Today's budget of some state used up (budget_seconds_per_day): in words, under the time.
+    const budget = el('span', 'budget-flag');
+    budget.hidden = true;
+    cells.time.append(timeText, over, budget);
 
     const overrideButton = el('button', 'btn small ov-btn', 'Override…');
     overrideButton.type = 'button';
@@ -215,7 +219,7 @@
       id,
       row,
       cells,
-      parts: { nameText, team, chip, pbx, timeText, over, overrideButton },
+      parts: { nameText, team, chip, pbx, budget, timeText, over, overrideButton },
       text: {}, // cell key -> text last written
       view: null,
       epoch: null,
@@ -224,6 +228,8 @@
       sinceMs: null,
       alertAfter: 0,
       breach: false,
+      budgets: null, // { dayEnds, states: [{ label, budget, used, countingSince }] }
+      overBudget: '', // labels over budget, as shown
       calls: [],
       wrapUntil: null,
       search: '',
@@ -318,13 +324,41 @@
       answered: parseTime(c.answered),
     }));
     record.wrapUntil = parseTime(view.wrap_up_until);
+    record.budgets = view.budgets ? {
+      dayEnds: parseTime(view.budgets.day_ends),
+      states: (view.budgets.states || []).map((b) => ({
+        label: b.label,
+        budget: b.budget_seconds * 1000,
+        used: b.used_seconds * 1000,
+        countingSince: parseTime(b.counting_since),
+      })),
+    } : null;
     record.search = [name, view.id, view.extension, view.team, state && state.label,
       state && state.status_name].filter(Boolean).join(' ').toLowerCase();
     if (filter.search || filter.status !== 'all' || prefs.sort !== 'name') orderDirty = true;
-    tickRecord(record, serverNow());
+    if (tickRecord(record, serverNow())) summaryDirty = true; // a flag came or went
   }
 
-  // Writes the clock-dependent cells; returns true when the breach flag changed.
+  // Labels of the states whose budget for today the user has used up, as of `now` (see
+  // "budgets" in the API: used before counting_since, plus the time since while in the state).
+  function overBudgetLabels(budgets, now) {
+    if (!budgets) return [];
+    const over = [];
+    for (const b of budgets.states) {
+      let used = b.used;
+      if (b.countingSince !== null) used += Math.max(0, now - b.countingSince);
+      if (budgets.dayEnds !== null && now >= budgets.dayEnds) {
+        // A new day since the view was made: only the running state's time since midnight.
+        const days = Math.floor((now - budgets.dayEnds) / 86400000);
+        const dayStart = budgets.dayEnds + days * 86400000;
+        used = b.countingSince !== null ? now - Math.max(b.countingSince, dayStart) : 0;
+      }
+      if (used > b.budget) over.push(b.label);
+    }
+    return over;
+  }
+
+  // Writes the clock-dependent cells; returns true when the breach or budget flag changed.
   function tickRecord(record, now) {
     const { cells, parts } = record;
     let elapsed = null;
@@ -352,8 +386,20 @@
       : '';
     put(record, 'wrap', cells.wrap, wrapText);
 
+    let flagsChanged = false;
+    const overBudget = overBudgetLabels(record.budgets, now).join(', ');
+    if (overBudget !== record.overBudget) {
+      record.overBudget = overBudget;
+      put(record, 'budget', parts.budget, overBudget ? `over budget: ${overBudget}` : '');
+      putTitle(record, 'budgetTitle', parts.budget,
+        overBudget ? `Used more than today's budget of ${overBudget}` : '');
+      parts.budget.hidden = !overBudget;
+      record.row.classList.toggle('over-budget', !!overBudget);
+      flagsChanged = true;
+    }
+
     const breach = record.alertAfter > 0 && elapsed !== null && now - record.sinceMs > record.alertAfter * 1000;
-    if (breach === record.breach) return false;
+    if (breach === record.breach) return flagsChanged;
     record.breach = breach;
     record.row.classList.toggle('breach', breach);
     return true;
@@ -425,7 +471,8 @@
     const select = $('f-status');
     select.textContent = '';
     select.appendChild(new Option('All statuses', 'all'));
-    const entries = [...STATUSES, UNSEEN, { key: 'breach', name: 'Over limit', color: '#d32f2f' }];
+    const entries = [...STATUSES, UNSEEN, { key: 'breach', name: 'Over limit', color: '#d32f2f' },
+      { key: 'budget', name: 'Over budget', color: '#6a1b9a' }];
     for (const entry of entries) {
       const chip = el('button', `sum sum-${entry.key}`);
       chip.type = 'button';
@@ -444,6 +491,7 @@
       select.appendChild(new Option(entry.name, entry.key));
     }
     breachCount = -1;
+    budgetCount = -1;
     summaryDirty = true;
   }
 
@@ -454,18 +502,33 @@
     entry.count.textContent = String(value);
     entry.chip.classList.toggle('zero', value === 0);
     if (key === 'unseen') entry.chip.hidden = value === 0 && filter.status !== 'unseen';
+    if (key === 'budget') entry.chip.hidden = !catalogHasBudgets();
+  }
+
+  function catalogHasBudgets() {
+    return stateList.some((s) => s.budget_seconds_per_day > 0);
   }
 
   function updateSummary() {
     summaryDirty = false;
     const counts = new Map();
     let breaches = 0;
+    let overBudget = 0;
     for (const record of records.values()) {
       counts.set(record.status.key, (counts.get(record.status.key) || 0) + 1);
       if (record.breach) breaches++;
+      if (record.overBudget) overBudget++;
     }
     for (const status of [...STATUSES, UNSEEN]) setCount(status.key, counts.get(status.key) || 0);
     setBreaches(breaches);
+    setOverBudget(overBudget);
+  }
+
+  function setOverBudget(count) {
+    if (count === budgetCount) return;
+    budgetCount = count;
+    setCount('budget', count);
+    summaryCounts.get('budget').chip.classList.toggle('alert', count > 0);
   }
 
   function setBreaches(count) {
@@ -488,6 +551,8 @@
   function matches(record) {
     if (filter.status === 'breach') {
       if (!record.breach) return false;
+    } else if (filter.status === 'budget') {
+      if (!record.overBudget) return false;
     } else if (filter.status !== 'all' && record.status.key !== filter.status) {
       return false;
     }
@@ -586,13 +651,16 @@
   function tick() {
     const now = serverNow();
     let breaches = 0;
+    let overBudget = 0;
     let changed = false;
     for (const record of records.values()) {
       if (tickRecord(record, now)) changed = true;
       if (record.breach) breaches++;
+      if (record.overBudget) overBudget++;
     }
     setBreaches(breaches);
-    if (changed && filter.status === 'breach') {
+    setOverBudget(overBudget);
+    if (changed && (filter.status === 'breach' || filter.status === 'budget')) {
       orderDirty = true;
       schedule();
     }
@@ -732,6 +800,8 @@
     if (!result.ok || !Array.isArray(result.body)) return;
     stateList = result.body;
     catalog = new Map(stateList.map((s) => [s.label, s]));
+    const budgetChip = summaryCounts.get('budget');
+    if (budgetChip) budgetChip.chip.hidden = !catalogHasBudgets();
     const select = $('d-state');
     select.textContent = '';
     for (const state of stateList) {

@@ -52,9 +52,10 @@ constexpr std::array<std::string_view, 3> kMissedCallsKeys = {
 };
 constexpr std::string_view kMissedCallsPath = "settings.missed_calls";
 
-constexpr std::array<std::string_view, 8> kStateKeys = {
-    "label", "reason_code",         "status",   "selectable",
-    "color", "alert_after_seconds", "mappings", "actions",
+constexpr std::array<std::string_view, 9> kStateKeys = {
+    "label",      "reason_code", "status",
+    "selectable", "color",       "alert_after_seconds",
+    "mappings",   "actions",     "budget_seconds_per_day",
 };
 
 constexpr EnumNames<Mode, 3> kModes = {{
@@ -419,6 +420,11 @@ void ReadStateExtras(const Object& object, const std::string& path, StateDraft& 
         ReadNumberInRange(object.get("alert_after_seconds"), Child(path, "alert_after_seconds"), 0,
                           kMaxAlertAfterSeconds, problems);
     if (seconds) state.alert_after_seconds = static_cast<int>(*seconds);
+  }
+  if (object.has("budget_seconds_per_day")) {
+    auto seconds = ReadNumberInRange(object.get("budget_seconds_per_day"),
+                                     Child(path, "budget_seconds_per_day"), 0, 86400, problems);
+    if (seconds) state.budget_seconds_per_day = static_cast<int>(*seconds);
   }
   if (object.has("mappings")) {
     state.mappings = ReadMappings(object.get("mappings"), Child(path, "mappings"), problems);

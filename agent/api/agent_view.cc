@@ -84,7 +84,64 @@ void WritePbxMismatches(JsonWriter& out, const AgentState& state) {
   out.EndArray();
 }
 
+void WriteBudgets(JsonWriter& out, const AgentState& state) {
+  out.BeginObject().Key("day_ends").String(FormatTime(state.budget_day_ends));
+  out.Key("states").BeginArray();
+  for (const AgentState::BudgetUse& use : state.budgets) {
+    out.BeginObject();
+    out.Key("label").String(use.label);
+    out.Key("budget_seconds").Int(use.budget_seconds);
+    out.Key("used_seconds").Int(std::chrono::duration_cast<std::chrono::seconds>(use.used).count());
+    out.Key("counting_since");
+    if (use.counting_since) {
+      out.String(FormatTime(*use.counting_since));
+    } else {
+      out.Null();
+    }
+    out.EndObject();
+  }
+  out.EndArray().EndObject();
+}
+
 }  // namespace
+
+Millis BudgetUsedNow(const AgentState::BudgetUse& use, Timestamp day_ends, Timestamp now,
+                     const tracking::ReportZone& zone) {
+  if (now >= day_ends) {  // the view is from an earlier day: today starts afresh
+    return use.counting_since ? now - std::max(*use.counting_since, zone.DayStart(now)) : Millis(0);
+  }
+  Millis used = use.used;
+  if (use.counting_since && now > *use.counting_since) used += now - *use.counting_since;
+  return used;
+}
+
+bool OverBudget(const AgentState& state, Timestamp now, const tracking::ReportZone& zone) {
+  for (const AgentState::BudgetUse& use : state.budgets) {
+    if (BudgetUsedNow(use, state.budget_day_ends, now, zone) >
+        std::chrono::seconds(use.budget_seconds)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AddBudgetFigures(Poco::JSON::Object& view, const AgentState* state, Timestamp now,
+                      const tracking::ReportZone& zone) {
+  Poco::JSON::Object::Ptr budgets = view.getObject("budgets");
+  if (!budgets || state == nullptr) return;
+  Poco::JSON::Array::Ptr items = budgets->getArray("states");
+  for (size_t i = 0; items && i < items->size() && i < state->budgets.size(); ++i) {
+    const AgentState::BudgetUse& use = state->budgets[i];
+    const Millis used = BudgetUsedNow(use, state->budget_day_ends, now, zone);
+    // Whole seconds rounded down: a fraction of a second over is -1, never 0.
+    const int64_t left =
+        std::chrono::floor<std::chrono::seconds>(std::chrono::seconds(use.budget_seconds) - used)
+            .count();
+    Poco::JSON::Object::Ptr item = items->getObject(static_cast<unsigned>(i));
+    item->set("left_seconds", left);
+    item->set("over", used > std::chrono::seconds(use.budget_seconds));
+  }
+}
 
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,
                     const User* user) {
@@ -118,6 +175,10 @@ void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes:
   if (catalog.settings().omni_channel) {
     out.Key("omni_channel");
     WriteOmniChannel(out, catalog.Find(state.label));
+  }
+  if (!state.budgets.empty()) {
+    out.Key("budgets");
+    WriteBudgets(out, state);
   }
   out.EndObject();
 }

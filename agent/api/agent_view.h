@@ -27,12 +27,22 @@
 
 #include "agent/config/config.h"
 #include "agent/engine/engine.h"
+#include "tracking/report/report_zone.h"
 
 namespace presence {
 class JsonWriter;
 }  // namespace presence
 
 namespace presence::agent {
+
+// Time used today of one budgeted state as of `now`, from a view made earlier.
+Millis BudgetUsedNow(const AgentState::BudgetUse& use, Timestamp day_ends, Timestamp now,
+                     const tracking::ReportZone& zone);
+// Whether any budgeted state's use today is over its budget as of `now`.
+bool OverBudget(const AgentState& state, Timestamp now, const tracking::ReportZone& zone);
+// Adds "left_seconds" and "over" to each item of the view's "budgets" (made from `state`).
+void AddBudgetFigures(Poco::JSON::Object& view, const AgentState* state, Timestamp now,
+                      const tracking::ReportZone& zone);
 
 // `user` may be null (a user seen in the ledger but no longer configured).
 void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog,

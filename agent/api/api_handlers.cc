@@ -38,12 +38,12 @@ Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
 
 Timestamp Now(const Call& call) { return call.ctx.clock.Now(); }
 
-// Today's seconds per state, per user (UTC day so far).
+// Today's seconds per state, per user (settings.time_zone's day so far).
 std::map<std::string, Array::Ptr> TodayTotals(Call& call, const std::optional<std::string>& agent) {
   std::map<std::string, Array::Ptr> today;
   const Timestamp now = Now(call);
   auto totals = call.ctx.store.Totals(
-      {.from = UtcDayStart(now), .to = now + Millis(1), .now = now, .agent = agent});
+      {.from = call.config->zone.DayStart(now), .to = now + Millis(1), .now = now, .agent = agent});
   if (!totals.ok()) return today;
   for (const tracking::Total& total : *totals) {
     Array::Ptr& list = today[total.agent];
@@ -56,7 +56,8 @@ std::map<std::string, Array::Ptr> TodayTotals(Call& call, const std::optional<st
 }
 
 // The view of a configured user never seen yet: no state until its first event.
-Object::Ptr UnseenUserJson(const User& user, const reasoncodes::Catalog& catalog) {
+Object::Ptr UnseenUserJson(const User& user, const reasoncodes::Catalog& catalog, Timestamp now,
+                           const tracking::ReportZone& zone) {
   Object::Ptr json = NewObject();
   json->set("id", user.id);
   json->set("name", user.name);
@@ -69,6 +70,24 @@ Object::Ptr UnseenUserJson(const User& user, const reasoncodes::Catalog& catalog
   json->set("wrap_up_until", Poco::Dynamic::Var());
   json->set("pbx_mismatches", Array::Ptr(new Array()));
   if (catalog.settings().omni_channel) json->set("omni_channel", Poco::Dynamic::Var());
+  Array::Ptr budgets = new Array();
+  for (const reasoncodes::State& state : catalog.states()) {
+    if (state.budget_seconds_per_day <= 0) continue;
+    Object::Ptr item = NewObject();
+    item->set("label", state.label);
+    item->set("budget_seconds", state.budget_seconds_per_day);
+    item->set("used_seconds", 0);
+    item->set("counting_since", Poco::Dynamic::Var());
+    item->set("left_seconds", state.budget_seconds_per_day);
+    item->set("over", false);
+    budgets->add(item);
+  }
+  if (budgets->size() > 0) {
+    Object::Ptr block = NewObject();
+    block->set("day_ends", FormatTime(zone.NextDayStart(now)));
+    block->set("states", budgets);
+    json->set("budgets", block);
+  }
   return json;
 }
 
@@ -76,8 +95,10 @@ Object::Ptr ViewWithToday(Call& call, const Snapshot& snapshot, const std::strin
                           std::map<std::string, Array::Ptr>& today) {
   const User* user = call.config->FindUser(id);
   std::shared_ptr<const AgentState> state = snapshot.agents.Find(id);
+  const Timestamp now = Now(call);
   Object::Ptr view = state ? AgentViewJson(*state, *snapshot.catalog, user)
-                           : UnseenUserJson(*user, *snapshot.catalog);
+                           : UnseenUserJson(*user, *snapshot.catalog, now, call.config->zone);
+  if (state) AddBudgetFigures(*view, state.get(), now, call.config->zone);
   Array::Ptr totals = today[id];
   view->set("today", totals ? totals : Array::Ptr(new Array()));
   return view;
@@ -415,7 +436,7 @@ void HandleOverride(Call& call) {
 void HandleIntervals(Call& call) {
   if (!KnownUser(call, false)) return;
   const Timestamp now = Now(call);
-  std::optional<Timestamp> from = TimeParam(call, "from", UtcDayStart(now));
+  std::optional<Timestamp> from = TimeParam(call, "from", call.config->zone.DayStart(now));
   if (!from) return;
   std::optional<Timestamp> to = TimeParam(call, "to", now + Millis(1));
   if (!to || !ValidRange(call, *from, *to)) return;

@@ -13,7 +13,9 @@ Core::Core(std::shared_ptr<const Catalog> catalog, tracking::TimeStore& store, c
       store_(store),
       clock_(clock),
       options_(options),
-      engine_(catalog_) {}
+      engine_(catalog_) {
+  SetZone();
+}
 
 Core::~Core() { Stop(); }
 
@@ -23,7 +25,87 @@ Status Core::Reload() {
   Result<std::optional<Timestamp>> latest = RestoreFromStore(store_, engine_, timers_);
   if (!latest.ok()) return latest.error();
   if (*latest) last_now_ = std::max(last_now_, **latest);
+  return RebuildBudgets();
+}
+
+void Core::SetZone() {
+  Result<tracking::ReportZone> zone = tracking::ReportZone::Find(catalog_->settings().time_zone);
+  // The configuration checked the name against tzdata; should tzdata have lost it since, the
+  // budgets' day is UTC's rather than none.
+  zone_ = zone.ok() ? *zone : tracking::ReportZone::Utc();
+  budgeted_.clear();
+  for (const reasoncodes::State& state : catalog_->states()) {
+    if (state.budget_seconds_per_day > 0) {
+      budgeted_.emplace_back(state.label, state.budget_seconds_per_day);
+    }
+  }
+}
+
+Status Core::RebuildBudgets() {
+  budgets_.clear();
+  if (budgeted_.empty()) return Status::Ok();
+  const Timestamp now = std::max(clock_.Now(), last_now_);
+  const Timestamp day_start = zone_.DayStart(now);
+  auto totals = store_.Totals({.from = day_start, .to = now + Millis(1), .now = now});
+  if (!totals.ok()) return totals.error();
+  for (const auto& [agent, state] : engine_.agents()) {
+    BudgetTally& tally = budgets_[agent];
+    tally.day_start = day_start;
+    tally.day_end = zone_.NextDayStart(now);
+    tally.open_label = state.label;
+    tally.open_since = state.since;
+  }
+  for (const tracking::Total& total : *totals) {
+    auto tally = budgets_.find(total.agent);
+    if (tally == budgets_.end()) continue;
+    Millis used = total.duration;
+    // The open interval is counted from open_since when the view is made, not here.
+    if (total.label == tally->second.open_label) {
+      used -= now - std::max(tally->second.open_since, day_start);
+    }
+    if (used > Millis(0)) tally->second.used[total.label] = used;
+  }
   return Status::Ok();
+}
+
+void Core::CountBudgets(const std::vector<tracking::Change>& changes) {
+  if (budgeted_.empty()) return;
+  for (const tracking::Change& change : changes) {
+    BudgetTally& tally = budgets_[change.agent];
+    if (change.at >= tally.day_end) {  // a new day (or the user's first change)
+      tally.day_start = zone_.DayStart(change.at);
+      tally.day_end = zone_.NextDayStart(change.at);
+      tally.used.clear();
+    }
+    if (!tally.open_label.empty()) {
+      const Timestamp from = std::max(tally.open_since, tally.day_start);
+      if (change.at > from) tally.used[tally.open_label] += change.at - from;
+    }
+    tally.open_label = change.label;
+    tally.open_since = change.at;
+  }
+}
+
+void Core::AddBudgets(AgentState& view) const {
+  view.budgets.clear();
+  if (budgeted_.empty()) return;
+  const Timestamp now = std::max(clock_.Now(), last_now_);
+  auto tally = budgets_.find(view.agent);
+  // A tally from an earlier day counts nothing today.
+  const bool today =
+      tally != budgets_.end() && now < tally->second.day_end && now >= tally->second.day_start;
+  const Timestamp day_start = today ? tally->second.day_start : zone_.DayStart(now);
+  view.budget_day_ends = today ? tally->second.day_end : zone_.NextDayStart(now);
+  for (const auto& [label, seconds] : budgeted_) {
+    AgentState::BudgetUse use{.label = label, .budget_seconds = seconds};
+    if (today) {
+      if (auto used = tally->second.used.find(label); used != tally->second.used.end()) {
+        use.used = used->second;
+      }
+    }
+    if (view.label == label) use.counting_since = std::max(view.since, day_start);
+    view.budgets.push_back(std::move(use));
+  }
 }
 
 Status Core::Start() {
@@ -94,6 +176,7 @@ std::shared_ptr<const AgentState> Core::View(const AgentState& state) const {
       view->pbx_mismatches.insert(view->pbx_mismatches.end(), mismatches.begin(), mismatches.end());
     }
   }
+  AddBudgets(*view);
   return view;
 }
 
@@ -164,6 +247,7 @@ void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
     Result<Outcome> outcome = engine_.Handle(TimerEvent(entry), entry.due);
     if (!outcome.ok()) continue;  // a stale timer
     batch.Add(*outcome, *engine_.Find(entry.agent));
+    CountBudgets(outcome->changes);
   }
 }
 
@@ -195,6 +279,8 @@ void Core::Process(std::deque<Pending>& work) {
     if (pending.new_catalog) {
       catalog_ = pending.new_catalog;
       engine_.SetCatalog(catalog_);
+      SetZone();
+      if (!RebuildBudgets().ok()) budgets_.clear();  // counts from now on rather than stop
       // Readers (GET /states, stream views) see the new catalog at once, not at the next change.
       PublishAll();
       continue;
@@ -207,6 +293,7 @@ void Core::Process(std::deque<Pending>& work) {
     }
     const AgentState& state = *engine_.Find(pending.event.agent);
     batch.Add(*outcome, state);
+    CountBudgets(outcome->changes);  // a failed commit rebuilds the tallies from the store
     timers_.Arm(*outcome, state.agent);
     results[i] = Reply{std::move(outcome->changes), *View(state)};
   }

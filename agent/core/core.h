@@ -20,6 +20,7 @@
 #include "agent/engine/engine.h"
 #include "agent/engine/timer_queue.h"
 #include "common/atomic_shared.h"
+#include "tracking/report/report_zone.h"
 #include "tracking/time_store.h"
 
 namespace presence::agent {
@@ -158,6 +159,20 @@ class Core {
   std::shared_ptr<const AgentState> View(const AgentState& state) const;
   // Applies a report; returns whether the user's view changed.
   bool ApplyPbx(PbxReport report);
+  // State budgets: today's closed time per budgeted state, kept per user from the changes the
+  // core commits, so a published view carries it without reading the ledger.
+  struct BudgetTally {
+    Timestamp day_start{};
+    Timestamp day_end{};
+    std::map<std::string, Millis> used;  // by label: time today before open_since
+    std::string open_label;
+    Timestamp open_since{};
+  };
+  void SetZone();  // zone_ and budgeted_ from catalog_
+  // Every user's tally from the store (start-up, reload of the store or of the catalog).
+  Status RebuildBudgets();
+  void CountBudgets(const std::vector<tracking::Change>& changes);
+  void AddBudgets(AgentState& view) const;
   Status Reload();  // the engine and timers from the store
   bool Recover();   // after a failed commit: Reload; false while the store cannot be read
 
@@ -178,6 +193,11 @@ class Core {
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
   bool healthy_ = true;  // core thread only: the engine matches the store
+  // Core thread only: settings.time_zone of catalog_, the budgeted states in catalog order,
+  // and each user's tally (empty while no state has a budget).
+  tracking::ReportZone zone_ = tracking::ReportZone::Utc();
+  std::vector<std::pair<std::string, int>> budgeted_;
+  std::map<std::string, BudgetTally> budgets_;
   AtomicShared<const Snapshot> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)

@@ -139,6 +139,17 @@ struct AgentState {
   // the state's actions (Core::ReportPbx). The core adds it to the views it publishes; it is
   // not stored (connectors read the PBX back again after a restart).
   std::vector<reasoncodes::ActionMismatch> pbx_mismatches;
+
+  // Not the engine's either: today's use of the states with a daily budget (Core::View), in
+  // catalog order; empty when no state has one. See agent_view.h, "budgets".
+  struct BudgetUse {
+    std::string label;
+    int budget_seconds = 0;
+    Millis used{0};                           // today, before counting_since
+    std::optional<Timestamp> counting_since;  // while in this state
+  };
+  std::vector<BudgetUse> budgets;
+  Timestamp budget_day_ends{};
 };
 
 // How many ended call ids a user remembers, and how old an active call may grow before it is

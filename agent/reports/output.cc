@@ -70,6 +70,7 @@ Object::Ptr StateJson(const reasoncodes::State& state) {
   json->set("selectable", state.selectable);
   json->set("color", state.color);
   json->set("alert_after_seconds", state.alert_after_seconds);
+  json->set("budget_seconds_per_day", state.budget_seconds_per_day);
   return json;
 }
 

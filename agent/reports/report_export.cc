@@ -283,6 +283,7 @@ void WriteStates(JsonWriter& json, const std::vector<tracking::StateTime>& state
   for (const tracking::StateTime& state : states) {
     json.BeginObject();
     json.Key("label").String(state.label);
+    json.Key("reason_code").String(state.reason_code);
     json.Key("status").Int(reasoncodes::ToInt(state.status));
     json.Key("status_name").String(reasoncodes::StatusName(state.status));
     json.Key("seconds").Seconds(state.duration.count());
@@ -368,8 +369,8 @@ class CsvTotals final : public TotalsWriter {
  public:
   CsvTotals(const ReportRequest& request, const Config* config, std::ostream& out)
       : request_(request), config_(config), out_(out) {
-    out_ << "row,user,name,team,period_start,period_end,label,status,status_name,seconds,"
-            "covered_seconds,percent\r\n";
+    out_ << "row,user,name,team,period_start,period_end,label,reason_code,status,status_name,"
+            "seconds,covered_seconds,percent\r\n";
   }
   void Bucket(const tracking::BucketFigures& figures) override {
     if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
@@ -390,11 +391,12 @@ class CsvTotals final : public TotalsWriter {
                        request_.spec.zone.FormatLocal(end) + ',';
     const std::string covered_text = FormatSeconds(covered);
     if (states.empty()) {  // a user without time still shows up, with nothing to add
-      out_ << lead << ",,,0," << covered_text << ",0\r\n";
+      out_ << lead << ",,,,0," << covered_text << ",0\r\n";
       return;
     }
     for (const tracking::StateTime& state : states) {
-      out_ << lead << CsvField(state.label) << ',' << reasoncodes::ToInt(state.status) << ','
+      out_ << lead << CsvField(state.label) << ',' << CsvField(state.reason_code) << ','
+           << reasoncodes::ToInt(state.status) << ','
            << CsvField(std::string(reasoncodes::StatusName(state.status))) << ','
            << FormatSeconds(state.duration) << ',' << covered_text << ','
            << Percent(state.duration, covered) << "\r\n";
@@ -440,8 +442,9 @@ class TextTotals final : public TotalsWriter {
   }
   void Lines(const std::vector<tracking::StateTime>& states, Millis covered, const char* indent) {
     for (const tracking::StateTime& state : states) {
-      char line[160];
-      std::snprintf(line, sizeof line, "%s%-28s %-10s %10s %7s%%\n", indent, state.label.c_str(),
+      char line[200];
+      std::snprintf(line, sizeof line, "%s%-28s %-8s %-10s %10s %7s%%\n", indent,
+                    state.label.c_str(), state.reason_code.c_str(),
                     std::string(reasoncodes::StatusName(state.status)).c_str(),
                     FormatHms(state.duration).c_str(), Percent(state.duration, covered).c_str());
       out_ << line;

@@ -305,6 +305,16 @@ class Service {
                         });
                         return users;
                       });
+    metrics_.AddGauge("presence_over_budget_users",
+                      "Users over today's budget (budget_seconds_per_day) of some state", [this] {
+                        double users = 0;
+                        const Timestamp now = clock_.Now();
+                        std::shared_ptr<const Config> now_config = context_.config.load();
+                        core_.snapshot()->agents.ForEach([&](const AgentState& state) {
+                          if (OverBudget(state, now, now_config->zone)) users += 1;
+                        });
+                        return users;
+                      });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
     AddConnectionMetrics();

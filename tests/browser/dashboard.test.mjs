@@ -272,6 +272,8 @@ before(async () => {
   config.tokens = [];
   // A threshold the test can cross at once: Training over 1 s.
   config.states.find((s) => s.label === 'Training').alert_after_seconds = 1;
+  // And a daily budget the test can use up at once: one second of Training a day.
+  config.states.find((s) => s.label === 'Training').budget_seconds_per_day = 1;
   writeConfig(config);
   supervisorToken = newToken('supervisor');
   integrationToken = newToken('integration');
@@ -413,6 +415,35 @@ test('a state over its threshold turns the row and counts in the summary', async
   assert.equal(await page.locator('#rows tr:not([hidden])').count(), 2);
   await page.locator('#sum-breach').click();
   await page.locator('#shown', { hasText: /^12 users$/ }).waitFor({ timeout: LIVE_MS });
+});
+
+test('a user over a state\'s daily budget is marked in words and counted', async () => {
+  // 1007 has been in Training (budget 1 s a day) since the test before.
+  const flag = page.locator('#rows tr[data-id="1007"] .budget-flag');
+  await flag.waitFor({ timeout: LIVE_MS });
+  assert.equal(await flag.textContent(), 'over budget: Training');
+  // The summary agrees with the rows (it follows within a frame).
+  await page.waitForFunction(() => {
+    const flagged = document.querySelectorAll('#rows tr.over-budget').length;
+    return flagged >= 1 && Number(document.querySelector('#sum-budget .sum-n').textContent) === flagged;
+  }, null, { timeout: LIVE_MS });
+  const flagged = await page.locator('#rows tr.over-budget').count();
+  assert.equal(await page.locator('#sum-budget .sum-l').textContent(), 'Over budget');
+  // The same figure as the API's: GET /agents/{id} says over.
+  const view = await call('GET', '/api/v1/agents/1007', undefined, supervisorToken);
+  const training = view.budgets.states.find((b) => b.label === 'Training');
+  assert.equal(training.over, true);
+  assert.ok(training.left_seconds < 0);
+  // Leaving the state keeps the mark: the day's budget stays used up.
+  await setState('1007', 'Do Not Disturb');
+  await chipOf('1007', 'Do Not Disturb').waitFor({ timeout: LIVE_MS });
+  assert.equal(await flag.textContent(), 'over budget: Training');
+  await page.locator('#sum-budget').click();
+  await page.locator('#shown', { hasText: `${flagged} of 12 users shown` }).waitFor({ timeout: LIVE_MS });
+  await page.locator('#sum-budget').click();
+  await page.locator('#shown', { hasText: /^12 users$/ }).waitFor({ timeout: LIVE_MS });
+  await setState('1007', 'Training'); // as the following tests expect
+  await chipOf('1007', 'Training').waitFor({ timeout: LIVE_MS });
 });
 
 test('the one-second tick rewrites only the clock cells', async () => {

@@ -955,8 +955,20 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
   std::string line;
   std::getline(lines, line);
   BOOST_TEST(line ==
-             "row,user,name,team,period_start,period_end,label,status,status_name,seconds,"
-             "covered_seconds,percent\r");
+             "row,user,name,team,period_start,period_end,label,reason_code,status,status_name,"
+             "seconds,covered_seconds,percent\r");
+  // Seed 004: the reason code is a value in the users' own reports.
+  std::map<std::string, std::string> reason_codes;
+  {
+    Poco::JSON::Parser parser;
+    Array::Ptr states =
+        parser.parse(http.Get("/api/v1/states", tokens().integration).body).extract<Array::Ptr>();
+    for (size_t i = 0; i < states->size(); ++i) {
+      Object::Ptr state = states->getObject(static_cast<unsigned>(i));
+      reason_codes[state->getValue<std::string>("label")] =
+          state->getValue<std::string>("reason_code");
+    }
+  }
   std::map<Key, double> csv_rows;
   while (std::getline(lines, line)) {
     BOOST_TEST_CONTEXT(line) {
@@ -965,9 +977,11 @@ BOOST_FIXTURE_TEST_CASE(time_report_in_json_and_csv_agree, ServerFixture) {
       std::vector<std::string> fields;
       std::istringstream cells(line.substr(0, line.size() - 1));
       for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
-      BOOST_REQUIRE_EQUAL(fields.size(), 12u);
+      BOOST_REQUIRE_EQUAL(fields.size(), 13u);
       BOOST_TEST(possible.contains(Key{fields[1], fields[6]}));
-      csv_rows[{fields[1], fields[6]}] = std::stod(fields[9]);
+      BOOST_TEST(fields[7] == reason_codes[fields[6]]);
+      BOOST_TEST(!fields[7].empty());
+      csv_rows[{fields[1], fields[6]}] = std::stod(fields[10]);
     }
   }
   const Key trained{"1002", "Training"};

@@ -180,14 +180,15 @@ BOOST_AUTO_TEST_CASE(report_reads_the_ledger_written_by_replay) {
   BOOST_TEST(csv.err.empty(), csv.err);  // no progress line when stderr is not a terminal
   // 12:00-12:10 DND, 12:10-12:10:10 Ready, then a call, wrap-up, break and Ready again: the
   // whole hour is covered, and each state's share of it is given.
-  BOOST_TEST(csv.out.find("row,user,name,team,period_start,period_end,label,status,status_name,"
-                          "seconds,covered_seconds,percent\r\n") == 0u);
+  BOOST_TEST(csv.out.find("row,user,name,team,period_start,period_end,label,reason_code,status,"
+                          "status_name,seconds,covered_seconds,percent\r\n") == 0u);
   const std::string period =
       "total,1001,,,2026-11-20T12:00:00.000+00:00,2026-11-20T13:00:00.000+00:00,";
   for (const char* row :
-       {"Do Not Disturb,4,DND,600,3600,16.67\r\n", "On a call,6,On a call,120,3600,3.33\r\n",
-        "Wrap-up,4,DND,15,3600,0.42\r\n", "Break,3,Away,875,3600,24.31\r\n",
-        "Ready for Calls,1,Online,1990,3600,55.28\r\n"}) {
+       {"Do Not Disturb,*61,4,DND,600,3600,16.67\r\n",
+        "On a call,*69,6,On a call,120,3600,3.33\r\n", "Wrap-up,*61,4,DND,15,3600,0.42\r\n",
+        "Break,*63,3,Away,875,3600,24.31\r\n",
+        "Ready for Calls,*60,1,Online,1990,3600,55.28\r\n"}) {
     BOOST_TEST(csv.out.find(period + row) != std::string::npos, row << "\n" << csv.out);
   }
 }

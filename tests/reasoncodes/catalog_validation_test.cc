@@ -52,7 +52,8 @@ struct MessageCase {
 std::ostream& operator<<(std::ostream& out, const MessageCase& test) { return out << test.name; }
 
 const std::string kStateKeys =
-    "label, reason_code, status, selectable, color, alert_after_seconds, mappings, actions";
+    "label, reason_code, status, selectable, color, alert_after_seconds, mappings, actions, "
+    "budget_seconds_per_day";
 const std::string kSettingsKeys =
     "mode, wrap_up_seconds, wrap_up_locked, active_call_state, time_tracking, "
     "tracking_update_seconds, omni_channel, return_after_call, ready_state, wrap_up_state, "
@@ -99,6 +100,13 @@ const std::vector<MessageCase> kStateMessages = {
     {"alert_out_of_range",
      WithState(R"({"label": "Coffee", "status": 3, "alert_after_seconds": 86401})"),
      "states[5].alert_after_seconds: 86401 is out of range (0-86400)"},
+    {"budget_out_of_range",
+     WithState(R"({"label": "Coffee", "status": 3, "budget_seconds_per_day": 86401})"),
+     "states[5].budget_seconds_per_day: 86401 is out of range (0-86400)"},
+    {"budget_not_a_number",
+     WithState(R"({"label": "Coffee", "status": 3, "budget_seconds_per_day": "30 min"})"),
+     "states[5].budget_seconds_per_day: must be a whole number (0-86400), got string "
+     "\"30 min\""},
     {"mappings_array", WithState(R"({"label": "Coffee", "status": 3, "mappings": []})"),
      "states[5].mappings: must be an object of per-connector blocks (e.g. {\"teams\": {...}}), "
      "got an array"},

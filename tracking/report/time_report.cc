@@ -35,21 +35,23 @@ bool Selected(const ReportSpec& spec, StatusCode status) {
 // A user sees a handful of states, so a short vector searched in place beats a map.
 void AddTime(std::vector<StateTime>& states, const Interval& interval, Millis duration) {
   for (StateTime& state : states) {
-    if (state.status == interval.status && state.label == interval.label) {
+    if (state.status == interval.status && state.label == interval.label &&
+        state.reason_code == interval.reason_code) {
       state.duration += duration;
       return;
     }
   }
-  states.push_back(StateTime{interval.label, interval.status, duration});
+  states.push_back(StateTime{interval.label, interval.status, duration, interval.reason_code});
 }
 
-// Leaves the states the report shows: selected, with time, by label then status.
+// Leaves the states the report shows: selected, with time, by label, reason code, status.
 void Finalise(const ReportSpec& spec, std::vector<StateTime>& states) {
   std::erase_if(states, [&spec](const StateTime& state) {
     return state.duration <= Millis(0) || !Selected(spec, state.status);
   });
   std::sort(states.begin(), states.end(), [](const StateTime& a, const StateTime& b) {
     if (a.label != b.label) return a.label < b.label;
+    if (a.reason_code != b.reason_code) return a.reason_code < b.reason_code;
     return a.status < b.status;
   });
 }

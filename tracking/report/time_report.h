@@ -34,10 +34,13 @@ struct ReportSpec {
   std::set<StatusCode> statuses;  // only states with these status codes; empty: all
 };
 
+// Time in one state, as the intervals name it: a label whose reason code or status a reload
+// changed shows once per combination.
 struct StateTime {
   std::string label;
   StatusCode status = StatusCode::kOnline;
   Millis duration{0};
+  std::string reason_code;
 };
 
 // One user's time in one bucket. For Grouping::kNone the single bucket is [from, to).
@@ -46,14 +49,14 @@ struct BucketFigures {
   Timestamp bucket_start;  // the bucket's own edges, not clipped to the range
   Timestamp bucket_end;
   Millis covered{0};              // > 0: buckets without covered time are not reported
-  std::vector<StateTime> states;  // by label, then status; filtered; zero times left out
+  std::vector<StateTime> states;  // by label, reason code, status; filtered; no zero times
 };
 
 // One user's time over the whole range.
 struct UserFigures {
   std::string agent;
   Millis covered{0};              // 0 for a user without time in the range
-  std::vector<StateTime> states;  // by label, then status; filtered; zero times left out
+  std::vector<StateTime> states;  // by label, reason code, status; filtered; no zero times
 };
 
 class ReportSink {

@@ -60,6 +60,33 @@ void EnterWrapUpWithLunchPending(Core& core, testing::FakeClock& clock) {
   MustPost(core, Call(EventType::kCallEnded, "a", "c1"));
 }
 
+// Lunch (budget 1,800 s) and Meeting (600 s) in Berlin: kT0 is 10:00 local, the local day
+// ends at 23:00Z.
+std::shared_ptr<const reasoncodes::Catalog> BudgetCatalog() {
+  std::string json =
+      testing::TestCatalogJson({.extra_settings = "\"time_zone\": \"Europe/Berlin\""});
+  auto add = [&](const std::string& label, int seconds) {
+    const std::string key = "\"label\": \"" + label + "\"";
+    json.replace(json.find(key), key.size(),
+                 key + ", \"budget_seconds_per_day\": " + std::to_string(seconds));
+  };
+  add("Lunch", 1800);
+  add("Meeting", 600);
+  return testing::CatalogFromJson(json);
+}
+
+// "Lunch 600 -, Meeting 0 since=<seconds after kT0>" for a state's budgets.
+std::string Budgets(const AgentState& state) {
+  std::string text;
+  for (const AgentState::BudgetUse& use : state.budgets) {
+    if (!text.empty()) text += ", ";
+    text += use.label + " " + std::to_string(use.used.count() / 1000);
+    text += use.counting_since
+                ? " since=" + std::to_string((*use.counting_since - kT0).count() / 1000)
+                : " -";
+  }
+  return text;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(core_test)
@@ -117,6 +144,63 @@ BOOST_AUTO_TEST_CASE(heartbeat_keeps_beating_while_the_loop_idles) {
   BOOST_TEST((beat_thread != std::this_thread::get_id()));
   lock.unlock();
   MustPost(core, Select("a", "Lunch"));  // and events are still served
+}
+
+BOOST_AUTO_TEST_CASE(budgets_count_the_local_day_and_start_afresh_at_local_midnight) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  auto catalog = BudgetCatalog();
+  struct Step {
+    int at;  // seconds after kT0 (10:00 in Berlin)
+    std::string label;
+    std::string budgets;  // after the change
+    std::string day_ends;
+  };
+  const std::string today_ends = "2026-11-21T23:00:00.000Z";
+  const std::vector<Step> steps = {
+      {0, "Lunch", "Lunch 0 since=0, Meeting 0 -", today_ends},
+      {600, "Ready for Calls", "Lunch 600 -, Meeting 0 -", today_ends},
+      {900, "Lunch", "Lunch 600 since=900, Meeting 0 -", today_ends},
+      {2000, "Meeting", "Lunch 1700 -, Meeting 0 since=2000", today_ends},
+      // 22:50Z, ten minutes before local midnight.
+      {49800, "Lunch", "Lunch 1700 since=49800, Meeting 47800 -", today_ends},
+      // 23:10Z: a new local day; only Lunch's ten minutes after midnight count.
+      {51000, "Ready for Calls", "Lunch 600 -, Meeting 0 -", "2026-11-22T23:00:00.000Z"},
+  };
+  {
+    Core core(catalog, *store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    for (const Step& step : steps) {
+      clock.Set(At(step.at));
+      Reply reply = MustPost(core, Select("a", step.label));
+      BOOST_TEST_CONTEXT("at " << step.at << " " << step.label) {
+        BOOST_TEST(Budgets(reply.state) == step.budgets);
+        BOOST_TEST(FormatTime(reply.state.budget_day_ends) == step.day_ends);
+      }
+    }
+  }
+  // A restart reads today's use back from the ledger.
+  clock.Set(At(51600));
+  Core restarted(catalog, *store, clock);
+  BOOST_REQUIRE(restarted.Start().ok());
+  BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) == "Lunch 600 -, Meeting 0 -");
+  clock.Set(At(51700));
+  Reply reply = MustPost(restarted, Select("a", "Meeting"));
+  BOOST_TEST(Budgets(reply.state) == "Lunch 600 -, Meeting 0 since=51700");
+  // Still in Meeting the next day: a view made then counts from that day's start only.
+  clock.Set(At(51700 + 86400));
+  restarted.Wake();
+  reply = MustPost(restarted, Select("b", "Lunch"));
+  BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) ==
+             "Lunch 600 -, Meeting 0 since=51700");  // a's view was made yesterday
+}
+
+BOOST_AUTO_TEST_CASE(no_budgets_no_budget_figures) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  BOOST_TEST(MustPost(core, Select("a", "Lunch")).state.budgets.empty());
 }
 
 BOOST_AUTO_TEST_CASE(wrap_up_timer_fires_at_its_deadline_on_the_fake_clock) {
