@@ -234,6 +234,9 @@
     put('wrap', wrapText);
     show('wrap', Boolean(wrapText));
 
+    // A new day (budgets know when it starts): today's figures start again.
+    const dayEnds = view.budgets ? parseTime(view.budgets.day_ends) : null;
+    if (dayEnds !== null && now >= dayEnds && todayAt < dayEnds && !todayBusy) loadToday();
     renderToday(now);
     renderBudgets(now);
   }
