@@ -5,6 +5,7 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NameValueCollection.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -236,6 +237,28 @@ void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
   if (!TokenStillValid(call.ctx, who)) call.ctx.hub.CloseOwners({who.token_hash});
 }
 
+// Whether agent sessions must work inside another site's frame (the agent page in a softphone
+// panel): TLS on and server.frame_ancestors set. Such a frame sends the session cookie only
+// when it is SameSite=None and Secure, and, where third-party cookies are blocked, Partitioned
+// (CHIPS: kept apart per top-level site).
+bool FramedSessions(const Call& call) {
+  return call.ctx.tls && !call.config->server.frame_ancestors.empty();
+}
+
+// Sets the session cookie `value` ("" with Max-Age=0 removes it): HttpOnly, path /, Secure
+// under TLS; SameSite=Strict, or None + Partitioned when `framed`.
+void AddSessionCookie(Call& call, const std::string& value, bool framed) {
+  Poco::Net::HTTPCookie cookie("pa_session", value);
+  cookie.setHttpOnly(true);
+  cookie.setPath("/");
+  if (value.empty()) cookie.setMaxAge(0);
+  cookie.setSameSite(framed ? Poco::Net::HTTPCookie::SAME_SITE_NONE
+                            : Poco::Net::HTTPCookie::SAME_SITE_STRICT);
+  cookie.setSecure(call.ctx.tls);
+  // Poco writes no Partitioned attribute: appended to its text.
+  call.response.add("Set-Cookie", cookie.toString() + (framed ? "; Partitioned" : ""));
+}
+
 }  // namespace
 
 void HandleHealth(Call& call) {
@@ -276,18 +299,13 @@ void HandleOpenSession(Call& call) {
     if (!token.empty()) CountFailedCredentials(call);
     return SendError(call, 401, "unauthorized", "token: not a valid token");
   }
-  if (entry->role != Role::kSupervisor && entry->role != Role::kAdmin) {
+  if (entry->role == Role::kIntegration) {
     return SendError(call, 403, "forbidden",
-                     "dashboard sessions are for supervisor and admin tokens; use the token "
-                     "itself as 'Authorization: Bearer' for the API");
+                     "browser sessions are for agent, supervisor and admin tokens; an "
+                     "integration uses its token as 'Authorization: Bearer' for the API");
   }
   std::string session = call.ctx.sessions.Open(entry->sha256, std::chrono::system_clock::now());
-  Poco::Net::HTTPCookie cookie("pa_session", session);
-  cookie.setHttpOnly(true);
-  cookie.setPath("/");
-  cookie.setSameSite(Poco::Net::HTTPCookie::SAME_SITE_STRICT);
-  cookie.setSecure(call.ctx.tls);
-  call.response.addCookie(cookie);
+  AddSessionCookie(call, session, entry->role == Role::kAgent && FramedSessions(call));
   SendJson(call, 200, WhoJson(Principal{entry->role, entry->user, entry->name, entry->sha256}));
 }
 
@@ -297,11 +315,9 @@ void HandleCloseSession(Call& call) {
   Poco::Net::NameValueCollection cookies;
   call.request.getCookies(cookies);
   if (cookies.has("pa_session")) call.ctx.sessions.Close(cookies.get("pa_session"));
-  Poco::Net::HTTPCookie cookie("pa_session", "");
-  cookie.setPath("/");
-  cookie.setMaxAge(0);
-  cookie.setHttpOnly(true);
-  call.response.addCookie(cookie);
+  AddSessionCookie(call, "", false);
+  // A partitioned cookie is removed only by a Set-Cookie that is partitioned too.
+  if (FramedSessions(call)) AddSessionCookie(call, "", true);
   call.status = 204;
   call.response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
   call.response.setContentLength(0);
@@ -578,17 +594,33 @@ void HandleReload(Call& call) {
   SendJson(call, 422, body);
 }
 
-void HandleDashboard(Call& call) {
-  std::string file = call.params.empty() ? "index.html" : call.params[0];
+namespace {
+
+struct PageFile {
+  std::string content;
+  std::string content_type;
+};
+
+// A static file of dashboard_dir/<folder> ("" or "agent"): a plain name of [A-Za-z0-9._-] not
+// starting with '.', a regular file. Sends 404 and returns nullopt otherwise.
+std::optional<PageFile> ReadPageFile(Call& call, const std::string& folder,
+                                     const std::string& file) {
   bool safe = !file.empty() && file.front() != '.' &&
               file.find_first_not_of(
                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   "0123456789._-") == std::string::npos;
-  if (call.ctx.dashboard_dir.empty() || !safe) {
-    return SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
+  const std::string path =
+      call.ctx.dashboard_dir + (folder.empty() ? "" : "/" + folder) + "/" + file;
+  std::error_code error;
+  if (call.ctx.dashboard_dir.empty() || !safe || !std::filesystem::is_regular_file(path, error)) {
+    SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
+    return std::nullopt;
   }
-  std::ifstream in(call.ctx.dashboard_dir + "/" + file, std::ios::binary);
-  if (!in) return SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    SendError(call, 404, "not_found", "no such page: " + Excerpt(file));
+    return std::nullopt;
+  }
   std::ostringstream content;
   content << in.rdbuf();
   static const std::map<std::string, std::string> kTypes = {
@@ -600,8 +632,35 @@ void HandleDashboard(Call& call) {
       {".json", "application/json"}};
   size_t dot = file.rfind('.');
   auto type = kTypes.find(dot == std::string::npos ? "" : file.substr(dot));
-  SendText(call, 200, type == kTypes.end() ? "application/octet-stream" : type->second,
-           content.str());
+  return PageFile{content.str(), type == kTypes.end() ? "application/octet-stream" : type->second};
+}
+
+}  // namespace
+
+void HandleDashboard(Call& call) {
+  std::optional<PageFile> page =
+      ReadPageFile(call, "", call.params.empty() ? "index.html" : call.params[0]);
+  if (page) SendText(call, 200, page->content_type, page->content);
+}
+
+// A softphone panel (Salesforce Open CTI, a web softphone) shows the agent page in a frame:
+// the sites in server.frame_ancestors may, and only for this page's files. Every other answer
+// keeps "frame-ancestors 'none'" (an override confirmation must not be clickjacked).
+void HandleAgentPage(Call& call) {
+  std::optional<PageFile> page =
+      ReadPageFile(call, "agent", call.params.empty() ? "index.html" : call.params[0]);
+  if (!page) return;
+  SetAnswerHead(call, 200, page->content_type);
+  const std::vector<std::string>& ancestors = call.config->server.frame_ancestors;
+  if (!ancestors.empty()) {
+    std::string policy = "frame-ancestors 'self'";
+    for (const std::string& origin : ancestors) policy += " " + origin;
+    call.response.set("Content-Security-Policy", policy);
+    // X-Frame-Options has no way to name a site (ALLOW-FROM is gone from browsers); the CSP
+    // above says who may frame.
+    call.response.erase("X-Frame-Options");
+  }
+  call.response.sendBuffer(page->content.data(), page->content.size());
 }
 
 }  // namespace presence::agent

@@ -28,5 +28,7 @@ void HandleSse(Call& call);
 void HandleWebSocket(Call& call);
 void HandleReload(Call& call);
 void HandleDashboard(Call& call);
+// The agent's own page: dashboard_dir/agent/, framed by server.frame_ancestors' sites.
+void HandleAgentPage(Call& call);
 
 }  // namespace presence::agent

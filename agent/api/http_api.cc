@@ -67,6 +67,8 @@ const std::vector<Route>& Routes() {
       {"POST", "/api/v1/admin/reload", kAdminRole, false, HandleReload},
       {"GET", "/", kPublic, false, HandleDashboard},
       {"GET", "/dashboard/{file}", kPublic, false, HandleDashboard},
+      {"GET", "/agent", kPublic, false, HandleAgentPage},  // also "/agent/"
+      {"GET", "/agent/{file}", kPublic, false, HandleAgentPage},
   };
   static const bool split = [] {
     for (Route& route : routes) {
@@ -138,7 +140,7 @@ bool Authorize(Call& call, const Route& route) {
     }
     call.response.set("WWW-Authenticate", "Bearer");
     SendError(call, 401, "unauthorized",
-              "a valid token is required: 'Authorization: Bearer <token>' or a dashboard "
+              "a valid token is required: 'Authorization: Bearer <token>' or a browser "
               "session (POST /api/v1/session)");
     return false;
   }

@@ -25,7 +25,7 @@ using namespace json;  // the json_read helpers (common/json_read.h)
 constexpr std::array<std::string_view, 10> kTopLevelKeys = {
     "settings",   "states",   "server",   "users",   "tokens",
     "connectors", "crm_sync", "profiles", "actions", "logging"};
-constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
+constexpr std::array<std::string_view, 16> kServerKeys = {"listen",
                                                           "data_dir",
                                                           "workers",
                                                           "max_viewers",
@@ -39,7 +39,8 @@ constexpr std::array<std::string_view, 15> kServerKeys = {"listen",
                                                           "max_streams_per_agent_token",
                                                           "auth_failures_per_minute",
                                                           "stream_history_bytes",
-                                                          "allowed_origins"};
+                                                          "allowed_origins",
+                                                          "frame_ancestors"};
 constexpr EnumNames<tracking::Durability, 2> kDurability = {{
     {tracking::Durability::kPowerLoss, "power_loss"},
     {tracking::Durability::kProcessCrash, "process_crash"},
@@ -103,16 +104,18 @@ void ReadTls(const Var& value, ServerSettings& server, Problems& problems) {
 }
 
 // "https://dashboard.example.com" or "http://10.0.0.5:8080": kept as browsers send the Origin
-// header (RFC 6454 6.1): lowercase, without a default port, no path.
-void ReadOrigins(const Var& value, ServerSettings& server, Problems& problems) {
+// header (RFC 6454 6.1): lowercase, without a default port, no path. `key` is the list's name
+// under "server" (allowed_origins, frame_ancestors).
+std::vector<std::string> ReadOrigins(const Var& value, const std::string& key, Problems& problems) {
+  std::vector<std::string> list;
+  const std::string place = "server." + key;
   Array::Ptr origins = AsArray(value);
   if (!origins) {
-    Report(problems, "server.allowed_origins",
-           "must be an array of origins like \"https://dashboard.example.com\"");
-    return;
+    Report(problems, place, "must be an array of origins like \"https://dashboard.example.com\"");
+    return list;
   }
   for (size_t i = 0; i < origins->size(); ++i) {
-    const std::string path = "server.allowed_origins[" + std::to_string(i) + "]";
+    const std::string path = place + "[" + std::to_string(i) + "]";
     std::optional<std::string> text =
         ReadString(origins->get(static_cast<unsigned>(i)), path, problems);
     if (!text) continue;
@@ -122,8 +125,9 @@ void ReadOrigins(const Var& value, ServerSettings& server, Problems& problems) {
       Report(problems, path, Quote(*text) + " is not an origin " + allowed);
       continue;
     }
-    server.allowed_origins.push_back(*origin);
+    list.push_back(*origin);
   }
+  return list;
 }
 
 void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
@@ -167,7 +171,14 @@ void ReadServer(const Var& value, ServerSettings& server, Problems& problems) {
     if (number) server.*limit.field = static_cast<int>(*number);
   }
   if (object->has("tls")) ReadTls(object->get("tls"), server, problems);
-  if (object->has("allowed_origins")) ReadOrigins(object->get("allowed_origins"), server, problems);
+  if (object->has("allowed_origins")) {
+    server.allowed_origins =
+        ReadOrigins(object->get("allowed_origins"), "allowed_origins", problems);
+  }
+  if (object->has("frame_ancestors")) {
+    server.frame_ancestors =
+        ReadOrigins(object->get("frame_ancestors"), "frame_ancestors", problems);
+  }
   if (object->has("durability")) {
     auto durability = ReadChoice(object->get("durability"), "server.durability",
                                  "a durability level", kDurability, problems);

@@ -60,6 +60,9 @@ struct ServerSettings {
   // Origins (scheme://host[:port], lowercase, default port left out) whose pages may open the
   // WebSocket besides the one the request was made to.
   std::vector<std::string> allowed_origins;
+  // Origins (as allowed_origins) of sites that may show the agent page (/agent/) in a frame, a
+  // softphone panel: its answers then carry "frame-ancestors 'self' <origins>". Empty: no site.
+  std::vector<std::string> frame_ancestors;
   // "power_loss" (default: every acknowledged change is synced to disk) or "process_crash"
   // (survives kill -9 and agent crashes, not machine crashes; faster on slow disks).
   tracking::Durability durability = tracking::Durability::kPowerLoss;

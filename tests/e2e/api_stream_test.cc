@@ -586,10 +586,21 @@ BOOST_FIXTURE_TEST_CASE(streams_need_a_valid_token_or_a_dashboard_session, Strea
     WsClient ws(server.port(), Bearer(*token));
     BOOST_TEST(ws.status() == 101);
   }
-  // An agent gets no dashboard session, and a made-up cookie opens no stream.
+  // An agent's session (the agent page) opens a stream of its own user only; an integration
+  // gets no session (it uses its token); a made-up cookie opens no stream.
+  Change(http, server, "1002", "Lunch");
   HttpResponse agent_session =
       http.Post("/api/v1/session", "", R"({"token": ")" + tokens().agent + "\"}");
-  BOOST_TEST(agent_session.status == 403);
+  BOOST_TEST(agent_session.status == 200);
+  const std::string agent_cookie = agent_session.Header("Set-Cookie");
+  SseClient own(server.port(), {{"Cookie", agent_cookie.substr(0, agent_cookie.find(';'))}});
+  BOOST_TEST(own.status() == 200);
+  std::optional<Message> own_snapshot = own.NextMessage();
+  BOOST_REQUIRE(own_snapshot);
+  BOOST_TEST(SnapshotIds(*own_snapshot).empty());  // not 1002: 1001 alone, who has no state
+  HttpResponse integration_session =
+      http.Post("/api/v1/session", "", R"({"token": ")" + tokens().integration + "\"}");
+  BOOST_TEST(integration_session.status == 403);
   SseClient refused(server.port(), {{"Cookie", "pa_session=" + tokens().agent}});
   BOOST_TEST(refused.status() == 401);
   // Without the upgrade, /ws says how to use it.

@@ -94,7 +94,7 @@ std::string WriteFile(const std::string& path, const std::string& text) {
 // A configuration for `serve` over TLS: the sample's catalog, user 1001, an integration and a
 // supervisor token.
 struct ServiceConfig {
-  explicit ServiceConfig(const Certificate& tls) {
+  explicit ServiceConfig(const Certificate& tls, std::vector<std::string> frame_ancestors = {}) {
     std::ifstream sample_file(kSample);
     std::stringstream sample_text;
     sample_text << sample_file.rdbuf();
@@ -110,6 +110,11 @@ struct ServiceConfig {
     server->set("listen", "127.0.0.1:0");
     server->set("data_dir", dir.File("data"));
     server->set("tls", tls_object);
+    if (!frame_ancestors.empty()) {
+      Poco::JSON::Array::Ptr origins = new Poco::JSON::Array;
+      for (const std::string& origin : frame_ancestors) origins->add(origin);
+      server->set("frame_ancestors", origins);
+    }
     config.set("server", server);
     Object::Ptr user = new Object;
     user->set("id", "1001");
@@ -126,6 +131,12 @@ struct ServiceConfig {
       entry->set("sha256", TokenHash(token));
       tokens->add(entry);
     }
+    Object::Ptr agent = new Object;
+    agent->set("name", "test agent");
+    agent->set("role", "agent");
+    agent->set("user", "1001");
+    agent->set("sha256", TokenHash(agent_token));
+    tokens->add(agent);
     config.set("tokens", tokens);
     std::ostringstream text;
     config.stringify(text, 2);
@@ -135,6 +146,7 @@ struct ServiceConfig {
   testing::TempDir dir;
   std::string integration_token = NewToken();
   std::string supervisor_token = NewToken();
+  std::string agent_token = NewToken();
   std::string path;
 };
 
@@ -167,15 +179,18 @@ class TlsService {
 struct HttpsReply {
   int status = 0;
   std::string body;
-  std::string set_cookie;
+  std::string set_cookie;                // the first Set-Cookie
+  std::vector<std::string> set_cookies;  // all of them
 };
 
 HttpsReply Https(uint16_t port, const std::string& method, const std::string& path,
-                 const std::string& token, const std::string& body = "") {
+                 const std::string& token, const std::string& body = "",
+                 const std::string& cookie = "") {
   Poco::Net::HTTPSClientSession session("127.0.0.1", port, ClientContext());
   session.setTimeout(kWait);
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   if (!token.empty()) request.set("Authorization", "Bearer " + token);
+  if (!cookie.empty()) request.set("Cookie", cookie);
   if (!body.empty()) {
     request.setContentType("application/json");
     request.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -186,6 +201,10 @@ HttpsReply Https(uint16_t port, const std::string& method, const std::string& pa
   HttpsReply reply;
   reply.status = static_cast<int>(response.getStatus());
   reply.set_cookie = response.get("Set-Cookie", "");
+  for (auto it = response.find("Set-Cookie"); it != response.end() && it->first == "Set-Cookie";
+       ++it) {
+    reply.set_cookies.push_back(it->second);
+  }
   Poco::StreamCopier::copyToString(in, reply.body);
   return reply;
 }
@@ -356,6 +375,50 @@ BOOST_AUTO_TEST_CASE(session_cookie_is_secure_over_https) {
   BOOST_TEST(cookie.starts_with("pa_session="), cookie);
   BOOST_TEST(cookie.find("; secure") != std::string::npos, cookie);
   BOOST_TEST(cookie.find("; httponly") != std::string::npos, cookie);
+}
+
+// The agent page framed by another site (a Salesforce softphone panel) gets its session
+// cookie only when it is SameSite=None; Secure; Partitioned: so is an agent's session with
+// server.frame_ancestors under TLS; a supervisor's (the dashboard, never framed) stays Strict.
+BOOST_AUTO_TEST_CASE(with_frame_ancestors_an_agent_session_cookie_works_in_a_frame) {
+  ServiceConfig config(TestCertificate(), {"https://myorg.lightning.force.com"});
+  TlsService service(config.path);
+  const HttpsReply agent = Https(service.port(), "POST", "/api/v1/session", "",
+                                 "{\"token\": \"" + config.agent_token + "\"}");
+  BOOST_TEST(agent.status == 200, agent.body);
+  const std::string cookie = Poco::toLower(agent.set_cookie);
+  for (const char* attribute : {"; httponly", "; secure", "; samesite=none", "; partitioned"}) {
+    BOOST_TEST(cookie.find(attribute) != std::string::npos, attribute << " in " << cookie);
+  }
+  const std::string pair = agent.set_cookie.substr(0, agent.set_cookie.find(';'));
+  const HttpsReply who = Https(service.port(), "GET", "/api/v1/session", "", "", pair);
+  BOOST_TEST(who.status == 200, who.body);
+  BOOST_TEST(Json(who.body)->getValue<std::string>("user") == "1001");
+
+  const HttpsReply supervisor = Https(service.port(), "POST", "/api/v1/session", "",
+                                      "{\"token\": \"" + config.supervisor_token + "\"}");
+  BOOST_TEST(Poco::toLower(supervisor.set_cookie).find("; samesite=strict") != std::string::npos,
+             supervisor.set_cookie);
+  BOOST_TEST(Poco::toLower(supervisor.set_cookie).find("partitioned") == std::string::npos);
+
+  // Signing out removes both kinds: a partitioned cookie goes only with a partitioned removal.
+  const HttpsReply closed = Https(service.port(), "DELETE", "/api/v1/session", "", "", pair);
+  BOOST_TEST(closed.status == 204);
+  BOOST_REQUIRE_EQUAL(closed.set_cookies.size(), 2u);
+  BOOST_TEST(Poco::toLower(closed.set_cookies[0]).find("partitioned") == std::string::npos);
+  BOOST_TEST(Poco::toLower(closed.set_cookies[1]).find("; partitioned") != std::string::npos);
+  BOOST_TEST(Https(service.port(), "GET", "/api/v1/session", "", "", pair).status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(without_frame_ancestors_an_agent_session_cookie_stays_strict) {
+  ServiceConfig config(TestCertificate());
+  TlsService service(config.path);
+  const HttpsReply agent = Https(service.port(), "POST", "/api/v1/session", "",
+                                 "{\"token\": \"" + config.agent_token + "\"}");
+  BOOST_TEST(agent.status == 200, agent.body);
+  const std::string cookie = Poco::toLower(agent.set_cookie);
+  BOOST_TEST(cookie.find("; samesite=strict") != std::string::npos, cookie);
+  BOOST_TEST(cookie.find("partitioned") == std::string::npos, cookie);
 }
 
 BOOST_AUTO_TEST_CASE(sse_over_tls_gets_the_snapshot_then_an_update) {

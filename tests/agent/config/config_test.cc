@@ -54,6 +54,18 @@ const std::vector<BadCase> kBad = {
      "server.allowed_origins: must be an array of origins"},
     {"origin_with_a_path", R"("server": {"allowed_origins": ["https://a.example/dash"]})",
      "server.allowed_origins[0]: \"https://a.example/dash\" is not an origin"},
+    {"frame_ancestors_not_a_list", R"("server": {"frame_ancestors": "https://a.example"})",
+     "server.frame_ancestors: must be an array of origins"},
+    {"frame_ancestor_with_a_path",
+     R"("server": {"frame_ancestors": ["https://org.example/lightning"]})",
+     "server.frame_ancestors[0]: \"https://org.example/lightning\" is not an origin "
+     "(http:// or https://, a host, an optional port, no path)"},
+    {"frame_ancestor_wildcard", R"("server": {"frame_ancestors": ["https://*.force.com"]})",
+     "server.frame_ancestors[0]: \"https://*.force.com\" is not an origin"},
+    {"frame_ancestor_keyword", R"("server": {"frame_ancestors": ["'self'"]})",
+     "server.frame_ancestors[0]: \"'self'\" is not an origin"},
+    {"frame_ancestor_not_a_string", R"("server": {"frame_ancestors": [5]})",
+     "server.frame_ancestors[0]: must be a string"},
     {"user_id_with_a_space", R"("users": [{"id": "10 01"}])",
      "users[0].id: \"10 01\" is not a user id"},
     {"duplicate_user_id", R"("users": [{"id": "1001"}, {"id": "1001"}])",
@@ -407,6 +419,19 @@ BOOST_AUTO_TEST_CASE(connection_limits_are_read_and_origins_kept_as_browsers_sen
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(frame_ancestors_are_kept_as_origins_apart_from_allowed_origins) {
+  ConfigLoad load = LoadConfigText(WithCatalog(
+      R"("server": {"frame_ancestors": ["HTTPS://MyOrg.Lightning.Force.com:443",
+                                        "https://myorg.my.salesforce.com"]})"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  const ServerSettings& server = load.config->server;
+  BOOST_TEST(
+      server.frame_ancestors == (std::vector<std::string>{"https://myorg.lightning.force.com",
+                                                          "https://myorg.my.salesforce.com"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(server.allowed_origins.empty());  // framing the page is not opening the stream
+}
+
 BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
   ConfigLoad load = LoadConfigText(WithCatalog(""));
   BOOST_REQUIRE(load.ok());
@@ -420,6 +445,7 @@ BOOST_AUTO_TEST_CASE(defaults_without_a_server_block) {
   BOOST_TEST(load.config->server.auth_failures_per_minute == 10);
   BOOST_TEST(load.config->server.stream_history_bytes == 16 << 20);
   BOOST_TEST(load.config->server.allowed_origins.empty());
+  BOOST_TEST(load.config->server.frame_ancestors.empty());
   BOOST_TEST(load.config->users.empty());
   BOOST_TEST((load.config->logging.format == LogFormat::kText));
   BOOST_TEST((load.config->logging.level == LogLevel::kInfo));
