@@ -869,10 +869,19 @@
   function startFloor(session) {
     const role = session && session.role;
     if (role !== 'supervisor' && role !== 'admin' && role !== 'integration') {
-      api('DELETE', '/api/v1/session');
       showSignIn();
       const error = $('signin-error');
-      error.textContent = `A token with the role "${role}" cannot watch the floor; use a supervisor token.`;
+      error.textContent = '';
+      if (role === 'agent') {
+        // An agent's session stays: it is the one their own page (/agent/) uses.
+        error.append('You are signed in as an agent, who cannot watch the floor. ');
+        const link = el('a', '', 'Open your agent page');
+        link.href = '/agent/';
+        error.append(link, ', or sign in here with a supervisor token.');
+      } else {
+        api('DELETE', '/api/v1/session');
+        error.textContent = `A token with the role "${role}" cannot watch the floor; use a supervisor token.`;
+      }
       error.hidden = false;
       return;
     }

@@ -453,6 +453,18 @@ test('after a server restart the page reconnects by itself', async () => {
   assert.match(await page.locator('#state-source').textContent(), /, by the CRM$/);
 });
 
+test('an agent who opens the supervisor dashboard keeps the session and is pointed to the own page', async () => {
+  const dashboard = await agentContext.newPage();
+  await dashboard.goto(`${server.url}/`);
+  const error = dashboard.locator('#signin-error');
+  await error.waitFor({ state: 'visible', timeout: WAIT_MS });
+  assert.match(await error.textContent(), /signed in as an agent/);
+  assert.equal(await dashboard.locator('#signin-error a').getAttribute('href'), '/agent/');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+  assert.equal(status, 200, 'the agent page is still signed in');
+  await dashboard.close();
+});
+
 test('signing out ends the session', async () => {
   await page.locator('#sign-out').click();
   await page.locator('#signin-form').waitFor({ timeout: WAIT_MS });
