@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -335,6 +336,26 @@ class Service {
                         });
                         return users;
                       });
+    metrics_.AddFamilies([this] {
+      Metrics::Family family{"users_by_status",
+                             "gauge",
+                             "Users per status of their current state (settings' seven codes)",
+                             {}};
+      std::array<double, 8> users{};  // by status code 1-7
+      std::shared_ptr<const Snapshot> snapshot = core_.snapshot();
+      snapshot->agents.ForEach([&](const AgentState& state) {
+        if (const reasoncodes::State* known = snapshot->catalog->Find(state.label)) {
+          users[static_cast<size_t>(reasoncodes::ToInt(known->status))] += 1;
+        }
+      });
+      for (int code = 1; code <= 7; ++code) {
+        family.samples.emplace_back(
+            Metrics::Label("status",
+                           reasoncodes::StatusName(static_cast<reasoncodes::StatusCode>(code))),
+            users[static_cast<size_t>(code)]);
+      }
+      return std::vector<Metrics::Family>{std::move(family)};
+    });
     metrics_.AddGauge("presence_users", "Users with a state",
                       [this] { return static_cast<double>(core_.snapshot()->agents.size()); });
     AddConnectionMetrics();

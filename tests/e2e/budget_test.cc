@@ -116,6 +116,13 @@ BOOST_AUTO_TEST_CASE(budgets_count_down_today_and_count_users_over_budget) {
   HttpResponse metrics = server.Client().Get("/metrics", server.tokens().supervisor);
   BOOST_TEST(metrics.body.find("\npresence_over_budget_users 1\n") != std::string::npos,
              metrics.body);
+  // Users per status, for the Grafana sample's "Users by status": 1001 in Break (Away).
+  BOOST_TEST(
+      metrics.body.find("\npresence_users_by_status{status=\"Away\"} 1\n") != std::string::npos,
+      metrics.body);
+  BOOST_TEST(
+      metrics.body.find("\npresence_users_by_status{status=\"Online\"} 0\n") != std::string::npos,
+      metrics.body);
 
   // The time spent stays after a restart: the budget is today's, not the process's.
   Select(server, "Ready for Calls");
