@@ -36,13 +36,7 @@
   let catalog = new Map(); // label -> state from GET /api/v1/states
   let stateList = [];
   let canOverride = false;
-  let stream = null; // the EventSource
-  let streamEpoch = null; // epoch of the stream's last message
-  let lastEventId = ''; // "<epoch>-<seq>" of the last message, for a manual resume
   let snapshots = 0; // snapshots received since the floor opened
-  let retryTimer = 0;
-  let retryDelay = 1000;
-  let clockOffset = 0; // server clock minus this browser's clock, in ms
   let tickTimer = 0;
   let frame = 0;
   let frameTimer = 0;
@@ -66,6 +60,7 @@
 
   // ---- small helpers ------------------------------------------------------------------------
 
+  const { serverNow, syncClock, parseTime, duration, api, errorMessage } = window.PresenceLive;
   const $ = (id) => document.getElementById(id);
   const el = (tag, className, text) => {
     const node = document.createElement(tag);
@@ -88,23 +83,6 @@
     } catch {
       // Storage may be disabled; preferences are a convenience.
     }
-  }
-
-  const serverNow = () => Date.now() + clockOffset;
-
-  function parseTime(text) {
-    if (!text) return null;
-    const ms = Date.parse(text);
-    return Number.isNaN(ms) ? null : ms;
-  }
-
-  // 75 -> "1:15", 3725 -> "1:02:05"
-  function duration(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const rest = String(s % 60).padStart(2, '0');
-    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
   }
 
   // Threshold as people say it: 1800 -> "30 min", 90 -> "1:30", 7200 -> "2 h".
@@ -147,35 +125,6 @@
     if (known && known.color) return known.color;
     return (STATUS_BY_CODE.get(status) || UNSEEN).color;
   }
-
-  // fetch with the session cookie; JSON in and out. Returns {ok, status, body}; a network
-  // failure gives status 0.
-  async function api(method, path, body) {
-    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch {
-      return { ok: false, status: 0, body: null };
-    }
-    let parsed = null;
-    if (response.status !== 204) {
-      try {
-        parsed = await response.json();
-      } catch {
-        parsed = null;
-      }
-    }
-    return { ok: response.ok, status: response.status, body: parsed };
-  }
-
-  const errorMessage = (result, fallback) =>
-    (result.body && result.body.error && result.body.error.message) ||
-    (result.status === 0 ? 'the server cannot be reached' : fallback);
 
   // ---- records and rows ---------------------------------------------------------------------
 
@@ -412,7 +361,7 @@
     if (record && record.epoch) {
       if (record.epoch === epoch) {
         if (seq < record.seq) return;
-      } else if (epoch !== streamEpoch) {
+      } else if (epoch !== stream.epoch) {
         return; // an answer from another process run than the stream's: the stream wins
       }
     }
@@ -669,16 +618,6 @@
     scheduleTick();
   }
 
-  async function syncClock() {
-    const sent = Date.now();
-    const result = await api('GET', '/api/v1/health');
-    const received = Date.now();
-    const serverTime = result.ok && result.body ? parseTime(result.body.time) : null;
-    if (serverTime !== null && received - sent < 2000) {
-      clockOffset = serverTime - (sent + received) / 2;
-    }
-  }
-
   // ---- the live stream ----------------------------------------------------------------------
 
   function setConnection(state, text) {
@@ -691,47 +630,19 @@
     $('agents').classList.toggle('stale', down);
   }
 
-  function openStream() {
-    closeStream();
-    clearTimeout(retryTimer);
-    const url = lastEventId ? `/api/v1/stream?since=${encodeURIComponent(lastEventId)}` : '/api/v1/stream';
-    const source = new EventSource(url);
-    stream = source;
-    const mine = (handler) => (event) => {
-      if (stream === source) handler(event);
-    };
-    source.addEventListener('open', mine(() => {
-      retryDelay = 1000;
-      setConnection('live', 'Live');
-    }));
-    source.addEventListener('snapshot', mine(onSnapshot));
-    source.addEventListener('agent', mine(onAgent));
-    source.addEventListener('error', mine(onStreamError));
-  }
+  // The live stream (live.js): resumes after a drop, retries, ends the floor with the session.
+  const stream = window.PresenceLive.createStream({
+    open: () => setConnection('live', 'Live'),
+    reconnecting: () => setConnection('reconnecting', 'Reconnecting…'),
+    snapshot: onSnapshot,
+    agent: (message) => apply(message.agent, message.epoch, message.seq),
+    sessionEnded: () => {
+      endFloor();
+      showSignIn('Your session has ended (the server may have restarted). Sign in again to continue.');
+    },
+  });
 
-  function closeStream() {
-    if (stream) {
-      stream.close();
-      stream = null;
-    }
-  }
-
-  // Every stream message: parsed, and its id and epoch remembered; null if unreadable.
-  function readMessage(event) {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return null;
-    }
-    if (event.lastEventId) lastEventId = event.lastEventId;
-    streamEpoch = message.epoch;
-    return message;
-  }
-
-  function onSnapshot(event) {
-    const message = readMessage(event);
-    if (!message) return;
+  function onSnapshot(message) {
     const reconnect = snapshots > 0;
     snapshots++;
     setConnection('live', 'Live');
@@ -746,32 +657,6 @@
       syncClock();
       loadAgents(seen, message.epoch, message.seq);
     }
-  }
-
-  function onAgent(event) {
-    const message = readMessage(event);
-    if (message && message.agent) apply(message.agent, message.epoch, message.seq);
-  }
-
-  function onStreamError() {
-    const source = stream;
-    setConnection('reconnecting', 'Reconnecting…');
-    if (source && source.readyState === EventSource.CONNECTING) return; // the browser retries
-    // The browser gave up (the server answered something other than a stream, e.g. 401 when
-    // the session ended, or 503). Find out which, then retry or ask to sign in again.
-    closeStream();
-    const run = generation;
-    retryTimer = setTimeout(async () => {
-      const session = await api('GET', '/api/v1/session');
-      if (run !== generation) return;
-      if (session.status === 401) {
-        endFloor();
-        showSignIn('Your session has ended (the server may have restarted). Sign in again to continue.');
-        return;
-      }
-      openStream();
-    }, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000);
   }
 
   // GET /api/v1/agents: configured users never seen (state null) and, after a reconnect,
@@ -895,26 +780,20 @@
     setConnection('connecting', 'Connecting…');
     generation++;
     snapshots = 0;
-    lastEventId = '';
-    streamEpoch = null;
-    retryDelay = 1000;
     syncClock();
     loadStates();
-    openStream();
+    stream.start();
     loadAgents(null);
   }
 
   // Forgets everything of the session: stream, rows, dialogs.
   function endFloor() {
     generation++;
-    clearTimeout(retryTimer);
-    closeStream();
+    stream.stop();
     clearTimeout(frameTimer);
     frameTimer = 0;
     for (const record of [...records.values()]) removeRecord(record);
     dirty.clear();
-    lastEventId = '';
-    streamEpoch = null;
     closeDetail();
     if ($('confirm').open) $('confirm').close();
     updateSummary();

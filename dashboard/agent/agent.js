@@ -39,12 +39,6 @@
   let todayAt = 0; // server time (ms) of the "today" answer
   let todayBusy = false;
   let todayAgain = false;
-  let stream = null; // the EventSource
-  let streamEpoch = null;
-  let lastEventId = '';
-  let retryTimer = 0;
-  let retryDelay = 1000;
-  let clockOffset = 0; // server clock minus this browser's clock, in ms
   let tickTimer = 0;
   let generation = 0; // bumped at sign-out so late answers of the old session are ignored
   let lastStateKey = ''; // label + since of the state last announced
@@ -52,23 +46,8 @@
 
   // ---- small helpers ------------------------------------------------------------------------
 
+  const { serverNow, syncClock, parseTime, duration, api, errorMessage } = window.PresenceLive;
   const $ = (id) => document.getElementById(id);
-  const serverNow = () => Date.now() + clockOffset;
-
-  function parseTime(text) {
-    if (!text) return null;
-    const ms = Date.parse(text);
-    return Number.isNaN(ms) ? null : ms;
-  }
-
-  // 75 -> "1:15", 3725 -> "1:02:05"
-  function duration(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const rest = String(s % 60).padStart(2, '0');
-    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-  }
 
   // A budget as people say it: 1800 -> "30 min", 5400 -> "1:30:00", 7200 -> "2 h".
   function amount(seconds) {
@@ -104,36 +83,6 @@
     const known = catalog.get(label);
     return (known && known.color) || STATUS_COLORS[status] || '#777';
   }
-
-  // fetch with the session cookie; JSON in and out. Returns {ok, status, body}; a network
-  // failure gives status 0.
-  async function api(method, path, body, token) {
-    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-    if (token) init.headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch {
-      return { ok: false, status: 0, body: null };
-    }
-    let parsed = null;
-    if (response.status !== 204) {
-      try {
-        parsed = await response.json();
-      } catch {
-        parsed = null;
-      }
-    }
-    return { ok: response.ok, status: response.status, body: parsed };
-  }
-
-  const errorMessage = (result, fallback) =>
-    (result.body && result.body.error && result.body.error.message) ||
-    (result.status === 0 ? 'the server cannot be reached' : fallback);
 
   function announce(text) {
     const region = $('announce');
@@ -506,87 +455,25 @@
     document.body.classList.toggle('stale', state === 'reconnecting');
   }
 
-  function openStream() {
-    closeStream();
-    clearTimeout(retryTimer);
-    const url = lastEventId ? `/api/v1/stream?since=${encodeURIComponent(lastEventId)}` : '/api/v1/stream';
-    const source = new EventSource(url);
-    stream = source;
-    const mine = (handler) => (event) => {
-      if (stream === source) handler(event);
-    };
-    source.addEventListener('open', mine(() => {
-      retryDelay = 1000;
-      setConnection('live', 'Live');
-    }));
-    source.addEventListener('snapshot', mine(onSnapshot));
-    source.addEventListener('agent', mine(onAgent));
-    source.addEventListener('error', mine(onStreamError));
-  }
+  // The live stream (live.js): resumes after a drop, retries, signs out with the session; a
+  // new server run (another epoch) may have another clock.
+  const stream = window.PresenceLive.createStream({
+    open: () => setConnection('live', 'Live'),
+    reconnecting: () => setConnection('reconnecting', 'Reconnecting…'),
+    snapshot: onSnapshot,
+    agent: (message) => apply(message.agent, message.epoch, message.seq),
+    epochChanged: () => syncClock(),
+    sessionEnded: () => {
+      endPage();
+      showSignIn('Your session has ended. Sign in again to continue.');
+    },
+  });
 
-  function closeStream() {
-    if (stream) {
-      stream.close();
-      stream = null;
-    }
-  }
-
-  function readMessage(event) {
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return null;
-    }
-    if (event.lastEventId) lastEventId = event.lastEventId;
-    const restarted = streamEpoch !== null && streamEpoch !== message.epoch;
-    streamEpoch = message.epoch;
-    if (restarted) syncClock();
-    return message;
-  }
-
-  function onSnapshot(event) {
-    const message = readMessage(event);
-    if (!message) return;
+  function onSnapshot(message) {
     setConnection('live', 'Live');
     const own = (message.agents || []).find((a) => me && a.id === me.user);
     if (own) apply(own, message.epoch, message.seq);
     else loadToday(); // no state yet, or a new server run: the day from the ledger
-  }
-
-  function onAgent(event) {
-    const message = readMessage(event);
-    if (message && message.agent) apply(message.agent, message.epoch, message.seq);
-  }
-
-  function onStreamError() {
-    const source = stream;
-    setConnection('reconnecting', 'Reconnecting…');
-    if (source && source.readyState === EventSource.CONNECTING) return; // the browser retries
-    // The browser gave up (an answer other than a stream: 401 when the session ended, 503...).
-    closeStream();
-    const run = generation;
-    retryTimer = setTimeout(async () => {
-      const session = await api('GET', '/api/v1/session');
-      if (run !== generation) return;
-      if (session.status === 401) {
-        endPage();
-        showSignIn('Your session has ended. Sign in again to continue.');
-        return;
-      }
-      openStream();
-    }, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000);
-  }
-
-  async function syncClock() {
-    const sent = Date.now();
-    const result = await api('GET', '/api/v1/health');
-    const received = Date.now();
-    const serverTime = result.ok && result.body ? parseTime(result.body.time) : null;
-    if (serverTime !== null && received - sent < 2000) {
-      clockOffset = serverTime - (sent + received) / 2;
-    }
   }
 
   // ---- session ------------------------------------------------------------------------------
@@ -655,9 +542,6 @@
     today = new Map();
     todayAt = serverNow();
     lastStateKey = '';
-    lastEventId = '';
-    streamEpoch = null;
-    retryDelay = 1000;
     for (const id of Object.keys(written)) delete written[id];
     $('signin').hidden = true;
     $('me').hidden = false;
@@ -666,16 +550,15 @@
     setConnection('connecting', 'Connecting…');
     syncClock();
     loadStates();
-    openStream();
+    stream.start();
     loadToday();
     scheduleTick();
   }
 
   function endPage() {
     generation++;
-    clearTimeout(retryTimer);
     clearTimeout(tickTimer);
-    closeStream();
+    stream.stop();
     closePicklist(false);
     me = null;
     view = null;
