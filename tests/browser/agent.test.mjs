@@ -14,23 +14,18 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import {
+  LIVE_MS, WAIT_MS, addToken, binary, browserPath, callApi, here, repo, serve, stopServer,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
-const binary = path.resolve(here, process.env.PRESENCE_AGENT_BINARY || '../../build/presence-agent');
-const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const screenshotPath = path.resolve(here, process.env.AGENT_SCREENSHOT || '../../build/agent-page-320x480.png');
-
-const LIVE_MS = 1000; // a change must show within a second
-const WAIT_MS = 10000; // generous bound for start-up and reconnects
 const WRAP_UP_SECONDS = 3; // short, so that a wrap-up runs out during the test
 const DND_BUDGET = 3; // seconds of Do Not Disturb a day in this configuration
 
@@ -47,61 +42,11 @@ let page; // the agent page
 let floor; // the supervisor dashboard, in its own context (its own session cookie)
 const requestUrls = [];
 
-// ---- the server (as in dashboard.test.mjs) ---------------------------------------------------
+// ---- the server (harness.mjs) ----------------------------------------------------------------
 
-function newToken(role, extra = []) {
-  return execFileSync(binary, ['token', '--role', role, ...extra, '--add-to', configPath], { encoding: 'utf8' }).trim();
-}
-
-// Starts `serve` and resolves once it printed "listening on http://127.0.0.1:PORT".
-async function startServer(config = configPath, scheme = 'http') {
-  const proc = spawn(binary, ['serve', '-c', config, '--dashboard', path.join(repo, 'dashboard')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  proc.stderr.on('data', (chunk) => { output += chunk; });
-  const line = await new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`serve printed no address in ${WAIT_MS} ms:\n${output}`)), WAIT_MS);
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      output += chunk;
-      const end = buffered.indexOf('\n');
-      if (end >= 0) {
-        clearTimeout(timer);
-        resolve(buffered.slice(0, end));
-      }
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code ?? signal}) before listening:\n${output}`));
-    });
-  });
-  const match = new RegExp(`listening on (${scheme}://127\\.0\\.0\\.1:(\\d+))`).exec(line);
-  assert.ok(match, `unexpected first line: ${line}`);
-  return { proc, url: match[1], port: Number(match[2]), output: () => output };
-}
-
-async function stopServer(running) {
-  if (!running || running.proc.exitCode !== null || running.proc.signalCode !== null) return;
-  const exited = once(running.proc, 'exit');
-  running.proc.kill('SIGTERM');
-  const timer = setTimeout(() => running.proc.kill('SIGKILL'), WAIT_MS);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function call(method, urlPath, body, token = integrationToken) {
-  const response = await fetch(server.url + urlPath, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const json = text ? JSON.parse(text) : null;
-  assert.ok(response.ok, `${method} ${urlPath}: ${response.status} ${text}`);
-  return json;
-}
+const newToken = (role, extra = []) => addToken(configPath, role, extra);
+const startServer = (config = configPath, scheme = 'http') => serve(config, scheme);
+const call = (method, urlPath, body, token = integrationToken) => callApi(server.url, method, urlPath, body, token);
 
 const setState = (id, label) => call('PUT', `/api/v1/agents/${id}/state`, { label });
 const postEvent = (id, event) => call('POST', `/api/v1/agents/${id}/events`, event);
