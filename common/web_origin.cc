@@ -28,7 +28,13 @@ std::optional<std::string> NormalOrigin(std::string_view text) {
     }
     port = std::to_string(std::stoi(port));  // no leading zeros
   }
-  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  // An IPv6 literal: hex digits, colons and dots (an embedded IPv4) only, so that nothing else
+  // (a space, a quote, a line break) can ride into a header the origin is written to.
+  const bool bracketed =
+      host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+      std::all_of(host.begin() + 1, host.end() - 1, [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.';
+      });
   const bool named = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
   });

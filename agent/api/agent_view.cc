@@ -91,7 +91,9 @@ void WriteBudgets(JsonWriter& out, const AgentState& state) {
     out.BeginObject();
     out.Key("label").String(use.label);
     out.Key("budget_seconds").Int(use.budget_seconds);
-    out.Key("used_seconds").Int(std::chrono::duration_cast<std::chrono::seconds>(use.used).count());
+    // Milliseconds kept (1.9, not 1): a client adding the time since counting_since must not
+    // lose up to a second per stretch.
+    out.Key("used_seconds").Seconds(use.used.count());
     out.Key("counting_since");
     if (use.counting_since) {
       out.String(FormatTime(*use.counting_since));

@@ -305,7 +305,12 @@ void HandleOpenSession(Call& call) {
                      "integration uses its token as 'Authorization: Bearer' for the API");
   }
   std::string session = call.ctx.sessions.Open(entry->sha256, std::chrono::system_clock::now());
-  AddSessionCookie(call, session, entry->role == Role::kAgent && FramedSessions(call));
+  const bool framed = entry->role == Role::kAgent && FramedSessions(call);
+  AddSessionCookie(call, session, framed);
+  // A partitioned and an unpartitioned pa_session are two cookies to a browser, and both would
+  // be sent at the top level, the older first: the other kind goes, so the browser holds one
+  // session, the latest sign-in's (the other page then finds itself signed out).
+  if (FramedSessions(call)) AddSessionCookie(call, "", !framed);
   SendJson(call, 200, WhoJson(Principal{entry->role, entry->user, entry->name, entry->sha256}));
 }
 
@@ -314,7 +319,9 @@ void HandleWhoAmI(Call& call) { SendJson(call, 200, WhoJson(*call.who)); }
 void HandleCloseSession(Call& call) {
   Poco::Net::NameValueCollection cookies;
   call.request.getCookies(cookies);
-  if (cookies.has("pa_session")) call.ctx.sessions.Close(cookies.get("pa_session"));
+  for (const auto& [name, value] : cookies) {  // every one sent (see HandleOpenSession)
+    if (name == "pa_session") call.ctx.sessions.Close(value);
+  }
   AddSessionCookie(call, "", false);
   // A partitioned cookie is removed only by a Set-Cookie that is partitioned too.
   if (FramedSessions(call)) AddSessionCookie(call, "", true);

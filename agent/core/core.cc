@@ -55,15 +55,17 @@ Status Core::RebuildBudgets() {
     tally.open_label = state.label;
     tally.open_since = state.since;
   }
+  // Totals come per label and status: a label whose status a reload changed has two rows.
   for (const tracking::Total& total : *totals) {
     auto tally = budgets_.find(total.agent);
-    if (tally == budgets_.end()) continue;
-    Millis used = total.duration;
+    if (tally != budgets_.end()) tally->second.used[total.label] += total.duration;
+  }
+  for (auto& [agent, tally] : budgets_) {
     // The open interval is counted from open_since when the view is made, not here.
-    if (total.label == tally->second.open_label) {
-      used -= now - std::max(tally->second.open_since, day_start);
-    }
-    if (used > Millis(0)) tally->second.used[total.label] = used;
+    auto open = tally.used.find(tally.open_label);
+    if (open == tally.used.end()) continue;
+    open->second -= now - std::max(tally.open_since, day_start);
+    if (open->second <= Millis(0)) tally.used.erase(open);
   }
   return Status::Ok();
 }
@@ -219,8 +221,9 @@ void Core::Run() {
                                     Millis(1), wait);
         }
         if (heartbeat_) {
+          // Rounded up: waking a little early would only loop back here.
           const auto until_beat =
-              std::chrono::duration_cast<Millis>(next_beat_ - std::chrono::steady_clock::now());
+              std::chrono::ceil<Millis>(next_beat_ - std::chrono::steady_clock::now());
           if (until_beat <= Millis(0)) break;  // beat first, then wait again
           wait = std::min(wait, until_beat);
         }

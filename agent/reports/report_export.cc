@@ -408,6 +408,14 @@ class CsvTotals final : public TotalsWriter {
   std::ostream& out_;
 };
 
+// `text` padded with spaces to `width` bytes (as printf's %-Ns and %Ns), never cut.
+std::string PadRight(const std::string& text, size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+}
+std::string PadLeft(const std::string& text, size_t width) {
+  return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+}
+
 class TextTotals final : public TotalsWriter {
  public:
   TextTotals(const ReportRequest& request, const Config* config, std::ostream& out)
@@ -442,12 +450,12 @@ class TextTotals final : public TotalsWriter {
   }
   void Lines(const std::vector<tracking::StateTime>& states, Millis covered, const char* indent) {
     for (const tracking::StateTime& state : states) {
-      char line[200];
-      std::snprintf(line, sizeof line, "%s%-28s %-8s %-10s %10s %7s%%\n", indent,
-                    state.label.c_str(), state.reason_code.c_str(),
-                    std::string(reasoncodes::StatusName(state.status)).c_str(),
-                    FormatHms(state.duration).c_str(), Percent(state.duration, covered).c_str());
-      out_ << line;
+      // Columns padded by bytes like printf's, but never cut: a label may be 64 characters of
+      // any script.
+      out_ << indent << PadRight(state.label, 28) << ' ' << PadRight(state.reason_code, 8) << ' '
+           << PadRight(std::string(reasoncodes::StatusName(state.status)), 10) << ' '
+           << PadLeft(FormatHms(state.duration), 10) << ' '
+           << PadLeft(Percent(state.duration, covered), 7) << "%\n";
     }
   }
 

@@ -215,7 +215,9 @@
     todayBusy = false;
     if (run !== generation) return;
     if (result.ok && result.body) {
-      today = new Map((result.body.today || []).map((t) => [t.label, t.seconds]));
+      // One row per label and status: a label whose status a reload changed has two.
+      today = new Map();
+      for (const t of result.body.today || []) today.set(t.label, (today.get(t.label) || 0) + t.seconds);
       todayAt = serverNow();
       if (!view) {
         // Never seen on the stream (no state yet): the user's name and empty state.
@@ -471,6 +473,7 @@
 
   function onSnapshot(message) {
     setConnection('live', 'Live');
+    loadStates(); // a reconnect may follow a restart or a reload with another catalog
     const own = (message.agents || []).find((a) => me && a.id === me.user);
     if (own) apply(own, message.epoch, message.seq);
     else loadToday(); // no state yet, or a new server run: the day from the ledger

@@ -126,12 +126,12 @@ BOOST_AUTO_TEST_CASE(budgets_count_down_today_and_count_users_over_budget) {
 
   // The time spent stays after a restart: the budget is today's, not the process's.
   Select(server, "Ready for Calls");
-  const int used = Budget(Agent(server, "1001"), "Break")->getValue<int>("used_seconds");
+  const double used = Budget(Agent(server, "1001"), "Break")->getValue<double>("used_seconds");
   BOOST_TEST(used >= 1);
   BOOST_TEST(server.Stop(SIGTERM) == 0);
   server.Start();
   Object::Ptr after = Agent(server, "1001");
-  BOOST_TEST(Budget(after, "Break")->getValue<int>("used_seconds") == used);
+  BOOST_TEST(Budget(after, "Break")->getValue<double>("used_seconds") == used);
   BOOST_TEST(Budget(after, "Break")->getValue<bool>("over"));
 }
 

@@ -390,6 +390,11 @@ BOOST_AUTO_TEST_CASE(with_frame_ancestors_an_agent_session_cookie_works_in_a_fra
   for (const char* attribute : {"; httponly", "; secure", "; samesite=none", "; partitioned"}) {
     BOOST_TEST(cookie.find(attribute) != std::string::npos, attribute << " in " << cookie);
   }
+  // The unpartitioned kind is removed with it: a browser holds one session, not two.
+  BOOST_REQUIRE_EQUAL(agent.set_cookies.size(), 2u);
+  BOOST_TEST(agent.set_cookies[0] == agent.set_cookie);
+  BOOST_TEST(agent.set_cookies[1].rfind("pa_session=;", 0) == 0u, agent.set_cookies[1]);
+  BOOST_TEST(Poco::toLower(agent.set_cookies[1]).find("partitioned") == std::string::npos);
   const std::string pair = agent.set_cookie.substr(0, agent.set_cookie.find(';'));
   const HttpsReply who = Https(service.port(), "GET", "/api/v1/session", "", "", pair);
   BOOST_TEST(who.status == 200, who.body);
@@ -400,6 +405,9 @@ BOOST_AUTO_TEST_CASE(with_frame_ancestors_an_agent_session_cookie_works_in_a_fra
   BOOST_TEST(Poco::toLower(supervisor.set_cookie).find("; samesite=strict") != std::string::npos,
              supervisor.set_cookie);
   BOOST_TEST(Poco::toLower(supervisor.set_cookie).find("partitioned") == std::string::npos);
+  BOOST_REQUIRE_EQUAL(supervisor.set_cookies.size(), 2u);  // and the partitioned kind goes
+  BOOST_TEST(supervisor.set_cookies[1].rfind("pa_session=;", 0) == 0u, supervisor.set_cookies[1]);
+  BOOST_TEST(Poco::toLower(supervisor.set_cookies[1]).find("; partitioned") != std::string::npos);
 
   // Signing out removes both kinds: a partitioned cookie goes only with a partitioned removal.
   const HttpsReply closed = Https(service.port(), "DELETE", "/api/v1/session", "", "", pair);
