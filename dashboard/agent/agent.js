@@ -177,9 +177,14 @@
     show('call', Boolean(callText));
 
     const wrapUntil = parseTime(view.wrap_up_until);
-    const wrapText = wrapUntil !== null
-      ? `Wrap-up: ${duration(Math.ceil(Math.max(0, wrapUntil - now) / 1000))} left`
-      : '';
+    let wrapLeft = wrapUntil !== null ? Math.ceil(Math.max(0, wrapUntil - now) / 1000) : 0;
+    // This browser's estimate of the server's clock may lag by some milliseconds: never more
+    // left than the wrap-up lasts (it began when the state did).
+    const wrapStart = parseTime(view.since);
+    if (wrapUntil !== null && wrapStart !== null && wrapUntil > wrapStart) {
+      wrapLeft = Math.min(wrapLeft, Math.round((wrapUntil - wrapStart) / 1000));
+    }
+    const wrapText = wrapUntil !== null ? `Wrap-up: ${duration(wrapLeft)} left` : '';
     put('wrap', wrapText);
     show('wrap', Boolean(wrapText));
 
