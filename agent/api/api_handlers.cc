@@ -101,6 +101,8 @@ Object::Ptr ViewWithToday(Call& call, const Snapshot& snapshot, const std::strin
   if (state) AddBudgetFigures(*view, state.get(), now, call.config->zone);
   Array::Ptr totals = today[id];
   view->set("today", totals ? totals : Array::Ptr(new Array()));
+  // When "today" (settings.time_zone's day) ends: a page showing it asks again then.
+  view->set("today_ends", FormatTime(call.config->zone.NextDayStart(now)));
   return view;
 }
 

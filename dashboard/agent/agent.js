@@ -36,6 +36,7 @@
   let catalog = new Map(); // label -> state from GET /api/v1/states
   let choices = []; // the selectable states, in catalog order
   let today = new Map(); // label -> seconds, as of todayAt
+  let todayEnds = null; // when the day of `today` ends (GET /agents/{id}: today_ends)
   let todayAt = 0; // server time (ms) of the "today" answer
   let todayBusy = false;
   let todayAgain = false;
@@ -98,6 +99,9 @@
   function apply(next, epoch, seq) {
     if (!next || !me || next.id !== me.user) return; // never another user's
     if (epoch !== null && viewEpoch === epoch && seq < viewSeq) return;
+    // An answer from outside the stream (a PUT's) carries no number: it may arrive after the
+    // stream has shown something newer, and must not take the page back.
+    if (epoch === null && view && parseTime(next.since) < parseTime(view.since)) return;
     view = next;
     if (epoch !== null) {
       viewEpoch = epoch;
@@ -188,9 +192,9 @@
     put('wrap', wrapText);
     show('wrap', Boolean(wrapText));
 
-    // A new day (budgets know when it starts): today's figures start again.
-    const dayEnds = view.budgets ? parseTime(view.budgets.day_ends) : null;
-    if (dayEnds !== null && now >= dayEnds && todayAt < dayEnds && !todayBusy) loadToday();
+    // A new day (settings.time_zone's): today's figures start again. Asked again every second
+    // until the server's answer is of the new day (this clock may run a little ahead of it).
+    if (todayEnds !== null && now >= todayEnds && !todayBusy) loadToday();
     renderToday(now);
     renderBudgets(now);
   }
@@ -224,6 +228,7 @@
       today = new Map();
       for (const t of result.body.today || []) today.set(t.label, (today.get(t.label) || 0) + t.seconds);
       todayAt = serverNow();
+      todayEnds = parseTime(result.body.today_ends);
       if (!view) {
         // Never seen on the stream (no state yet): the user's name and empty state.
         view = result.body;
@@ -549,6 +554,7 @@
     viewSeq = -1;
     today = new Map();
     todayAt = serverNow();
+    todayEnds = null;
     lastStateKey = '';
     for (const id of Object.keys(written)) delete written[id];
     $('signin').hidden = true;
