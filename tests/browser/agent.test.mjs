@@ -31,7 +31,6 @@ const DND_BUDGET = 3; // seconds of Do Not Disturb a day in this configuration
 
 let tmp;
 let configPath;
-let budgets = true; // whether the binary knows budget_seconds_per_day
 let server; // {proc, url, port, output()}
 let agentToken; // user 1001, Anna Berg
 let supervisorToken;
@@ -80,15 +79,6 @@ before(async () => {
   config.states.find((s) => s.label === 'Do Not Disturb').budget_seconds_per_day = DND_BUDGET;
   config.tokens = [];
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
-  // State budgets came with their own change to the server: a binary without them refuses the
-  // key, and the budget test is skipped (it says so).
-  try {
-    execFileSync(binary, ['check-config', '-c', configPath], { stdio: 'ignore' });
-  } catch {
-    budgets = false;
-    delete config.states.find((s) => s.label === 'Do Not Disturb').budget_seconds_per_day;
-    fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
-  }
   agentToken = newToken('agent', ['--user', '1001', '--name', 'anna-softphone']);
   supervisorToken = newToken('supervisor');
   integrationToken = newToken('integration');
@@ -351,7 +341,7 @@ test('the side panel at 320 x 480 scrolls only vertically', async () => {
   await page.setViewportSize({ width: 400, height: 700 });
 });
 
-test('today counts the current state, and a budget counts down and is marked when over', async (t) => {
+test('today counts the current state, and a budget counts down and is marked when over', async () => {
   await pick('Do Not Disturb (DND)');
   await showsState('Do Not Disturb (DND)');
   // Today's Do Not Disturb grows by the second, marked as the state now.
@@ -362,10 +352,6 @@ test('today counts the current state, and a budget counts down and is marked whe
     document.querySelector('#today-list li[data-label="Do Not Disturb"] .time').textContent !== old, before,
   { timeout: 3000 });
   assert.equal(await page.locator('#today-list li.now[data-label="Do Not Disturb"]').count(), 1);
-  if (!budgets) {
-    t.skip('this presence-agent has no state budgets (budget_seconds_per_day)');
-    return;
-  }
   // Do Not Disturb has 3 s a day in this configuration, unused until now.
   const budget = page.locator('#budget-list li[data-label="Do Not Disturb"]');
   await budget.waitFor({ timeout: LIVE_MS });

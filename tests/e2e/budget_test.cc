@@ -71,6 +71,8 @@ BOOST_AUTO_TEST_CASE(budgets_count_down_today_and_count_users_over_budget) {
   Object::Ptr unseen = Agent(server, "1001");
   const std::string day_ends = unseen->getObject("budgets")->getValue<std::string>("day_ends");
   BOOST_TEST(day_ends.substr(10) == "T18:30:00.000Z", day_ends);
+  // "today" follows the same day, and says when it ends.
+  BOOST_TEST(unseen->getValue<std::string>("today_ends") == day_ends);
   const Timestamp ends = *ParseTime(day_ends);
   const Timestamp now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
   BOOST_TEST((ends > now && ends <= now + std::chrono::hours(24)));
