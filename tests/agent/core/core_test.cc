@@ -122,13 +122,14 @@ BOOST_AUTO_TEST_CASE(events_queued_during_a_commit_share_the_next_commit) {
 }
 
 BOOST_AUTO_TEST_CASE(heartbeat_keeps_beating_while_the_loop_idles) {
-  testing::FakeClock clock(kT0);
-  auto store = tracking::NewMemoryTimeStore();
-  Core core(testing::MakeTestCatalog({}), *store, clock);
+  // Declared before the core: its thread beats until the core is gone.
   std::mutex mutex;
   std::condition_variable beaten;
   int beats = 0;
   std::thread::id beat_thread;
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
   core.SetHeartbeat(
       [&] {
         std::lock_guard<std::mutex> lock(mutex);
@@ -144,6 +145,7 @@ BOOST_AUTO_TEST_CASE(heartbeat_keeps_beating_while_the_loop_idles) {
   BOOST_TEST((beat_thread != std::this_thread::get_id()));
   lock.unlock();
   MustPost(core, Select("a", "Lunch"));  // and events are still served
+  core.Stop();
 }
 
 BOOST_AUTO_TEST_CASE(budgets_count_the_local_day_and_start_afresh_at_local_midnight) {
