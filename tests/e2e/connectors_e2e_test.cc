@@ -200,12 +200,14 @@ BOOST_AUTO_TEST_CASE(a_receiver_that_was_down_gets_every_change_in_order_once_wh
   BOOST_REQUIRE(latest.WaitForLabels(1));
   BOOST_TEST(every.Labels() ==
              (std::vector<std::string>{"Logout", "Lunch", "Break", "Training", "Ready for Calls"}));
-  BOOST_TEST(latest.Labels().back() == "Ready for Calls");
   // Once: no delivery id twice (a retried request that failed is not an accepted one).
   std::set<std::string> ids(every.deliveries.begin(), every.deliveries.end());
   BOOST_TEST(ids.size() == every.deliveries.size());
   BOOST_REQUIRE(Settled(server, "every"));
   BOOST_REQUIRE(Settled(server, "latest"));
+  // The coalescing receiver ends on the newest state. (A retry already under way when the
+  // receiver came back may still carry an older one first: seen under TSan's slowness.)
+  BOOST_TEST(latest.Labels().back() == "Ready for Calls");
   Object::Ptr up = ConnectorStatus(server, "every");
   BOOST_TEST(up->getValue<int>("delivered") == 5);
   BOOST_TEST(up->getValue<int>("retried") >= 1);
