@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds, and starts the agent on the sample
 # configuration with its embedded SQLite ledger (var/data/presence.db) and the traffic
-# simulator, then prints the dashboard address and a supervisor token. Ctrl-C stops both.
+# simulator, then prints the dashboard address and a supervisor token, and the agent page's
+# address with user 1001's token. Ctrl-C stops both.
 #   PORT=8080 (default)   the port to listen on (127.0.0.1)
 #   SIMULATE=0            start without the simulator
 set -euo pipefail
@@ -25,6 +26,11 @@ if [ ! -f "$CONFIG" ] || [ ! -f var/tokens.env ]; then
     echo "INTEGRATION_TOKEN=$("$AGENT" token --role integration --name simulator --add-to "$CONFIG")"
     echo "ADMIN_TOKEN=$("$AGENT" token --role admin --name admin --add-to "$CONFIG")"
   } > var/tokens.env
+fi
+# The agent page's token, for user 1001 (added to configurations made before the page existed).
+if ! grep -q '^AGENT_TOKEN=' var/tokens.env; then
+  echo "run: adding an agent token for user 1001 (var/tokens.env)"
+  (umask 077; echo "AGENT_TOKEN=$("$AGENT" token --role agent --user 1001 --name agent-1001 --add-to "$CONFIG")" >> var/tokens.env)
 fi
 # The port of this run (the file may come from a run on another port).
 sed -i "s/\"listen\": *\"127.0.0.1:[0-9]*\"/\"listen\": \"127.0.0.1:$PORT\"/" "$CONFIG"
@@ -60,6 +66,7 @@ cat <<INFO
   Presence Agent is running.
   Dashboard:         $URL/
   Supervisor token:  $SUPERVISOR_TOKEN
+  Agent page:        $URL/agent/   (user 1001's token: $AGENT_TOKEN)
   API:               $URL/api/v1/   (OpenAPI: $URL/api/v1/openapi.json)
   Try:               curl -H "Authorization: Bearer \$SUPERVISOR_TOKEN" $URL/api/v1/agents
                      (the tokens are in var/tokens.env)
