@@ -86,11 +86,20 @@ std::string Label(const Object::Ptr& view) {
   return view->getObject("state")->getValue<std::string>("label");
 }
 
-// An agent view without "today" (whose open interval grows by the millisecond): what must
-// stay the same when nothing happens.
+// An agent view without what GET works out as of the request ("today", whose open interval
+// grows by the millisecond, "today_ends", and the budgets' "left_seconds" and "over"): what
+// must stay the same when nothing happens.
 std::string Stable(const Object::Ptr& view) {
   Object::Ptr copy = ParseObject(Stringify(view));
   copy->remove("today");
+  copy->remove("today_ends");
+  if (Object::Ptr budgets = copy->getObject("budgets")) {
+    Poco::JSON::Array::Ptr states = budgets->getArray("states");
+    for (size_t i = 0; states && i < states->size(); ++i) {
+      states->getObject(static_cast<unsigned>(i))->remove("left_seconds");
+      states->getObject(static_cast<unsigned>(i))->remove("over");
+    }
+  }
   return Stringify(copy);
 }
 
