@@ -9,6 +9,15 @@
 namespace presence::agent {
 namespace {
 
+// A time, or null when there is none.
+void WriteTimeOrNull(JsonWriter& out, const std::optional<Timestamp>& time) {
+  if (time) {
+    out.String(FormatTime(*time));
+  } else {
+    out.Null();
+  }
+}
+
 void WriteStatePart(JsonWriter& out, const AgentState& state, const reasoncodes::Catalog& catalog) {
   out.BeginObject().Key("label").String(state.label);
   const reasoncodes::State* known = catalog.Find(state.label);
@@ -33,11 +42,7 @@ void WriteCalls(JsonWriter& out, const AgentState& state) {
     out.Key("internal").Bool(call.internal);
     out.Key("started").String(FormatTime(call.started));
     out.Key("answered");
-    if (call.answered) {
-      out.String(FormatTime(*call.answered));
-    } else {
-      out.Null();
-    }
+    WriteTimeOrNull(out, call.answered);
     out.EndObject();
   }
   out.EndArray();
@@ -95,11 +100,7 @@ void WriteBudgets(JsonWriter& out, const AgentState& state) {
     // lose up to a second per stretch.
     out.Key("used_seconds").Seconds(use.used.count());
     out.Key("counting_since");
-    if (use.counting_since) {
-      out.String(FormatTime(*use.counting_since));
-    } else {
-      out.Null();
-    }
+    WriteTimeOrNull(out, use.counting_since);
     out.EndObject();
   }
   out.EndArray().EndObject();
@@ -167,11 +168,7 @@ void WriteAgentView(JsonWriter& out, const AgentState& state, const reasoncodes:
     out.Null();
   }
   out.Key("wrap_up_until");
-  if (state.wrap_up_until) {
-    out.String(FormatTime(*state.wrap_up_until));
-  } else {
-    out.Null();
-  }
+  WriteTimeOrNull(out, state.wrap_up_until);
   out.Key("pbx_mismatches");
   WritePbxMismatches(out, state);
   if (catalog.settings().omni_channel) {
