@@ -202,10 +202,15 @@
   function scheduleTick() {
     clearTimeout(tickTimer);
     const now = serverNow();
+    let delay = 1000 - (now % 1000) + 5; // the next whole second of the clock
+    // During a wrap-up also its countdown's next whole second, which the clock's seconds do
+    // not line up with: otherwise it would show a second too much for up to a second.
+    const wrapUntil = view ? parseTime(view.wrap_up_until) : null;
+    if (wrapUntil !== null && wrapUntil > now) delay = Math.min(delay, ((wrapUntil - now) % 1000) + 5);
     tickTimer = setTimeout(() => {
       tick();
       scheduleTick();
-    }, 1000 - (now % 1000) + 5);
+    }, delay);
   }
 
   // ---- today and budgets --------------------------------------------------------------------
