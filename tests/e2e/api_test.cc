@@ -1223,7 +1223,8 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_bad_file_is_refused_and_the_old_configurat
   server.WriteConfig(config);
   server.Signal(SIGHUP);
   BOOST_REQUIRE(server.WaitForLog("reload refused", kWait));
-  BOOST_TEST(server.Log().find("states[11].status: 9 is not a status code") != std::string::npos,
+  // Each problem is a line of its own after that one: waited for, not merely looked for.
+  BOOST_TEST(server.WaitForLog("states[11].status: 9 is not a status code", kWait),
              server.Log());
   BOOST_TEST(http.Get("/api/v1/health").status == 200);
   BOOST_TEST(http.Get("/api/v1/agents", tokens().supervisor).status == 200);
