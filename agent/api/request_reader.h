@@ -11,7 +11,12 @@
 // had them before): a folded header (obs-fold), a control character in the head, a
 // Content-Length that is not digits or that disagrees with another, Content-Length together
 // with Transfer-Encoding, a Transfer-Encoding other than chunked, a body on a GET or HEAD, a
-// request line over 16384 bytes, a header value over 8192 bytes, more than 100 headers.
+// request line over 16384 bytes, a header value over 8192 bytes, more than 100 headers. Each
+// is found at the byte that shows it (a request line is refused once it is longer than allowed,
+// not when it ends), so what the reader holds stays bounded whatever arrives. Blank lines
+// (CR, LF) before a request line are skipped, as Poco did (RFC 9112 2.2); every line of a head
+// ends in CRLF (a bare LF is refused). Results do not depend on how the bytes are split between
+// calls: feeding one byte at a time gives the same requests and problems as feeding all at once.
 //
 // One reader per connection, used by one thread at a time.
 
@@ -29,7 +34,7 @@ struct ParsedRequest {
   std::string target;  // the request-target as sent ("/api/v1/agents?x=1")
   int version = 11;    // 10 for HTTP/1.0, 11 for HTTP/1.1
   std::vector<std::pair<std::string, std::string>> fields;  // in the order received
-  std::string body;    // decoded (no chunk framing); at most max_body + 1 bytes
+  std::string body;  // decoded (no chunk framing); at most max_body + 1 bytes
   // The body was longer than max_body: `body` holds its first max_body + 1 bytes and the rest
   // was not read; the connection must close after the answer.
   bool body_over_limit = false;
@@ -42,6 +47,11 @@ class RequestReader {
   static constexpr std::size_t kMaxFieldValue = 8192;
   static constexpr std::size_t kMaxFields = 100;
   static constexpr std::size_t kMaxHead = 64 * 1024;  // request line and every header
+  static constexpr std::size_t kMaxMethod = 32;       // Poco's bound, kept
+  static constexpr std::size_t kMaxFieldName = 256;   // Poco's bound, kept
+  // A chunk's size line with its extensions (RFC 9112 7.1.1); the trailer fields after the
+  // last chunk count against kMaxFields and kMaxHead like a head.
+  static constexpr std::size_t kMaxChunkLine = 4096;
 
   explicit RequestReader(std::size_t max_body);
   ~RequestReader();
@@ -55,6 +65,9 @@ class RequestReader {
   };
   // Takes bytes from the front of `data`, up to the end of the request they complete;
   // `taken` is how many. Call again with the rest (the next pipelined request) after Take().
+  // After kMalformed every later call answers kMalformed again and takes nothing; so does a
+  // call after Take() of a request whose body was over the limit (the stream is in the middle
+  // of that body: the connection must close once the 413 is sent).
   Outcome Feed(std::string_view data, std::size_t& taken);
 
   // After kRequest: the request, and the reader is ready for the next one.
