@@ -2,7 +2,7 @@
 # Builds the fuzz targets with clang and libFuzzer (ASan + UBSan) and runs them:
 #   scripts/fuzz.sh <name|all> [seconds]     seconds per target, default 60; 0 only builds
 # Targets are tests/fuzz/<name>_fuzz.cc: time, event_json, config, websocket, request_target,
-# pidf, dialog_info, ami_reader.
+# request_reader, pidf, dialog_info, ami_reader.
 # Seeds are read from tests/fuzz/corpus/<name>/ (never written); what the fuzzer learns goes to
 # build-fuzz/corpus/<name>/, crashing inputs to build-fuzz/artifacts/<name>/ (then the run
 # fails). A finding, once fixed, goes into tests/fuzz/corpus/<name>/ so CTest replays it.
