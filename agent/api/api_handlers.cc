@@ -2,7 +2,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/Net/HTTPCookie.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/NameValueCollection.h>
 
 #include <filesystem>
@@ -12,7 +11,6 @@
 #include <sstream>
 
 #include "agent/api/agent_view.h"
-#include "agent/api/connection_limit.h"
 #include "agent/api/connector_status_json.h"
 #include "agent/api/openapi_document.h"
 #include "agent/core/event_json.h"
@@ -116,10 +114,8 @@ bool KnownUser(Call& call, bool must_be_configured) {
   return false;
 }
 
-// Posts the event and answers once it is durable: {"agent": view, "changes": [...]}.
-void PostAndAnswer(Call& call, Event event) {
-  const EventType type = event.type;
-  Result<Reply> reply = call.ctx.core.Post(std::move(event)).get();
+// Answers a posted event: {"agent": view, "changes": [...]}, or the engine's or store's error.
+void AnswerPosted(Call& call, EventType type, const Result<Reply>& reply) {
   call.ctx.metrics.CountEvent(type, reply.ok());
   if (!reply.ok()) return SendFailure(call, reply.error());
   for (const tracking::Change& change : reply->changes) call.ctx.metrics.CountChange(change.source);
@@ -132,6 +128,32 @@ void PostAndAnswer(Call& call, Event event) {
   for (const tracking::Change& change : reply->changes) WriteChange(out, change);
   out.EndArray().EndObject();
   SendText(call, 200, "application/json", out.str());
+}
+
+// Posts the event and answers once it is durable. On an event loop the answer comes later,
+// when the core has committed the batch the event went in with; elsewhere this waits.
+void PostAndAnswer(Call& call, Event event) {
+  const EventType type = event.type;
+  if (call.async == nullptr) {
+    AnswerPosted(call, type, call.ctx.core.Post(std::move(event)).get());
+    return;
+  }
+  call.deferred = true;
+  call.async->Post(std::move(event), [self = call.shared_from_this(), type](Result<Reply> reply) {
+    Call& later = *self;
+    try {
+      AnswerPosted(later, type, reply);
+    } catch (const std::exception& e) {
+      // The per-request catch-all, as in the API handler (design.md 5).
+      later.ctx.log.Swallowed("request failed", e.what(),
+                              {{"path", LoggablePath(later.target.raw_path)}, {"status", 500}});
+      later.response.setKeepAlive(false);
+      if (!later.response.sent()) {
+        SendError(later, 500, "internal_error", "the request failed on the server; see its log");
+      }
+    }
+    if (later.finish) later.finish(later);
+  });
 }
 
 // The source a caller may claim: agent tokens are always "agent"; others may name one.
@@ -221,9 +243,7 @@ void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
   }
   Poco::Net::StreamSocket socket;
   try {
-    auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
-    socket = request.detachSocket();
-    ClearWorkerTimeouts(socket);
+    socket = dynamic_cast<RequestHooks&>(call.request).DetachSocket();
   } catch (...) {
     if (limited) call.ctx.hub.Unclaim(who.token_hash);
     throw;
@@ -485,8 +505,7 @@ class NoVisitor final : public tracking::IntervalVisitor {
 // taken from the session, which then has nowhere to write that chunk, and closed. The client
 // sees a transfer cut short (RFC 9112, 7.1) instead of a body that looks complete.
 void AbortChunkedAnswer(Call& call) {
-  auto& request = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(call.request);
-  Poco::Net::StreamSocket socket = request.detachSocket();
+  Poco::Net::StreamSocket socket = dynamic_cast<RequestHooks&>(call.request).DetachSocket();
   try {
     socket.shutdown();
   } catch (const Poco::Exception&) {

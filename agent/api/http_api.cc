@@ -7,6 +7,7 @@
 #include <Poco/Net/NameValueCollection.h>
 
 #include <chrono>
+#include <set>
 #include <sstream>
 
 #include "agent/api/api_handlers.h"
@@ -191,7 +192,9 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
     const auto started = std::chrono::steady_clock::now();
-    Call call{context_, request, response, context_.config.load(), {}, {}, {}, 0, false};
+    auto shared = std::make_shared<Call>(context_, request, response, context_.config.load());
+    Call& call = *shared;
+    if (auto* hooks = dynamic_cast<RequestHooks*>(&request)) call.async = hooks->async();
     std::string_view route_name = "other";
     try {
       const Route* route = Dispatch(call);
@@ -211,9 +214,18 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
         SendError(call, 500, "internal_error", "the request failed on the server; see its log");
       }
     }
-    if (!call.detached) DrainBody(call);
-    context_.metrics.ObserveRequest(route_name, call.detached ? 101 : call.status,
-                                    std::chrono::steady_clock::now() - started);
+    ApiContext& context = context_;
+    auto finish = [&context, route_name, started](Call& done) {
+      if (!done.detached) DrainBody(done);
+      context.metrics.ObserveRequest(route_name, done.detached ? 101 : done.status,
+                                     std::chrono::steady_clock::now() - started);
+    };
+    // A deferred answer runs on this loop thread after this returns: finish goes with it.
+    if (call.deferred) {
+      call.finish = std::move(finish);
+      return;
+    }
+    finish(call);
   }
 
  private:
@@ -346,7 +358,7 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
     return std::nullopt;
   }
   if (call.request.hasContentLength() && call.request.getContentLength64() < 0) {
-    // Also refused by the connection (http_connection.cc) before any handler runs.
+    // Also refused by the connection (request_reader.h) before any handler runs.
     call.response.setKeepAlive(false);
     SendError(call, 400, "malformed_request", "Content-Length: must be a number of bytes >= 0");
     return std::nullopt;
@@ -396,6 +408,30 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context) {
   return new ApiHandlerFactory(context);
+}
+
+bool RunsOnLoop(const std::string& method, const std::string& uri) {
+  static const std::set<std::string, std::less<>> kOnLoop = {
+      "GET /api/v1/health",
+      "GET /api/v1/openapi.json",
+      "POST /api/v1/session",
+      "GET /api/v1/session",
+      "DELETE /api/v1/session",
+      "GET /api/v1/states",
+      "PUT /api/v1/agents/{id}/state",
+      "POST /api/v1/agents/{id}/events",
+      "POST /api/v1/agents/{id}/override",
+      "GET /api/v1/stream",
+      "GET /api/v1/ws",
+  };
+  Result<RequestTarget> target = ParseRequestTarget(uri);
+  if (!target.ok()) return true;
+  std::vector<std::string> params;
+  for (const Route& route : Routes()) {
+    if (route.method != method || !Matches(route.parts, target->segments, params)) continue;
+    return kOnLoop.count(route.name) != 0;
+  }
+  return true;
 }
 
 std::vector<std::string> ApiRouteNames() {

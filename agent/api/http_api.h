@@ -59,6 +59,12 @@ struct ApiContext {
 
 Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& context);
 
+// Whether a request may run on an event-loop thread (http_loop.h): its handler neither blocks
+// nor reads the ledger (a change posted to the core is answered later, see AsyncAnswers).
+// Reports, ledger reads, files, reloads and the like run on the blocking workers instead.
+// Requests that match no route (answered 404 or 405) run on the loop.
+bool RunsOnLoop(const std::string& method, const std::string& uri);
+
 // "GET /api/v1/agents/{id}" for every route, for metrics labels.
 std::vector<std::string> ApiRouteNames();
 

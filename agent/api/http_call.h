@@ -6,7 +6,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +26,32 @@ struct Principal {
   std::string token_hash;
 };
 
-struct Call {
+// The event-loop server's side of a request (http_loop.cc), for handlers that must not block
+// the loop thread they run on. Null on a thread that may block.
+class AsyncAnswers {
+ public:
+  virtual ~AsyncAnswers() = default;
+  // Queues `event` for the core with the other requests of this wake-up; `then` runs on the
+  // loop thread once the event is durable or failed, and answers the request.
+  virtual void Post(Event event, std::function<void(Result<Reply>)> then) = 0;
+};
+
+// What the event-loop server's requests offer besides Poco's HTTPServerRequest.
+class RequestHooks {
+ public:
+  virtual ~RequestHooks() = default;
+  // Takes the connection away from the server (the stream hub's viewers, an answer cut off
+  // part-way): the server then neither writes to nor closes the socket.
+  virtual Poco::Net::StreamSocket DetachSocket() = 0;
+  // Non-null while the request runs on a loop thread, where nothing may block.
+  virtual AsyncAnswers* async() = 0;
+};
+
+struct Call : std::enable_shared_from_this<Call> {
+  Call(ApiContext& the_ctx, Poco::Net::HTTPServerRequest& the_request,
+       Poco::Net::HTTPServerResponse& the_response, std::shared_ptr<const Config> the_config)
+      : ctx(the_ctx), request(the_request), response(the_response), config(std::move(the_config)) {}
+
   ApiContext& ctx;
   Poco::Net::HTTPServerRequest& request;
   Poco::Net::HTTPServerResponse& response;
@@ -33,6 +61,10 @@ struct Call {
   std::optional<Principal> who;          // set for authenticated routes
   int status = 0;                        // the status sent, for metrics
   bool detached = false;                 // the socket went to the stream hub
+  AsyncAnswers* async = nullptr;         // set on an event-loop thread: nothing may block
+  bool deferred = false;                 // the answer comes later, through `async`
+  // Deferred: what the server does once the answer is out (metrics, the rest of the body).
+  std::function<void(Call&)> finish;
 
   // The first query parameter of that name (decoded), or nullopt.
   std::optional<std::string> Query(const std::string& name) const;

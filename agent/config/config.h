@@ -46,13 +46,14 @@ struct ServerSettings {
   std::string host = "127.0.0.1";
   int port = 8080;                    // 0: any free port (printed at start)
   std::string data_dir = "var";       // the ledger is data_dir/presence.db (relative to the cwd)
-  int workers = 64;                   // HTTP threads; a keep-alive client holds one while connected
+  int workers = 64;                   // HTTP threads for the routes that may block (reports...)
   int max_viewers = 5000;             // live-stream connections (not threads)
   int viewer_buffer_bytes = 1 << 20;  // a viewer further behind than this is disconnected
   int max_body_bytes = 64 * 1024;
   // Hostile and broken clients (see README, Limits).
-  int io_timeout_seconds = 10;          // a read or a write that makes no progress this long ends
-                                        // the connection
+  int io_timeout_seconds = 10;  // a request must arrive within this of its first byte, and an
+                                // answer must make progress within it, or the connection ends
+  int keep_alive_seconds = 60;  // an idle connection between requests is closed after this
   int max_connections_per_client = 32;  // HTTP connections per client address; 0: no limit
   int max_streams_per_agent_token = 4;  // live streams one agent token may hold open
   int auth_failures_per_minute = 10;    // bad credentials per client address, then 429; 0: off

@@ -132,6 +132,42 @@ std::future<Result<Reply>> Core::Post(Event event) {
   return future;
 }
 
+void Core::PostBatch(std::vector<Posting> postings) {
+  std::vector<Pending> accepted;
+  accepted.reserve(postings.size());
+  for (Posting& posting : postings) {
+    if (IsTimerEvent(posting.event.type)) {  // only the core's own timers fire these
+      posting.done(
+          Error{"invalid_event",
+                "type: " + std::string(EventTypeName(posting.event.type)) + " cannot be posted"});
+      continue;
+    }
+    Pending& pending = accepted.emplace_back();
+    pending.event = std::move(posting.event);
+    pending.done = std::move(posting.done);
+  }
+  if (accepted.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopping_) {
+      std::move(accepted.begin(), accepted.end(), std::back_inserter(queue_));
+      wake_.notify_one();
+      return;
+    }
+  }
+  for (Pending& pending : accepted) {
+    Resolve(pending, Error{"stopped", "the agent is shutting down; try again"});
+  }
+}
+
+void Core::Resolve(Pending& pending, Result<Reply> result) {
+  if (pending.done) {
+    pending.done(std::move(result));
+  } else {
+    pending.promise.set_value(std::move(result));
+  }
+}
+
 bool Core::Enqueue(Pending& pending) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopping_) return false;
@@ -260,7 +296,7 @@ void Core::Process(std::deque<Pending>& work) {
       if (pending.new_catalog) {
         pending.reloaded.set_value(Error{"storage_error", "the ledger cannot be read"});
       } else {
-        pending.promise.set_value(Error{"storage_error", "the ledger cannot be read; retrying"});
+        Resolve(pending, Error{"storage_error", "the ledger cannot be read; retrying"});
       }
     }
     return;
@@ -315,7 +351,7 @@ void Core::Process(std::deque<Pending>& work) {
       continue;
     }
     if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
-    work[i].promise.set_value(std::move(*results[i]));
+    Resolve(work[i], std::move(*results[i]));
   }
 }
 

@@ -110,6 +110,18 @@ class Core {
   // "storage_error" (then nothing of that batch happened), or "stopped".
   std::future<Result<Reply>> Post(Event event);
 
+  // Thread-safe, does not wait: queues every event in order with one lock and one wake-up
+  // for the whole batch (the event-loop HTTP server posts what one wake-up of a loop brought).
+  // Each `done` is called once, with what Post's future would hold: on the core thread after
+  // the commit, or on the calling thread before PostBatch returns when the event is refused
+  // at once (a timer type, "stopped"). `done` must not block.
+  using Done = std::function<void(Result<Reply>)>;
+  struct Posting {
+    Event event;
+    Done done;
+  };
+  void PostBatch(std::vector<Posting> postings);
+
   // Thread-safe. Replaces the catalog on the core thread (SIGHUP reload): later events use it;
   // users keep their current state. Resolves once in force.
   std::future<Status> SetCatalog(std::shared_ptr<const Catalog> catalog);
@@ -140,12 +152,14 @@ class Core {
     Event event;
     std::optional<PbxReport> pbx;  // a connector's report instead of an event
     std::promise<Result<Reply>> promise;
+    Done done;                                   // PostBatch: called instead of setting the promise
     std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
     std::promise<Status> reloaded;
   };
 
   // Queues the item unless stopping (then returns false and leaves it with the caller).
   bool Enqueue(Pending& pending);
+  static void Resolve(Pending& pending, Result<Reply> result);
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);

@@ -2,14 +2,11 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -27,9 +24,8 @@
 #include <optional>
 
 #include "agent/api/agent_view.h"
-#include "agent/api/connection_limit.h"
 #include "agent/api/http_api.h"
-#include "agent/api/http_connection.h"
+#include "agent/api/http_loop.h"
 #include "agent/api/metrics.h"
 #include "agent/service/log_output.h"
 #include "agent/service/systemd_notify.h"
@@ -417,10 +413,7 @@ class Service {
     WaitForStop();
     Notify("STOPPING=1\nSTATUS=stopping: finishing requests in flight");
     Log(LogLevel::kInfo, "stopping: finishing requests in flight");
-    server_->stopAll(false);
-    // Connections end on the pool's threads, and each removes itself from the server's
-    // "stopped" event as it goes: wait for them before the server is destroyed.
-    pool_->joinAll();
+    server_->Stop();
     core_.Stop();
     if (crm_sync_) crm_sync_->Stop();
     connectors_.Stop();
@@ -438,13 +431,17 @@ class Service {
     return options;
   }
 
-  // Connections and authentication for /metrics (see connection_limit.h, auth_throttle.h).
+  // Connections and authentication for /metrics (see http_loop.h, auth_throttle.h).
   void AddConnectionMetrics() {
-    metrics_.AddGauge("presence_http_workers_busy", "HTTP worker threads serving a connection",
-                      [this] { return server_ ? server_->currentConnections() : 0.0; });
+    metrics_.AddGauge("presence_http_connections_open",
+                      "HTTP connections open (live streams are counted by the stream hub)",
+                      [this] { return server_ ? double(server_->stats().open) : 0.0; });
+    metrics_.AddGauge("presence_http_workers_busy",
+                      "Blocking HTTP workers running a request (reports, ledger reads, files)",
+                      [this] { return server_ ? double(server_->stats().busy_workers) : 0.0; });
     metrics_.AddGauge("presence_http_connections_queued",
-                      "Accepted connections waiting for a worker",
-                      [this] { return server_ ? server_->queuedConnections() : 0.0; });
+                      "Requests waiting for a blocking HTTP worker",
+                      [this] { return server_ ? double(server_->stats().waiting) : 0.0; });
     metrics_.AddFamilies([this] {
       const ConnectionCounters& connections = *connection_counters_;
       return std::vector<Metrics::Family>{
@@ -452,8 +449,8 @@ class Service {
                   "Connections refused: their address had server.max_connections_per_client open",
                   static_cast<double>(connections.refused.load())),
           Counter("connections_dropped_total",
-                  "Connections closed unserved: every worker busy and the queue full",
-                  server_ ? server_->refusedConnections() : 0.0),
+                  "Connections closed unserved: the process was out of file descriptors",
+                  server_ ? double(server_->stats().dropped) : 0.0),
           Counter("connections_broken_total",
                   "Connections ended by a network error or server.io_timeout_seconds",
                   static_cast<double>(connections.broken.load())),
@@ -612,25 +609,16 @@ class Service {
   }
 
   void StartHttp(const ServerSettings& settings, const Poco::Net::ServerSocket& socket) {
-    pool_ = std::make_unique<Poco::ThreadPool>(2, settings.workers);
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams();
-    params->setMaxThreads(settings.workers);
-    params->setMaxQueued(settings.workers * 16);
-    params->setKeepAlive(true);
-    // Idle keep-alive connections and slow senders hold a worker thread: keep both short.
-    // (A total deadline for a request head needs an event-loop HTTP layer or a reverse proxy
-    // in front; see README, Limits.)
-    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
-    params->setTimeout(Poco::Timespan(settings.io_timeout_seconds, 0));
-    params->setServerName("presence-agent");
-    ConnectionLimits limits{settings.max_connections_per_client,
-                            std::chrono::seconds(settings.io_timeout_seconds)};
-    server_ = std::make_unique<HttpServer>(NewApiHandlerFactory(context_), *pool_, socket, params,
-                                           [&](Poco::Net::TCPServerConnectionFactory::Ptr http) {
-                                             return NewConnectionLimitFactory(http, limits,
-                                                                              connection_counters_);
-                                           });
-    server_->start();
+    LoopServerOptions options;
+    // A few event-loop threads serve every connection; the blocking workers take only the
+    // routes that may wait (reports, ledger reads, files, reloads).
+    options.loops = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    options.workers = settings.workers;
+    options.io_timeout = std::chrono::seconds(settings.io_timeout_seconds);
+    options.keep_alive = std::chrono::seconds(settings.keep_alive_seconds);
+    options.max_per_client = settings.max_connections_per_client;
+    server_ = std::make_unique<LoopServer>(context_, socket, options, connection_counters_);
+    server_->Start();
     serving_ = std::string("serving on ") + (settings.tls ? "https" : "http") + "://" +
                settings.host + ":" + std::to_string(socket.address().port());
     std::cout << "listening on " << (settings.tls ? "https" : "http") << "://" << settings.host
@@ -746,9 +734,8 @@ class Service {
   StreamHub hub_;
   ApiContext context_;
   std::unique_ptr<connectors::TimeTrackingSync> crm_sync_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
   std::shared_ptr<ConnectionCounters> connection_counters_ = std::make_shared<ConnectionCounters>();
-  std::unique_ptr<HttpServer> server_;  // after pool_: stopped and gone before it
+  std::unique_ptr<LoopServer> server_;
   std::mutex reload_mutex_;
 };
 

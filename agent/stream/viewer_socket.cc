@@ -182,6 +182,14 @@ uint32_t ViewerSocket::Interest(bool queued) const {
   return events;
 }
 
+uint32_t ViewerSocket::SendInterest() const {
+  return tls_ && send_wait_ != 0 ? send_wait_ : EPOLLOUT;
+}
+
+uint32_t ViewerSocket::ReceiveInterest() const {
+  return tls_ && receive_wait_ != 0 ? receive_wait_ : EPOLLIN;
+}
+
 bool ViewerSocket::SendReady(uint32_t events) const {
   return (events & (tls_ && send_wait_ != 0 ? send_wait_ : EPOLLOUT)) != 0;
 }

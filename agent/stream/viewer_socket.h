@@ -57,6 +57,10 @@ class ViewerSocket {
   // The epoll events to wait for, given whether the caller has bytes queued for Send: readable
   // (or what a stalled TLS read needs), and what lets the output go on while there is any.
   uint32_t Interest(bool queued) const;
+  // The epoll events a write, or a read, waits for, each alone (a server that is only writing
+  // an answer must not be woken by a client that sends more meanwhile).
+  uint32_t SendInterest() const;
+  uint32_t ReceiveInterest() const;
   // Whether an epoll event can let Send, or Receive, make progress.
   bool SendReady(uint32_t events) const;
   bool ReceiveReady(uint32_t events) const;

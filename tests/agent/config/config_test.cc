@@ -46,6 +46,8 @@ const std::vector<BadCase> kBad = {
     {"unknown_server_key", R"("server": {"threads": 4})", "server.threads: unknown key"},
     {"io_timeout_zero", R"("server": {"io_timeout_seconds": 0})",
      "server.io_timeout_seconds: 0 is out of range (1-300)"},
+    {"keep_alive_too_long", R"("server": {"keep_alive_seconds": 3601})",
+     "server.keep_alive_seconds: 3601 is out of range (1-3600)"},
     {"no_stream_per_agent_token", R"("server": {"max_streams_per_agent_token": 0})",
      "server.max_streams_per_agent_token: 0 is out of range (1-1000)"},
     {"negative_connections_per_client", R"("server": {"max_connections_per_client": -1})",
@@ -404,12 +406,13 @@ BOOST_AUTO_TEST_CASE(a_good_file_gives_its_settings) {
 BOOST_AUTO_TEST_CASE(connection_limits_are_read_and_origins_kept_as_browsers_send_them) {
   ConfigLoad load = LoadConfigText(WithCatalog(
       R"("server": {"io_timeout_seconds": 30, "max_connections_per_client": 0,
-                     "max_streams_per_agent_token": 2, "auth_failures_per_minute": 0,
+                     "keep_alive_seconds": 120, "max_streams_per_agent_token": 2, "auth_failures_per_minute": 0,
                      "stream_history_bytes": 1048576,
                      "allowed_origins": ["HTTPS://Wall.Example.com:443", "http://10.0.0.5:8080"]})"));
   BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
   const ServerSettings& server = load.config->server;
   BOOST_TEST(server.io_timeout_seconds == 30);
+  BOOST_TEST(server.keep_alive_seconds == 120);
   BOOST_TEST(server.max_connections_per_client == 0);
   BOOST_TEST(server.max_streams_per_agent_token == 2);
   BOOST_TEST(server.auth_failures_per_minute == 0);
