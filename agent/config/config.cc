@@ -269,7 +269,7 @@ void ReadUsers(const Var& value, Config& config, std::vector<std::string>& paths
              Quote(user->id) + " is already the id of users[" + std::to_string(it->second) + "]");
       continue;
     }
-    config.users.push_back(std::move(*user));
+    config.AddUser(std::move(*user));
     paths.push_back(path);
   }
 }
@@ -334,7 +334,7 @@ void ReadTokens(const Var& value, Config& config, Problems& problems) {
         Report(problems, Child(path, "sha256"), "the same token is listed twice");
         continue;
       }
-      config.tokens.push_back(std::move(*token));
+      config.AddToken(std::move(*token));
     }
   }
 }
@@ -369,6 +369,12 @@ void ReadCalendarAndSync(const Object& root, const reasoncodes::Catalog& catalog
 std::string_view RoleName(Role role) { return kRoles.Name(role); }
 
 const User* Config::FindUser(const std::string& id) const {
+  if (user_index_.size() == users.size()) {
+    auto it = user_index_.find(id);
+    if (it == user_index_.end() || it->second >= users.size()) return nullptr;
+    const User& user = users[it->second];
+    if (user.id == id) return &user;
+  }
   for (const User& user : users) {
     if (user.id == id) return &user;
   }
@@ -376,10 +382,35 @@ const User* Config::FindUser(const std::string& id) const {
 }
 
 const TokenEntry* Config::FindTokenHash(const std::string& sha256) const {
+  if (token_index_.size() == tokens.size()) {
+    auto it = token_index_.find(sha256);
+    if (it == token_index_.end() || it->second >= tokens.size()) return nullptr;
+    const TokenEntry& token = tokens[it->second];
+    if (token.sha256 == sha256) return &token;
+  }
   for (const TokenEntry& token : tokens) {
     if (token.sha256 == sha256) return &token;
   }
   return nullptr;
+}
+
+void Config::AddUser(User user) {
+  const bool indexed = user_index_.size() == users.size();
+  users.push_back(std::move(user));
+  if (indexed) user_index_.emplace(users.back().id, users.size() - 1);
+}
+
+void Config::AddToken(TokenEntry token) {
+  const bool indexed = token_index_.size() == tokens.size();
+  tokens.push_back(std::move(token));
+  if (indexed) token_index_.emplace(tokens.back().sha256, tokens.size() - 1);
+}
+
+void Config::Index() {
+  user_index_.clear();
+  token_index_.clear();
+  for (size_t i = 0; i < users.size(); ++i) user_index_.emplace(users[i].id, i);
+  for (size_t i = 0; i < tokens.size(); ++i) token_index_.emplace(tokens[i].sha256, i);
 }
 
 ConfigLoad LoadConfigText(const std::string& json_text) {

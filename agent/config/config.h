@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.h"
@@ -85,8 +86,19 @@ struct Config {
   // The "logging" block: the service's log format and level (a reload applies them).
   LogSettings logging;
 
+  // By index while `users` and `tokens` are as the loader (or Index) left them, so a floor of
+  // 100,000 users costs one lookup per request, not a scan; a configuration built or changed
+  // by hand is searched in order until Index is called again.
   const User* FindUser(const std::string& id) const;
   const TokenEntry* FindTokenHash(const std::string& sha256) const;
+  void Index();  // after changing users or tokens
+  // Appends and indexes (the loader).
+  void AddUser(User user);
+  void AddToken(TokenEntry token);
+
+ private:
+  std::unordered_map<std::string, size_t> user_index_;
+  std::unordered_map<std::string, size_t> token_index_;
 };
 
 struct ConfigLoad {

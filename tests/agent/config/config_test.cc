@@ -481,6 +481,45 @@ BOOST_AUTO_TEST_CASE(token_hash_is_sha256_hex_and_new_tokens_are_random) {
   BOOST_TEST(tokens.size() == 100u);
 }
 
+BOOST_AUTO_TEST_CASE(a_large_floor_finds_every_user_and_token_and_a_hand_added_user_too) {
+  // 20,000 users, each with an agent token: found by index (loading scans nothing per user).
+  std::string users;
+  std::string tokens;
+  constexpr int kUsers = 20000;
+  for (int i = 0; i < kUsers; ++i) {
+    const std::string id = std::to_string(100000 + i);
+    users += std::string(i ? "," : "") + R"({"id": ")" + id + R"(", "name": "U", "extension": ")" +
+             id + R"("})";
+    char hash[65];
+    std::snprintf(hash, sizeof hash, "%064x", i + 1);
+    tokens += std::string(i ? "," : "") + R"({"name": "t)" + id +
+              R"(", "role": "agent", "user": ")" + id + R"(", "sha256": ")" + hash + R"("})";
+  }
+  ConfigLoad load =
+      LoadConfigText(WithCatalog(R"("users": [)" + users + R"(], "tokens": [)" + tokens + "]"));
+  BOOST_REQUIRE_MESSAGE(load.ok(), AllProblems(load));
+  Config config = *load.config;
+  for (int i : {0, 1, kUsers / 2, kUsers - 1}) {
+    const std::string id = std::to_string(100000 + i);
+    BOOST_REQUIRE(config.FindUser(id) != nullptr);
+    BOOST_TEST(config.FindUser(id)->id == id);
+    char hash[65];
+    std::snprintf(hash, sizeof hash, "%064x", i + 1);
+    BOOST_REQUIRE(config.FindTokenHash(hash) != nullptr);
+    BOOST_TEST(config.FindTokenHash(hash)->user == id);
+  }
+  BOOST_TEST(config.FindUser("99") == nullptr);
+  BOOST_TEST(config.FindTokenHash(std::string(64, 'f')) == nullptr);
+  // Changed by hand: still found (in order) until indexed again, and after.
+  User extra;
+  extra.id = "extra";
+  config.users.push_back(extra);
+  BOOST_TEST(config.FindUser("extra") != nullptr);
+  config.Index();
+  BOOST_TEST(config.FindUser("extra") != nullptr);
+  BOOST_TEST(config.FindUser(std::to_string(100000 + 7))->id == std::to_string(100000 + 7));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::agent
