@@ -222,7 +222,7 @@ for c in "nginx 1" "asio 1" "asio 2" "reactor 1" "reactor 2" "epoll_beast 1" "ep
   "$bin" idle --port "$port" --connections "$idle" >"$work/idle.out" &
   idle_pid=$!
   for _ in $(seq 1200); do
-    grep -q '^ready' "$work/idle.out" && break
+    grep -qs '^ready' "$work/idle.out" && break
     sleep 0.1
   done
   sleep 0.5  # let the loops finish what they were doing when the last answer left
