@@ -25,9 +25,13 @@ variants=(asio reactor epoll_beast epoll_poco)
 fixed_body='{"status":"ok","service":"presence-agent","version":"0.1.0","users":1000}'
 ticks=$(getconf CLK_TCK)
 
-for tool in wrk nginx python3 "$bin"; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 1; }
-done
+cd "$(dirname "$0")/.."
+echo "http_loop_compare: checking the tools it needs (wrk, nginx, python3)"
+scripts/apt-install.sh http_loop_compare wrk nginx-light python3
+if [ ! -x "$bin" ]; then
+  echo "http_loop_compare: building $bin"
+  cmake --build "$build" --target http_loop_compare
+fi
 
 work=$(mktemp -d)
 server_pid=""
