@@ -474,6 +474,57 @@ BOOST_AUTO_TEST_CASE(posts_after_stop_are_refused) {
   BOOST_TEST(reply.error().code == "stopped");
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_post_answers_each_event_once_in_order_with_its_own_outcome) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::vector<std::pair<int, Result<Reply>>> answers;  // in the order the core answered
+  std::vector<Core::Posting> batch;
+  auto record = [&](int index) {
+    return [&, index](Result<Reply> reply) {
+      std::lock_guard<std::mutex> lock(mutex);
+      answers.emplace_back(index, std::move(reply));
+      answered.notify_all();
+    };
+  };
+  batch.push_back({Select("a", "Lunch"), record(0)});
+  batch.push_back({Select("a", "Lnch"), record(1)});  // refused by the engine, alone
+  batch.push_back({Select("a", "Meeting"), record(2)});
+  batch.push_back({Select("b", "Lunch"), record(3)});
+  // A timer type is refused at once, on this thread, before PostBatch returns.
+  batch.push_back({Event{.type = EventType::kWrapUpTimer, .agent = "a"}, record(4)});
+  core.PostBatch(std::move(batch));
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    BOOST_REQUIRE(
+        answered.wait_for(lock, std::chrono::seconds(10), [&] { return answers.size() == 5; }));
+    BOOST_TEST(answers[0].first == 4);
+    BOOST_TEST(answers[0].second.error().code == "invalid_event");
+    for (size_t i = 1; i < answers.size(); ++i) BOOST_TEST(answers[i].first == int(i) - 1);
+    BOOST_TEST(answers[1].second.ok());
+    BOOST_TEST(answers[2].second.error().code == "unknown_label");
+    BOOST_REQUIRE(answers[3].second.ok());
+    BOOST_TEST(answers[3].second->state.label == "Meeting");
+    BOOST_TEST(answers[4].second.ok());
+  }
+  // Applied in order: Lunch, then Meeting (the refused Lnch left nothing).
+  const std::vector<std::string> timeline = Timeline(*store, "a");
+  BOOST_REQUIRE(timeline.size() >= 2);
+  BOOST_TEST(timeline[timeline.size() - 2] == "0 Lunch agent");
+  BOOST_TEST(timeline.back() == "0 Meeting agent");
+  // After Stop, every event of a batch is refused at once as "stopped".
+  core.Stop();
+  std::vector<Core::Posting> late;
+  late.push_back({Select("a", "Lunch"), record(5)});
+  core.PostBatch(std::move(late));
+  std::lock_guard<std::mutex> lock(mutex);
+  BOOST_REQUIRE(answers.size() == 6);
+  BOOST_TEST(answers[5].second.error().code == "stopped");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::agent
