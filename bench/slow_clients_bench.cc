@@ -223,17 +223,19 @@ class Crowd {
         answers += " " + std::to_string(status) + "x" + std::to_string(count);
       }
       const char* name = kind == Kind::kSlow ? "slow" : "idle";
+      char when[128] = "";
+      if (!closed_after.empty()) {
+        std::snprintf(when, sizeof when, ", %.1f/%.1f/%.1f s after opening (min/median/max)",
+                      MinSeconds(closed_after), after.p50_ms / 1000, after.max_ms / 1000);
+      }
       std::printf("%s: %zu opened (%zu could not connect); answers:%s; refused %zu%s; closed by "
-                  "the agent %zu (%zu while the normal client ran), %.1f/%.1f/%.1f s after "
-                  "opening (min/median/max)\n",
+                  "the agent %zu (%zu while the normal client ran)%s\n",
                   name, total, connect_failed, answers.empty() ? " none" : answers.c_str(),
                   refused,
                   kind == Kind::kIdle
                       ? (", without an answer at the end " + std::to_string(unanswered)).c_str()
                       : "",
-                  closed_after.size(), closed_during.size(),
-                  closed_after.empty() ? 0.0 : MinSeconds(closed_after), after.p50_ms / 1000,
-                  after.max_ms / 1000);
+                  closed_after.size(), closed_during.size(), when);
       std::printf("RESULT %s opened=%zu connect_failed=%zu answered_200=%zu refused=%zu "
                   "unanswered=%zu closed=%zu closed_while_measuring=%zu\n",
                   name, total, connect_failed, answered_200, refused, unanswered,
