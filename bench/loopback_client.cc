@@ -37,8 +37,8 @@ std::string SourceAddress(int block, size_t index, size_t per_address) {
 }
 
 int ConnectFrom(const std::string& source, uint16_t port, bool nonblocking) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0),
-                          0);
+  const int fd =
+      ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) return -1;
   int one = 1;
   // The port is chosen at connect, per destination: many connections share a source address.
@@ -147,8 +147,8 @@ std::string RequestText(const std::string& method, const std::string& path,
   std::string text = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   if (!token.empty()) text += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty() || method == "PUT" || method == "POST") {
-    text += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n";
+    text +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   return text + "\r\n" + body;
 }
@@ -163,8 +163,8 @@ std::optional<Response> Fetch(uint16_t port, const std::string& method, const st
     const auto deadline = Clock::now() + timeout;
     ResponseReader reader;
     while (!(response = reader.Take())) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                             Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       pollfd entry{fd, POLLIN, 0};
       if (left.count() <= 0 || ::poll(&entry, 1, static_cast<int>(left.count())) <= 0) break;
       char chunk[65536];

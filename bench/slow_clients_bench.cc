@@ -84,12 +84,13 @@ class NormalClient {
       const int user = (i / 2) % options_.users;
       const std::string path = "/api/v1/agents/" + options_.user_prefix + std::to_string(user);
       const std::string request =
-          i % 2 == 0 ? RequestText("GET", path, options_.token)
-                     : RequestText("PUT", path + "/state", options_.token,
-                                   R"({"label": ")" +
-                                       labels_[static_cast<size_t>(i / 2 / options_.users) %
-                                               labels_.size()] +
-                                       "\"}");
+          i % 2 == 0
+              ? RequestText("GET", path, options_.token)
+              : RequestText(
+                    "PUT", path + "/state", options_.token,
+                    R"({"label": ")" +
+                        labels_[static_cast<size_t>(i / 2 / options_.users) % labels_.size()] +
+                        "\"}");
       Once(request);
     }
     if (fd_ >= 0) ::close(fd_);
@@ -123,8 +124,7 @@ class NormalClient {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
       pollfd entry{fd_, POLLIN, 0};
       if (left.count() <= 0 || ::poll(&entry, 1, static_cast<int>(left.count())) <= 0) {
-        return Fail("no answer within " + std::to_string(options_.normal_timeout.count()) +
-                    " ms");
+        return Fail("no answer within " + std::to_string(options_.normal_timeout.count()) + " ms");
       }
       char chunk[65536];
       const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
@@ -228,18 +228,19 @@ class Crowd {
         std::snprintf(when, sizeof when, ", %.1f/%.1f/%.1f s after opening (min/median/max)",
                       MinSeconds(closed_after), after.p50_ms / 1000, after.max_ms / 1000);
       }
-      std::printf("%s: %zu opened (%zu could not connect); answers:%s; refused %zu%s; closed by "
-                  "the agent %zu (%zu while the normal client ran)%s\n",
-                  name, total, connect_failed, answers.empty() ? " none" : answers.c_str(),
-                  refused,
-                  kind == Kind::kIdle
-                      ? (", without an answer at the end " + std::to_string(unanswered)).c_str()
-                      : "",
-                  closed_after.size(), closed_during.size(), when);
-      std::printf("RESULT %s opened=%zu connect_failed=%zu answered_200=%zu refused=%zu "
-                  "unanswered=%zu closed=%zu closed_while_measuring=%zu\n",
-                  name, total, connect_failed, answered_200, refused, unanswered,
-                  closed_after.size(), closed_during.size());
+      std::printf(
+          "%s: %zu opened (%zu could not connect); answers:%s; refused %zu%s; closed by "
+          "the agent %zu (%zu while the normal client ran)%s\n",
+          name, total, connect_failed, answers.empty() ? " none" : answers.c_str(), refused,
+          kind == Kind::kIdle
+              ? (", without an answer at the end " + std::to_string(unanswered)).c_str()
+              : "",
+          closed_after.size(), closed_during.size(), when);
+      std::printf(
+          "RESULT %s opened=%zu connect_failed=%zu answered_200=%zu refused=%zu "
+          "unanswered=%zu closed=%zu closed_while_measuring=%zu\n",
+          name, total, connect_failed, answered_200, refused, unanswered, closed_after.size(),
+          closed_during.size());
     }
     std::printf("setup: %.1f s to open every connection and have the idle ones answered\n",
                 setup_seconds_);
@@ -411,11 +412,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const size_t files = RaiseFileLimit();
-  std::printf("slow_clients_bench: %zu slow connections (a byte every %.1f s, 127.1.x.y), %zu "
-              "idle keep-alive connections (127.2.x.y), %zu per source address; a normal client "
-              "(127.0.0.1) at %.0f requests/s for %.0f s; open files limit %zu\n",
-              options.slow, options.trickle_seconds, options.idle, options.per_address,
-              options.normal_rate, options.seconds, files);
+  std::printf(
+      "slow_clients_bench: %zu slow connections (a byte every %.1f s, 127.1.x.y), %zu "
+      "idle keep-alive connections (127.2.x.y), %zu per source address; a normal client "
+      "(127.0.0.1) at %.0f requests/s for %.0f s; open files limit %zu\n",
+      options.slow, options.trickle_seconds, options.idle, options.per_address, options.normal_rate,
+      options.seconds, files);
   if (files < options.slow + options.idle + 64) {
     std::printf("(the open files limit is below what is asked: some connections will fail)\n");
   }
@@ -437,9 +439,10 @@ int main(int argc, char** argv) {
   crowd.Hold(done);
   normal.join();
   const Spread spread = SpreadOf(figures.micros);
-  std::printf("normal client: %d requests, %d failed; answered p50 %.2f ms, p99 %.2f ms, max "
-              "%.2f ms\n",
-              figures.requests, figures.failed, spread.p50_ms, spread.p99_ms, spread.max_ms);
+  std::printf(
+      "normal client: %d requests, %d failed; answered p50 %.2f ms, p99 %.2f ms, max "
+      "%.2f ms\n",
+      figures.requests, figures.failed, spread.p50_ms, spread.p99_ms, spread.max_ms);
   for (const auto& [why, count] : figures.failures) {
     std::printf("  failed: %s x%d\n", why.c_str(), count);
   }

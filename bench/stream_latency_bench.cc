@@ -81,7 +81,9 @@ class Driver {
  public:
   Driver(const Options& options, Shared& shared, std::vector<std::string> labels,
          std::vector<int> current)
-      : options_(options), shared_(shared), labels_(std::move(labels)),
+      : options_(options),
+        shared_(shared),
+        labels_(std::move(labels)),
         current_(std::move(current)) {}
 
   void Run() {
@@ -165,11 +167,9 @@ class Driver {
     label = (label + 1) % static_cast<int>(labels_.size());  // never the label it has
     change.label = label;
     const std::string body = R"({"label": ")" + labels_[static_cast<size_t>(label)] + "\"}";
-    const std::string request =
-        RequestText("PUT",
-                    "/api/v1/agents/" + options_.user_prefix + std::to_string(change.user) +
-                        "/state",
-                    options_.token, body);
+    const std::string request = RequestText(
+        "PUT", "/api/v1/agents/" + options_.user_prefix + std::to_string(change.user) + "/state",
+        options_.token, body);
     change.sent = Clock::now();
     shared_.latest[static_cast<size_t>(change.user)].store(index, std::memory_order_release);
     shared_.made.store(index + 1, std::memory_order_release);
@@ -226,9 +226,8 @@ std::optional<Update> ReadUpdate(std::string_view data) {
     update.seq = std::strtoull(data.data() + seq_at + 6, nullptr, 10);
     auto user = StringAfter(data, "\"id\":\"", agent_at);
     const size_t state_at = data.find("\"state\":{", agent_at);
-    auto label = state_at == std::string_view::npos
-                     ? std::nullopt
-                     : StringAfter(data, "\"label\":\"", state_at);
+    auto label = state_at == std::string_view::npos ? std::nullopt
+                                                    : StringAfter(data, "\"label\":\"", state_at);
     if (user && label && user->find('\\') == std::string::npos &&
         label->find('\\') == std::string::npos) {
       update.user = *user;
@@ -257,7 +256,9 @@ std::optional<Update> ReadUpdate(std::string_view data) {
 class ViewerLoop {
  public:
   ViewerLoop(const Options& options, Shared& shared, const std::vector<std::string>& labels)
-      : options_(options), shared_(shared), labels_(labels),
+      : options_(options),
+        shared_(shared),
+        labels_(labels),
         epoll_(::epoll_create1(EPOLL_CLOEXEC)),
         viewers_(static_cast<size_t>(options.viewers)) {}
 
@@ -265,17 +266,18 @@ class ViewerLoop {
   // all of them had their snapshot within the time allowed.
   bool Connect(std::chrono::seconds allowed) {
     const auto deadline = Clock::now() + allowed;
-    const std::string request = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                "Accept: text/event-stream\r\nAuthorization: Bearer " +
-                                options_.token + "\r\n\r\n";
+    const std::string request =
+        "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: text/event-stream\r\nAuthorization: Bearer " +
+        options_.token + "\r\n\r\n";
     request_ = request;
     size_t opened = 0;
     while (Clock::now() < deadline) {
       const size_t waiting = opened - snapshots_ - closed_;
       for (size_t n = waiting; n < 100 && opened < viewers_.size(); ++n, ++opened) {
         Viewer& viewer = viewers_[opened];
-        viewer.fd = ConnectFrom(SourceAddress(1, opened, options_.per_address), options_.port,
-                                true);
+        viewer.fd =
+            ConnectFrom(SourceAddress(1, opened, options_.per_address), options_.port, true);
         if (viewer.fd < 0) {
           std::fprintf(stderr, "viewer %zu: cannot connect: %s\n", opened, std::strerror(errno));
           viewer.phase = Viewer::Phase::kClosed;
@@ -344,20 +346,23 @@ class ViewerLoop {
     const Spread spread = SpreadOf(latencies_);
     std::printf("stream: %d viewers connected, %zu still connected at the end\n",
                 static_cast<int>(snapshots_), live);
-    std::printf("changes: %d made at %.0f/s, %d answered 200, %d sent late (no free driver "
-                "connection within 5 ms)\n",
-                made, options_.rate, answered, shared_.late.load());
-    std::printf("change-to-viewer (PUT sent -> update read): %zu updates, p50 %.2f ms, p99 %.2f "
-                "ms, max %.2f ms\n",
-                spread.count, spread.p50_ms, spread.p99_ms, spread.max_ms);
-    std::printf("missed updates: %lld (of %lld expected; seq gaps seen %zu, updates matching no "
-                "change %zu)\n",
-                static_cast<long long>(missed), static_cast<long long>(answered) * live, gaps,
-                unmatched_);
-    std::printf("RESULT stream viewers=%zu live=%zu changes=%d answered=%d p50_ms=%.3f "
-                "p99_ms=%.3f max_ms=%.3f missed=%lld\n",
-                snapshots_, live, made, answered, spread.p50_ms, spread.p99_ms, spread.max_ms,
-                static_cast<long long>(missed));
+    std::printf(
+        "changes: %d made at %.0f/s, %d answered 200, %d sent late (no free driver "
+        "connection within 5 ms)\n",
+        made, options_.rate, answered, shared_.late.load());
+    std::printf(
+        "change-to-viewer (PUT sent -> update read): %zu updates, p50 %.2f ms, p99 %.2f "
+        "ms, max %.2f ms\n",
+        spread.count, spread.p50_ms, spread.p99_ms, spread.max_ms);
+    std::printf(
+        "missed updates: %lld (of %lld expected; seq gaps seen %zu, updates matching no "
+        "change %zu)\n",
+        static_cast<long long>(missed), static_cast<long long>(answered) * live, gaps, unmatched_);
+    std::printf(
+        "RESULT stream viewers=%zu live=%zu changes=%d answered=%d p50_ms=%.3f "
+        "p99_ms=%.3f max_ms=%.3f missed=%lld\n",
+        snapshots_, live, made, answered, spread.p50_ms, spread.p99_ms, spread.max_ms,
+        static_cast<long long>(missed));
   }
 
  private:
@@ -493,8 +498,8 @@ class ViewerLoop {
     }
     viewer.last_seq = update->seq;
     const int user = UserIndex(update->user);
-    const int index = user < 0 ? -1 : shared_.latest[static_cast<size_t>(user)].load(
-                                          std::memory_order_acquire);
+    const int index =
+        user < 0 ? -1 : shared_.latest[static_cast<size_t>(user)].load(std::memory_order_acquire);
     if (index < 0 ||
         shared_.changes[static_cast<size_t>(index)].label != LabelIndex(update->label)) {
       ++unmatched_;
@@ -542,10 +547,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const size_t files = RaiseFileLimit();
-  std::printf("stream_latency_bench: %d viewers (SSE, one epoll thread, %zu per source address), "
-              "%.0f changes/s for %.0f s over users %s0..%s%d; open files limit %zu\n",
-              options.viewers, options.per_address, options.rate, options.seconds,
-              options.user_prefix.c_str(), options.user_prefix.c_str(), options.users - 1, files);
+  std::printf(
+      "stream_latency_bench: %d viewers (SSE, one epoll thread, %zu per source address), "
+      "%.0f changes/s for %.0f s over users %s0..%s%d; open files limit %zu\n",
+      options.viewers, options.per_address, options.rate, options.seconds,
+      options.user_prefix.c_str(), options.user_prefix.c_str(), options.users - 1, files);
   const std::vector<std::string> labels = SelectableLabels(options.port, options.token);
   if (labels.size() < 2) {
     std::fprintf(stderr, "cannot read two selectable labels from GET /api/v1/states\n");
