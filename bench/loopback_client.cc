@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -205,6 +206,14 @@ Spread SpreadOf(std::vector<int64_t> micros) {
   spread.p99_ms = at(0.99);
   spread.max_ms = micros.back() / 1000.0;
   return spread;
+}
+
+std::string SpreadFields(const Spread& spread) {
+  if (spread.count == 0) return "p50_ms= p99_ms= max_ms=";
+  char text[128];
+  std::snprintf(text, sizeof text, "p50_ms=%.3f p99_ms=%.3f max_ms=%.3f", spread.p50_ms,
+                spread.p99_ms, spread.max_ms);
+  return text;
 }
 
 int64_t MicrosSince(Clock::time_point start, Clock::time_point end) {

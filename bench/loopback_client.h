@@ -73,6 +73,9 @@ struct Spread {
   double max_ms = 0;
 };
 Spread SpreadOf(std::vector<int64_t> micros);
+// "p50_ms=.. p99_ms=.. max_ms=..", with empty values when there were no samples (a RESULT
+// line's figures: serve_bench.sh shows n/a for them).
+std::string SpreadFields(const Spread& spread);
 
 int64_t MicrosSince(Clock::time_point start, Clock::time_point end);
 

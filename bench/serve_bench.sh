@@ -147,7 +147,7 @@ wrk_put() {
 
 # prime OUT PORT USERS: every user once (round 0), wrk stopped once all have their answer.
 prime() {
-  local out=$1 port=$2 users=$3 marker=$WORK/primed.$RANDOM
+  local out=$1 port=$2 users=$3 marker=$WORK/primed-$2
   SERVE_BENCH_PRIMED=$marker wrk -t1 -c50 -d3600s --timeout 10s -s "$WORK/put.lua" \
     "http://127.0.0.1:$port" -- "$users" u "$TOKEN" 0 1 "${LABELS[@]}" >"$out" 2>&1 &
   local pid=$!
@@ -264,7 +264,7 @@ prime_and_measure() {
   say "$name: agent pid $AGENT_PID on port $AGENT_PORT; giving each of the $users users a state"
   started=$(now_ms)
   prime "$WORK/prime-$name.txt" "$AGENT_PORT" "$users"
-  say "$name: primed in $(calc "($(now_ms) - $started) / 1000") s" \
+  say "$name: primed in $(num %.1f "($(now_ms) - $started) / 1000") s" \
     "(non-2xx answers: $(field "$WORK/prime-$name.txt" RESULT non2xx))"
   say "$name: wrk, 1 thread, 50 keep-alive connections, ${SECONDS_EACH} s, durable PUT state"
   wrk_put "$WORK/wrk-$name.txt" "$AGENT_PORT" "$users" 1 "$SECONDS_EACH"
@@ -351,7 +351,7 @@ fi
 
 # verdict OK: PASS when the awk condition holds, MISS otherwise (or without a figure).
 verdict() { if [ -n "$1" ] && awk "BEGIN { exit !($2) }"; then echo PASS; else echo MISS; fi; }
-row() { printf '%-44s %-46s %-26s %s\n' "$1" "$2" "$3" "$4"; }
+row() { printf '%-42s %-52s %-28s %s\n' "$1" "$2" "$3" "$4"; }
 or_na() { if [ -n "$1" ]; then echo "$1"; else echo "n/a"; fi; }
 
 S_RATIO="" L_RATIO=""

@@ -446,8 +446,8 @@ int main(int argc, char** argv) {
   for (const auto& [why, count] : figures.failures) {
     std::printf("  failed: %s x%d\n", why.c_str(), count);
   }
-  std::printf("RESULT normal requests=%d failed=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
-              figures.requests, figures.failed, spread.p50_ms, spread.p99_ms, spread.max_ms);
+  std::printf("RESULT normal requests=%d failed=%d answered=%zu %s\n", figures.requests,
+              figures.failed, spread.count, SpreadFields(spread).c_str());
   crowd.Report(measuring_from);
   return 0;
 }
