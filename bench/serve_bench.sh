@@ -61,9 +61,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "open files limit $(ulimit -n)"
 
 WORK=$(mktemp -d /tmp/serve_bench.XXXXXX)
-PIDS=()
+# On exit, whatever this script started and is still running (its own background jobs only).
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  local pid
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$KEEP" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -151,7 +152,6 @@ prime() {
   SERVE_BENCH_PRIMED=$marker wrk -t1 -c50 -d3600s --timeout 10s -s "$WORK/put.lua" \
     "http://127.0.0.1:$port" -- "$users" u "$TOKEN" 0 1 "${LABELS[@]}" >"$out" 2>&1 &
   local pid=$!
-  PIDS+=("$pid")
   while [ ! -e "$marker" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -192,7 +192,6 @@ EOF
   say "nginx: one worker on 127.0.0.1:$port (config $dir/nginx.conf), a fixed JSON reply"
   "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" &
   local pid=$!
-  PIDS+=("$pid")
   local deadline=$(($(now_ms) + 10000))
   until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do
     if [ "$(now_ms)" -gt "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
@@ -233,7 +232,6 @@ start_agent() {
   local dir=$1
   "$AGENT" serve -c "$dir/presence.json" >"$dir/stdout" 2>>"$dir/log" &
   AGENT_PID=$!
-  PIDS+=("$AGENT_PID")
   local deadline=$(($(now_ms) + 120000))
   AGENT_PORT=""
   while [ -z "$AGENT_PORT" ]; do
@@ -329,7 +327,6 @@ if prime_and_measure "$LARGE" "$LARGE_USERS" "$LARGE_USERS-users"; then
   started=$(now_ms)
   "$AGENT" serve -c "$LARGE/presence.json" >"$LARGE/stdout" 2>>"$LARGE/log" &
   AGENT_PID=$!
-  PIDS+=("$AGENT_PID")
   until curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$RESTART_PORT/api/v1/health"; do
     if ! kill -0 "$AGENT_PID" 2>/dev/null || [ $(($(now_ms) - started)) -gt 120000 ]; then
       say "the restarted agent did not answer; its log:"; tail -20 "$LARGE/log" >&2

@@ -136,8 +136,27 @@ class Driver {
         const ssize_t got = ::recv(connection.fd, chunk, sizeof chunk, MSG_DONTWAIT);
         if (got <= 0) {
           if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-          std::fprintf(stderr, "driver: the agent closed a connection\n");
-          std::exit(1);
+          // Closed by the agent: the change in flight (if any) counts as not answered, and a
+          // new connection takes its place.
+          if (connection.change >= 0) {
+            shared_.changes[static_cast<size_t>(connection.change)].status.store(-1);
+            connection.change = -1;
+            --in_flight;
+          }
+          ++reconnects_;
+          ::epoll_ctl(epoll, EPOLL_CTL_DEL, connection.fd, nullptr);
+          ::close(connection.fd);
+          connection.reader = ResponseReader();
+          connection.fd = ConnectFrom("127.0.0.1", options_.port, false);
+          if (connection.fd < 0) {
+            std::fprintf(stderr, "driver: cannot reconnect: %s\n", std::strerror(errno));
+            std::exit(1);
+          }
+          epoll_event event{};
+          event.events = EPOLLIN;
+          event.data.u64 = ready[i].data.u64;
+          ::epoll_ctl(epoll, EPOLL_CTL_ADD, connection.fd, &event);
+          continue;
         }
         connection.reader.Feed(std::string_view(chunk, static_cast<size_t>(got)));
         while (std::optional<Response> answer = connection.reader.Take()) {
@@ -151,6 +170,7 @@ class Driver {
     }
     for (Connection& connection : connections) ::close(connection.fd);
     ::close(epoll);
+    if (reconnects_ > 0) std::printf("driver: %d connections closed by the agent\n", reconnects_);
     shared_.driver_done.store(true);
   }
 
@@ -175,16 +195,16 @@ class Driver {
     shared_.latest[static_cast<size_t>(change.user)].store(index, std::memory_order_release);
     shared_.made.store(index + 1, std::memory_order_release);
     connection.change = index;
-    if (!SendAll(connection.fd, request)) {
-      std::fprintf(stderr, "driver: send failed: %s\n", std::strerror(errno));
-      std::exit(1);
-    }
+    // A failed send means the connection is gone: its end shows in the epoll loop, which counts
+    // the change as not answered and reconnects.
+    SendAll(connection.fd, request);
   }
 
   const Options& options_;
   Shared& shared_;
   std::vector<std::string> labels_;
   std::vector<int> current_;  // per user: the index of its label now
+  int reconnects_ = 0;
 };
 
 // ---- The viewers ------------------------------------------------------------------------
