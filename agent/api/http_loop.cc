@@ -845,6 +845,7 @@ bool Loop::ParseOne(Connection& c) {
   size_t taken = 0;
   const RequestReader::Outcome outcome = c.reader->Feed(c.in, taken);
   c.in.erase(0, taken);
+  if (c.in.empty() && c.in.capacity() > kReadChunk) std::string().swap(c.in);  // idle: small
   switch (outcome) {
     case RequestReader::Outcome::kNeedMore:
       if (c.reader->head_done() && c.reader->expects_continue() && !c.continue_sent) {
