@@ -364,6 +364,41 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_disconnected_after_the_io_time
   BOOST_TEST(never_reads.EndedByServer(kWait));
 }
 
+BOOST_AUTO_TEST_CASE(a_request_that_trickles_in_is_cut_off_with_408_and_others_go_on) {
+  AgentServer server(ServerSetting("io_timeout_seconds", 1));
+  server.Start();
+  // A slowloris client: the head arrives a piece at a time, each piece "making progress", but
+  // the whole request never does. It gets 408 once io_timeout has passed since its first byte.
+  Peer slow("127.0.0.1", server.port());
+  slow.Send("GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  const auto started = SteadyClock::now();
+  int status = 0;
+  while (status == 0 && SteadyClock::now() - started < kWait) {
+    slow.Send("X-Slow: 1\r\n");  // progress, never the end of the head
+    status = slow.ReadResponse(milliseconds(200));
+  }
+  BOOST_TEST(status == 408);
+  BOOST_TEST(slow.ErrorCode() == "request_timeout", slow.body());
+  BOOST_TEST(slow.body().find("server.io_timeout_seconds") != std::string::npos);
+  BOOST_TEST((SteadyClock::now() - started >= milliseconds(900)));
+  BOOST_TEST(slow.EndedByServer(kWait));
+  // Meanwhile and after, everyone else is served.
+  BOOST_TEST(GetFrom("127.0.0.1", server.port(), "/api/v1/health", "") == 200);
+  BOOST_TEST(MetricFrom(server, "presence_connections_broken_total") >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_keep_alive_connection_is_closed_after_keep_alive_seconds) {
+  AgentServer server(ServerSetting("keep_alive_seconds", 1));
+  server.Start();
+  Peer idle("127.0.0.1", server.port());
+  idle.Send(Request("GET", "/api/v1/health", "127.0.0.1", {}));
+  BOOST_REQUIRE_EQUAL(idle.ReadResponse(), 200);
+  const auto answered = SteadyClock::now();
+  BOOST_TEST(idle.EndedByServer(kWait));  // without a 408: it had no request under way
+  BOOST_TEST((SteadyClock::now() - answered >= milliseconds(900)));
+  BOOST_TEST(idle.received().find("408") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(one_agent_token_gets_a_few_streams_and_then_429) {
   AgentServer server(ServerSetting("max_streams_per_agent_token", 2));
   server.Start();
