@@ -288,7 +288,14 @@ enum class Phase {
   kReading,  // waiting for (the rest of) a request
   kBusy,     // a handler has it: deferred to the core, or lent to a worker
   kWriting,  // the answer is going out
+  // The last answer is out and our side is shut: what the client still sends (the rest of a
+  // body refused with 413, requests behind a 400) is read and dropped for a moment before the
+  // close, so that the close does not reset the connection before the client has read it.
+  kLingering,
 };
+
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
 
 struct Connection final : AsyncAnswers {
   Connection(Loop& the_loop, Poco::Net::StreamSocket the_socket, Poco::Net::SocketAddress peer,
@@ -332,6 +339,7 @@ struct Connection final : AsyncAnswers {
   bool in_epoll = false;
   SteadyTime deadline{};
   bool request_timeout = false;  // the deadline is a request's (answer 408)
+  size_t lingered = 0;           // bytes read and dropped while lingering
 
   std::unique_ptr<LoopResponse> response;
   std::unique_ptr<LoopRequest> request;
@@ -390,6 +398,7 @@ class Loop {
   void UpdateInterest(Connection& c);
   void Unregister(Connection& c);
   void Close(Connection& c, bool broken);
+  void Linger(Connection& c);
   void Forget(Connection& c);  // the socket went elsewhere: drop it without closing
   void Sweep();
   void BeginStop();
@@ -790,6 +799,15 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
 
 void Loop::OnEvents(Connection& c, uint32_t events) {
   if (c.phase == Phase::kBusy || !c.io) return;
+  if (c.phase == Phase::kLingering) {
+    char buffer[kReadChunk];
+    for (;;) {
+      const ViewerSocket::Transfer got = c.io->Receive(buffer, sizeof buffer);
+      c.lingered += got.bytes;
+      if (got.closed || c.lingered > kLingerBytes) return Close(c, false);
+      if (got.bytes == 0) return;
+    }
+  }
   if ((events & (EPOLLERR | EPOLLHUP)) != 0 && c.out.size() == c.out_sent &&
       c.phase == Phase::kWriting) {
     return Close(c, true);
@@ -809,7 +827,7 @@ void Loop::Drive(Connection& c) {
       }
     }
     if (c.phase == Phase::kWriting) {
-      if (c.close_after || stopping_) return Close(c, false);
+      if (c.close_after || stopping_) return Linger(c);
       c.phase = Phase::kReading;
       c.request_timeout = false;
       c.deadline = Now() + server_.options.keep_alive;
@@ -1048,6 +1066,21 @@ void Loop::Close(Connection& c, bool broken) {
   connections_.erase(it);
 }
 
+void Loop::Linger(Connection& c) {
+  c.phase = Phase::kLingering;
+  c.in.clear();
+  c.reader.reset();
+  c.deadline = Now() + kLinger;
+  ::shutdown(c.fd, SHUT_WR);
+  if (c.in_epoll && c.registered == EPOLLIN) return;
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = &c;
+  ::epoll_ctl(epoll_fd_, c.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &event);
+  c.in_epoll = true;
+  c.registered = EPOLLIN;
+}
+
 void Loop::Forget(Connection& c) {
   // The stream hub (or a handler that cut the answer off) owns the socket now.
   if (c.closed) return;
@@ -1102,7 +1135,7 @@ void Loop::Sweep() {
       Drive(c);
       continue;
     }
-    Close(c, c.phase != Phase::kReading || c.reader != nullptr);
+    Close(c, c.phase == Phase::kWriting || c.reader != nullptr);
   }
 }
 

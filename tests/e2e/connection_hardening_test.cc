@@ -387,6 +387,22 @@ BOOST_AUTO_TEST_CASE(a_request_that_trickles_in_is_cut_off_with_408_and_others_g
   BOOST_TEST(MetricFrom(server, "presence_connections_broken_total") >= 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_still_sending_a_body_too_large_reads_its_413) {
+  AgentServer server;
+  server.Start();
+  // The server stops reading at server.max_body_bytes (64 KiB), answers 413 and closes; the
+  // client, still sending, must get to read that answer rather than a reset.
+  Peer big("127.0.0.1", server.port());
+  big.Send("PUT /api/v1/agents/1001/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+           server.tokens().admin +
+           "\r\nContent-Type: application/json\r\nContent-Length: 8000000\r\n\r\n");
+  const std::string piece(64 * 1024, ' ');
+  for (int i = 0; i < 12; ++i) big.Send(piece);  // 768 KiB more after the limit
+  BOOST_REQUIRE_EQUAL(big.ReadResponse(), 413);
+  BOOST_TEST(big.ErrorCode() == "payload_too_large", big.body());
+  BOOST_TEST(big.EndedByServer(kWait));
+}
+
 BOOST_AUTO_TEST_CASE(an_idle_keep_alive_connection_is_closed_after_keep_alive_seconds) {
   AgentServer server(ServerSetting("keep_alive_seconds", 1));
   server.Start();
