@@ -69,10 +69,12 @@ struct Classes {
   std::array<bool, 256> token{};    // tchar
   std::array<bool, 256> control{};  // CTL other than HTAB: never in a head
   std::array<bool, 256> plain{};    // neither CR, LF nor a control character
+  std::array<bool, 256> blank{};    // SP and HTAB
   constexpr Classes() {
     for (int c = 0; c < 256; ++c) {
       control[c] = (c < 0x20 && c != '\t') || c == 0x7F;
       plain[c] = !control[c];
+      blank[c] = c == ' ' || c == '\t';
       token[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
     for (char c : std::string_view("!#$%&'*+-.^_`|~")) token[static_cast<unsigned char>(c)] = true;
@@ -265,6 +267,7 @@ struct HeadScan {
   std::size_t method_len = 0;
   bool colon = false;  // header line: the colon was seen
   std::size_t name_len = 0;
+  bool name_ok = true;  // every byte of the name so far is a tchar
   bool value_begun = false;
   std::size_t value_start = 0;
   std::size_t value_len = 0;
@@ -327,6 +330,7 @@ struct RequestReader::State {
 
   std::size_t SkipBlank(std::string_view in);
   std::size_t ReadHead(std::string_view in);
+  std::size_t Run(const char* p, std::size_t most);
   bool EndLine(bool bare);
   void RecordField(std::string_view name, std::string_view value);
   void EndHead();
@@ -352,6 +356,34 @@ std::size_t RequestReader::State::SkipBlank(std::string_view in) {
   return i;
 }
 
+// How many bytes from `p` (at most `most`) continue the current head line with nothing to do
+// but count them: a method's tchars, a target's or a value's plain bytes, a name's tchars, the
+// spaces before a value. Each run ends before the byte that would cross a bound.
+std::size_t RequestReader::State::Run(const char* p, std::size_t most) {
+  HeadScan& s = scan;
+  const std::array<bool, 256>* allowed = &kClasses.plain;
+  if (s.request_line) {
+    most = std::min(most, kMaxRequestLine - s.line_len);
+    if (!s.space) {
+      most = std::min(most, kMaxMethod - s.method_len);
+      allowed = &kClasses.token;
+    }
+  } else if (!s.colon) {
+    most = std::min(most, kMaxFieldName - s.line_len);
+    allowed = &kClasses.token;
+  } else if (s.value_begun) {
+    most = std::min(most, kMaxFieldValue - s.value_len);
+  } else {
+    allowed = &kClasses.blank;
+  }
+  std::size_t n = 0;
+  while (n < most && (*allowed)[Byte(p[n])]) ++n;
+  s.line_len += n;
+  if (s.request_line && !s.space) s.method_len += n;
+  if (!s.request_line && s.value_begun) s.value_len += n;
+  return n;
+}
+
 // Scans `in` as the head's continuation. Bytes of the head are copied into `head` at each
 // line's end (so a line is whole there when it is checked) and when `in` runs out; nothing
 // after the head is copied. Returns how many bytes of `in` were read.
@@ -373,16 +405,11 @@ std::size_t RequestReader::State::ReadHead(std::string_view in) {
     if (base + i >= bound) {
       return Fail(Unreadable("the head is over " + std::to_string(kMaxHead) + " bytes"), i + 1);
     }
-    // Fast path: a run of plain bytes in a request target or a header value.
-    if (!s.cr && ((s.request_line && s.space) || (!s.request_line && s.value_begun))) {
-      std::size_t most = std::min(in.size(), bound - base) - i;
-      most = std::min(most,
-                      s.request_line ? kMaxRequestLine - s.line_len : kMaxFieldValue - s.value_len);
-      std::size_t n = 0;
-      while (n < most && kClasses.plain[Byte(p[i + n])]) ++n;
+    // Fast path: a run of bytes that the per-byte steps below would only count, stopping
+    // before any bound (the byte that crosses one takes those steps).
+    if (!s.cr && s.line_begun) {
+      const std::size_t n = Run(p + i, std::min(in.size(), bound - base) - i);
       i += n;
-      s.line_len += n;
-      if (!s.request_line) s.value_len += n;
       if (n > 0) continue;
     }
     const char c = p[i];
@@ -433,7 +460,10 @@ std::size_t RequestReader::State::ReadHead(std::string_view in) {
       if (c == ':') {
         s.colon = true;
         s.name_len = s.line_len - 1;
-      } else if (s.line_len > kMaxFieldName) {
+      } else if (!kClasses.token[Byte(c)]) {
+        s.name_ok = false;
+      }
+      if (!s.colon && s.line_len > kMaxFieldName) {
         return Fail(Unreadable("a header name is over " + std::to_string(kMaxFieldName) + " bytes"),
                     i + 1);
       }
@@ -464,7 +494,7 @@ bool RequestReader::State::EndLine(bool bare) {
     return bare ? Stop(Unreadable(kBareLf)) : false;  // or the end of the head
   } else {
     const std::string_view name = line.substr(0, s.name_len);
-    if (!s.colon || !IsToken(name)) {
+    if (!s.colon || !s.name_ok || name.empty()) {
       return Stop(Unreadable("a header line is not a name, a colon and a value"));
     }
     std::string_view value;
@@ -478,6 +508,7 @@ bool RequestReader::State::EndLine(bool bare) {
   s.line_begun = false;
   s.colon = false;
   s.name_len = 0;
+  s.name_ok = true;
   s.value_begun = false;
   s.value_len = 0;
   return true;
@@ -508,6 +539,7 @@ void RequestReader::State::EndHead() {
     return;
   }
   beast.emplace(message);
+  message.request.fields.reserve(scan.fields);
   error_code ec;
   const std::size_t used = beast->put(boost::asio::const_buffer(head.data(), head.size()), ec);
   if (ec || used != head.size() || !beast->is_header_done()) {

@@ -116,6 +116,11 @@ std::string HeadOf(std::size_t size) {
   return head + "\r\n";
 }
 
+// Trailer fields (their blank line included) of exactly `size` bytes.
+std::string TrailersOf(std::size_t size) {
+  return HeadOf(size + kGet.size() + 2).substr(kGet.size() + 2);
+}
+
 // Where a request that is `before` ends, as the transcript says it.
 std::string At(std::string_view before) { return "@" + std::to_string(before.size()) + " "; }
 
@@ -296,8 +301,11 @@ const std::vector<Row>& Rows() {
        "malformed: " + kBadChunked + " (a control character in a trailer field)"},
       {"101 trailer fields", Chunked(kPut, "0\r\n" + Headers(101) + "\r\n"),
        "malformed: " + kBadChunked + " (more than 100 trailer fields)"},
-      {"trailers over the bound", Chunked(kPut, "0\r\n" + Headers(64, 1100) + "\r\n"),
+      {"trailers over the bound", Chunked(kPut, "0\r\n" + TrailersOf(RequestReader::kMaxHead + 1)),
        "malformed: " + kBadChunked + " (the trailer fields are over 65536 bytes)"},
+      {"trailers of exactly the bound",
+       Chunked(kPut, "0\r\n" + TrailersOf(RequestReader::kMaxHead)),
+       "[Transfer-Encoding=chunked] body 0:\n"},
       {"a trailer without a colon", Chunked(kPut, "0\r\nNoColon\r\n\r\n"),
        "malformed: " + kBadChunked},
       {"a trailer ending in a bare LF", Chunked(kPut, "0\r\nA: b\n\r\n"),
