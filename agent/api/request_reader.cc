@@ -27,9 +27,11 @@ namespace http = boost::beast::http;
 using boost::beast::error_code;
 using BeastView = boost::beast::string_view;
 
-constexpr std::size_t kReserveBody = 64 * 1024;  // reserved ahead of a body, at most
-constexpr std::size_t kKeepCapacity =
-    16 * 1024;  // buffers larger than this are freed between requests
+// A body's memory follows the bytes that arrive: at most this much is reserved ahead of them,
+// whatever a Content-Length promises.
+constexpr std::size_t kReserveBody = 64 * 1024;
+// A connection keeps its buffers between requests, unless a large head or trailers grew them.
+constexpr std::size_t kKeepCapacity = 16 * 1024;
 
 const char kFolded[] =
     "a header line is folded onto the one before (obs-fold, RFC 9112 5.2): send each header on "
@@ -94,6 +96,12 @@ char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + '
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                             [](char x, char y) { return Lower(x) == Lower(y); });
+}
+
+std::string_view TrimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
 }
 
 bool IsHex(char c) {
@@ -208,10 +216,7 @@ class BeastRequest final : public http::basic_parser<true> {
       std::size_t start = 0;
       while (start <= text.size()) {
         std::size_t end = std::min(text.find(',', start), text.size());
-        std::string_view item = text.substr(start, end - start);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-          item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        const std::string_view item = TrimBlanks(text.substr(start, end - start));
         if (IEquals(item, "close")) message_.close = true;
         if (IEquals(item, "keep-alive")) message_.keep_alive = true;
         start = end + 1;
@@ -222,7 +227,6 @@ class BeastRequest final : public http::basic_parser<true> {
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    // Memory follows the bytes that arrive, not what a Content-Length promises.
     if (length) {
       message_.request.body.reserve(
           static_cast<std::size_t>(std::min<std::uint64_t>({*length, message_.cap, kReserveBody})));
@@ -497,9 +501,9 @@ bool RequestReader::State::EndLine(bool bare) {
     if (!s.colon || !s.name_ok || name.empty()) {
       return Stop(Unreadable("a header line is not a name, a colon and a value"));
     }
-    std::string_view value;
-    if (s.value_begun) value = std::string_view(head.data() + s.value_start, s.value_len);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    const std::string_view value =
+        s.value_begun ? TrimBlanks(std::string_view(head.data() + s.value_start, s.value_len))
+                      : std::string_view();
     RecordField(name, value);
   }
   s.bare_lf = bare;
