@@ -141,6 +141,9 @@ const std::vector<Row>& Rows() {
            At(Head(kGet) + Head("DELETE /x HTTP/1.1")) + "DELETE /x 11"},
       {"blank lines before a request are skipped", "\r\n\n\r\n" + Head(kGet),
        At("\r\n\n\r\n" + Head(kGet)) + "GET /api/v1/health"},
+      {"a CRLF after a body, before the next request",
+       Head(kPut, "Content-Length: 2\r\n") + "{}\r\n" + Head(kGet),
+       "body 2:{}\n" + At(Head(kPut, "Content-Length: 2\r\n") + "{}\r\n" + Head(kGet)) + "GET"},
       {"a POST without a length has no body", Head("POST /x HTTP/1.1") + Head(kGet),
        At(Head("POST /x HTTP/1.1")) + "POST /x 11 keep-alive body 0:\n" +
            At(Head("POST /x HTTP/1.1") + Head(kGet)) + "GET"},
@@ -406,6 +409,7 @@ BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_cut_at_max_body_plus_one_and_ends_
   ParsedRequest request = reader.Take();
   BOOST_TEST(request.body == "0123456789a");
   BOOST_TEST(request.body_over_limit);
+  BOOST_TEST(request.body.capacity() < 1024u);  // memory follows the bytes, not the length
   BOOST_TEST((reader.Feed("bcdef", taken) == Outcome::kMalformed));
   BOOST_TEST(taken == 0u);
   BOOST_TEST(!reader.problem().empty());
