@@ -27,9 +27,11 @@ namespace http = boost::beast::http;
 using boost::beast::error_code;
 using BeastView = boost::beast::string_view;
 
-constexpr std::size_t kReserveBody = 64 * 1024;  // reserved ahead of a body, at most
-constexpr std::size_t kKeepCapacity =
-    16 * 1024;  // buffers larger than this are freed between requests
+// A body's memory follows the bytes that arrive: at most this much is reserved ahead of them,
+// whatever a Content-Length promises.
+constexpr std::size_t kReserveBody = 64 * 1024;
+// A connection keeps its buffers between requests, unless a large head or trailers grew them.
+constexpr std::size_t kKeepCapacity = 16 * 1024;
 
 const char kFolded[] =
     "a header line is folded onto the one before (obs-fold, RFC 9112 5.2): send each header on "
@@ -69,10 +71,12 @@ struct Classes {
   std::array<bool, 256> token{};    // tchar
   std::array<bool, 256> control{};  // CTL other than HTAB: never in a head
   std::array<bool, 256> plain{};    // neither CR, LF nor a control character
+  std::array<bool, 256> blank{};    // SP and HTAB
   constexpr Classes() {
     for (int c = 0; c < 256; ++c) {
       control[c] = (c < 0x20 && c != '\t') || c == 0x7F;
       plain[c] = !control[c];
+      blank[c] = c == ' ' || c == '\t';
       token[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
     for (char c : std::string_view("!#$%&'*+-.^_`|~")) token[static_cast<unsigned char>(c)] = true;
@@ -92,6 +96,12 @@ char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + '
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
                                             [](char x, char y) { return Lower(x) == Lower(y); });
+}
+
+std::string_view TrimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
 }
 
 bool IsHex(char c) {
@@ -206,10 +216,7 @@ class BeastRequest final : public http::basic_parser<true> {
       std::size_t start = 0;
       while (start <= text.size()) {
         std::size_t end = std::min(text.find(',', start), text.size());
-        std::string_view item = text.substr(start, end - start);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-          item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        const std::string_view item = TrimBlanks(text.substr(start, end - start));
         if (IEquals(item, "close")) message_.close = true;
         if (IEquals(item, "keep-alive")) message_.keep_alive = true;
         start = end + 1;
@@ -220,7 +227,6 @@ class BeastRequest final : public http::basic_parser<true> {
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    // Memory follows the bytes that arrive, not what a Content-Length promises.
     if (length) {
       message_.request.body.reserve(
           static_cast<std::size_t>(std::min<std::uint64_t>({*length, message_.cap, kReserveBody})));
@@ -265,6 +271,7 @@ struct HeadScan {
   std::size_t method_len = 0;
   bool colon = false;  // header line: the colon was seen
   std::size_t name_len = 0;
+  bool name_ok = true;  // every byte of the name so far is a tchar
   bool value_begun = false;
   std::size_t value_start = 0;
   std::size_t value_len = 0;
@@ -327,6 +334,7 @@ struct RequestReader::State {
 
   std::size_t SkipBlank(std::string_view in);
   std::size_t ReadHead(std::string_view in);
+  std::size_t Run(const char* p, std::size_t most);
   bool EndLine(bool bare);
   void RecordField(std::string_view name, std::string_view value);
   void EndHead();
@@ -352,6 +360,34 @@ std::size_t RequestReader::State::SkipBlank(std::string_view in) {
   return i;
 }
 
+// How many bytes from `p` (at most `most`) continue the current head line with nothing to do
+// but count them: a method's tchars, a target's or a value's plain bytes, a name's tchars, the
+// spaces before a value. Each run ends before the byte that would cross a bound.
+std::size_t RequestReader::State::Run(const char* p, std::size_t most) {
+  HeadScan& s = scan;
+  const std::array<bool, 256>* allowed = &kClasses.plain;
+  if (s.request_line) {
+    most = std::min(most, kMaxRequestLine - s.line_len);
+    if (!s.space) {
+      most = std::min(most, kMaxMethod - s.method_len);
+      allowed = &kClasses.token;
+    }
+  } else if (!s.colon) {
+    most = std::min(most, kMaxFieldName - s.line_len);
+    allowed = &kClasses.token;
+  } else if (s.value_begun) {
+    most = std::min(most, kMaxFieldValue - s.value_len);
+  } else {
+    allowed = &kClasses.blank;
+  }
+  std::size_t n = 0;
+  while (n < most && (*allowed)[Byte(p[n])]) ++n;
+  s.line_len += n;
+  if (s.request_line && !s.space) s.method_len += n;
+  if (!s.request_line && s.value_begun) s.value_len += n;
+  return n;
+}
+
 // Scans `in` as the head's continuation. Bytes of the head are copied into `head` at each
 // line's end (so a line is whole there when it is checked) and when `in` runs out; nothing
 // after the head is copied. Returns how many bytes of `in` were read.
@@ -373,16 +409,11 @@ std::size_t RequestReader::State::ReadHead(std::string_view in) {
     if (base + i >= bound) {
       return Fail(Unreadable("the head is over " + std::to_string(kMaxHead) + " bytes"), i + 1);
     }
-    // Fast path: a run of plain bytes in a request target or a header value.
-    if (!s.cr && ((s.request_line && s.space) || (!s.request_line && s.value_begun))) {
-      std::size_t most = std::min(in.size(), bound - base) - i;
-      most = std::min(most,
-                      s.request_line ? kMaxRequestLine - s.line_len : kMaxFieldValue - s.value_len);
-      std::size_t n = 0;
-      while (n < most && kClasses.plain[Byte(p[i + n])]) ++n;
+    // Fast path: a run of bytes that the per-byte steps below would only count, stopping
+    // before any bound (the byte that crosses one takes those steps).
+    if (!s.cr && s.line_begun) {
+      const std::size_t n = Run(p + i, std::min(in.size(), bound - base) - i);
       i += n;
-      s.line_len += n;
-      if (!s.request_line) s.value_len += n;
       if (n > 0) continue;
     }
     const char c = p[i];
@@ -433,7 +464,10 @@ std::size_t RequestReader::State::ReadHead(std::string_view in) {
       if (c == ':') {
         s.colon = true;
         s.name_len = s.line_len - 1;
-      } else if (s.line_len > kMaxFieldName) {
+      } else if (!kClasses.token[Byte(c)]) {
+        s.name_ok = false;
+      }
+      if (!s.colon && s.line_len > kMaxFieldName) {
         return Fail(Unreadable("a header name is over " + std::to_string(kMaxFieldName) + " bytes"),
                     i + 1);
       }
@@ -464,12 +498,12 @@ bool RequestReader::State::EndLine(bool bare) {
     return bare ? Stop(Unreadable(kBareLf)) : false;  // or the end of the head
   } else {
     const std::string_view name = line.substr(0, s.name_len);
-    if (!s.colon || !IsToken(name)) {
+    if (!s.colon || !s.name_ok || name.empty()) {
       return Stop(Unreadable("a header line is not a name, a colon and a value"));
     }
-    std::string_view value;
-    if (s.value_begun) value = std::string_view(head.data() + s.value_start, s.value_len);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    const std::string_view value =
+        s.value_begun ? TrimBlanks(std::string_view(head.data() + s.value_start, s.value_len))
+                      : std::string_view();
     RecordField(name, value);
   }
   s.bare_lf = bare;
@@ -478,6 +512,7 @@ bool RequestReader::State::EndLine(bool bare) {
   s.line_begun = false;
   s.colon = false;
   s.name_len = 0;
+  s.name_ok = true;
   s.value_begun = false;
   s.value_len = 0;
   return true;
@@ -508,6 +543,7 @@ void RequestReader::State::EndHead() {
     return;
   }
   beast.emplace(message);
+  message.request.fields.reserve(scan.fields);
   error_code ec;
   const std::size_t used = beast->put(boost::asio::const_buffer(head.data(), head.size()), ec);
   if (ec || used != head.size() || !beast->is_header_done()) {

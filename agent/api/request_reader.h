@@ -4,7 +4,8 @@
 // event-loop server (http_loop.h): the event loop hands it whatever arrived, and it says when
 // a whole request (head and body) is there, or what is wrong with it. It never blocks, never
 // reads a socket, and holds at most kMaxHead bytes of head and max_body + 1 bytes of body per
-// request, whatever the client sends.
+// request (and of a chunked body, one chunk-size line and kMaxHead bytes of trailers), whatever
+// the client sends.
 //
 // Parsing is Boost.Beast's request parser (RFC 9112, chunked bodies); around it, the checks
 // the API has always made before any handler runs, with the same messages (http_connection.cc

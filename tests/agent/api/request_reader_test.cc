@@ -116,6 +116,11 @@ std::string HeadOf(std::size_t size) {
   return head + "\r\n";
 }
 
+// Trailer fields (their blank line included) of exactly `size` bytes.
+std::string TrailersOf(std::size_t size) {
+  return HeadOf(size + kGet.size() + 2).substr(kGet.size() + 2);
+}
+
 // Where a request that is `before` ends, as the transcript says it.
 std::string At(std::string_view before) { return "@" + std::to_string(before.size()) + " "; }
 
@@ -136,6 +141,9 @@ const std::vector<Row>& Rows() {
            At(Head(kGet) + Head("DELETE /x HTTP/1.1")) + "DELETE /x 11"},
       {"blank lines before a request are skipped", "\r\n\n\r\n" + Head(kGet),
        At("\r\n\n\r\n" + Head(kGet)) + "GET /api/v1/health"},
+      {"a CRLF after a body, before the next request",
+       Head(kPut, "Content-Length: 2\r\n") + "{}\r\n" + Head(kGet),
+       "body 2:{}\n" + At(Head(kPut, "Content-Length: 2\r\n") + "{}\r\n" + Head(kGet)) + "GET"},
       {"a POST without a length has no body", Head("POST /x HTTP/1.1") + Head(kGet),
        At(Head("POST /x HTTP/1.1")) + "POST /x 11 keep-alive body 0:\n" +
            At(Head("POST /x HTTP/1.1") + Head(kGet)) + "GET"},
@@ -296,8 +304,11 @@ const std::vector<Row>& Rows() {
        "malformed: " + kBadChunked + " (a control character in a trailer field)"},
       {"101 trailer fields", Chunked(kPut, "0\r\n" + Headers(101) + "\r\n"),
        "malformed: " + kBadChunked + " (more than 100 trailer fields)"},
-      {"trailers over the bound", Chunked(kPut, "0\r\n" + Headers(64, 1100) + "\r\n"),
+      {"trailers over the bound", Chunked(kPut, "0\r\n" + TrailersOf(RequestReader::kMaxHead + 1)),
        "malformed: " + kBadChunked + " (the trailer fields are over 65536 bytes)"},
+      {"trailers of exactly the bound",
+       Chunked(kPut, "0\r\n" + TrailersOf(RequestReader::kMaxHead)),
+       "[Transfer-Encoding=chunked] body 0:\n"},
       {"a trailer without a colon", Chunked(kPut, "0\r\nNoColon\r\n\r\n"),
        "malformed: " + kBadChunked},
       {"a trailer ending in a bare LF", Chunked(kPut, "0\r\nA: b\n\r\n"),
@@ -398,6 +409,7 @@ BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_cut_at_max_body_plus_one_and_ends_
   ParsedRequest request = reader.Take();
   BOOST_TEST(request.body == "0123456789a");
   BOOST_TEST(request.body_over_limit);
+  BOOST_TEST(request.body.capacity() < 1024u);  // memory follows the bytes, not the length
   BOOST_TEST((reader.Feed("bcdef", taken) == Outcome::kMalformed));
   BOOST_TEST(taken == 0u);
   BOOST_TEST(!reader.problem().empty());
