@@ -414,9 +414,6 @@ bool RunsOnLoop(const std::string& method, const std::string& uri) {
   static const std::set<std::string, std::less<>> kOnLoop = {
       "GET /api/v1/health",
       "GET /api/v1/openapi.json",
-      "POST /api/v1/session",
-      "GET /api/v1/session",
-      "DELETE /api/v1/session",
       "GET /api/v1/states",
       "PUT /api/v1/agents/{id}/state",
       "POST /api/v1/agents/{id}/events",

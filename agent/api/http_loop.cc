@@ -46,7 +46,8 @@ using Poco::Net::HTTPResponse;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr size_t kReadChunk = 16 * 1024;
-constexpr int kRequestsPerWakeUp = 32;  // per connection, before the others get their turn
+constexpr size_t kIdleBuffer = 4 * 1024;  // larger buffers are let go once empty
+constexpr int kRequestsPerWakeUp = 32;    // per connection, before the others get their turn
 constexpr auto kSweepEvery = std::chrono::milliseconds(250);
 
 SteadyTime Now() { return std::chrono::steady_clock::now(); }
@@ -247,6 +248,7 @@ class LoopRequest final : public Poco::Net::HTTPServerRequest, public RequestHoo
   AsyncAnswers* async() override;
 
   bool body_over_limit() const { return body_over_limit_; }
+  bool keep_alive() const { return keep_alive_; }  // as the client asked (Connection tokens)
 
  private:
   Connection& connection_;
@@ -254,6 +256,7 @@ class LoopRequest final : public Poco::Net::HTTPServerRequest, public RequestHoo
   const Poco::Net::HTTPServerParams& params_;
   std::istringstream body_;
   bool body_over_limit_ = false;
+  bool keep_alive_ = true;
 };
 
 class LoopResponse final : public Poco::Net::HTTPServerResponse {
@@ -295,6 +298,7 @@ enum class Phase {
 };
 
 constexpr auto kLinger = std::chrono::seconds(2);
+constexpr auto kRefusalTime = std::chrono::seconds(1);  // handshake, 503 and linger in all
 constexpr size_t kLingerBytes = 1 << 20;
 
 struct Connection final : AsyncAnswers {
@@ -340,6 +344,8 @@ struct Connection final : AsyncAnswers {
   SteadyTime deadline{};
   bool request_timeout = false;  // the deadline is a request's (answer 408)
   size_t lingered = 0;           // bytes read and dropped while lingering
+  bool refused = false;          // over the per-client limit: answered 503 and closed quickly
+  bool broken = false;           // counted in connections_broken_total already
 
   std::unique_ptr<LoopResponse> response;
   std::unique_ptr<LoopRequest> request;
@@ -357,12 +363,11 @@ class Loop {
   }
   // From any thread: runs `job` on the loop thread; one eventfd write while jobs wait.
   void Deliver(std::function<void()> job) {
-    bool wake = false;
-    {
-      std::lock_guard<std::mutex> lock(inbox_mutex_);
-      wake = inbox_.empty();
-      inbox_.push_back(std::move(job));
-    }
+    // The write happens under the lock: once the loop has taken the job it may end, and the
+    // destructor takes the lock before it closes the eventfd.
+    std::lock_guard<std::mutex> lock(inbox_mutex_);
+    const bool wake = inbox_.empty();
+    inbox_.push_back(std::move(job));
     if (wake) {
       const uint64_t one = 1;
       [[maybe_unused]] ssize_t wrote = ::write(event_fd_, &one, sizeof one);
@@ -399,6 +404,11 @@ class Loop {
   void Unregister(Connection& c);
   void Close(Connection& c, bool broken);
   void Linger(Connection& c);
+  void CountBroken(Connection& c) {
+    if (c.broken) return;
+    c.broken = true;
+    ++server_.counters->broken;
+  }
   void Forget(Connection& c);  // the socket went elsewhere: drop it without closing
   void Sweep();
   void BeginStop();
@@ -417,6 +427,7 @@ class Loop {
   std::mutex inbox_mutex_;
   std::vector<std::function<void()>> inbox_;
   bool stopping_ = false;
+  bool accept_paused_ = false;  // out of descriptors: the listening socket is not watched
   SteadyTime stop_deadline_{};  // after it, what is still in flight is cut off
   SteadyTime next_sweep_{};
 };
@@ -556,6 +567,7 @@ LoopRequest::LoopRequest(ParsedRequest&& parsed, Connection& connection, LoopRes
   setVersion(parsed.version == 10 ? HTTP_1_0 : HTTP_1_1);
   for (auto& [name, value] : parsed.fields) add(name, value);
   body_over_limit_ = parsed.body_over_limit;
+  keep_alive_ = parsed.keep_alive;
   body_.str(std::move(parsed.body));
 }
 
@@ -652,6 +664,7 @@ Loop::Loop(LoopServerState& server, int listen_fd) : server_(server), listen_fd_
 
 Loop::~Loop() {
   Join();
+  { std::lock_guard<std::mutex> lock(inbox_mutex_); }  // a Deliver still writing has finished
   connections_.clear();
   graveyard_.clear();
   if (spare_fd_ >= 0) ::close(spare_fd_);
@@ -685,7 +698,9 @@ void Loop::Run() {
     std::vector<Connection*> again;
     again.swap(again_);
     for (Connection* connection : again) {
-      if (connections_.count(connection) != 0) Drive(*connection);
+      if (connections_.count(connection) == 0) continue;
+      const Phase phase = connection->phase;
+      if (phase == Phase::kReading || phase == Phase::kWriting) Drive(*connection);
     }
     if (!posts_.empty()) {
       std::vector<Core::Posting> batch;
@@ -709,7 +724,14 @@ void Loop::RunInbox() {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
     jobs.swap(inbox_);
   }
-  for (std::function<void()>& job : jobs) job();
+  for (std::function<void()>& job : jobs) {
+    try {
+      job();
+    } catch (const std::exception& e) {
+      // Nothing may escape the loop thread; the request's own catch-all has logged its failure.
+      server_.context.log.Swallowed("http loop job failed", e.what(), {});
+    }
+  }
 }
 
 void Loop::Accept() {
@@ -723,6 +745,14 @@ void Loop::Accept() {
       continue;
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
+    if ((errno == EMFILE || errno == ENFILE) && spare_fd_ < 0) {
+      // Not even the spare descriptor: stop watching the listening socket for a moment, or
+      // level-triggered epoll would report it again at once, forever.
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      accept_paused_ = true;
+      ++server_.dropped;
+      return;
+    }
     if ((errno == EMFILE || errno == ENFILE) && spare_fd_ >= 0) {
       // Out of descriptors: take the connection with the spare one and close it, rather than
       // leave it pending (epoll would report the listening socket again and again).
@@ -791,6 +821,8 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
                        "Retry-After: 5\r\n");
     c.phase = Phase::kWriting;
     c.close_after = true;
+    c.refused = true;
+    c.deadline = Now() + kRefusalTime;  // a refusal costs the server little, whoever asks
   } else {
     c.counted = true;
   }
@@ -819,7 +851,7 @@ void Loop::OnEvents(Connection& c, uint32_t events) {
 // dispatches requests, and registers what it waits for.
 void Loop::Drive(Connection& c) {
   for (int round = 0; round < kRequestsPerWakeUp; ++round) {
-    if (c.closed || c.phase == Phase::kBusy) return;
+    if (c.closed || c.phase == Phase::kBusy || c.phase == Phase::kLingering) return;
     if (c.out_sent < c.out.size() || (c.io && c.io->held() != 0)) {
       if (!Flush(c)) {
         if (!c.closed) UpdateInterest(c);
@@ -843,8 +875,9 @@ void Loop::Drive(Connection& c) {
       return;
     }
   }
-  // Its turn is over; more of its requests wait in `in`, which epoll does not see.
-  if (!c.closed) {
+  // Its turn is over; more of its requests wait in `in`, which epoll does not see. (Its last
+  // round may have lent it to a worker or ended it: then it is not ours to touch.)
+  if (!c.closed && (c.phase == Phase::kReading || c.phase == Phase::kWriting)) {
     UpdateInterest(c);
     again_.push_back(&c);
   }
@@ -863,7 +896,7 @@ bool Loop::ParseOne(Connection& c) {
   size_t taken = 0;
   const RequestReader::Outcome outcome = c.reader->Feed(c.in, taken);
   c.in.erase(0, taken);
-  if (c.in.empty() && c.in.capacity() > kReadChunk) std::string().swap(c.in);  // idle: small
+  if (c.in.empty() && c.in.capacity() > kIdleBuffer) std::string().swap(c.in);  // idle: small
   switch (outcome) {
     case RequestReader::Outcome::kNeedMore:
       if (c.reader->head_done() && c.reader->expects_continue() && !c.continue_sent) {
@@ -898,7 +931,7 @@ void Loop::Dispatch(Connection& c, ParsedRequest parsed) {
   response.setVersion(request.getVersion());
   response.set("Date", DateHeader());
   response.set("Server", server_.options.server_name);
-  response.setKeepAlive(request.getKeepAlive() && !request.body_over_limit() && !stopping_);
+  response.setKeepAlive(request.keep_alive() && !request.body_over_limit() && !stopping_);
   c.phase = Phase::kBusy;
   c.request_timeout = false;
   c.on_loop = RunsOnLoop(request.getMethod(), request.getURI());
@@ -912,14 +945,34 @@ void Loop::Dispatch(Connection& c, ParsedRequest parsed) {
     }
     return FinishAnswer(c);  // Drive, which called this, sends it
   }
+  // Every worker busy and a queue of 16 each already waiting: say so rather than queue without
+  // end (the client may try again; the loop routes go on meanwhile).
+  if (server_.workers->waiting() >= static_cast<size_t>(server_.options.workers) * 16) {
+    c.request.reset();
+    c.response.reset();
+    c.out += JsonAnswer(503, "Service Unavailable", "server_busy",
+                        "every worker for reports, ledger reads and files is busy "
+                        "(server.workers) and " +
+                            std::to_string(server_.workers->waiting()) +
+                            " requests are waiting; try again shortly",
+                        "Retry-After: 1\r\n");
+    c.close_after = true;
+    c.phase = Phase::kWriting;
+    c.deadline = Now() + server_.options.io_timeout;
+    return;
+  }
   // Lent to a worker: the loop leaves the socket alone until it comes back.
   Unregister(c);
   c.lent = true;
   Connection* lent = &c;
   server_.workers->Submit([this, lent] {
     RunHandler(*lent);
-    if (!lent->detached && !lent->write_failed) {
-      if (!lent->response->Finish()) lent->write_failed = true;
+    try {
+      if (!lent->detached && !lent->write_failed && !lent->response->Finish()) {
+        lent->write_failed = true;
+      }
+    } catch (const std::exception&) {
+      lent->write_failed = true;  // the client stopped reading: the connection ends
     }
     Deliver([this, lent] { Returned(lent); });
   });
@@ -938,7 +991,11 @@ void Loop::RunHandler(Connection& c) {
 
 // The handler is done (on the loop, or the core answered): the answer is queued to go out.
 void Loop::FinishAnswer(Connection& c) {
-  if (!c.write_failed && !c.response->Finish()) c.write_failed = true;
+  try {
+    if (!c.write_failed && !c.response->Finish()) c.write_failed = true;
+  } catch (const std::exception&) {
+    c.write_failed = true;
+  }
   if (c.write_failed) return Close(c, true);
   c.close_after = c.close_after || !c.response->getKeepAlive();
   c.request.reset();
@@ -990,15 +1047,15 @@ bool Loop::Flush(Connection& c) {
       return false;
     }
     c.out_sent += sent.bytes;
+    if (sent.bytes > 0 && !c.refused) c.deadline = Now() + server_.options.io_timeout;
     if (sent.bytes == 0 || c.io->held() != 0) {
       if (c.out_sent >= c.out.size() && c.io->held() == 0) break;
-      c.deadline = Now() + server_.options.io_timeout;  // progress or not, wait from now
       return false;
     }
   }
   c.out.clear();
   c.out_sent = 0;
-  if (c.out.capacity() > 64 * 1024) std::string().swap(c.out);
+  if (c.out.capacity() > kIdleBuffer) std::string().swap(c.out);
   return true;
 }
 
@@ -1042,7 +1099,7 @@ void Loop::Unregister(Connection& c) {
 void Loop::Close(Connection& c, bool broken) {
   if (c.closed) return;
   c.closed = true;
-  if (broken) ++server_.counters->broken;
+  if (broken) CountBroken(c);
   Unregister(c);
   if (c.counted) server_.clients.Release(c.client);
   c.counted = false;
@@ -1070,7 +1127,7 @@ void Loop::Linger(Connection& c) {
   c.phase = Phase::kLingering;
   c.in.clear();
   c.reader.reset();
-  c.deadline = Now() + kLinger;
+  if (!c.refused) c.deadline = Now() + kLinger;  // a refusal keeps its short deadline
   ::shutdown(c.fd, SHUT_WR);
   if (c.in_epoll && c.registered == EPOLLIN) return;
   epoll_event event{};
@@ -1098,6 +1155,13 @@ void Loop::Forget(Connection& c) {
 
 void Loop::Sweep() {
   const SteadyTime now = Now();
+  if (accept_paused_ && !stopping_) {
+    if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    epoll_event listen{};
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.data.ptr = this;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listen) == 0) accept_paused_ = false;
+  }
   std::vector<Connection*> expired;
   const bool cut_off = stopping_ && now >= stop_deadline_;
   for (auto& [key, connection] : connections_) {
@@ -1131,7 +1195,7 @@ void Loop::Sweep() {
       c.phase = Phase::kWriting;
       c.request_timeout = false;
       c.deadline = now + server_.options.io_timeout;
-      ++server_.counters->broken;
+      CountBroken(c);
       Drive(c);
       continue;
     }
@@ -1141,6 +1205,7 @@ void Loop::Sweep() {
 
 void Loop::BeginStop() {
   stopping_ = true;
+  accept_paused_ = false;
   stop_deadline_ = Now() + server_.options.io_timeout;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
   Sweep();  // idle connections go now; the others after their answer

@@ -369,6 +369,40 @@ BOOST_AUTO_TEST_CASE(a_folded_header_is_refused_in_a_request_sent_right_behind_a
   BOOST_TEST(Label(http, "1001") == "Lunch");
 }
 
+BOOST_AUTO_TEST_CASE(nothing_sent_after_a_refused_request_is_read_even_behind_many_pipelined) {
+  // More requests in one write than the server answers in one turn, then a request it must
+  // refuse (smuggling-shaped framing), then a change: the change must never be applied.
+  const std::string change_body = R"({"label": "Meeting"})";
+  std::string burst;
+  for (int i = 0; i < 40; ++i) burst += "GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n";
+  burst +=
+      "POST /api/v1/agents/1001/events HTTP/1.1\r\nHost: test\r\nContent-Length: 4\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  burst += "PUT /api/v1/agents/1001/state HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " +
+           Started().tokens().integration +
+           "\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(change_body.size()) + "\r\n\r\n" + change_body;
+  RawConnection connection(Started().port());
+  connection.SendAll(burst);
+  std::string received = connection.leftover;
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
+    if (!more || more->empty()) break;  // closed by the server
+    received += *more;
+  }
+  size_t ok = 0;
+  for (size_t at = received.find("HTTP/1.1 200"); at != std::string::npos;
+       at = received.find("HTTP/1.1 200", at + 1)) {
+    ++ok;
+  }
+  BOOST_TEST(ok == 40u);
+  BOOST_TEST(received.find("HTTP/1.1 400") != std::string::npos);
+  BOOST_TEST(received.find("Content-Length and Transfer-Encoding together") != std::string::npos);
+  HttpClient http(Started().port());
+  BOOST_TEST(Label(http, "1001") == "Lunch");
+}
+
 BOOST_AUTO_TEST_CASE(a_control_character_in_a_header_is_refused) {
   RawAnswer answer = Exchange(Started().port(),
                               "GET /api/v1/health HTTP/1.1\r\nHost: test\r\n"
