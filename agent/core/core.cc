@@ -387,9 +387,10 @@ bool Core::Recover() {
 void Core::PublishAll() {
   auto next = std::make_shared<Snapshot>();
   next->catalog = catalog_;
-  for (const auto& [agent, state] : engine_.agents()) {
-    next->agents.Set(agent, View(state));
-  }
+  std::vector<std::shared_ptr<const AgentState>> views;
+  views.reserve(engine_.agents().size());
+  for (const auto& [agent, state] : engine_.agents()) views.push_back(View(state));
+  next->agents = AgentDirectory(std::move(views));  // built at once, not one Set per user
   next->seq = seq_;  // nothing new happened: no sequence number is used up
   snapshot_.store(std::move(next));
 }
