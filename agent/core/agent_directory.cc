@@ -113,8 +113,8 @@ AgentDirectory::StatePtr AgentDirectory::Find(const std::string& id) const {
     node = inner.children[ChildFor(inner, id)].get();
   }
   const auto& leaf = static_cast<const Leaf&>(*node);
-  const int at = Bound(leaf.count, id,
-                            [&](int i) -> const std::string& { return leaf.states[i]->agent; });
+  const int at =
+      Bound(leaf.count, id, [&](int i) -> const std::string& { return leaf.states[i]->agent; });
   if (at < leaf.count && leaf.states[at]->agent == id) return leaf.states[at];
   return nullptr;
 }
@@ -153,8 +153,8 @@ AgentDirectory::Put AgentDirectory::PutInto(const Node& node, StatePtr state) {
 
 AgentDirectory::Put AgentDirectory::PutIntoLeaf(const Leaf& leaf, StatePtr state) {
   const std::string& id = state->agent;
-  const int at = Bound(leaf.count, id,
-                            [&](int i) -> const std::string& { return leaf.states[i]->agent; });
+  const int at =
+      Bound(leaf.count, id, [&](int i) -> const std::string& { return leaf.states[i]->agent; });
   if (at < leaf.count && leaf.states[at]->agent == id) {
     auto copy = std::make_shared<Leaf>(leaf);
     copy->states[at] = std::move(state);
@@ -192,10 +192,10 @@ AgentDirectory::Put AgentDirectory::PutIntoInner(const Inner& inner, StatePtr st
   }
   // The child split in two: entry j of this node with both halves in the child's place.
   auto entry = [&](int j) -> const NodePtr& {
-    return j < child ? inner.children[j]
-           : j == child       ? below.left
-           : j == child + 1   ? below.right
-                              : inner.children[j - 1];
+    return j < child        ? inner.children[j]
+           : j == child     ? below.left
+           : j == child + 1 ? below.right
+                            : inner.children[j - 1];
   };
   const int total = inner.count + 1;
   auto fill = [&](Inner& node, int first, int count) {
