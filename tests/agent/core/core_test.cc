@@ -3,8 +3,10 @@
 
 #include "agent/core/core.h"
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -295,6 +297,70 @@ BOOST_AUTO_TEST_CASE(a_restart_adds_up_the_day_of_users_stored_without_a_tally) 
   Core core(BudgetCatalog(), *store, clock);
   BOOST_REQUIRE(core.Start().ok());
   BOOST_TEST(Budgets(*core.snapshot()->agents.Find("a")) == "Lunch 300 -, Meeting 100 -");
+}
+
+// What a stream viewer relies on: a snapshot numbered N shows exactly the states of updates 1..N
+// (the same state objects), whichever thread reads it while the core goes on publishing.
+BOOST_AUTO_TEST_CASE(a_snapshot_shows_exactly_the_updates_up_to_its_number) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  std::mutex mutex;
+  std::vector<AgentUpdate> updates;  // in seq order, 1, 2, ...
+  core.AddListener([&](const CommitNotice& notice) {
+    std::lock_guard<std::mutex> lock(mutex);
+    updates.insert(updates.end(), notice.updates.begin(), notice.updates.end());
+  });
+  BOOST_REQUIRE(core.Start().ok());
+  constexpr int kUsers = 300;
+  constexpr int kPosters = 4;
+  constexpr int kPerPoster = 600;
+  std::atomic<bool> posting{true};
+  std::atomic<int> checked{0};
+  std::vector<std::string> problems;
+  auto check = [&] {
+    std::shared_ptr<const Snapshot> snapshot = core.snapshot();
+    std::map<std::string, std::shared_ptr<const AgentState>> expected;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (updates.size() < snapshot->seq) {
+        problems.push_back("snapshot " + std::to_string(snapshot->seq) + " ahead of the updates");
+        return;
+      }
+      for (size_t i = 0; i < snapshot->seq; ++i) {
+        if (updates[i].seq != i + 1) problems.push_back("update numbers skip");
+        expected[updates[i].state->agent] = updates[i].state;
+      }
+    }
+    if (snapshot->agents.size() != expected.size() || snapshot->agents.Sorted() != expected) {
+      std::lock_guard<std::mutex> lock(mutex);
+      problems.push_back("snapshot " + std::to_string(snapshot->seq) + " differs from its updates");
+    }
+    ++checked;
+  };
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (posting) check();
+      check();
+    });
+  }
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      const char* labels[] = {"Lunch", "Meeting", "Ready for Calls"};
+      for (int i = 0; i < kPerPoster; ++i) {
+        const int user = (p + i * kPosters) % kUsers;
+        core.Post(Select("u" + std::to_string(user), labels[(i / kUsers + p) % 3])).get();
+      }
+    });
+  }
+  for (std::thread& poster : posters) poster.join();
+  posting = false;
+  for (std::thread& reader : readers) reader.join();
+  BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));
+  BOOST_TEST(checked.load() >= 2);
+  BOOST_TEST(core.snapshot()->agents.size() == static_cast<size_t>(kUsers));
 }
 
 BOOST_AUTO_TEST_CASE(no_budgets_no_budget_figures) {
