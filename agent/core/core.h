@@ -200,9 +200,8 @@ class Core {
   std::function<void()> heartbeat_;
   std::chrono::milliseconds heartbeat_every_{0};
   std::chrono::steady_clock::time_point next_beat_{};  // core thread only
-  int64_t outbox_id_ = 0;            // core thread only: the last outbox id handed out
-  uint64_t seq_ = 0;                 // core thread only
-  size_t published_since_trim_ = 0;  // core thread only: updates since ReturnFreeMemory
+  int64_t outbox_id_ = 0;  // core thread only: the last outbox id handed out
+  uint64_t seq_ = 0;       // core thread only
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
   bool healthy_ = true;  // core thread only: the engine matches the store
@@ -211,6 +210,8 @@ class Core {
   tracking::ReportZone zone_ = tracking::ReportZone::Utc();
   std::vector<std::pair<std::string, int>> budgeted_;
   std::unordered_map<std::string, BudgetTally> budgets_;
+  // Core thread only: updates published since ReturnFreeMemory.
+  size_t published_since_trim_ = 0;
   AtomicShared<const Snapshot> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)
