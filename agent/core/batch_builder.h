@@ -21,6 +21,8 @@ class BatchBuilder {
     if (inserted) batch_.agents.push_back({state.agent, ""});
     batch_.agents[it->second].engine_state = SerializeEngineState(state);
   }
+  // Each user's record (the core adds its own part to the engine's text before the commit).
+  std::vector<tracking::AgentRecord>& agents() { return batch_.agents; }
   // The connectors' outbox rows for this batch's changes (numbered by the core).
   std::vector<tracking::OutboxItem>& outbox() { return batch_.outbox; }
   bool empty() const { return batch_.empty(); }

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "agent/core/batch_builder.h"
 #include "agent/core/restore.h"
 
@@ -22,10 +26,18 @@ Core::~Core() { Stop(); }
 Status Core::Reload() {
   engine_ = Engine(catalog_);
   timers_ = TimerQueue();
-  Result<std::optional<Timestamp>> latest = RestoreFromStore(store_, engine_, timers_);
+  budgets_.clear();
+  // Users whose stored budget count cannot be used: their day is added up from the store.
+  std::vector<std::string> uncounted;
+  auto restored = [&](const AgentState& state, std::optional<StoredBudget> budget) {
+    if (budgeted_.empty()) return;
+    if (!budget || !RestoreBudget(state, *budget)) uncounted.push_back(state.agent);
+  };
+  Result<std::optional<Timestamp>> latest = RestoreFromStore(store_, engine_, timers_, restored);
   if (!latest.ok()) return latest.error();
   if (*latest) last_now_ = std::max(last_now_, **latest);
-  return RebuildBudgets();
+  if (uncounted.empty()) return Status::Ok();
+  return RebuildBudgets(&uncounted);
 }
 
 void Core::SetZone() {
@@ -41,31 +53,81 @@ void Core::SetZone() {
   }
 }
 
-Status Core::RebuildBudgets() {
-  budgets_.clear();
+int Core::BudgetIndex(const std::string& label) const {
+  for (size_t i = 0; i < budgeted_.size(); ++i) {
+    if (budgeted_[i].first == label) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool Core::RestoreBudget(const AgentState& state, const StoredBudget& stored) {
+  // Counted in the days of another time zone: not today's use in this one.
+  if (zone_.DayStart(stored.day_start) != stored.day_start ||
+      zone_.NextDayStart(stored.day_start) != stored.day_end) {
+    return false;
+  }
+  BudgetTally tally{.day_start = stored.day_start,
+                    .day_end = stored.day_end,
+                    .open_since = state.since,
+                    .used = std::vector<Millis>(budgeted_.size(), Millis(0))};
+  std::vector<bool> found(budgeted_.size(), false);
+  for (const auto& [label, used] : stored.used) {
+    if (int i = BudgetIndex(label); i >= 0) {
+      tally.used[i] = used;
+      found[i] = true;
+    }
+  }
+  // A state budgeted since it was stored was not counted.
+  if (std::find(found.begin(), found.end(), false) != found.end()) return false;
+  budgets_[state.agent] = std::move(tally);
+  return true;
+}
+
+Status Core::RebuildBudgets(const std::vector<std::string>* users) {
+  if (!users) budgets_.clear();
   if (budgeted_.empty()) return Status::Ok();
+  std::vector<std::string> everyone;
+  if (!users) {
+    for (const auto& [agent, state] : engine_.agents()) everyone.push_back(agent);
+    users = &everyone;
+  }
   const Timestamp now = std::max(clock_.Now(), last_now_);
   const Timestamp day_start = zone_.DayStart(now);
-  auto totals = store_.Totals({.from = day_start, .to = now + Millis(1), .now = now});
-  if (!totals.ok()) return totals.error();
-  for (const auto& [agent, state] : engine_.agents()) {
-    BudgetTally& tally = budgets_[agent];
-    tally.day_start = day_start;
-    tally.day_end = zone_.NextDayStart(now);
-    tally.open_label = state.label;
-    tally.open_since = state.since;
+  std::unordered_map<std::string, BudgetTally> fresh;
+  for (const std::string& agent : *users) {
+    if (const AgentState* state = engine_.Find(agent)) {
+      fresh[agent] = BudgetTally{.day_start = day_start,
+                                 .day_end = zone_.NextDayStart(now),
+                                 .open_since = state->since,
+                                 .used = std::vector<Millis>(budgeted_.size(), Millis(0))};
+    }
   }
-  // Totals come per label and status: a label whose status a reload changed has two rows.
-  for (const tracking::Total& total : *totals) {
-    auto tally = budgets_.find(total.agent);
-    if (tally != budgets_.end()) tally->second.used[total.label] += total.duration;
+  // A few users: each one's own totals; more: everyone's at once.
+  constexpr size_t kOneByOne = 16;
+  std::vector<std::optional<std::string>> asks;
+  if (fresh.size() <= kOneByOne) {
+    for (const auto& [agent, tally] : fresh) asks.emplace_back(agent);
+  } else {
+    asks.emplace_back(std::nullopt);
   }
-  for (auto& [agent, tally] : budgets_) {
+  for (const std::optional<std::string>& agent : asks) {
+    auto totals =
+        store_.Totals({.from = day_start, .to = now + Millis(1), .now = now, .agent = agent});
+    if (!totals.ok()) return totals.error();
+    // Totals come per label and status: a label whose status a reload changed has two rows.
+    for (const tracking::Total& total : *totals) {
+      auto tally = fresh.find(total.agent);
+      const int i = BudgetIndex(total.label);
+      if (tally != fresh.end() && i >= 0) tally->second.used[i] += total.duration;
+    }
+  }
+  for (auto& [agent, tally] : fresh) {
     // The open interval is counted from open_since when the view is made, not here.
-    auto open = tally.used.find(tally.open_label);
-    if (open == tally.used.end()) continue;
-    open->second -= now - std::max(tally.open_since, day_start);
-    if (open->second <= Millis(0)) tally.used.erase(open);
+    if (int i = BudgetIndex(engine_.Find(agent)->label); i >= 0) {
+      tally.used[i] =
+          std::max(tally.used[i] - (now - std::max(tally.open_since, day_start)), Millis(0));
+    }
+    budgets_[agent] = std::move(tally);
   }
   return Status::Ok();
 }
@@ -74,17 +136,33 @@ void Core::CountBudgets(const std::vector<tracking::Change>& changes) {
   if (budgeted_.empty()) return;
   for (const tracking::Change& change : changes) {
     BudgetTally& tally = budgets_[change.agent];
+    if (tally.used.size() != budgeted_.size()) tally.used.assign(budgeted_.size(), Millis(0));
     if (change.at >= tally.day_end) {  // a new day (or the user's first change)
       tally.day_start = zone_.DayStart(change.at);
       tally.day_end = zone_.NextDayStart(change.at);
-      tally.used.clear();
+      std::fill(tally.used.begin(), tally.used.end(), Millis(0));
     }
-    if (!tally.open_label.empty()) {
+    // The state the change ends is change.from_label, open since the previous change (not
+    // known for a user first seen, or whose tally the store could not give).
+    const int i = BudgetIndex(change.from_label);
+    if (i >= 0 && tally.open_since != Timestamp{}) {
       const Timestamp from = std::max(tally.open_since, tally.day_start);
-      if (change.at > from) tally.used[tally.open_label] += change.at - from;
+      if (change.at > from) tally.used[i] += change.at - from;
     }
-    tally.open_label = change.label;
     tally.open_since = change.at;
+  }
+}
+
+void Core::StoreBudgets(BatchBuilder& batch) const {
+  if (budgeted_.empty()) return;
+  for (tracking::AgentRecord& record : batch.agents()) {
+    auto tally = budgets_.find(record.agent);
+    if (tally == budgets_.end()) continue;  // the next start adds up this user's day
+    StoredBudget stored{.day_start = tally->second.day_start, .day_end = tally->second.day_end};
+    for (size_t i = 0; i < budgeted_.size(); ++i) {
+      stored.used.emplace_back(budgeted_[i].first, tally->second.used[i]);
+    }
+    record.engine_state = AddStoredBudget(std::move(record.engine_state), stored);
   }
 }
 
@@ -100,11 +178,8 @@ void Core::AddBudgets(AgentState& view) const {
   view.budget_day_ends = today ? tally->second.day_end : zone_.NextDayStart(now);
   for (const auto& [label, seconds] : budgeted_) {
     AgentState::BudgetUse use{.label = label, .budget_seconds = seconds};
-    if (today) {
-      if (auto used = tally->second.used.find(label); used != tally->second.used.end()) {
-        use.used = used->second;
-      }
-    }
+    const size_t i = view.budgets.size();
+    if (today && i < tally->second.used.size()) use.used = tally->second.used[i];
     if (view.label == label) use.counting_since = std::max(view.since, day_start);
     view.budgets.push_back(std::move(use));
   }
@@ -113,6 +188,7 @@ void Core::AddBudgets(AgentState& view) const {
 Status Core::Start() {
   if (Status status = Reload(); !status.ok()) return status;
   PublishAll();
+  ReturnFreeMemory();  // what reading every user took
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -208,6 +284,9 @@ bool Core::ApplyPbx(PbxReport report) {
 
 std::shared_ptr<const AgentState> Core::View(const AgentState& state) const {
   auto view = std::make_shared<AgentState>(state);
+  // The ids of calls that ended lately only guard the engine against late events; no reader of
+  // a view uses them, and a busy user keeps dozens.
+  view->ended_calls = {};
   view->pbx_mismatches.clear();
   if (auto it = pbx_.find(state.agent); it != pbx_.end()) {
     for (const auto& [connector, mismatches] : it->second) {
@@ -251,6 +330,12 @@ void Core::Run() {
         std::optional<Timestamp> due = timers_.NextDue();
         const bool timer_due = due && *due <= clock_.Now();
         if (!queue_.empty() || stopping_ || woken_ || timer_due) break;
+        if (published_since_trim_ >= kTrimAfterUpdates) {  // idle after a burst
+          lock.unlock();
+          ReturnFreeMemory();
+          lock.lock();
+          continue;
+        }
         Millis wait = std::chrono::hours(1);
         if (due) {
           wait = std::clamp<Millis>(std::chrono::duration_cast<Millis>(*due - clock_.Now()),
@@ -362,6 +447,7 @@ Status Core::Commit(BatchBuilder& batch, size_t events) {
     planner_(batch.batch().changes, batch.outbox());
     for (tracking::OutboxItem& row : batch.outbox()) row.id = ++outbox_id_;
   }
+  StoreBudgets(batch);
   Status status = store_.Commit(batch.batch());
   if (!status.ok()) return status;
   std::vector<std::string> touched;
@@ -384,6 +470,7 @@ void Core::Publish(const std::vector<std::string>& touched, const tracking::Comm
     next->agents.Set(agent, std::move(state));
   }
   next->seq = seq_;
+  published_since_trim_ += updates.size();
   // Listeners first: a stream viewer joining now gets a snapshot that is never ahead of what
   // the stream has been told.
   CommitNotice notice{batch.changes, updates, commit_time, events, batch.outbox, durable};
@@ -423,11 +510,22 @@ bool Core::Recover() {
 void Core::PublishAll() {
   auto next = std::make_shared<Snapshot>();
   next->catalog = catalog_;
-  for (const auto& [agent, state] : engine_.agents()) {
-    next->agents.Set(agent, View(state));
-  }
+  std::vector<std::shared_ptr<const AgentState>> views;
+  views.reserve(engine_.agents().size());
+  for (const auto& [agent, state] : engine_.agents()) views.push_back(View(state));
+  published_since_trim_ += views.size();
+  next->agents = AgentDirectory(std::move(views));  // built at once, not one Set per user
   next->seq = seq_;  // nothing new happened: no sequence number is used up
   snapshot_.store(std::move(next));
+}
+
+void Core::ReturnFreeMemory() {
+#if defined(__GLIBC__)
+  // glibc keeps freed memory for reuse; after a burst (every user's state replaced, start-up's
+  // reading) most of it is free pages that an idle agent would hold for nothing.
+  malloc_trim(0);
+#endif
+  published_since_trim_ = 0;
 }
 
 }  // namespace presence::agent

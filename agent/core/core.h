@@ -14,9 +14,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/core/agent_directory.h"
+#include "agent/core/engine_state.h"
 #include "agent/engine/engine.h"
 #include "agent/engine/timer_queue.h"
 #include "common/atomic_shared.h"
@@ -169,23 +171,33 @@ class Core {
   void PublishReported(std::vector<std::string> reported, BatchBuilder& batch);
   void PublishAll();
   void Beat();  // the heartbeat, when one is due
+  // Hands memory freed since the last call back to the system (the loop calls it when it goes
+  // idle after kTrimAfterUpdates updates or more).
+  void ReturnFreeMemory();
+  static constexpr size_t kTrimAfterUpdates = 1000;
   // The state the views show: the engine's plus the connectors' reports.
   std::shared_ptr<const AgentState> View(const AgentState& state) const;
   // Applies a report; returns whether the user's view changed.
   bool ApplyPbx(PbxReport report);
   // State budgets: today's closed time per budgeted state, kept per user from the changes the
-  // core commits, so a published view carries it without reading the ledger.
+  // core commits, so a published view carries it without reading the ledger. Stored with the
+  // user's record in each commit, so a restart reads it back instead of adding up the day.
   struct BudgetTally {
     Timestamp day_start{};
     Timestamp day_end{};
-    std::map<std::string, Millis> used;  // by label: time today before open_since
-    std::string open_label;
-    Timestamp open_since{};
+    Timestamp open_since{};    // the current state's start; the epoch when not known
+    std::vector<Millis> used;  // by budgeted_ index: time that day before open_since
   };
   void SetZone();  // zone_ and budgeted_ from catalog_
-  // Every user's tally from the store (start-up, reload of the store or of the catalog).
-  Status RebuildBudgets();
+  // The tallies of `users` (every user when null) from the store's totals for today
+  // (start-up, reload of the store or of the catalog).
+  Status RebuildBudgets(const std::vector<std::string>* users = nullptr);
+  // The user's tally from their stored count; false when it does not fit the catalog now in
+  // force (another time zone's day, a state budgeted since) and the store must be asked.
+  bool RestoreBudget(const AgentState& state, const StoredBudget& stored);
+  int BudgetIndex(const std::string& label) const;  // in budgeted_, or -1
   void CountBudgets(const std::vector<tracking::Change>& changes);
+  void StoreBudgets(BatchBuilder& batch) const;  // each record of the batch gets its tally
   void AddBudgets(AgentState& view) const;
   Status Reload();  // the engine and timers from the store
   bool Recover();   // after a failed commit: Reload; false while the store cannot be read
@@ -211,7 +223,9 @@ class Core {
   // and each user's tally (empty while no state has a budget).
   tracking::ReportZone zone_ = tracking::ReportZone::Utc();
   std::vector<std::pair<std::string, int>> budgeted_;
-  std::map<std::string, BudgetTally> budgets_;
+  std::unordered_map<std::string, BudgetTally> budgets_;
+  // Core thread only: updates published since ReturnFreeMemory.
+  size_t published_since_trim_ = 0;
   AtomicShared<const Snapshot> snapshot_;
 
   std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)

@@ -7,13 +7,16 @@
 namespace presence::agent {
 
 Result<std::optional<Timestamp>> RestoreFromStore(tracking::TimeStore& store, Engine& engine,
-                                                  TimerQueue& timers) {
+                                                  TimerQueue& timers,
+                                                  const RestoredUser& restored) {
   Result<std::vector<tracking::StoredAgent>> stored = store.LoadAgents();
   if (!stored.ok()) return stored.error();
   std::optional<Timestamp> latest;
   for (const tracking::StoredAgent& record : *stored) {
-    Result<AgentState> state = RestoreAgentState(record);
+    std::optional<StoredBudget> budget;
+    Result<AgentState> state = RestoreAgentState(record, restored ? &budget : nullptr);
     if (!state.ok()) return state.error();
+    if (restored) restored(*state, std::move(budget));
     if (state->wrap_up_until) timers.Push(*state->wrap_up_until, state->agent);
     if (state->missed_return_at) {
       timers.Push(*state->missed_return_at, state->agent, EventType::kMissedCallsTimer);

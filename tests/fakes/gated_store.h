@@ -1,8 +1,8 @@
 #pragma once
 
-// Wraps a real TimeStore to observe and steer commits: counts them, can hold the next commit
-// until the test releases it (to see group commit happen deterministically), and can fail the
-// next commit (to see that a failed commit changes nothing).
+// Wraps a real TimeStore to observe and steer commits: counts them (and Totals queries), can hold
+// the next commit until the test releases it (to see group commit happen deterministically), and
+// can fail the next commit (to see that a failed commit changes nothing).
 
 #include <condition_variable>
 #include <memory>
@@ -43,6 +43,10 @@ class GatedStore final : public tracking::TimeStore {
     return inner_->Intervals(agent, from, to);
   }
   Result<std::vector<tracking::Total>> Totals(const tracking::TotalsQuery& query) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++totals_queries_;
+    }
     return inner_->Totals(query);
   }
   Result<tracking::OutboxState> LoadOutbox() override { return inner_->LoadOutbox(); }
@@ -89,6 +93,11 @@ class GatedStore final : public tracking::TimeStore {
     std::lock_guard<std::mutex> lock(mutex_);
     return commits_;
   }
+  // Totals calls so far (what adding up history costs).
+  int totals_queries() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return totals_queries_;
+  }
 
  private:
   std::unique_ptr<tracking::TimeStore> inner_;
@@ -99,6 +108,7 @@ class GatedStore final : public tracking::TimeStore {
   int commits_ = 0;
   int commits_started_ = 0;
   int fail_loads_ = 0;
+  int totals_queries_ = 0;
 };
 
 }  // namespace presence::testing

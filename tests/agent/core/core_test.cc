@@ -3,8 +3,10 @@
 
 #include "agent/core/core.h"
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -61,15 +63,17 @@ void EnterWrapUpWithLunchPending(Core& core, testing::FakeClock& clock) {
 }
 
 // Lunch (budget 1,800 s) and Meeting (600 s) in Berlin: kT0 is 10:00 local, the local day
-// ends at 23:00Z.
-std::shared_ptr<const reasoncodes::Catalog> BudgetCatalog() {
+// ends at 23:00Z. Another zone and a budget for Ready (900 s) on request.
+std::shared_ptr<const reasoncodes::Catalog> BudgetCatalog(const std::string& zone = "Europe/Berlin",
+                                                          bool budget_ready = false) {
   std::string json =
-      testing::TestCatalogJson({.extra_settings = "\"time_zone\": \"Europe/Berlin\""});
+      testing::TestCatalogJson({.extra_settings = "\"time_zone\": \"" + zone + "\""});
   auto add = [&](const std::string& label, int seconds) {
     const std::string key = "\"label\": \"" + label + "\"";
     json.replace(json.find(key), key.size(),
                  key + ", \"budget_seconds_per_day\": " + std::to_string(seconds));
   };
+  if (budget_ready) add("Ready for Calls", 900);
   add("Lunch", 1800);
   add("Meeting", 600);
   return testing::CatalogFromJson(json);
@@ -195,6 +199,168 @@ BOOST_AUTO_TEST_CASE(budgets_count_the_local_day_and_start_afresh_at_local_midni
   reply = MustPost(restarted, Select("b", "Lunch"));
   BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) ==
              "Lunch 600 -, Meeting 0 since=51700");  // a's view was made yesterday
+}
+
+// A restart takes today's use from each user's stored record: it adds up no intervals at all,
+// however long the day's history.
+BOOST_AUTO_TEST_CASE(a_restart_reads_todays_budget_use_from_the_users_records) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  auto catalog = BudgetCatalog();
+  {
+    Core core(catalog, store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    for (auto [at, label] : std::vector<std::pair<int, std::string>>{
+             {0, "Lunch"}, {600, "Ready for Calls"}, {900, "Meeting"}, {1000, "Lunch"}}) {
+      clock.Set(At(at));
+      MustPost(core, Select("a", label));
+    }
+    clock.Set(At(1100));
+    MustPost(core, Call(EventType::kCallStarted, "a", "c1"));  // a record, no change
+  }
+  const int queries = store.totals_queries();
+  clock.Set(At(1200));
+  Core restarted(catalog, store, clock);
+  BOOST_REQUIRE(restarted.Start().ok());
+  BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) ==
+             "Lunch 600 since=1000, Meeting 100 -");
+  BOOST_TEST(store.totals_queries() == queries);
+  // And it goes on counting from there.
+  clock.Set(At(1300));
+  BOOST_TEST(Budgets(MustPost(restarted, Select("a", "Meeting")).state) ==
+             "Lunch 900 -, Meeting 100 since=1300");
+}
+
+// A stored day that is not a day of the zone now configured (the zone changed while the agent
+// was down) cannot be trusted: today's use is added up from the ledger in the new zone.
+BOOST_AUTO_TEST_CASE(a_restart_in_another_time_zone_adds_up_the_day_from_the_ledger) {
+  // 23:30Z: 00:30 of the next day in Berlin, still today in UTC.
+  const Timestamp late = kT0 - std::chrono::hours(9) - std::chrono::minutes(30);
+  testing::FakeClock clock(late);
+  auto store = tracking::NewMemoryTimeStore();
+  {
+    Core core(BudgetCatalog(), *store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    MustPost(core, Select("a", "Lunch"));
+    clock.Set(late + std::chrono::minutes(10));
+    MustPost(core, Select("a", "Ready for Calls"));
+  }
+  // Kept in Berlin: the Lunch counts today. In UTC it was yesterday's.
+  clock.Set(kT0);
+  Core berlin(BudgetCatalog(), *store, clock);
+  BOOST_REQUIRE(berlin.Start().ok());
+  BOOST_TEST(Budgets(*berlin.snapshot()->agents.Find("a")) == "Lunch 600 -, Meeting 0 -");
+  berlin.Stop();
+  Core utc(BudgetCatalog("UTC"), *store, clock);
+  BOOST_REQUIRE(utc.Start().ok());
+  auto view = utc.snapshot()->agents.Find("a");
+  BOOST_TEST(Budgets(*view) == "Lunch 0 -, Meeting 0 -");
+  BOOST_TEST(FormatTime(view->budget_day_ends) == "2026-11-22T00:00:00.000Z");
+}
+
+// A state that got a budget while the agent was down was not counted in the stored records:
+// its use today comes from the ledger.
+BOOST_AUTO_TEST_CASE(a_restart_with_a_newly_budgeted_state_adds_up_its_use_from_the_ledger) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  {
+    Core core(BudgetCatalog(), *store, clock);
+    BOOST_REQUIRE(core.Start().ok());
+    for (auto [at, label] : std::vector<std::pair<int, std::string>>{
+             {0, "Lunch"}, {600, "Ready for Calls"}, {900, "Lunch"}}) {
+      clock.Set(At(at));
+      MustPost(core, Select("a", label));
+    }
+  }
+  clock.Set(At(1000));
+  Core restarted(BudgetCatalog("Europe/Berlin", /*budget_ready=*/true), *store, clock);
+  BOOST_REQUIRE(restarted.Start().ok());
+  BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) ==
+             "Ready for Calls 300 -, Lunch 600 since=900, Meeting 0 -");
+}
+
+// A record stored without the core's tally (by replay, or by an older version of the agent):
+// that user's use today comes from the ledger.
+BOOST_AUTO_TEST_CASE(a_restart_adds_up_the_day_of_users_stored_without_a_tally) {
+  testing::FakeClock clock(At(1000));
+  auto store = tracking::NewMemoryTimeStore();
+  tracking::CommitBatch batch;
+  auto change = [&](int at, const std::string& from, const std::string& to) {
+    batch.changes.push_back(tracking::Change{
+        .agent = "a", .at = At(at), .from_label = from, .label = to, .source = Source::kAgent});
+  };
+  change(0, "", "Lunch");
+  change(300, "Lunch", "Meeting");
+  change(400, "Meeting", "Ready for Calls");
+  batch.agents.push_back({"a", ""});
+  BOOST_REQUIRE(store->Commit(batch).ok());
+  Core core(BudgetCatalog(), *store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  BOOST_TEST(Budgets(*core.snapshot()->agents.Find("a")) == "Lunch 300 -, Meeting 100 -");
+}
+
+// What a stream viewer relies on: a snapshot numbered N shows exactly the states of updates 1..N
+// (the same state objects), whichever thread reads it while the core goes on publishing.
+BOOST_AUTO_TEST_CASE(a_snapshot_shows_exactly_the_updates_up_to_its_number) {
+  testing::FakeClock clock(kT0);
+  auto store = tracking::NewMemoryTimeStore();
+  Core core(testing::MakeTestCatalog({}), *store, clock);
+  std::mutex mutex;
+  std::vector<AgentUpdate> updates;  // in seq order, 1, 2, ...
+  core.AddListener([&](const CommitNotice& notice) {
+    std::lock_guard<std::mutex> lock(mutex);
+    updates.insert(updates.end(), notice.updates.begin(), notice.updates.end());
+  });
+  BOOST_REQUIRE(core.Start().ok());
+  constexpr int kUsers = 300;
+  constexpr int kPosters = 4;
+  constexpr int kPerPoster = 600;
+  std::atomic<bool> posting{true};
+  std::atomic<int> checked{0};
+  std::vector<std::string> problems;
+  auto check = [&] {
+    std::shared_ptr<const Snapshot> snapshot = core.snapshot();
+    std::map<std::string, std::shared_ptr<const AgentState>> expected;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (updates.size() < snapshot->seq) {
+        problems.push_back("snapshot " + std::to_string(snapshot->seq) + " ahead of the updates");
+        return;
+      }
+      for (size_t i = 0; i < snapshot->seq; ++i) {
+        if (updates[i].seq != i + 1) problems.push_back("update numbers skip");
+        expected[updates[i].state->agent] = updates[i].state;
+      }
+    }
+    if (snapshot->agents.size() != expected.size() || snapshot->agents.Sorted() != expected) {
+      std::lock_guard<std::mutex> lock(mutex);
+      problems.push_back("snapshot " + std::to_string(snapshot->seq) + " differs from its updates");
+    }
+    ++checked;
+  };
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (posting) check();
+      check();
+    });
+  }
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      const char* labels[] = {"Lunch", "Meeting", "Ready for Calls"};
+      for (int i = 0; i < kPerPoster; ++i) {
+        const int user = (p + i * kPosters) % kUsers;
+        core.Post(Select("u" + std::to_string(user), labels[(i / kUsers + p) % 3])).get();
+      }
+    });
+  }
+  for (std::thread& poster : posters) poster.join();
+  posting = false;
+  for (std::thread& reader : readers) reader.join();
+  BOOST_TEST(problems.empty(), (problems.empty() ? "" : problems.front()));
+  BOOST_TEST(checked.load() >= 2);
+  BOOST_TEST(core.snapshot()->agents.size() == static_cast<size_t>(kUsers));
 }
 
 BOOST_AUTO_TEST_CASE(no_budgets_no_budget_figures) {
