@@ -76,6 +76,19 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
   std::size_t i = 0;
   while (i < text.size()) {
+    // A run of printable ASCII other than '"' and '\\' (nearly all of an id, a label or a time)
+    // goes out in one append.
+    std::size_t run = i;
+    while (run < text.size()) {
+      const auto c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 || byte == '"' || byte == '\\') {
       AppendEscaped(out, text[i++]);
