@@ -401,6 +401,7 @@ class Loop {
   bool Flush(Connection& c);
   bool Receive(Connection& c);
   void UpdateInterest(Connection& c);
+  void Register(Connection& c, uint32_t events);  // what epoll reports for it, if not already
   void Unregister(Connection& c);
   void Close(Connection& c, bool broken);
   void Linger(Connection& c);
@@ -1080,13 +1081,17 @@ void Loop::UpdateInterest(Connection& c) {
     wanted = c.io->ReceiveInterest();
   }
   if (wanted == 0) return Unregister(c);
-  if (c.in_epoll && wanted == c.registered) return;
+  Register(c, wanted);
+}
+
+void Loop::Register(Connection& c, uint32_t events) {
+  if (c.in_epoll && events == c.registered) return;
   epoll_event event{};
-  event.events = wanted;
+  event.events = events;
   event.data.ptr = &c;
   ::epoll_ctl(epoll_fd_, c.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &event);
   c.in_epoll = true;
-  c.registered = wanted;
+  c.registered = events;
 }
 
 void Loop::Unregister(Connection& c) {
@@ -1129,13 +1134,7 @@ void Loop::Linger(Connection& c) {
   c.reader.reset();
   if (!c.refused) c.deadline = Now() + kLinger;  // a refusal keeps its short deadline
   ::shutdown(c.fd, SHUT_WR);
-  if (c.in_epoll && c.registered == EPOLLIN) return;
-  epoll_event event{};
-  event.events = EPOLLIN;
-  event.data.ptr = &c;
-  ::epoll_ctl(epoll_fd_, c.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &event);
-  c.in_epoll = true;
-  c.registered = EPOLLIN;
+  Register(c, EPOLLIN);
 }
 
 void Loop::Forget(Connection& c) {

@@ -120,6 +120,11 @@ class SseParser {
   std::vector<SseEvent> done_;
 };
 
+// A TCP connection to 127.0.0.1:`port` from the loopback address `from` (127.0.0.x: a client
+// address of its own, for the agent's per-address limits), with TCP_NODELAY; the descriptor,
+// which the caller closes. `receive_buffer` > 0 sets SO_RCVBUF first. Throws on failure.
+int ConnectFrom(const std::string& from, uint16_t port, int receive_buffer = 0);
+
 // A random Sec-WebSocket-Key (16 random bytes, base64), RFC 6455 4.1.
 std::string NewWebSocketKey();
 
