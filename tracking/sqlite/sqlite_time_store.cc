@@ -68,6 +68,7 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(const std::string& path,
 SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path)
     : lock_(std::move(lock)),
       path_(path),
+      checkpointer_(path),
       db_(std::move(writer)),
       insert_interval_(db_,
                        "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
@@ -95,6 +96,7 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
       sync_writer_(side_db_) {
   side_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
   side_db_.exec("PRAGMA synchronous = NORMAL");
+  checkpointer_.Attach(db_);
   ReloadOpenIntervals();
 }
 

@@ -19,6 +19,7 @@
 #include "tracking/sqlite/sqlite_ledger_reader.h"
 #include "tracking/sqlite/sqlite_store.h"
 #include "tracking/sqlite/sqlite_sync_state.h"
+#include "tracking/sqlite/wal_checkpointer.h"
 #include "tracking/time_store.h"
 
 namespace presence::tracking {
@@ -49,6 +50,8 @@ class SqliteTimeStore final : public TimeStore {
   Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
                        const std::optional<std::string>& done_through) override;
 
+  uint64_t checkpoints() const { return checkpointer_.checkpoints(); }  // for tests
+
  private:
   struct OpenInterval {
     int64_t id = 0;
@@ -73,8 +76,10 @@ class SqliteTimeStore final : public TimeStore {
   // Rebuilds open_ from what is committed in the database.
   void ReloadOpenIntervals();
 
-  LedgerLock lock_;      // held as long as the store is open; released last
-  std::string path_;     // scans open it again on connections of their own
+  LedgerLock lock_;   // held as long as the store is open; released last
+  std::string path_;  // scans open it again on connections of their own
+  // Checkpoints the log off the writer's thread; before db_, whose commits drive it.
+  WalCheckpointer checkpointer_;
   SQLite::Database db_;  // before the statements: they are finalized before it closes
   SQLite::Statement insert_interval_;
   SQLite::Statement close_interval_;
