@@ -420,6 +420,11 @@ bool RunsOnLoop(const std::string& method, const std::string& uri) {
       "POST /api/v1/agents/{id}/override",
       "GET /api/v1/stream",
       "GET /api/v1/ws",
+      // The pages' few small files, read through the page cache.
+      "GET /",
+      "GET /dashboard/{file}",
+      "GET /agent",
+      "GET /agent/{file}",
   };
   Result<RequestTarget> target = ParseRequestTarget(uri);
   if (!target.ok()) return true;

@@ -61,8 +61,8 @@ Poco::Net::HTTPRequestHandlerFactory::Ptr NewApiHandlerFactory(ApiContext& conte
 
 // Whether a request may run on an event-loop thread (http_loop.h): its handler neither blocks
 // nor reads the ledger (a change posted to the core is answered later, see AsyncAnswers).
-// Reports, ledger reads, files, sessions (saved to a file), reloads and the like run on the
-// blocking workers instead.
+// Reports, ledger reads, sessions (saved to a file), reloads and the like run on the blocking
+// workers instead; the pages' small static files are served on the loop.
 // Requests that match no route (answered 404 or 405) run on the loop.
 bool RunsOnLoop(const std::string& method, const std::string& uri);
 

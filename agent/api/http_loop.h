@@ -6,12 +6,12 @@
 // connection stays with the loop that accepted it.
 //
 // A request is read whole (head and body) by a RequestReader before anything runs, then:
-//  - a route that never blocks (RunsOnLoop: a change for the core, the states, sessions, the
-//    live stream) runs on the loop thread. A change is posted to the core with the other
+//  - a route that never blocks (RunsOnLoop: a change for the core, the states, the pages'
+//    files, the live stream) runs on the loop thread. A change is posted to the core with the other
 //    requests of the same wake-up in one batch (Core::PostBatch), and the core's answers come
 //    back to each loop as one batch too (one eventfd write per batch), so the hot path has no
 //    thread hand-off or wake-up per request. A stream request hands its socket to the stream hub;
-//  - every other route (reports, ledger reads, files, reloads) is lent to a pool of blocking
+//  - every other route (reports, ledger reads, sessions, reloads) is lent to a pool of blocking
 //    workers, which write the answer straight to the socket (bounded by the write deadline)
 //    and give the connection back to its loop.
 //
