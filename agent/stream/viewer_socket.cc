@@ -84,8 +84,8 @@ ViewerSocket::ViewerSocket(Poco::Net::StreamSocket socket)
   socket_.setBlocking(false);
   socket_.setNoDelay(true);
   if (tls_) {
-    // Poco waits up to these for a TLS call that would block (see TlsCall); the HTTP server
-    // set them for its own blocking reads. The hub thread must never wait.
+    // Poco waits up to these for a TLS call that would block (see TlsCall); whoever had the
+    // socket before may have set them. An event loop must never wait.
     socket_.setReceiveTimeout(Poco::Timespan(0));
     socket_.setSendTimeout(Poco::Timespan(0));
   }
