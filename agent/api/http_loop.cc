@@ -790,14 +790,17 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
   }
   Poco::Net::StreamSocket socket;
   try {
-    auto* plain = new Poco::Net::StreamSocketImpl(fd);
+    // The plain socket owns the descriptor; the TLS socket takes a reference of its own to it
+    // (as Poco's own accept does), so this handle is released like any other.
+    const Poco::Net::StreamSocket plain(new Poco::Net::StreamSocketImpl(fd));
     if (server_.tls) {
-      socket = Poco::Net::StreamSocket(new ServerTlsSocketImpl(plain, server_.tls));
+      socket = Poco::Net::StreamSocket(new ServerTlsSocketImpl(
+          static_cast<Poco::Net::StreamSocketImpl*>(plain.impl()), server_.tls));
     } else {
-      socket = Poco::Net::StreamSocket(plain);
+      socket = plain;
     }
   } catch (const Poco::Exception&) {
-    return;  // the impl owns and closed the descriptor
+    return;  // the plain socket closed the descriptor
   }
   auto owned = std::make_unique<Connection>(*this, std::move(socket), std::move(peer),
                                             std::move(local), std::move(client));
