@@ -65,19 +65,39 @@ const std::string& DateHeader() {
   return text;
 }
 
-std::string JsonAnswer(int status, std::string_view reason, std::string_view code,
-                       std::string_view message, std::string_view extra_headers = "") {
+// The status line and headers of `response` as they go on the wire.
+std::string HeadText(const Poco::Net::HTTPResponse& response) {
+  std::string head;
+  head.reserve(512);
+  head += response.getVersion();
+  head += ' ';
+  head += std::to_string(static_cast<int>(response.getStatus()));
+  head += ' ';
+  head += response.getReason();
+  head += "\r\n";
+  for (const auto& [name, value] : response) {
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+// A whole JSON error answer that closes the connection, for what the loop refuses itself
+// (before or instead of a handler); `retry_after` > 0 adds Retry-After.
+std::string JsonAnswer(HTTPResponse::HTTPStatus status, std::string_view code,
+                       std::string_view message, int retry_after = 0) {
   const std::string body = JsonErrorBody(code, message);
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
-  out += "Date: " + DateHeader() + "\r\n";
-  out +=
-      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  out +=
-      "Cache-Control: no-store\r\nX-Frame-Options: DENY\r\n"
-      "Content-Security-Policy: frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\n";
-  out += extra_headers;
-  out += "Connection: close\r\n\r\n" + body;
-  return out;
+  HTTPResponse response(HTTPResponse::HTTP_1_1, status);
+  response.set("Date", DateHeader());
+  response.setContentType("application/json");
+  response.setContentLength(static_cast<std::streamsize>(body.size()));
+  SetStandardHeaders(response);
+  if (retry_after > 0) response.set("Retry-After", std::to_string(retry_after));
+  response.setKeepAlive(false);
+  return HeadText(response) + body;
 }
 
 // Counts connections per client address across every loop (accepts only, not the hot path).
@@ -467,24 +487,7 @@ bool BodyBuffer::Finish() {
   return true;
 }
 
-std::string LoopResponse::Head() const {
-  std::string head;
-  head.reserve(512);
-  head += getVersion();
-  head += ' ';
-  head += std::to_string(static_cast<int>(getStatus()));
-  head += ' ';
-  head += getReason();
-  head += "\r\n";
-  for (const auto& [name, value] : *this) {
-    head += name;
-    head += ": ";
-    head += value;
-    head += "\r\n";
-  }
-  head += "\r\n";
-  return head;
-}
+std::string LoopResponse::Head() const { return HeadText(*this); }
 
 bool LoopResponse::Write(std::string_view bytes) {
   if (connection_.blocking) return connection_.BlockingWrite(bytes);
@@ -817,12 +820,12 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
   c.deadline = Now() + server_.options.io_timeout;
   if (!server_.clients.Acquire(c.client, server_.options.max_per_client)) {
     ++server_.counters->refused;
-    c.out = JsonAnswer(503, "Service Unavailable", "too_many_connections",
+    c.out = JsonAnswer(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "too_many_connections",
                        "this client address has its maximum of " +
                            std::to_string(server_.options.max_per_client) +
                            " connections open (server.max_connections_per_client); close one "
                            "or try again later",
-                       "Retry-After: 5\r\n");
+                       5);
     c.phase = Phase::kWriting;
     c.close_after = true;
     c.refused = true;
@@ -909,7 +912,7 @@ bool Loop::ParseOne(Connection& c) {
       }
       return false;
     case RequestReader::Outcome::kMalformed:
-      c.out += JsonAnswer(400, "Bad Request", "malformed_request", c.reader->problem());
+      c.out += JsonAnswer(HTTPResponse::HTTP_BAD_REQUEST, "malformed_request", c.reader->problem());
       c.reader.reset();
       c.in.clear();
       c.close_after = true;
@@ -954,12 +957,12 @@ void Loop::Dispatch(Connection& c, ParsedRequest parsed) {
   if (server_.workers->waiting() >= static_cast<size_t>(server_.options.workers) * 16) {
     c.request.reset();
     c.response.reset();
-    c.out += JsonAnswer(503, "Service Unavailable", "server_busy",
+    c.out += JsonAnswer(HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "server_busy",
                         "every worker for reports, ledger reads and files is busy "
                         "(server.workers) and " +
                             std::to_string(server_.workers->waiting()) +
                             " requests are waiting; try again shortly",
-                        "Retry-After: 1\r\n");
+                        1);
     c.close_after = true;
     c.phase = Phase::kWriting;
     c.deadline = Now() + server_.options.io_timeout;
@@ -1187,7 +1190,7 @@ void Loop::Sweep() {
     Connection& c = *connection;
     if (c.phase == Phase::kReading && c.request_timeout && c.out.empty()) {
       // A request that did not arrive in time: say so, then close.
-      c.out = JsonAnswer(408, "Request Timeout", "request_timeout",
+      c.out = JsonAnswer(HTTPResponse::HTTP_REQUEST_TIMEOUT, "request_timeout",
                          "the request did not arrive within " +
                              std::to_string(server_.options.io_timeout.count()) +
                              " s of its first byte (server.io_timeout_seconds)");

@@ -194,17 +194,12 @@ Status Core::Start() {
 }
 
 std::future<Result<Reply>> Core::Post(Event event) {
-  Pending pending{std::move(event), {}};
-  std::future<Result<Reply>> future = pending.promise.get_future();
-  if (IsTimerEvent(pending.event.type)) {  // only the core's own timers fire these
-    pending.promise.set_value(
-        Error{"invalid_event",
-              "type: " + std::string(EventTypeName(pending.event.type)) + " cannot be posted"});
-    return future;
-  }
-  if (!Enqueue(pending)) {
-    pending.promise.set_value(Error{"stopped", "the agent is shutting down; try again"});
-  }
+  auto promise = std::make_shared<std::promise<Result<Reply>>>();
+  std::future<Result<Reply>> future = promise->get_future();
+  std::vector<Posting> one;
+  one.push_back(
+      {std::move(event), [promise](Result<Reply> reply) { promise->set_value(std::move(reply)); }});
+  PostBatch(std::move(one));
   return future;
 }
 
@@ -232,15 +227,7 @@ void Core::PostBatch(std::vector<Posting> postings) {
     }
   }
   for (Pending& pending : accepted) {
-    Resolve(pending, Error{"stopped", "the agent is shutting down; try again"});
-  }
-}
-
-void Core::Resolve(Pending& pending, Result<Reply> result) {
-  if (pending.done) {
-    pending.done(std::move(result));
-  } else {
-    pending.promise.set_value(std::move(result));
+    pending.done(Error{"stopped", "the agent is shutting down; try again"});
   }
 }
 
@@ -253,10 +240,12 @@ bool Core::Enqueue(Pending& pending) {
 }
 
 std::future<Status> Core::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> future = promise->get_future();
   Pending pending;
   pending.new_catalog = std::move(catalog);
-  std::future<Status> future = pending.reloaded.get_future();
-  if (!Enqueue(pending)) pending.reloaded.set_value(Error{"stopped", "the agent is shutting down"});
+  pending.reloaded = [promise](Status status) { promise->set_value(std::move(status)); };
+  if (!Enqueue(pending)) pending.reloaded(Error{"stopped", "the agent is shutting down"});
   return future;
 }
 
@@ -378,10 +367,11 @@ void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
 void Core::Process(std::deque<Pending>& work) {
   if (!healthy_ && !Recover()) {
     for (Pending& pending : work) {
+      if (pending.pbx) continue;  // a report waits for nothing; it is dropped like the rest
       if (pending.new_catalog) {
-        pending.reloaded.set_value(Error{"storage_error", "the ledger cannot be read"});
+        pending.reloaded(Error{"storage_error", "the ledger cannot be read"});
       } else {
-        Resolve(pending, Error{"storage_error", "the ledger cannot be read; retrying"});
+        pending.done(Error{"storage_error", "the ledger cannot be read; retrying"});
       }
     }
     return;
@@ -432,11 +422,11 @@ void Core::Process(std::deque<Pending>& work) {
   for (size_t i = 0; i < work.size(); ++i) {
     if (work[i].pbx) continue;
     if (work[i].new_catalog) {
-      work[i].reloaded.set_value(Status::Ok());
+      work[i].reloaded(Status::Ok());
       continue;
     }
     if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
-    Resolve(work[i], std::move(*results[i]));
+    work[i].done(std::move(*results[i]));
   }
 }
 

@@ -152,16 +152,14 @@ class Core {
   };
   struct Pending {
     Event event;
-    std::optional<PbxReport> pbx;  // a connector's report instead of an event
-    std::promise<Result<Reply>> promise;
-    Done done;                                   // PostBatch: called instead of setting the promise
+    std::optional<PbxReport> pbx;                // a connector's report instead of an event
+    Done done;                                   // the event's outcome
     std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
-    std::promise<Status> reloaded;
+    std::function<void(Status)> reloaded;        // the reload's outcome
   };
 
   // Queues the item unless stopping (then returns false and leaves it with the caller).
   bool Enqueue(Pending& pending);
-  static void Resolve(Pending& pending, Result<Reply> result);
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);

@@ -1224,8 +1224,7 @@ BOOST_FIXTURE_TEST_CASE(sighup_with_a_bad_file_is_refused_and_the_old_configurat
   server.Signal(SIGHUP);
   BOOST_REQUIRE(server.WaitForLog("reload refused", kWait));
   // Each problem is a line of its own after that one: waited for, not merely looked for.
-  BOOST_TEST(server.WaitForLog("states[11].status: 9 is not a status code", kWait),
-             server.Log());
+  BOOST_TEST(server.WaitForLog("states[11].status: 9 is not a status code", kWait), server.Log());
   BOOST_TEST(http.Get("/api/v1/health").status == 200);
   BOOST_TEST(http.Get("/api/v1/agents", tokens().supervisor).status == 200);
   BOOST_TEST(StateLabels(http, tokens().agent) == states_before);
