@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "agent/api/agent_view.h"
 #include "agent/api/connector_status_json.h"
@@ -252,8 +253,10 @@ void Detach(Call& call, StreamHub::Kind kind, const std::string& key) {
   call.status = kind == StreamHub::Kind::kSse ? 200 : 101;
   // An agent token follows its own user only; integrations act for any user, like readers.
   std::string only_agent = limited ? who.user : std::string();
-  call.ctx.hub.Add(std::move(socket), kind, key, Resume(call), std::move(only_agent),
-                   StreamHub::Owner{who.token_hash, limited});
+  // Poco's sockets are shared handles (copied, never moved): this one lets go of its handle
+  // before the hub starts, so the hub holds the only one and frees the socket on its thread.
+  call.ctx.hub.Add(std::exchange(socket, Poco::Net::StreamSocket()), kind, key, Resume(call),
+                   std::move(only_agent), StreamHub::Owner{who.token_hash, limited});
   // A reload that removed the token since this request was authorized closed the token's
   // streams before this one was added: close it too. (A reload after this check closes it.)
   if (!TokenStillValid(call.ctx, who)) call.ctx.hub.CloseOwners({who.token_hash});

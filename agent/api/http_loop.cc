@@ -805,8 +805,10 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
   } catch (const Poco::Exception&) {
     return;  // the plain socket closed the descriptor
   }
-  auto owned = std::make_unique<Connection>(*this, std::move(socket), std::move(peer),
-                                            std::move(local), std::move(client));
+  // Poco's sockets are shared handles (copied, never moved): the connection gets the only one,
+  // so whoever takes it later (the stream hub) frees it on its own thread.
+  auto owned = std::make_unique<Connection>(*this, std::exchange(socket, Poco::Net::StreamSocket()),
+                                            std::move(peer), std::move(local), std::move(client));
   Connection& c = *owned;
   try {
     c.io = std::make_unique<ViewerSocket>(c.socket);
