@@ -313,9 +313,12 @@ void StreamHub::Impl::Add(Poco::Net::StreamSocket socket, Kind kind, std::string
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;  // the socket closes as it goes out of scope, the claim is given back
-    adds_.push_back(NewViewer{std::move(socket), kind, std::move(websocket_key), std::move(resume),
-                              std::move(only_agent), std::move(owner.token_hash),
-                              std::move(claim)});
+    // Poco's sockets are shared handles, copied rather than moved: the parameter lets go of
+    // its handle here, under the lock, so the hub's is the last and it frees the socket on its
+    // own thread rather than this one after the hub has closed it.
+    adds_.push_back(NewViewer{std::exchange(socket, Poco::Net::StreamSocket()), kind,
+                              std::move(websocket_key), std::move(resume), std::move(only_agent),
+                              std::move(owner.token_hash), std::move(claim)});
     if (wake_pending_) return;
     wake_pending_ = true;
   }
@@ -845,14 +848,14 @@ void StreamHub::Stop() { impl_->Stop(); }
 
 void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
                     std::string resume, std::string only_agent) {
-  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume),
-             std::move(only_agent), Owner{});
+  impl_->Add(std::exchange(socket, Poco::Net::StreamSocket()), kind, std::move(websocket_key),
+             std::move(resume), std::move(only_agent), Owner{});
 }
 
 void StreamHub::Add(Poco::Net::StreamSocket socket, Kind kind, std::string websocket_key,
                     std::string resume, std::string only_agent, Owner owner) {
-  impl_->Add(std::move(socket), kind, std::move(websocket_key), std::move(resume),
-             std::move(only_agent), std::move(owner));
+  impl_->Add(std::exchange(socket, Poco::Net::StreamSocket()), kind, std::move(websocket_key),
+             std::move(resume), std::move(only_agent), std::move(owner));
 }
 
 bool StreamHub::Claim(const std::string& owner, size_t limit) { return impl_->Claim(owner, limit); }
