@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/connector_details.h"
 #include "reasoncodes/catalog.h"
@@ -29,13 +30,24 @@ using Millis = std::chrono::milliseconds;
 
 // What deliveries look things up in: the catalog and the users in force. Replaced as a whole
 // when the configuration is reloaded; a delivery uses the one it was handed.
-struct Directory {
+class Directory {
+ public:
   std::shared_ptr<const Catalog> catalog;
-  std::map<std::string, User> users;  // by id
+
+  // The users, by id. A directory shares them with whoever keeps them (the configuration, a
+  // test): one per connector costs a pointer per user, not a copy of every user.
+  void SetUsers(std::shared_ptr<const std::vector<User>> users);
+  void SetUsers(std::vector<User> users);
 
   const User* FindUser(const std::string& id) const;
+  // Every user, ordered by id.
+  const std::vector<const User*>& users() const { return by_id_; }
   // The state with this label in the catalog in force, or nullptr (a state removed by a reload).
   const reasoncodes::State* FindState(const std::string& label) const;
+
+ private:
+  std::shared_ptr<const std::vector<User>> users_;
+  std::vector<const User*> by_id_;
 };
 
 // One thing to deliver: a change of one user, from one outbox row.

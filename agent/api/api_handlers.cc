@@ -123,8 +123,8 @@ void AnswerPosted(Call& call, EventType type, const Result<Reply>& reply) {
   // The hot path of every change: written straight to text, no intermediate JSON objects.
   JsonWriter out;
   out.BeginObject().Key("agent");
-  WriteAgentView(out, reply->state, *call.ctx.core.snapshot()->catalog,
-                 call.config->FindUser(reply->state.agent));
+  WriteAgentView(out, *reply->state, *call.ctx.core.snapshot()->catalog,
+                 call.config->FindUser(reply->state->agent));
   out.Key("changes").BeginArray();
   for (const tracking::Change& change : reply->changes) WriteChange(out, change);
   out.EndArray().EndObject();

@@ -133,7 +133,7 @@ int SipCheckCommand(const SipCheckArgs& args) {
   }
   connectors::Directory directory;
   directory.catalog = config->catalog;
-  for (const User& each : config->users) directory.users[each.id] = each;
+  directory.SetUsers(std::shared_ptr<const std::vector<User>>(config, &config->users));
   connectors::sip::SipCheckRequest request;
   request.settings = dynamic_cast<const connectors::sip::SipSettings*>(block->settings.get());
   request.user = user;

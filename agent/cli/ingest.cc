@@ -28,7 +28,7 @@ std::string AnswerLine(int line, const Result<Reply>& result) {
   json.set("line", line);
   json.set("ok", result.ok());
   if (result.ok()) {
-    json.set("state", result->state.label);
+    json.set("state", result->state->label);
     json.set("changes", ChangesJson(result->changes));
   } else {
     Object::Ptr error = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -88,7 +88,7 @@ Status Core::RebuildBudgets(const std::vector<std::string>* users) {
   if (budgeted_.empty()) return Status::Ok();
   std::vector<std::string> everyone;
   if (!users) {
-    for (const auto& [agent, state] : engine_.agents()) everyone.push_back(agent);
+    everyone = engine_.AgentIds();
     users = &everyone;
   }
   const Timestamp now = std::max(clock_.Now(), last_now_);
@@ -271,19 +271,18 @@ bool Core::ApplyPbx(PbxReport report) {
   return true;
 }
 
-std::shared_ptr<const AgentState> Core::View(const AgentState& state) const {
-  auto view = std::make_shared<AgentState>(state);
-  // The ids of calls that ended lately only guard the engine against late events; no reader of
-  // a view uses them, and a busy user keeps dozens.
-  view->ended_calls = {};
-  view->pbx_mismatches.clear();
-  if (auto it = pbx_.find(state.agent); it != pbx_.end()) {
-    for (const auto& [connector, mismatches] : it->second) {
-      view->pbx_mismatches.insert(view->pbx_mismatches.end(), mismatches.begin(), mismatches.end());
+std::shared_ptr<const AgentState> Core::View(const std::string& agent) {
+  // The engine's own state, shared: no copy per view.
+  return engine_.Share(agent, [this](AgentState& state) {
+    state.pbx_mismatches.clear();
+    if (auto it = pbx_.find(state.agent); it != pbx_.end()) {
+      for (const auto& [connector, mismatches] : it->second) {
+        state.pbx_mismatches.insert(state.pbx_mismatches.end(), mismatches.begin(),
+                                    mismatches.end());
+      }
     }
-  }
-  AddBudgets(*view);
-  return view;
+    AddBudgets(state);
+  });
 }
 
 void Core::Wake() {
@@ -409,7 +408,7 @@ void Core::Process(std::deque<Pending>& work) {
     batch.Add(*outcome, state);
     CountBudgets(outcome->changes);  // a failed commit rebuilds the tallies from the store
     timers_.Arm(*outcome, state.agent);
-    results[i] = Reply{std::move(outcome->changes), *View(state)};
+    results[i] = Reply{std::move(outcome->changes), View(state.agent)};
   }
   Status committed = Commit(batch, events);
   if (!committed.ok()) {
@@ -455,7 +454,7 @@ void Core::Publish(const std::vector<std::string>& touched, const tracking::Comm
   std::vector<AgentUpdate> updates;
   updates.reserve(touched.size());
   for (const std::string& agent : touched) {
-    std::shared_ptr<const AgentState> state = View(*engine_.Find(agent));
+    std::shared_ptr<const AgentState> state = View(agent);
     updates.push_back(AgentUpdate{++seq_, state});
     next->agents.Set(agent, std::move(state));
   }
@@ -501,8 +500,8 @@ void Core::PublishAll() {
   auto next = std::make_shared<Snapshot>();
   next->catalog = catalog_;
   std::vector<std::shared_ptr<const AgentState>> views;
-  views.reserve(engine_.agents().size());
-  for (const auto& [agent, state] : engine_.agents()) views.push_back(View(state));
+  views.reserve(engine_.size());
+  for (const std::string& agent : engine_.AgentIds()) views.push_back(View(agent));
   published_since_trim_ += views.size();
   next->agents = AgentDirectory(std::move(views));  // built at once, not one Set per user
   next->seq = seq_;  // nothing new happened: no sequence number is used up

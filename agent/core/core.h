@@ -30,8 +30,8 @@ namespace presence::agent {
 class BatchBuilder;
 
 struct Reply {
-  std::vector<tracking::Change> changes;  // what this event changed, in order
-  AgentState state;                       // the user's state after it
+  std::vector<tracking::Change> changes;    // what this event changed, in order
+  std::shared_ptr<const AgentState> state;  // the user's state after it (as published)
 };
 
 // One user's state after a commit, numbered: every update the core publishes gets the next
@@ -174,7 +174,7 @@ class Core {
   void ReturnFreeMemory();
   static constexpr size_t kTrimAfterUpdates = 1000;
   // The state the views show: the engine's plus the connectors' reports.
-  std::shared_ptr<const AgentState> View(const AgentState& state) const;
+  std::shared_ptr<const AgentState> View(const std::string& agent);
   // Applies a report; returns whether the user's view changed.
   bool ApplyPbx(PbxReport report);
   // State budgets: today's closed time per budgeted state, kept per user from the changes the

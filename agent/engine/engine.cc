@@ -540,12 +540,13 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
   Result<const State*> target = Validate(*catalog_, event);
   if (!target.ok()) return target.error();
   auto it = agents_.find(event.agent);
-  if (it != agents_.end() && now < std::max(it->second.since, it->second.last_event)) {
+  if (it != agents_.end() &&
+      now < std::max(it->second.state->since, it->second.state->last_event)) {
     return Error{"time_went_backwards",
                  "event at " + FormatTime(now) + " is before the user's last event at " +
-                     FormatTime(std::max(it->second.since, it->second.last_event))};
+                     FormatTime(std::max(it->second.state->since, it->second.state->last_event))};
   }
-  if (it != agents_.end() && AddsCallOverLimit(it->second, event, now)) {
+  if (it != agents_.end() && AddsCallOverLimit(*it->second.state, event, now)) {
     return Error{"too_many_calls",
                  "user '" + event.agent + "' already has " + std::to_string(kMaxActiveCalls) +
                      " active calls (the most a user may have); end one with call_ended first"};
@@ -563,9 +564,9 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
     first_sight.changes.push_back(tracking::Change{event.agent, now, "", initial.label,
                                                    initial.reason_code, initial.status,
                                                    Source::kSystem, "first_seen"});
-    it = agents_.emplace(event.agent, std::move(fresh)).first;
+    it = agents_.emplace(event.agent, Entry{std::make_shared<AgentState>(std::move(fresh))}).first;
   }
-  Step step{*catalog_, event, now, it->second, std::move(first_sight)};
+  Step step{*catalog_, event, now, Own(it->second), std::move(first_sight)};
   step.Run(*target);
   if (!step.out.changes.empty()) step.out.state_touched = true;
   return std::move(step.out);
@@ -573,12 +574,36 @@ Result<Outcome> Engine::Handle(const Event& event, Timestamp now) {
 
 const AgentState* Engine::Find(const std::string& agent) const {
   auto it = agents_.find(agent);
-  return it == agents_.end() ? nullptr : &it->second;
+  return it == agents_.end() ? nullptr : it->second.state.get();
+}
+
+std::vector<std::string> Engine::AgentIds() const {
+  std::vector<std::string> ids;
+  ids.reserve(agents_.size());
+  for (const auto& [agent, entry] : agents_) ids.push_back(agent);
+  return ids;
+}
+
+AgentState& Engine::Own(Entry& entry) {
+  if (entry.shared) {
+    entry.state = std::make_shared<AgentState>(*entry.state);
+    entry.shared = false;
+  }
+  return *entry.state;
+}
+
+std::shared_ptr<const AgentState> Engine::Share(const std::string& agent,
+                                                const std::function<void(AgentState&)>& decorate) {
+  auto it = agents_.find(agent);
+  if (it == agents_.end()) return nullptr;
+  decorate(Own(it->second));
+  it->second.shared = true;
+  return it->second.state;
 }
 
 void Engine::Restore(AgentState state) {
   std::string key = state.agent;
-  agents_[key] = std::move(state);
+  agents_[key] = Entry{std::make_shared<AgentState>(std::move(state))};
 }
 
 }  // namespace presence::agent

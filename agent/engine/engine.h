@@ -35,6 +35,7 @@
 //     to Ready (source system, cause "missed_calls_return") only if they are still in the state
 //     it put them in: any change of state in between cancels it (as in rule 4).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,7 +183,17 @@ class Engine {
   Result<Outcome> Handle(const Event& event, Timestamp now);
 
   const AgentState* Find(const std::string& agent) const;
-  const std::unordered_map<std::string, AgentState>& agents() const { return agents_; }
+  // Every user the engine knows, in no particular order.
+  std::vector<std::string> AgentIds() const;
+  size_t size() const { return agents_.size(); }
+
+  // The user's state to publish, shared with the engine rather than copied, so each user's
+  // state is held once however many readers keep it. `decorate` first sets the members that
+  // are not the engine's (budgets, the PBX's reports) on it. A shared state never changes
+  // again: the engine copies it before the user's next event, so readers may keep it on any
+  // thread. nullptr for a user the engine does not know.
+  std::shared_ptr<const AgentState> Share(const std::string& agent,
+                                          const std::function<void(AgentState&)>& decorate);
   const Catalog& catalog() const { return *catalog_; }
 
   // Start-up: puts back a user's state as it was stored.
@@ -194,8 +205,15 @@ class Engine {
   struct Step;  // the work of one Handle call
   friend struct Step;
 
+  struct Entry {
+    std::shared_ptr<AgentState> state;
+    bool shared = false;  // handed out by Share: copied before it changes
+  };
+  // The state of `entry`, copied first if it was shared.
+  static AgentState& Own(Entry& entry);
+
   std::shared_ptr<const Catalog> catalog_;
-  std::unordered_map<std::string, AgentState> agents_;
+  std::unordered_map<std::string, Entry> agents_;
 };
 
 }  // namespace presence::agent

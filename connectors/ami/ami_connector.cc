@@ -655,10 +655,12 @@ void AmiConnector::Stop() {
 void AmiConnector::UseDirectory(std::shared_ptr<const Directory> directory) {
   std::map<std::string, std::string> extensions;
   std::map<std::string, std::string> interfaces;
-  for (const auto& [id, user] : directory->users) {
-    if (user.extension.empty()) continue;
-    extensions[user.extension] = id;
-    interfaces[Expand(settings_->queue_interface, TemplateValues{user.extension, "", "", id})] = id;
+  for (const User* user : directory->users()) {
+    if (user->extension.empty()) continue;
+    const std::string& id = user->id;
+    extensions[user->extension] = id;
+    interfaces[Expand(settings_->queue_interface, TemplateValues{user->extension, "", "", id})] =
+        id;
   }
   std::map<std::string, std::string> devices;
   for (const auto& [extension, id] : extensions) {
@@ -676,7 +678,7 @@ void AmiConnector::UseDirectory(std::shared_ptr<const Directory> directory) {
     extension_users_ = std::move(extensions);
     interface_users_ = std::move(interfaces);
     for (auto it = applied_.begin(); it != applied_.end();) {
-      it = directory_->users.count(it->first) ? std::next(it) : applied_.erase(it);
+      it = directory_->FindUser(it->first) ? std::next(it) : applied_.erase(it);
     }
   }
   work_.notify_all();  // a re-read may have waited for the first directory
@@ -1124,7 +1126,8 @@ void AmiConnector::Resync(const Directory& directory) {
     return std::move(*reply);
   };
   if (settings_->from_dnd) {
-    for (const auto& [id, user] : directory.users) {
+    for (const User* each : directory.users()) {
+      const User& user = *each;
       if (user.extension.empty()) continue;
       AmiMessage get = AmiMessage::Action("DBGet");
       get.Add("Family", "DND").Add("Key", user.extension);

@@ -451,7 +451,9 @@ class SipPresenceConnector final : public Connector {
     std::vector<WatchedUser> watched;
     std::set<std::string> internal;
     std::vector<std::string> labels;
-    for (const auto& [id, user] : directory->users) {
+    for (const User* each : directory->users()) {
+      const User& user = *each;
+      const std::string& id = user.id;
       if (!user.extension.empty()) internal.insert(user.extension);
       if (auto aor = UserAor(user, settings_->domain)) {
         watched.push_back({id, *aor});

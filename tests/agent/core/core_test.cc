@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(answer_comes_after_the_change_is_in_the_store) {
   Core core(testing::MakeTestCatalog({}), *store, clock);
   BOOST_REQUIRE(core.Start().ok());
   Reply reply = MustPost(core, Select("a", "Lunch"));
-  BOOST_TEST(reply.state.label == "Lunch");
+  BOOST_TEST(reply.state->label == "Lunch");
   BOOST_REQUIRE_EQUAL(reply.changes.size(), 2u);  // first sight, then Lunch
   BOOST_TEST(
       Timeline(*store, "a") == (std::vector<std::string>{"0 Logout system", "0 Lunch agent"}),
@@ -180,8 +180,8 @@ BOOST_AUTO_TEST_CASE(budgets_count_the_local_day_and_start_afresh_at_local_midni
       clock.Set(At(step.at));
       Reply reply = MustPost(core, Select("a", step.label));
       BOOST_TEST_CONTEXT("at " << step.at << " " << step.label) {
-        BOOST_TEST(Budgets(reply.state) == step.budgets);
-        BOOST_TEST(FormatTime(reply.state.budget_day_ends) == step.day_ends);
+        BOOST_TEST(Budgets(*reply.state) == step.budgets);
+        BOOST_TEST(FormatTime(reply.state->budget_day_ends) == step.day_ends);
       }
     }
   }
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(budgets_count_the_local_day_and_start_afresh_at_local_midni
   BOOST_TEST(Budgets(*restarted.snapshot()->agents.Find("a")) == "Lunch 600 -, Meeting 0 -");
   clock.Set(At(51700));
   Reply reply = MustPost(restarted, Select("a", "Meeting"));
-  BOOST_TEST(Budgets(reply.state) == "Lunch 600 -, Meeting 0 since=51700");
+  BOOST_TEST(Budgets(*reply.state) == "Lunch 600 -, Meeting 0 since=51700");
   // Still in Meeting the next day: a view made then counts from that day's start only.
   clock.Set(At(51700 + 86400));
   restarted.Wake();
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(a_restart_reads_todays_budget_use_from_the_users_records) {
   BOOST_TEST(store.totals_queries() == queries);
   // And it goes on counting from there.
   clock.Set(At(1300));
-  BOOST_TEST(Budgets(MustPost(restarted, Select("a", "Meeting")).state) ==
+  BOOST_TEST(Budgets(*MustPost(restarted, Select("a", "Meeting")).state) ==
              "Lunch 900 -, Meeting 100 since=1300");
 }
 
@@ -368,7 +368,7 @@ BOOST_AUTO_TEST_CASE(no_budgets_no_budget_figures) {
   auto store = tracking::NewMemoryTimeStore();
   Core core(testing::MakeTestCatalog({}), *store, clock);
   BOOST_REQUIRE(core.Start().ok());
-  BOOST_TEST(MustPost(core, Select("a", "Lunch")).state.budgets.empty());
+  BOOST_TEST(MustPost(core, Select("a", "Lunch")).state->budgets.empty());
 }
 
 BOOST_AUTO_TEST_CASE(wrap_up_timer_fires_at_its_deadline_on_the_fake_clock) {
@@ -524,7 +524,7 @@ BOOST_AUTO_TEST_CASE(pbx_reports_are_published_in_the_view_without_a_commit) {
   core.ReportPbx("a", "pbx", {dnd});
   core.ReportPbx("a", "pbx", {dnd});  // the same again: nothing to publish
   Reply reply = MustPost(core, Select("b", "Lunch"));
-  BOOST_TEST(reply.state.pbx_mismatches.size() == 1u);
+  BOOST_TEST(reply.state->pbx_mismatches.size() == 1u);
   std::shared_ptr<const Snapshot> snapshot = core.snapshot();
   BOOST_REQUIRE(snapshot->agents.Find("a"));
   BOOST_TEST(snapshot->agents.Find("a")->pbx_mismatches.size() == 1u);
@@ -673,7 +673,7 @@ BOOST_AUTO_TEST_CASE(a_batch_post_answers_each_event_once_in_order_with_its_own_
     BOOST_TEST(answers[1].second.ok());
     BOOST_TEST(answers[2].second.error().code == "unknown_label");
     BOOST_REQUIRE(answers[3].second.ok());
-    BOOST_TEST(answers[3].second->state.label == "Meeting");
+    BOOST_TEST(answers[3].second->state->label == "Meeting");
     BOOST_TEST(answers[4].second.ok());
   }
   // Applied in order: Lunch, then Meeting (the refused Lnch left nothing).

@@ -853,6 +853,31 @@ BOOST_AUTO_TEST_CASE(unknown_label_is_an_error_and_changes_nothing) {
   BOOST_TEST((engine.Find(kUser)->since == kT0));
 }
 
+// A published state is the engine's own (one copy per user, however many readers), and it
+// never changes under a reader: the engine copies it before the user's next event.
+BOOST_AUTO_TEST_CASE(a_shared_state_is_the_engines_own_and_never_changes_afterwards) {
+  Engine engine(testing::MakeTestCatalog({}));
+  BOOST_REQUIRE(HandleAt(engine, Sel(0, "Lunch").event, 0).ok());
+  int decorated = 0;
+  std::shared_ptr<const AgentState> shared = engine.Share(kUser, [&decorated](AgentState& state) {
+    ++decorated;
+    state.missed_calls = 0;  // the core sets its own members (budgets) here
+  });
+  BOOST_REQUIRE(shared);
+  BOOST_TEST(decorated == 1);
+  BOOST_TEST(shared.get() == engine.Find(kUser));  // not a copy
+  BOOST_REQUIRE(HandleAt(engine, Sel(10, "Meeting").event, 10).ok());
+  BOOST_TEST(shared->label == "Lunch");
+  BOOST_TEST((shared->since == kT0));
+  BOOST_TEST(engine.Find(kUser)->label == "Meeting");
+  BOOST_TEST(shared.get() != engine.Find(kUser));
+  // Unshared, the next event changes the state in place.
+  const AgentState* own = engine.Find(kUser);
+  BOOST_REQUIRE(HandleAt(engine, Sel(20, "Lunch").event, 20).ok());
+  BOOST_TEST(engine.Find(kUser) == own);
+  BOOST_TEST(engine.Share("nobody", [](AgentState&) {}) == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_label_for_a_new_user_does_not_create_the_user) {
   Engine engine(testing::MakeTestCatalog({}));
   BOOST_TEST(!HandleAt(engine, Sel(0, "Nope").event, 0).ok());

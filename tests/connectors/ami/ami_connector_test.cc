@@ -68,11 +68,14 @@ std::vector<std::string> Names(const std::vector<AmiMessage>& actions) {
 // extension).
 struct Harness {
   explicit Harness(const std::string& keys = "", bool start = true) {
+    std::vector<reasoncodes::User> users;
     for (int i = 1; i <= 4; ++i) {
       std::string id = "u" + std::to_string(i);
-      directory.users[id] = reasoncodes::User{id, "User " + id, std::to_string(1000 + i), "", {}};
+      users.push_back(reasoncodes::User{id, "User " + id, std::to_string(1000 + i), "", {}});
     }
-    directory.users["u5"] = reasoncodes::User{"u5", "No Phone", "", "", {}};
+    users.push_back(reasoncodes::User{"u5", "No Phone", "", "", {}});
+    directory.catalog = CatalogFromJson(CatalogJson());
+    directory.SetUsers(std::move(users));
     std::string block = R"({"type": "ami", "name": "pbx", "host": "127.0.0.1", "port": )" +
                         std::to_string(server.port()) + R"(, "username": "presence", "secret": ")" +
                         std::string(kSecret) + "\"" + (keys.empty() ? "" : ", " + keys) + "}";
@@ -129,7 +132,7 @@ struct Harness {
   FakeAmiServer server{"presence", std::string(kSecret)};
   FakeClock clock{FromEpochMillis(1'800'000'000'000)};
   FakeMonotonicClock steady{clock};  // moves `clock` too
-  Directory directory{CatalogFromJson(CatalogJson()), {}};
+  Directory directory;
   std::mutex log_mutex;
   std::vector<std::string> logs;
   std::unique_ptr<Connector> connector;

@@ -42,7 +42,7 @@ Directory MakeDirectory() {
   bob.id = "1002";
   bob.name = "Bob";
   bob.identities["salesforce"] = "00Q000000000001";  // a lead, not a user
-  directory.users = {{"1001", ada}, {"1002", bob}};
+  directory.SetUsers(std::vector<User>{ada, bob});
   return directory;
 }
 

@@ -84,9 +84,9 @@ class Rig {
         store(options.store ? options.store : own_store.get()) {
     fake.DefineObject(kObject, kKeyField, ObjectFields());
     directory.catalog = testing::MakeTestCatalog({});
-    directory.users = {{"1001", MakeUser("1001", "Ada Agent", "Blue", "005000000000001AAA")},
-                       {"1002", MakeUser("1002", "Bob", "", "")},
-                       {"1003", MakeUser("1003", "Cy", "Red", "")}};
+    directory.SetUsers(
+        std::vector<User>{MakeUser("1001", "Ada Agent", "Blue", "005000000000001AAA"),
+                          MakeUser("1002", "Bob", "", ""), MakeUser("1003", "Cy", "Red", "")});
     json::Problems problems;
     std::optional<CrmSyncConfig> parsed =
         ParseCrmSync(*SalesforceBlock(fake.url(), options.extra), "crm_sync", problems);

@@ -56,7 +56,8 @@ class Rig {
   void AddUser(const std::string& id, const std::string& phone) {
     reasoncodes::User user{.id = id, .name = "User " + id, .extension = id, .team = "Sales"};
     if (!phone.empty()) user.identities["desk_phone"] = phone;
-    directory.users[id] = user;
+    users.push_back(user);
+    directory.SetUsers(users);
   }
 
   static Change ChangeTo(const std::string& user, const std::string& label,
@@ -84,6 +85,7 @@ class Rig {
     return text;
   }
 
+  std::vector<reasoncodes::User> users;
   Directory directory;
   std::unique_ptr<Connector> connector;
 

@@ -78,9 +78,9 @@ class Rig {
       : clock(kStart), fake({}, clock), http(NewHttpClient()) {
     fake.DefineEvent(kEvent, EventFields());
     directory.catalog = CatalogFromJson(CatalogJson(kDndMapping));
-    directory.users = {{"1001", MakeUser("1001", "005000000000001AAA")},
-                       {"1002", MakeUser("1002", "")},
-                       {"1003", MakeUser("1003", "00Q000000000001")}};
+    directory.SetUsers(std::vector<User>{MakeUser("1001", "005000000000001AAA"),
+                                         MakeUser("1002", ""),
+                                         MakeUser("1003", "00Q000000000001")});
     ParsedBlock parsed = ParseBlock(OmniChannelConnectorType(), *SalesforceBlock(fake.url(), extra),
                                     *directory.catalog, "connectors[0]", "omni");
     BOOST_TEST_REQUIRE(parsed.problems.empty(), JoinProblems(parsed.problems));

@@ -76,10 +76,11 @@ struct Fixture {
       : graph(FakeGraph::Options{.clock = &clock}), catalog(CatalogFromJson(catalog_json)) {
     graph.AddUser(kObjectId);
     directory.catalog = catalog;
-    directory.users["1001"] = User{"1001", "Ada", "1001", "blue", {{"teams", kObjectId}}};
-    directory.users["1002"] = User{"1002", "Bob", "1002", "blue", {}};
-    directory.users["1003"] = User{"1003", "Cy", "1003", "blue", {{"teams", kUnknownObjectId}}};
-    directory.users["1004"] = User{"1004", "Di", "1004", "blue", {{"teams", "di@contoso.com"}}};
+    directory.SetUsers(
+        std::vector<User>{User{"1001", "Ada", "1001", "blue", {{"teams", kObjectId}}},
+                          User{"1002", "Bob", "1002", "blue", {}},
+                          User{"1003", "Cy", "1003", "blue", {{"teams", kUnknownObjectId}}},
+                          User{"1004", "Di", "1004", "blue", {{"teams", "di@contoso.com"}}}});
     block = ParseObject(R"({"type": "teams", "tenant": "contoso.onmicrosoft.com", "client_id": ")" +
                         std::string(kClientId) + R"(", "client_secret": ")" + kSecret +
                         R"(", "login_url": ")" + graph.login_url() + R"(", "graph_url": ")" +

@@ -92,7 +92,7 @@ class Rig {
  public:
   explicit Rig(const std::string& extra_keys = "") : clock(kStart), http_(NewHttpClient()) {
     directory.catalog = testing::MakeTestCatalog({});
-    directory.users["1001"] = Ann();
+    directory.SetUsers(std::vector<User>{Ann()});
     ParsedBlock parsed =
         ParseBlock(WebhookConnectorType(),
                    *ParseObject(R"({"type": "webhook", "url": ")" + receiver.url() +
@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(a_hanging_receiver_is_retried_within_the_timeout) {
 
 BOOST_AUTO_TEST_CASE(a_change_of_a_user_removed_by_a_reload_is_still_sent) {
   Rig rig;
-  rig.directory.users.clear();
+  rig.directory.SetUsers(std::vector<User>{});
 
   DeliveryResult result = rig.Deliver();
 
