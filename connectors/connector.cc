@@ -10,8 +10,8 @@ void Directory::SetUsers(std::shared_ptr<const std::vector<User>> users) {
   if (!users_) return;
   by_id_.reserve(users_->size());
   for (const User& user : *users_) by_id_.push_back(&user);
-  std::sort(by_id_.begin(), by_id_.end(),
-            [](const User* a, const User* b) { return a->id < b->id; });
+  std::stable_sort(by_id_.begin(), by_id_.end(),
+                   [](const User* a, const User* b) { return a->id < b->id; });
   // Ids are unique in a configuration; of repeats elsewhere the first one counts.
   by_id_.erase(std::unique(by_id_.begin(), by_id_.end(),
                            [](const User* a, const User* b) { return a->id == b->id; }),
