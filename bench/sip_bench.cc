@@ -80,7 +80,8 @@ void Run(const Options& options, bool watch) {
   const agent::Config& config = *load.config;
   auto directory = std::make_shared<connectors::Directory>();
   directory->catalog = config.catalog;
-  for (const reasoncodes::User& user : config.users) directory->users[user.id] = user;
+  directory->SetUsers(
+      std::shared_ptr<const std::vector<reasoncodes::User>>(load.config, &config.users));
   SystemClock clock;
   connectors::ConnectorEnv env{&clock, nullptr, nullptr};
   std::atomic<long> inbound{0};
