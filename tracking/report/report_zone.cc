@@ -83,8 +83,9 @@ char* PutDate(char* out, sys_days day) {
   const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {
     char text[32];
-    int length = std::snprintf(text, sizeof(text), "%04d-%02u-%02u", year,
-                               static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    int length =
+        std::snprintf(text, sizeof(text), "%04d-%02u-%02u", year,
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
     return std::copy(text, text + length, out);
   }
   out = PutDigits(out, static_cast<unsigned>(year), 4);

@@ -19,9 +19,18 @@ std::string IntervalQuery(const char* rest) {
   return std::string("SELECT ") + kIntervalColumns + " FROM intervals i " + rest;
 }
 
+// The most of the file SQLite maps (Debian's build caps it near 2 GiB; beyond, pages are read).
+constexpr long long kScanMapBytes = 1LL << 40;
+
+// The connection is the scan's alone, used on one thread: no SQLite mutexes. It maps the file:
+// a user's rows lie in commit order among everyone's, so a scan reads about one page per row,
+// and through read() each costs a system call and a 4 KiB copy (half the time of an export).
+// Mapped pages are the kernel's page cache, which read() fills just the same; they count in
+// the process's resident size but are shared and dropped under memory pressure.
 SQLite::Database OpenScanConnection(const std::string& path) {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   PrepareLedgerReader(db);
+  db.exec("PRAGMA mmap_size = " + std::to_string(kScanMapBytes));
   return db;
 }
 
