@@ -49,6 +49,26 @@ const reasoncodes::StatusCode kStatuses[] = {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+struct Outcome {
+  long long rows = 0;  // CSV lines after the header
+};
+
+// The child's resident anonymous memory now (kB), from /proc: its peak RSS also counts the
+// ledger pages a scan maps, which are the kernel's page cache, not the export's own memory.
+long ReadRssAnonKb(pid_t child) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(child));
+  FILE* status = std::fopen(path, "r");
+  if (status == nullptr) return 0;
+  long kb = 0;
+  char line[256];
+  while (std::fgets(line, sizeof line, status)) {
+    if (std::sscanf(line, "RssAnon: %ld", &kb) == 1) break;
+  }
+  std::fclose(status);
+  return kb;
+}
+
 // Every user changes state changes_per_day times a day at pseudo-random moments; a batch holds
 // the changes of one slot of the day for every user, in time order.
 void BuildLedger(const Options& options, const std::string& path) {
@@ -94,26 +114,6 @@ void BuildLedger(const Options& options, const std::string& path) {
       "ledger:  %lld intervals (%d users x %d days x %d) written in %.1f s (%.0f/s), %.0f MB\n",
       changes, options.users, options.days, options.changes_per_day, s, changes / s,
       static_cast<double>(std::filesystem::file_size(path)) / 1e6);
-}
-
-struct Outcome {
-  long long rows = 0;  // CSV lines after the header
-};
-
-// The child's resident anonymous memory now (kB), from /proc: its peak RSS also counts the
-// ledger pages a scan maps, which are the kernel's page cache, not the export's own memory.
-long ReadRssAnonKb(pid_t child) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(child));
-  FILE* status = std::fopen(path, "r");
-  if (status == nullptr) return 0;
-  long kb = 0;
-  char line[256];
-  while (std::fgets(line, sizeof line, status)) {
-    if (std::sscanf(line, "RssAnon: %ld", &kb) == 1) break;
-  }
-  std::fclose(status);
-  return kb;
 }
 
 // Runs the CLI with `args`, reading its standard output through a pipe (counted, then
@@ -213,10 +213,11 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(options.dir);
   const std::string db = options.dir + "/presence.db";
   if (!std::filesystem::exists(db)) BuildLedger(options, db);
-  const std::string agent = options.agent.empty() ? PRESENCE_AGENT_BINARY : options.agent;
+  const std::string agent = PRESENCE_AGENT_BINARY;
   // The data's last day: a range past it would count every user's open interval up to now.
   const std::string end =
       FormatTime(*ParseTime("2025-01-01T00:00:00Z") + std::chrono::days(options.days));
+  const std::string binary = options.agent.empty() ? agent : options.agent;
   auto report = [&](const char* zone, const std::string& from, const std::string& to,
                     std::vector<std::string> extra) {
     std::vector<std::string> args = {agent,  "report", "--db",        db,  "--from", from,
