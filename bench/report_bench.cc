@@ -3,8 +3,9 @@
 //     x 16: about 5.8 million intervals), committed in batches like the agent does;
 //  2. runs the real `presence-agent report` against it (totals by day and by 15 minutes in a
 //     zone with DST, and the detail export), each in its own process, and prints its wall time,
-//     output size and peak memory (the child's maximum resident set size), which stays flat
-//     however long the range is because the export streams.
+//     output size and peak memory: the child's maximum resident set size, which includes the
+//     ledger pages the scan maps, and its anonymous memory, which stays flat however long the
+//     range is because the export streams.
 //     Every report runs in Europe/Berlin and in Asia/Kolkata; detail exports also show rows/s.
 // Usage: report_bench [--quick] [--users U] [--days D] [--keep DIR] [--agent PATH]
 // (a benchmark, not a test: it never fails on a number)
