@@ -87,18 +87,28 @@ Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals) {
 }
 
 std::string CsvField(const std::string& text) {
+  std::string field;
+  AppendCsvField(field, text);
+  return field;
+}
+
+void AppendCsvField(std::string& out, std::string_view text) {
   // A leading = + - @ (or tab/CR) makes spreadsheets run the cell as a formula (CSV injection):
   // such text is kept as text with a leading apostrophe.
   const bool formula =
       !text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos;
-  std::string value = formula ? "'" + text : text;
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
+  const bool quoted = text.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (quoted) out += '"';
+  if (formula) out += '\'';
+  if (!quoted) {
+    out += text;
+    return;
   }
-  return quoted + "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
 }
 
 void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out) {

@@ -7,6 +7,8 @@
 #include <Poco/JSON/Object.h>
 
 #include <ostream>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "reasoncodes/catalog.h"
@@ -38,6 +40,8 @@ Poco::JSON::Array::Ptr TotalsJson(const std::vector<tracking::Total>& totals);
 // (OWASP CSV injection) would be ours in any case. Quoting is RFC 4180 2.6-2.7: a field with a
 // comma, quote or line break goes in quotes, quotes doubled.
 std::string CsvField(const std::string& text);
+// The same, appended to `out` (writers that escape once and reuse the text).
+void AppendCsvField(std::string& out, std::string_view text);
 
 // Aligned text tables.
 void WriteChangesText(const std::vector<tracking::Change>& changes, std::ostream& out);

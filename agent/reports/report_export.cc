@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <set>
+#include <string_view>
 
 #include "agent/reports/output.h"
+#include "agent/reports/report_buffer.h"
 #include "common/json_read.h"
 #include "common/json_writer.h"
 #include "reasoncodes/status_code.h"
@@ -209,18 +210,6 @@ Result<tracking::ReportZone> ReadZone(const RawParams& raw, const ReportContext&
 
 // ---- writing ----------------------------------------------------------------------------------
 
-// "62.5" for 5 h of 8 h: two decimals at most; "0" without covered time.
-std::string Percent(Millis part, Millis whole) {
-  if (whole.count() <= 0) return "0";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f",
-                100.0 * static_cast<double>(part.count()) / static_cast<double>(whole.count()));
-  std::string value(text);
-  while (value.back() == '0') value.pop_back();
-  if (value.back() == '.') value.pop_back();
-  return value;
-}
-
 struct UserInfo {
   std::string name;
   std::string team;
@@ -230,24 +219,6 @@ UserInfo Lookup(const Config* config, const std::string& id) {
   const User* user = config ? config->FindUser(id) : nullptr;
   return user ? UserInfo{user->name, user->team} : UserInfo{};
 }
-
-// Writes JSON member by member straight to the stream: one element is built at a time.
-class StreamedJson {
- public:
-  explicit StreamedJson(std::ostream& out) : out_(out) {}
-  void Write(std::string_view text) { out_ << text; }
-  // An element of the array being written, comma-separated from the previous one.
-  void Element(const JsonWriter& element) {
-    if (!first_) out_ << ',';
-    first_ = false;
-    out_ << element.str();
-  }
-  void Restart() { first_ = true; }
-
- private:
-  std::ostream& out_;
-  bool first_ = true;
-};
 
 void WriteHead(JsonWriter& json, const tracking::ReportSpec& spec) {
   json.Key("from").String(FormatTime(spec.from));
@@ -278,20 +249,134 @@ std::string OpenReport(const tracking::ReportSpec& spec, std::string_view list) 
   return text + ",\"" + std::string(list) + "\":[";
 }
 
-void WriteStates(JsonWriter& json, const std::vector<tracking::StateTime>& states, Millis covered) {
-  json.BeginArray();
-  for (const tracking::StateTime& state : states) {
-    json.BeginObject();
-    json.Key("label").String(state.label);
-    json.Key("reason_code").String(state.reason_code);
-    json.Key("status").Int(reasoncodes::ToInt(state.status));
-    json.Key("status_name").String(reasoncodes::StatusName(state.status));
-    json.Key("seconds").Seconds(state.duration.count());
-    json.Key("percent").Raw(Percent(state.duration, covered));
-    json.EndObject();
+// How rows show a state, escaped for the format.
+enum class StateShape {
+  kDetailCsv,   // label,reason_code,status,status_name,source,cause,
+  kDetailJson,  // ,"label":...,"reason_code":...,"status":1,...,"source":...,"cause":...
+  kTotalsCsv,   // label,reason_code,status,status_name,
+  kTotalsJson,  // {"label":...,"reason_code":...,"status":1,"status_name":...,"seconds":
+};
+
+// A state as rows show it, escaped once per distinct state: a report names a handful of
+// states millions of times. The last few are kept; others replace them in turn.
+class StateTexts {
+ public:
+  explicit StateTexts(StateShape shape) : shape_(shape) {}
+
+  // Totals rows name no source or cause: they pass Source::kSystem and "".
+  std::string_view Get(const std::string& label, const std::string& reason_code, StatusCode status,
+                       reasoncodes::Source source, const std::string& cause) {
+    for (const Entry& entry : entries_) {
+      if (entry.status == status && entry.source == source && entry.label == label &&
+          entry.reason_code == reason_code && entry.cause == cause) {
+        return entry.text;
+      }
+    }
+    Entry& entry = entries_.size() < kKept ? entries_.emplace_back() : entries_[next_];
+    if (entries_.size() == kKept) next_ = (next_ + 1) % kKept;
+    entry.label = label;
+    entry.reason_code = reason_code;
+    entry.status = status;
+    entry.source = source;
+    entry.cause = cause;
+    entry.text.clear();
+    Write(entry);
+    return entry.text;
   }
-  json.EndArray();
-}
+  std::string_view Get(const tracking::Interval& interval) {
+    return Get(interval.label, interval.reason_code, interval.status, interval.source,
+               interval.cause);
+  }
+  std::string_view Get(const tracking::StateTime& state) {
+    return Get(state.label, state.reason_code, state.status, reasoncodes::Source::kSystem, kNone);
+  }
+
+ private:
+  static constexpr std::size_t kKept = 32;
+  static inline const std::string kNone;
+
+  struct Entry {
+    std::string label;
+    std::string reason_code;
+    StatusCode status = StatusCode::kOnline;
+    reasoncodes::Source source = reasoncodes::Source::kSystem;
+    std::string cause;
+    std::string text;
+  };
+
+  void Write(Entry& entry) const {
+    std::string& text = entry.text;
+    const std::string status = std::to_string(reasoncodes::ToInt(entry.status));
+    const std::string_view status_name = reasoncodes::StatusName(entry.status);
+    switch (shape_) {
+      case StateShape::kDetailCsv:
+      case StateShape::kTotalsCsv:
+        AppendCsvField(text, entry.label);
+        text += ',';
+        AppendCsvField(text, entry.reason_code);
+        text += ',' + status + ',';
+        AppendCsvField(text, status_name);
+        text += ',';
+        if (shape_ == StateShape::kDetailCsv) {
+          text += reasoncodes::SourceName(entry.source);
+          text += ',';
+          AppendCsvField(text, entry.cause);
+          text += ',';
+        }
+        return;
+      case StateShape::kDetailJson:
+      case StateShape::kTotalsJson:
+        text += shape_ == StateShape::kDetailJson ? ",\"label\":" : "{\"label\":";
+        AppendJsonString(text, entry.label);
+        text += ",\"reason_code\":";
+        AppendJsonString(text, entry.reason_code);
+        text += ",\"status\":" + status + ",\"status_name\":";
+        AppendJsonString(text, status_name);
+        if (shape_ == StateShape::kTotalsJson) {
+          text += ",\"seconds\":";
+          return;
+        }
+        text += ",\"source\":";
+        AppendJsonString(text, reasoncodes::SourceName(entry.source));
+        text += ",\"cause\":";
+        AppendJsonString(text, entry.cause);
+        return;
+    }
+  }
+
+  StateShape shape_;
+  std::vector<Entry> entries_;
+  std::size_t next_ = 0;
+};
+
+// Local times as text, the last few kept: a row starts where the row before ended, and every
+// row of a bucket shows the bucket's edges. A returned view holds until the next Get.
+class TimeTexts {
+ public:
+  explicit TimeTexts(const tracking::ReportZone& zone) : zone_(zone) {}
+
+  std::string_view Get(Timestamp t) {
+    for (const Entry& entry : entries_) {
+      if (entry.size != 0 && entry.t == t) return {entry.text, entry.size};
+    }
+    Entry& entry = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    entry.t = t;
+    entry.size = static_cast<std::size_t>(zone_.FormatLocalTo(entry.text, t) - entry.text);
+    return {entry.text, entry.size};
+  }
+
+ private:
+  struct Entry {
+    Timestamp t;
+    std::size_t size = 0;  // 0: not used yet
+    char text[tracking::ReportZone::kLocalTextMax];
+  };
+
+  const tracking::ReportZone& zone_;
+  std::array<Entry, 8> entries_{};
+  std::size_t next_ = 0;
+};
 
 // A report sink that may have to close what it wrote once the last user is done.
 class TotalsWriter : public tracking::ReportSink {
@@ -302,75 +387,88 @@ class TotalsWriter : public tracking::ReportSink {
 class JsonTotals final : public TotalsWriter {
  public:
   JsonTotals(const ReportRequest& request, const Config* config, std::ostream& out)
-      : request_(request), config_(config), out_(out), json_(out) {
-    json_.Write(OpenReport(request.spec, "users"));
+      : request_(request), config_(config), out_(out), times_(request.spec.zone) {
+    out_.Append(OpenReport(request.spec, "users"));
+    out_.Flush();
   }
   void Bucket(const tracking::BucketFigures& figures) override {
     // A bucket whose states the status filter took out has nothing to show.
     if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
     StartUser(figures.agent);
-    JsonWriter bucket;
-    bucket.BeginObject();
-    bucket.Key("start").String(request_.spec.zone.FormatLocal(figures.bucket_start));
-    bucket.Key("end").String(request_.spec.zone.FormatLocal(figures.bucket_end));
-    bucket.Key("covered_seconds").Seconds(figures.covered.count());
-    bucket.Key("states");
-    WriteStates(bucket, figures.states, figures.covered);
-    bucket.EndObject();
-    buckets_.Element(bucket);
+    if (buckets_written_++ > 0) out_.Append(',');
+    out_.Append("{\"start\":\"");
+    out_.Append(times_.Get(figures.bucket_start));
+    out_.Append("\",\"end\":\"");
+    out_.Append(times_.Get(figures.bucket_end));
+    out_.Append("\",\"covered_seconds\":");
+    out_.AppendSeconds(figures.covered);
+    out_.Append(",\"states\":");
+    States(figures.states, figures.covered);
+    out_.Append('}');
+    out_.EndRow();
   }
   void UserTotals(const tracking::UserFigures& figures) override {
     StartUser(figures.agent);
-    JsonWriter tail;
-    tail.BeginObject();
-    tail.Key("covered_seconds").Seconds(figures.covered.count());
-    tail.Key("states");
-    WriteStates(tail, figures.states, figures.covered);
-    tail.EndObject();
-    std::string text = tail.Take();  // {"covered_seconds":...}: its members close the user
-    if (request_.spec.grouping != tracking::Grouping::kNone) out_ << "],";
-    out_ << std::string_view(text).substr(1);
+    if (request_.spec.grouping != tracking::Grouping::kNone) out_.Append("],");
+    out_.Append("\"covered_seconds\":");
+    out_.AppendSeconds(figures.covered);
+    out_.Append(",\"states\":");
+    States(figures.states, figures.covered);
+    out_.Append('}');
+    out_.EndRow();
     user_open_ = false;
   }
-  void Finish() override { out_ << "]}\n"; }
+  void Finish() override {
+    out_.Append("]}\n");
+    out_.Drain();
+  }
 
  private:
   void StartUser(const std::string& agent) {
     if (user_open_) return;
     user_open_ = true;
     UserInfo info = Lookup(config_, agent);
-    JsonWriter head;
-    head.BeginObject();
-    head.Key("user").String(agent);
-    head.Key("name").String(info.name);
-    head.Key("team").String(info.team);
-    head.EndObject();
-    std::string text = head.Take();
-    text.pop_back();
-    if (users_written_++ > 0) out_ << ',';
-    out_ << text;
-    if (request_.spec.grouping != tracking::Grouping::kNone)
-      out_ << ",\"buckets\":[";
-    else
-      out_ << ',';
-    buckets_.Restart();
+    std::string head = users_written_++ > 0 ? ",{\"user\":" : "{\"user\":";
+    AppendJsonString(head, agent);
+    head += ",\"name\":";
+    AppendJsonString(head, info.name);
+    head += ",\"team\":";
+    AppendJsonString(head, info.team);
+    head += request_.spec.grouping != tracking::Grouping::kNone ? ",\"buckets\":[" : ",";
+    out_.Append(head);
+    buckets_written_ = 0;
+  }
+  void States(const std::vector<tracking::StateTime>& states, Millis covered) {
+    out_.Append('[');
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if (i > 0) out_.Append(',');
+      out_.Append(states_.Get(states[i]));
+      out_.AppendSeconds(states[i].duration);
+      out_.Append(",\"percent\":");
+      out_.AppendPercent(states[i].duration, covered);
+      out_.Append('}');
+    }
+    out_.Append(']');
   }
 
   const ReportRequest& request_;
   const Config* config_;
-  std::ostream& out_;
-  StreamedJson json_;
-  StreamedJson buckets_{out_};
+  ReportBuffer out_;
+  TimeTexts times_;
+  StateTexts states_{StateShape::kTotalsJson};
   bool user_open_ = false;
   long long users_written_ = 0;
+  long long buckets_written_ = 0;
 };
 
 class CsvTotals final : public TotalsWriter {
  public:
   CsvTotals(const ReportRequest& request, const Config* config, std::ostream& out)
-      : request_(request), config_(config), out_(out) {
-    out_ << "row,user,name,team,period_start,period_end,label,reason_code,status,status_name,"
-            "seconds,covered_seconds,percent\r\n";
+      : request_(request), config_(config), out_(out), times_(request.spec.zone) {
+    out_.Append(
+        "row,user,name,team,period_start,period_end,label,reason_code,status,status_name,"
+        "seconds,covered_seconds,percent\r\n");
+    out_.Flush();
   }
   void Bucket(const tracking::BucketFigures& figures) override {
     if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
@@ -381,164 +479,254 @@ class CsvTotals final : public TotalsWriter {
     Rows("total", figures.agent, request_.spec.from, request_.spec.to, figures.states,
          figures.covered);
   }
+  void Finish() override { out_.Drain(); }
 
  private:
   void Rows(std::string_view kind, const std::string& agent, Timestamp start, Timestamp end,
             const std::vector<tracking::StateTime>& states, Millis covered) {
-    UserInfo info = Lookup(config_, agent);
-    std::string lead = std::string(kind) + ',' + CsvField(agent) + ',' + CsvField(info.name) + ',' +
-                       CsvField(info.team) + ',' + request_.spec.zone.FormatLocal(start) + ',' +
-                       request_.spec.zone.FormatLocal(end) + ',';
-    const std::string covered_text = FormatSeconds(covered);
+    if (!user_known_ || agent != user_) {  // a user's rows follow each other
+      UserInfo info = Lookup(config_, agent);
+      user_ = agent;
+      user_known_ = true;
+      user_text_.clear();
+      AppendCsvField(user_text_, agent);
+      user_text_ += ',';
+      AppendCsvField(user_text_, info.name);
+      user_text_ += ',';
+      AppendCsvField(user_text_, info.team);
+      user_text_ += ',';
+    }
+    lead_.assign(kind);
+    lead_ += ',';
+    lead_ += user_text_;
+    lead_ += times_.Get(start);
+    lead_ += ',';
+    lead_ += times_.Get(end);
+    lead_ += ',';
     if (states.empty()) {  // a user without time still shows up, with nothing to add
-      out_ << lead << ",,,,0," << covered_text << ",0\r\n";
+      out_.Append(lead_);
+      out_.Append(",,,,0,");
+      out_.AppendSeconds(covered);
+      out_.Append(",0\r\n");
+      out_.EndRow();
       return;
     }
     for (const tracking::StateTime& state : states) {
-      out_ << lead << CsvField(state.label) << ',' << CsvField(state.reason_code) << ','
-           << reasoncodes::ToInt(state.status) << ','
-           << CsvField(std::string(reasoncodes::StatusName(state.status))) << ','
-           << FormatSeconds(state.duration) << ',' << covered_text << ','
-           << Percent(state.duration, covered) << "\r\n";
+      out_.Append(lead_);
+      out_.Append(states_.Get(state));
+      out_.AppendSeconds(state.duration);
+      out_.Append(',');
+      out_.AppendSeconds(covered);
+      out_.Append(',');
+      out_.AppendPercent(state.duration, covered);
+      out_.Append("\r\n");
+      out_.EndRow();
     }
   }
 
   const ReportRequest& request_;
   const Config* config_;
-  std::ostream& out_;
+  ReportBuffer out_;
+  TimeTexts times_;
+  StateTexts states_{StateShape::kTotalsCsv};
+  bool user_known_ = false;
+  std::string user_;       // the user user_text_ shows
+  std::string user_text_;  // "id,name,team,", escaped
+  std::string lead_;       // the columns every row of a bucket repeats
 };
-
-// `text` padded with spaces to `width` bytes (as printf's %-Ns and %Ns), never cut.
-std::string PadRight(const std::string& text, size_t width) {
-  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
-}
-std::string PadLeft(const std::string& text, size_t width) {
-  return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
-}
 
 class TextTotals final : public TotalsWriter {
  public:
   TextTotals(const ReportRequest& request, const Config* config, std::ostream& out)
       : request_(request), config_(config), out_(out) {
-    out_ << "Time per user and state, " << request.spec.zone.FormatLocal(request.spec.from)
-         << " to " << request.spec.zone.FormatLocal(request.spec.to) << " ("
-         << request.spec.zone.name() << ")\n";
+    const tracking::ReportZone& zone = request.spec.zone;
+    out_.Append("Time per user and state, ");
+    out_.AppendLocal(zone, request.spec.from);
+    out_.Append(" to ");
+    out_.AppendLocal(zone, request.spec.to);
+    out_.Append(" (");
+    out_.Append(zone.name());
+    out_.Append(")\n");
+    out_.Flush();
   }
   void Bucket(const tracking::BucketFigures& figures) override {
     if (request_.spec.grouping == tracking::Grouping::kNone || figures.states.empty()) return;
     Heading(figures.agent);
-    out_ << "  " << request_.spec.zone.FormatLocal(figures.bucket_start) << "  covered "
-         << FormatHms(figures.covered) << "\n";
+    out_.Append("  ");
+    out_.AppendLocal(request_.spec.zone, figures.bucket_start);
+    out_.Append("  covered ");
+    out_.Append(FormatHms(figures.covered));
+    out_.Append('\n');
     Lines(figures.states, figures.covered, "    ");
   }
   void UserTotals(const tracking::UserFigures& figures) override {
     Heading(figures.agent);
-    out_ << "  total  covered " << FormatHms(figures.covered) << "\n";
+    out_.Append("  total  covered ");
+    out_.Append(FormatHms(figures.covered));
+    out_.Append('\n');
     Lines(figures.states, figures.covered, "    ");
     heading_done_ = false;
   }
+  void Finish() override { out_.Drain(); }
 
  private:
   void Heading(const std::string& agent) {
     if (heading_done_) return;
     heading_done_ = true;
     UserInfo info = Lookup(config_, agent);
-    out_ << "\n" << agent;
-    if (!info.name.empty()) out_ << "  " << info.name;
-    if (!info.team.empty()) out_ << "  (" << info.team << ")";
-    out_ << "\n";
+    out_.Append('\n');
+    out_.Append(agent);
+    if (!info.name.empty()) {
+      out_.Append("  ");
+      out_.Append(info.name);
+    }
+    if (!info.team.empty()) {
+      out_.Append("  (");
+      out_.Append(info.team);
+      out_.Append(')');
+    }
+    out_.Append('\n');
+  }
+  // `text` padded with spaces to `width` bytes (as printf's %-Ns and %Ns), never cut: a label
+  // may be 64 characters of any script.
+  void Padded(std::string_view text, std::size_t width, bool right) {
+    const std::size_t pad = text.size() >= width ? 0 : width - text.size();
+    if (right) out_.AppendSpaces(pad);
+    out_.Append(text);
+    if (!right) out_.AppendSpaces(pad);
   }
   void Lines(const std::vector<tracking::StateTime>& states, Millis covered, const char* indent) {
     for (const tracking::StateTime& state : states) {
-      // Columns padded by bytes like printf's, but never cut: a label may be 64 characters of
-      // any script.
-      out_ << indent << PadRight(state.label, 28) << ' ' << PadRight(state.reason_code, 8) << ' '
-           << PadRight(std::string(reasoncodes::StatusName(state.status)), 10) << ' '
-           << PadLeft(FormatHms(state.duration), 10) << ' '
-           << PadLeft(Percent(state.duration, covered), 7) << "%\n";
+      out_.Append(indent);
+      Padded(state.label, 28, false);
+      out_.Append(' ');
+      Padded(state.reason_code, 8, false);
+      out_.Append(' ');
+      Padded(reasoncodes::StatusName(state.status), 10, false);
+      out_.Append(' ');
+      Padded(FormatHms(state.duration), 10, true);
+      out_.Append(' ');
+      Padded(PercentText(state.duration, covered), 7, true);
+      out_.Append("%\n");
+      out_.EndRow();
     }
   }
 
   const ReportRequest& request_;
   const Config* config_;
-  std::ostream& out_;
+  ReportBuffer out_;
   bool heading_done_ = false;
 };
 
 // ---- detail -------------------------------------------------------------------------------------
 
+// Rows are put together from text made once per user (id, name, team), once per distinct state
+// (StateTexts) and once per distinct instant (TimeTexts), straight into the report buffer.
 class DetailWriter {
  public:
   DetailWriter(const ReportRequest& request, const Config* config, std::ostream& out)
-      : request_(request), config_(config), out_(out), json_(out) {
-    if (request_.format == ReportFormat::kJson) json_.Write(OpenReport(request.spec, "intervals"));
-    if (request_.format != ReportFormat::kJson) {
-      out_ << "user,name,team,interval_id,label,reason_code,status,status_name,source,cause,"
-              "interval_start,interval_end,bucket_start,bucket_end,counted_start,counted_end,"
-              "seconds\r\n";
+      : request_(request),
+        config_(config),
+        json_(request.format == ReportFormat::kJson),
+        out_(out),
+        times_(request.spec.zone),
+        states_(json_ ? StateShape::kDetailJson : StateShape::kDetailCsv) {
+    if (json_) {
+      out_.Append(OpenReport(request.spec, "intervals"));
+    } else {
+      out_.Append(
+          "user,name,team,interval_id,label,reason_code,status,status_name,source,cause,"
+          "interval_start,interval_end,bucket_start,bucket_end,counted_start,counted_end,"
+          "seconds\r\n");
     }
+    // The client sees the head now, not once the first chunk of rows is ready.
+    out_.Flush();
   }
   void BeginUser(const std::string& agent) {
-    agent_ = agent;
-    info_ = Lookup(config_, agent);
+    UserInfo info = Lookup(config_, agent);
+    user_text_.clear();
+    if (json_) {
+      user_text_ += "{\"user\":";
+      AppendJsonString(user_text_, agent);
+      user_text_ += ",\"name\":";
+      AppendJsonString(user_text_, info.name);
+      user_text_ += ",\"team\":";
+      AppendJsonString(user_text_, info.team);
+      user_text_ += ",\"interval_id\":";
+    } else {
+      AppendCsvField(user_text_, agent);
+      user_text_ += ',';
+      AppendCsvField(user_text_, info.name);
+      user_text_ += ',';
+      AppendCsvField(user_text_, info.team);
+      user_text_ += ',';
+    }
   }
   void Line(const tracking::DetailLine& line) {
-    if (request_.format == ReportFormat::kJson) return JsonLine(line);
+    if (json_) return JsonLine(line);
     const tracking::Interval& interval = *line.interval;
-    const tracking::ReportZone& zone = request_.spec.zone;
-    out_ << CsvField(agent_) << ',' << CsvField(info_.name) << ',' << CsvField(info_.team) << ','
-         << interval.id << ',' << CsvField(interval.label) << ',' << CsvField(interval.reason_code)
-         << ',' << reasoncodes::ToInt(interval.status) << ','
-         << CsvField(std::string(reasoncodes::StatusName(interval.status))) << ','
-         << reasoncodes::SourceName(interval.source) << ',' << CsvField(interval.cause) << ','
-         << zone.FormatLocal(interval.start) << ','
-         << (interval.end ? zone.FormatLocal(*interval.end) : std::string()) << ','
-         << zone.FormatLocal(line.bucket_start) << ',' << zone.FormatLocal(line.bucket_end) << ','
-         << zone.FormatLocal(line.counted_start) << ',' << zone.FormatLocal(line.counted_end) << ','
-         << FormatSeconds(line.counted_end - line.counted_start) << "\r\n";
+    out_.Append(user_text_);
+    out_.AppendInt(interval.id);
+    out_.Append(',');
+    out_.Append(states_.Get(interval));
+    out_.Append(times_.Get(interval.start));
+    out_.Append(',');
+    if (interval.end) out_.Append(times_.Get(*interval.end));
+    out_.Append(',');
+    out_.Append(times_.Get(line.bucket_start));
+    out_.Append(',');
+    out_.Append(times_.Get(line.bucket_end));
+    out_.Append(',');
+    out_.Append(times_.Get(line.counted_start));
+    out_.Append(',');
+    out_.Append(times_.Get(line.counted_end));
+    out_.Append(',');
+    out_.AppendSeconds(line.counted_end - line.counted_start);
+    out_.Append("\r\n");
+    out_.EndRow();
   }
   void Finish() {
-    if (request_.format == ReportFormat::kJson) out_ << "]}\n";
+    if (json_) out_.Append("]}\n");
+    out_.Drain();
   }
 
  private:
   void JsonLine(const tracking::DetailLine& line) {
     const tracking::Interval& interval = *line.interval;
-    const tracking::ReportZone& zone = request_.spec.zone;
-    JsonWriter json;
-    json.BeginObject();
-    json.Key("user").String(agent_);
-    json.Key("name").String(info_.name);
-    json.Key("team").String(info_.team);
-    json.Key("interval_id").Int(interval.id);
-    json.Key("label").String(interval.label);
-    json.Key("reason_code").String(interval.reason_code);
-    json.Key("status").Int(reasoncodes::ToInt(interval.status));
-    json.Key("status_name").String(reasoncodes::StatusName(interval.status));
-    json.Key("source").String(reasoncodes::SourceName(interval.source));
-    json.Key("cause").String(interval.cause);
-    json.Key("start").String(zone.FormatLocal(interval.start));
-    json.Key("end");
+    if (rows_++ > 0) out_.Append(',');
+    out_.Append(user_text_);
+    out_.AppendInt(interval.id);
+    out_.Append(states_.Get(interval));
+    out_.Append(",\"start\":\"");
+    out_.Append(times_.Get(interval.start));
     if (interval.end) {
-      json.String(zone.FormatLocal(*interval.end));
+      out_.Append("\",\"end\":\"");
+      out_.Append(times_.Get(*interval.end));
+      out_.Append("\",\"bucket_start\":\"");
     } else {
-      json.Null();
+      out_.Append("\",\"end\":null,\"bucket_start\":\"");
     }
-    json.Key("bucket_start").String(zone.FormatLocal(line.bucket_start));
-    json.Key("bucket_end").String(zone.FormatLocal(line.bucket_end));
-    json.Key("counted_start").String(zone.FormatLocal(line.counted_start));
-    json.Key("counted_end").String(zone.FormatLocal(line.counted_end));
-    json.Key("seconds").Seconds((line.counted_end - line.counted_start).count());
-    json.EndObject();
-    json_.Element(json);
+    out_.Append(times_.Get(line.bucket_start));
+    out_.Append("\",\"bucket_end\":\"");
+    out_.Append(times_.Get(line.bucket_end));
+    out_.Append("\",\"counted_start\":\"");
+    out_.Append(times_.Get(line.counted_start));
+    out_.Append("\",\"counted_end\":\"");
+    out_.Append(times_.Get(line.counted_end));
+    out_.Append("\",\"seconds\":");
+    out_.AppendSeconds(line.counted_end - line.counted_start);
+    out_.Append('}');
+    out_.EndRow();
   }
 
   const ReportRequest& request_;
   const Config* config_;
-  std::ostream& out_;
-  StreamedJson json_;
-  std::string agent_;
-  UserInfo info_;
+  const bool json_;
+  ReportBuffer out_;
+  TimeTexts times_;
+  StateTexts states_;
+  std::string user_text_;  // how this user's rows begin, escaped
+  long long rows_ = 0;
 };
 
 // Feeds the scan into the report or the detail writer and reports progress.

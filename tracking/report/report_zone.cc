@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -67,24 +68,52 @@ Timestamp LocalToUtc(const date::time_zone* zone, Millis local) {
   return Timestamp(local - info.first.offset);
 }
 
-std::string FormatDate(sys_days day) {
-  std::chrono::year_month_day ymd{day};
-  char text[32];
-  std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return text;
+// Fixed-width decimal digits, most significant first.
+char* PutDigits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
 }
 
-// "+02:00"; historical offsets with seconds (local mean time before 1900) get ":ss".
-std::string FormatOffset(seconds offset) {
-  long long total = std::llabs(static_cast<long long>(offset.count()));
-  char text[16];
-  int length = std::snprintf(text, sizeof(text), "%c%02lld:%02lld", offset.count() < 0 ? '-' : '+',
-                             total / 3600, total / 60 % 60);
-  if (total % 60 != 0) {
-    std::snprintf(text + length, sizeof(text) - length, ":%02lld", total % 60);
+// "2026-03-29" (printf's %04d-%02u-%02u, also for years outside 0-9999).
+char* PutDate(char* out, sys_days day) {
+  std::chrono::year_month_day ymd{day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    char text[32];
+    int length =
+        std::snprintf(text, sizeof(text), "%04d-%02u-%02u", year,
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return std::copy(text, text + length, out);
   }
-  return text;
+  out = PutDigits(out, static_cast<unsigned>(year), 4);
+  *out++ = '-';
+  out = PutDigits(out, static_cast<unsigned>(ymd.month()), 2);
+  *out++ = '-';
+  return PutDigits(out, static_cast<unsigned>(ymd.day()), 2);
+}
+
+std::string FormatDate(sys_days day) {
+  char text[32];
+  return std::string(text, PutDate(text, day));
+}
+
+// "+02:00"; historical offsets with seconds (local mean time before 1900) get ":ss". Offsets
+// are under a day, so hours take two digits.
+char* PutOffset(char* out, seconds offset) {
+  const long long count = offset.count();
+  const auto total = static_cast<unsigned>(count < 0 ? -count : count);
+  *out++ = count < 0 ? '-' : '+';
+  out = PutDigits(out, total / 3600, 2);
+  *out++ = ':';
+  out = PutDigits(out, total / 60 % 60, 2);
+  if (total % 60 != 0) {
+    *out++ = ':';
+    out = PutDigits(out, total % 60, 2);
+  }
+  return out;
 }
 
 std::optional<std::string> ClosestZoneName(std::string_view name) {
@@ -151,6 +180,26 @@ std::chrono::seconds ReportZone::Offset(Timestamp t) const { return SpanAt(t).of
 
 Timestamp ReportZone::LocalDayStart(sys_days day) const {
   if (zone_ == nullptr) return Timestamp(day);
+  // Day buckets ask for the same few dates over and over (each day's start is the day before's
+  // end), and each answer costs a tzdata search by local time: the last few answers are kept,
+  // per thread, like SpanAt's span.
+  struct Known {
+    const date::time_zone* zone = nullptr;
+    sys_days day;
+    Timestamp start;
+  };
+  thread_local std::array<Known, 4> known;
+  thread_local std::size_t next = 0;
+  for (const Known& entry : known) {
+    if (entry.zone == zone_ && entry.day == day) return entry.start;
+  }
+  const Timestamp start = FindLocalDayStart(day);
+  known[next] = {zone_, day, start};
+  next = (next + 1) % known.size();
+  return start;
+}
+
+Timestamp ReportZone::FindLocalDayStart(sys_days day) const {
   date::local_info info = zone_->get_info(date::local_seconds(day.time_since_epoch()));
   // Midnight skipped by a spring-forward: the day starts where the gap ends (01:00).
   if (info.result == date::local_info::nonexistent) return ToTimestamp(info.second.begin);
@@ -192,16 +241,25 @@ std::optional<Timestamp> ReportZone::DateStart(std::string_view date) const {
 }
 
 std::string ReportZone::FormatLocal(Timestamp t) const {
-  seconds offset = Offset(t);
-  Timestamp local = t + offset;
-  sys_days day = std::chrono::floor<days>(local);
-  std::chrono::hh_mm_ss<Millis> clock{local - day};
-  char text[32];
-  std::snprintf(text, sizeof(text), "T%02d:%02d:%02d.%03d", static_cast<int>(clock.hours().count()),
-                static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()),
-                static_cast<int>(clock.subseconds().count()));
-  return FormatDate(day) + text + FormatOffset(offset);
+  char text[kLocalTextMax];
+  return std::string(text, FormatLocalTo(text, t));
+}
+
+char* ReportZone::FormatLocalTo(char* out, Timestamp t) const {
+  const seconds offset = Offset(t);
+  const Timestamp local = t + offset;
+  const sys_days day = std::chrono::floor<days>(local);
+  const auto clock = static_cast<unsigned>((local - day).count());  // ms into the day
+  out = PutDate(out, day);
+  *out++ = 'T';
+  out = PutDigits(out, clock / 3600000, 2);
+  *out++ = ':';
+  out = PutDigits(out, clock / 60000 % 60, 2);
+  *out++ = ':';
+  out = PutDigits(out, clock / 1000 % 60, 2);
+  *out++ = '.';
+  out = PutDigits(out, clock % 1000, 3);
+  return PutOffset(out, offset);
 }
 
 std::optional<Timestamp> ReportZone::ParseMoment(std::string_view text) const {

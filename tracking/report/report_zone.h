@@ -13,6 +13,7 @@
 // +05:30) hour buckets start at :30 UTC.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,11 @@ class ReportZone {
   std::optional<Timestamp> DateStart(std::string_view date) const;
   // Local time with the offset in effect: "2026-03-29T03:00:00.000+02:00" (UTC: "+00:00").
   std::string FormatLocal(Timestamp t) const;
+  // The same text written to `out`, which has room for kLocalTextMax bytes; returns the end.
+  // Allocates nothing and, while t stays in the offset span met last on this thread, consults
+  // no tzdata: exports call it several times per row.
+  static constexpr std::size_t kLocalTextMax = 64;
+  char* FormatLocalTo(char* out, Timestamp t) const;
 
   // A moment as a user writes it: an absolute time ParseTime accepts (with Z or an offset), a
   // local date ("2026-03-29": that day's start) or a local time ("2026-03-29T08:30",
@@ -77,6 +83,7 @@ class ReportZone {
   OffsetSpan SpanAt(Timestamp t) const;
   // The first instant of a local date (its midnight, or the end of a gap that skips it).
   Timestamp LocalDayStart(std::chrono::sys_days day) const;
+  Timestamp FindLocalDayStart(std::chrono::sys_days day) const;  // LocalDayStart, uncached
   Bucket DayBucket(Timestamp t) const;
   Bucket ClockBucket(Timestamp t, Millis size) const;
 

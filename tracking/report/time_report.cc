@@ -125,31 +125,37 @@ void ReportBuilder::Finish() {
   if (in_user_) FinishUser();
 }
 
-void ForEachDetailLine(const ReportSpec& spec, const Interval& interval,
-                       const std::function<void(const DetailLine&)>& line) {
+DetailPieces::DetailPieces(const ReportSpec& spec, const Interval& interval)
+    : spec_(spec), interval_(interval) {
   if (!Selected(spec, interval.status)) return;
-  DetailLine piece;
-  piece.interval = &interval;
-  std::optional<Window> window = CountedWindow(spec, interval);
-  if (!window) {
+  if (std::optional<Window> window = CountedWindow(spec, interval)) {
+    next_ = window->start;
+    end_ = window->end;
+    left_ = Left::kPieces;
+  } else if (interval.start >= spec.from && interval.start < spec.to) {
     // Counts nothing, yet a change recorded inside the range still gets its line.
-    if (interval.start < spec.from || interval.start >= spec.to) return;
-    Bucket bucket = ReportBucket(spec, interval.start);
-    piece.bucket_start = bucket.start;
-    piece.bucket_end = bucket.end;
-    piece.counted_start = piece.counted_end = interval.start;
-    line(piece);
-    return;
+    next_ = end_ = interval.start;
+    left_ = Left::kEmptyLine;
+  }
+}
+
+bool DetailPieces::Next(DetailLine& line) {
+  if (left_ == Left::kNothing) return false;
+  line.interval = &interval_;
+  Bucket bucket = ReportBucket(spec_, next_);
+  line.bucket_start = bucket.start;
+  line.bucket_end = bucket.end;
+  line.counted_start = next_;
+  if (left_ == Left::kEmptyLine) {
+    line.counted_end = next_;
+    left_ = Left::kNothing;
+    return true;
   }
   // Cut exactly where ReportBuilder::Add cuts, so lines add up to the report's figures.
-  for (Timestamp t = window->start; t < window->end; t = piece.counted_end) {
-    Bucket bucket = ReportBucket(spec, t);
-    piece.bucket_start = bucket.start;
-    piece.bucket_end = bucket.end;
-    piece.counted_start = t;
-    piece.counted_end = std::min(window->end, bucket.end);
-    line(piece);
-  }
+  line.counted_end = std::min(end_, bucket.end);
+  next_ = line.counted_end;
+  if (next_ >= end_) left_ = Left::kNothing;
+  return true;
 }
 
 }  // namespace presence::tracking

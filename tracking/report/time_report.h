@@ -15,7 +15,6 @@
 //   status filter does not apply); without the filter, a user's states add up to it exactly.
 //   Percentages are of covered time.
 
-#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -106,12 +105,32 @@ struct DetailLine {
   Timestamp counted_end;    // == counted_start for a zero-length piece
 };
 
-// Calls `line` for each piece of `interval` that lies in the range and passes the status
-// filter, in time order. An interval that starts inside the range but counts no time (a
-// zero-length interval, or one starting at or after `now`) gives one line with no time, so
-// every recorded change is visible. Summing counted time over all lines of a user gives
-// exactly the report's figures.
-void ForEachDetailLine(const ReportSpec& spec, const Interval& interval,
-                       const std::function<void(const DetailLine&)>& line);
+// The lines of `interval` that lie in the range and pass the status filter, one at a time, in
+// time order. An interval that starts inside the range but counts no time (a zero-length
+// interval, or one starting at or after `now`) gives one line with no time, so every recorded
+// change is visible. Summing counted time over all lines of a user gives exactly the report's
+// figures. `spec` and `interval` must outlive the object.
+class DetailPieces {
+ public:
+  DetailPieces(const ReportSpec& spec, const Interval& interval);
+  // The next line into `line` (interval included); false when there are no more.
+  bool Next(DetailLine& line);
+
+ private:
+  const ReportSpec& spec_;
+  const Interval& interval_;
+  Timestamp next_;  // where the next piece starts
+  Timestamp end_;   // where counted time ends
+  enum class Left { kNothing, kEmptyLine, kPieces } left_ = Left::kNothing;
+};
+
+// Calls `line(const DetailLine&)` for each line DetailPieces gives: a template, so exports of
+// millions of rows pay no std::function per interval.
+template <class LineFunction>
+void ForEachDetailLine(const ReportSpec& spec, const Interval& interval, LineFunction&& line) {
+  DetailPieces pieces(spec, interval);
+  DetailLine piece;
+  while (pieces.Next(piece)) line(static_cast<const DetailLine&>(piece));
+}
 
 }  // namespace presence::tracking

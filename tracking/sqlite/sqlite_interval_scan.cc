@@ -1,10 +1,13 @@
 #include "tracking/sqlite/sqlite_interval_scan.h"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <exception>
+#include <memory>
 
 #include "tracking/sqlite/sqlite_ledger_reader.h"
 #include "tracking/sqlite/sqlite_schema.h"
@@ -16,11 +19,66 @@ std::string IntervalQuery(const char* rest) {
   return std::string("SELECT ") + kIntervalColumns + " FROM intervals i " + rest;
 }
 
+// The most of the file SQLite maps (Debian's build caps it near 2 GiB; beyond, pages are read).
+constexpr long long kScanMapBytes = 1LL << 40;
+
+// The connection is the scan's alone, used on one thread: no SQLite mutexes. It maps the file:
+// a user's rows lie in commit order among everyone's, so a scan reads about one page per row,
+// and through read() each costs a system call and a 4 KiB copy (half the time of an export).
+// Mapped pages are the kernel's page cache, which read() fills just the same; they count in
+// the process's resident size but are shared and dropped under memory pressure.
 SQLite::Database OpenScanConnection(const std::string& path) {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   PrepareLedgerReader(db);
+  db.exec("PRAGMA mmap_size = " + std::to_string(kScanMapBytes));
   return db;
 }
+
+// A statement stepped through SQLite's C interface. A scan reads millions of rows, and per row
+// SQLiteCpp makes a Column object per value (each copies a shared_ptr) and a std::string per
+// text, which together cost more than the step.
+class ScanStatement {
+ public:
+  ScanStatement(SQLite::Database& db, const std::string& sql) : db_(db.getHandle()) {
+    sqlite3_stmt* statement = nullptr;
+    Check(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr));
+    statement_.reset(statement);
+  }
+  // Ready for new bindings (after any earlier step, also a failed one).
+  ScanStatement& Restart() {
+    sqlite3_reset(statement_.get());
+    sqlite3_clear_bindings(statement_.get());
+    return *this;
+  }
+  ScanStatement& Bind(int index, const std::string& text) {
+    Check(sqlite3_bind_text(statement_.get(), index, text.data(), static_cast<int>(text.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  ScanStatement& Bind(int index, int64_t value) {
+    Check(sqlite3_bind_int64(statement_.get(), index, value));
+    return *this;
+  }
+  // True with a row to read; throws SQLite::Exception on an error.
+  bool Step() {
+    const int result = sqlite3_step(statement_.get());
+    if (result == SQLITE_ROW) return true;
+    if (result == SQLITE_DONE) return false;
+    throw SQLite::Exception(db_, result);
+  }
+  sqlite3_stmt* row() { return statement_.get(); }
+
+ private:
+  void Check(int result) {
+    if (result != SQLITE_OK) throw SQLite::Exception(db_, result);
+  }
+
+  struct Finalize {
+    void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+  };
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, Finalize> statement_;
+};
 
 // One scan on its own connection. Statements are declared after the connection, so they are
 // finalized before it closes.
@@ -32,6 +90,7 @@ class IntervalScanner {
         // can still run at `from`.
         covering_(db_, IntervalQuery("WHERE i.agent = ? AND i.start_ms < ? ORDER BY i.start_ms "
                                      "DESC, i.id DESC LIMIT 1")),
+        // In the order of the (agent, start_ms) index, whose entries end in the id: no sort.
         starting_(db_, IntervalQuery("WHERE i.agent = ? AND i.start_ms >= ? AND i.start_ms < ? "
                                      "ORDER BY i.start_ms, i.id")),
         all_agents_(db_, "SELECT agent FROM agents ORDER BY agent") {}
@@ -55,30 +114,31 @@ class IntervalScanner {
   }
 
  private:
-  // False when the visitor asked to stop.
+  // False when the visitor asked to stop. One Interval serves every row: its strings keep
+  // their storage, so rows are read without allocating.
   bool VisitUser(const std::string& agent, const IntervalScan& scan, IntervalVisitor& visitor) {
     if (!visitor.BeginUser(agent)) return false;
     if (scan.to <= scan.from) return true;
     // Started before `from`, so it sorts before every interval of the range query.
-    Reuse(covering_).bind(1, agent);
-    covering_.bind(2, ToEpochMillis(scan.from));
-    if (covering_.executeStep()) {
-      Interval interval = ReadIntervalRow(covering_, 0);
-      if ((!interval.end || *interval.end > scan.from) && !visitor.Add(interval)) return false;
+    covering_.Restart().Bind(1, agent).Bind(2, ToEpochMillis(scan.from));
+    if (covering_.Step()) {
+      ReadIntervalRow(covering_.row(), 0, row_);
+      if ((!row_.end || *row_.end > scan.from) && !visitor.Add(row_)) return false;
     }
-    Reuse(starting_).bind(1, agent);
-    starting_.bind(2, ToEpochMillis(scan.from));
-    starting_.bind(3, ToEpochMillis(scan.to));
-    while (starting_.executeStep()) {
-      if (!visitor.Add(ReadIntervalRow(starting_, 0))) return false;
+    starting_.Restart().Bind(1, agent).Bind(2, ToEpochMillis(scan.from));
+    starting_.Bind(3, ToEpochMillis(scan.to));
+    while (starting_.Step()) {
+      ReadIntervalRow(starting_.row(), 0, row_);
+      if (!visitor.Add(row_)) return false;
     }
     return true;
   }
 
   SQLite::Database db_;
-  SQLite::Statement covering_;
-  SQLite::Statement starting_;
+  ScanStatement covering_;
+  ScanStatement starting_;
   SQLite::Statement all_agents_;
+  Interval row_;
 };
 
 }  // namespace

@@ -13,8 +13,8 @@
 namespace presence::tracking {
 
 // Scans the ledger at `path` (schema version 1 or later). Rows are streamed from prepared
-// statements on the (agent, start_ms) index, one at a time. "storage_error" when the file
-// cannot be read.
+// statements on the (agent, start_ms) index, one at a time, from the file mapped into memory
+// (sqlite_interval_scan.cc says why). "storage_error" when the file cannot be read.
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
                            IntervalVisitor& visitor);
 

@@ -1,6 +1,7 @@
 #include "tracking/sqlite/sqlite_ledger_reader.h"
 
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -54,6 +55,46 @@ Interval ReadIntervalRow(SQLite::Statement& row, int first) {
     interval.end = FromEpochMillis(row.getColumn(first + 8).getInt64());
   }
   return interval;
+}
+
+namespace {
+
+void ReadText(sqlite3_stmt* row, int column, std::string& text) {
+  const unsigned char* data = sqlite3_column_text(row, column);
+  if (data == nullptr) {  // NULL, as getString reads it
+    text.clear();
+    return;
+  }
+  // Bytes after text: sqlite3_column_bytes counts what sqlite3_column_text converted.
+  text.assign(reinterpret_cast<const char*>(data), sqlite3_column_bytes(row, column));
+}
+
+}  // namespace
+
+void ReadIntervalRow(sqlite3_stmt* row, int first, Interval& interval) {
+  interval.id = sqlite3_column_int64(row, first);
+  ReadText(row, first + 1, interval.agent);
+  ReadText(row, first + 2, interval.label);
+  ReadText(row, first + 3, interval.reason_code);
+  auto status = reasoncodes::StatusFromInt(sqlite3_column_int64(row, first + 4));
+  const unsigned char* source_text = sqlite3_column_text(row, first + 5);
+  auto source = reasoncodes::SourceFromName(
+      source_text ? std::string_view(reinterpret_cast<const char*>(source_text),
+                                     sqlite3_column_bytes(row, first + 5))
+                  : std::string_view());
+  if (!status || !source) {
+    throw std::runtime_error("interval " + std::to_string(interval.id) +
+                             " has an unknown status or source");
+  }
+  interval.status = *status;
+  interval.source = *source;
+  ReadText(row, first + 6, interval.cause);
+  interval.start = FromEpochMillis(sqlite3_column_int64(row, first + 7));
+  if (sqlite3_column_type(row, first + 8) == SQLITE_NULL) {
+    interval.end.reset();
+  } else {
+    interval.end = FromEpochMillis(sqlite3_column_int64(row, first + 8));
+  }
 }
 
 SqliteLedgerReader::SqliteLedgerReader(const std::string& path)

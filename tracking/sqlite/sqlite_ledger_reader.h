@@ -16,6 +16,8 @@
 #include "tracking/ledger_math.h"
 #include "tracking/time_store.h"
 
+struct sqlite3_stmt;
+
 namespace presence::tracking {
 
 // The columns every interval query selects (table alias i), in the order ReadIntervalRow expects.
@@ -25,6 +27,9 @@ inline constexpr const char* kIntervalColumns =
 // The interval in the kIntervalColumns starting at column `first` of the current row. Throws
 // std::runtime_error for a status or source this program does not know.
 Interval ReadIntervalRow(SQLite::Statement& row, int first);
+// The same from a statement stepped through SQLite's C interface, into `interval`, whose strings
+// keep their storage from row to row: what a scan of millions of rows calls.
+void ReadIntervalRow(sqlite3_stmt* row, int first, Interval& interval);
 
 class SqliteLedgerReader {
  public:

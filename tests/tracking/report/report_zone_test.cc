@@ -4,10 +4,15 @@
 
 #include "tracking/report/report_zone.h"
 
+#include <date/tz.h>
+
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <ostream>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,6 +53,51 @@ std::vector<std::string> LocalBucketStarts(const ReportZone& zone, Grouping grou
   }
   return starts;
 }
+
+// FormatLocal as the tzdata says it, slowly: the offset looked up for this instant alone (no
+// span kept), the text made with printf.
+std::string SlowFormatLocal(const std::string& zone_name, Timestamp t) {
+  const date::time_zone* zone = date::locate_zone(zone_name);
+  const std::chrono::seconds offset =
+      zone->get_info(std::chrono::floor<std::chrono::seconds>(t)).offset;
+  const Timestamp local = t + offset;
+  const std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(local);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss<Millis> clock{local - day};
+  const long long total = std::llabs(static_cast<long long>(offset.count()));
+  char text[128];
+  int length = std::snprintf(
+      text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03d%c%02lld:%02lld",
+      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+      static_cast<unsigned>(ymd.day()), static_cast<int>(clock.hours().count()),
+      static_cast<int>(clock.minutes().count()), static_cast<int>(clock.seconds().count()),
+      static_cast<int>(clock.subseconds().count()), offset.count() < 0 ? '-' : '+', total / 3600,
+      total / 60 % 60);
+  if (total % 60 != 0) std::snprintf(text + length, sizeof text - length, ":%02lld", total % 60);
+  return text;
+}
+
+// Zones whose offsets exercise every branch: DST, +05:45, -03:30, a 30-minute DST, +08:45,
+// +12:45, local mean time with seconds before 1900 (and Monrovia's -00:44:30 until 1972), a
+// skipped day (Apia 2011), Alaska's day repeated in 1867, a 2-hour DST (Troll), fixed offsets.
+const std::vector<std::string> kFormatZones = {"Europe/Berlin",
+                                               "America/New_York",
+                                               "Asia/Kolkata",
+                                               "Asia/Kathmandu",
+                                               "America/St_Johns",
+                                               "Australia/Lord_Howe",
+                                               "Australia/Eucla",
+                                               "Pacific/Chatham",
+                                               "Europe/Amsterdam",
+                                               "Africa/Monrovia",
+                                               "Pacific/Apia",
+                                               "America/Juneau",
+                                               "Antarctica/Troll",
+                                               "Asia/Tehran",
+                                               "America/Sao_Paulo",
+                                               "Etc/GMT+5",
+                                               "UTC",
+                                               "Europe/Dublin"};
 
 struct DayCase {
   std::string zone;
@@ -401,6 +451,76 @@ BOOST_AUTO_TEST_CASE(format_local_shows_the_offset_in_effect) {
   // Local mean time before standard time had whole-second offsets.
   BOOST_TEST(Zone("Europe/Berlin").FormatLocal(T("1890-01-01T00:00:00Z")) ==
              "1890-01-01T00:53:28.000+00:53:28");
+}
+
+BOOST_AUTO_TEST_CASE(fast_local_format_matches_tzdata_at_random_instants_and_every_change) {
+  std::mt19937_64 random(20261207);
+  // 1700 to 2200, and far dates: year 1, years past 9999 and before year 0.
+  std::uniform_int_distribution<long long> near(-8520336000000LL, 7258118400000LL);
+  std::uniform_int_distribution<long long> far(-62135596800000LL * 2, 253402300800000LL * 2);
+  std::vector<ReportZone> zones;
+  for (const std::string& name : kFormatZones) zones.push_back(Zone(name));
+  std::uniform_int_distribution<std::size_t> pick(0, zones.size() - 1);
+  // Zones interleaved at random, so the span kept from the last call is often another zone's.
+  for (int i = 0; i < 200000; ++i) {
+    const std::size_t z = pick(random);
+    const Timestamp t{Millis(i % 10 == 0 ? far(random) : near(random))};
+    char text[ReportZone::kLocalTextMax];
+    const std::string fast(text, zones[z].FormatLocalTo(text, t));
+    const std::string expected = SlowFormatLocal(kFormatZones[z], t);
+    BOOST_TEST_REQUIRE(fast == expected, kFormatZones[z] << " at " << t.time_since_epoch().count());
+    BOOST_TEST_REQUIRE(zones[z].FormatLocal(t) == expected);
+  }
+  // Around every offset change from 1800 to 2100: the last millisecond before, the first after.
+  for (std::size_t z = 0; z < zones.size(); ++z) {
+    const date::time_zone* zone = date::locate_zone(kFormatZones[z]);
+    date::sys_seconds at{std::chrono::seconds(-5364662400LL)};            // 1800-01-01
+    while (at < date::sys_seconds{std::chrono::seconds(4102444800LL)}) {  // 2100-01-01
+      date::sys_info info = zone->get_info(at);
+      if (info.end >= date::sys_seconds{std::chrono::seconds(4102444800LL)}) break;
+      const Timestamp change{info.end};
+      for (const Timestamp t :
+           {change - kMs, change, change + kMs, change - kHour, change + kHour}) {
+        char text[ReportZone::kLocalTextMax];
+        BOOST_TEST_REQUIRE(std::string(text, zones[z].FormatLocalTo(text, t)) ==
+                               SlowFormatLocal(kFormatZones[z], t),
+                           kFormatZones[z] << " at " << FormatTime(t));
+      }
+      at = info.end;
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(day_buckets_do_not_depend_on_what_was_asked_before) {
+  // Day starts are kept per thread; asked in a shuffled order across zones, every answer must
+  // be the one asked in order, zone by zone.
+  const std::vector<std::string> names = {
+      "Europe/Berlin",  "Asia/Kolkata",        "Pacific/Apia",  "America/Sao_Paulo",
+      "Asia/Kathmandu", "Australia/Lord_Howe", "America/Juneau"};
+  struct Ask {
+    std::size_t zone;
+    Timestamp t;
+    Bucket expected;
+  };
+  std::vector<Ask> asks;
+  std::mt19937_64 random(7);
+  for (std::size_t z = 0; z < names.size(); ++z) {
+    ReportZone zone = Zone(names[z]);
+    for (Timestamp t = T("2011-12-25T00:00:00Z"); t < T("2012-01-05T00:00:00Z"); t += 7 * kMinute) {
+      asks.push_back({z, t, BucketAt(zone, Grouping::kDay, t)});
+    }
+    for (Timestamp t = T("1867-10-15T00:00:00Z"); t < T("1867-10-22T00:00:00Z");
+         t += 11 * kMinute) {
+      asks.push_back({z, t, BucketAt(zone, Grouping::kDay, t)});
+    }
+  }
+  std::shuffle(asks.begin(), asks.end(), random);
+  std::vector<ReportZone> zones;
+  for (const std::string& name : names) zones.push_back(Zone(name));
+  for (const Ask& ask : asks) {
+    BOOST_TEST_REQUIRE(Text(BucketAt(zones[ask.zone], Grouping::kDay, ask.t)) == Text(ask.expected),
+                       names[ask.zone] << " at " << FormatTime(ask.t));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(offsets_of_different_zones_never_mix) {
