@@ -54,10 +54,12 @@ void SetState(AgentServer& server, const std::string& user, const std::string& l
 
 // The labels of the changes a receiver accepted (the handler only sees accepted requests).
 struct Receiver {
-  FakeHttpServer server;
   std::mutex mutex;
   std::vector<std::string> labels;
   std::vector<std::string> deliveries;  // X-Presence-Delivery of each accepted request
+  // Last, so it is destroyed first: its threads (which run the handler) are joined before the
+  // members the handler writes go (TSan saw the vectors freed after a handler's unjoined write).
+  FakeHttpServer server;
 
   Receiver() {
     server.SetHandler([this](const RecordedRequest& request) {

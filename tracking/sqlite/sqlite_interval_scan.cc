@@ -22,15 +22,19 @@ std::string IntervalQuery(const char* rest) {
 // The most of the file SQLite maps (Debian's build caps it near 2 GiB; beyond, pages are read).
 constexpr long long kScanMapBytes = 1LL << 40;
 
-// The connection is the scan's alone, used on one thread: no SQLite mutexes. It maps the file:
-// a user's rows lie in commit order among everyone's, so a scan reads about one page per row,
-// and through read() each costs a system call and a 4 KiB copy (half the time of an export).
-// Mapped pages are the kernel's page cache, which read() fills just the same; they count in
-// the process's resident size but are shared and dropped under memory pressure.
-SQLite::Database OpenScanConnection(const std::string& path) {
+// The connection is the scan's alone, used on one thread: no SQLite mutexes. Mapped (the
+// CLI's exports): a user's rows lie in commit order among everyone's, so a scan reads about one
+// page per row, and through read() each costs a system call and a 4 KiB copy (half the time of
+// an export). Mapped pages are the kernel's page cache, which read() fills just the same; they
+// count in the process's resident size but are shared and dropped under memory pressure. The
+// agent's own exports read: a disk error or a file cut short under a mapping is a SIGBUS, which
+// would stop the agent rather than fail one export.
+SQLite::Database OpenScanConnection(const std::string& path, ScanReads reads) {
   SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   PrepareLedgerReader(db);
-  db.exec("PRAGMA mmap_size = " + std::to_string(kScanMapBytes));
+  if (reads == ScanReads::kMapped) {
+    db.exec("PRAGMA mmap_size = " + std::to_string(kScanMapBytes));
+  }
   return db;
 }
 
@@ -84,8 +88,8 @@ class ScanStatement {
 // finalized before it closes.
 class IntervalScanner {
  public:
-  explicit IntervalScanner(const std::string& path)
-      : db_(OpenScanConnection(path)),
+  IntervalScanner(const std::string& path, ScanReads reads)
+      : db_(OpenScanConnection(path, reads)),
         // Per-user continuity: the latest interval starting before `from` is the only one that
         // can still run at `from`.
         covering_(db_, IntervalQuery("WHERE i.agent = ? AND i.start_ms < ? ORDER BY i.start_ms "
@@ -144,9 +148,9 @@ class IntervalScanner {
 }  // namespace
 
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
-                           IntervalVisitor& visitor) {
+                           IntervalVisitor& visitor, ScanReads reads) {
   try {
-    IntervalScanner scanner(path);
+    IntervalScanner scanner(path, reads);
     scanner.Run(scan, visitor);
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -36,7 +36,7 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
     return Error{"read_only", "this ledger was opened for reading only"};
   }
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
-    return ScanLedgerIntervals(path_, scan, visitor);
+    return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kMapped);
   }
   Result<SyncState> LoadSyncState(const std::string& target) override {
     return reader_.LoadSyncState(target);

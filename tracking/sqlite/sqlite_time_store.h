@@ -42,7 +42,7 @@ class SqliteTimeStore final : public TimeStore {
   Result<OutboxState> LoadOutbox() override;
   Status RemoveOutbox(const std::vector<int64_t>& ids) override;
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
-    return ScanLedgerIntervals(path_, scan, visitor);
+    return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kRead);
   }
   Result<SyncState> LoadSyncState(const std::string& target) override {
     return reader_.LoadSyncState(target);
