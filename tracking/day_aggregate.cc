@@ -122,12 +122,11 @@ Result<DayAggregate> DayAggregate::Decode(std::string_view blob) {
   DayAggregateView view;
   if (Status parsed = view.Parse(blob, true); !parsed.ok()) return parsed.error();
   DayAggregate day;
-  view.Seek(0);
   for (size_t i = 0; i < view.size(); ++i) {
     auto& quarters = day.quarters_[view.state(i)];
-    for (int q = 0; q < kQuartersPerDay; ++q) {
-      quarters[q] = static_cast<int32_t>(view.TakeUntil(i, q + 1).count());
-    }
+    view.ForEachRun(i, [&quarters](int first, int count, int64_t ms) {
+      for (int q = first; q < first + count; ++q) quarters[q] = static_cast<int32_t>(ms);
+    });
   }
   // Per state the quarters are checked; together they must not hold more than a quarter, since
   // a user's intervals never overlap.

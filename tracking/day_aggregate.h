@@ -88,6 +88,14 @@ class DayAggregateView {
   int64_t state(size_t i) const { return states_[i].id; }
   Millis total(size_t i) const { return Millis(states_[i].total); }
 
+  // Only after Parse with quarters: state i's runs in quarter order, as
+  // run(first quarter, quarter count, ms per quarter).
+  template <class Run>
+  void ForEachRun(size_t i, Run run) const {
+    for (size_t r = states_[i].runs_begin; r < states_[i].runs_end; ++r) {
+      run(runs_[r].first, runs_[r].count, runs_[r].ms);
+    }
+  }
   // Only after Parse with quarters. Sets every state's cursor to quarter `first`.
   void Seek(int first);
   // State i's time from its cursor up to quarter `end` (> the cursor, <= 96); moves the cursor
