@@ -12,8 +12,7 @@ namespace {
 
 using Span = std::pair<Timestamp, Timestamp>;
 
-std::string StateText(const std::string& label, const std::string& reason_code,
-                      StatusCode status) {
+std::string StateText(const std::string& label, const std::string& reason_code, StatusCode status) {
   return std::to_string(label.size()) + ":" + label + std::to_string(reasoncodes::ToInt(status)) +
          ":" + reason_code;
 }

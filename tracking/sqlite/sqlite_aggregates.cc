@@ -16,8 +16,7 @@ namespace {
 // MB whatever the history.
 constexpr size_t kFillChunk = 2048;
 
-std::string StateText(const std::string& label, const std::string& reason_code,
-                      StatusCode status) {
+std::string StateText(const std::string& label, const std::string& reason_code, StatusCode status) {
   return std::to_string(label.size()) + ":" + label + std::to_string(reasoncodes::ToInt(status)) +
          ":" + reason_code;
 }
@@ -63,8 +62,7 @@ class FillProgress {
 
 class SqliteAggregateSnapshot final : public AggregateSnapshot {
  public:
-  explicit SqliteAggregateSnapshot(const std::string& path)
-      : db_(path, SQLite::OPEN_READONLY) {
+  explicit SqliteAggregateSnapshot(const std::string& path) : db_(path, SQLite::OPEN_READONLY) {
     PrepareLedgerReader(db_);
   }
 
@@ -74,12 +72,15 @@ class SqliteAggregateSnapshot final : public AggregateSnapshot {
     // The snapshot is taken at the first read: the version read here is the snapshot's.
     if (LedgerSchemaVersion(db_) < kLedgerAggregatesVersion) return false;
     const std::string columns = std::string("SELECT ") + kIntervalColumns + " FROM ";
-    open_.emplace(db_, columns + "agents a JOIN intervals i ON i.id = a.open_interval_id WHERE "
-                                 "a.agent = ?");
-    covering_.emplace(db_, columns + "intervals i WHERE i.agent = ? AND i.start_ms < ? ORDER BY "
-                                     "i.start_ms DESC, i.id DESC LIMIT 1");
-    starting_.emplace(db_, columns + "intervals i WHERE i.agent = ? AND i.start_ms >= ? AND "
-                                     "i.start_ms < ? ORDER BY i.start_ms, i.id");
+    open_.emplace(db_, columns +
+                           "agents a JOIN intervals i ON i.id = a.open_interval_id WHERE "
+                           "a.agent = ?");
+    covering_.emplace(db_, columns +
+                               "intervals i WHERE i.agent = ? AND i.start_ms < ? ORDER BY "
+                               "i.start_ms DESC, i.id DESC LIMIT 1");
+    starting_.emplace(db_, columns +
+                               "intervals i WHERE i.agent = ? AND i.start_ms >= ? AND "
+                               "i.start_ms < ? ORDER BY i.start_ms, i.id");
     days_.emplace(db_,
                   "SELECT day, data FROM day_aggregates WHERE agent = ? AND day >= ? AND day < ? "
                   "ORDER BY day");
@@ -308,7 +309,8 @@ void FillDayAggregates(SQLite::Database& db, const LogSink& log) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
     char text[64];
     std::snprintf(text, sizeof(text), "%.1f s", seconds);
-    log(LogLevel::kInfo, "report aggregates built from " + Grouped(total) + " intervals in " + text);
+    log(LogLevel::kInfo,
+        "report aggregates built from " + Grouped(total) + " intervals in " + text);
   }
 }
 
@@ -316,8 +318,8 @@ Result<std::unique_ptr<AggregateSnapshot>> OpenSqliteAggregates(const std::strin
   try {
     auto snapshot = std::make_unique<SqliteAggregateSnapshot>(path);
     if (!snapshot->Begin()) {
-      return Error{"not_available", "the ledger '" + path +
-                                        "' has no report aggregates yet (schema older than 5)"};
+      return Error{"not_available",
+                   "the ledger '" + path + "' has no report aggregates yet (schema older than 5)"};
     }
     return std::unique_ptr<AggregateSnapshot>(std::move(snapshot));
   } catch (const std::exception& e) {

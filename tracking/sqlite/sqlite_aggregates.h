@@ -32,9 +32,8 @@ class SqliteAggregateWriter {
   explicit SqliteAggregateWriter(SQLite::Database& db);
 
   // Adds [start, end) in state (label, reason_code, status) to the pending days.
-  void AddClosed(const std::string& agent, const std::string& label,
-                 const std::string& reason_code, StatusCode status, Timestamp start,
-                 Timestamp end);
+  void AddClosed(const std::string& agent, const std::string& label, const std::string& reason_code,
+                 StatusCode status, Timestamp start, Timestamp end);
   size_t pending() const { return pending_.size(); }
   // Writes the pending days into the open transaction: each (agent, day) row is read, the
   // pending time added and the row written back. With `rebuild_damaged`, a row whose blob is
@@ -56,7 +55,7 @@ class SqliteAggregateWriter {
   SQLite::Statement write_day_;
   SQLite::Statement covering_;
   SQLite::Statement starting_;
-  std::unordered_map<std::string, int64_t> states_;  // by StateText; committed ones
+  std::unordered_map<std::string, int64_t> states_;      // by StateText; committed ones
   std::unordered_map<std::string, int64_t> new_states_;  // inserted in the open transaction
   // False after a failed transaction (whose commit may or may not have happened): states_ is
   // read again from the database before it is used.

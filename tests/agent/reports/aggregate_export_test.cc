@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(totals_from_aggregates_are_the_bytes_of_totals_from_interva
         request.users = {"alice", "bob", "carol", "dave", "nobody"};
         request.format = format;
         const std::string expected = Written(*memory, request);
-        const std::string label = std::string(zone) + " " +
-                                  std::string(tracking::GroupingName(grouping));
+        const std::string label =
+            std::string(zone) + " " + std::string(tracking::GroupingName(grouping));
         BOOST_TEST(Written(**current, request) == expected, label);
         BOOST_TEST(Written(**old, request) == expected, label);
         ++reports;

@@ -37,10 +37,15 @@ ReportZone Zone(const std::string& name) {
   return *zone;
 }
 
-const std::array<const char*, 9> kZones = {
-    "Europe/Berlin",      "Asia/Kolkata",    "Asia/Kathmandu", "America/St_Johns",
-    "Australia/Lord_Howe", "Pacific/Chatham", "UTC",            "Europe/Amsterdam",
-    "America/New_York"};
+const std::array<const char*, 9> kZones = {"Europe/Berlin",
+                                           "Asia/Kolkata",
+                                           "Asia/Kathmandu",
+                                           "America/St_Johns",
+                                           "Australia/Lord_Howe",
+                                           "Pacific/Chatham",
+                                           "UTC",
+                                           "Europe/Amsterdam",
+                                           "America/New_York"};
 
 struct State {
   const char* label;
@@ -182,11 +187,11 @@ std::vector<std::string> ViaAggregates(TimeStore& store, const ReportSpec& spec,
   RecordingSink sink;
   auto snapshot = store.OpenAggregates();
   if (!snapshot.ok()) throw std::runtime_error(snapshot.error().message);
-  Status status = BuildAggregateReport(spec, users, **snapshot, sink,
-                                       [&](const AggregateReportProgress& done) {
-                                         if (progress) *progress = done;
-                                         return true;
-                                       });
+  Status status =
+      BuildAggregateReport(spec, users, **snapshot, sink, [&](const AggregateReportProgress& done) {
+        if (progress) *progress = done;
+        return true;
+      });
   if (!status.ok()) throw std::runtime_error(status.error().message);
   return sink.events;
 }
@@ -266,7 +271,8 @@ BOOST_AUTO_TEST_SUITE(aggregate_report_test)
 BOOST_DATA_TEST_CASE(aggregate_reports_equal_interval_reports, data::make(kEras), era) {
   LedgerFixture ledger;
   Random random(std::hash<std::string>{}(era.name));
-  const History history = CommitHistory(*ledger.store, random.Below(1 << 30), T(era.begin), era.days);
+  const History history =
+      CommitHistory(*ledger.store, random.Below(1 << 30), T(era.begin), era.days);
   long long days_read = 0;
   for (int i = 0; i < 160; ++i) {
     const ReportSpec spec = RandomSpec(random, history);
@@ -307,12 +313,12 @@ BOOST_AUTO_TEST_CASE(long_ranges_read_days_not_intervals) {
 BOOST_AUTO_TEST_CASE(commits_after_now_do_not_count) {
   LedgerFixture ledger;
   CommitBatch batch;
-  batch.changes.push_back(
-      MakeStateChange("ann", T("2026-05-04T08:00:00Z"), kStates[0]));
+  batch.changes.push_back(MakeStateChange("ann", T("2026-05-04T08:00:00Z"), kStates[0]));
   BOOST_REQUIRE(ledger.store->Commit(batch).ok());
   batch.changes = {MakeStateChange("ann", T("2026-05-06T17:00:00Z"), kStates[6])};
   BOOST_REQUIRE(ledger.store->Commit(batch).ok());
-  for (const char* now : {"2026-05-05T10:07:00Z", "2026-05-06T16:59:59.999Z", "2026-05-04T08:00:00Z"}) {
+  for (const char* now :
+       {"2026-05-05T10:07:00Z", "2026-05-06T16:59:59.999Z", "2026-05-04T08:00:00Z"}) {
     ReportSpec spec;
     spec.zone = Zone("Europe/Berlin");
     spec.grouping = Grouping::kDay;

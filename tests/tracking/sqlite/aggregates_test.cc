@@ -88,8 +88,8 @@ std::vector<std::string> ExpectedDays(const std::string& path) {
   }
   std::vector<std::string> lines;
   for (const auto& [key, quarters] : sums) {
-    std::string line = std::get<0>(key) + " " + std::to_string(std::get<1>(key)) + " " +
-                       std::get<2>(key);
+    std::string line =
+        std::get<0>(key) + " " + std::to_string(std::get<1>(key)) + " " + std::get<2>(key);
     for (const auto& [q, ms] : quarters) line += " " + std::to_string(q) + "=" + std::to_string(ms);
     lines.push_back(line);
   }
@@ -128,7 +128,8 @@ void WriteVersion4Ledger(const std::string& path, int users, int days, uint64_t 
     const std::string agent = "u" + std::to_string(u);
     int64_t at = begin + static_cast<int64_t>(random() % 3600000);
     while (true) {
-      int64_t next = at + static_cast<int64_t>(random() % 3) * static_cast<int64_t>(random() % 14400000);
+      int64_t next =
+          at + static_cast<int64_t>(random() % 3) * static_cast<int64_t>(random() % 14400000);
       const int pick = static_cast<int>(random() % 4);
       Reuse(insert).bind(1, agent);
       insert.bind(2, labels[pick]);
@@ -156,14 +157,16 @@ class RecordingSink final : public ReportSink {
     std::string line = "bucket " + figures.agent + " " + FormatTime(figures.bucket_start) + " " +
                        std::to_string(figures.covered.count());
     for (const StateTime& state : figures.states) {
-      line += " " + state.label + "/" + state.reason_code + "=" + std::to_string(state.duration.count());
+      line += " " + state.label + "/" + state.reason_code + "=" +
+              std::to_string(state.duration.count());
     }
     events.push_back(line);
   }
   void UserTotals(const UserFigures& figures) override {
     std::string line = "totals " + figures.agent + " " + std::to_string(figures.covered.count());
     for (const StateTime& state : figures.states) {
-      line += " " + state.label + "/" + state.reason_code + "=" + std::to_string(state.duration.count());
+      line += " " + state.label + "/" + state.reason_code + "=" +
+              std::to_string(state.duration.count());
     }
     events.push_back(line);
   }
@@ -236,7 +239,8 @@ BOOST_AUTO_TEST_CASE(commits_keep_the_aggregates_equal_to_the_intervals) {
     std::unique_ptr<TimeStore> store = OpenOrThrow(path);
     CommitGeneratedHistory(*store, 7);
     // An interval over a weekend touches three days.
-    BOOST_TEST(CommitText(*store, {MakeChange("carol", "2027-01-01T17:00:00.005Z", "Away")}).empty());
+    BOOST_TEST(
+        CommitText(*store, {MakeChange("carol", "2027-01-01T17:00:00.005Z", "Away")}).empty());
     BOOST_TEST(CommitText(*store, {MakeChange("carol", "2027-01-04T08:00:00Z", "Ready")}).empty());
     // A refused batch (out of order) leaves nothing behind, also not in the aggregates.
     CommitBatch refused;
@@ -247,7 +251,8 @@ BOOST_AUTO_TEST_CASE(commits_keep_the_aggregates_equal_to_the_intervals) {
     Change reloaded = MakeChange("bob", "2027-01-02T10:00:00Z", "Lunch");
     reloaded.reason_code = "*99";
     BOOST_TEST(CommitText(*store, {reloaded}).empty());
-    BOOST_TEST(CommitText(*store, {MakeChange("bob", "2027-01-04T10:00:00.123Z", "Ready")}).empty());
+    BOOST_TEST(
+        CommitText(*store, {MakeChange("bob", "2027-01-04T10:00:00.123Z", "Ready")}).empty());
   }
   const std::vector<std::string> stored = StoredDays(path);
   BOOST_TEST(stored.size() > 20u);
