@@ -117,6 +117,21 @@ void BuildLedger(const Options& options, const std::string& path) {
       static_cast<double>(std::filesystem::file_size(path)) / 1e6);
 }
 
+// Opens the ledger for writing once: a ledger of an older schema is upgraded here (the report
+// CLI only reads, and falls back to the intervals on an old ledger), with its progress lines.
+void UpgradeLedger(const std::string& path) {
+  auto began = Clock::now();
+  tracking::LedgerOptions options{.durability = tracking::Durability::kProcessCrash,
+                                  .log = [](LogLevel, std::string_view text) {
+                                    std::printf("  %.*s\n", static_cast<int>(text.size()),
+                                                text.data());
+                                  }};
+  if (!tracking::OpenSqliteTimeStore(path, options).ok()) std::exit(1);
+  std::printf("ledger opened for writing (check, upgrade if any) in %.1f s, %.0f MB\n",
+              Seconds(Clock::now() - began),
+              static_cast<double>(std::filesystem::file_size(path)) / 1e6);
+}
+
 // Runs the CLI with `args`, reading its standard output through a pipe (counted, then
 // dropped: no disk in the way), and prints wall and CPU time, output size, rows per second
 // (`rows`, when given, else the CSV lines counted), the child's peak RSS and its peak anonymous
@@ -214,6 +229,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(options.dir);
   const std::string db = options.dir + "/presence.db";
   if (!std::filesystem::exists(db)) BuildLedger(options, db);
+  UpgradeLedger(db);
   const std::string agent = PRESENCE_AGENT_BINARY;
   // The data's last day: a range past it would count every user's open interval up to now.
   const std::string end =

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/result.h"
+#include "tracking/aggregate_snapshot.h"
 #include "tracking/ledger_types.h"
 
 namespace presence::tracking {
@@ -60,6 +61,13 @@ class TimeStore {
   // the ledger does not know still get BeginUser. Empty range: BeginUser calls only.
   virtual Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) = 0;
 
+  // A snapshot of the pre-aggregated time per user and UTC day (Commit keeps it in the same
+  // transaction as the intervals), for totals reports over long ranges
+  // (tracking/report/aggregate_report.h). "not_available" when this store keeps none (the
+  // in-memory store, a ledger read before its upgrade to schema 5): the caller then reads the
+  // intervals instead.
+  virtual Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() = 0;
+
   // The CRM time-tracking sync's progress for `target` (the sync's name); an empty state when
   // nothing was saved yet.
   virtual Result<SyncState> LoadSyncState(const std::string& target) = 0;
@@ -92,6 +100,7 @@ struct LedgerOptions {
   LedgerCheck check = LedgerCheck::kQuick;
   // Told about what opens but deserves a line in the log (a 0-byte file taken as a new,
   // empty ledger). May be empty.
+  // Long upgrades of an existing ledger report their progress here too.
   LogSink log;
 };
 

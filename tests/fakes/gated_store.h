@@ -57,6 +57,9 @@ class GatedStore final : public tracking::TimeStore {
                        tracking::IntervalVisitor& visitor) override {
     return inner_->ScanIntervals(scan, visitor);
   }
+  Result<std::unique_ptr<tracking::AggregateSnapshot>> OpenAggregates() override {
+    return inner_->OpenAggregates();
+  }
   Result<tracking::SyncState> LoadSyncState(const std::string& target) override {
     return inner_->LoadSyncState(target);
   }

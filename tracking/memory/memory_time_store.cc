@@ -183,4 +183,8 @@ Status MemoryTimeStore::SaveSyncState(const std::string& target,
   return Status::Ok();
 }
 
+Result<std::unique_ptr<AggregateSnapshot>> MemoryTimeStore::OpenAggregates() {
+  return Error{"not_available", "the in-memory store keeps no report aggregates"};
+}
+
 }  // namespace presence::tracking

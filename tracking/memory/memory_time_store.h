@@ -24,6 +24,8 @@ class MemoryTimeStore final : public TimeStore {
   Result<OutboxState> LoadOutbox() override;
   Status RemoveOutbox(const std::vector<int64_t>& ids) override;
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override;
+  // Always "not_available": every query here scans all intervals anyway, and so do its reports.
+  Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override;
   Result<SyncState> LoadSyncState(const std::string& target) override;
   Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
                        const std::optional<std::string>& done_through) override;

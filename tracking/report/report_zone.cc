@@ -274,6 +274,30 @@ std::optional<Timestamp> ReportZone::ParseMoment(std::string_view text) const {
   return LocalToUtc(zone_, day->time_since_epoch() + *clock);
 }
 
+std::vector<std::pair<Timestamp, Timestamp>> ReportZone::OffQuarterSpans(Timestamp from,
+                                                                         Timestamp to) const {
+  constexpr int64_t kQuarter = 900000;
+  std::vector<std::pair<Timestamp, Timestamp>> spans;
+  for (Timestamp t = from; t < to;) {
+    OffsetSpan span = SpanAt(t);
+    if (span.begin > from && ToEpochMillis(span.begin) % kQuarter != 0) {
+      spans.emplace_back(span.begin, span.begin + Millis(1));
+    }
+    if (span.offset.count() % 900 != 0) {
+      const Timestamp begin = std::max(span.begin, from);
+      const Timestamp end = std::min(span.end, to);
+      if (!spans.empty() && spans.back().second >= begin) {
+        spans.back().second = std::max(spans.back().second, end);
+      } else {
+        spans.emplace_back(begin, end);
+      }
+    }
+    if (span.end <= t) break;  // cannot happen; guards the loop
+    t = span.end;
+  }
+  return spans;
+}
+
 std::string_view GroupingName(Grouping grouping) { return kGroupings.Name(grouping, "none"); }
 
 std::optional<Grouping> GroupingFromName(std::string_view name) { return kGroupings.Find(name); }

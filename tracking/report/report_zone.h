@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/result.h"
 #include "common/time.h"
@@ -65,6 +66,12 @@ class ReportZone {
   // spring-forward night skips moves forward by the gap (02:30 becomes 03:30); one that a
   // fall-back night repeats means its first occurrence. nullopt for anything else.
   std::optional<Timestamp> ParseMoment(std::string_view text) const;
+
+  // Where in [from, to) a bucket edge may fall off the UTC quarter-hour grid (pre-aggregated
+  // time, tracking/day_aggregate.h, serves only the rest): the spans of an offset that is not a
+  // multiple of 15 minutes (local mean time before about 1900), and [t, t + 1 ms) for an offset
+  // change at an instant t off the grid. In time order; empty for every zone's present rules.
+  std::vector<std::pair<Timestamp, Timestamp>> OffQuarterSpans(Timestamp from, Timestamp to) const;
 
  private:
   // Hour and minute buckets also end where the offset changes, so they need the span over which

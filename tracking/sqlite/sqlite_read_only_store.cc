@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tracking/sqlite/sqlite_aggregates.h"
 #include "tracking/sqlite/sqlite_interval_scan.h"
 #include "tracking/sqlite/sqlite_ledger_reader.h"
 #include "tracking/sqlite/sqlite_schema.h"
@@ -37,6 +38,10 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
   }
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
     return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kMapped);
+  }
+  // "not_available" on a ledger its agent has not upgraded yet: reports read intervals then.
+  Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override {
+    return OpenSqliteAggregates(path_);
   }
   Result<SyncState> LoadSyncState(const std::string& target) override {
     return reader_.LoadSyncState(target);

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tracking/sqlite/sqlite_aggregates.h"
+
 namespace presence::tracking {
 namespace {
 
@@ -84,6 +86,25 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
     R"sql(
       ALTER TABLE outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '';
     )sql",
+    // 4 -> 5: pre-aggregated closed time per user and UTC day for reports
+    // (tracking/day_aggregate.h), with the states the day blobs name by id. The step then fills
+    // them from the existing intervals (FillDayAggregates), in the same transaction: a step
+    // killed half-way leaves a version-4 ledger, and the next start builds them again.
+    R"sql(
+      CREATE TABLE states (
+        id INTEGER PRIMARY KEY,
+        label TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        UNIQUE (label, reason_code, status)
+      );
+      CREATE TABLE day_aggregates (
+        agent TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (agent, day)
+      ) WITHOUT ROWID;
+    )sql",
 };
 
 Error TooNew(int version) {
@@ -93,7 +114,7 @@ Error TooNew(int version) {
 }
 
 // Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
-Status Migrate(SQLite::Database& db, int target) {
+Status Migrate(SQLite::Database& db, int target, const LogSink& log) {
   for (;;) {
     // IMMEDIATE takes the write lock before reading the version, so two processes starting
     // on the same file cannot both run a step.
@@ -102,6 +123,7 @@ Status Migrate(SQLite::Database& db, int target) {
     if (version > kLedgerSchemaVersion) return TooNew(version);
     if (version >= target) return Status::Ok();
     db.exec(kMigrations[version]);
+    if (version + 1 == kLedgerAggregatesVersion) FillDayAggregates(db, log);
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));
     step.commit();
   }
@@ -119,7 +141,7 @@ int LedgerSchemaVersion(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
+Status PrepareLedgerWriter(SQLite::Database& db, Durability durability, const LogSink& log) {
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   // Checked before anything else touches the file: a newer program's database is left as is.
   if (int version = LedgerSchemaVersion(db); version > kLedgerSchemaVersion) return TooNew(version);
@@ -135,7 +157,7 @@ Status PrepareLedgerWriter(SQLite::Database& db, Durability durability) {
   db.exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous = FULL"
                                                : "PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
-  return Migrate(db, kLedgerSchemaVersion);
+  return Migrate(db, kLedgerSchemaVersion, log);
 }
 
 Status CheckLedgerIntegrity(SQLite::Database& db, const std::string& path, LedgerCheck check) {
@@ -195,13 +217,13 @@ void PrepareLedgerReader(SQLite::Database& db) {
   db.exec("PRAGMA query_only = ON");
 }
 
-void MigrateLedgerForTesting(SQLite::Database& db, int version) {
+void MigrateLedgerForTesting(SQLite::Database& db, int version, const LogSink& log) {
   if (version < 1 || version > kLedgerSchemaVersion) {
     throw std::invalid_argument("no ledger schema version " + std::to_string(version));
   }
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   db.execAndGet("PRAGMA journal_mode = WAL");
-  if (Status status = Migrate(db, version); !status.ok()) {
+  if (Status status = Migrate(db, version, log); !status.ok()) {
     throw std::runtime_error(status.error().message);
   }
 }

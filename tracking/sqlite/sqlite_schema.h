@@ -17,7 +17,7 @@
 namespace presence::tracking {
 
 // The schema version this program writes; a database with a higher one is refused.
-inline constexpr int kLedgerSchemaVersion = 4;
+inline constexpr int kLedgerSchemaVersion = 5;
 
 // The first version that has the sync tables (sync_marks, sync_figures).
 inline constexpr int kLedgerSyncStateVersion = 3;
@@ -29,8 +29,9 @@ inline constexpr int kLedgerBusyTimeoutMs = 5000;
 // synced, so an acknowledged batch survives a process kill and power loss) or NORMAL for
 // kProcessCrash (commits reach the OS before the answer; synced at checkpoints), enables foreign
 // keys and migrates to kLedgerSchemaVersion. Throws SQLite::Exception for I/O errors and files that
-// are not SQLite databases.
-Status PrepareLedgerWriter(SQLite::Database& db, Durability durability);
+// are not SQLite databases. A long migration step (building the report aggregates, 4 -> 5) logs
+// its progress to `log` (may be empty).
+Status PrepareLedgerWriter(SQLite::Database& db, Durability durability, const LogSink& log = {});
 
 // Runs PRAGMA quick_check or integrity_check on `db` (the ledger at `path`) and returns
 // "ledger_damaged" (DamagedLedgerError) with its first findings when it reports anything but
@@ -63,6 +64,6 @@ int LedgerSchemaVersion(SQLite::Database& db);
 // Tests only: runs the first `version` migration steps on a new database, leaving it as a
 // program of that schema version would have (to test upgrades and readers of older ledgers).
 // Throws std::invalid_argument for a version outside 1..kLedgerSchemaVersion.
-void MigrateLedgerForTesting(SQLite::Database& db, int version);
+void MigrateLedgerForTesting(SQLite::Database& db, int version, const LogSink& log = {});
 
 }  // namespace presence::tracking

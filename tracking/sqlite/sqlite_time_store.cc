@@ -40,7 +40,7 @@ Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLo
                     "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
                     "history, stop the agent and restore the file from a backup");
   }
-  if (Status status = PrepareLedgerWriter(writer, options.durability); !status.ok()) {
+  if (Status status = PrepareLedgerWriter(writer, options.durability, options.log); !status.ok()) {
     return Error{status.error().code,
                  "cannot open time ledger '" + path + "': " + status.error().message};
   }
@@ -90,6 +90,7 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
           db_,
           "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
           "reason_code, status, source, cause, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      aggregates_(db_),
       reader_(path),
       side_db_(path, SQLite::OPEN_READWRITE),
       remove_outbox_(side_db_, "DELETE FROM outbox WHERE id = ?"),
@@ -105,14 +106,14 @@ void SqliteTimeStore::ReloadOpenIntervals() {
   open_.clear();
   // On the writer's own connection: the writer never waits for the readers' lock.
   SQLite::Statement rows(db_,
-                         "SELECT a.agent, i.id, i.start_ms, i.label, i.status FROM agents a JOIN "
-                         "intervals i ON i.id = a.open_interval_id");
+                         "SELECT a.agent, i.id, i.start_ms, i.label, i.status, i.reason_code FROM "
+                         "agents a JOIN intervals i ON i.id = a.open_interval_id");
   while (rows.executeStep()) {
     auto status = reasoncodes::StatusFromInt(rows.getColumn(4).getInt64());
     if (!status) throw std::runtime_error("an open interval has an unknown status");
     open_[rows.getColumn(0).getString()] =
         OpenInterval{rows.getColumn(1).getInt64(), FromEpochMillis(rows.getColumn(2).getInt64()),
-                     rows.getColumn(3).getString(), *status};
+                     rows.getColumn(3).getString(), rows.getColumn(5).getString(), *status};
   }
   open_valid_ = true;
 }
@@ -136,6 +137,7 @@ void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval
   for (const DayShare& share : SplitAtUtcMidnights(open.start, at)) {
     day_totals[{agent, share.day, open.label, reasoncodes::ToInt(open.status)}] += share.duration;
   }
+  aggregates_.AddClosed(agent, open.label, open.reason_code, open.status, open.start, at);
 }
 
 int64_t SqliteTimeStore::InsertInterval(const Change& change) {
@@ -162,7 +164,8 @@ Status SqliteTimeStore::ApplyChange(const Change& change, OpenIntervals& pending
   set_open_interval_.bind(1, change.agent);
   set_open_interval_.bind(2, id);
   set_open_interval_.exec();
-  pending[change.agent] = OpenInterval{id, change.at, change.label, change.status};
+  pending[change.agent] =
+      OpenInterval{id, change.at, change.label, change.reason_code, change.status};
   return Status::Ok();
 }
 
@@ -197,18 +200,24 @@ Status SqliteTimeStore::Commit(const CommitBatch& batch) {
     SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
     for (const Change& change : batch.changes) {
       // An early return destroys the transaction, which rolls the whole batch back.
-      if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) return status;
+      if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) {
+        aggregates_.RolledBack();
+        return status;
+      }
     }
     WriteDayTotals(day_totals);
+    aggregates_.Flush(/*rebuild_damaged=*/true);
     for (const AgentRecord& record : batch.agents) WriteEngineState(record);
     for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
     transaction.commit();
+    aggregates_.Committed();
     for (auto& [agent, open] : pending) open_[agent] = std::move(open);
     return Status::Ok();
   } catch (const std::exception& e) {
     // The transaction rolled back (or the commit's outcome is unknown): trust only the
     // database, and rebuild the cache from it before the next batch.
     open_valid_ = false;
+    aggregates_.RolledBack();
     return Error{"storage_error", std::string("time ledger commit failed: ") + e.what()};
   }
 }

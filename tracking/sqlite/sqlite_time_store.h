@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "tracking/sqlite/ledger_lock.h"
+#include "tracking/sqlite/sqlite_aggregates.h"
 #include "tracking/sqlite/sqlite_interval_scan.h"
 #include "tracking/sqlite/sqlite_ledger_reader.h"
 #include "tracking/sqlite/sqlite_store.h"
@@ -44,6 +45,9 @@ class SqliteTimeStore final : public TimeStore {
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
     return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kRead);
   }
+  Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override {
+    return OpenSqliteAggregates(path_);
+  }
   Result<SyncState> LoadSyncState(const std::string& target) override {
     return reader_.LoadSyncState(target);
   }
@@ -57,6 +61,7 @@ class SqliteTimeStore final : public TimeStore {
     int64_t id = 0;
     Timestamp start;
     std::string label;
+    std::string reason_code;
     StatusCode status = StatusCode::kOnline;
   };
   using OpenIntervals = std::unordered_map<std::string, OpenInterval>;
@@ -87,6 +92,8 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement add_day_total_;
   SQLite::Statement set_engine_state_;
   SQLite::Statement insert_outbox_;
+  // The day rows of the report aggregates, written in the same transaction as the intervals.
+  SqliteAggregateWriter aggregates_;
   SqliteLedgerReader reader_;
   // Writes from other threads (delivery workers removing outbox rows, the CRM sync saving its
   // progress) go through this second connection (synchronous=NORMAL: a write lost in a power
