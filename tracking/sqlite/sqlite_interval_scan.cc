@@ -92,11 +92,9 @@ class IntervalScanner {
       : db_(OpenScanConnection(path, reads)),
         // Per-user continuity: the latest interval starting before `from` is the only one that
         // can still run at `from`.
-        covering_(db_, IntervalQuery("WHERE i.agent = ? AND i.start_ms < ? ORDER BY i.start_ms "
-                                     "DESC, i.id DESC LIMIT 1")),
-        // In the order of the (agent, start_ms) index, whose entries end in the id: no sort.
-        starting_(db_, IntervalQuery("WHERE i.agent = ? AND i.start_ms >= ? AND i.start_ms < ? "
-                                     "ORDER BY i.start_ms, i.id")),
+        covering_(db_, IntervalScanQueries()[0]),
+        // In the order of the report index (agent, start_ms, id, ...): no sort, no table reads.
+        starting_(db_, IntervalScanQueries()[1]),
         all_agents_(db_, "SELECT agent FROM agents ORDER BY agent") {}
 
   // Throws SQLite::Exception or std::runtime_error.
@@ -146,6 +144,15 @@ class IntervalScanner {
 };
 
 }  // namespace
+
+const std::vector<std::string>& IntervalScanQueries() {
+  static const std::vector<std::string> queries = {
+      IntervalQuery("WHERE i.agent = ? AND i.start_ms < ? ORDER BY i.start_ms DESC, i.id DESC "
+                    "LIMIT 1"),
+      IntervalQuery("WHERE i.agent = ? AND i.start_ms >= ? AND i.start_ms < ? ORDER BY "
+                    "i.start_ms, i.id")};
+  return queries;
+}
 
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
                            IntervalVisitor& visitor, ScanReads reads) {

@@ -6,6 +6,7 @@
 // the scan's snapshot.
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "tracking/ledger_types.h"
@@ -21,5 +22,9 @@ enum class ScanReads { kRead, kMapped };
 // cannot be read.
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
                            IntervalVisitor& visitor, ScanReads reads);
+
+// The scan's queries (the interval before the range, then the range's intervals), both read
+// from the report index alone (schema 6): for tests that check their query plans.
+const std::vector<std::string>& IntervalScanQueries();
 
 }  // namespace presence::tracking

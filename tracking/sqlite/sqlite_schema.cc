@@ -105,12 +105,34 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
         PRIMARY KEY (agent, day)
       ) WITHOUT ROWID;
     )sql",
+    // 5 -> 6: the (agent, start) index holds every column an export reads, in the order it
+    // reads them (id breaks ties of start), so a report reads each user's intervals from the
+    // index alone. The table's rows lie in commit order, everyone's interleaved: looking each
+    // one up cost about a page read per row (a year's detail export 3x slower). About a third
+    // more file; the index is as many writes per change as the one it replaces.
+    R"sql(
+      CREATE INDEX intervals_for_reports ON intervals
+        (agent, start_ms, id, label, reason_code, status, source, cause, end_ms);
+      DROP INDEX intervals_by_agent_start;
+    )sql",
 };
 
 Error TooNew(int version) {
   return Error{"schema_too_new", "database schema version " + std::to_string(version) +
                                      " is newer than this program supports (" +
                                      std::to_string(kLedgerSchemaVersion) + ")"};
+}
+
+// The 5 -> 6 step is one CREATE INDEX, without progress of its own: a line before it says what
+// is built and how big it is, as a ledger of a year of a large floor takes a while.
+void LogIndexBuild(SQLite::Database& db, const LogSink& log) {
+  if (!log) return;
+  const int64_t total = db.execAndGet("SELECT COUNT(*) FROM intervals").getInt64();
+  if (total == 0) return;
+  log(LogLevel::kInfo, "upgrading the time ledger to schema " +
+                           std::to_string(kLedgerReportIndexVersion) + ": indexing " +
+                           std::to_string(total) +
+                           " intervals for exports (once; about 10 s per million intervals)");
 }
 
 // Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
@@ -122,6 +144,7 @@ Status Migrate(SQLite::Database& db, int target, const LogSink& log) {
     int version = LedgerSchemaVersion(db);
     if (version > kLedgerSchemaVersion) return TooNew(version);
     if (version >= target) return Status::Ok();
+    if (version + 1 == kLedgerReportIndexVersion) LogIndexBuild(db, log);
     db.exec(kMigrations[version]);
     if (version + 1 == kLedgerAggregatesVersion) FillDayAggregates(db, log);
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));

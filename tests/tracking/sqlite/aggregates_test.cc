@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
   std::vector<std::string> lines;
   std::unique_ptr<TimeStore> store =
       OpenOrThrow(path, [&lines](LogLevel, std::string_view text) { lines.emplace_back(text); });
-  BOOST_TEST(SchemaVersion(path) == 5);
+  BOOST_TEST(SchemaVersion(path) == kLedgerSchemaVersion);
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
   BOOST_REQUIRE(lines.size() >= 5u);
   BOOST_TEST(lines.front().find("building report aggregates from") != std::string::npos,
@@ -303,7 +303,13 @@ BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
   const std::string& progress = lines[lines.size() / 2];
   BOOST_TEST(progress.find("building report aggregates: ") != std::string::npos, progress);
   BOOST_TEST(progress.find(" intervals (") != std::string::npos, progress);
-  BOOST_TEST(lines[lines.size() - 2].find("(100%)") != std::string::npos, lines[lines.size() - 2]);
+  BOOST_TEST(lines[lines.size() - 3].find("(100%)") != std::string::npos, lines[lines.size() - 3]);
+  BOOST_TEST(lines[lines.size() - 2].find("report aggregates built from") != std::string::npos,
+             lines[lines.size() - 2]);
+  // Then the report index (schema 6), in one statement: a line says what it builds.
+  BOOST_TEST(lines.back().find("schema 6: indexing 4316 intervals for exports") !=
+                 std::string::npos,
+             lines.back());
   // The upgraded ledger goes on: its reports from aggregates are those from intervals.
   for (const char* zone : {"Europe/Berlin", "Asia/Kolkata"}) {
     BOOST_TEST(ReportFromAggregates(*store, DaySpec(zone), Users(40)) ==
@@ -340,7 +346,7 @@ BOOST_AUTO_TEST_CASE(upgrade_killed_half_way_leaves_a_ledger_that_opens_and_repo
   BOOST_TEST(!(*reader)->OpenAggregates().ok());
 
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
-  BOOST_TEST(SchemaVersion(path) == 5);
+  BOOST_TEST(SchemaVersion(path) == kLedgerSchemaVersion);
   BOOST_TEST(StoredDays(path) == ExpectedDays(path));
   BOOST_TEST(ReportFromAggregates(*store, spec, Users(700)) == from_old);
 }
