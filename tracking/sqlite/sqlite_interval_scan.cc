@@ -19,22 +19,13 @@ std::string IntervalQuery(const char* rest) {
   return std::string("SELECT ") + kIntervalColumns + " FROM intervals i " + rest;
 }
 
-// The most of the file SQLite maps (Debian's build caps it near 2 GiB; beyond, pages are read).
-constexpr long long kScanMapBytes = 1LL << 40;
-
-// The connection is the scan's alone, used on one thread: no SQLite mutexes. Mapped (the
-// CLI's exports): a user's rows lie in commit order among everyone's, so a scan reads about one
-// page per row, and through read() each costs a system call and a 4 KiB copy (half the time of
-// an export). Mapped pages are the kernel's page cache, which read() fills just the same; they
-// count in the process's resident size but are shared and dropped under memory pressure. The
-// agent's own exports read: a disk error or a file cut short under a mapping is a SIGBUS, which
-// would stop the agent rather than fail one export.
-SQLite::Database OpenScanConnection(const std::string& path, ScanReads reads) {
+// The connection is the scan's alone, used on one thread: no SQLite mutexes. Its rows come from
+// the report index alone (schema 6), so a scan reads the index's pages in order, about forty
+// rows a page: reading them through read() costs as little as mapping the file, without a
+// mapping's resident size or its SIGBUS on a disk error.
+SQLite::Database OpenScanConnection(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   PrepareLedgerReader(db);
-  if (reads == ScanReads::kMapped) {
-    db.exec("PRAGMA mmap_size = " + std::to_string(kScanMapBytes));
-  }
   return db;
 }
 
@@ -88,8 +79,8 @@ class ScanStatement {
 // finalized before it closes.
 class IntervalScanner {
  public:
-  IntervalScanner(const std::string& path, ScanReads reads)
-      : db_(OpenScanConnection(path, reads)),
+  explicit IntervalScanner(const std::string& path)
+      : db_(OpenScanConnection(path)),
         // Per-user continuity: the latest interval starting before `from` is the only one that
         // can still run at `from`.
         covering_(db_, IntervalScanQueries()[0]),
@@ -155,9 +146,9 @@ const std::vector<std::string>& IntervalScanQueries() {
 }
 
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
-                           IntervalVisitor& visitor, ScanReads reads) {
+                           IntervalVisitor& visitor) {
   try {
-    IntervalScanner scanner(path, reads);
+    IntervalScanner scanner(path);
     scanner.Run(scan, visitor);
     return Status::Ok();
   } catch (const std::exception& e) {

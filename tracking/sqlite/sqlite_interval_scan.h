@@ -13,15 +13,11 @@
 
 namespace presence::tracking {
 
-// How a scan reads the file: through read(), or mapped into memory (faster by about a third;
-// sqlite_interval_scan.cc says when each is used).
-enum class ScanReads { kRead, kMapped };
-
 // Scans the ledger at `path` (schema version 1 or later). Rows are streamed from prepared
 // statements on the (agent, start_ms) index, one at a time. "storage_error" when the file
 // cannot be read.
 Status ScanLedgerIntervals(const std::string& path, const IntervalScan& scan,
-                           IntervalVisitor& visitor, ScanReads reads);
+                           IntervalVisitor& visitor);
 
 // The scan's queries (the interval before the range, then the range's intervals), both read
 // from the report index alone (schema 6): for tests that check their query plans.

@@ -37,7 +37,7 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
     return Error{"read_only", "this ledger was opened for reading only"};
   }
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
-    return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kMapped);
+    return ScanLedgerIntervals(path_, scan, visitor);
   }
   // "not_available" on a ledger its agent has not upgraded yet: reports read intervals then.
   Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override {

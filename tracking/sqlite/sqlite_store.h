@@ -33,8 +33,7 @@ inline Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
 // Reads ledgers of schema version 1 up to this program's (an older agent's ledger included;
 // before version 3 it has no sync state). "not_a_ledger" for a missing file, one that is not a
 // ledger, or one of a newer schema; Commit, SaveSyncState and RemoveOutbox fail with
-// "read_only". Its ScanIntervals maps the file (a process of its own: `presence-agent report`);
-// the agent's own store reads it (sqlite_interval_scan.h).
+// "read_only".
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path);
 
 }  // namespace presence::tracking

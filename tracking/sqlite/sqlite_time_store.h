@@ -43,7 +43,7 @@ class SqliteTimeStore final : public TimeStore {
   Result<OutboxState> LoadOutbox() override;
   Status RemoveOutbox(const std::vector<int64_t>& ids) override;
   Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override {
-    return ScanLedgerIntervals(path_, scan, visitor, ScanReads::kRead);
+    return ScanLedgerIntervals(path_, scan, visitor);
   }
   Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override {
     return OpenSqliteAggregates(path_);
