@@ -225,6 +225,17 @@ DayAggregate SqliteAggregateWriter::RebuildDay(const std::string& agent, int64_t
                                   ReadStatus(row.getColumn(2)));
     rebuilt.Add(day, state, start, end);
   };
+  // Both statements are reset however this ends: one left on a row would keep the writer's
+  // connection reading its old snapshot after the commit, and the next write transaction would
+  // fail (SQLITE_BUSY_SNAPSHOT) once another connection had committed.
+  struct ResetBoth {
+    SQLite::Statement& a;
+    SQLite::Statement& b;
+    ~ResetBoth() {
+      a.tryReset();
+      b.tryReset();
+    }
+  } reset{covering_, starting_};
   Reuse(covering_).bind(1, agent);
   covering_.bind(2, ToEpochMillis(day_start));
   if (covering_.executeStep()) add(covering_);

@@ -280,6 +280,34 @@ BOOST_AUTO_TEST_CASE(a_damaged_day_is_rebuilt_by_the_next_commit_and_reports_sta
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
 }
 
+// Rebuilding a damaged day reads the interval that runs into it; that read must not outlive
+// the commit, or the writer's connection stays on its old snapshot and, once another connection
+// has written (an outbox delivery, the CRM sync), every later commit fails.
+BOOST_AUTO_TEST_CASE(commits_go_on_after_a_rebuild_and_a_write_by_another_connection) {
+  presence::testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-29T20:00:00Z", "Ready")}).empty());
+    BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T09:00:00Z", "Lunch")}).empty());
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "UPDATE day_aggregates SET data = X'0102' WHERE day = "
+        "CAST(strftime('%s', '2026-03-30') AS INTEGER) / 86400");
+  }
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T09:30:00Z", "Ready")}).empty());
+  {
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    other.setBusyTimeout(5000);
+    other.exec("INSERT INTO sync_marks (target, done_through) VALUES ('crm', '2026-03-01')");
+  }
+  BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T10:00:00Z", "Lunch")}).empty());
+  BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
   presence::testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
@@ -307,9 +335,9 @@ BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
   BOOST_TEST(lines[lines.size() - 2].find("report aggregates built from") != std::string::npos,
              lines[lines.size() - 2]);
   // Then the report index (schema 6), in one statement: a line says what it builds.
-  BOOST_TEST(lines.back().find("schema 6: indexing 4316 intervals for exports") !=
-                 std::string::npos,
-             lines.back());
+  BOOST_TEST(
+      lines.back().find("schema 6: indexing 4316 intervals for exports") != std::string::npos,
+      lines.back());
   // The upgraded ledger goes on: its reports from aggregates are those from intervals.
   for (const char* zone : {"Europe/Berlin", "Asia/Kolkata"}) {
     BOOST_TEST(ReportFromAggregates(*store, DaySpec(zone), Users(40)) ==
