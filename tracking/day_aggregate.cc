@@ -1,6 +1,7 @@
 #include "tracking/day_aggregate.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <optional>
 
@@ -169,6 +170,9 @@ Status DayAggregateView::Parse(std::string_view blob, bool with_quarters) {
 }
 
 Status DayAggregateView::ParseQuarters(std::string_view blob, size_t& at) {
+  // All states together hold at most a quarter's time in each quarter (Decode checks the same):
+  // a blob whose states overlap would give a bucket more time than it lasts.
+  std::array<int64_t, kQuartersPerDay> in_quarter{};
   for (StateDay& state : states_) {
     std::optional<uint64_t> items = GetVarint(blob, at);
     if (!items || *items == 0 || *items > kQuartersPerDay) return Damaged("bad item count");
@@ -200,6 +204,10 @@ Status DayAggregateView::ParseQuarters(std::string_view blob, size_t& at) {
         run.ms = static_cast<int64_t>(*value);
       }
       end = run.first + run.count;
+      for (int q = run.first; q < end; ++q) {
+        in_quarter[q] += run.ms;
+        if (in_quarter[q] > kQuarterMs) return Damaged("more time than a quarter");
+      }
       last_full = run.ms == kQuarterMs;
       sum += run.ms * run.count;
       runs_.push_back(run);

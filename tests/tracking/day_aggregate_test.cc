@@ -117,6 +117,21 @@ BOOST_AUTO_TEST_CASE(damaged_blobs_are_refused_with_an_error) {
   BOOST_TEST(!DayAggregate::Decode(overlapping.Encode()).ok());
 }
 
+// Two states in the same quarters is more time than the quarters last: refused by the decoder
+// and by the view reports read with (which would otherwise count it).
+BOOST_AUTO_TEST_CASE(states_that_overlap_in_a_quarter_are_refused_by_the_view_too) {
+  DayAggregate overlapping;
+  overlapping.Add(kDay20261121, 1, T("2026-11-21T08:00:00Z"), T("2026-11-21T09:00:00Z"));
+  overlapping.Add(kDay20261121, 2, T("2026-11-21T08:10:00Z"), T("2026-11-21T08:20:00Z"));
+  const std::string blob = overlapping.Encode();
+  BOOST_TEST(!DayAggregate::Decode(blob).ok());
+  DayAggregateView view;
+  Status parsed = view.Parse(blob, /*with_quarters=*/true);
+  BOOST_REQUIRE(!parsed.ok());
+  BOOST_TEST(parsed.error().code == "damaged_aggregate");
+  BOOST_TEST(view.Parse(SampleDay().Encode(), true).ok());
+}
+
 BOOST_AUTO_TEST_CASE(quarter_edges_round_toward_past_and_future) {
   BOOST_TEST(FormatTime(QuarterFloor(T("2026-11-21T10:14:59.999Z"))) == "2026-11-21T10:00:00.000Z");
   BOOST_TEST(FormatTime(QuarterCeil(T("2026-11-21T10:00:00.001Z"))) == "2026-11-21T10:15:00.000Z");
