@@ -399,4 +399,80 @@ void WriteNewerSchemaFile(const std::string& path) {
           std::to_string(kLedgerSchemaVersion + 1));
 }
 
+namespace {
+
+std::string StatesText(const std::vector<StateTime>& states) {
+  std::string text;
+  for (const StateTime& state : states) {
+    text += " " + state.label + "/" + state.reason_code + "/" +
+            std::to_string(reasoncodes::ToInt(state.status)) + "=" +
+            std::to_string(state.duration.count());
+  }
+  return text;
+}
+
+class RecordingSink final : public ReportSink {
+ public:
+  void Bucket(const BucketFigures& figures) override {
+    events.push_back("bucket " + figures.agent + " [" + FormatTime(figures.bucket_start) + ", " +
+                     FormatTime(figures.bucket_end) + ") " +
+                     std::to_string(figures.covered.count()) + StatesText(figures.states));
+  }
+  void UserTotals(const UserFigures& figures) override {
+    events.push_back("totals " + figures.agent + " " + std::to_string(figures.covered.count()) +
+                     StatesText(figures.states));
+  }
+  std::vector<std::string> events;
+};
+
+class BuilderFeed final : public IntervalVisitor {
+ public:
+  explicit BuilderFeed(ReportBuilder& builder) : builder_(builder) {}
+  bool BeginUser(const std::string& agent) override {
+    builder_.BeginUser(agent);
+    return true;
+  }
+  bool Add(const Interval& interval) override {
+    builder_.Add(interval);
+    return true;
+  }
+
+ private:
+  ReportBuilder& builder_;
+};
+
+}  // namespace
+
+ReportZone TestZone(const std::string& name) {
+  Result<ReportZone> zone = ReportZone::Find(name);
+  if (!zone.ok()) throw std::runtime_error("zone missing from tzdata: " + name);
+  return *zone;
+}
+
+std::vector<std::string> ReportViaIntervals(TimeStore& store, const ReportSpec& spec,
+                                            const std::vector<std::string>& users) {
+  RecordingSink sink;
+  ReportBuilder builder(spec, sink);
+  BuilderFeed feed(builder);
+  Status status = store.ScanIntervals(IntervalScan{spec.from, spec.to, users}, feed);
+  if (!status.ok()) throw std::runtime_error(status.error().message);
+  builder.Finish();
+  return sink.events;
+}
+
+std::vector<std::string> ReportViaAggregates(TimeStore& store, const ReportSpec& spec,
+                                             const std::vector<std::string>& users,
+                                             AggregateReportProgress* progress) {
+  RecordingSink sink;
+  auto snapshot = store.OpenAggregates();
+  if (!snapshot.ok()) throw std::runtime_error(snapshot.error().message);
+  Status status =
+      BuildAggregateReport(spec, users, **snapshot, sink, [&](const AggregateReportProgress& done) {
+        if (progress) *progress = done;
+        return true;
+      });
+  if (!status.ok()) throw std::runtime_error(status.error().message);
+  return sink.events;
+}
+
 }  // namespace presence::tracking::test

@@ -12,9 +12,24 @@
 #include <vector>
 
 #include "tests/fakes/temp_dir.h"
+#include "tracking/report/aggregate_report.h"
+#include "tracking/report/time_report.h"
 #include "tracking/time_store.h"
 
 namespace presence::tracking::test {
+
+// A zone from the system's tzdata; throws std::runtime_error when it is missing.
+ReportZone TestZone(const std::string& name);
+
+// A report's ReportSink calls as text (buckets with their edges, totals, every state with its
+// label, reason code, status and time), computed from the intervals (ReportBuilder over
+// ScanIntervals) or from the store's pre-aggregated time (BuildAggregateReport; `progress`, when
+// given, gets the last progress report). Throw std::runtime_error when the store fails.
+std::vector<std::string> ReportViaIntervals(TimeStore& store, const ReportSpec& spec,
+                                            const std::vector<std::string>& users);
+std::vector<std::string> ReportViaAggregates(TimeStore& store, const ReportSpec& spec,
+                                             const std::vector<std::string>& users,
+                                             AggregateReportProgress* progress = nullptr);
 
 // "sqlite" or "memory": the kinds every shared behaviour runs against.
 const std::vector<std::string>& StoreKinds();

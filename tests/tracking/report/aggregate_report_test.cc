@@ -31,12 +31,6 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
-ReportZone Zone(const std::string& name) {
-  Result<ReportZone> zone = ReportZone::Find(name);
-  if (!zone.ok()) throw std::runtime_error("zone missing from tzdata: " + name);
-  return *zone;
-}
-
 const std::array<const char*, 9> kZones = {"Europe/Berlin",
                                            "Asia/Kolkata",
                                            "Asia/Kathmandu",
@@ -130,72 +124,6 @@ History CommitHistory(TimeStore& store, uint64_t seed, Timestamp begin, int days
   return history;
 }
 
-std::string StatesText(const std::vector<StateTime>& states) {
-  std::string text;
-  for (const StateTime& state : states) {
-    text += " " + state.label + "/" + state.reason_code + "/" +
-            std::to_string(reasoncodes::ToInt(state.status)) + "=" +
-            std::to_string(state.duration.count());
-  }
-  return text;
-}
-
-class RecordingSink final : public ReportSink {
- public:
-  void Bucket(const BucketFigures& figures) override {
-    events.push_back("bucket " + figures.agent + " [" + FormatTime(figures.bucket_start) + ", " +
-                     FormatTime(figures.bucket_end) + ") " +
-                     std::to_string(figures.covered.count()) + StatesText(figures.states));
-  }
-  void UserTotals(const UserFigures& figures) override {
-    events.push_back("totals " + figures.agent + " " + std::to_string(figures.covered.count()) +
-                     StatesText(figures.states));
-  }
-  std::vector<std::string> events;
-};
-
-class BuilderFeed final : public IntervalVisitor {
- public:
-  explicit BuilderFeed(ReportBuilder& builder) : builder_(builder) {}
-  bool BeginUser(const std::string& agent) override {
-    builder_.BeginUser(agent);
-    return true;
-  }
-  bool Add(const Interval& interval) override {
-    builder_.Add(interval);
-    return true;
-  }
-
- private:
-  ReportBuilder& builder_;
-};
-
-std::vector<std::string> ViaIntervals(TimeStore& store, const ReportSpec& spec,
-                                      const std::vector<std::string>& users) {
-  RecordingSink sink;
-  ReportBuilder builder(spec, sink);
-  BuilderFeed feed(builder);
-  Status status = store.ScanIntervals(IntervalScan{spec.from, spec.to, users}, feed);
-  if (!status.ok()) throw std::runtime_error(status.error().message);
-  builder.Finish();
-  return sink.events;
-}
-
-std::vector<std::string> ViaAggregates(TimeStore& store, const ReportSpec& spec,
-                                       const std::vector<std::string>& users,
-                                       AggregateReportProgress* progress = nullptr) {
-  RecordingSink sink;
-  auto snapshot = store.OpenAggregates();
-  if (!snapshot.ok()) throw std::runtime_error(snapshot.error().message);
-  Status status =
-      BuildAggregateReport(spec, users, **snapshot, sink, [&](const AggregateReportProgress& done) {
-        if (progress) *progress = done;
-        return true;
-      });
-  if (!status.ok()) throw std::runtime_error(status.error().message);
-  return sink.events;
-}
-
 std::string Describe(const ReportSpec& spec) {
   std::string statuses;
   for (StatusCode status : spec.statuses) statuses += std::to_string(reasoncodes::ToInt(status));
@@ -219,7 +147,7 @@ Timestamp PickMoment(Random& random, const ReportZone& zone, Timestamp low, Time
 
 ReportSpec RandomSpec(Random& random, const History& history) {
   ReportSpec spec;
-  spec.zone = Zone(kZones[random.Below(kZones.size())]);
+  spec.zone = TestZone(kZones[random.Below(kZones.size())]);
   spec.grouping = static_cast<Grouping>(random.Below(5));
   const Timestamp low = history.begin - std::chrono::days(2);
   spec.from = PickMoment(random, spec.zone, low, history.end);
@@ -278,8 +206,9 @@ BOOST_DATA_TEST_CASE(aggregate_reports_equal_interval_reports, data::make(kEras)
     const ReportSpec spec = RandomSpec(random, history);
     AggregateReportProgress progress;
     const std::vector<std::string> served =
-        ViaAggregates(*ledger.store, spec, history.users, &progress);
-    const std::vector<std::string> expected = ViaIntervals(*ledger.store, spec, history.users);
+        ReportViaAggregates(*ledger.store, spec, history.users, &progress);
+    const std::vector<std::string> expected =
+        ReportViaIntervals(*ledger.store, spec, history.users);
     BOOST_TEST(served == expected, Describe(spec));
     days_read += progress.days;
   }
@@ -294,14 +223,14 @@ BOOST_AUTO_TEST_CASE(long_ranges_read_days_not_intervals) {
   for (const char* zone : {"UTC", "Europe/Berlin", "Asia/Kolkata"}) {
     for (Grouping grouping : {Grouping::kNone, Grouping::kDay, Grouping::kQuarterHour}) {
       ReportSpec spec;
-      spec.zone = Zone(zone);
+      spec.zone = TestZone(zone);
       spec.grouping = grouping;
       spec.from = spec.zone.DayStart(T("2026-03-01T12:00:00Z"));
       spec.to = spec.zone.DayStart(T("2026-03-31T12:00:00Z"));
       spec.now = T("2027-01-01T00:00:00Z");
       AggregateReportProgress progress;
-      const auto served = ViaAggregates(*ledger.store, spec, history.users, &progress);
-      BOOST_TEST(served == ViaIntervals(*ledger.store, spec, history.users), Describe(spec));
+      const auto served = ReportViaAggregates(*ledger.store, spec, history.users, &progress);
+      BOOST_TEST(served == ReportViaIntervals(*ledger.store, spec, history.users), Describe(spec));
       BOOST_TEST(progress.days > 60, Describe(spec));
       // The edges and the users' open intervals: a few per user, not the month's hundreds.
       BOOST_TEST(progress.intervals < 40, Describe(spec));
@@ -320,13 +249,13 @@ BOOST_AUTO_TEST_CASE(commits_after_now_do_not_count) {
   for (const char* now :
        {"2026-05-05T10:07:00Z", "2026-05-06T16:59:59.999Z", "2026-05-04T08:00:00Z"}) {
     ReportSpec spec;
-    spec.zone = Zone("Europe/Berlin");
+    spec.zone = TestZone("Europe/Berlin");
     spec.grouping = Grouping::kDay;
     spec.from = T("2026-05-01T00:00:00Z");
     spec.to = T("2026-06-01T00:00:00Z");
     spec.now = T(now);
-    const auto served = ViaAggregates(*ledger.store, spec, {"ann"});
-    BOOST_TEST(served == ViaIntervals(*ledger.store, spec, {"ann"}), now);
+    const auto served = ReportViaAggregates(*ledger.store, spec, {"ann"});
+    BOOST_TEST(served == ReportViaIntervals(*ledger.store, spec, {"ann"}), now);
   }
 }
 

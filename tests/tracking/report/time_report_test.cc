@@ -25,12 +25,6 @@ namespace {
 
 namespace data = boost::unit_test::data;
 
-ReportZone Zone(const std::string& name) {
-  Result<ReportZone> zone = ReportZone::Find(name);
-  if (!zone.ok()) throw std::runtime_error("zone missing from tzdata: " + name);
-  return *zone;
-}
-
 // An interval of the fixed test catalog (store_test_support.h); end "" for an open one.
 Interval Make(const std::string& agent, const std::string& label, const std::string& start,
               const std::string& end = "") {
@@ -335,7 +329,7 @@ BOOST_AUTO_TEST_CASE(interval_across_midnight_splits_at_the_zones_midnight) {
   UserIntervals users = {
       {"alice", {Make("alice", "Lunch", "2026-11-20T22:00:00Z", "2026-11-21T02:00:00Z")}}};
   ReportSpec berlin = Spec("2026-11-19T23:00:00Z", "2026-11-21T23:00:00Z", "2026-11-25T00:00:00Z",
-                           Grouping::kDay, Zone("Europe/Berlin"));
+                           Grouping::kDay, TestZone("Europe/Berlin"));
   BOOST_TEST(Events(berlin, users) ==
                  (std::vector<std::string>{
                      "bucket alice [2026-11-19T23:00:00.000Z, 2026-11-20T23:00:00.000Z) 3600 "
@@ -360,7 +354,7 @@ BOOST_DATA_TEST_CASE(dst_change_day_adds_up_to_its_local_length,
                      data::make(std::vector<std::string>{"2026-03-29", "2026-10-25"}) ^
                          data::make(std::vector<int>{23, 25}),
                      date, hours) {
-  ReportZone zone = Zone("Europe/Berlin");
+  ReportZone zone = TestZone("Europe/Berlin");
   Timestamp start = *zone.DateStart(date);
   Timestamp end = zone.NextDayStart(start);
   UserIntervals users = {
@@ -562,7 +556,7 @@ BOOST_AUTO_TEST_CASE(each_users_buckets_come_in_time_order_before_their_totals) 
 
 BOOST_AUTO_TEST_CASE(detail_lines_cut_at_local_bucket_edges) {
   ReportSpec spec = Spec("2026-10-24T22:00:00Z", "2026-10-26T23:00:00Z", "2026-10-26T05:00:00Z",
-                         Grouping::kDay, Zone("Europe/Berlin"));
+                         Grouping::kDay, TestZone("Europe/Berlin"));
   // Across Berlin's 25-hour day, open, counted up to now.
   Interval open = Make("alice", "Ready", "2026-10-24T20:00:00Z");
   BOOST_TEST(
@@ -588,7 +582,7 @@ BOOST_DATA_TEST_CASE(random_histories_add_up_in_every_grouping, data::make(Rando
   UserIntervals users = RandomHistory(c.seed);
   std::mt19937_64 random(c.seed * 7919);
   auto below = [&random](int64_t bound) { return static_cast<int64_t>(random() % bound); };
-  ReportZone zone = Zone(c.zone);
+  ReportZone zone = TestZone(c.zone);
   Grouping grouping = *GroupingFromName(c.grouping);
   for (int round = 0; round < 3; ++round) {
     ReportSpec spec;

@@ -151,44 +151,6 @@ void WriteVersion4Ledger(const std::string& path, int users, int days, uint64_t 
   transaction.commit();
 }
 
-class RecordingSink final : public ReportSink {
- public:
-  void Bucket(const BucketFigures& figures) override {
-    std::string line = "bucket " + figures.agent + " " + FormatTime(figures.bucket_start) + " " +
-                       std::to_string(figures.covered.count());
-    for (const StateTime& state : figures.states) {
-      line += " " + state.label + "/" + state.reason_code + "=" +
-              std::to_string(state.duration.count());
-    }
-    events.push_back(line);
-  }
-  void UserTotals(const UserFigures& figures) override {
-    std::string line = "totals " + figures.agent + " " + std::to_string(figures.covered.count());
-    for (const StateTime& state : figures.states) {
-      line += " " + state.label + "/" + state.reason_code + "=" +
-              std::to_string(state.duration.count());
-    }
-    events.push_back(line);
-  }
-  std::vector<std::string> events;
-};
-
-class BuilderFeed final : public IntervalVisitor {
- public:
-  explicit BuilderFeed(ReportBuilder& builder) : builder_(builder) {}
-  bool BeginUser(const std::string& agent) override {
-    builder_.BeginUser(agent);
-    return true;
-  }
-  bool Add(const Interval& interval) override {
-    builder_.Add(interval);
-    return true;
-  }
-
- private:
-  ReportBuilder& builder_;
-};
-
 ReportSpec DaySpec(const std::string& zone) {
   ReportSpec spec;
   spec.zone = *ReportZone::Find(zone);
@@ -197,29 +159,6 @@ ReportSpec DaySpec(const std::string& zone) {
   spec.to = T("2026-04-10T00:00:00Z");
   spec.now = T("2026-04-01T10:20:30Z");
   return spec;
-}
-
-std::vector<std::string> ReportFromIntervals(TimeStore& store, const ReportSpec& spec,
-                                             const std::vector<std::string>& users) {
-  RecordingSink sink;
-  ReportBuilder builder(spec, sink);
-  BuilderFeed feed(builder);
-  if (!store.ScanIntervals({spec.from, spec.to, users}, feed).ok()) {
-    throw std::runtime_error("scan failed");
-  }
-  builder.Finish();
-  return sink.events;
-}
-
-std::vector<std::string> ReportFromAggregates(TimeStore& store, const ReportSpec& spec,
-                                              const std::vector<std::string>& users) {
-  RecordingSink sink;
-  auto snapshot = store.OpenAggregates();
-  if (!snapshot.ok()) throw std::runtime_error(snapshot.error().message);
-  if (!BuildAggregateReport(spec, users, **snapshot, sink).ok()) {
-    throw std::runtime_error("aggregate report failed");
-  }
-  return sink.events;
 }
 
 std::vector<std::string> Users(int count) {
@@ -274,8 +213,8 @@ BOOST_AUTO_TEST_CASE(a_damaged_day_is_rebuilt_by_the_next_commit_and_reports_sta
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
   ReportSpec spec = DaySpec("Europe/Berlin");
   spec.now = T("2026-04-02T00:00:00Z");
-  BOOST_TEST(ReportFromAggregates(*store, spec, {"alice"}) ==
-             ReportFromIntervals(*store, spec, {"alice"}));
+  BOOST_TEST(ReportViaAggregates(*store, spec, {"alice"}) ==
+             ReportViaIntervals(*store, spec, {"alice"}));
   BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T09:30:00Z", "Ready")}).empty());
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
 }
@@ -340,8 +279,8 @@ BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
       lines.back());
   // The upgraded ledger goes on: its reports from aggregates are those from intervals.
   for (const char* zone : {"Europe/Berlin", "Asia/Kolkata"}) {
-    BOOST_TEST(ReportFromAggregates(*store, DaySpec(zone), Users(40)) ==
-               ReportFromIntervals(*store, DaySpec(zone), Users(40)));
+    BOOST_TEST(ReportViaAggregates(*store, DaySpec(zone), Users(40)) ==
+               ReportViaIntervals(*store, DaySpec(zone), Users(40)));
   }
 }
 
@@ -370,13 +309,13 @@ BOOST_AUTO_TEST_CASE(upgrade_killed_half_way_leaves_a_ledger_that_opens_and_repo
   auto reader = OpenSqliteTimeStoreReadOnly(path);
   BOOST_REQUIRE(reader.ok());
   const ReportSpec spec = DaySpec("Asia/Kolkata");
-  const std::vector<std::string> from_old = ReportFromIntervals(**reader, spec, Users(700));
+  const std::vector<std::string> from_old = ReportViaIntervals(**reader, spec, Users(700));
   BOOST_TEST(!(*reader)->OpenAggregates().ok());
 
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
   BOOST_TEST(SchemaVersion(path) == kLedgerSchemaVersion);
   BOOST_TEST(StoredDays(path) == ExpectedDays(path));
-  BOOST_TEST(ReportFromAggregates(*store, spec, Users(700)) == from_old);
+  BOOST_TEST(ReportViaAggregates(*store, spec, Users(700)) == from_old);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
