@@ -5,6 +5,8 @@
 #include <cassert>
 #include <optional>
 
+#include "tracking/varint.h"
+
 namespace presence::tracking {
 namespace {
 
@@ -15,30 +17,6 @@ constexpr int kMaxVarintBytes = 9;
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-void PutVarint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
-// Reads one varint at `at`, moving past it; nullopt at the blob's end or for an overlong one.
-std::optional<uint64_t> GetVarint(std::string_view blob, size_t& at) {
-  uint64_t value = 0;
-  for (int i = 0; i < kMaxVarintBytes; ++i) {
-    if (at >= blob.size()) return std::nullopt;
-    const auto byte = static_cast<unsigned char>(blob[at++]);
-    value |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
-    if ((byte & 0x80) == 0) {
-      // One encoding per value: a last byte of zero after others is padding.
-      if (byte == 0 && i > 0) return std::nullopt;
-      return value;
-    }
-  }
-  return std::nullopt;
 }
 
 Error Damaged(const std::string& what) {
@@ -147,13 +125,13 @@ Status DayAggregateView::Parse(std::string_view blob, bool with_quarters) {
     return Damaged("unknown format");
   }
   at = 1;
-  std::optional<uint64_t> count = GetVarint(blob, at);
+  std::optional<uint64_t> count = GetVarint(blob, at, kMaxVarintBytes);
   // Each state takes at least two bytes, which bounds the count by the blob's size.
   if (!count || *count == 0 || *count > blob.size() / 2) return Damaged("bad state count");
   int64_t day_total = 0;
   for (uint64_t i = 0; i < *count; ++i) {
-    std::optional<uint64_t> id = GetVarint(blob, at);
-    std::optional<uint64_t> total = GetVarint(blob, at);
+    std::optional<uint64_t> id = GetVarint(blob, at, kMaxVarintBytes);
+    std::optional<uint64_t> total = GetVarint(blob, at, kMaxVarintBytes);
     if (!id || !total) return Damaged("cut short in the totals");
     if (*id > INT32_MAX || (!states_.empty() && static_cast<int64_t>(*id) <= states_.back().id)) {
       return Damaged("state ids out of order");
@@ -174,15 +152,15 @@ Status DayAggregateView::ParseQuarters(std::string_view blob, size_t& at) {
   // a blob whose states overlap would give a bucket more time than it lasts.
   std::array<int64_t, kQuartersPerDay> in_quarter{};
   for (StateDay& state : states_) {
-    std::optional<uint64_t> items = GetVarint(blob, at);
+    std::optional<uint64_t> items = GetVarint(blob, at, kMaxVarintBytes);
     if (!items || *items == 0 || *items > kQuartersPerDay) return Damaged("bad item count");
     state.runs_begin = runs_.size();
     int end = 0;
     int64_t sum = 0;
     bool last_full = false;
     for (uint64_t i = 0; i < *items; ++i) {
-      std::optional<uint64_t> head = GetVarint(blob, at);
-      std::optional<uint64_t> value = GetVarint(blob, at);
+      std::optional<uint64_t> head = GetVarint(blob, at, kMaxVarintBytes);
+      std::optional<uint64_t> value = GetVarint(blob, at, kMaxVarintBytes);
       if (!head || !value) return Damaged("cut short in the quarters");
       const uint64_t skip = *head >> 1;
       if (skip >= static_cast<uint64_t>(kQuartersPerDay - end)) return Damaged("quarter past 96");

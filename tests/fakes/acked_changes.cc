@@ -20,7 +20,8 @@ void AckedChanges::Add(const Poco::JSON::Array& changes) {
 
 std::optional<AckedChanges::LedgerCheck> AckedChanges::CheckLedger(
     const std::string& ledger_path) const {
-  auto store = tracking::OpenSqliteTimeStoreReadOnly(ledger_path);
+  // As the restarted agent would: opening for writing replays what the killed one journaled.
+  auto store = tracking::OpenSqliteTimeStore(ledger_path);
   if (!store.ok()) return std::nullopt;
   auto intervals =
       (*store)->Intervals(std::nullopt, Timestamp{}, FromEpochMillis(int64_t{1} << 50));

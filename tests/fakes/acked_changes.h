@@ -23,7 +23,8 @@ class AckedChanges {
     int missing = 0;       // acknowledged changes the ledger lacks
     size_t intervals = 0;  // intervals the ledger holds
   };
-  // Opens the ledger read-only; nullopt when it cannot be read.
+  // Opens the ledger as a restarted agent would (replaying its change journal; the agent must be
+  // stopped); nullopt when it cannot be opened.
   std::optional<LedgerCheck> CheckLedger(const std::string& ledger_path) const;
 
  private:

@@ -11,6 +11,7 @@
 
 #include "tracking/ledger_math.h"
 #include "tracking/memory/memory_time_store.h"
+#include "tracking/sqlite/journaled_time_store.h"
 #include "tracking/sqlite/sqlite_schema.h"
 #include "tracking/sqlite/sqlite_store.h"
 
@@ -293,6 +294,18 @@ Change MakeChangeAt(const std::string& agent, Timestamp at, const std::string& l
 
 Change MakeChange(const std::string& agent, const std::string& at, const std::string& label) {
   return MakeChangeAt(agent, T(at), label);
+}
+
+void SettleOrThrow(TimeStore& store, int attempts) {
+  auto* journaled = dynamic_cast<JournaledTimeStore*>(&store);
+  if (!journaled) return;
+  for (int attempt = 1;; ++attempt) {
+    Status settled = journaled->Settle();
+    if (settled.ok()) return;
+    if (attempt >= attempts) {
+      throw std::runtime_error("the ledger's fold failed: " + settled.error().message);
+    }
+  }
 }
 
 std::string CommitText(TimeStore& store, std::vector<Change> changes,

@@ -67,6 +67,11 @@ constexpr Millis kDay = std::chrono::days(1);
 Change MakeChange(const std::string& agent, const std::string& at, const std::string& label);
 Change MakeChangeAt(const std::string& agent, Timestamp at, const std::string& label);
 
+// Waits until a SQLite store's tables hold every commit so far (its change journal folded), as
+// before another connection reads or changes the file; nothing for other stores. Throws
+// std::runtime_error with the fold's error after `attempts` failed folds.
+void SettleOrThrow(TimeStore& store, int attempts = 1);
+
 // Commits and returns "" on success, or "code: message".
 std::string CommitText(TimeStore& store, std::vector<Change> changes,
                        std::vector<AgentRecord> agents = {});

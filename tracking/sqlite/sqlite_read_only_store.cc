@@ -2,9 +2,15 @@
 // migrates or locks the file, so it cannot turn an unrelated SQLite file into a ledger.
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
+#include "tracking/sqlite/change_journal.h"
 #include "tracking/sqlite/sqlite_aggregates.h"
 #include "tracking/sqlite/sqlite_interval_scan.h"
 #include "tracking/sqlite/sqlite_ledger_reader.h"
@@ -56,6 +62,36 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
   SqliteLedgerReader reader_;
 };
 
+// True while a writer (a running agent) holds the ledger's lock (ledger_lock.h); it then folds
+// its change journal into the file within moments.
+bool WriterIsRunning(const std::string& path) {
+  int fd = ::open((path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the shared lock, if it was taken
+  return held;
+}
+
+// The ledger's journal holds acknowledged changes its tables lack, and no agent is running to
+// write them in: a report would leave them out without a word.
+Status CheckNothingLeftInJournal(SQLite::Database& db, const std::string& path, int version) {
+  if (WriterIsRunning(path)) return Status::Ok();
+  uint64_t folded = 0;
+  if (version >= kLedgerJournalVersion) {
+    SQLite::Statement row(db, "SELECT seq FROM journal_folds WHERE id = 1");
+    if (row.executeStep()) folded = static_cast<uint64_t>(row.getColumn(0).getInt64());
+  }
+  Result<uint64_t> unfolded = CountUnfoldedRecords(path, folded);
+  if (!unfolded.ok()) return unfolded.error();
+  if (*unfolded == 0) return Status::Ok();
+  return Error{"ledger_not_folded",
+               "the ledger '" + path + "' lacks its last " + std::to_string(*unfolded) +
+                   " acknowledged commits: they are still in its change journal (" + path +
+                   ".changes-*), left by an agent that stopped without writing them in (killed "
+                   "or crashed). Start the agent once, which writes them into the ledger, then "
+                   "read it again"};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path) {
@@ -72,6 +108,9 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string
       return Error{"not_a_ledger", prefix + "not a time ledger of schema version 1 to " +
                                        std::to_string(kLedgerSchemaVersion) + " (found version " +
                                        std::to_string(version) + ")"};
+    }
+    if (Status complete = CheckNothingLeftInJournal(probe, path, version); !complete.ok()) {
+      return complete.error();
     }
     return std::unique_ptr<TimeStore>(std::make_unique<ReadOnlySqliteTimeStore>(path));
   } catch (const std::exception& e) {

@@ -115,6 +115,14 @@ constexpr std::array<const char*, kLedgerSchemaVersion> kMigrations = {
         (agent, start_ms, id, label, reason_code, status, source, cause, end_ms);
       DROP INDEX intervals_by_agent_start;
     )sql",
+    // 6 -> 7: the last change-journal record (change_journal.h) whose batch the tables hold,
+    // written in the same transaction as the batch, so a start replays exactly the rest.
+    R"sql(
+      CREATE TABLE journal_folds (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL
+      );
+    )sql",
 };
 
 Error TooNew(int version) {

@@ -33,7 +33,10 @@ inline Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStore(
 // Reads ledgers of schema version 1 up to this program's (an older agent's ledger included;
 // before version 3 it has no sync state). "not_a_ledger" for a missing file, one that is not a
 // ledger, or one of a newer schema; Commit, SaveSyncState and RemoveOutbox fail with
-// "read_only".
+// "read_only". Beside a running agent it sees each commit once the agent has folded it from its
+// change journal (journaled_time_store.h), within moments. "ledger_not_folded" when no agent
+// runs and the journal still holds acknowledged commits the file lacks (the agent was killed):
+// starting the agent writes them in.
 Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string& path);
 
 }  // namespace presence::tracking

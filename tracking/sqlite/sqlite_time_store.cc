@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "tracking/ledger_math.h"
+#include "tracking/sqlite/journaled_time_store.h"
 #include "tracking/sqlite/ledger_files.h"
 #include "tracking/sqlite/sqlite_schema.h"
 
@@ -40,12 +41,16 @@ Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLo
                     "' was an empty (0-byte) file; it is used as a new, empty ledger. If it held "
                     "history, stop the agent and restore the file from a backup");
   }
-  if (Status status = PrepareLedgerWriter(writer, options.durability, options.log); !status.ok()) {
+  // synchronous=NORMAL whatever the durability: a commit is made durable by the change journal
+  // (synced per commit in power_loss mode), and the tables are synced before a journal segment
+  // that holds their changes is deleted (JournaledTimeStore).
+  if (Status status = PrepareLedgerWriter(writer, Durability::kProcessCrash, options.log);
+      !status.ok()) {
     return Error{status.error().code,
                  "cannot open time ledger '" + path + "': " + status.error().message};
   }
-  return std::unique_ptr<TimeStore>(
-      std::make_unique<SqliteTimeStore>(std::move(lock), std::move(writer), path));
+  return JournaledTimeStore::Open(
+      std::make_unique<SqliteTimeStore>(std::move(lock), std::move(writer), path), path, options);
 }
 
 }  // namespace
@@ -90,6 +95,9 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
           db_,
           "INSERT INTO outbox (id, connector, agent, at_ms, from_label, label, "
           "reason_code, status, source, cause, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      set_folded_(db_,
+                  "INSERT INTO journal_folds (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE "
+                  "SET seq = excluded.seq"),
       aggregates_(db_),
       reader_(path),
       side_db_(path, SQLite::OPEN_READWRITE),
@@ -190,8 +198,21 @@ void SqliteTimeStore::WriteEngineState(const AgentRecord& record) {
   set_engine_state_.exec();
 }
 
-Status SqliteTimeStore::Commit(const CommitBatch& batch) {
-  if (batch.empty()) return Status::Ok();
+uint64_t SqliteTimeStore::FoldedSeq() {
+  SQLite::Statement row(db_, "SELECT seq FROM journal_folds WHERE id = 1");
+  return row.executeStep() ? static_cast<uint64_t>(row.getColumn(0).getInt64()) : 0;
+}
+
+std::vector<std::pair<std::string, int64_t>> SqliteTimeStore::OpenIntervalStarts() const {
+  std::vector<std::pair<std::string, int64_t>> starts;
+  starts.reserve(open_.size());
+  for (const auto& [agent, open] : open_) starts.emplace_back(agent, ToEpochMillis(open.start));
+  return starts;
+}
+
+Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
+                                     std::optional<uint64_t> journal_seq) {
+  if (batch.empty() && !journal_seq) return Status::Ok();
   try {
     if (!open_valid_) ReloadOpenIntervals();
     OpenIntervals pending;
@@ -209,6 +230,11 @@ Status SqliteTimeStore::Commit(const CommitBatch& batch) {
     aggregates_.Flush(/*rebuild_damaged=*/true);
     for (const AgentRecord& record : batch.agents) WriteEngineState(record);
     for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
+    if (journal_seq) {
+      Reuse(set_folded_);
+      set_folded_.bind(1, static_cast<int64_t>(*journal_seq));
+      set_folded_.exec();
+    }
     transaction.commit();
     aggregates_.Committed();
     for (auto& [agent, open] : pending) open_[agent] = std::move(open);

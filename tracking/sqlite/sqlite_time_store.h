@@ -10,9 +10,12 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "tracking/sqlite/ledger_lock.h"
 #include "tracking/sqlite/sqlite_aggregates.h"
@@ -31,7 +34,14 @@ class SqliteTimeStore final : public TimeStore {
   // Throws SQLite::Exception or std::runtime_error; OpenSqliteTimeStore turns them into Errors.
   SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const std::string& path);
 
-  Status Commit(const CommitBatch& batch) override;
+  Status Commit(const CommitBatch& batch) override { return CommitFolded(batch, std::nullopt); }
+  // Commit, recording in the same transaction that the tables now hold the change journal up to
+  // record `journal_seq` (when given).
+  Status CommitFolded(const CommitBatch& batch, std::optional<uint64_t> journal_seq);
+  // The last journal record the tables hold (0 when none); writer thread.
+  uint64_t FoldedSeq();
+  // Each user's open interval start (epoch ms), from the cache Commit keeps; writer thread.
+  std::vector<std::pair<std::string, int64_t>> OpenIntervalStarts() const;
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override {
@@ -92,6 +102,7 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement add_day_total_;
   SQLite::Statement set_engine_state_;
   SQLite::Statement insert_outbox_;
+  SQLite::Statement set_folded_;
   // The day rows of the report aggregates, written in the same transaction as the intervals.
   SqliteAggregateWriter aggregates_;
   SqliteLedgerReader reader_;

@@ -216,6 +216,7 @@ BOOST_AUTO_TEST_CASE(a_damaged_day_is_rebuilt_by_the_next_commit_and_reports_sta
   BOOST_TEST(ReportViaAggregates(*store, spec, {"alice"}) ==
              ReportViaIntervals(*store, spec, {"alice"}));
   BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T09:30:00Z", "Ready")}).empty());
+  SettleOrThrow(*store);
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
 }
 
@@ -238,12 +239,14 @@ BOOST_AUTO_TEST_CASE(commits_go_on_after_a_rebuild_and_a_write_by_another_connec
   }
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
   BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T09:30:00Z", "Ready")}).empty());
+  SettleOrThrow(*store);
   {
     SQLite::Database other(path, SQLite::OPEN_READWRITE);
     other.setBusyTimeout(5000);
     other.exec("INSERT INTO sync_marks (target, done_through) VALUES ('crm', '2026-03-01')");
   }
   BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-30T10:00:00Z", "Lunch")}).empty());
+  SettleOrThrow(*store);
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
 }
 

@@ -335,6 +335,7 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_scans_the_same_intervals) {
 BOOST_AUTO_TEST_CASE(sqlite_scan_reports_a_storage_error) {
   StoreUnderTest store("sqlite");
   CommitTwoUsers(*store);
+  SettleOrThrow(*store);  // the scan's own failure, not the fold's
   {
     SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
     other.exec("ALTER TABLE intervals RENAME TO parked");

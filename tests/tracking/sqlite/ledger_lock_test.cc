@@ -71,6 +71,9 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_what_the_live_writer_committed_and_cannot_wri
   auto writer = OpenSqliteTimeStore(db);
   BOOST_REQUIRE(writer.ok());
   BOOST_REQUIRE((*writer)->Commit(OneChange("a", "Lunch", kT0)).ok());
+  // Another process sees a commit once the writer has folded it from its change journal into
+  // the tables (within kFoldDelay); a read on the writer waits for that.
+  BOOST_REQUIRE((*writer)->LoadAgents().ok());
   auto reader = OpenSqliteTimeStoreReadOnly(db);
   BOOST_REQUIRE(reader.ok());
   auto intervals = (*reader)->Intervals(std::nullopt, kT0, kT0 + std::chrono::hours(1));

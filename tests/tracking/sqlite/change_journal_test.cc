@@ -1,0 +1,350 @@
+// The change journal (tracking/sqlite/change_journal.h) and the ledger behind it
+// (journaled_time_store.h): a commit is durable once journaled, a start replays exactly what the
+// tables lack, an unfinished append is left out, damage is refused with the file named, and the
+// fold's back-pressure holds when the ledger cannot be written.
+
+#include "tracking/sqlite/change_journal.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <iterator>
+
+#include "tests/fakes/temp_dir.h"
+#include "tests/tracking/store_test_support.h"
+#include "tracking/sqlite/journaled_time_store.h"
+#include "tracking/sqlite/sqlite_store.h"
+#include "tracking/varint.h"
+
+namespace tt = boost::test_tools;
+
+namespace presence::tracking::test {
+namespace {
+
+CommitBatch SampleBatch() {
+  CommitBatch batch;
+  batch.changes.push_back(MakeChange("alice", "2026-11-21T09:00:00Z", "Lunch"));
+  Change odd = MakeChange("b\xc3\xb6rje \"x\"\n", "1969-12-31T23:59:59.999Z", "Ready");
+  odd.from_label = "";
+  odd.cause = std::string("nul\0inside", 10);
+  odd.source = Source::kPbx;
+  batch.changes.push_back(odd);
+  batch.agents.push_back({"alice", std::string(3000, 's')});
+  batch.agents.push_back({"", ""});
+  OutboxItem item;
+  item.id = 42;
+  item.connector = "teams";
+  item.change = MakeChange("alice", "2026-11-21T09:00:00Z", "Lunch");
+  item.change.from_label = "Ready";
+  item.payload = "{\"dial\":\"*61\"}";
+  batch.outbox.push_back(item);
+  return batch;
+}
+
+std::string Text(const CommitBatch& batch) {
+  std::string text;
+  for (const Change& c : batch.changes) {
+    text += c.agent + "|" + FormatTime(c.at) + "|" + c.from_label + "|" + c.label + "|" +
+            c.reason_code + "|" + std::to_string(reasoncodes::ToInt(c.status)) + "|" +
+            std::string(reasoncodes::SourceName(c.source)) + "|" + c.cause + "\n";
+  }
+  for (const AgentRecord& a : batch.agents)
+    text += "agent " + a.agent + "=" + a.engine_state + "\n";
+  for (const OutboxItem& o : batch.outbox) {
+    text += "outbox " + std::to_string(o.id) + " " + o.connector + " " + o.change.agent + " " +
+            o.change.from_label + ">" + o.change.label + " " + o.payload + "\n";
+  }
+  return text;
+}
+
+std::string Record(uint64_t seq, const CommitBatch& batch) {
+  std::string payload;
+  EncodeCommitBatch(batch, payload);
+  std::string record;
+  AppendJournalRecord(seq, payload, record);
+  return record;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::unique_ptr<TimeStore> OpenOrThrow(const std::string& path,
+                                       std::vector<std::string>* log = nullptr,
+                                       Durability durability = Durability::kPowerLoss) {
+  LedgerOptions options{.durability = durability};
+  if (log) options.log = [log](LogLevel, std::string_view line) { log->emplace_back(line); };
+  auto opened = OpenSqliteTimeStore(path, options);
+  if (!opened.ok()) throw std::runtime_error(opened.error().code + ": " + opened.error().message);
+  return std::move(*opened);
+}
+
+JournaledTimeStore& Journaled(TimeStore& store) { return dynamic_cast<JournaledTimeStore&>(store); }
+
+std::vector<JournalSegmentFile> Segments(const std::string& path) {
+  auto segments = ListJournalSegments(path);
+  if (!segments.ok()) throw std::runtime_error(segments.error().message);
+  return *segments;
+}
+
+// Commits `count` one-change batches for user a, an hour apart from 2026-11-21T00:00Z on.
+void CommitHours(TimeStore& store, int first, int count) {
+  for (int i = first; i < first + count; ++i) {
+    const std::string label = i % 2 == 0 ? "Ready" : "Lunch";
+    std::string failed = CommitText(
+        store, {MakeChangeAt("a", T("2026-11-21T00:00:00Z") + std::chrono::hours(i), label)},
+        {{"a", "state " + std::to_string(i)}});
+    if (!failed.empty()) throw std::runtime_error(failed);
+  }
+}
+
+// "ids 1..n, a's intervals back to back from 00:00, one per hour, last one open".
+void CheckHours(TimeStore& store, int count) {
+  std::vector<Interval> intervals = IntervalsOrThrow(
+      store, std::string("a"), T("2026-11-20T00:00:00Z"), T("2026-12-31T00:00:00Z"));
+  BOOST_TEST_REQUIRE(intervals.size() == static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    BOOST_TEST(intervals[i].id == i + 1);
+    BOOST_TEST(FormatTime(intervals[i].start) ==
+               FormatTime(T("2026-11-21T00:00:00Z") + std::chrono::hours(i)));
+    BOOST_TEST(intervals[i].end.has_value() == (i + 1 < count));
+  }
+  auto agents = store.LoadAgents();
+  BOOST_TEST_REQUIRE(agents.ok());
+  BOOST_TEST_REQUIRE(agents->size() == 1u);
+  BOOST_TEST(agents->front().engine_state == "state " + std::to_string(count - 1));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(change_journal_test)
+
+BOOST_AUTO_TEST_CASE(a_batch_reads_back_as_it_was_written) {
+  const CommitBatch batch = SampleBatch();
+  std::string payload;
+  EncodeCommitBatch(batch, payload);
+  Result<CommitBatch> read = DecodeCommitBatch(payload);
+  BOOST_TEST_REQUIRE(read.ok(), (read.ok() ? "" : read.error().message));
+  BOOST_TEST(Text(*read) == Text(batch));
+  BOOST_TEST(ToEpochMillis(read->changes[1].at) == -1);
+  BOOST_TEST(read->changes[1].cause.size() == 10u);
+  std::string again;
+  EncodeCommitBatch(*read, again);
+  BOOST_TEST(again == payload);
+}
+
+BOOST_AUTO_TEST_CASE(every_cut_and_a_trailing_byte_are_refused) {
+  std::string payload;
+  EncodeCommitBatch(SampleBatch(), payload);
+  for (size_t size = 0; size < payload.size(); ++size) {
+    Result<CommitBatch> read = DecodeCommitBatch(std::string_view(payload).substr(0, size));
+    BOOST_TEST_REQUIRE(!read.ok(), "cut at " << size);
+    BOOST_TEST(read.error().code == "damaged_journal");
+  }
+  Result<CommitBatch> longer = DecodeCommitBatch(payload + "x");
+  BOOST_TEST_REQUIRE(!longer.ok());
+  BOOST_TEST(longer.error().message.find("left over") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_absurd_count_is_refused_without_reserving_for_it) {
+  // 2^62 changes claimed by a payload of eleven bytes.
+  std::string payload;
+  PutVarint(payload, uint64_t{1} << 62);
+  Result<CommitBatch> read = DecodeCommitBatch(payload);
+  BOOST_TEST_REQUIRE(!read.ok());
+  BOOST_TEST(read.error().message.find("count exceeds") != std::string::npos, read.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(a_segment_reads_up_to_an_unfinished_append_or_damage) {
+  const std::string first = Record(7, SampleBatch());
+  const std::string second = Record(8, SampleBatch());
+  const std::string file = std::string(kJournalMagic) + first + second;
+  JournalSegmentRead whole = ParseJournalSegment(file);
+  BOOST_TEST(whole.complete);
+  BOOST_TEST_REQUIRE(whole.records.size() == 2u);
+  BOOST_TEST(whole.records[1].seq == 8u);
+
+  // Any cut inside the second record: the first stays, the rest is an unfinished append.
+  for (size_t cut = kJournalMagic.size() + first.size() + 1; cut < file.size(); ++cut) {
+    JournalSegmentRead read = ParseJournalSegment(std::string_view(file).substr(0, cut));
+    BOOST_TEST_REQUIRE(read.records.size() == 1u, "cut at " << cut);
+    BOOST_TEST(read.cut_short);
+    BOOST_TEST(read.problem.empty());
+    BOOST_TEST(read.good_bytes == kJournalMagic.size() + first.size());
+  }
+  // A flipped bit in the first record's payload: its checksum fails.
+  std::string flipped = file;
+  flipped[kJournalMagic.size() + kJournalRecordHead + 3] ^= 0x10;
+  JournalSegmentRead damaged = ParseJournalSegment(flipped);
+  BOOST_TEST(damaged.records.empty());
+  BOOST_TEST(damaged.problem.find("checksum") != std::string::npos, damaged.problem);
+  // A record out of sequence.
+  JournalSegmentRead gap = ParseJournalSegment(std::string(kJournalMagic) + first + Record(9, {}));
+  BOOST_TEST(gap.records.size() == 1u);
+  BOOST_TEST(gap.problem.find("follows record 7") != std::string::npos, gap.problem);
+  // Not a journal at all.
+  BOOST_TEST(!ParseJournalSegment("SQLite format 3").problem.empty());
+  BOOST_TEST(ParseJournalSegment(kJournalMagic.substr(0, 3)).cut_short);
+}
+
+BOOST_AUTO_TEST_CASE(commits_journaled_but_not_folded_are_replayed_once_at_the_next_start) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    CommitHours(*store, 0, 3);
+    SettleOrThrow(*store);  // 3 in the tables
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, 3, 4);  // 4 only in the journal: as if killed now
+    BOOST_TEST(Segments(path).size() == 1u);
+  }
+  {
+    SQLite::Database file(path, SQLite::OPEN_READONLY);
+    BOOST_TEST(file.execAndGet("SELECT COUNT(*) FROM intervals").getInt() == 3);
+  }
+  std::vector<std::string> log;
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
+  BOOST_TEST(Segments(path).empty());
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].find("took 4 changes from its change journal") != std::string::npos, log[0]);
+  CheckHours(*store, 7);
+  // The store carries on, its sequence after the replayed records.
+  CommitHours(*store, 7, 2);
+  store.reset();
+  store = OpenOrThrow(path);
+  CheckHours(*store, 9);
+}
+
+BOOST_AUTO_TEST_CASE(an_unfinished_append_is_left_out_with_a_warning) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  std::string segment;
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, 0, 2);
+    segment = Segments(path).at(0).path;
+  }
+  // Half a record more, as a process killed in the middle of its append leaves it.
+  CommitBatch next;
+  next.changes.push_back(MakeChange("a", "2026-11-21T05:00:00Z", "Lunch"));
+  std::string record = Record(3, next);
+  WriteFile(segment, ReadFile(segment) + record.substr(0, record.size() / 2));
+  std::vector<std::string> log;
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0].find("ends in an append that did not finish") != std::string::npos, log[0]);
+  BOOST_TEST(log[0].find(segment) != std::string::npos, log[0]);
+  CheckHours(*store, 2);
+}
+
+BOOST_AUTO_TEST_CASE(damage_before_the_last_record_or_a_missing_record_refuses_the_start) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  std::string segment;
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, 0, 3);
+    segment = Segments(path).at(0).path;
+  }
+  const std::string good = ReadFile(segment);
+  // The first record's payload damaged: the two after it cannot be trusted to follow.
+  std::string damaged = good;
+  damaged[kJournalMagic.size() + kJournalRecordHead + 2] ^= 0x01;
+  // A second segment carrying on from record 5: records 4 is missing.
+  WriteFile(segment, damaged);
+  WriteFile(JournalSegmentPath(path, 5), std::string(kJournalMagic));
+  auto opened = OpenSqliteTimeStore(path);
+  BOOST_TEST_REQUIRE(!opened.ok());
+  BOOST_TEST(opened.error().code == "ledger_damaged");
+  BOOST_TEST(opened.error().message.find(segment) != std::string::npos, opened.error().message);
+  BOOST_TEST(opened.error().message.find("checksum") != std::string::npos, opened.error().message);
+
+  WriteFile(segment, good);
+  CommitBatch fifth;
+  fifth.changes.push_back(MakeChange("a", "2026-11-21T09:00:00Z", "Lunch"));
+  WriteFile(JournalSegmentPath(path, 5), std::string(kJournalMagic) + Record(5, fifth));
+  opened = OpenSqliteTimeStore(path);
+  BOOST_TEST_REQUIRE(!opened.ok());
+  BOOST_TEST(opened.error().code == "ledger_damaged");
+  BOOST_TEST(opened.error().message.find("follows record 3") != std::string::npos,
+             opened.error().message);
+  // Nothing was written while refusing.
+  SQLite::Database file(path, SQLite::OPEN_READONLY);
+  BOOST_TEST(file.execAndGet("SELECT COUNT(*) FROM intervals").getInt() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_segment_gives_way_to_the_next_and_is_deleted_once_folded) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, nullptr, Durability::kProcessCrash);
+  const std::string state(64 * 1024, 'e');
+  const int commits = static_cast<int>(kJournalSegmentBytes / state.size()) + 8;
+  for (int i = 0; i < commits; ++i) {
+    std::string failed = CommitText(
+        *store, {MakeChangeAt("a", T("2026-11-21T00:00:00Z") + std::chrono::minutes(i), "Ready")},
+        {{"a", state}});
+    BOOST_TEST_REQUIRE(failed.empty(), failed);
+  }
+  std::vector<JournalSegmentFile> segments = Segments(path);
+  BOOST_TEST_REQUIRE(!segments.empty());
+  BOOST_TEST(segments.back().first_seq > 1u);  // a second segment was begun
+  SettleOrThrow(*store);
+  segments = Segments(path);
+  BOOST_TEST_REQUIRE(segments.size() == 1u);  // the full one went once folded
+  BOOST_TEST(segments[0].first_seq > 1u);
+  store.reset();
+  BOOST_TEST(Segments(path).empty());  // a clean stop folds and removes the rest
+  store = OpenOrThrow(path);
+  BOOST_TEST(
+      IntervalsOrThrow(*store, std::nullopt, T("2026-11-20T00:00:00Z"), T("2026-11-30T00:00:00Z"))
+          .size() == static_cast<size_t>(commits));
+}
+
+BOOST_AUTO_TEST_CASE(a_ledger_that_cannot_be_written_stops_commits_at_the_limit_then_recovers) {
+  StoreUnderTest store("sqlite");
+  BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T00:00:00Z", "Ready")}) == "");
+  SettleOrThrow(*store);
+  SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
+  other.exec("ALTER TABLE daily_totals RENAME TO parked");
+  const size_t per_batch = 1000;
+  Timestamp at = T("2026-11-21T01:00:00Z");
+  std::string refused;
+  size_t accepted = 0;
+  while (refused.empty() && accepted <= JournaledTimeStore::kMaxUnfoldedChanges + per_batch) {
+    std::vector<Change> changes;
+    for (size_t i = 0; i < per_batch; ++i) {
+      changes.push_back(MakeChangeAt("a", at, i % 2 ? "Lunch" : "Ready"));
+      at += std::chrono::seconds(1);
+    }
+    refused = CommitText(*store, changes);
+    if (refused.empty()) accepted += per_batch;
+  }
+  // Refused once the limit is reached, with the fold's reason; not before.
+  BOOST_TEST(accepted >= JournaledTimeStore::kMaxUnfoldedChanges);
+  BOOST_TEST(accepted < JournaledTimeStore::kMaxUnfoldedChanges + per_batch);
+  BOOST_TEST(refused.rfind("storage_error: the time ledger is not being written", 0) == 0u,
+             refused);
+  BOOST_TEST(refused.find("daily_totals") != std::string::npos, refused);
+
+  other.exec("ALTER TABLE parked RENAME TO daily_totals");
+  SettleOrThrow(*store, 3);  // the retried fold goes through (one in flight may still fail)
+  BOOST_TEST(IntervalsOrThrow(*store, std::string("a"), T("2026-11-20T00:00:00Z"),
+                              T("2026-12-30T00:00:00Z"))
+                 .size() == accepted + 1);
+  BOOST_TEST(CommitText(*store, {MakeChangeAt("a", at, "Lunch")}) == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace presence::tracking::test

@@ -1,0 +1,420 @@
+#include "tracking/sqlite/change_journal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "tracking/sqlite/ledger_files.h"
+#include "tracking/varint.h"
+
+namespace presence::tracking {
+namespace {
+
+constexpr size_t kSeqDigits = 20;
+
+Error Damaged(const std::string& what) {
+  return Error{"damaged_journal", "a record of the change journal is damaged: " + what};
+}
+
+void PutText(std::string& out, std::string_view text) {
+  PutVarint(out, text.size());
+  out.append(text);
+}
+
+void PutChange(std::string& out, const Change& change) {
+  PutText(out, change.agent);
+  PutVarint(out, ZigZag(ToEpochMillis(change.at)));
+  PutText(out, change.from_label);
+  PutText(out, change.label);
+  PutText(out, change.reason_code);
+  PutVarint(out, static_cast<uint64_t>(reasoncodes::ToInt(change.status)));
+  PutVarint(out, static_cast<uint64_t>(change.source));
+  PutText(out, change.cause);
+}
+
+// Reads what the Put functions wrote, failing on the first thing out of place.
+class PayloadReader {
+ public:
+  explicit PayloadReader(std::string_view bytes) : bytes_(bytes) {}
+
+  bool Number(uint64_t& value) {
+    std::optional<uint64_t> read = GetVarint(bytes_, at_);
+    if (!read) return Fail("a number is cut short or overlong");
+    value = *read;
+    return true;
+  }
+  // A count of items each at least `min_bytes` long: never more than the bytes left can hold,
+  // so a damaged count cannot make the caller reserve gigabytes.
+  bool Count(uint64_t& count, size_t min_bytes) {
+    if (!Number(count)) return false;
+    if (count > (bytes_.size() - at_) / min_bytes) return Fail("a count exceeds the record");
+    return true;
+  }
+  bool Text(std::string& text) {
+    uint64_t size = 0;
+    if (!Number(size)) return false;
+    if (size > bytes_.size() - at_) return Fail("a text runs past the end of the record");
+    text.assign(bytes_.substr(at_, size));
+    at_ += size;
+    return true;
+  }
+  bool ReadChange(Change& change) {
+    uint64_t at = 0;
+    uint64_t status = 0;
+    uint64_t source = 0;
+    if (!Text(change.agent) || !Number(at) || !Text(change.from_label) || !Text(change.label) ||
+        !Text(change.reason_code) || !Number(status) || !Number(source) || !Text(change.cause)) {
+      return false;
+    }
+    std::optional<StatusCode> code = reasoncodes::StatusFromInt(
+        static_cast<long long>(std::min<uint64_t>(status, std::numeric_limits<long long>::max())));
+    if (!code) return Fail("unknown status " + std::to_string(status));
+    if (source > static_cast<uint64_t>(Source::kPbx)) {
+      return Fail("unknown source " + std::to_string(source));
+    }
+    change.at = FromEpochMillis(UnZigZag(at));
+    change.status = *code;
+    change.source = static_cast<Source>(source);
+    return true;
+  }
+  bool AtEnd() const { return at_ == bytes_.size(); }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  bool Fail(std::string what) {
+    if (problem_.empty()) problem_ = std::move(what);
+    return false;
+  }
+  std::string_view bytes_;
+  size_t at_ = 0;
+  std::string problem_;
+};
+
+// The smallest encoded change (every text empty, every number one byte) and so on: bounds for
+// PayloadReader::Count.
+constexpr size_t kMinChangeBytes = 8;
+constexpr size_t kMinAgentBytes = 2;
+constexpr size_t kMinOutboxBytes = kMinChangeBytes + 3;
+
+uint32_t Crc(uint64_t seq, std::string_view payload) {
+  boost::crc_32_type crc;
+  unsigned char seq_bytes[8];
+  for (int i = 0; i < 8; ++i) seq_bytes[i] = static_cast<unsigned char>(seq >> (8 * i));
+  crc.process_bytes(seq_bytes, sizeof seq_bytes);
+  crc.process_bytes(payload.data(), payload.size());
+  return crc.checksum();
+}
+
+void PutFixed(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>(value >> (8 * i)));
+}
+
+uint64_t GetFixed(std::string_view bytes, size_t at, int count) {
+  uint64_t value = 0;
+  for (int i = 0; i < count; ++i) {
+    value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  }
+  return value;
+}
+
+std::string SegmentPrefix(const std::string& ledger_path) {
+  const size_t slash = ledger_path.rfind('/');
+  return (slash == std::string::npos ? ledger_path : ledger_path.substr(slash + 1)) + ".changes-";
+}
+
+Status WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return Error{"storage_error",
+                   std::string("cannot write the change journal: ") + std::strerror(errno)};
+    }
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  return Status::Ok();
+}
+
+// A new file's name is only durable once its folder is synced.
+Status SyncFolder(const std::string& path) {
+  const std::string folder = LedgerFolder(path);
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    return Error{"storage_error",
+                 "cannot sync the folder '" + folder + "': " + std::strerror(error)};
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SyncLedgerFiles(const std::string& ledger_path) {
+  for (const std::string& path : {ledger_path, ledger_path + "-wal"}) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;  // no -wal: everything is in the file
+    if (fd < 0 || ::fdatasync(fd) != 0) {
+      const int error = errno;
+      if (fd >= 0) ::close(fd);
+      return Error{"storage_error",
+                   "cannot sync the ledger file '" + path + "': " + std::strerror(error)};
+    }
+    ::close(fd);
+  }
+  return Status::Ok();
+}
+
+void EncodeCommitBatch(const CommitBatch& batch, std::string& out) {
+  PutVarint(out, batch.changes.size());
+  for (const Change& change : batch.changes) PutChange(out, change);
+  PutVarint(out, batch.agents.size());
+  for (const AgentRecord& record : batch.agents) {
+    PutText(out, record.agent);
+    PutText(out, record.engine_state);
+  }
+  PutVarint(out, batch.outbox.size());
+  for (const OutboxItem& item : batch.outbox) {
+    PutVarint(out, ZigZag(item.id));
+    PutText(out, item.connector);
+    PutChange(out, item.change);
+    PutText(out, item.payload);
+  }
+}
+
+Result<CommitBatch> DecodeCommitBatch(std::string_view payload) {
+  PayloadReader reader(payload);
+  CommitBatch batch;
+  uint64_t count = 0;
+  bool ok = reader.Count(count, kMinChangeBytes);
+  if (ok) batch.changes.resize(count);
+  for (uint64_t i = 0; ok && i < count; ++i) ok = reader.ReadChange(batch.changes[i]);
+  ok = ok && reader.Count(count, kMinAgentBytes);
+  if (ok) batch.agents.resize(count);
+  for (uint64_t i = 0; ok && i < count; ++i) {
+    ok = reader.Text(batch.agents[i].agent) && reader.Text(batch.agents[i].engine_state);
+  }
+  ok = ok && reader.Count(count, kMinOutboxBytes);
+  if (ok) batch.outbox.resize(count);
+  for (uint64_t i = 0; ok && i < count; ++i) {
+    OutboxItem& item = batch.outbox[i];
+    uint64_t id = 0;
+    ok = reader.Number(id) && reader.Text(item.connector) && reader.ReadChange(item.change) &&
+         reader.Text(item.payload);
+    item.id = UnZigZag(id);
+  }
+  if (!ok) return Damaged(reader.problem());
+  if (!reader.AtEnd()) return Damaged("bytes left over after the batch");
+  return batch;
+}
+
+void AppendJournalRecord(uint64_t seq, std::string_view payload, std::string& out) {
+  PutFixed(out, payload.size(), 4);
+  PutFixed(out, Crc(seq, payload), 4);
+  PutFixed(out, seq, 8);
+  out.append(payload);
+}
+
+JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
+  JournalSegmentRead read;
+  if (bytes.size() < kJournalMagic.size()) {
+    // A segment is created and its magic written before any record: a crash in between
+    // leaves fewer bytes, and no record.
+    read.cut_short = kJournalMagic.substr(0, bytes.size()) == bytes;
+    if (!read.cut_short) read.problem = "the file does not begin like a change journal";
+    return read;
+  }
+  if (bytes.substr(0, kJournalMagic.size()) != kJournalMagic) {
+    read.problem = "the file does not begin like a change journal";
+    return read;
+  }
+  size_t at = kJournalMagic.size();
+  read.good_bytes = at;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < kJournalRecordHead) {
+      read.cut_short = true;
+      return read;
+    }
+    const uint64_t size = GetFixed(bytes, at, 4);
+    const auto crc = static_cast<uint32_t>(GetFixed(bytes, at + 4, 4));
+    const uint64_t seq = GetFixed(bytes, at + 8, 8);
+    if (size > kJournalMaxPayload) {
+      read.problem = "a record claims " + std::to_string(size) + " bytes";
+      return read;
+    }
+    if (bytes.size() - at - kJournalRecordHead < size) {
+      read.cut_short = true;
+      return read;
+    }
+    std::string_view payload = bytes.substr(at + kJournalRecordHead, size);
+    if (Crc(seq, payload) != crc) {
+      read.problem = "record " + std::to_string(seq) + " fails its checksum";
+      return read;
+    }
+    if (!read.records.empty() && seq != read.records.back().seq + 1) {
+      read.problem = "record " + std::to_string(seq) + " follows record " +
+                     std::to_string(read.records.back().seq);
+      return read;
+    }
+    read.records.push_back(JournalRecord{seq, payload});
+    at += kJournalRecordHead + size;
+    read.good_bytes = at;
+  }
+  read.complete = true;
+  return read;
+}
+
+std::string JournalSegmentPath(const std::string& ledger_path, uint64_t first_seq) {
+  std::string digits = std::to_string(first_seq);
+  return ledger_path + ".changes-" + std::string(kSeqDigits - digits.size(), '0') + digits;
+}
+
+Result<std::vector<JournalSegmentFile>> ListJournalSegments(const std::string& ledger_path) {
+  const std::string folder = LedgerFolder(ledger_path);
+  const std::string prefix = SegmentPrefix(ledger_path);
+  DIR* dir = ::opendir(folder.c_str());
+  if (!dir) {
+    return Error{"storage_error",
+                 "cannot list the folder '" + folder + "': " + std::strerror(errno)};
+  }
+  std::vector<JournalSegmentFile> segments;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name.size() != prefix.size() + kSeqDigits || name.substr(0, prefix.size()) != prefix) {
+      continue;
+    }
+    std::string_view digits = name.substr(prefix.size());
+    uint64_t first = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), first);
+    if (error != std::errc() || end != digits.data() + digits.size()) continue;
+    segments.push_back(JournalSegmentFile{JournalSegmentPath(ledger_path, first), first});
+  }
+  ::closedir(dir);
+  std::sort(segments.begin(), segments.end(),
+            [](const auto& a, const auto& b) { return a.first_seq < b.first_seq; });
+  return segments;
+}
+
+Result<std::string> ReadJournalSegment(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat info {};
+  if (fd < 0 || ::fstat(fd, &info) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    return Error{"storage_error",
+                 "cannot read the change journal '" + path + "': " + std::strerror(error)};
+  }
+  const auto size = static_cast<uint64_t>(info.st_size);
+  // The writer begins a new segment once one holds kJournalSegmentBytes: the last record
+  // written can take it past that by one record at most.
+  if (size > kJournalSegmentBytes + kJournalRecordHead + kJournalMaxPayload) {
+    ::close(fd);
+    return Error{"damaged_journal",
+                 "it holds " + std::to_string(size) + " bytes, more than a segment can"};
+  }
+  std::string bytes(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t got = ::read(fd, bytes.data() + done, size - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  bytes.resize(done);
+  return bytes;
+}
+
+Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t folded_seq) {
+  Result<std::vector<JournalSegmentFile>> segments = ListJournalSegments(ledger_path);
+  if (!segments.ok()) return segments.error();
+  uint64_t unfolded = 0;
+  for (const JournalSegmentFile& segment : *segments) {
+    Result<std::string> bytes = ReadJournalSegment(segment.path);
+    if (!bytes.ok()) return bytes.error();
+    for (const JournalRecord& record : ParseJournalSegment(*bytes).records) {
+      if (record.seq > folded_seq) ++unfolded;
+    }
+  }
+  return unfolded;
+}
+
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status JournalWriter::Begin(uint64_t first_seq) {
+  std::string path = JournalSegmentPath(ledger_path_, first_seq);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error{"storage_error",
+                 "cannot create the change journal '" + path + "': " + std::strerror(errno)};
+  }
+  Status status = WriteAll(fd, kJournalMagic);
+  if (status.ok() && durability_ == Durability::kPowerLoss) status = SyncFolder(path);
+  if (!status.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return status;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+    std::lock_guard<std::mutex> lock(closed_mutex_);
+    closed_.push_back(Closed{open_path_, last_seq_});
+  }
+  fd_ = fd;
+  open_path_ = std::move(path);
+  size_ = kJournalMagic.size();
+  return Status::Ok();
+}
+
+Status JournalWriter::Append(uint64_t seq, std::string_view record) {
+  if (fd_ < 0 || size_ >= kJournalSegmentBytes) {
+    if (Status begun = Begin(seq); !begun.ok()) return begun;
+  }
+  Status status = WriteAll(fd_, record);
+  if (status.ok() && durability_ == Durability::kPowerLoss && ::fdatasync(fd_) != 0) {
+    status = Error{"storage_error",
+                   std::string("cannot sync the change journal: ") + std::strerror(errno)};
+  }
+  if (!status.ok()) {
+    // Whatever part of the record reached the file goes: a later record must follow the last
+    // acknowledged one. If even that fails, the next append starts a new segment.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) size_ = kJournalSegmentBytes;
+    return status;
+  }
+  size_ += record.size();
+  last_seq_ = seq;
+  return Status::Ok();
+}
+
+std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
+  std::vector<std::string> folded;
+  std::lock_guard<std::mutex> lock(closed_mutex_);
+  auto kept = std::remove_if(closed_.begin(), closed_.end(), [&](const Closed& closed) {
+    if (closed.last_seq > folded_seq) return false;
+    folded.push_back(closed.path);
+    return true;
+  });
+  closed_.erase(kept, closed_.end());
+  return folded;
+}
+
+void JournalWriter::RemoveAll() {
+  for (const std::string& path : TakeFolded(UINT64_MAX)) ::unlink(path.c_str());
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(open_path_.c_str());
+    fd_ = -1;
+  }
+}
+
+}  // namespace presence::tracking

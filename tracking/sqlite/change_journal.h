@@ -1,0 +1,122 @@
+#pragma once
+
+// The change journal: where a commit becomes durable before it reaches the SQLite ledger.
+//
+// A commit appends one record (the whole CommitBatch, a few hundred bytes per change) to the
+// end of a file with one write(), synced with one fdatasync in power_loss mode, and is
+// answered; the batch is written into the ledger's tables later, many commits in one
+// transaction (journaled_time_store.h). A commit thus costs one sequential append instead of
+// a B-tree page per index per change, and the ledger's page writes are shared by everything
+// that arrived meanwhile.
+//
+// Files: "<ledger>.changes-<first seq, 20 digits>", beside the ledger, each beginning with an
+// 8-byte magic line. A segment is closed once it holds kJournalSegmentBytes and a new one is
+// begun; a closed segment is deleted once the ledger holds all of its records. Records:
+//   u32 payload size | u32 CRC-32 of (seq, payload) | u64 seq | payload   (little-endian)
+// Sequence numbers go up by one from record to record, across segments. The payload is
+// EncodeCommitBatch's form: varints and length-prefixed texts.
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "tracking/ledger_types.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+inline constexpr size_t kJournalSegmentBytes = size_t{32} << 20;
+// A record's payload may not be larger: a batch is at most a few thousand changes of a few
+// hundred bytes, so more is damage (and a reader never allocates what a damaged size says).
+inline constexpr size_t kJournalMaxPayload = size_t{64} << 20;
+inline constexpr std::string_view kJournalMagic = "PAJRNL1\n";
+inline constexpr size_t kJournalRecordHead = 16;
+
+// The batch as a record's payload, appended to `out`.
+void EncodeCommitBatch(const CommitBatch& batch, std::string& out);
+// Refuses anything EncodeCommitBatch cannot have written ("damaged_journal"): a text running
+// past the end, an unknown status or source, bytes left over.
+Result<CommitBatch> DecodeCommitBatch(std::string_view payload);
+
+struct JournalRecord {
+  uint64_t seq = 0;
+  std::string_view payload;  // into the bytes given to ParseJournalSegment
+};
+
+// A segment's records in file order, up to the end or up to the first one that is cut short or
+// fails its check (`good_bytes` is where that one begins). A record cut short at the end is what
+// a crash in the middle of an append leaves (never an acknowledged one); anything else is
+// damage, and `problem` says what it is.
+struct JournalSegmentRead {
+  std::vector<JournalRecord> records;
+  size_t good_bytes = 0;
+  bool complete = false;   // every byte read as records
+  bool cut_short = false;  // stopped at a record running past the end of the bytes
+  std::string problem;     // why it stopped early; empty when complete
+};
+JournalSegmentRead ParseJournalSegment(std::string_view bytes);
+
+// The record for `payload`, appended to `out`.
+void AppendJournalRecord(uint64_t seq, std::string_view payload, std::string& out);
+
+struct JournalSegmentFile {
+  std::string path;
+  uint64_t first_seq = 0;
+};
+// The journal segments of the ledger at `ledger_path`, in sequence order.
+Result<std::vector<JournalSegmentFile>> ListJournalSegments(const std::string& ledger_path);
+std::string JournalSegmentPath(const std::string& ledger_path, uint64_t first_seq);
+
+// A segment file's bytes; "damaged_journal" for a file larger than any segment the writer
+// makes (never read whole), "storage_error" when it cannot be read.
+Result<std::string> ReadJournalSegment(const std::string& path);
+
+// How many records of the ledger's journal have a seq above `folded_seq` (the tables lack
+// them); damaged bytes count as none.
+Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t folded_seq);
+
+// Syncs the ledger file and its -wal to disk: whatever the tables hold then survives a power
+// cut, so the journal segments that held it may go.
+Status SyncLedgerFiles(const std::string& ledger_path);
+
+// Appends records (one thread), and deletes closed segments once the ledger holds them (any
+// thread). Starts a new segment at the first append.
+class JournalWriter {
+ public:
+  JournalWriter(std::string ledger_path, Durability durability)
+      : ledger_path_(std::move(ledger_path)), durability_(durability) {}
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Appends the record and, in power_loss mode, syncs it. On failure nothing of it stays in the
+  // file ("storage_error"), and the next append tries again.
+  Status Append(uint64_t seq, std::string_view record);
+  // The closed segments whose records all have seq <= folded_seq, forgotten here: the caller
+  // deletes them once the ledger holds their records for good (SyncLedgerFiles).
+  std::vector<std::string> TakeFolded(uint64_t folded_seq);
+  // Deletes every segment, the open one too (after a clean stop with everything in the
+  // ledger). Appending afterwards begins a new one.
+  void RemoveAll();
+
+ private:
+  struct Closed {
+    std::string path;
+    uint64_t last_seq = 0;
+  };
+  Status Begin(uint64_t first_seq);
+
+  const std::string ledger_path_;
+  const Durability durability_;
+  int fd_ = -1;
+  std::string open_path_;
+  size_t size_ = 0;
+  uint64_t last_seq_ = 0;
+  std::mutex closed_mutex_;
+  std::vector<Closed> closed_;  // under closed_mutex_
+};
+
+}  // namespace presence::tracking

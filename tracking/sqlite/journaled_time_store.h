@@ -1,0 +1,114 @@
+#pragma once
+
+// The SQLite ledger behind its change journal (change_journal.h): what OpenSqliteTimeStore
+// returns.
+//
+// Commit checks the batch (a change dated before its user's open interval is refused, as the
+// ledger would), appends it to the journal (synced in power_loss mode) and returns: the batch
+// now survives a process kill (and a power cut in power_loss mode). A folding thread then
+// writes what has been journaled into the SQLite tables, everything that arrived meanwhile in
+// one transaction that also records the last record it holds; closed journal segments are
+// deleted once folded. Opening replays the records the tables do not hold yet.
+//
+// Every query first waits until the tables hold every batch committed before it was asked
+// (the fold is hurried along), so readers in this process see each acknowledged change, as
+// before. Another process reading the file (a report next to the running agent) sees it
+// within a fold, a few milliseconds later. RemoveOutbox waits the same way, so a delivered row
+// is in the table before it is removed.
+//
+// Back-pressure: when the fold falls behind by kMaxUnfoldedChanges changes, Commit waits for
+// it; when the fold keeps failing (a full disk), Commit is refused once that many are waiting,
+// with the fold's error, rather than growing the journal without end.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "tracking/sqlite/change_journal.h"
+#include "tracking/sqlite/sqlite_time_store.h"
+#include "tracking/time_store.h"
+
+namespace presence::tracking {
+
+class JournaledTimeStore final : public TimeStore {
+ public:
+  static constexpr size_t kMaxUnfoldedChanges = 50'000;
+
+  // Replays the journal into `inner` ("ledger_damaged" when records are missing from it or a
+  // record is damaged before its last acknowledged one), deletes it and starts the fold.
+  static Result<std::unique_ptr<TimeStore>> Open(std::unique_ptr<SqliteTimeStore> inner,
+                                                 const std::string& path,
+                                                 const LedgerOptions& options);
+  ~JournaledTimeStore() override;
+
+  Status Commit(const CommitBatch& batch) override;
+  Result<std::vector<StoredAgent>> LoadAgents() override;
+  Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
+                                          Timestamp to) override;
+  Result<std::vector<Total>> Totals(const TotalsQuery& query) override;
+  Result<OutboxState> LoadOutbox() override;
+  Status RemoveOutbox(const std::vector<int64_t>& ids) override;
+  Status ScanIntervals(const IntervalScan& scan, IntervalVisitor& visitor) override;
+  Result<std::unique_ptr<AggregateSnapshot>> OpenAggregates() override;
+  Result<SyncState> LoadSyncState(const std::string& target) override {
+    return inner_->LoadSyncState(target);
+  }
+  Status SaveSyncState(const std::string& target, const std::vector<SyncedFigure>& figures,
+                       const std::optional<std::string>& done_through) override {
+    return inner_->SaveSyncState(target, figures, done_through);
+  }
+
+  // Waits until the tables hold every batch committed so far; the fold's error when it fails.
+  Status Settle();
+  // For tests: stops folding (commits still reach the journal), as if the process were
+  // killed right after its last commit once the store is destroyed without a fold.
+  void StopFoldingForTest();
+  uint64_t folds() const { return folds_.load(); }
+
+ private:
+  struct Pending {
+    CommitBatch batch;
+    uint64_t seq = 0;
+  };
+
+  JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner, const std::string& path,
+                     const LedgerOptions& options, uint64_t folded_seq);
+  void Fold();
+  void RemoveFolded(uint64_t seq);
+  Status CheckOrder(const CommitBatch& batch);
+
+  std::unique_ptr<SqliteTimeStore> inner_;
+  const std::string path_;
+  const Durability durability_;
+  LogSink log_;
+  JournalWriter journal_;
+  // Commit's thread only.
+  uint64_t next_seq_ = 1;
+  std::string payload_;  // reused for each append
+  std::string record_;
+  std::unordered_map<std::string, int64_t> last_at_;  // each user's latest change, epoch ms
+
+  std::mutex mutex_;
+  std::condition_variable fold_wake_;  // the fold: work, hurry, stop
+  std::condition_variable folded_;     // settling readers and a waiting Commit
+  std::deque<Pending> queue_;          // journaled, not yet folded; under mutex_
+  size_t unfolded_changes_ = 0;        // under mutex_
+  uint64_t journaled_seq_ = 0;         // under mutex_
+  uint64_t folded_seq_ = 0;            // under mutex_
+  int hurry_ = 0;                      // readers waiting; under mutex_
+  std::optional<Error> fold_error_;    // the last fold's failure; under mutex_
+  uint64_t fold_failures_ = 0;         // under mutex_
+  bool stopping_ = false;              // under mutex_
+  bool frozen_ = false;                // StopFoldingForTest; under mutex_
+  std::atomic<uint64_t> folds_{0};
+  std::thread thread_;
+};
+
+}  // namespace presence::tracking
