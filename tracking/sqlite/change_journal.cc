@@ -159,6 +159,8 @@ Status SyncFolder(const std::string& path) {
 }  // namespace
 
 Status SyncLedgerFiles(const std::string& ledger_path) {
+  // The folder too: a -wal made since the last stop is only found again if its name is.
+  if (Status folder = SyncFolder(ledger_path); !folder.ok()) return folder;
   for (const std::string& path : {ledger_path, ledger_path + "-wal"}) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;  // no -wal: everything is in the file
@@ -191,25 +193,31 @@ void EncodeCommitBatch(const CommitBatch& batch, std::string& out) {
 }
 
 Result<CommitBatch> DecodeCommitBatch(std::string_view payload) {
+  // Items are added as they are read, never reserved from a count: a damaged count allowed by
+  // the bytes left could still ask for many times their size in objects.
   PayloadReader reader(payload);
   CommitBatch batch;
   uint64_t count = 0;
   bool ok = reader.Count(count, kMinChangeBytes);
-  if (ok) batch.changes.resize(count);
-  for (uint64_t i = 0; ok && i < count; ++i) ok = reader.ReadChange(batch.changes[i]);
-  ok = ok && reader.Count(count, kMinAgentBytes);
-  if (ok) batch.agents.resize(count);
   for (uint64_t i = 0; ok && i < count; ++i) {
-    ok = reader.Text(batch.agents[i].agent) && reader.Text(batch.agents[i].engine_state);
+    Change change;
+    ok = reader.ReadChange(change);
+    if (ok) batch.changes.push_back(std::move(change));
+  }
+  ok = ok && reader.Count(count, kMinAgentBytes);
+  for (uint64_t i = 0; ok && i < count; ++i) {
+    AgentRecord record;
+    ok = reader.Text(record.agent) && reader.Text(record.engine_state);
+    if (ok) batch.agents.push_back(std::move(record));
   }
   ok = ok && reader.Count(count, kMinOutboxBytes);
-  if (ok) batch.outbox.resize(count);
   for (uint64_t i = 0; ok && i < count; ++i) {
-    OutboxItem& item = batch.outbox[i];
+    OutboxItem item;
     uint64_t id = 0;
     ok = reader.Number(id) && reader.Text(item.connector) && reader.ReadChange(item.change) &&
          reader.Text(item.payload);
     item.id = UnZigZag(id);
+    if (ok) batch.outbox.push_back(std::move(item));
   }
   if (!ok) return Damaged(reader.problem());
   if (!reader.AtEnd()) return Damaged("bytes left over after the batch");
@@ -272,6 +280,18 @@ JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
   return read;
 }
 
+bool RecordFollows(std::string_view bytes, size_t from, uint64_t after_seq) {
+  for (size_t at = from; at < bytes.size() && bytes.size() - at >= kJournalRecordHead; ++at) {
+    const uint64_t size = GetFixed(bytes, at, 4);
+    const uint64_t seq = GetFixed(bytes, at + 8, 8);
+    if (seq <= after_seq || seq - after_seq > 1'000'000) continue;
+    if (size > bytes.size() - at - kJournalRecordHead) continue;
+    const auto crc = static_cast<uint32_t>(GetFixed(bytes, at + 4, 4));
+    if (Crc(seq, bytes.substr(at + kJournalRecordHead, size)) == crc) return true;
+  }
+  return false;
+}
+
 std::string JournalSegmentPath(const std::string& ledger_path, uint64_t first_seq) {
   std::string digits = std::to_string(first_seq);
   return ledger_path + ".changes-" + std::string(kSeqDigits - digits.size(), '0') + digits;
@@ -303,8 +323,9 @@ Result<std::vector<JournalSegmentFile>> ListJournalSegments(const std::string& l
   return segments;
 }
 
-Result<std::string> ReadJournalSegment(const std::string& path) {
+Result<std::string> ReadJournalSegment(const std::string& path, bool missing_is_empty) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && missing_is_empty) return std::string();
   struct stat info {};
   if (fd < 0 || ::fstat(fd, &info) != 0) {
     const int error = errno;
@@ -338,7 +359,7 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
   if (!segments.ok()) return segments.error();
   uint64_t unfolded = 0;
   for (const JournalSegmentFile& segment : *segments) {
-    Result<std::string> bytes = ReadJournalSegment(segment.path);
+    Result<std::string> bytes = ReadJournalSegment(segment.path, /*missing_is_empty=*/true);
     if (!bytes.ok()) return bytes.error();
     for (const JournalRecord& record : ParseJournalSegment(*bytes).records) {
       if (record.seq > folded_seq) ++unfolded;
@@ -347,8 +368,12 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
   return unfolded;
 }
 
-JournalWriter::~JournalWriter() {
-  if (fd_ >= 0) ::close(fd_);
+JournalWriter::Segment::~Segment() { ::close(fd_); }
+
+Status JournalWriter::Segment::Sync() const {
+  if (::fdatasync(fd_) == 0) return Status::Ok();
+  return Error{"storage_error",
+               std::string("cannot sync the change journal: ") + std::strerror(errno)};
 }
 
 Status JournalWriter::Begin(uint64_t first_seq) {
@@ -358,37 +383,41 @@ Status JournalWriter::Begin(uint64_t first_seq) {
     return Error{"storage_error",
                  "cannot create the change journal '" + path + "': " + std::strerror(errno)};
   }
+  auto segment = std::make_shared<Segment>(fd);
   Status status = WriteAll(fd, kJournalMagic);
   if (status.ok() && durability_ == Durability::kPowerLoss) status = SyncFolder(path);
   if (!status.ok()) {
-    ::close(fd);
     ::unlink(path.c_str());
     return status;
   }
-  if (fd_ >= 0) {
-    ::close(fd_);
+  if (segment_) {
     std::lock_guard<std::mutex> lock(closed_mutex_);
     closed_.push_back(Closed{open_path_, last_seq_});
   }
-  fd_ = fd;
+  segment_ = std::move(segment);  // the old one closes once nobody has it to sync
   open_path_ = std::move(path);
   size_ = kJournalMagic.size();
   return Status::Ok();
 }
 
-Status JournalWriter::Append(uint64_t seq, std::string_view record) {
-  if (fd_ < 0 || size_ >= kJournalSegmentBytes) {
+Status JournalWriter::Append(uint64_t seq, std::string_view record, bool sync) {
+  if (broken_) return *broken_;
+  if (!segment_ || size_ >= kJournalSegmentBytes) {
     if (Status begun = Begin(seq); !begun.ok()) return begun;
   }
-  Status status = WriteAll(fd_, record);
-  if (status.ok() && durability_ == Durability::kPowerLoss && ::fdatasync(fd_) != 0) {
-    status = Error{"storage_error",
-                   std::string("cannot sync the change journal: ") + std::strerror(errno)};
-  }
+  Status status = WriteAll(segment_->fd_, record);
+  const bool written = status.ok();
+  if (written && sync) status = segment_->Sync();
   if (!status.ok()) {
     // Whatever part of the record reached the file goes: a later record must follow the last
-    // acknowledged one. If even that fails, the next append starts a new segment.
-    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) size_ = kJournalSegmentBytes;
+    // acknowledged one.
+    const bool taken_back = ::ftruncate(segment_->fd_, static_cast<off_t>(size_)) == 0;
+    if (written || !taken_back) {
+      broken_ = Error{status.error().code,
+                      status.error().message +
+                          (taken_back ? "" : " (and the unfinished record could not be removed)") +
+                          "; every later change is refused until the agent restarts"};
+    }
     return status;
   }
   size_ += record.size();
@@ -410,10 +439,9 @@ std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
 
 void JournalWriter::RemoveAll() {
   for (const std::string& path : TakeFolded(UINT64_MAX)) ::unlink(path.c_str());
-  if (fd_ >= 0) {
-    ::close(fd_);
+  if (segment_) {
     ::unlink(open_path_.c_str());
-    fd_ = -1;
+    segment_.reset();
   }
 }
 

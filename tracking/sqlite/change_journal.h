@@ -17,7 +17,9 @@
 // EncodeCommitBatch's form: varints and length-prefixed texts.
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,10 @@ struct JournalSegmentRead {
   std::string problem;     // why it stopped early; empty when complete
 };
 JournalSegmentRead ParseJournalSegment(std::string_view bytes);
+// Whether a whole record with a seq in (after_seq, after_seq + 1,000,000] and a matching
+// checksum lies anywhere in `bytes` past `from`: then what stopped ParseJournalSegment at `from`
+// is damage in front of acknowledged records, not an append that never finished.
+bool RecordFollows(std::string_view bytes, size_t from, uint64_t after_seq);
 
 // The record for `payload`, appended to `out`.
 void AppendJournalRecord(uint64_t seq, std::string_view payload, std::string& out);
@@ -71,35 +77,56 @@ Result<std::vector<JournalSegmentFile>> ListJournalSegments(const std::string& l
 std::string JournalSegmentPath(const std::string& ledger_path, uint64_t first_seq);
 
 // A segment file's bytes; "damaged_journal" for a file larger than any segment the writer
-// makes (never read whole), "storage_error" when it cannot be read.
-Result<std::string> ReadJournalSegment(const std::string& path);
+// makes (never read whole), "storage_error" when it cannot be read (or is gone, unless
+// `missing_is_empty`: a reader beside a starting agent that deletes it).
+Result<std::string> ReadJournalSegment(const std::string& path, bool missing_is_empty = false);
 
 // How many records of the ledger's journal have a seq above `folded_seq` (the tables lack
 // them); damaged bytes count as none.
 Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t folded_seq);
 
-// Syncs the ledger file and its -wal to disk: whatever the tables hold then survives a power
-// cut, so the journal segments that held it may go.
+// Syncs the ledger file, its -wal and their folder to disk: whatever the tables hold then
+// survives a power cut, so the journal segments that held it may go.
 Status SyncLedgerFiles(const std::string& ledger_path);
 
 // Appends records (one thread), and deletes closed segments once the ledger holds them (any
 // thread). Starts a new segment at the first append.
 class JournalWriter {
  public:
+  // An open segment file, kept open by whoever still has to sync what was written to it.
+  class Segment {
+   public:
+    explicit Segment(int fd) : fd_(fd) {}
+    ~Segment();
+    Segment(const Segment&) = delete;
+    Segment& operator=(const Segment&) = delete;
+    // fdatasync; "storage_error" when it fails.
+    Status Sync() const;
+
+   private:
+    friend class JournalWriter;
+    int fd_;
+  };
+
   JournalWriter(std::string ledger_path, Durability durability)
       : ledger_path_(std::move(ledger_path)), durability_(durability) {}
-  ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Appends the record and, in power_loss mode, syncs it. On failure nothing of it stays in the
-  // file ("storage_error"), and the next append tries again.
-  Status Append(uint64_t seq, std::string_view record);
+  // Appends the record and, when `sync`, syncs it. When the write fails (a full disk), nothing
+  // of it stays in the file ("storage_error") and the next append tries again. When the sync
+  // fails, or the failed write cannot be taken back out, nothing is known any more about what
+  // the file holds: this and every later append fail with that error (until a restart, whose
+  // replay reads what is there).
+  Status Append(uint64_t seq, std::string_view record, bool sync);
+  // The segment the last append went to: a sync of it on another thread makes that append
+  // (and every earlier one in it) durable.
+  std::shared_ptr<const Segment> segment() const { return segment_; }
   // The closed segments whose records all have seq <= folded_seq, forgotten here: the caller
   // deletes them once the ledger holds their records for good (SyncLedgerFiles).
   std::vector<std::string> TakeFolded(uint64_t folded_seq);
   // Deletes every segment, the open one too (after a clean stop with everything in the
-  // ledger). Appending afterwards begins a new one.
+  // ledger), never while appending. Appending afterwards begins a new one.
   void RemoveAll();
 
  private:
@@ -111,8 +138,9 @@ class JournalWriter {
 
   const std::string ledger_path_;
   const Durability durability_;
-  int fd_ = -1;
+  std::shared_ptr<Segment> segment_;  // null before the first append
   std::string open_path_;
+  std::optional<Error> broken_;
   size_t size_ = 0;
   uint64_t last_seq_ = 0;
   std::mutex closed_mutex_;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -49,7 +50,7 @@ Error JournalDamaged(const std::string& file, const std::string& what) {
 // Replays the records the tables do not hold into `inner`; returns the last record's seq
 // (or `folded` when there was nothing newer).
 Result<uint64_t> Replay(SqliteTimeStore& inner, const std::vector<JournalSegmentFile>& segments,
-                        uint64_t folded, const LogSink& log) {
+                        uint64_t folded, const LogSink& log, std::vector<std::string>* unfinished) {
   uint64_t expected = 0;  // the seq the next record must carry; 0 before the first
   uint64_t last = folded;
   CommitBatch merged;
@@ -90,15 +91,22 @@ Result<uint64_t> Replay(SqliteTimeStore& inner, const std::vector<JournalSegment
     }
     if (!read.complete) {
       // What follows the last good record can only be an append that never finished (and was
-      // never acknowledged) when the next record, if any, carries on from it.
+      // never acknowledged): a cut-short record, or, after a power cut, bytes that never
+      // reached the disk whole. Not if a good record comes after them, nor in a segment that
+      // another follows.
       const bool last_segment = i + 1 == segments.size();
-      if (!read.cut_short && !last_segment) return JournalDamaged(file, read.problem);
-      if (log) {
-        log(LogLevel::kWarning, "the change journal '" + file +
-                                    "' ends in an append that did not finish (" +
-                                    std::to_string(bytes->size() - read.good_bytes) +
-                                    " bytes, never acknowledged): left out");
+      if (!read.cut_short && (!last_segment || RecordFollows(*bytes, read.good_bytes + 1,
+                                                             expected ? expected - 1 : folded))) {
+        return JournalDamaged(file, read.problem);
       }
+      if (log) {
+        log(LogLevel::kWarning,
+            "the change journal '" + file + "' ends in an append that did not finish (" +
+                std::to_string(bytes->size() - read.good_bytes) +
+                " bytes, never acknowledged): left out" +
+                (read.cut_short ? "" : "; the file is kept as '" + file + ".unfinished'"));
+      }
+      if (!read.cut_short) unfinished->push_back(file);
     }
   }
   if (Status status = flush(); !status.ok()) return status.error();
@@ -117,13 +125,23 @@ Result<std::unique_ptr<TimeStore>> JournaledTimeStore::Open(std::unique_ptr<Sqli
   const uint64_t folded = inner->FoldedSeq();
   Result<std::vector<JournalSegmentFile>> segments = ListJournalSegments(path);
   if (!segments.ok()) return segments.error();
-  Result<uint64_t> last = Replay(*inner, *segments, folded, options.log);
+  std::vector<std::string> unfinished;
+  Result<uint64_t> last = Replay(*inner, *segments, folded, options.log, &unfinished);
   if (!last.ok()) return last.error();
-  // Everything is in the tables now; synced before the journal's copy goes.
-  if (!segments->empty() && options.durability == Durability::kPowerLoss) {
+  // Everything is in the tables now; synced before the journal's copy goes (in either mode: a
+  // power cut must not find the journal gone and the tables without it).
+  if (!segments->empty()) {
     if (Status synced = SyncLedgerFiles(path); !synced.ok()) return synced.error();
   }
-  for (const JournalSegmentFile& segment : *segments) ::unlink(segment.path.c_str());
+  for (const JournalSegmentFile& segment : *segments) {
+    const bool keep =
+        std::find(unfinished.begin(), unfinished.end(), segment.path) != unfinished.end();
+    if (keep) {
+      ::rename(segment.path.c_str(), (segment.path + ".unfinished").c_str());
+    } else {
+      ::unlink(segment.path.c_str());
+    }
+  }
   return std::unique_ptr<TimeStore>(new JournaledTimeStore(std::move(inner), path, options, *last));
 }
 
@@ -140,9 +158,16 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       folded_seq_(folded_seq) {
   for (auto& [agent, start] : inner_->OpenIntervalStarts()) last_at_.emplace(agent, start);
   thread_ = std::thread([this] { Fold(); });
+  if (durability_ == Durability::kPowerLoss) syncer_ = std::thread([this] { SyncPipelined(); });
 }
 
 JournaledTimeStore::~JournaledTimeStore() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mutex_);
+    sync_stopping_ = true;
+  }
+  sync_wake_.notify_all();
+  if (syncer_.joinable()) syncer_.join();  // every pipelined commit synced and answered
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -151,9 +176,7 @@ JournaledTimeStore::~JournaledTimeStore() {
   if (thread_.joinable()) thread_.join();
   // A clean stop folds everything; what is left (a failing disk, a test's frozen fold) stays
   // in the journal for the next start.
-  if (folded_seq_ == journaled_seq_) {
-    if (durability_ != Durability::kPowerLoss || SyncLedgerFiles(path_).ok()) journal_.RemoveAll();
-  }
+  if (folded_seq_ == journaled_seq_ && SyncLedgerFiles(path_).ok()) journal_.RemoveAll();
 }
 
 Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
@@ -173,7 +196,65 @@ Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
 }
 
 Status JournaledTimeStore::Commit(const CommitBatch& batch) {
+  return Journal(batch, durability_ == Durability::kPowerLoss);
+}
+
+Status JournaledTimeStore::CommitPipelined(const CommitBatch& batch,
+                                           std::function<void(Status)> durable) {
+  const bool pipelined = durability_ == Durability::kPowerLoss && !batch.empty();
+  if (Status journaled = Journal(batch, false); !journaled.ok()) return journaled;
+  if (!pipelined) {
+    durable(Status::Ok());  // process_crash: durable once written
+    return Status::Ok();
+  }
+  {
+    std::lock_guard<std::mutex> lock(sync_mutex_);
+    unsynced_.push_back(Unsynced{journal_.segment(), std::move(durable)});
+  }
+  sync_wake_.notify_one();
+  return Status::Ok();
+}
+
+void JournaledTimeStore::SyncPipelined() {
+  std::unique_lock<std::mutex> lock(sync_mutex_);
+  for (;;) {
+    sync_wake_.wait(lock, [&] { return sync_stopping_ || !unsynced_.empty(); });
+    if (unsynced_.empty()) return;  // stopping, nothing left to answer
+    std::deque<Unsynced> taken;
+    taken.swap(unsynced_);
+    std::optional<Error> failed = sync_failed_;
+    lock.unlock();
+    // One sync per segment covers every append to it so far; appends are in order, so the
+    // segments come in runs.
+    const JournalWriter::Segment* synced = nullptr;
+    for (const Unsynced& item : taken) {
+      if (failed) break;
+      if (item.segment.get() == synced) continue;
+      synced = item.segment.get();
+      if (Status status = synced->Sync(); !status.ok()) failed = status.error();
+    }
+    const Status outcome = failed ? Status(*failed) : Status::Ok();
+    for (Unsynced& item : taken) item.durable(outcome);
+    taken.clear();
+    lock.lock();
+    if (failed && !sync_failed_) {
+      sync_failed_ = failed;
+      if (log_) {
+        log_(LogLevel::kError,
+             failed->message + "; every later change is refused until the agent restarts");
+      }
+    }
+  }
+}
+
+Status JournaledTimeStore::Journal(const CommitBatch& batch, bool sync) {
   if (batch.empty()) return Status::Ok();
+  {
+    // After a failed sync nothing is known about what the journal holds: appending to it
+    // could acknowledge a change that follows a lost one.
+    std::lock_guard<std::mutex> lock(sync_mutex_);
+    if (sync_failed_) return *sync_failed_;
+  }
   if (Status order = CheckOrder(batch); !order.ok()) return order;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -193,8 +274,14 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
   record_.clear();
   payload_.clear();
   EncodeCommitBatch(batch, payload_);
+  if (payload_.size() > kJournalMaxPayload) {
+    return Error{"storage_error", "a batch of " + std::to_string(payload_.size()) +
+                                      " bytes is more than the change journal takes (" +
+                                      std::to_string(kJournalMaxPayload) +
+                                      "); nothing was written"};
+  }
   AppendJournalRecord(next_seq_, payload_, record_);
-  if (Status appended = journal_.Append(next_seq_, record_); !appended.ok()) return appended;
+  if (Status appended = journal_.Append(next_seq_, record_, sync); !appended.ok()) return appended;
   const uint64_t seq = next_seq_++;
   for (const Change& change : batch.changes) last_at_[change.agent] = ToEpochMillis(change.at);
   bool wake = false;
@@ -205,7 +292,7 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
     const size_t before = unfolded_changes_;
     unfolded_changes_ += Weight(batch);
     wake = queue_.empty() || (before < kFoldChanges && unfolded_changes_ >= kFoldChanges);
-    queue_.push_back(Pending{batch, seq});
+    queue_.push_back(Pending{batch, seq, Weight(batch)});
     journaled_seq_ = seq;
   }
   if (wake) fold_wake_.notify_one();
@@ -216,12 +303,11 @@ void JournaledTimeStore::RemoveFolded(uint64_t seq) {
   std::vector<std::string> folded = journal_.TakeFolded(seq);
   if (folded.empty()) return;
   // The tables are written without a sync of their own (the journal is what makes a commit
-  // durable): synced here before the journal's copy goes, in power_loss mode.
-  if (durability_ == Durability::kPowerLoss) {
-    if (Status synced = SyncLedgerFiles(path_); !synced.ok()) {
-      if (log_) log_(LogLevel::kError, synced.error().message + "; the journal keeps its copy");
-      return;  // replayed (and deleted) by the next start instead
-    }
+  // durable): synced here before the journal's copy goes, in either mode (a power cut must not
+  // find the journal gone and the tables without it).
+  if (Status synced = SyncLedgerFiles(path_); !synced.ok()) {
+    if (log_) log_(LogLevel::kError, synced.error().message + "; the journal keeps its copy");
+    return;  // replayed (and deleted) by the next start instead
   }
   for (const std::string& file : folded) ::unlink(file.c_str());
 }
@@ -242,11 +328,10 @@ void JournaledTimeStore::Fold() {
     taken.swap(queue_);
     lock.unlock();
     const uint64_t seq = taken.back().seq;
-    size_t weight = 0;
+    size_t weight = taken.front().weight;
     CommitBatch merged = std::move(taken.front().batch);
-    weight += Weight(merged);
     for (size_t i = 1; i < taken.size(); ++i) {
-      weight += Weight(taken[i].batch);
+      weight += taken[i].weight;
       Append(merged, std::move(taken[i].batch));
     }
     taken.clear();
@@ -263,7 +348,7 @@ void JournaledTimeStore::Fold() {
       continue;
     }
     // Kept, as one batch, ahead of whatever came meanwhile; the journal holds it too.
-    queue_.push_front(Pending{std::move(merged), seq});
+    queue_.push_front(Pending{std::move(merged), seq, weight});
     if (!fold_error_ && log_) {
       log_(LogLevel::kError,
            "cannot write journaled changes into the time ledger (retrying; "

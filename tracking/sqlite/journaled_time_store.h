@@ -24,6 +24,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,10 @@ class JournaledTimeStore final : public TimeStore {
   ~JournaledTimeStore() override;
 
   Status Commit(const CommitBatch& batch) override;
+  // In power_loss mode the sync runs on a thread of its own, which then calls `durable`: the
+  // caller's next batch is appended while this one is synced, and one sync covers every batch
+  // appended before it.
+  Status CommitPipelined(const CommitBatch& batch, std::function<void(Status)> durable) override;
   Result<std::vector<StoredAgent>> LoadAgents() override;
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override;
@@ -71,16 +76,30 @@ class JournaledTimeStore final : public TimeStore {
   // killed right after its last commit once the store is destroyed without a fold.
   void StopFoldingForTest();
   uint64_t folds() const { return folds_.load(); }
+  // Changes (at least one per batch) journaled and not yet folded: what back-pressure counts.
+  size_t unfolded_changes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return unfolded_changes_;
+  }
 
  private:
   struct Pending {
     CommitBatch batch;
-    uint64_t seq = 0;
+    uint64_t seq = 0;   // of its last journal record
+    size_t weight = 0;  // what it added to unfolded_changes_
   };
 
   JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner, const std::string& path,
                      const LedgerOptions& options, uint64_t folded_seq);
+  struct Unsynced {
+    std::shared_ptr<const JournalWriter::Segment> segment;
+    std::function<void(Status)> durable;
+  };
+
+  // Checks, appends (synced when `sync`) and queues the batch for the fold.
+  Status Journal(const CommitBatch& batch, bool sync);
   void Fold();
+  void SyncPipelined();
   void RemoveFolded(uint64_t seq);
   Status CheckOrder(const CommitBatch& batch);
 
@@ -109,6 +128,14 @@ class JournaledTimeStore final : public TimeStore {
   bool frozen_ = false;                // StopFoldingForTest; under mutex_
   std::atomic<uint64_t> folds_{0};
   std::thread thread_;
+
+  // Pipelined commits waiting for their sync.
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wake_;
+  std::deque<Unsynced> unsynced_;     // under sync_mutex_
+  std::optional<Error> sync_failed_;  // sticky: the journal's state is unknown; under sync_mutex_
+  bool sync_stopping_ = false;        // under sync_mutex_
+  std::thread syncer_;                // power_loss mode only
 };
 
 }  // namespace presence::tracking

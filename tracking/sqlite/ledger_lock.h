@@ -28,4 +28,7 @@ class LedgerLock {
   int fd_ = -1;
 };
 
+// True while a writer process holds the ledger's lock; tests without taking any lock.
+bool IsLedgerWriterRunning(const std::string& ledger_path);
+
 }  // namespace presence::tracking

@@ -3,14 +3,11 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 
 #include "tracking/sqlite/change_journal.h"
+#include "tracking/sqlite/ledger_lock.h"
 #include "tracking/sqlite/sqlite_aggregates.h"
 #include "tracking/sqlite/sqlite_interval_scan.h"
 #include "tracking/sqlite/sqlite_ledger_reader.h"
@@ -62,20 +59,11 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
   SqliteLedgerReader reader_;
 };
 
-// True while a writer (a running agent) holds the ledger's lock (ledger_lock.h); it then folds
-// its change journal into the file within moments.
-bool WriterIsRunning(const std::string& path) {
-  int fd = ::open((path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the shared lock, if it was taken
-  return held;
-}
-
 // The ledger's journal holds acknowledged changes its tables lack, and no agent is running to
 // write them in: a report would leave them out without a word.
 Status CheckNothingLeftInJournal(SQLite::Database& db, const std::string& path, int version) {
-  if (WriterIsRunning(path)) return Status::Ok();
+  // A running agent folds its journal into the file within moments.
+  if (IsLedgerWriterRunning(path)) return Status::Ok();
   uint64_t folded = 0;
   if (version >= kLedgerJournalVersion) {
     SQLite::Statement row(db, "SELECT seq FROM journal_folds WHERE id = 1");

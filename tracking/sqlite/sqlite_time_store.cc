@@ -219,6 +219,8 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     DayTotals day_totals;
     // IMMEDIATE: take the write lock up front rather than failing to upgrade half-way.
     SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    // A fold whose commit went through although it was reported failed is not applied twice.
+    if (journal_seq && FoldedSeq() >= *journal_seq) return Status::Ok();
     for (const Change& change : batch.changes) {
       // An early return destroys the transaction, which rolls the whole batch back.
       if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) {

@@ -345,6 +345,96 @@ BOOST_AUTO_TEST_CASE(a_ledger_that_cannot_be_written_stops_commits_at_the_limit_
   BOOST_TEST(CommitText(*store, {MakeChangeAt("a", at, "Lunch")}) == "");
 }
 
+// Batches without changes (engine records only) count one each while they wait, also when a
+// failed fold puts them back merged: once folded, nothing stays counted (review: each such
+// batch leaked one, until commits waited for ever).
+BOOST_AUTO_TEST_CASE(a_failed_fold_of_batches_without_changes_leaves_nothing_counted) {
+  StoreUnderTest store("sqlite");
+  BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T00:00:00Z", "Ready")}) == "");
+  SettleOrThrow(*store);
+  SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
+  other.exec("ALTER TABLE daily_totals RENAME TO parked");
+  BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s1"}}) == "");
+  BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s2"}}) == "");
+  BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T01:00:00Z", "Lunch")}) == "");
+  BOOST_TEST(Journaled(*store).unfolded_changes() == 3u);
+  BOOST_TEST(!Journaled(*store).Settle().ok());  // folded as one, failed, put back
+  BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s3"}}) == "");
+  BOOST_TEST(Journaled(*store).unfolded_changes() == 4u);
+  other.exec("ALTER TABLE parked RENAME TO daily_totals");
+  SettleOrThrow(*store, 3);
+  BOOST_TEST(Journaled(*store).unfolded_changes() == 0u);
+  auto agents = store->LoadAgents();
+  BOOST_TEST_REQUIRE(agents.ok());
+  BOOST_TEST(agents->front().engine_state == "s3");
+}
+
+BOOST_AUTO_TEST_CASE(damage_in_front_of_a_good_record_in_the_last_segment_refuses_the_start) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  std::string segment;
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, 0, 3);
+    segment = Segments(path).at(0).path;
+  }
+  const std::string good = ReadFile(segment);
+  // Record 2's payload damaged; record 3 after it is whole: not an unfinished append.
+  JournalSegmentRead read = ParseJournalSegment(good);
+  BOOST_TEST_REQUIRE(read.records.size() == 3u);
+  std::string damaged = good;
+  const size_t second = static_cast<size_t>(read.records[1].payload.data() - good.data());
+  damaged[second + 1] ^= 0x04;
+  WriteFile(segment, damaged);
+  auto opened = OpenSqliteTimeStore(path);
+  BOOST_TEST_REQUIRE(!opened.ok());
+  BOOST_TEST(opened.error().code == "ledger_damaged");
+  BOOST_TEST(opened.error().message.find("record 2 fails its checksum") != std::string::npos,
+             opened.error().message);
+  BOOST_TEST(Segments(path).size() == 1u);  // left as it was
+
+  // Bytes after the last record that are no record at all (a power cut in the middle of an
+  // append): the records before them count, the file is kept aside for whoever looks.
+  WriteFile(segment, good + std::string(40, '\x5a'));
+  std::vector<std::string> log;
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
+  BOOST_TEST_REQUIRE(!log.empty());
+  BOOST_TEST(log[0].find("kept as '" + segment + ".unfinished'") != std::string::npos, log[0]);
+  BOOST_TEST(Segments(path).empty());
+  BOOST_TEST(ReadFile(segment + ".unfinished").size() == good.size() + 40);
+  CheckHours(*store, 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_refuses_commits_left_in_the_journal_only_when_no_agent_runs) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    CommitHours(*store, 0, 1);
+    SettleOrThrow(*store);
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, 1, 2);
+    // Beside the running writer: what it folded so far (the rest follows within moments).
+    auto reader = OpenSqliteTimeStoreReadOnly(path);
+    BOOST_TEST_REQUIRE(reader.ok(), (reader.ok() ? "" : reader.error().message));
+    BOOST_TEST(IntervalsOrThrow(**reader, std::nullopt, T("2026-11-20T00:00:00Z"),
+                                T("2026-11-30T00:00:00Z"))
+                   .size() == 1u);
+  }
+  // The writer is gone (as if killed) with two commits only in the journal.
+  auto refused = OpenSqliteTimeStoreReadOnly(path);
+  BOOST_TEST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == "ledger_not_folded");
+  BOOST_TEST(
+      refused.error().message.find("lacks its last 2 acknowledged commits") != std::string::npos,
+      refused.error().message);
+  OpenOrThrow(path).reset();  // a start writes them in
+  auto reader = OpenSqliteTimeStoreReadOnly(path);
+  BOOST_TEST_REQUIRE(reader.ok());
+  CheckHours(**reader, 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::tracking::test
