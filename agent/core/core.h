@@ -115,9 +115,10 @@ class Core {
 
   // Thread-safe, does not wait: queues every event in order with one lock and one wake-up
   // for the whole batch (the event-loop HTTP server posts what one wake-up of a loop brought).
-  // Each `done` is called once, with what Post's future would hold: on the core thread after
-  // the commit, or on the calling thread before PostBatch returns when the event is refused
-  // at once (a timer type, "stopped"). `done` must not block.
+  // Each `done` is called once, with what Post's future would hold: once the batch is durable
+  // and published (on the core thread, or on the store's sync thread in power_loss mode), or on
+  // the calling thread before PostBatch returns when the event is refused at once (a timer
+  // type, "stopped"). `done` must not block.
   using Done = std::function<void(Result<Reply>)>;
   struct Posting {
     Event event;
