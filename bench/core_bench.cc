@@ -1,5 +1,6 @@
 // Measures how the core scales with the number of users, and prints the figures side by side:
-//  1. the change rate through Core::Post into a real SQLite ledger (synchronous=FULL, WAL), with
+//  1. the change rate through Core::Post into a real SQLite ledger (power_loss: a synced
+//     change-journal append per commit, the tables written behind it), with
 //     every user already in the ledger, at 1,000 and at 100,000 users (64 producers, each change
 //     acknowledged only once durable);
 //  2. what publishing one change costs the snapshot (copy the latest Snapshot, Set the user),

@@ -28,19 +28,6 @@ class TimeStore {
   // user's open interval started is refused (code "out_of_order") and nothing is written.
   // Returns only after the batch survives a process kill.
   virtual Status Commit(const CommitBatch& batch) = 0;
-  // Commit for a caller that goes on while the batch becomes durable (the core answers its
-  // requests from `durable`). Ok: the batch is written, after every earlier commit and before
-  // every later one, and `durable` is called exactly once, on any thread, in commit order: with
-  // Ok once the batch survives what the store's durability promises, or with the error that
-  // kept it from it (then it may or may not be in the ledger, and later commits fail). An error
-  // returned here means nothing was written, and `durable` is not called. `durable` must not
-  // block. This default commits, then calls `durable` at once.
-  virtual Status CommitPipelined(const CommitBatch& batch, std::function<void(Status)> durable) {
-    Status status = Commit(batch);
-    if (status.ok()) durable(Status::Ok());
-    return status;
-  }
-
   // Every user with a record or an interval, with its open interval: what start-up restores.
   virtual Result<std::vector<StoredAgent>> LoadAgents() = 0;
 
@@ -96,7 +83,8 @@ class TimeStore {
 
 // How far an acknowledged commit is guaranteed to survive.
 enum class Durability {
-  kPowerLoss,     // every commit is synced to disk (synchronous=FULL): survives power loss
+  kPowerLoss,     // every commit is synced to disk (the SQLite ledger's change journal, or
+                  // synchronous=FULL where a store writes its tables directly): survives power loss
   kProcessCrash,  // commits reach the OS, synced at checkpoints (synchronous=NORMAL): survives
                   // kill -9 and crashes of the agent, not of the machine; much faster on slow disks
 };

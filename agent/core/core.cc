@@ -1,7 +1,6 @@
 #include "agent/core/core.h"
 
 #include <algorithm>
-#include <atomic>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -299,10 +298,6 @@ void Core::Stop() {
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
-  // Commits still being synced are answered before Stop returns (whoever receives the answers
-  // may go right after).
-  std::unique_lock<std::mutex> lock(answers_mutex_);
-  answered_.wait(lock, [this] { return unanswered_ == 0; });
 }
 
 void Core::Beat() {
@@ -415,68 +410,34 @@ void Core::Process(std::deque<Pending>& work) {
     timers_.Arm(*outcome, state.agent);
     results[i] = Reply{std::move(outcome->changes), View(state.agent)};
   }
-  // Answered once the batch is durable: from the store's sync thread while this thread goes on
-  // with the next batch (power_loss), or at once. The engine's refusals wait their turn too,
-  // so answers keep the order of their requests.
-  auto answers = std::make_shared<std::vector<std::pair<Done, Result<Reply>>>>();
-  answers->reserve(work.size());
+  Status committed = Commit(batch, events);
+  if (!committed.ok()) {
+    // The store is the truth: forget what the engine did in this batch. Until the engine is
+    // back in step with the store, every event is refused rather than applied to a guess.
+    healthy_ = false;
+    Recover();
+  }
+  PublishReported(reported, batch);
   for (size_t i = 0; i < work.size(); ++i) {
     if (work[i].pbx) continue;
     if (work[i].new_catalog) {
       work[i].reloaded(Status::Ok());
       continue;
     }
-    answers->emplace_back(std::move(work[i].done), std::move(*results[i]));
+    if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
+    work[i].done(std::move(*results[i]));
   }
-  auto gate = std::make_shared<AnswerGate>();
-  gate->answer = [answers](const Status& durable) {
-    for (auto& [done, result] : *answers) {
-      if (!durable.ok() && result.ok()) result = durable.error();
-      done(std::move(result));
-    }
-  };
-  {
-    std::lock_guard<std::mutex> lock(answers_mutex_);
-    ++unanswered_;
-  }
-  Status committed = Commit(batch, events, gate);
-  if (!committed.ok()) {
-    // The store is the truth: forget what the engine did in this batch. Until the engine is
-    // back in step with the store, every event is refused rather than applied to a guess.
-    healthy_ = false;
-    Recover();
-    gate->durable = committed;
-    Open(*gate);  // the store will not: nothing was written
-  }
-  PublishReported(reported, batch);
-  Open(*gate);
 }
 
-// Answers once both have happened: the batch is durable (the store says so, maybe from its sync
-// thread) and everything it changed is published, so an answered client reading the snapshot
-// next sees its own change.
-void Core::Open(AnswerGate& gate) {
-  if (gate.closed.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  gate.answer(gate.durable);
-  std::lock_guard<std::mutex> lock(answers_mutex_);
-  if (--unanswered_ == 0) answered_.notify_all();
-}
-
-Status Core::Commit(BatchBuilder& batch, size_t events, std::shared_ptr<AnswerGate> gate) {
-  if (batch.empty()) {
-    Open(*gate);
-    return Status::Ok();
-  }
+Status Core::Commit(BatchBuilder& batch, size_t events) {
+  if (batch.empty()) return Status::Ok();
   const auto started = std::chrono::steady_clock::now();
   if (planner_) {
     planner_(batch.batch().changes, batch.outbox());
     for (tracking::OutboxItem& row : batch.outbox()) row.id = ++outbox_id_;
   }
   StoreBudgets(batch);
-  Status status = store_.CommitPipelined(batch.batch(), [this, gate](const Status& durable) {
-    gate->durable = durable;
-    Open(*gate);
-  });
+  Status status = store_.Commit(batch.batch());
   if (!status.ok()) return status;
   std::vector<std::string> touched;
   touched.reserve(batch.batch().agents.size());

@@ -6,7 +6,6 @@
 // engine, commits it as one transaction (group commit: one sync for many events) and only
 // then answers. Wrap-up timers fire on the same thread, stamped at their due time.
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -115,10 +114,9 @@ class Core {
 
   // Thread-safe, does not wait: queues every event in order with one lock and one wake-up
   // for the whole batch (the event-loop HTTP server posts what one wake-up of a loop brought).
-  // Each `done` is called once, with what Post's future would hold: once the batch is durable
-  // and published (on the core thread, or on the store's sync thread in power_loss mode), or on
-  // the calling thread before PostBatch returns when the event is refused at once (a timer
-  // type, "stopped"). `done` must not block.
+  // Each `done` is called once, with what Post's future would hold: on the core thread after
+  // the commit, or on the calling thread before PostBatch returns when the event is refused
+  // at once (a timer type, "stopped"). `done` must not block.
   using Done = std::function<void(Result<Reply>)>;
   struct Posting {
     Event event;
@@ -160,28 +158,12 @@ class Core {
     std::function<void(Status)> reloaded;        // the reload's outcome
   };
 
-  // Commits handed to the store and not yet answered (Stop waits for them).
-  std::mutex answers_mutex_;
-  std::condition_variable answered_;
-  size_t unanswered_ = 0;  // under answers_mutex_
-
   // Queues the item unless stopping (then returns false and leaves it with the caller).
   bool Enqueue(Pending& pending);
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);
-  // A batch's answers, given once the gate has been opened twice: by the store once the batch
-  // is durable (or at once when there is nothing to commit) and by Process once everything the
-  // batch changed is published.
-  struct AnswerGate {
-    std::function<void(const Status&)> answer;
-    Status durable;
-    std::atomic<int> closed{2};
-  };
-  void Open(AnswerGate& gate);
-  // Commits the batch and publishes it; the store opens `gate` once the batch is durable. An
-  // error returned here means nothing was written, and the gate was not opened.
-  Status Commit(BatchBuilder& batch, size_t events, std::shared_ptr<AnswerGate> gate);
+  Status Commit(BatchBuilder& batch, size_t events);
   void Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
                std::chrono::nanoseconds commit_time, size_t events, bool durable = true);
   void PublishReported(std::vector<std::string> reported, BatchBuilder& batch);

@@ -119,9 +119,6 @@ class JournalWriter {
   // the file holds: this and every later append fail with that error (until a restart, whose
   // replay reads what is there).
   Status Append(uint64_t seq, std::string_view record, bool sync);
-  // The segment the last append went to: a sync of it on another thread makes that append
-  // (and every earlier one in it) durable.
-  std::shared_ptr<const Segment> segment() const { return segment_; }
   // The closed segments whose records all have seq <= folded_seq, forgotten here: the caller
   // deletes them once the ledger holds their records for good (SyncLedgerFiles).
   std::vector<std::string> TakeFolded(uint64_t folded_seq);

@@ -94,10 +94,14 @@ Result<uint64_t> Replay(SqliteTimeStore& inner, const std::vector<JournalSegment
       // never acknowledged): a cut-short record, or, after a power cut, bytes that never
       // reached the disk whole. Not if a good record comes after them, nor in a segment that
       // another follows.
+      // A size damaged to point past the end looks like a cut-short record too: whatever
+      // stopped the read, a good record further on means acknowledged records would be lost.
       const bool last_segment = i + 1 == segments.size();
-      if (!read.cut_short && (!last_segment || RecordFollows(*bytes, read.good_bytes + 1,
-                                                             expected ? expected - 1 : folded))) {
-        return JournalDamaged(file, read.problem);
+      const uint64_t after = std::max(expected ? expected - 1 : 0, folded);
+      if ((!read.cut_short && !last_segment) || RecordFollows(*bytes, read.good_bytes + 1, after)) {
+        return JournalDamaged(file, read.problem.empty()
+                                        ? "a record's size runs past the end, before later records"
+                                        : read.problem);
       }
       if (log) {
         log(LogLevel::kWarning,
@@ -137,7 +141,12 @@ Result<std::unique_ptr<TimeStore>> JournaledTimeStore::Open(std::unique_ptr<Sqli
     const bool keep =
         std::find(unfinished.begin(), unfinished.end(), segment.path) != unfinished.end();
     if (keep) {
-      ::rename(segment.path.c_str(), (segment.path + ".unfinished").c_str());
+      // Left in place it would stand in front of the next start's segments as damage.
+      const std::string aside = segment.path + ".unfinished";
+      if (::rename(segment.path.c_str(), aside.c_str()) != 0) {
+        return Error{"storage_error", "cannot move the change journal '" + segment.path +
+                                          "' aside to '" + aside + "': " + std::strerror(errno)};
+      }
     } else {
       ::unlink(segment.path.c_str());
     }
@@ -158,16 +167,9 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       folded_seq_(folded_seq) {
   for (auto& [agent, start] : inner_->OpenIntervalStarts()) last_at_.emplace(agent, start);
   thread_ = std::thread([this] { Fold(); });
-  if (durability_ == Durability::kPowerLoss) syncer_ = std::thread([this] { SyncPipelined(); });
 }
 
 JournaledTimeStore::~JournaledTimeStore() {
-  {
-    std::lock_guard<std::mutex> lock(sync_mutex_);
-    sync_stopping_ = true;
-  }
-  sync_wake_.notify_all();
-  if (syncer_.joinable()) syncer_.join();  // every pipelined commit synced and answered
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -196,65 +198,7 @@ Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
 }
 
 Status JournaledTimeStore::Commit(const CommitBatch& batch) {
-  return Journal(batch, durability_ == Durability::kPowerLoss);
-}
-
-Status JournaledTimeStore::CommitPipelined(const CommitBatch& batch,
-                                           std::function<void(Status)> durable) {
-  const bool pipelined = durability_ == Durability::kPowerLoss && !batch.empty();
-  if (Status journaled = Journal(batch, false); !journaled.ok()) return journaled;
-  if (!pipelined) {
-    durable(Status::Ok());  // process_crash: durable once written
-    return Status::Ok();
-  }
-  {
-    std::lock_guard<std::mutex> lock(sync_mutex_);
-    unsynced_.push_back(Unsynced{journal_.segment(), std::move(durable)});
-  }
-  sync_wake_.notify_one();
-  return Status::Ok();
-}
-
-void JournaledTimeStore::SyncPipelined() {
-  std::unique_lock<std::mutex> lock(sync_mutex_);
-  for (;;) {
-    sync_wake_.wait(lock, [&] { return sync_stopping_ || !unsynced_.empty(); });
-    if (unsynced_.empty()) return;  // stopping, nothing left to answer
-    std::deque<Unsynced> taken;
-    taken.swap(unsynced_);
-    std::optional<Error> failed = sync_failed_;
-    lock.unlock();
-    // One sync per segment covers every append to it so far; appends are in order, so the
-    // segments come in runs.
-    const JournalWriter::Segment* synced = nullptr;
-    for (const Unsynced& item : taken) {
-      if (failed) break;
-      if (item.segment.get() == synced) continue;
-      synced = item.segment.get();
-      if (Status status = synced->Sync(); !status.ok()) failed = status.error();
-    }
-    const Status outcome = failed ? Status(*failed) : Status::Ok();
-    for (Unsynced& item : taken) item.durable(outcome);
-    taken.clear();
-    lock.lock();
-    if (failed && !sync_failed_) {
-      sync_failed_ = failed;
-      if (log_) {
-        log_(LogLevel::kError,
-             failed->message + "; every later change is refused until the agent restarts");
-      }
-    }
-  }
-}
-
-Status JournaledTimeStore::Journal(const CommitBatch& batch, bool sync) {
   if (batch.empty()) return Status::Ok();
-  {
-    // After a failed sync nothing is known about what the journal holds: appending to it
-    // could acknowledge a change that follows a lost one.
-    std::lock_guard<std::mutex> lock(sync_mutex_);
-    if (sync_failed_) return *sync_failed_;
-  }
   if (Status order = CheckOrder(batch); !order.ok()) return order;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -281,18 +225,21 @@ Status JournaledTimeStore::Journal(const CommitBatch& batch, bool sync) {
                                       "); nothing was written"};
   }
   AppendJournalRecord(next_seq_, payload_, record_);
-  if (Status appended = journal_.Append(next_seq_, record_, sync); !appended.ok()) return appended;
+  if (Status appended = journal_.Append(next_seq_, record_, durability_ == Durability::kPowerLoss);
+      !appended.ok())
+    return appended;
   const uint64_t seq = next_seq_++;
   for (const Change& change : batch.changes) last_at_[change.agent] = ToEpochMillis(change.at);
+  Pending pending{batch, seq, Weight(batch)};  // the copy made before the lock is taken
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // The fold waits for its first batch, then for kFoldChanges or kFoldDelay: only those two
     // moments need a wake-up.
     const size_t before = unfolded_changes_;
-    unfolded_changes_ += Weight(batch);
+    unfolded_changes_ += pending.weight;
     wake = queue_.empty() || (before < kFoldChanges && unfolded_changes_ >= kFoldChanges);
-    queue_.push_back(Pending{batch, seq, Weight(batch)});
+    queue_.push_back(std::move(pending));
     journaled_seq_ = seq;
   }
   if (wake) fold_wake_.notify_one();
@@ -310,6 +257,16 @@ void JournaledTimeStore::RemoveFolded(uint64_t seq) {
     return;  // replayed (and deleted) by the next start instead
   }
   for (const std::string& file : folded) ::unlink(file.c_str());
+}
+
+// A commit reported failed may still have reached the file (an error after the commit itself):
+// retried merged with later batches, it would be applied twice.
+bool JournaledTimeStore::FoldWentThrough(uint64_t seq) {
+  try {
+    return inner_->FoldedSeq() >= seq;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 void JournaledTimeStore::Fold() {
@@ -336,6 +293,7 @@ void JournaledTimeStore::Fold() {
     }
     taken.clear();
     Status status = inner_->CommitFolded(merged, seq);
+    if (!status.ok() && FoldWentThrough(seq)) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
     lock.lock();
     if (status.ok()) {

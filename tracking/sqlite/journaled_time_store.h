@@ -24,7 +24,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,10 +49,6 @@ class JournaledTimeStore final : public TimeStore {
   ~JournaledTimeStore() override;
 
   Status Commit(const CommitBatch& batch) override;
-  // In power_loss mode the sync runs on a thread of its own, which then calls `durable`: the
-  // caller's next batch is appended while this one is synced, and one sync covers every batch
-  // appended before it.
-  Status CommitPipelined(const CommitBatch& batch, std::function<void(Status)> durable) override;
   Result<std::vector<StoredAgent>> LoadAgents() override;
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override;
@@ -91,16 +86,9 @@ class JournaledTimeStore final : public TimeStore {
 
   JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner, const std::string& path,
                      const LedgerOptions& options, uint64_t folded_seq);
-  struct Unsynced {
-    std::shared_ptr<const JournalWriter::Segment> segment;
-    std::function<void(Status)> durable;
-  };
-
-  // Checks, appends (synced when `sync`) and queues the batch for the fold.
-  Status Journal(const CommitBatch& batch, bool sync);
   void Fold();
-  void SyncPipelined();
   void RemoveFolded(uint64_t seq);
+  bool FoldWentThrough(uint64_t seq);
   Status CheckOrder(const CommitBatch& batch);
 
   std::unique_ptr<SqliteTimeStore> inner_;
@@ -128,14 +116,6 @@ class JournaledTimeStore final : public TimeStore {
   bool frozen_ = false;                // StopFoldingForTest; under mutex_
   std::atomic<uint64_t> folds_{0};
   std::thread thread_;
-
-  // Pipelined commits waiting for their sync.
-  std::mutex sync_mutex_;
-  std::condition_variable sync_wake_;
-  std::deque<Unsynced> unsynced_;     // under sync_mutex_
-  std::optional<Error> sync_failed_;  // sticky: the journal's state is unknown; under sync_mutex_
-  bool sync_stopping_ = false;        // under sync_mutex_
-  std::thread syncer_;                // power_loss mode only
 };
 
 }  // namespace presence::tracking

@@ -393,6 +393,16 @@ BOOST_AUTO_TEST_CASE(damage_in_front_of_a_good_record_in_the_last_segment_refuse
   BOOST_TEST(opened.error().message.find("record 2 fails its checksum") != std::string::npos,
              opened.error().message);
   BOOST_TEST(Segments(path).size() == 1u);  // left as it was
+  // Record 2's size damaged to run past the end: it looks cut short, yet record 3 follows.
+  damaged = good;
+  damaged[second - kJournalRecordHead + 2] = 0x01;  // + 65,536 bytes
+  WriteFile(segment, damaged);
+  BOOST_TEST_REQUIRE(ParseJournalSegment(damaged).cut_short);
+  opened = OpenSqliteTimeStore(path);
+  BOOST_TEST_REQUIRE(!opened.ok());
+  BOOST_TEST(opened.error().code == "ledger_damaged");
+  BOOST_TEST(opened.error().message.find("size runs past the end") != std::string::npos,
+             opened.error().message);
 
   // Bytes after the last record that are no record at all (a power cut in the middle of an
   // append): the records before them count, the file is kept aside for whoever looks.
