@@ -165,7 +165,6 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       next_seq_(folded_seq + 1),
       journaled_seq_(folded_seq),
       folded_seq_(folded_seq) {
-  for (auto& [agent, start] : inner_->OpenIntervalStarts()) last_at_.emplace(agent, start);
   thread_ = std::thread([this] { Fold(); });
 }
 
@@ -181,15 +180,20 @@ JournaledTimeStore::~JournaledTimeStore() {
   if (folded_seq_ == journaled_seq_ && SyncLedgerFiles(path_).ok()) journal_.RemoveAll();
 }
 
+// A user's latest change is in unfolded_at_ while a batch with it waits for the fold, and in the
+// ledger's cache of open intervals after that.
 Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
   std::unordered_map<std::string_view, int64_t> latest;
+  std::lock_guard<std::mutex> lock(mutex_);
   for (const Change& change : batch.changes) {
     const int64_t at = ToEpochMillis(change.at);
     std::optional<int64_t> before;
     if (auto it = latest.find(change.agent); it != latest.end()) {
       before = it->second;
-    } else if (auto stored = last_at_.find(change.agent); stored != last_at_.end()) {
-      before = stored->second;
+    } else if (auto waiting = unfolded_at_.find(change.agent); waiting != unfolded_at_.end()) {
+      before = waiting->second.at_ms;
+    } else {
+      before = inner_->OpenStart(change.agent);
     }
     if (before && at < *before) return OutOfOrderError(change, FromEpochMillis(*before));
     latest[change.agent] = at;
@@ -229,7 +233,6 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
       !appended.ok())
     return appended;
   const uint64_t seq = next_seq_++;
-  for (const Change& change : batch.changes) last_at_[change.agent] = ToEpochMillis(change.at);
   Pending pending{batch, seq, Weight(batch)};  // the copy made before the lock is taken
   bool wake = false;
   {
@@ -241,6 +244,9 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
     wake = queue_.empty() || (before < kFoldChanges && unfolded_changes_ >= kFoldChanges);
     queue_.push_back(std::move(pending));
     journaled_seq_ = seq;
+    for (const Change& change : batch.changes) {
+      unfolded_at_[change.agent] = UnfoldedAt{ToEpochMillis(change.at), seq};
+    }
   }
   if (wake) fold_wake_.notify_one();
   return Status::Ok();
@@ -293,10 +299,21 @@ void JournaledTimeStore::Fold() {
     }
     taken.clear();
     Status status = inner_->CommitFolded(merged, seq);
-    if (!status.ok() && FoldWentThrough(seq)) status = Status::Ok();
+    // Then the ledger's cache of open intervals is not up to date before its next commit: the
+    // users' latest changes stay in unfolded_at_ below.
+    const bool went_through = !status.ok() && FoldWentThrough(seq);
+    if (went_through) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
     lock.lock();
     if (status.ok()) {
+      if (!went_through) {
+        // The ledger's cache now has these users' latest changes, unless a later batch
+        // brought them another one.
+        for (const Change& change : merged.changes) {
+          auto it = unfolded_at_.find(change.agent);
+          if (it != unfolded_at_.end() && it->second.seq <= seq) unfolded_at_.erase(it);
+        }
+      }
       folded_seq_ = seq;
       unfolded_changes_ -= weight;
       fold_error_.reset();

@@ -78,6 +78,10 @@ class JournaledTimeStore final : public TimeStore {
   }
 
  private:
+  struct UnfoldedAt {
+    int64_t at_ms = 0;
+    uint64_t seq = 0;  // of the record with it
+  };
   struct Pending {
     CommitBatch batch;
     uint64_t seq = 0;   // of its last journal record
@@ -100,7 +104,6 @@ class JournaledTimeStore final : public TimeStore {
   uint64_t next_seq_ = 1;
   std::string payload_;  // reused for each append
   std::string record_;
-  std::unordered_map<std::string, int64_t> last_at_;  // each user's latest change, epoch ms
 
   std::mutex mutex_;
   std::condition_variable fold_wake_;  // the fold: work, hurry, stop
@@ -112,8 +115,11 @@ class JournaledTimeStore final : public TimeStore {
   int hurry_ = 0;                      // readers waiting; under mutex_
   std::optional<Error> fold_error_;    // the last fold's failure; under mutex_
   uint64_t fold_failures_ = 0;         // under mutex_
-  bool stopping_ = false;              // under mutex_
-  bool frozen_ = false;                // StopFoldingForTest; under mutex_
+  // The latest change of each user with one not folded yet (kept small: a user leaves once
+  // the fold has it); under mutex_.
+  std::unordered_map<std::string, UnfoldedAt> unfolded_at_;
+  bool stopping_ = false;  // under mutex_
+  bool frozen_ = false;    // StopFoldingForTest; under mutex_
   std::atomic<uint64_t> folds_{0};
   std::thread thread_;
 };

@@ -111,7 +111,7 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
 
 void SqliteTimeStore::ReloadOpenIntervals() {
   open_valid_ = false;
-  open_.clear();
+  OpenIntervals loaded;
   // On the writer's own connection: the writer never waits for the readers' lock.
   SQLite::Statement rows(db_,
                          "SELECT a.agent, i.id, i.start_ms, i.label, i.status, i.reason_code FROM "
@@ -119,10 +119,12 @@ void SqliteTimeStore::ReloadOpenIntervals() {
   while (rows.executeStep()) {
     auto status = reasoncodes::StatusFromInt(rows.getColumn(4).getInt64());
     if (!status) throw std::runtime_error("an open interval has an unknown status");
-    open_[rows.getColumn(0).getString()] =
+    loaded[rows.getColumn(0).getString()] =
         OpenInterval{rows.getColumn(1).getInt64(), FromEpochMillis(rows.getColumn(2).getInt64()),
                      rows.getColumn(3).getString(), rows.getColumn(5).getString(), *status};
   }
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  open_.swap(loaded);
   open_valid_ = true;
 }
 
@@ -203,11 +205,11 @@ uint64_t SqliteTimeStore::FoldedSeq() {
   return row.executeStep() ? static_cast<uint64_t>(row.getColumn(0).getInt64()) : 0;
 }
 
-std::vector<std::pair<std::string, int64_t>> SqliteTimeStore::OpenIntervalStarts() const {
-  std::vector<std::pair<std::string, int64_t>> starts;
-  starts.reserve(open_.size());
-  for (const auto& [agent, open] : open_) starts.emplace_back(agent, ToEpochMillis(open.start));
-  return starts;
+std::optional<int64_t> SqliteTimeStore::OpenStart(const std::string& agent) const {
+  std::lock_guard<std::mutex> lock(open_mutex_);
+  auto it = open_.find(agent);
+  if (it == open_.end()) return std::nullopt;
+  return ToEpochMillis(it->second.start);
 }
 
 Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
@@ -239,6 +241,7 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     }
     transaction.commit();
     aggregates_.Committed();
+    std::lock_guard<std::mutex> lock(open_mutex_);
     for (auto& [agent, open] : pending) open_[agent] = std::move(open);
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -40,8 +40,9 @@ class SqliteTimeStore final : public TimeStore {
   Status CommitFolded(const CommitBatch& batch, std::optional<uint64_t> journal_seq);
   // The last journal record the tables hold (0 when none); writer thread.
   uint64_t FoldedSeq();
-  // Each user's open interval start (epoch ms), from the cache Commit keeps; writer thread.
-  std::vector<std::pair<std::string, int64_t>> OpenIntervalStarts() const;
+  // The start (epoch ms) of the user's open interval as last committed (nullopt: none), from
+  // the cache Commit keeps; any thread.
+  std::optional<int64_t> OpenStart(const std::string& agent) const;
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override {
@@ -113,7 +114,10 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Database side_db_;
   SQLite::Statement remove_outbox_;    // on side_db_, under side_mutex_
   SqliteSyncStateWriter sync_writer_;  // on side_db_, under side_mutex_
-  OpenIntervals open_;  // writer thread only; matches the database whenever open_valid_
+  // Written by the writer thread under open_mutex_ (which it alone may read without it);
+  // matches the database whenever open_valid_, and what was last committed otherwise.
+  mutable std::mutex open_mutex_;
+  OpenIntervals open_;
   bool open_valid_ = false;
 };
 

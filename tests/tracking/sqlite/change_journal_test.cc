@@ -445,6 +445,35 @@ BOOST_AUTO_TEST_CASE(a_reader_refuses_commits_left_in_the_journal_only_when_no_a
   CheckHours(**reader, 3);
 }
 
+// The order check finds a user's latest change among the batches waiting for the fold, then in
+// the ledger's cache once folded (also right after a start), and keeps nothing per user once the
+// fold has it.
+BOOST_AUTO_TEST_CASE(a_change_before_the_latest_is_refused_folded_or_not) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  auto refused = [](TimeStore& store, const std::string& at) {
+    std::string failed = CommitText(store, {MakeChange("a", at, "Lunch")});
+    return failed.rfind("out_of_order: ", 0) == 0;
+  };
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T10:00:00Z", "Ready")}) ==
+                       "");
+    BOOST_TEST(refused(*store, "2026-11-21T09:59:59.999Z"));  // waiting for the fold
+    SettleOrThrow(*store);
+    BOOST_TEST(refused(*store, "2026-11-21T09:59:59.999Z"));  // folded
+    BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T11:00:00Z", "Ready")}) ==
+                       "");
+    BOOST_TEST(refused(*store, "2026-11-21T10:30:00Z"));
+  }
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  BOOST_TEST(refused(*store, "2026-11-21T10:59:00Z"));  // after a start
+  BOOST_TEST(CommitText(*store, {MakeChange("a", "2026-11-21T11:00:00Z", "Lunch")}) == "");
+  BOOST_TEST(
+      IntervalsOrThrow(*store, std::nullopt, T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"))
+          .size() == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace presence::tracking::test
