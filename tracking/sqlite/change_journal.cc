@@ -142,18 +142,23 @@ Status WriteAll(int fd, std::string_view bytes) {
   return Status::Ok();
 }
 
-// A new file's name is only durable once its folder is synced.
-Status SyncFolder(const std::string& path) {
-  const std::string folder = LedgerFolder(path);
-  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+// Opens `path` with `flags` and syncs it to disk; a missing file is fine when `missing_ok`.
+Status SyncPath(const std::string& path, int flags, bool missing_ok, const char* what) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && missing_ok) return Status::Ok();
   if (fd < 0 || ::fsync(fd) != 0) {
     const int error = errno;
     if (fd >= 0) ::close(fd);
-    return Error{"storage_error",
-                 "cannot sync the folder '" + folder + "': " + std::strerror(error)};
+    return Error{"storage_error", std::string("cannot sync the ") + what + " '" + path +
+                                      "': " + std::strerror(error)};
   }
   ::close(fd);
   return Status::Ok();
+}
+
+// A new file's name is only durable once its folder is synced.
+Status SyncFolder(const std::string& path) {
+  return SyncPath(LedgerFolder(path), O_RDONLY | O_DIRECTORY, false, "folder");
 }
 
 }  // namespace
@@ -161,18 +166,9 @@ Status SyncFolder(const std::string& path) {
 Status SyncLedgerFiles(const std::string& ledger_path) {
   // The folder too: a -wal made since the last stop is only found again if its name is.
   if (Status folder = SyncFolder(ledger_path); !folder.ok()) return folder;
-  for (const std::string& path : {ledger_path, ledger_path + "-wal"}) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) continue;  // no -wal: everything is in the file
-    if (fd < 0 || ::fdatasync(fd) != 0) {
-      const int error = errno;
-      if (fd >= 0) ::close(fd);
-      return Error{"storage_error",
-                   "cannot sync the ledger file '" + path + "': " + std::strerror(error)};
-    }
-    ::close(fd);
-  }
-  return Status::Ok();
+  if (Status file = SyncPath(ledger_path, O_RDONLY, false, "ledger file"); !file.ok()) return file;
+  // No -wal: everything is in the file.
+  return SyncPath(ledger_path + "-wal", O_RDONLY, true, "ledger file");
 }
 
 void EncodeCommitBatch(const CommitBatch& batch, std::string& out) {

@@ -124,6 +124,15 @@ void CheckHours(TimeStore& store, int count) {
   BOOST_TEST(agents->front().engine_state == "state " + std::to_string(count - 1));
 }
 
+// Commits `hours` (CommitHours) that reach only the journal, and leaves the store as a killed
+// process would; returns the journal's one segment file.
+std::string CommitOnlyToTheJournal(const std::string& path, int hours) {
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  Journaled(*store).StopFoldingForTest();
+  CommitHours(*store, 0, hours);
+  return Segments(path).at(0).path;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(change_journal_test)
@@ -227,13 +236,7 @@ BOOST_AUTO_TEST_CASE(commits_journaled_but_not_folded_are_replayed_once_at_the_n
 BOOST_AUTO_TEST_CASE(an_unfinished_append_is_left_out_with_a_warning) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
-  std::string segment;
-  {
-    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
-    Journaled(*store).StopFoldingForTest();
-    CommitHours(*store, 0, 2);
-    segment = Segments(path).at(0).path;
-  }
+  const std::string segment = CommitOnlyToTheJournal(path, 2);
   // Half a record more, as a process killed in the middle of its append leaves it.
   CommitBatch next;
   next.changes.push_back(MakeChange("a", "2026-11-21T05:00:00Z", "Lunch"));
@@ -250,13 +253,7 @@ BOOST_AUTO_TEST_CASE(an_unfinished_append_is_left_out_with_a_warning) {
 BOOST_AUTO_TEST_CASE(damage_before_the_last_record_or_a_missing_record_refuses_the_start) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
-  std::string segment;
-  {
-    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
-    Journaled(*store).StopFoldingForTest();
-    CommitHours(*store, 0, 3);
-    segment = Segments(path).at(0).path;
-  }
+  const std::string segment = CommitOnlyToTheJournal(path, 3);
   const std::string good = ReadFile(segment);
   // The first record's payload damaged: the two after it cannot be trusted to follow.
   std::string damaged = good;
@@ -372,13 +369,7 @@ BOOST_AUTO_TEST_CASE(a_failed_fold_of_batches_without_changes_leaves_nothing_cou
 BOOST_AUTO_TEST_CASE(damage_in_front_of_a_good_record_in_the_last_segment_refuses_the_start) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
-  std::string segment;
-  {
-    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
-    Journaled(*store).StopFoldingForTest();
-    CommitHours(*store, 0, 3);
-    segment = Segments(path).at(0).path;
-  }
+  const std::string segment = CommitOnlyToTheJournal(path, 3);
   const std::string good = ReadFile(segment);
   // Record 2's payload damaged; record 3 after it is whole: not an unfinished append.
   JournalSegmentRead read = ParseJournalSegment(good);
