@@ -114,6 +114,29 @@ BOOST_DATA_TEST_CASE(change_at_the_open_intervals_start_keeps_a_zero_length_inte
              tt::per_element());
 }
 
+// A batch may hold several changes and records of one user (the SQLite store folds many commits
+// into one transaction): the user ends with the batch's last open interval and last record.
+BOOST_DATA_TEST_CASE(a_batch_with_many_records_of_a_user_keeps_the_last, data::make(StoreKinds()),
+                     kind) {
+  StoreUnderTest store(kind);
+  BOOST_TEST_REQUIRE(CommitText(*store,
+                                {MakeChange("a", "2026-11-21T09:00:00Z", "Ready"),
+                                 MakeChange("b", "2026-11-21T09:10:00Z", "Meeting"),
+                                 MakeChange("a", "2026-11-21T09:30:00Z", "Lunch")},
+                                {{"a", "s1"}, {"b", "t1"}, {"a", "s2"}}) == "");
+  BOOST_TEST_REQUIRE(CommitText(*store,
+                                {MakeChange("a", "2026-11-21T10:00:00Z", "Ready"),
+                                 MakeChange("a", "2026-11-21T10:15:00Z", "Meeting")},
+                                {{"a", "s3"}, {"a", "s4"}, {"b", "t2"}}) == "");
+  std::vector<std::string> expected = {
+      "a {s4} #5 a Meeting *62 Busy agent select [2026-11-21T10:15:00.000Z, open)",
+      "b {t2} #2 b Meeting *62 Busy agent select [2026-11-21T09:10:00.000Z, open)"};
+  BOOST_TEST(AgentsText(*store) == expected, tt::per_element());
+  if (kind != "sqlite") return;
+  store.Reopen();
+  BOOST_TEST(AgentsText(*store) == expected, tt::per_element());
+}
+
 BOOST_DATA_TEST_CASE(out_of_order_change_refuses_the_whole_batch, data::make(StoreKinds()), kind) {
   StoreUnderTest store(kind);
   BOOST_TEST_REQUIRE(

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <stdexcept>
+#include <string_view>
+#include <unordered_set>
 
 #include "tracking/ledger_math.h"
 #include "tracking/sqlite/journaled_time_store.h"
@@ -170,10 +172,6 @@ Status SqliteTimeStore::ApplyChange(const Change& change, OpenIntervals& pending
     CloseInterval(change.agent, *open, change.at, day_totals);
   }
   int64_t id = InsertInterval(change);
-  Reuse(set_open_interval_);
-  set_open_interval_.bind(1, change.agent);
-  set_open_interval_.bind(2, id);
-  set_open_interval_.exec();
   pending[change.agent] =
       OpenInterval{id, change.at, change.label, change.reason_code, change.status};
   return Status::Ok();
@@ -232,7 +230,19 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     }
     WriteDayTotals(day_totals);
     aggregates_.Flush(/*rebuild_damaged=*/true);
-    for (const AgentRecord& record : batch.agents) WriteEngineState(record);
+    // Each user's row once per batch, however many of the user's changes and records it holds
+    // (a fold of journaled commits holds many): the open interval the batch left, and the
+    // engine's last word.
+    for (const auto& [agent, open] : pending) {
+      Reuse(set_open_interval_);
+      set_open_interval_.bind(1, agent);
+      set_open_interval_.bind(2, open.id);
+      set_open_interval_.exec();
+    }
+    std::unordered_set<std::string_view> written;
+    for (auto record = batch.agents.rbegin(); record != batch.agents.rend(); ++record) {
+      if (written.insert(record->agent).second) WriteEngineState(*record);
+    }
     for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
     if (journal_seq) {
       Reuse(set_folded_);
