@@ -14,8 +14,7 @@
 // (the fold is hurried along), so readers in this process see each acknowledged change, as
 // before. Another process reading the file (a report next to the running agent) sees it
 // within a fold (at most about kFoldDelay, 200 ms, later). RemoveOutbox waits the same way, so
-// a delivered row
-// is in the table before it is removed.
+// a delivered row is in the table before it is removed.
 //
 // Back-pressure: when the fold falls behind by kMaxUnfoldedChanges changes, Commit waits for
 // it; when the fold keeps failing (a full disk), Commit is refused once that many are waiting,
