@@ -364,12 +364,8 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
   return unfolded;
 }
 
-JournalWriter::Segment::~Segment() { ::close(fd_); }
-
-Status JournalWriter::Segment::Sync() const {
-  if (::fdatasync(fd_) == 0) return Status::Ok();
-  return Error{"storage_error",
-               std::string("cannot sync the change journal: ") + std::strerror(errno)};
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Status JournalWriter::Begin(uint64_t first_seq) {
@@ -379,35 +375,39 @@ Status JournalWriter::Begin(uint64_t first_seq) {
     return Error{"storage_error",
                  "cannot create the change journal '" + path + "': " + std::strerror(errno)};
   }
-  auto segment = std::make_shared<Segment>(fd);
   Status status = WriteAll(fd, kJournalMagic);
   if (status.ok() && durability_ == Durability::kPowerLoss) status = SyncFolder(path);
   if (!status.ok()) {
+    ::close(fd);
     ::unlink(path.c_str());
     return status;
   }
-  if (segment_) {
+  if (fd_ >= 0) {
+    ::close(fd_);
     std::lock_guard<std::mutex> lock(closed_mutex_);
     closed_.push_back(Closed{open_path_, last_seq_});
   }
-  segment_ = std::move(segment);  // the old one closes once nobody has it to sync
+  fd_ = fd;
   open_path_ = std::move(path);
   size_ = kJournalMagic.size();
   return Status::Ok();
 }
 
-Status JournalWriter::Append(uint64_t seq, std::string_view record, bool sync) {
+Status JournalWriter::Append(uint64_t seq, std::string_view record) {
   if (broken_) return *broken_;
-  if (!segment_ || size_ >= kJournalSegmentBytes) {
+  if (fd_ < 0 || size_ >= kJournalSegmentBytes) {
     if (Status begun = Begin(seq); !begun.ok()) return begun;
   }
-  Status status = WriteAll(segment_->fd_, record);
+  Status status = WriteAll(fd_, record);
   const bool written = status.ok();
-  if (written && sync) status = segment_->Sync();
+  if (written && durability_ == Durability::kPowerLoss && ::fdatasync(fd_) != 0) {
+    status = Error{"storage_error",
+                   std::string("cannot sync the change journal: ") + std::strerror(errno)};
+  }
   if (!status.ok()) {
     // Whatever part of the record reached the file goes: a later record must follow the last
     // acknowledged one.
-    const bool taken_back = ::ftruncate(segment_->fd_, static_cast<off_t>(size_)) == 0;
+    const bool taken_back = ::ftruncate(fd_, static_cast<off_t>(size_)) == 0;
     if (written || !taken_back) {
       broken_ = Error{status.error().code,
                       status.error().message +
@@ -435,9 +435,10 @@ std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
 
 void JournalWriter::RemoveAll() {
   for (const std::string& path : TakeFolded(UINT64_MAX)) ::unlink(path.c_str());
-  if (segment_) {
+  if (fd_ >= 0) {
+    ::close(fd_);
     ::unlink(open_path_.c_str());
-    segment_.reset();
+    fd_ = -1;
   }
 }
 

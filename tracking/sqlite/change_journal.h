@@ -93,32 +93,18 @@ Status SyncLedgerFiles(const std::string& ledger_path);
 // thread). Starts a new segment at the first append.
 class JournalWriter {
  public:
-  // An open segment file, kept open by whoever still has to sync what was written to it.
-  class Segment {
-   public:
-    explicit Segment(int fd) : fd_(fd) {}
-    ~Segment();
-    Segment(const Segment&) = delete;
-    Segment& operator=(const Segment&) = delete;
-    // fdatasync; "storage_error" when it fails.
-    Status Sync() const;
-
-   private:
-    friend class JournalWriter;
-    int fd_;
-  };
-
   JournalWriter(std::string ledger_path, Durability durability)
       : ledger_path_(std::move(ledger_path)), durability_(durability) {}
+  ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Appends the record and, when `sync`, syncs it. When the write fails (a full disk), nothing
-  // of it stays in the file ("storage_error") and the next append tries again. When the sync
-  // fails, or the failed write cannot be taken back out, nothing is known any more about what
+  // Appends the record and, in power_loss mode, syncs it. When the write fails (a full disk),
+  // nothing of it stays in the file ("storage_error") and the next append tries again. When the
+  // sync fails, or the failed write cannot be taken back out, nothing is known any more about what
   // the file holds: this and every later append fail with that error (until a restart, whose
   // replay reads what is there).
-  Status Append(uint64_t seq, std::string_view record, bool sync);
+  Status Append(uint64_t seq, std::string_view record);
   // The closed segments whose records all have seq <= folded_seq, forgotten here: the caller
   // deletes them once the ledger holds their records for good (SyncLedgerFiles).
   std::vector<std::string> TakeFolded(uint64_t folded_seq);
@@ -135,7 +121,7 @@ class JournalWriter {
 
   const std::string ledger_path_;
   const Durability durability_;
-  std::shared_ptr<Segment> segment_;  // null before the first append
+  int fd_ = -1;  // the open segment; -1 before the first append
   std::string open_path_;
   std::optional<Error> broken_;
   size_t size_ = 0;

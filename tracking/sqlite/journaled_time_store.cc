@@ -159,7 +159,6 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
                                        uint64_t folded_seq)
     : inner_(std::move(inner)),
       path_(path),
-      durability_(options.durability),
       log_(options.log),
       journal_(path, options.durability),
       next_seq_(folded_seq + 1),
@@ -182,9 +181,10 @@ JournaledTimeStore::~JournaledTimeStore() {
 
 // A user's latest change is in unfolded_at_ while a batch with it waits for the fold, and in the
 // ledger's cache of open intervals after that.
+// Under mutex_.
 Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
-  std::unordered_map<std::string_view, int64_t> latest;
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unordered_map<std::string_view, int64_t>& latest = batch_latest_;
+  latest.clear();
   for (const Change& change : batch.changes) {
     const int64_t at = ToEpochMillis(change.at);
     std::optional<int64_t> before;
@@ -203,9 +203,9 @@ Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
 
 Status JournaledTimeStore::Commit(const CommitBatch& batch) {
   if (batch.empty()) return Status::Ok();
-  if (Status order = CheckOrder(batch); !order.ok()) return order;
   {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (Status order = CheckOrder(batch); !order.ok()) return order;
     while (unfolded_changes_ >= kMaxUnfoldedChanges && !frozen_) {
       if (fold_error_) {
         return Error{fold_error_->code, "the time ledger is not being written (" +
@@ -229,9 +229,7 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
                                       "); nothing was written"};
   }
   AppendJournalRecord(next_seq_, payload_, record_);
-  if (Status appended = journal_.Append(next_seq_, record_, durability_ == Durability::kPowerLoss);
-      !appended.ok())
-    return appended;
+  if (Status appended = journal_.Append(next_seq_, record_); !appended.ok()) return appended;
   const uint64_t seq = next_seq_++;
   Pending pending{batch, seq, Weight(batch)};  // the copy made before the lock is taken
   bool wake = false;

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -97,13 +98,13 @@ class JournaledTimeStore final : public TimeStore {
 
   std::unique_ptr<SqliteTimeStore> inner_;
   const std::string path_;
-  const Durability durability_;
   LogSink log_;
   JournalWriter journal_;
   // Commit's thread only.
   uint64_t next_seq_ = 1;
   std::string payload_;  // reused for each append
   std::string record_;
+  std::unordered_map<std::string_view, int64_t> batch_latest_;  // CheckOrder's, reused
 
   std::mutex mutex_;
   std::condition_variable fold_wake_;  // the fold: work, hurry, stop

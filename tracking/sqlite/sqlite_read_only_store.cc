@@ -2,7 +2,6 @@
 // migrates or locks the file, so it cannot turn an unrelated SQLite file into a ledger.
 
 #include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <filesystem>
 
@@ -64,12 +63,7 @@ class ReadOnlySqliteTimeStore final : public TimeStore {
 Status CheckNothingLeftInJournal(SQLite::Database& db, const std::string& path, int version) {
   // A running agent folds its journal into the file within moments.
   if (IsLedgerWriterRunning(path)) return Status::Ok();
-  uint64_t folded = 0;
-  if (version >= kLedgerJournalVersion) {
-    SQLite::Statement row(db, "SELECT seq FROM journal_folds WHERE id = 1");
-    if (row.executeStep()) folded = static_cast<uint64_t>(row.getColumn(0).getInt64());
-  }
-  Result<uint64_t> unfolded = CountUnfoldedRecords(path, folded);
+  Result<uint64_t> unfolded = CountUnfoldedRecords(path, LedgerFoldedSeq(db, version));
   if (!unfolded.ok()) return unfolded.error();
   if (*unfolded == 0) return Status::Ok();
   return Error{"ledger_not_folded",

@@ -172,6 +172,12 @@ int LedgerSchemaVersion(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
+uint64_t LedgerFoldedSeq(SQLite::Database& db, int version) {
+  if (version < kLedgerJournalVersion) return 0;
+  SQLite::Statement row(db, "SELECT seq FROM journal_folds WHERE id = 1");
+  return row.executeStep() ? static_cast<uint64_t>(row.getColumn(0).getInt64()) : 0;
+}
+
 Status PrepareLedgerWriter(SQLite::Database& db, Durability durability, const LogSink& log) {
   db.setBusyTimeout(kLedgerBusyTimeoutMs);
   // Checked before anything else touches the file: a newer program's database is left as is.

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ inline constexpr int kLedgerJournalVersion = 7;
 inline constexpr int kLedgerSyncStateVersion = 3;
 
 inline constexpr int kLedgerBusyTimeoutMs = 5000;
+
+// The last change-journal record the ledger's tables hold (journal_folds); 0 when none, also on
+// a ledger older than kLedgerJournalVersion.
+uint64_t LedgerFoldedSeq(SQLite::Database& db, int version = kLedgerSchemaVersion);
 
 // For the writer connection: refuses a database newer than this program (code
 // "schema_too_new"), switches to WAL with synchronous=FULL for kPowerLoss (every commit is

@@ -198,10 +198,7 @@ void SqliteTimeStore::WriteEngineState(const AgentRecord& record) {
   set_engine_state_.exec();
 }
 
-uint64_t SqliteTimeStore::FoldedSeq() {
-  SQLite::Statement row(db_, "SELECT seq FROM journal_folds WHERE id = 1");
-  return row.executeStep() ? static_cast<uint64_t>(row.getColumn(0).getInt64()) : 0;
-}
+uint64_t SqliteTimeStore::FoldedSeq() { return LedgerFoldedSeq(db_); }
 
 std::optional<int64_t> SqliteTimeStore::OpenStart(const std::string& agent) const {
   std::lock_guard<std::mutex> lock(open_mutex_);
