@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/apt-install.sh package \
   build-essential dpkg-dev cmake ninja-build pkg-config \
   libcpprest-dev libpoco-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev libboost-test-dev \
-  libhowardhinnant-date-dev tzdata libssl-dev libre-dev
+  libhowardhinnant-date-dev tzdata libssl-dev libre-dev libjemalloc-dev
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 launcher=()

@@ -180,6 +180,9 @@ BOOST_AUTO_TEST_CASE(the_package_puts_every_file_where_it_belongs) {
   for (const char* name : {"adduser", "tzdata", "libc6", "libcpprest2.10", "libsqlite3-0"}) {
     BOOST_TEST(Has(depends, name), name << " in " << depends);
   }
+#if defined(PRESENCE_JEMALLOC)
+  BOOST_TEST(Has(depends, "libjemalloc2"), depends);  // the allocator (CMakeLists.txt)
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(the_manual_page_describes_every_command) {

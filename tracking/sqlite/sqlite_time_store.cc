@@ -79,7 +79,7 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
       db_(std::move(writer)),
       insert_interval_(db_,
                        "INSERT INTO intervals (agent, label, reason_code, status, source, cause, "
-                       "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
+                       "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       close_interval_(db_, "UPDATE intervals SET end_ms = ? WHERE id = ?"),
       set_open_interval_(db_,
                          "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, "
@@ -130,13 +130,6 @@ void SqliteTimeStore::ReloadOpenIntervals() {
   open_valid_ = true;
 }
 
-const SqliteTimeStore::OpenInterval* SqliteTimeStore::FindOpen(const std::string& agent,
-                                                               const OpenIntervals& pending) const {
-  if (auto it = pending.find(agent); it != pending.end()) return &it->second;
-  if (auto it = open_.find(agent); it != open_.end()) return &it->second;
-  return nullptr;
-}
-
 void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval& open,
                                     Timestamp at, DayTotals& day_totals) {
   Reuse(close_interval_);
@@ -146,13 +139,19 @@ void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval
     throw std::runtime_error("open interval " + std::to_string(open.id) + " of agent '" + agent +
                              "' is missing from the database");
   }
-  for (const DayShare& share : SplitAtUtcMidnights(open.start, at)) {
-    day_totals[{agent, share.day, open.label, reasoncodes::ToInt(open.status)}] += share.duration;
-  }
-  aggregates_.AddClosed(agent, open.label, open.reason_code, open.status, open.start, at);
+  CountClosed(agent, open.label, open.reason_code, open.status, open.start, at, day_totals);
 }
 
-int64_t SqliteTimeStore::InsertInterval(const Change& change) {
+void SqliteTimeStore::CountClosed(const std::string& agent, const std::string& label,
+                                  const std::string& reason_code, StatusCode status,
+                                  Timestamp start, Timestamp end, DayTotals& day_totals) {
+  for (const DayShare& share : SplitAtUtcMidnights(start, end)) {
+    day_totals[{agent, share.day, label, reasoncodes::ToInt(status)}] += share.duration;
+  }
+  aggregates_.AddClosed(agent, label, reason_code, status, start, end);
+}
+
+int64_t SqliteTimeStore::InsertInterval(const Change& change, std::optional<Timestamp> end) {
   Reuse(insert_interval_);
   insert_interval_.bind(1, change.agent);
   insert_interval_.bind(2, change.label);
@@ -161,19 +160,58 @@ int64_t SqliteTimeStore::InsertInterval(const Change& change) {
   insert_interval_.bind(5, std::string(reasoncodes::SourceName(change.source)));
   insert_interval_.bind(6, change.cause);
   insert_interval_.bind(7, ToEpochMillis(change.at));
+  if (end) {
+    insert_interval_.bind(8, ToEpochMillis(*end));
+  } else {
+    insert_interval_.bind(8);  // NULL: open
+  }
   insert_interval_.exec();
   return db_.getLastInsertRowid();
 }
 
-Status SqliteTimeStore::ApplyChange(const Change& change, OpenIntervals& pending,
-                                    DayTotals& day_totals) {
-  if (const OpenInterval* open = FindOpen(change.agent, pending)) {
-    if (change.at < open->start) return OutOfOrderError(change, open->start);
-    CloseInterval(change.agent, *open, change.at, day_totals);
+Status SqliteTimeStore::ApplyChanges(const std::vector<Change>& changes, OpenIntervals& pending,
+                                     DayTotals& day_totals) {
+  // Each change's successor of the same user in the batch: an interval that the batch itself
+  // closes is written closed, rather than written open and then updated (in the table and in
+  // the report index, which holds end_ms). A fold of journaled commits holds several changes
+  // of most users.
+  constexpr size_t kNone = std::numeric_limits<size_t>::max();
+  std::vector<size_t> next(changes.size(), kNone);
+  {
+    std::unordered_map<std::string_view, size_t> later;
+    later.reserve(changes.size());
+    for (size_t i = changes.size(); i-- > 0;) {
+      auto [it, fresh] = later.try_emplace(changes[i].agent, i);
+      if (!fresh) {
+        next[i] = it->second;
+        it->second = i;
+      }
+    }
   }
-  int64_t id = InsertInterval(change);
-  pending[change.agent] =
-      OpenInterval{id, change.at, change.label, change.reason_code, change.status};
+  std::unordered_set<std::string_view> seen;  // users whose earlier change is in the batch
+  seen.reserve(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const Change& change = changes[i];
+    // The user's first change in the batch closes the interval open before it.
+    if (seen.insert(change.agent).second) {
+      if (auto it = open_.find(change.agent); it != open_.end()) {
+        const OpenInterval& open = it->second;
+        if (change.at < open.start) return OutOfOrderError(change, open.start);
+        CloseInterval(change.agent, open, change.at, day_totals);
+      }
+    }
+    if (next[i] == kNone) {
+      const int64_t id = InsertInterval(change, std::nullopt);
+      pending[change.agent] =
+          OpenInterval{id, change.at, change.label, change.reason_code, change.status};
+      continue;
+    }
+    const Change& successor = changes[next[i]];
+    if (successor.at < change.at) return OutOfOrderError(successor, change.at);
+    InsertInterval(change, successor.at);
+    CountClosed(change.agent, change.label, change.reason_code, change.status, change.at,
+                successor.at, day_totals);
+  }
   return Status::Ok();
 }
 
@@ -218,12 +256,10 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
     // A fold whose commit went through although it was reported failed is not applied twice.
     if (journal_seq && FoldedSeq() >= *journal_seq) return Status::Ok();
-    for (const Change& change : batch.changes) {
-      // An early return destroys the transaction, which rolls the whole batch back.
-      if (Status status = ApplyChange(change, pending, day_totals); !status.ok()) {
-        aggregates_.RolledBack();
-        return status;
-      }
+    // An early return destroys the transaction, which rolls the whole batch back.
+    if (Status status = ApplyChanges(batch.changes, pending, day_totals); !status.ok()) {
+      aggregates_.RolledBack();
+      return status;
     }
     WriteDayTotals(day_totals);
     aggregates_.Flush(/*rebuild_damaged=*/true);

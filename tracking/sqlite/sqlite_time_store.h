@@ -79,13 +79,18 @@ class SqliteTimeStore final : public TimeStore {
   // (agent, UTC day number, label, status) -> time to add to daily_totals.
   using DayTotals = std::map<std::tuple<std::string, int64_t, std::string, int>, Millis>;
 
-  // Writes one change inside the open transaction. `pending` holds the open intervals this
-  // batch has opened so far; open_ is left alone until the commit succeeds.
-  Status ApplyChange(const Change& change, OpenIntervals& pending, DayTotals& day_totals);
-  const OpenInterval* FindOpen(const std::string& agent, const OpenIntervals& pending) const;
+  // Writes the batch's changes inside the open transaction. `pending` gets the open interval
+  // each user is left with; open_ is left alone until the commit succeeds.
+  Status ApplyChanges(const std::vector<Change>& changes, OpenIntervals& pending,
+                      DayTotals& day_totals);
   void CloseInterval(const std::string& agent, const OpenInterval& open, Timestamp at,
                      DayTotals& day_totals);
-  int64_t InsertInterval(const Change& change);
+  // Adds a closed interval's time to the day totals and the report aggregates.
+  void CountClosed(const std::string& agent, const std::string& label,
+                   const std::string& reason_code, StatusCode status, Timestamp start,
+                   Timestamp end, DayTotals& day_totals);
+  // `end`: the interval is closed in the same batch; nullopt: it stays open.
+  int64_t InsertInterval(const Change& change, std::optional<Timestamp> end);
   void WriteDayTotals(const DayTotals& day_totals);
   void WriteEngineState(const AgentRecord& record);
   void InsertOutbox(const OutboxItem& item);

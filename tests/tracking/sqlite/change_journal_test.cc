@@ -233,6 +233,29 @@ BOOST_AUTO_TEST_CASE(commits_journaled_but_not_folded_are_replayed_once_at_the_n
   CheckHours(*store, 9);
 }
 
+// The fold writes an interval its batch also closes as closed, in one row: a replayed batch
+// whose changes of a user go back in time (a journal not written by the agent) is refused with
+// what is wrong, and nothing of it reaches the tables.
+BOOST_AUTO_TEST_CASE(a_journal_whose_changes_go_back_in_time_refuses_the_start) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  const std::string segment = CommitOnlyToTheJournal(path, 2);  // a at 00:00 and 01:00
+  CommitBatch back;
+  back.changes.push_back(MakeChangeAt("a", T("2026-11-21T00:30:00Z"), "Lunch"));
+  WriteFile(segment, ReadFile(segment) + Record(3, back));
+  std::string refused;
+  try {
+    OpenOrThrow(path);
+  } catch (const std::exception& e) {
+    refused = e.what();
+  }
+  BOOST_TEST(refused.rfind("out_of_order: ", 0) == 0u, refused);
+  BOOST_TEST(refused.find("'a' at 2026-11-21T00:30:00.000Z") != std::string::npos, refused);
+  BOOST_TEST(refused.find("started at 2026-11-21T01:00:00.000Z") != std::string::npos, refused);
+  SQLite::Database file(path, SQLite::OPEN_READONLY);
+  BOOST_TEST(file.execAndGet("SELECT COUNT(*) FROM intervals").getInt() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(an_unfinished_append_is_left_out_with_a_warning) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
