@@ -1,3 +1,5 @@
+#include <sqlite3.h>
+
 #include "agent/cli/cli.h"
 
 #if defined(PRESENCE_JEMALLOC)
@@ -11,4 +13,10 @@ const char* malloc_conf = "narenas:2,background_thread:true,dirty_decay_ms:1000,
 }
 #endif
 
-int main(int argc, char** argv) { return presence::agent::RunCli(argc, argv); }
+int main(int argc, char** argv) {
+  // Before SQLite's first use: without its memory statistics (nothing here reads them), an
+  // allocation inside SQLite takes no process-wide lock; the ledger's fold allocates on every
+  // row it writes.
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return presence::agent::RunCli(argc, argv);
+}

@@ -26,6 +26,8 @@ constexpr auto kSettleTimeout = std::chrono::seconds(30);
 // Between failed folds (a full disk, the file locked by another process).
 constexpr auto kFirstRetry = std::chrono::milliseconds(50);
 constexpr auto kLastRetry = std::chrono::seconds(2);
+// After this long without a batch the fold gives back the tables' page cache (see Fold).
+constexpr auto kIdleRelease = std::chrono::seconds(2);
 
 size_t Weight(const CommitBatch& batch) { return std::max<size_t>(1, batch.changes.size()); }
 
@@ -277,7 +279,15 @@ void JournaledTimeStore::Fold() {
   std::unique_lock<std::mutex> lock(mutex_);
   auto retry = kFirstRetry;
   for (;;) {
-    fold_wake_.wait(lock, [&] { return stopping_ || (!frozen_ && !queue_.empty()); });
+    const auto ready = [&] { return stopping_ || (!frozen_ && !queue_.empty()); };
+    if (!fold_wake_.wait_for(lock, kIdleRelease, ready)) {
+      // Idle: the page cache a burst filled goes back to the system (the next burst fills it
+      // again), so an agent between bursts holds only what it needs.
+      lock.unlock();
+      inner_->ReleaseCache();
+      lock.lock();
+      fold_wake_.wait(lock, ready);
+    }
     if (frozen_ || queue_.empty()) return;  // stopping
     if (!stopping_ && hurry_ == 0 && unfolded_changes_ < kFoldChanges) {
       fold_wake_.wait_for(lock, kFoldDelay, [&] {

@@ -16,11 +16,15 @@ namespace presence::tracking {
 
 namespace {
 
+// The writer's page cache (PRAGMA cache_size), in KiB: see the constructor.
+constexpr int kWriterCacheKiB = 8192;
+
 Result<std::unique_ptr<TimeStore>> OpenChecked(const std::string& path, LedgerLock lock,
                                                const LedgerOptions& options) {
   const bool was_empty = IsEmptyLedgerFile(path);
   if (Status created = CreateLedgerFile(path); !created.ok()) return created.error();
-  SQLite::Database writer(path, SQLite::OPEN_READWRITE);
+  // Used by one thread at a time (the fold, or the start before it runs): no mutex per call.
+  SQLite::Database writer(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
   // SQLite opens a file it may not write for reading instead, without a word.
   if (sqlite3_db_readonly(writer.getHandle(), "main") == 1) {
     return Error{"ledger_not_writable",
@@ -107,6 +111,10 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
       sync_writer_(side_db_) {
   side_db_.setBusyTimeout(kLedgerBusyTimeoutMs);
   side_db_.exec("PRAGMA synchronous = NORMAL");
+  // A fold touches each of its users' report-index, day and totals pages: for 1,000 busy users
+  // about 5 MB, more than SQLite's default 2 MB cache, which then read them again (from the
+  // system's cache) on every fold. 8 MB: 8% more changes/s at 1,000 users, nothing more at 32 MB.
+  db_.exec("PRAGMA cache_size = -" + std::to_string(kWriterCacheKiB));
   checkpointer_.Attach(db_);
   ReloadOpenIntervals();
 }
@@ -237,6 +245,8 @@ void SqliteTimeStore::WriteEngineState(const AgentRecord& record) {
 }
 
 uint64_t SqliteTimeStore::FoldedSeq() { return LedgerFoldedSeq(db_); }
+
+void SqliteTimeStore::ReleaseCache() { sqlite3_db_release_memory(db_.getHandle()); }
 
 std::optional<int64_t> SqliteTimeStore::OpenStart(const std::string& agent) const {
   std::lock_guard<std::mutex> lock(open_mutex_);

@@ -40,6 +40,8 @@ class SqliteTimeStore final : public TimeStore {
   Status CommitFolded(const CommitBatch& batch, std::optional<uint64_t> journal_seq);
   // The last journal record the tables hold (0 when none); writer thread.
   uint64_t FoldedSeq();
+  // Frees the writer's cached pages (kWriterCacheKiB) that no transaction holds.
+  void ReleaseCache();
   // The start (epoch ms) of the user's open interval as last committed (nullopt: none), from
   // the cache Commit keeps; any thread.
   std::optional<int64_t> OpenStart(const std::string& agent) const;
