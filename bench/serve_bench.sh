@@ -252,6 +252,22 @@ stop_agent() {
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
+# wait_quiet PID NAME: after a load, waits (at most 20 s) until the agent has used under 2% of a
+# core for half a second: its fold and checkpoint have caught up with what the load left, so the
+# next figure measures what it says rather than the tail of the previous one.
+wait_quiet() {
+  local pid=$1 name=$2 started before after
+  started=$(now_ms)
+  before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  while [ $(($(now_ms) - started)) -lt 20000 ]; do
+    sleep 0.5
+    after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || return 0
+    if [ $((after - before)) -le 1 ]; then break; fi
+    before=$after
+  done
+  say "$name: the agent was quiet after $(num %.1f "($(now_ms) - $started) / 1000") s"
+}
+
 # prime_and_measure DIR USERS NAME: starts the agent, gives every user a state, then the wrk
 # load for SECONDS_EACH. Leaves the agent running.
 prime_and_measure() {
@@ -284,6 +300,7 @@ if prime_and_measure "$SMALL" "$USERS" "$USERS-users"; then
   SMALL_P99=$(field "$WORK/wrk-$USERS-users.txt" RESULT p99_ms)
   SMALL_NON2XX=$(field "$WORK/wrk-$USERS-users.txt" RESULT non2xx)
 
+  wait_quiet "$AGENT_PID" "$USERS-users"
   if [ -x "$TOOLS/stream_latency_bench" ]; then
     say "stream: $VIEWERS SSE viewers, $RATE changes/s for ${SECONDS_EACH} s ($TOOLS/stream_latency_bench)"
     "$TOOLS/stream_latency_bench" --port "$AGENT_PORT" --token "$TOKEN" --users "$USERS" \
@@ -310,7 +327,10 @@ if prime_and_measure "$LARGE" "$LARGE_USERS" "$LARGE_USERS-users"; then
   LARGE_RPS=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT rps)
   LARGE_P99=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT p99_ms)
   LARGE_NON2XX=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT non2xx)
-  sleep 2  # idle: no request for a moment before reading the resident memory
+  # Idle: quiet, then 3 s more (the ledger gives back its page cache after 2 s without a
+  # change, the allocator its free pages a second later).
+  wait_quiet "$AGENT_PID" "$LARGE_USERS-users"
+  sleep 3
   LARGE_RSS=$(rss_mb "$AGENT_PID")
   LAST=u$((LARGE_USERS - 1))
   BEFORE=$(curl -fs -H "Authorization: Bearer $TOKEN" \

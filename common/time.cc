@@ -47,12 +47,30 @@ std::string FormatTime(Timestamp t) {
   auto day = std::chrono::floor<days>(t);
   std::chrono::year_month_day date{day};
   std::chrono::hh_mm_ss<Millis> clock{t - day};
-  char text[64];
-  std::snprintf(
-      text, sizeof(text), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
-      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-      static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-      static_cast<int>(clock.seconds().count()), static_cast<int>(clock.subseconds().count()));
+  const int year = static_cast<int>(date.year());
+  const auto hours = static_cast<unsigned>(clock.hours().count());
+  const auto minutes = static_cast<unsigned>(clock.minutes().count());
+  const auto secs = static_cast<unsigned>(clock.seconds().count());
+  const auto millis = static_cast<unsigned>(clock.subseconds().count());
+  if (year < 0 || year > 9999) {
+    char text[64];
+    std::snprintf(text, sizeof(text), "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", year,
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), hours,
+                  minutes, secs, millis);
+    return text;
+  }
+  // Every API answer and stream update holds several of these: digits by hand, not snprintf.
+  std::string text = "0000-00-00T00:00:00.000Z";
+  const auto put = [&text](size_t at, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, static_cast<unsigned>(date.month()), 2);
+  put(8, static_cast<unsigned>(date.day()), 2);
+  put(11, hours, 2);
+  put(14, minutes, 2);
+  put(17, secs, 2);
+  put(20, millis, 3);
   return text;
 }
 
@@ -69,17 +87,18 @@ std::optional<Timestamp> ParseTime(std::string_view text) {
 
 std::string FormatSeconds(Millis duration) {
   long long ms = duration.count();
-  std::string sign = ms < 0 ? "-" : "";
   unsigned long long magnitude =
       ms < 0 ? 0ULL - static_cast<unsigned long long>(ms) : static_cast<unsigned long long>(ms);
-  std::string text = sign + std::to_string(magnitude / 1000);
-  unsigned long long fraction = magnitude % 1000;
+  std::string text = ms < 0 ? "-" : "";
+  text += std::to_string(magnitude / 1000);
+  unsigned fraction = static_cast<unsigned>(magnitude % 1000);
   if (fraction == 0) return text;
-  char digits[8];
-  std::snprintf(digits, sizeof(digits), "%03llu", fraction);
-  std::string decimals = digits;
-  while (decimals.back() == '0') decimals.pop_back();
-  return text + "." + decimals;
+  text += '.';
+  for (unsigned unit = 100; fraction != 0; unit /= 10) {
+    text += static_cast<char>('0' + fraction / unit);
+    fraction %= unit;
+  }
+  return text;
 }
 
 std::string FormatHms(Millis duration) {

@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(format_then_parse_round_trips_every_millisecond_field) {
   }
 }
 
-// FormatTime is the snprintf of std::chrono's calendar fields rather than date::format, which
+// FormatTime writes std::chrono's calendar fields digit by digit rather than date::format, which
 // writes the same text but costs about four times as much (see time.h). date::format is the
 // reference here: every year 0000-9999 at its first and last millisecond, and one instant per
 // year in between at a varying millisecond, including February 29.

@@ -13,7 +13,7 @@
 // Every query first waits until the tables hold every batch committed before it was asked
 // (the fold is hurried along), so readers in this process see each acknowledged change, as
 // before. Another process reading the file (a report next to the running agent) sees it
-// within a fold (at most about kFoldDelay, 200 ms, later). RemoveOutbox waits the same way, so
+// within a fold (at most about kFoldDelay, 500 ms, later). RemoveOutbox waits the same way, so
 // a delivered row is in the table before it is removed.
 //
 // Back-pressure: when the fold falls behind by kMaxUnfoldedChanges changes, Commit waits for
