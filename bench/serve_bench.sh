@@ -258,14 +258,21 @@ rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 wait_quiet() {
   local pid=$1 name=$2 started before after
   started=$(now_ms)
-  before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  if ! before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null); then
+    say "$name: the agent is not running"; return 0
+  fi
   while [ $(($(now_ms) - started)) -lt 20000 ]; do
     sleep 0.5
-    after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || return 0
-    if [ $((after - before)) -le 1 ]; then break; fi
+    if ! after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null); then
+      say "$name: the agent stopped running"; return 0
+    fi
+    if [ $((after - before)) -le 1 ]; then
+      say "$name: the agent was quiet after $(num %.1f "($(now_ms) - $started) / 1000") s"
+      return 0
+    fi
     before=$after
   done
-  say "$name: the agent was quiet after $(num %.1f "($(now_ms) - $started) / 1000") s"
+  say "$name: the agent was still busy after 20 s; measuring anyway"
 }
 
 # prime_and_measure DIR USERS NAME: starts the agent, gives every user a state, then the wrk

@@ -34,6 +34,9 @@ else()
          ", libc6, libcpprest2.10, libdate-tz3, libgcc-s1, libpococrypto80, libpocofoundation80,"
          " libpocojson80, libpocojwt80, libpoconet80, libpoconetssl80, libpocoxml80, libre0,"
          " libsqlite3-0, libssl3, libstdc++6")
+  if(PRESENCE_JEMALLOC)
+    string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libjemalloc2")
+  endif()
 endif()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PRESENCE_PACKAGE_DIR}/conffiles ${PRESENCE_PACKAGE_DIR}/postinst
