@@ -62,7 +62,8 @@ std::string FormatTime(Timestamp t) {
   // Every API answer and stream update holds several of these: digits by hand, not snprintf.
   std::string text = "0000-00-00T00:00:00.000Z";
   const auto put = [&text](size_t at, unsigned value, int width) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      text[at + i] = static_cast<char>('0' + value % 10);
   };
   put(0, static_cast<unsigned>(year), 4);
   put(5, static_cast<unsigned>(date.month()), 2);
