@@ -187,23 +187,23 @@ Status SqliteTimeStore::ApplyChanges(const std::vector<Change>& changes, OpenInt
   // of most users.
   constexpr size_t kNone = std::numeric_limits<size_t>::max();
   std::vector<size_t> next(changes.size(), kNone);
+  std::vector<bool> first(changes.size(), false);  // the user's first change in the batch
   {
-    std::unordered_map<std::string_view, size_t> later;
-    later.reserve(changes.size());
+    std::unordered_map<std::string_view, size_t> earliest;  // so far, walking backwards
+    earliest.reserve(changes.size());
     for (size_t i = changes.size(); i-- > 0;) {
-      auto [it, fresh] = later.try_emplace(changes[i].agent, i);
+      auto [it, fresh] = earliest.try_emplace(changes[i].agent, i);
       if (!fresh) {
         next[i] = it->second;
         it->second = i;
       }
     }
+    for (const auto& [agent, index] : earliest) first[index] = true;
   }
-  std::unordered_set<std::string_view> seen;  // users whose earlier change is in the batch
-  seen.reserve(changes.size());
   for (size_t i = 0; i < changes.size(); ++i) {
     const Change& change = changes[i];
     // The user's first change in the batch closes the interval open before it.
-    if (seen.insert(change.agent).second) {
+    if (first[i]) {
       if (auto it = open_.find(change.agent); it != open_.end()) {
         const OpenInterval& open = it->second;
         if (change.at < open.start) return OutOfOrderError(change, open.start);
