@@ -28,6 +28,21 @@ class TimeStore {
   // user's open interval started is refused (code "out_of_order") and nothing is written.
   // Returns only after the batch survives a process kill.
   virtual Status Commit(const CommitBatch& batch) = 0;
+  // Commit as a pipeline, for the one writer: may return before the batch is durable, so the
+  // writer can prepare the next batch meanwhile. An error returned means nothing of the batch
+  // was written, and `durable` is not called. Otherwise `durable` is called exactly once, with
+  // Ok once the batch survives what Commit promises, or with the error that lost it; then every
+  // batch submitted after it is lost too (its `durable` gets an error as well). Calls come in
+  // the order of submission, on a thread of the store's or on the caller's before Submit
+  // returns; `durable` must not block. A batch's order check counts the batches submitted
+  // before it, durable yet or not. The default commits at once and calls `durable` before
+  // returning.
+  using Durable = std::function<void(Status)>;
+  virtual Status Submit(const CommitBatch& batch, Durable durable) {
+    if (Status status = Commit(batch); !status.ok()) return status;
+    durable(Status::Ok());
+    return Status::Ok();
+  }
   // Every user with a record or an interval, with its open interval: what start-up restores.
   virtual Result<std::vector<StoredAgent>> LoadAgents() = 0;
 

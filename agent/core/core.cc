@@ -6,7 +6,6 @@
 #include <malloc.h>
 #endif
 
-#include "agent/core/batch_builder.h"
 #include "agent/core/restore.h"
 
 namespace presence::agent {
@@ -312,13 +311,16 @@ void Core::Run() {
   for (;;) {
     Beat();
     std::deque<Pending> work;
+    std::deque<Status> arrived;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       for (;;) {
         std::optional<Timestamp> due = timers_.NextDue();
         const bool timer_due = due && *due <= clock_.Now();
-        if (!queue_.empty() || stopping_ || woken_ || timer_due) break;
-        if (published_since_trim_ >= kTrimAfterUpdates) {  // idle after a burst
+        const bool room = in_flight_.size() < kMaxInFlight;
+        if (!durable_.empty() || (room && !queue_.empty()) || woken_ || timer_due) break;
+        if (stopping_ && queue_.empty() && in_flight_.empty()) break;
+        if (published_since_trim_ >= kTrimAfterUpdates && in_flight_.empty()) {  // idle after a burst
           lock.unlock();
           ReturnFreeMemory();
           lock.lock();
@@ -343,11 +345,15 @@ void Core::Run() {
         }
       }
       woken_ = false;
-      if (stopping_ && queue_.empty()) break;
-      size_t take = std::min(queue_.size(), options_.max_batch);
-      std::move(queue_.begin(), queue_.begin() + take, std::back_inserter(work));
-      queue_.erase(queue_.begin(), queue_.begin() + take);
+      arrived.swap(durable_);
+      if (stopping_ && queue_.empty() && in_flight_.empty() && arrived.empty()) break;
+      if (in_flight_.size() < kMaxInFlight) {
+        size_t take = std::min(queue_.size(), options_.max_batch);
+        std::move(queue_.begin(), queue_.begin() + take, std::back_inserter(work));
+        queue_.erase(queue_.begin(), queue_.begin() + take);
+      }
     }
+    Settle(arrived);
     Process(work);
   }
 }
@@ -364,6 +370,12 @@ void Core::FireTimers(Timestamp now, BatchBuilder& batch) {
 }
 
 void Core::Process(std::deque<Pending>& work) {
+  // A connector's report or a reload publishes views outside a batch, and a failed batch
+  // reloads the engine: those wait until every batch ahead of them is settled, and settle
+  // their own at once.
+  bool alone = !healthy_;
+  for (const Pending& pending : work) alone = alone || pending.pbx || pending.new_catalog;
+  if (alone) Drain();
   if (!healthy_ && !Recover()) {
     for (Pending& pending : work) {
       if (pending.pbx) continue;  // a report waits for nothing; it is dropped like the rest
@@ -375,18 +387,16 @@ void Core::Process(std::deque<Pending>& work) {
     }
     return;
   }
-  BatchBuilder batch;
+  InFlight flight;
   const Timestamp now = std::max(clock_.Now(), last_now_);
   last_now_ = now;
-  FireTimers(now, batch);
-  std::vector<std::optional<Result<Reply>>> results(work.size());
-  size_t events = 0;
-  std::vector<std::string> reported;  // users whose view a connector's report changed
-  for (size_t i = 0; i < work.size(); ++i) {
-    Pending& pending = work[i];
+  FireTimers(now, flight.batch);
+  for (Pending& pending : work) {
     if (pending.pbx) {
       std::string agent = pending.pbx->agent;
-      if (ApplyPbx(std::move(*pending.pbx)) && engine_.Find(agent)) reported.push_back(agent);
+      if (ApplyPbx(std::move(*pending.pbx)) && engine_.Find(agent)) {
+        flight.reported.push_back(std::move(agent));
+      }
       continue;
     }
     if (pending.new_catalog) {
@@ -396,65 +406,126 @@ void Core::Process(std::deque<Pending>& work) {
       if (!RebuildBudgets().ok()) budgets_.clear();  // counts from now on rather than stop
       // Readers (GET /states, stream views) see the new catalog at once, not at the next change.
       PublishAll();
+      flight.reloaded.push_back(std::move(pending.reloaded));
       continue;
     }
-    ++events;
+    ++flight.events;
     Result<Outcome> outcome = engine_.Handle(pending.event, now);
     if (!outcome.ok()) {
-      results[i] = outcome.error();
+      flight.answers.emplace_back(std::move(pending.done), outcome.error());
       continue;
     }
     const AgentState& state = *engine_.Find(pending.event.agent);
-    batch.Add(*outcome, state);
+    flight.batch.Add(*outcome, state);
     CountBudgets(outcome->changes);  // a failed commit rebuilds the tallies from the store
     timers_.Arm(*outcome, state.agent);
-    results[i] = Reply{std::move(outcome->changes), View(state.agent)};
+    flight.answers.emplace_back(std::move(pending.done),
+                                Reply{std::move(outcome->changes), View(state.agent)});
   }
-  Status committed = Commit(batch, events);
-  if (!committed.ok()) {
-    // The store is the truth: forget what the engine did in this batch. Until the engine is
-    // back in step with the store, every event is refused rather than applied to a guess.
-    healthy_ = false;
-    Recover();
-  }
-  PublishReported(reported, batch);
-  for (size_t i = 0; i < work.size(); ++i) {
-    if (work[i].pbx) continue;
-    if (work[i].new_catalog) {
-      work[i].reloaded(Status::Ok());
-      continue;
-    }
-    if (!committed.ok() && results[i]->ok()) results[i] = committed.error();
-    work[i].done(std::move(*results[i]));
-  }
+  Submit(flight);
+  const bool nothing = !flight.submitted && !flight.refused && flight.answers.empty() &&
+                       flight.reloaded.empty() && flight.reported.empty();
+  if (!nothing) in_flight_.push_back(std::move(flight));
+  SettleArrived();  // a store that answers at once has answered
+  if (alone) Drain();
 }
 
-Status Core::Commit(BatchBuilder& batch, size_t events) {
-  if (batch.empty()) return Status::Ok();
-  const auto started = std::chrono::steady_clock::now();
+void Core::Submit(InFlight& flight) {
+  BatchBuilder& batch = flight.batch;
+  if (batch.empty()) return;
+  flight.started = std::chrono::steady_clock::now();
   if (planner_) {
     planner_(batch.batch().changes, batch.outbox());
     for (tracking::OutboxItem& row : batch.outbox()) row.id = ++outbox_id_;
   }
   StoreBudgets(batch);
-  Status status = store_.Commit(batch.batch());
-  if (!status.ok()) return status;
-  std::vector<std::string> touched;
-  touched.reserve(batch.batch().agents.size());
-  for (const tracking::AgentRecord& record : batch.batch().agents) touched.push_back(record.agent);
-  Publish(touched, batch.batch(), std::chrono::steady_clock::now() - started, events);
-  return Status::Ok();
+  flight.views.reserve(batch.batch().agents.size());
+  for (const tracking::AgentRecord& record : batch.batch().agents) {
+    flight.views.push_back(View(record.agent));
+  }
+  Status status = store_.Submit(batch.batch(), [this](Status stored) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    durable_.push_back(std::move(stored));
+    wake_.notify_one();
+  });
+  if (status.ok()) {
+    flight.submitted = true;
+    return;
+  }
+  flight.refused = status.error();
+  // The engine has this batch and the store has not: nothing more is applied to it until the
+  // engine is reloaded (once the batches ahead of this one are settled).
+  healthy_ = false;
 }
 
-void Core::Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
-                   std::chrono::nanoseconds commit_time, size_t events, bool durable) {
+void Core::SettleArrived() {
+  std::deque<Status> arrived;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    arrived.swap(durable_);
+  }
+  Settle(arrived);
+}
+
+void Core::Settle(std::deque<Status>& arrived) {
+  while (!in_flight_.empty()) {
+    InFlight& front = in_flight_.front();
+    Status stored = Status::Ok();
+    if (front.submitted) {
+      if (arrived.empty()) break;
+      stored = std::move(arrived.front());
+      arrived.pop_front();
+    }
+    Finish(front, stored);
+    in_flight_.pop_front();
+  }
+}
+
+void Core::Drain() {
+  SettleArrived();
+  while (!in_flight_.empty()) {
+    std::deque<Status> arrived;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return !durable_.empty(); });
+      arrived.swap(durable_);
+    }
+    Settle(arrived);
+  }
+}
+
+// Called with `flight` still first in in_flight_.
+void Core::Finish(InFlight& flight, const Status& stored) {
+  std::optional<Error> error = flight.refused;
+  if (!error && !stored.ok()) error = stored.error();
+  if (error) {
+    // The store is the truth: forget what the engine did in this batch (and in the ones after
+    // it, which the store loses too: TimeStore::Submit). Until the engine is back in step with
+    // the store, every event is refused rather than applied to a guess.
+    healthy_ = false;
+  } else if (flight.submitted) {
+    Publish(std::move(flight.views), flight.batch.batch(),
+            std::chrono::steady_clock::now() - flight.started, flight.events);
+  }
+  if (!healthy_ && in_flight_.size() == 1) Recover();  // the last batch in flight is settled
+  if (!flight.reported.empty()) PublishReported(std::move(flight.reported), flight.batch);
+  for (auto& [done, result] : flight.answers) {
+    if (error && result.ok()) result = *error;
+    done(std::move(result));
+  }
+  for (auto& reloaded : flight.reloaded) reloaded(Status::Ok());
+}
+
+void Core::Publish(std::vector<std::shared_ptr<const AgentState>> views,
+                   const tracking::CommitBatch& batch, std::chrono::nanoseconds commit_time,
+                   size_t events, bool durable) {
   std::shared_ptr<const Snapshot> previous = snapshot_.load();
   auto next = std::make_shared<Snapshot>(*previous);
   next->catalog = catalog_;
   std::vector<AgentUpdate> updates;
-  updates.reserve(touched.size());
-  for (const std::string& agent : touched) {
-    std::shared_ptr<const AgentState> state = View(agent);
+  updates.reserve(views.size());
+  for (std::shared_ptr<const AgentState>& state : views) {
+    const std::string& agent = state->agent;
     updates.push_back(AgentUpdate{++seq_, state});
     next->agents.Set(agent, std::move(state));
   }
@@ -467,25 +538,25 @@ void Core::Publish(const std::vector<std::string>& touched, const tracking::Comm
   snapshot_.store(std::move(next));
 }
 
-// Users whose view only a connector's report changed (a commit in the same batch has already
+// Users whose view only a connector's report changed (the batch with the report has already
 // published the ones it touched, with the report in).
-void Core::PublishReported(std::vector<std::string> reported, BatchBuilder& batch) {
+void Core::PublishReported(std::vector<std::string> reported, const BatchBuilder& batch) {
   // A failed commit's recovery published every user (with the reports) when it could read the
   // store; when it could not, the engine is empty and there is nothing to show.
   if (reported.empty() || !healthy_) return;
   std::sort(reported.begin(), reported.end());
   reported.erase(std::unique(reported.begin(), reported.end()), reported.end());
-  std::vector<std::string> left;
+  std::vector<std::shared_ptr<const AgentState>> left;
   for (const std::string& agent : reported) {
     bool committed = false;
     for (const tracking::AgentRecord& record : batch.batch().agents) {
       if (record.agent == agent) committed = true;
     }
-    if (!committed && engine_.Find(agent)) left.push_back(agent);
+    if (!committed && engine_.Find(agent)) left.push_back(View(agent));
   }
   if (left.empty()) return;
   tracking::CommitBatch nothing;
-  Publish(left, nothing, std::chrono::nanoseconds(0), 0, /*durable=*/false);
+  Publish(std::move(left), nothing, std::chrono::nanoseconds(0), 0, /*durable=*/false);
 }
 
 bool Core::Recover() {

@@ -3,9 +3,12 @@
 // The core: one thread that owns the engine and is the ledger's only writer. Producers
 // (stdin reader, HTTP handlers, PBX readers) Post events and get a future that resolves once
 // the event's changes are durable. The thread drains whatever is queued, runs it through the
-// engine, commits it as one transaction (group commit: one sync for many events) and only
-// then answers. Wrap-up timers fire on the same thread, stamped at their due time.
+// engine and submits it as one batch (group commit: one sync for many events). While the store
+// syncs it, the thread goes on with the next batch (up to kMaxInFlight batches wait for their
+// sync); a batch is published to readers and listeners, and answered, only once it is durable,
+// in order. Wrap-up timers fire on the same thread, stamped at their due time.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -13,11 +16,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "agent/core/agent_directory.h"
+#include "agent/core/batch_builder.h"
 #include "agent/core/engine_state.h"
 #include "agent/engine/engine.h"
 #include "agent/engine/timer_queue.h"
@@ -26,8 +32,6 @@
 #include "tracking/time_store.h"
 
 namespace presence::agent {
-
-class BatchBuilder;
 
 struct Reply {
   std::vector<tracking::Change> changes;    // what this event changed, in order
@@ -157,16 +161,38 @@ class Core {
     std::shared_ptr<const Catalog> new_catalog;  // a reload instead of an event
     std::function<void(Status)> reloaded;        // the reload's outcome
   };
+  // A batch the engine has applied, waiting for the store's word before it is published and
+  // answered (a batch without changes waits for those ahead of it).
+  struct InFlight {
+    BatchBuilder batch;
+    bool submitted = false;        // the store will call back
+    std::optional<Error> refused;  // Submit's error: nothing of it was written
+    size_t events = 0;
+    std::chrono::steady_clock::time_point started;
+    // The batch's users as they are after it, to publish.
+    std::vector<std::shared_ptr<const AgentState>> views;
+    std::vector<std::pair<Done, Result<Reply>>> answers;  // in order
+    std::vector<std::function<void(Status)>> reloaded;   // catalog reloads in the batch
+    std::vector<std::string> reported;                   // users a connector's report changed
+  };
+  static constexpr size_t kMaxInFlight = 8;
 
   // Queues the item unless stopping (then returns false and leaves it with the caller).
   bool Enqueue(Pending& pending);
   void Run();
   void Process(std::deque<Pending>& work);
   void FireTimers(Timestamp now, BatchBuilder& batch);
-  Status Commit(BatchBuilder& batch, size_t events);
-  void Publish(const std::vector<std::string>& touched, const tracking::CommitBatch& batch,
-               std::chrono::nanoseconds commit_time, size_t events, bool durable = true);
-  void PublishReported(std::vector<std::string> reported, BatchBuilder& batch);
+  // Plans the outbox, stores the budgets and submits the batch (nothing when it is empty).
+  void Submit(InFlight& flight);
+  // Finishes the batches in flight that the store's word in `arrived` (in order) settles.
+  void Settle(std::deque<Status>& arrived);
+  void SettleArrived();  // Settle with what has arrived so far
+  void Drain();          // waits until no batch is in flight
+  void Finish(InFlight& flight, const Status& stored);
+  void Publish(std::vector<std::shared_ptr<const AgentState>> views,
+               const tracking::CommitBatch& batch, std::chrono::nanoseconds commit_time,
+               size_t events, bool durable = true);
+  void PublishReported(std::vector<std::string> reported, const BatchBuilder& batch);
   void PublishAll();
   void Beat();  // the heartbeat, when one is due
   // Hands memory freed since the last call back to the system (the loop calls it when it goes
@@ -217,6 +243,8 @@ class Core {
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
   bool healthy_ = true;  // core thread only: the engine matches the store
+  // Core thread only: batches submitted (or waiting behind those), oldest first.
+  std::deque<InFlight> in_flight_;
   // Core thread only: settings.time_zone of catalog_, the budgeted states in catalog order,
   // and each user's tally (empty while no state has a budget).
   tracking::ReportZone zone_ = tracking::ReportZone::Utc();
@@ -226,9 +254,10 @@ class Core {
   size_t published_since_trim_ = 0;
   AtomicShared<const Snapshot> snapshot_;
 
-  std::mutex mutex_;  // guards queue_, stopping_, woken_ (never the engine)
+  std::mutex mutex_;  // guards queue_, durable_, stopping_, woken_ (never the engine)
   std::condition_variable wake_;
   std::deque<Pending> queue_;
+  std::deque<Status> durable_;  // the store's word on submitted batches, in order
   bool stopping_ = false;
   bool woken_ = false;
   std::thread thread_;

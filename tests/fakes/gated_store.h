@@ -2,11 +2,16 @@
 
 // Wraps a real TimeStore to observe and steer commits: counts them (and Totals queries), can hold
 // the next commit until the test releases it (to see group commit happen deterministically), and
-// can fail the next commit (to see that a failed commit changes nothing).
+// can fail the next commit (to see that a failed commit changes nothing). Pipelined, it
+// acts as the journaled ledger's Submit does: it takes each submitted batch at once and says
+// whether it is durable only when the test says so (MakeDurable writes the oldest into the
+// inner store, LoseAll loses every waiting one, as a failed sync does).
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "tracking/time_store.h"
 
@@ -27,6 +32,18 @@ class GatedStore final : public tracking::TimeStore {
     }
     ++commits_;
     return inner_->Commit(batch);
+  }
+  Status Submit(const tracking::CommitBatch& batch, Durable durable) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (pipelined_) {
+        ++commits_started_;
+        submitted_.emplace_back(batch, std::move(durable));
+        changed_.notify_all();
+        return Status::Ok();
+      }
+    }
+    return TimeStore::Submit(batch, std::move(durable));
   }
   Result<std::vector<tracking::StoredAgent>> LoadAgents() override {
     {
@@ -83,6 +100,37 @@ class GatedStore final : public tracking::TimeStore {
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return commits_started_ >= count; });
   }
+  // From now on Submit keeps each batch until MakeDurable or LoseAll.
+  void Pipeline() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pipelined_ = true;
+  }
+  // Batches submitted and not yet made durable or lost.
+  size_t waiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return submitted_.size();
+  }
+  // Blocks until `count` batches wait.
+  void WaitForWaiting(size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return submitted_.size() >= count; });
+  }
+  // Writes the oldest `count` waiting batches into the inner store and tells the core.
+  void MakeDurable(size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      std::pair<tracking::CommitBatch, Durable> next = Take();
+      Status stored = inner_->Commit(next.first);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stored.ok()) ++commits_;
+      }
+      next.second(stored);
+    }
+  }
+  // Every waiting batch is lost, as when the journal's sync fails: none reaches the store.
+  void LoseAll() {
+    while (waiting() > 0) Take().second(Error{"storage_error", "sync failed (simulated)"});
+  }
   void FailNext() {
     std::lock_guard<std::mutex> lock(mutex_);
     fail_next_ = true;
@@ -103,8 +151,17 @@ class GatedStore final : public tracking::TimeStore {
   }
 
  private:
+  std::pair<tracking::CommitBatch, Durable> Take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::pair<tracking::CommitBatch, Durable> next = std::move(submitted_.front());
+    submitted_.pop_front();
+    return next;
+  }
+
   std::unique_ptr<tracking::TimeStore> inner_;
   std::mutex mutex_;
+  bool pipelined_ = false;
+  std::deque<std::pair<tracking::CommitBatch, Durable>> submitted_;
   std::condition_variable changed_;
   bool hold_ = false;
   bool fail_next_ = false;

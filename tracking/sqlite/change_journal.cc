@@ -364,11 +364,33 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
   return unfolded;
 }
 
-JournalWriter::~JournalWriter() {
-  if (fd_ >= 0) ::close(fd_);
+JournalWriter::Segment::~Segment() { ::close(fd); }
+
+Status JournalWriter::Broken() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (broken_) return *broken_;
+  return Status::Ok();
+}
+
+Error JournalWriter::Break(const Error& error, bool taken_back) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!broken_) {
+    broken_ = Error{error.code,
+                    error.message +
+                        (taken_back ? "" : " (and the unfinished record could not be removed)") +
+                        "; every later change is refused until the agent restarts"};
+  }
+  return error;
 }
 
 Status JournalWriter::Begin(uint64_t first_seq) {
+  // The records of the segment that gives way are synced before the next one takes records (a
+  // sync syncs the open segment only).
+  if (open_ && durability_ == Durability::kPowerLoss && ::fdatasync(open_->fd) != 0) {
+    return Break(Error{"storage_error",
+                       std::string("cannot sync the change journal: ") + std::strerror(errno)},
+                 /*taken_back=*/true);
+  }
   std::string path = JournalSegmentPath(ledger_path_, first_seq);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -382,48 +404,50 @@ Status JournalWriter::Begin(uint64_t first_seq) {
     ::unlink(path.c_str());
     return status;
   }
-  if (fd_ >= 0) {
-    ::close(fd_);
-    std::lock_guard<std::mutex> lock(closed_mutex_);
-    closed_.push_back(Closed{open_path_, last_seq_});
-  }
-  fd_ = fd;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (open_) closed_.push_back(Closed{open_path_, last_seq_});
+  open_ = std::make_shared<Segment>(fd);
   open_path_ = std::move(path);
   size_ = kJournalMagic.size();
   return Status::Ok();
 }
 
-Status JournalWriter::Append(uint64_t seq, std::string_view record) {
-  if (broken_) return *broken_;
-  if (fd_ < 0 || size_ >= kJournalSegmentBytes) {
+Status JournalWriter::Write(uint64_t seq, std::string_view record) {
+  if (Status broken = Broken(); !broken.ok()) return broken;
+  if (!open_ || size_ >= kJournalSegmentBytes) {
     if (Status begun = Begin(seq); !begun.ok()) return begun;
   }
-  Status status = WriteAll(fd_, record);
-  const bool written = status.ok();
-  if (written && durability_ == Durability::kPowerLoss && ::fdatasync(fd_) != 0) {
-    status = Error{"storage_error",
-                   std::string("cannot sync the change journal: ") + std::strerror(errno)};
-  }
-  if (!status.ok()) {
+  if (Status written = WriteAll(open_->fd, record); !written.ok()) {
     // Whatever part of the record reached the file goes: a later record must follow the last
-    // acknowledged one.
-    const bool taken_back = ::ftruncate(fd_, static_cast<off_t>(size_)) == 0;
-    if (written || !taken_back) {
-      broken_ = Error{status.error().code,
-                      status.error().message +
-                          (taken_back ? "" : " (and the unfinished record could not be removed)") +
-                          "; every later change is refused until the agent restarts"};
+    // one written.
+    if (::ftruncate(open_->fd, static_cast<off_t>(size_)) != 0) {
+      return Break(written.error(), /*taken_back=*/false);
     }
-    return status;
+    return written;
   }
   size_ += record.size();
   last_seq_ = seq;
   return Status::Ok();
 }
 
+Status JournalWriter::Sync() {
+  if (durability_ != Durability::kPowerLoss) return Status::Ok();
+  std::shared_ptr<Segment> segment;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (broken_) return *broken_;
+    segment = open_;
+  }
+  // A record written before this call is in this segment, or in one synced when it gave way.
+  if (!segment || ::fdatasync(segment->fd) == 0) return Status::Ok();
+  return Break(
+      Error{"storage_error", std::string("cannot sync the change journal: ") + std::strerror(errno)},
+      /*taken_back=*/true);
+}
+
 std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
   std::vector<std::string> folded;
-  std::lock_guard<std::mutex> lock(closed_mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   auto kept = std::remove_if(closed_.begin(), closed_.end(), [&](const Closed& closed) {
     if (closed.last_seq > folded_seq) return false;
     folded.push_back(closed.path);
@@ -435,10 +459,10 @@ std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
 
 void JournalWriter::RemoveAll() {
   for (const std::string& path : TakeFolded(UINT64_MAX)) ::unlink(path.c_str());
-  if (fd_ >= 0) {
-    ::close(fd_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (open_) {
+    open_.reset();
     ::unlink(open_path_.c_str());
-    fd_ = -1;
   }
 }
 

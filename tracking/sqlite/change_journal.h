@@ -89,27 +89,33 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
 // survives a power cut, so the journal segments that held it may go.
 Status SyncLedgerFiles(const std::string& ledger_path);
 
-// Appends records (one thread), and deletes closed segments once the ledger holds them (any
-// thread). Starts a new segment at the first append.
+// Appends records (one thread), syncs them (another thread may, while appends go on), and
+// deletes closed segments once the ledger holds them (any thread). Starts a new segment at the
+// first append.
 class JournalWriter {
  public:
   JournalWriter(std::string ledger_path, Durability durability)
       : ledger_path_(std::move(ledger_path)), durability_(durability) {}
-  ~JournalWriter();
+  ~JournalWriter() = default;
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Appends the record and, in power_loss mode, syncs it. When the write fails (a full disk),
-  // nothing of it stays in the file ("storage_error") and the next append tries again. When the
-  // sync fails, or the failed write cannot be taken back out, nothing is known any more about what
-  // the file holds: this and every later append fail with that error (until a restart, whose
-  // replay reads what is there).
-  Status Append(uint64_t seq, std::string_view record);
+  // Appends the record, not synced yet (Sync does that). When the write fails (a full disk),
+  // nothing of it stays in the file ("storage_error") and the next append tries again. When a
+  // sync fails, or the failed write cannot be taken back out, nothing is known any more about
+  // what the file holds: this and every later Write and Sync fail with that error (until a
+  // restart, whose replay reads what is there). A segment that gives way to the next is synced
+  // first (power_loss mode).
+  Status Write(uint64_t seq, std::string_view record);
+  // power_loss mode: syncs every record whose Write returned before this call (one
+  // fdatasync); process_crash mode: nothing to do. One thread at a time, also while Write runs
+  // on another.
+  Status Sync();
   // The closed segments whose records all have seq <= folded_seq, forgotten here: the caller
   // deletes them once the ledger holds their records for good (SyncLedgerFiles).
   std::vector<std::string> TakeFolded(uint64_t folded_seq);
   // Deletes every segment, the open one too (after a clean stop with everything in the
-  // ledger), never while appending. Appending afterwards begins a new one.
+  // ledger), never while appending or syncing. Appending afterwards begins a new one.
   void RemoveAll();
 
  private:
@@ -117,17 +123,28 @@ class JournalWriter {
     std::string path;
     uint64_t last_seq = 0;
   };
+  // An open segment's descriptor, closed once neither the writer nor a sync holds it.
+  struct Segment {
+    explicit Segment(int fd) : fd(fd) {}
+    ~Segment();
+    Segment(const Segment&) = delete;
+    Segment& operator=(const Segment&) = delete;
+    const int fd;
+  };
   Status Begin(uint64_t first_seq);
+  Status Broken();  // broken_ or Ok, under mutex_
+  Error Break(const Error& error, bool taken_back);
 
   const std::string ledger_path_;
   const Durability durability_;
-  int fd_ = -1;  // the open segment; -1 before the first append
+  // The writer's thread only (the writer also changes open_ and the two below under mutex_).
   std::string open_path_;
-  std::optional<Error> broken_;
   size_t size_ = 0;
   uint64_t last_seq_ = 0;
-  std::mutex closed_mutex_;
-  std::vector<Closed> closed_;  // under closed_mutex_
+  std::mutex mutex_;
+  std::shared_ptr<Segment> open_;  // null before the first append; under mutex_
+  std::optional<Error> broken_;    // under mutex_
+  std::vector<Closed> closed_;     // under mutex_
 };
 
 }  // namespace presence::tracking

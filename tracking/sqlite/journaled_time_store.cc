@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <iterator>
 
 #include "tracking/ledger_math.h"
@@ -167,11 +168,19 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       journal_(path, options.durability),
       next_seq_(folded_seq + 1),
       journaled_seq_(folded_seq),
-      folded_seq_(folded_seq) {
+      folded_seq_(folded_seq),
+      durability_(options.durability) {
   thread_ = std::thread([this] { Fold(); });
+  if (durability_ == Durability::kPowerLoss) sync_thread_ = std::thread([this] { SyncLoop(); });
 }
 
 JournaledTimeStore::~JournaledTimeStore() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_syncing_ = true;  // after the batches waiting for a sync
+  }
+  sync_wake_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -206,7 +215,21 @@ Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
 }
 
 Status JournaledTimeStore::Commit(const CommitBatch& batch) {
-  if (batch.empty()) return Status::Ok();
+  // Shared with the syncing thread, which may still be inside set_value when get returns.
+  auto done = std::make_shared<std::promise<Status>>();
+  std::future<Status> durable = done->get_future();
+  if (Status submitted = Submit(batch, [done](Status status) { done->set_value(std::move(status)); });
+      !submitted.ok()) {
+    return submitted;
+  }
+  return durable.get();
+}
+
+Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
+  if (batch.empty()) {
+    durable(Status::Ok());
+    return Status::Ok();
+  }
   {
     std::unique_lock<std::mutex> lock(mutex_);
     if (Status order = CheckOrder(batch); !order.ok()) return order;
@@ -233,25 +256,62 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
                                       "); nothing was written"};
   }
   AppendJournalRecord(next_seq_, payload_, record_);
-  if (Status appended = journal_.Append(next_seq_, record_); !appended.ok()) return appended;
+  if (Status written = journal_.Write(next_seq_, record_); !written.ok()) return written;
   const uint64_t seq = next_seq_++;
   Pending pending{batch, seq, Weight(batch)};  // the copy made before the lock is taken
-  bool wake = false;
+  bool wake_fold = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    // The fold waits for its first batch, then for kFoldChanges or kFoldDelay: only those two
-    // moments need a wake-up.
-    const size_t before = unfolded_changes_;
-    unfolded_changes_ += pending.weight;
-    wake = queue_.empty() || (before < kFoldChanges && unfolded_changes_ >= kFoldChanges);
-    queue_.push_back(std::move(pending));
-    journaled_seq_ = seq;
+    // The next batch's order check counts this one from now on, synced or not: should the sync
+    // fail, the journal refuses every later batch anyway.
     for (const Change& change : batch.changes) {
       unfolded_at_[change.agent] = UnfoldedAt{ToEpochMillis(change.at), seq};
     }
+    if (durability_ == Durability::kPowerLoss) {
+      syncing_.push_back(Syncing{std::move(pending), std::move(durable)});
+      if (syncing_.size() == 1) sync_wake_.notify_one();
+      return Status::Ok();
+    }
+    wake_fold = QueueForFold(std::move(pending));
   }
-  if (wake) fold_wake_.notify_one();
+  if (wake_fold) fold_wake_.notify_one();
+  durable(Status::Ok());  // process_crash: written is enough
   return Status::Ok();
+}
+
+bool JournaledTimeStore::QueueForFold(Pending pending) {
+  // The fold waits for its first batch, then for kFoldChanges or kFoldDelay: only those two
+  // moments need a wake-up.
+  const size_t before = unfolded_changes_;
+  unfolded_changes_ += pending.weight;
+  const bool wake = queue_.empty() || (before < kFoldChanges && unfolded_changes_ >= kFoldChanges);
+  journaled_seq_ = pending.seq;
+  queue_.push_back(std::move(pending));
+  return wake;
+}
+
+// Group commit behind the core's back: while one fdatasync runs, the core appends the next
+// batches, and the next sync takes all of them.
+void JournaledTimeStore::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    sync_wake_.wait(lock, [&] { return stop_syncing_ || !syncing_.empty(); });
+    if (syncing_.empty()) return;  // stopping, nothing left to sync
+    std::deque<Syncing> taken;
+    taken.swap(syncing_);
+    lock.unlock();
+    // Every batch taken was written before it was queued, so before this sync begins.
+    Status synced = journal_.Sync();
+    lock.lock();
+    bool wake_fold = false;
+    if (synced.ok()) {
+      for (Syncing& batch : taken) wake_fold = QueueForFold(std::move(batch.pending)) || wake_fold;
+    }
+    lock.unlock();
+    if (wake_fold) fold_wake_.notify_one();
+    for (Syncing& batch : taken) batch.durable(synced);  // in the order they were submitted
+    lock.lock();
+  }
 }
 
 void JournaledTimeStore::RemoveFolded(uint64_t seq) {

@@ -3,9 +3,14 @@
 // The SQLite ledger behind its change journal (change_journal.h): what OpenSqliteTimeStore
 // returns.
 //
-// Commit checks the batch (a change dated before its user's open interval is refused, as the
-// ledger would), appends it to the journal (synced in power_loss mode) and returns: the batch
-// now survives a process kill (and a power cut in power_loss mode). A folding thread then
+// Submit checks the batch (a change dated before its user's open interval is refused, as the
+// ledger would, counting batches still being synced) and appends it to the journal. In
+// power_loss mode a syncing thread then syncs every batch appended meanwhile with one
+// fdatasync and tells each batch's caller, in order; the core goes on with its next batch
+// while that sync runs (a pipeline: the core thread never waits for the disk). In
+// process_crash mode the append is enough and the caller is told at once. Either way the
+// batch then survives a process kill (and a power cut in power_loss mode). Commit is Submit
+// waiting for that word. A folding thread then
 // writes what has been journaled into the SQLite tables, everything that arrived meanwhile in
 // one transaction that also records the last record it holds; closed journal segments are
 // deleted once folded. Opening replays the records the tables do not hold yet.
@@ -50,6 +55,7 @@ class JournaledTimeStore final : public TimeStore {
   ~JournaledTimeStore() override;
 
   Status Commit(const CommitBatch& batch) override;
+  Status Submit(const CommitBatch& batch, Durable durable) override;
   Result<std::vector<StoredAgent>> LoadAgents() override;
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override;
@@ -88,10 +94,17 @@ class JournaledTimeStore final : public TimeStore {
     uint64_t seq = 0;   // of its last journal record
     size_t weight = 0;  // what it added to unfolded_changes_
   };
+  struct Syncing {
+    Pending pending;
+    Durable durable;
+  };
 
   JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner, const std::string& path,
                      const LedgerOptions& options, uint64_t folded_seq);
   void Fold();
+  void SyncLoop();  // power_loss mode: the syncing thread
+  // A durable batch, handed to the fold. Under mutex_; returns whether the fold needs a wake-up.
+  bool QueueForFold(Pending pending);
   void RemoveFolded(uint64_t seq);
   bool FoldWentThrough(uint64_t seq);
   Status CheckOrder(const CommitBatch& batch);
@@ -110,8 +123,11 @@ class JournaledTimeStore final : public TimeStore {
   std::condition_variable fold_wake_;  // the fold: work, hurry, stop
   std::condition_variable folded_;     // settling readers and a waiting Commit
   std::deque<Pending> queue_;          // journaled, not yet folded; under mutex_
+  std::condition_variable sync_wake_;  // the syncing thread: work, stop
+  std::deque<Syncing> syncing_;        // appended, not yet synced; under mutex_
+  bool stop_syncing_ = false;          // under mutex_
   size_t unfolded_changes_ = 0;        // under mutex_
-  uint64_t journaled_seq_ = 0;         // under mutex_
+  uint64_t journaled_seq_ = 0;         // the last durable record; under mutex_
   uint64_t folded_seq_ = 0;            // under mutex_
   int hurry_ = 0;                      // readers waiting; under mutex_
   std::optional<Error> fold_error_;    // the last fold's failure; under mutex_
@@ -122,7 +138,9 @@ class JournaledTimeStore final : public TimeStore {
   bool stopping_ = false;  // under mutex_
   bool frozen_ = false;    // StopFoldingForTest; under mutex_
   std::atomic<uint64_t> folds_{0};
+  const Durability durability_;
   std::thread thread_;
+  std::thread sync_thread_;  // power_loss mode only
 };
 
 }  // namespace presence::tracking

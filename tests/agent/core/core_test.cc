@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -123,6 +124,95 @@ BOOST_AUTO_TEST_CASE(events_queued_during_a_commit_share_the_next_commit) {
   BOOST_TEST(first.get().ok());
   for (auto& future : rest) BOOST_TEST(future.get().ok());
   BOOST_TEST(store.commits() == 2);  // 301 events, two transactions
+}
+
+// While the store syncs one batch, the core goes on with the next; each batch is published
+// (the snapshot) and answered only once the store says it is durable, in order.
+BOOST_AUTO_TEST_CASE(the_next_batch_goes_ahead_while_one_syncs_and_each_shows_once_durable) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  store.Pipeline();
+  auto first = core.Post(Select("a", "Lunch"));
+  store.WaitForWaiting(1);
+  auto second = core.Post(Select("b", "Meeting"));
+  store.WaitForWaiting(2);  // submitted while the first still waits for its sync
+  const auto now = std::chrono::seconds(0);
+  BOOST_TEST((first.wait_for(now) == std::future_status::timeout));
+  BOOST_TEST((second.wait_for(now) == std::future_status::timeout));
+  BOOST_TEST(!core.snapshot()->agents.contains("a"));
+  BOOST_TEST(!core.snapshot()->agents.contains("b"));
+
+  store.MakeDurable(1);
+  BOOST_TEST(first.get().ok());
+  BOOST_TEST_REQUIRE(core.snapshot()->agents.contains("a"));
+  BOOST_TEST(core.snapshot()->agents.Find("a")->label == "Lunch");
+  BOOST_TEST(!core.snapshot()->agents.contains("b"));
+  BOOST_TEST((second.wait_for(now) == std::future_status::timeout));
+
+  store.MakeDurable(1);
+  BOOST_TEST(second.get().ok());
+  BOOST_TEST(core.snapshot()->agents.Find("b")->label == "Meeting");
+  BOOST_TEST(Timeline(store, "b").back() == "0 Meeting agent");
+}
+
+// A sync that fails loses its batch and every batch after it (the journal refuses all later
+// ones): each is answered storage_error, and the engine goes back to what the store holds, also
+// for the changes the later batches built on the lost one.
+BOOST_AUTO_TEST_CASE(a_lost_sync_fails_its_batch_and_the_later_ones_and_the_engine_follows_the_store) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  MustPost(core, Select("a", "Meeting"));
+  store.Pipeline();
+  clock.Set(At(10));
+  auto lost = core.Post(Select("a", "Lunch"));
+  store.WaitForWaiting(1);
+  clock.Set(At(20));
+  auto after = core.Post(Select("a", "Do Not Disturb"));  // from Lunch, in the engine
+  store.WaitForWaiting(2);
+  store.LoseAll();
+  for (auto* future : {&lost, &after}) {
+    Result<Reply> reply = future->get();
+    BOOST_REQUIRE(!reply.ok());
+    BOOST_TEST(reply.error().code == "storage_error");
+  }
+  BOOST_TEST(core.snapshot()->agents.Find("a")->label == "Meeting");
+  clock.Set(At(30));
+  auto again = core.Post(Select("a", "Lunch"));
+  store.WaitForWaiting(1);
+  store.MakeDurable(1);
+  Result<Reply> reply = again.get();
+  BOOST_REQUIRE(reply.ok());
+  BOOST_REQUIRE_EQUAL(reply->changes.size(), 1u);
+  BOOST_TEST(reply->changes[0].from_label == "Meeting");
+  BOOST_TEST(Timeline(store, "a") ==
+                 (std::vector<std::string>{"0 Logout system", "0 Meeting agent", "30 Lunch agent"}),
+             boost::test_tools::per_element());
+}
+
+// Stop finishes the batches still being synced: their callers get the outcome, not "stopped".
+BOOST_AUTO_TEST_CASE(stop_waits_for_the_batches_being_synced) {
+  testing::FakeClock clock(kT0);
+  testing::GatedStore store(tracking::NewMemoryTimeStore());
+  Core core(testing::MakeTestCatalog({}), store, clock);
+  BOOST_REQUIRE(core.Start().ok());
+  store.Pipeline();
+  auto pending = core.Post(Select("a", "Lunch"));
+  store.WaitForWaiting(1);
+  std::atomic<bool> stopping{false};
+  std::thread stopper([&] {
+    stopping = true;
+    core.Stop();
+  });
+  while (!stopping) std::this_thread::yield();  // Stop is (almost surely) first
+  store.MakeDurable(1);
+  stopper.join();
+  BOOST_REQUIRE((pending.wait_for(std::chrono::seconds(0)) == std::future_status::ready));
+  BOOST_TEST(pending.get().ok());
+  BOOST_TEST(Timeline(store, "a").back() == "0 Lunch agent");
 }
 
 BOOST_AUTO_TEST_CASE(heartbeat_keeps_beating_while_the_loop_idles) {

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <condition_variable>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 
 #include "tests/fakes/temp_dir.h"
 #include "tests/tracking/store_test_support.h"
@@ -486,6 +488,57 @@ BOOST_AUTO_TEST_CASE(a_change_before_the_latest_is_refused_folded_or_not) {
   BOOST_TEST(
       IntervalsOrThrow(*store, std::nullopt, T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"))
           .size() == 3u);
+}
+
+// Submit is the pipeline the core uses: batches go in one after the other without waiting for
+// their sync, each is told it is durable once, in order (and then a reader sees it), and a
+// batch's order check counts the batches ahead of it that are still being synced. Killed right
+// after the last word, the next start replays every batch that was told it is durable.
+BOOST_AUTO_TEST_CASE(submitted_batches_are_told_in_order_and_survive_a_kill) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  constexpr int kBatches = 300;
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    std::mutex mutex;
+    std::condition_variable told;
+    std::vector<std::string> words;  // "<batch> ok" or the error, in the order told
+    for (int i = 0; i < kBatches; ++i) {
+      CommitBatch batch;
+      const std::string label = i % 2 == 0 ? "Ready" : "Lunch";
+      batch.changes.push_back(
+          MakeChangeAt("a", T("2026-11-21T00:00:00Z") + std::chrono::hours(i), label));
+      batch.agents.push_back({"a", "state " + std::to_string(i)});
+      Status submitted = store->Submit(batch, [&, i](Status status) {
+        std::lock_guard<std::mutex> lock(mutex);
+        words.push_back(std::to_string(i) + (status.ok() ? " ok" : " " + status.error().message));
+        told.notify_all();
+      });
+      BOOST_TEST_REQUIRE(submitted.ok());
+      if (i == kBatches / 2) {
+        // Dated before the batch just submitted (likely still being synced): refused at once.
+        CommitBatch late;
+        late.changes.push_back(MakeChangeAt(
+            "a", T("2026-11-21T00:00:00Z") + std::chrono::hours(i) - std::chrono::minutes(1),
+            "Lunch"));
+        Status refused = store->Submit(late, [](Status) { BOOST_FAIL("a refused batch is told"); });
+        BOOST_TEST(!refused.ok());
+        BOOST_TEST((refused.ok() ? "" : refused.error().code) == "out_of_order");
+      }
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < kBatches; ++i) expected.push_back(std::to_string(i) + " ok");
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      told.wait(lock, [&] { return words.size() >= static_cast<size_t>(kBatches); });
+      BOOST_TEST(words == expected, tt::per_element());
+    }
+    CheckHours(*store, kBatches);
+    Journaled(*store).StopFoldingForTest();
+    CommitHours(*store, kBatches, 2);  // told durable, then killed before any fold
+  }
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  CheckHours(*store, kBatches + 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
