@@ -38,6 +38,7 @@
 #include "agent/api/http_call.h"
 #include "agent/api/request_reader.h"
 #include "agent/stream/viewer_socket.h"
+#include "common/thread_name.h"
 
 namespace presence::agent {
 namespace {
@@ -128,7 +129,12 @@ class ClientCounts {
 class WorkerPool {
  public:
   explicit WorkerPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] {
+        NameThisThread("http-worker");
+        Run();
+      });
+    }
   }
   ~WorkerPool() { Stop(); }
   void Submit(std::function<void()> job) {
@@ -379,7 +385,10 @@ class Loop {
   ~Loop();
 
   void Start() {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("http-loop");
+      Run();
+    });
   }
   // From any thread: runs `job` on the loop thread; one eventfd write while jobs wait.
   void Deliver(std::function<void()> job) {

@@ -7,6 +7,7 @@
 #endif
 
 #include "agent/core/restore.h"
+#include "common/thread_name.h"
 
 namespace presence::agent {
 
@@ -188,7 +189,10 @@ Status Core::Start() {
   if (Status status = Reload(); !status.ok()) return status;
   PublishAll();
   ReturnFreeMemory();  // what reading every user took
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("core");
+    Run();
+  });
   return Status::Ok();
 }
 
@@ -484,10 +488,16 @@ void Core::Settle(std::deque<Status>& arrived) {
 void Core::Drain() {
   SettleArrived();
   while (!in_flight_.empty()) {
+    Beat();  // a slow disk is no reason for a watchdog to restart the agent
     std::deque<Status> arrived;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return !durable_.empty(); });
+      const auto arrived_any = [&] { return !durable_.empty(); };
+      if (heartbeat_) {
+        wake_.wait_for(lock, heartbeat_every_, arrived_any);
+      } else {
+        wake_.wait(lock, arrived_any);
+      }
       arrived.swap(durable_);
     }
     Settle(arrived);
@@ -498,7 +508,16 @@ void Core::Drain() {
 void Core::Finish(InFlight& flight, const Status& stored) {
   std::optional<Error> error = flight.refused;
   if (!error && !stored.ok()) error = stored.error();
+  // A batch behind a lost one was worked out from what never happened: even its answers that
+  // changed nothing, or said no, are not what the store holds.
+  const bool behind_lost = !error && lost_;
+  if (behind_lost) {
+    error = Error{"storage_error",
+                  "an earlier change could not be stored, and this one was worked out after it; "
+                  "nothing of it happened"};
+  }
   if (error) {
+    lost_ = true;
     // The store is the truth: forget what the engine did in this batch (and in the ones after
     // it, which the store loses too: TimeStore::Submit). Until the engine is back in step with
     // the store, every event is refused rather than applied to a guess.
@@ -510,7 +529,7 @@ void Core::Finish(InFlight& flight, const Status& stored) {
   if (!healthy_ && in_flight_.size() == 1) Recover();  // the last batch in flight is settled
   if (!flight.reported.empty()) PublishReported(std::move(flight.reported), flight.batch);
   for (auto& [done, result] : flight.answers) {
-    if (error && result.ok()) result = *error;
+    if (error && (result.ok() || behind_lost)) result = *error;
     done(std::move(result));
   }
   for (auto& reloaded : flight.reloaded) reloaded(Status::Ok());
@@ -562,6 +581,7 @@ void Core::PublishReported(std::vector<std::string> reported, const BatchBuilder
 bool Core::Recover() {
   if (!Reload().ok()) return false;
   healthy_ = true;
+  lost_ = false;
   PublishAll();
   return true;
 }

@@ -6,7 +6,8 @@
 // engine and submits it as one batch (group commit: one sync for many events). While the store
 // syncs it, the thread goes on with the next batch (up to kMaxInFlight batches wait for their
 // sync); a batch is published to readers and listeners, and answered, only once it is durable,
-// in order. Wrap-up timers fire on the same thread, stamped at their due time.
+// in order (a catalog reload publishes every user at once, as the engine has them, after the
+// batches ahead of it). Wrap-up timers fire on the same thread, stamped at their due time.
 
 #include <chrono>
 #include <condition_variable>
@@ -113,7 +114,9 @@ class Core {
   Status Start();
 
   // Thread-safe. The future holds the outcome once durable, or the engine's error, or
-  // "storage_error" (then nothing of that batch happened), or "stopped".
+  // "storage_error" (then nothing of that batch happened in the running agent, nor of the
+  // batches worked out after it; should the journal's failed sync have reached the disk after
+  // all, a restart after a kill replays them), or "stopped".
   std::future<Result<Reply>> Post(Event event);
 
   // Thread-safe, does not wait: queues every event in order with one lock and one wake-up
@@ -243,8 +246,10 @@ class Core {
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
   bool healthy_ = true;  // core thread only: the engine matches the store
-  // Core thread only: batches submitted (or waiting behind those), oldest first.
+  // Core thread only: batches submitted (or waiting behind those), oldest first; and whether
+  // one was lost since the engine was last reloaded (the batches behind it fail too).
   std::deque<InFlight> in_flight_;
+  bool lost_ = false;
   // Core thread only: settings.time_zone of catalog_, the budgeted states in catalog order,
   // and each user's tally (empty while no state has a budget).
   tracking::ReportZone zone_ = tracking::ReportZone::Utc();

@@ -20,6 +20,7 @@
 #include "agent/stream/viewer_socket.h"
 #include "agent/stream/websocket_protocol.h"
 #include "common/json_writer.h"
+#include "common/thread_name.h"
 
 namespace presence::agent {
 namespace {
@@ -293,7 +294,10 @@ Status StreamHub::Impl::Start() {
   if (epoll_fd_ < 0 || wake_fd < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd, &event)) {
     return Error{"stream_hub", std::string("epoll/eventfd: ") + std::strerror(errno)};
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("stream-hub");
+    Run();
+  });
   return Status::Ok();
 }
 

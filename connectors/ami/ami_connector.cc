@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/json_read.h"
+#include "common/thread_name.h"
 #include "connectors/ami/ami_actions.h"
 #include "connectors/connector_config.h"
 #include "reasoncodes/actions.h"
@@ -638,7 +639,10 @@ void AmiConnector::Start() {
     started_ = true;
     stopping_ = false;
   }
-  worker_ = std::thread([this] { Work(); });
+  worker_ = std::thread([this] {
+    NameThisThread("ami-worker");
+    Work();
+  });
   session_->Start();
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "common/thread_name.h"
 #include "connectors/crm_sync/call_window.h"
 #include "connectors/crm_sync/crm_sync_figures.h"
 #include "connectors/http/http_client.h"
@@ -469,7 +470,10 @@ void TimeTrackingSync::Impl::Start() {
   std::lock_guard lock(thread_mutex_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("crm-time-sync");
+    Loop();
+  });
 }
 
 void TimeTrackingSync::Impl::Stop() {

@@ -4,6 +4,8 @@
 #include <map>
 #include <random>
 
+#include "common/thread_name.h"
+
 namespace presence::connectors {
 namespace {
 
@@ -55,7 +57,12 @@ void Dispatcher::Start(std::vector<tracking::OutboxItem> pending,
   connector_->Start();
   connector_->UseDirectory(directory_());
   const int threads = std::max(1, policy_.concurrency);
-  for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    workers_.emplace_back([this] {
+      NameThisThread("deliver");
+      Work();
+    });
+  }
 }
 
 void Dispatcher::Enqueue(const std::vector<tracking::OutboxItem>& items) {

@@ -386,10 +386,13 @@ Error JournalWriter::Break(const Error& error, bool taken_back) {
 Status JournalWriter::Begin(uint64_t first_seq) {
   // The records of the segment that gives way are synced before the next one takes records (a
   // sync syncs the open segment only).
-  if (open_ && durability_ == Durability::kPowerLoss && ::fdatasync(open_->fd) != 0) {
-    return Break(Error{"storage_error",
-                       std::string("cannot sync the change journal: ") + std::strerror(errno)},
-                 /*taken_back=*/true);
+  if (open_ && durability_ == Durability::kPowerLoss) {
+    std::lock_guard<std::mutex> syncing(sync_mutex_);
+    if (::fdatasync(open_->fd) != 0) {
+      return Break(Error{"storage_error",
+                         std::string("cannot sync the change journal: ") + std::strerror(errno)},
+                   /*taken_back=*/true);
+    }
   }
   std::string path = JournalSegmentPath(ledger_path_, first_seq);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
@@ -432,6 +435,9 @@ Status JournalWriter::Write(uint64_t seq, std::string_view record) {
 
 Status JournalWriter::Sync() {
   if (durability_ != Durability::kPowerLoss) return Status::Ok();
+  // One fdatasync at a time: the kernel reports a failed write-back to one of two syncs of a
+  // file only, and the other must not take its success for the records' safety.
+  std::lock_guard<std::mutex> syncing(sync_mutex_);
   std::shared_ptr<Segment> segment;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -439,10 +445,12 @@ Status JournalWriter::Sync() {
     segment = open_;
   }
   // A record written before this call is in this segment, or in one synced when it gave way.
-  if (!segment || ::fdatasync(segment->fd) == 0) return Status::Ok();
-  return Break(
-      Error{"storage_error", std::string("cannot sync the change journal: ") + std::strerror(errno)},
-      /*taken_back=*/true);
+  if (segment && ::fdatasync(segment->fd) != 0) {
+    return Break(Error{"storage_error",
+                       std::string("cannot sync the change journal: ") + std::strerror(errno)},
+                 /*taken_back=*/true);
+  }
+  return Broken();  // a failure the writer's sync of a full segment saw counts here too
 }
 
 std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {

@@ -141,6 +141,7 @@ class JournalWriter {
   std::string open_path_;
   size_t size_ = 0;
   uint64_t last_seq_ = 0;
+  std::mutex sync_mutex_;  // held around every fdatasync of a segment; taken before mutex_
   std::mutex mutex_;
   std::shared_ptr<Segment> open_;  // null before the first append; under mutex_
   std::optional<Error> broken_;    // under mutex_

@@ -9,6 +9,7 @@
 #include <future>
 #include <iterator>
 
+#include "common/thread_name.h"
 #include "tracking/ledger_math.h"
 
 namespace presence::tracking {
@@ -170,8 +171,16 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       journaled_seq_(folded_seq),
       folded_seq_(folded_seq),
       durability_(options.durability) {
-  thread_ = std::thread([this] { Fold(); });
-  if (durability_ == Durability::kPowerLoss) sync_thread_ = std::thread([this] { SyncLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("ledger-fold");
+    Fold();
+  });
+  if (durability_ == Durability::kPowerLoss) {
+    sync_thread_ = std::thread([this] {
+      NameThisThread("journal-sync");
+      SyncLoop();
+    });
+  }
 }
 
 JournaledTimeStore::~JournaledTimeStore() {
@@ -227,6 +236,14 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
 
 Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
   if (batch.empty()) {
+    {
+      // Told in its turn, after the batches ahead of it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!syncing_.empty()) {
+        syncing_.push_back(Syncing{Pending{}, std::move(durable)});
+        return Status::Ok();
+      }
+    }
     durable(Status::Ok());
     return Status::Ok();
   }
@@ -305,7 +322,10 @@ void JournaledTimeStore::SyncLoop() {
     lock.lock();
     bool wake_fold = false;
     if (synced.ok()) {
-      for (Syncing& batch : taken) wake_fold = QueueForFold(std::move(batch.pending)) || wake_fold;
+      for (Syncing& batch : taken) {
+        if (batch.pending.batch.empty()) continue;  // nothing to fold
+        wake_fold = QueueForFold(std::move(batch.pending)) || wake_fold;
+      }
     }
     lock.unlock();
     if (wake_fold) fold_wake_.notify_one();

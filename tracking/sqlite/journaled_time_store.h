@@ -7,7 +7,8 @@
 // ledger would, counting batches still being synced) and appends it to the journal. In
 // power_loss mode a syncing thread then syncs every batch appended meanwhile with one
 // fdatasync and tells each batch's caller, in order; the core goes on with its next batch
-// while that sync runs (a pipeline: the core thread never waits for the disk). In
+// while that sync runs (a pipeline: the core waits for the disk only when a full segment gives
+// way to the next, every 32 MB, and the new one is created and synced). In
 // process_crash mode the append is enough and the caller is told at once. Either way the
 // batch then survives a process kill (and a power cut in power_loss mode). Commit is Submit
 // waiting for that word. A folding thread then

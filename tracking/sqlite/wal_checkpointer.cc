@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "common/thread_name.h"
 #include "tracking/sqlite/sqlite_schema.h"
 
 namespace presence::tracking {
@@ -12,7 +13,10 @@ WalCheckpointer::WalCheckpointer(const std::string& path, int frames)
   // A connection learns the file is in WAL mode when it first reads it; until then a
   // checkpoint on it does nothing (and says the log has -1 frames).
   db_.execAndGet("PRAGMA journal_mode");
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("wal-checkpoint");
+    Run();
+  });
 }
 
 WalCheckpointer::~WalCheckpointer() {
