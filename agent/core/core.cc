@@ -324,7 +324,8 @@ void Core::Run() {
         const bool room = in_flight_.size() < kMaxInFlight;
         if (!durable_.empty() || (room && !queue_.empty()) || woken_ || timer_due) break;
         if (stopping_ && queue_.empty() && in_flight_.empty()) break;
-        if (published_since_trim_ >= kTrimAfterUpdates && in_flight_.empty()) {  // idle after a burst
+        if (published_since_trim_ >= kTrimAfterUpdates &&
+            in_flight_.empty()) {  // idle after a burst
           lock.unlock();
           ReturnFreeMemory();
           lock.lock();

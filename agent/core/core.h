@@ -175,8 +175,8 @@ class Core {
     // The batch's users as they are after it, to publish.
     std::vector<std::shared_ptr<const AgentState>> views;
     std::vector<std::pair<Done, Result<Reply>>> answers;  // in order
-    std::vector<std::function<void(Status)>> reloaded;   // catalog reloads in the batch
-    std::vector<std::string> reported;                   // users a connector's report changed
+    std::vector<std::function<void(Status)>> reloaded;    // catalog reloads in the batch
+    std::vector<std::string> reported;                    // users a connector's report changed
   };
   static constexpr size_t kMaxInFlight = 8;
 

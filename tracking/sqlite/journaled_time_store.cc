@@ -227,7 +227,8 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
   // Shared with the syncing thread, which may still be inside set_value when get returns.
   auto done = std::make_shared<std::promise<Status>>();
   std::future<Status> durable = done->get_future();
-  if (Status submitted = Submit(batch, [done](Status status) { done->set_value(std::move(status)); });
+  if (Status submitted =
+          Submit(batch, [done](Status status) { done->set_value(std::move(status)); });
       !submitted.ok()) {
     return submitted;
   }

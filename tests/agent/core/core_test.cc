@@ -160,7 +160,8 @@ BOOST_AUTO_TEST_CASE(the_next_batch_goes_ahead_while_one_syncs_and_each_shows_on
 // A sync that fails loses its batch and every batch after it (the journal refuses all later
 // ones): each is answered storage_error, and the engine goes back to what the store holds, also
 // for the changes the later batches built on the lost one.
-BOOST_AUTO_TEST_CASE(a_lost_sync_fails_its_batch_and_the_later_ones_and_the_engine_follows_the_store) {
+BOOST_AUTO_TEST_CASE(
+    a_lost_sync_fails_its_batch_and_the_later_ones_and_the_engine_follows_the_store) {
   testing::FakeClock clock(kT0);
   testing::GatedStore store(tracking::NewMemoryTimeStore());
   Core core(testing::MakeTestCatalog({}), store, clock, CoreOptions{.max_batch = 1});
