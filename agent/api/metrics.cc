@@ -228,8 +228,8 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
                           "route=\"" + Escape(series.route, Escaping::kLabel) + "\"", 1e9);
   }
   Header(out, "presence_ledger_commit_seconds", "histogram",
-         "Time to append one group commit to the ledger's change journal, its sync included "
-         "in power_loss mode.");
+         "Time from submitting one group commit to the ledger until it is durable: appended "
+         "to the change journal and, in power_loss mode, synced (a sync under way first).");
   commit_seconds.Render(out, "presence_ledger_commit_seconds", "", 1e9);
   Header(out, "presence_ledger_commit_events", "histogram", "Events that shared one group commit.");
   commit_events.Render(out, "presence_ledger_commit_events", "", 1);

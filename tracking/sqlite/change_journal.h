@@ -125,7 +125,7 @@ class JournalWriter {
   };
   // An open segment's descriptor, closed once neither the writer nor a sync holds it.
   struct Segment {
-    explicit Segment(int fd) : fd(fd) {}
+    explicit Segment(int descriptor) : fd(descriptor) {}
     ~Segment();
     Segment(const Segment&) = delete;
     Segment& operator=(const Segment&) = delete;
