@@ -112,11 +112,8 @@ std::string JsonErrorResponse(std::string_view status, std::string_view code,
   return HttpHead(status, headers) + body;
 }
 
-// What one kept update counts against StreamHubOptions::history_bytes: formatted, its text
-// and the two framings made from it; not formatted yet, the user's state it holds (shared with
-// the snapshot until the user's next change), at about what its text would weigh.
+// What one kept update counts against StreamHubOptions::history_bytes.
 size_t EntryCost(const std::string& json) { return json.size() * 3 + 128; }
-constexpr size_t kUnformattedEntryCost = 1536;
 
 // How often the loop looks for idle viewers (and lingering closes): a quarter of the
 // keepalive period, so a keepalive goes out after 1 to 1.25 periods of silence.
@@ -168,17 +165,13 @@ class StreamHub::Impl {
     std::string owner_;
   };
 
-  // One published update, formatted once, when a viewer first needs it (with no viewer, an
-  // update is kept for a later resume and never formatted unless one asks); each transport's
-  // framing is made on first use.
+  // One published update, formatted once; each transport's framing is made on first use.
   struct Entry {
     uint64_t seq = 0;
     std::string agent;  // whose update: viewers limited to one user skip the others'
-    std::shared_ptr<const AgentState> state;  // until formatted
-    std::string json;                         // empty: not formatted (yet, or it failed)
+    std::string json;
     std::string sse;
     std::string ws;
-    bool failed = false;  // the formatter threw: left out for every viewer
   };
   struct NewViewer {
     Poco::Net::StreamSocket socket;
@@ -235,12 +228,7 @@ class StreamHub::Impl {
   void SendSnapshot(Viewer& viewer);
   std::string SnapshotJson(const Snapshot& snapshot, const std::string& only_agent);
   void AppendHistoryAfter(Viewer& viewer);
-  // The bytes of an entry of history_ for a viewer of `kind`, formatting it first if need be
-  // (its cost in history_bytes_ follows); null when it cannot be formatted (left out).
-  const std::string* Framed(Entry& entry, Kind kind);
-  size_t Cost(const Entry& entry) const {
-    return entry.json.empty() ? kUnformattedEntryCost : EntryCost(entry.json);
-  }
+  const std::string& Framed(Entry& entry, Kind kind);
   void Queue(Viewer& viewer, std::string_view bytes);
   void BeginClose(Viewer& viewer);
   void OnReadable(Viewer& viewer);
@@ -272,10 +260,6 @@ class StreamHub::Impl {
   std::vector<AgentUpdate> updates_;
   std::vector<std::string> closes_;  // owners whose streams end
   bool wake_pending_ = false;
-  // Whether a viewer is (or is about to be) open: without one an update waits in the inbox for
-  // the next wake-up (a viewer, a tick) rather than waking the hub. Set by Add, and by the hub
-  // thread each time it takes the inbox.
-  bool viewing_ = false;
   bool stopping_ = false;
   std::thread thread_;
   int epoll_fd_ = -1;
@@ -339,7 +323,6 @@ void StreamHub::Impl::Add(Poco::Net::StreamSocket socket, Kind kind, std::string
     adds_.push_back(NewViewer{std::exchange(socket, Poco::Net::StreamSocket()), kind,
                               std::move(websocket_key), std::move(resume), std::move(only_agent),
                               std::move(owner.token_hash), std::move(claim)});
-    viewing_ = true;
     if (wake_pending_) return;
     wake_pending_ = true;
   }
@@ -352,16 +335,6 @@ void StreamHub::Impl::Publish(const std::vector<AgentUpdate>& updates) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;
     updates_.insert(updates_.end(), updates.begin(), updates.end());
-    if (!viewing_) {
-      // Nobody to tell now: the updates wait for the hub's next wake-up, and only the
-      // history's worth of them is kept (trimmed in halves, so each update is moved once).
-      if (updates_.size() > 2 * options_.history) {
-        updates_.erase(
-            updates_.begin(),
-            updates_.begin() + static_cast<std::ptrdiff_t>(updates_.size() - options_.history));
-      }
-      return;
-    }
     // One wake-up per batch the hub has not yet taken: a burst of commits costs one syscall.
     if (wake_pending_) return;
     wake_pending_ = true;
@@ -452,7 +425,6 @@ bool StreamHub::Impl::TakeInbox(std::vector<NewViewer>& adds, std::vector<AgentU
   updates.swap(updates_);
   closes.swap(closes_);
   wake_pending_ = false;
-  viewing_ = !viewers_.empty() || !adds.empty();
   return true;
 }
 
@@ -469,30 +441,41 @@ void StreamHub::Impl::HandleEvent(const epoll_event& event) {
   if (viewer.socket.ReceiveReady(event.events)) OnReadable(viewer);
 }
 
-// Keeps each update for resumes and gives it to every viewer that does not have it yet (a
-// viewer that joined with a newer snapshot skips it) and is shown that user, formatting it
-// once on first use. The writing happens in FlushDirty, so a burst of updates costs one send
-// per viewer.
+// Formats each update once, then gives it to every viewer that does not have it yet (a
+// viewer that joined with a newer snapshot skips it) and is shown that user. The writing
+// happens in FlushDirty, so a burst of updates costs one send per viewer.
 void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
-  const size_t first = history_.size();
+  std::vector<Entry> fresh;
   for (const AgentUpdate& update : updates) {
     if (!update.state || update.seq <= latest_seq_) continue;  // out of order: already covered
+    std::string view;
+    try {
+      view = formatter_(*update.state);
+    } catch (...) {
+      // A view that cannot be formatted is left out rather than stopping the stream.
+      Caught(Fault::kFormat, "update " + std::to_string(update.seq) + " of user '" +
+                                 update.state->agent + "' is left out");
+      continue;
+    }
     latest_seq_ = update.seq;
-    Entry entry{.seq = update.seq, .agent = update.state->agent, .state = update.state};
-    history_bytes_ += Cost(entry);
-    history_.push_back(std::move(entry));
+    JsonWriter message;
+    message.BeginObject().Key("type").String("agent").Key("epoch").String(hub_.epoch_);
+    message.Key("seq").Int(static_cast<int64_t>(update.seq)).Key("agent").Raw(view).EndObject();
+    Entry entry{update.seq, update.state->agent, message.Take()};
+    fresh.push_back(std::move(entry));
   }
-  if (history_.size() == first) return;
+  if (fresh.empty()) return;
   for (auto& [id, viewer] : viewers_) {
     if (viewer->closing) continue;
-    for (size_t i = first; i < history_.size(); ++i) {
-      Entry& entry = history_[i];
+    for (Entry& entry : fresh) {
       if (entry.seq <= viewer->seq) continue;
-      if (viewer->Sees(entry)) {
-        if (const std::string* bytes = Framed(entry, viewer->kind)) Queue(*viewer, *bytes);
-      }
+      if (viewer->Sees(entry)) Queue(*viewer, Framed(entry, viewer->kind));
       viewer->seq = entry.seq;
     }
+  }
+  for (Entry& entry : fresh) {
+    history_bytes_ += EntryCost(entry.json);
+    history_.push_back(std::move(entry));
   }
   TrimHistory();
 }
@@ -500,7 +483,7 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
 void StreamHub::Impl::TrimHistory() {
   while (!history_.empty() &&
          (history_.size() > options_.history || history_bytes_ > options_.history_bytes)) {
-    history_bytes_ -= Cost(history_.front());
+    history_bytes_ -= EntryCost(history_.front().json);
     history_.pop_front();
   }
 }
@@ -522,35 +505,15 @@ void StreamHub::Impl::CloseOwned(const std::vector<std::string>& owners) {
   }
 }
 
-const std::string* StreamHub::Impl::Framed(Entry& entry, Kind kind) {
-  if (entry.json.empty()) {
-    if (entry.failed || !entry.state) return nullptr;
-    std::string view;
-    try {
-      view = formatter_(*entry.state);
-    } catch (...) {
-      // A view that cannot be formatted is left out rather than stopping the stream.
-      Caught(Fault::kFormat,
-             "update " + std::to_string(entry.seq) + " of user '" + entry.agent + "' is left out");
-      entry.failed = true;
-      return nullptr;
-    }
-    JsonWriter message;
-    message.BeginObject().Key("type").String("agent").Key("epoch").String(hub_.epoch_);
-    message.Key("seq").Int(static_cast<int64_t>(entry.seq)).Key("agent").Raw(view).EndObject();
-    const size_t before = Cost(entry);
-    entry.json = message.Take();
-    entry.state.reset();
-    history_bytes_ = history_bytes_ - before + Cost(entry);
-  }
+const std::string& StreamHub::Impl::Framed(Entry& entry, Kind kind) {
   if (kind == Kind::kWebSocket) {
     if (entry.ws.empty()) entry.ws = websocket::EncodeFrame(websocket::Opcode::kText, entry.json);
-    return &entry.ws;
+    return entry.ws;
   }
   if (entry.sse.empty()) {
     entry.sse = SseEvent(hub_.epoch_ + "-" + std::to_string(entry.seq), "agent", entry.json);
   }
-  return &entry.sse;
+  return entry.sse;
 }
 
 void StreamHub::Impl::Open(NewViewer& added) {
@@ -682,9 +645,7 @@ void StreamHub::Impl::AppendHistoryAfter(Viewer& viewer) {
   auto next = std::upper_bound(history_.begin(), history_.end(), viewer.seq,
                                [](uint64_t seq, const Entry& entry) { return seq < entry.seq; });
   for (; next != history_.end(); ++next) {
-    if (viewer.Sees(*next)) {
-      if (const std::string* bytes = Framed(*next, viewer.kind)) Queue(viewer, *bytes);
-    }
+    if (viewer.Sees(*next)) Queue(viewer, Framed(*next, viewer.kind));
     viewer.seq = next->seq;
   }
 }

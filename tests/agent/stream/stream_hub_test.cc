@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <deque>
@@ -491,29 +490,6 @@ BOOST_AUTO_TEST_CASE(resume_with_a_recent_id_gets_only_what_was_missed) {
   fixture.Publish({{"agent1", "L11"}});
   CheckAgentEvent(NextSse(current), fixture.Id(11), 11, "agent1", "L11");
   CheckAgentEvent(NextSse(resumed), fixture.Id(11), 11, "agent1", "L11");
-}
-
-// With no viewer the hub keeps updates for a later resume without formatting them (nor being
-// woken for them); a resume formats only what it is sent, once.
-BOOST_AUTO_TEST_CASE(updates_without_a_viewer_are_formatted_only_when_a_resume_needs_them) {
-  auto formatted = std::make_shared<std::atomic<int>>(0);
-  HubFixture fixture({}, MonotonicClock::Steady(), [formatted](const AgentState& state) {
-    ++*formatted;
-    return TestView(state);
-  });
-  for (int i = 1; i <= 5; ++i) fixture.Publish({{"agent" + std::to_string(i), "L"}});
-  Client resumed = fixture.ConnectSse(fixture.Id(3));
-  CheckAgentEvent(NextSse(resumed), fixture.Id(4), 4, "agent4", "L");
-  CheckAgentEvent(NextSse(resumed), fixture.Id(5), 5, "agent5", "L");
-  BOOST_CHECK_EQUAL(formatted->load(), 2);
-  Client again = fixture.ConnectSse(fixture.Id(3));  // the same two, already formatted
-  CheckAgentEvent(NextSse(again), fixture.Id(4), 4, "agent4", "L");
-  CheckAgentEvent(NextSse(again), fixture.Id(5), 5, "agent5", "L");
-  BOOST_CHECK_EQUAL(formatted->load(), 2);
-  fixture.Publish({{"agent6", "L"}});  // viewers now: formatted once for both
-  CheckAgentEvent(NextSse(resumed), fixture.Id(6), 6, "agent6", "L");
-  CheckAgentEvent(NextSse(again), fixture.Id(6), 6, "agent6", "L");
-  BOOST_CHECK_EQUAL(formatted->load(), 3);
 }
 
 BOOST_AUTO_TEST_CASE(resume_too_old_or_from_another_start_gets_a_snapshot) {
