@@ -228,8 +228,9 @@ void Metrics::Impl::RenderRequests(std::string& out) const {
                           "route=\"" + Escape(series.route, Escaping::kLabel) + "\"", 1e9);
   }
   Header(out, "presence_ledger_commit_seconds", "histogram",
-         "Time from submitting one group commit to the ledger until it is durable: appended "
-         "to the change journal and, in power_loss mode, synced (a sync under way first).");
+         "Time from submitting one group commit to the ledger until the core learns it is "
+         "durable: appended to the change journal and, in power_loss mode, synced (after a "
+         "sync under way and the batches ahead of it).");
   commit_seconds.Render(out, "presence_ledger_commit_seconds", "", 1e9);
   Header(out, "presence_ledger_commit_events", "histogram", "Events that shared one group commit.");
   commit_events.Render(out, "presence_ledger_commit_events", "", 1);

@@ -495,7 +495,10 @@ void Core::Drain() {
       std::unique_lock<std::mutex> lock(mutex_);
       const auto arrived_any = [&] { return !durable_.empty(); };
       if (heartbeat_) {
-        wake_.wait_for(lock, heartbeat_every_, arrived_any);
+        // Until the next beat is due (rounded up: waking early would only wait again).
+        const auto until_beat = std::max(
+            std::chrono::ceil<Millis>(next_beat_ - std::chrono::steady_clock::now()), Millis(1));
+        wake_.wait_for(lock, until_beat, arrived_any);
       } else {
         wake_.wait(lock, arrived_any);
       }
@@ -507,12 +510,12 @@ void Core::Drain() {
 
 // Called with `flight` still first in in_flight_.
 void Core::Finish(InFlight& flight, const Status& stored) {
-  std::optional<Error> error = flight.refused;
-  if (!error && !stored.ok()) error = stored.error();
   // A batch behind a lost one was worked out from what never happened: even its answers that
   // changed nothing, or said no, are not what the store holds.
-  const bool behind_lost = !error && lost_;
-  if (behind_lost) {
+  const bool behind_lost = lost_;
+  std::optional<Error> error = flight.refused;
+  if (!error && !stored.ok()) error = stored.error();
+  if (!error && behind_lost) {
     error = Error{"storage_error",
                   "an earlier change could not be stored, and this one was worked out after it; "
                   "nothing of it happened"};

@@ -245,7 +245,9 @@ class Core {
   uint64_t seq_ = 0;       // core thread only
   // Core thread only: each user's mismatches by connector name.
   std::map<std::string, std::map<std::string, std::vector<reasoncodes::ActionMismatch>>> pbx_;
-  bool healthy_ = true;  // core thread only: the engine matches the store
+  // Core thread only: the engine is the store's state plus the batches in flight (false: a
+  // batch was lost or refused, and the engine waits to be reloaded).
+  bool healthy_ = true;
   // Core thread only: batches submitted (or waiting behind those), oldest first; and whether
   // one was lost since the engine was last reloaded (the batches behind it fail too).
   std::deque<InFlight> in_flight_;

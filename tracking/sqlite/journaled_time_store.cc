@@ -238,10 +238,12 @@ Status JournaledTimeStore::Commit(const CommitBatch& batch) {
 Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
   if (batch.empty()) {
     {
-      // Told in its turn, after the batches ahead of it.
+      // Told in its turn, after the batches ahead of it (also those being synced now).
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!syncing_.empty()) {
+      if (untold_ > 0) {
+        ++untold_;
         syncing_.push_back(Syncing{Pending{}, std::move(durable)});
+        if (syncing_.size() == 1) sync_wake_.notify_one();
         return Status::Ok();
       }
     }
@@ -286,6 +288,7 @@ Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
       unfolded_at_[change.agent] = UnfoldedAt{ToEpochMillis(change.at), seq};
     }
     if (durability_ == Durability::kPowerLoss) {
+      ++untold_;
       syncing_.push_back(Syncing{std::move(pending), std::move(durable)});
       if (syncing_.size() == 1) sync_wake_.notify_one();
       return Status::Ok();
@@ -332,6 +335,7 @@ void JournaledTimeStore::SyncLoop() {
     if (wake_fold) fold_wake_.notify_one();
     for (Syncing& batch : taken) batch.durable(synced);  // in the order they were submitted
     lock.lock();
+    untold_ -= taken.size();
   }
 }
 

@@ -22,8 +22,8 @@
 // within a fold (at most about kFoldDelay, 500 ms, later). RemoveOutbox waits the same way, so
 // a delivered row is in the table before it is removed.
 //
-// Back-pressure: when the fold falls behind by kMaxUnfoldedChanges changes, Commit waits for
-// it; when the fold keeps failing (a full disk), Commit is refused once that many are waiting,
+// Back-pressure: when the fold falls behind by kMaxUnfoldedChanges changes, Submit waits for
+// it; when the fold keeps failing (a full disk), Submit is refused once that many are waiting,
 // with the fold's error, rather than growing the journal without end.
 
 #include <atomic>
@@ -114,7 +114,7 @@ class JournaledTimeStore final : public TimeStore {
   const std::string path_;
   LogSink log_;
   JournalWriter journal_;
-  // Commit's thread only.
+  // Submit's thread only (the one writer).
   uint64_t next_seq_ = 1;
   std::string payload_;  // reused for each append
   std::string record_;
@@ -122,10 +122,11 @@ class JournaledTimeStore final : public TimeStore {
 
   std::mutex mutex_;
   std::condition_variable fold_wake_;  // the fold: work, hurry, stop
-  std::condition_variable folded_;     // settling readers and a waiting Commit
+  std::condition_variable folded_;     // settling readers and a waiting Submit
   std::deque<Pending> queue_;          // journaled, not yet folded; under mutex_
   std::condition_variable sync_wake_;  // the syncing thread: work, stop
   std::deque<Syncing> syncing_;        // appended, not yet synced; under mutex_
+  size_t untold_ = 0;  // batches appended whose caller is not told yet; under mutex_
   bool stop_syncing_ = false;          // under mutex_
   size_t unfolded_changes_ = 0;        // under mutex_
   uint64_t journaled_seq_ = 0;         // the last durable record; under mutex_
