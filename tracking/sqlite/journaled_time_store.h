@@ -126,14 +126,14 @@ class JournaledTimeStore final : public TimeStore {
   std::deque<Pending> queue_;          // journaled, not yet folded; under mutex_
   std::condition_variable sync_wake_;  // the syncing thread: work, stop
   std::deque<Syncing> syncing_;        // appended, not yet synced; under mutex_
-  size_t untold_ = 0;  // batches appended whose caller is not told yet; under mutex_
-  bool stop_syncing_ = false;          // under mutex_
-  size_t unfolded_changes_ = 0;        // under mutex_
-  uint64_t journaled_seq_ = 0;         // the last durable record; under mutex_
-  uint64_t folded_seq_ = 0;            // under mutex_
-  int hurry_ = 0;                      // readers waiting; under mutex_
-  std::optional<Error> fold_error_;    // the last fold's failure; under mutex_
-  uint64_t fold_failures_ = 0;         // under mutex_
+  size_t untold_ = 0;                // batches appended whose caller is not told yet; under mutex_
+  bool stop_syncing_ = false;        // under mutex_
+  size_t unfolded_changes_ = 0;      // under mutex_
+  uint64_t journaled_seq_ = 0;       // the last durable record; under mutex_
+  uint64_t folded_seq_ = 0;          // under mutex_
+  int hurry_ = 0;                    // readers waiting; under mutex_
+  std::optional<Error> fold_error_;  // the last fold's failure; under mutex_
+  uint64_t fold_failures_ = 0;       // under mutex_
   // The latest change of each user with one not folded yet (kept small: a user leaves once
   // the fold has it); under mutex_.
   std::unordered_map<std::string, UnfoldedAt> unfolded_at_;
