@@ -1,8 +1,8 @@
 #pragma once
 
 // The time ledger's storage. One writer (the core thread) calls Submit (or Commit); readers
-// may call the query methods from any thread. No SQLite type leaks through this interface: a PostgreSQL
-// implementation is planned.
+// may call the query methods from any thread. No SQLite type leaks through this interface: a
+// PostgreSQL implementation is planned.
 
 #include <functional>
 #include <memory>

@@ -627,8 +627,7 @@ class Service {
     // routes that may wait (reports, ledger reads, files, reloads). One per two cores (at least
     // one, at most 4): the core, the journal's sync, the fold and the stream hub need the
     // others (on 2 cores one loop answered 8% more durable changes than two: README, Benchmarks).
-    options.loops =
-        static_cast<int>(std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u));
+    options.loops = static_cast<int>(std::clamp(std::thread::hardware_concurrency() / 2, 1u, 4u));
     options.workers = settings.workers;
     options.io_timeout = std::chrono::seconds(settings.io_timeout_seconds);
     options.keep_alive = std::chrono::seconds(settings.keep_alive_seconds);
