@@ -422,13 +422,14 @@ class Loop {
   void Accept();
   void Adopt(int fd, const sockaddr_storage& address);
   void OnEvents(Connection& c, uint32_t events);
-  void Drive(Connection& c);
+  // `polled`: epoll has just reported the connection (there may be something to read).
+  void Drive(Connection& c, bool polled = false);
   bool ParseOne(Connection& c);
   void Dispatch(Connection& c, ParsedRequest parsed);
   void RunHandler(Connection& c);
   void FinishAnswer(Connection& c);
   bool Flush(Connection& c);
-  bool Receive(Connection& c);
+  ssize_t Receive(Connection& c);
   void UpdateInterest(Connection& c);
   void Register(Connection& c, uint32_t events);  // what epoll reports for it, if not already
   void Unregister(Connection& c);
@@ -848,7 +849,13 @@ void Loop::Adopt(int fd, const sockaddr_storage& address) {
 }
 
 void Loop::OnEvents(Connection& c, uint32_t events) {
-  if (c.phase == Phase::kBusy || !c.io) return;
+  if (c.phase == Phase::kBusy) {
+    // Waiting for the core with its registration kept (two epoll_ctl calls a request fewer):
+    // the client sent more, or hung up. Stop watching it; the answer's Drive reads what came.
+    Unregister(c);
+    return;
+  }
+  if (!c.io) return;
   if (c.phase == Phase::kLingering) {
     char buffer[kReadChunk];
     for (;;) {
@@ -862,12 +869,12 @@ void Loop::OnEvents(Connection& c, uint32_t events) {
       c.phase == Phase::kWriting) {
     return Close(c, true);
   }
-  Drive(c);
+  Drive(c, true);
 }
 
 // Moves the connection on as far as it goes without waiting: sends what is queued, reads and
 // dispatches requests, and registers what it waits for.
-void Loop::Drive(Connection& c) {
+void Loop::Drive(Connection& c, bool polled) {
   for (int round = 0; round < kRequestsPerWakeUp; ++round) {
     if (c.closed || c.phase == Phase::kBusy || c.phase == Phase::kLingering) return;
     if (c.out_sent < c.out.size() || (c.io && c.io->held() != 0)) {
@@ -887,11 +894,18 @@ void Loop::Drive(Connection& c) {
     }
     if (c.closed) return;
     if (c.out_sent < c.out.size()) continue;  // "100 Continue" to send
-    if (!Receive(c)) return;                  // closed
-    if (c.in.empty()) {
+    // A plain socket that epoll watches for reading, and that epoll has not just reported:
+    // nothing has come (level-triggered epoll says when it does), so no read to learn that.
+    // A TLS socket reads anyway: its library may hold decrypted bytes epoll cannot see.
+    if (!polled && !c.io->tls() && c.in_epoll && c.registered == EPOLLIN) return;
+    const ssize_t got = Receive(c);
+    if (got < 0) return;  // closed
+    if (got == 0) {
       UpdateInterest(c);
       return;
     }
+    // A full chunk may have left more behind; otherwise what epoll reported is read.
+    polled = static_cast<size_t>(got) == kReadChunk;
   }
   // Its turn is over; more of its requests wait in `in`, which epoll does not see. (Its last
   // round may have lent it to a worker or ended it: then it is not ours to touch.)
@@ -957,10 +971,9 @@ void Loop::Dispatch(Connection& c, ParsedRequest parsed) {
   if (c.on_loop) {
     RunHandler(c);
     if (c.detached) return Forget(c);
-    if (c.deferred) {
-      Unregister(c);  // nothing to read or write until the core answers
-      return;
-    }
+    // Deferred: nothing to read or write until the core answers. Its registration stays (for
+    // reading, as it was): OnEvents drops it if the client sends anything meanwhile.
+    if (c.deferred) return;
     return FinishAnswer(c);  // Drive, which called this, sends it
   }
   // Every worker busy and a queue of 16 each already waiting: say so rather than queue without
@@ -1077,16 +1090,17 @@ bool Loop::Flush(Connection& c) {
   return true;
 }
 
-// Reads what has arrived (one chunk). False when the connection has ended (closed here).
-bool Loop::Receive(Connection& c) {
+// Reads what has arrived (one chunk): the bytes read, or -1 when the connection has ended
+// (closed here).
+ssize_t Loop::Receive(Connection& c) {
   char buffer[kReadChunk];
   ViewerSocket::Transfer got = c.io->Receive(buffer, sizeof buffer);
   if (got.closed) {
     Close(c, c.reader != nullptr);
-    return false;
+    return -1;
   }
   c.in.append(buffer, got.bytes);
-  return true;
+  return static_cast<ssize_t>(got.bytes);
 }
 
 void Loop::UpdateInterest(Connection& c) {
