@@ -20,6 +20,7 @@ using presence::tracking::DecodeCommitBatch;
 using presence::tracking::EncodeCommitBatch;
 using presence::tracking::JournalSegmentRead;
 using presence::tracking::kJournalMagic;
+using presence::tracking::kJournalPreparedMagic;
 using presence::tracking::ParseJournalSegment;
 
 void CheckPayload(std::string_view payload) {
@@ -39,12 +40,14 @@ void CheckPayload(std::string_view payload) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A copy of exactly `size` bytes, so a read past the end is caught by the sanitizers.
   const std::string bytes(reinterpret_cast<const char*>(data), size);
-  // The bytes as one payload, and as a segment (with and without the magic in front, so the
-  // fuzzer need not find it to reach the records).
+  // The bytes as one payload, and as a segment (with and without either magic in front, so the
+  // fuzzer need not find them to reach the records).
   CheckPayload(bytes);
-  for (const std::string& file : {bytes, std::string(kJournalMagic) + bytes}) {
+  for (const std::string& file :
+       {bytes, std::string(kJournalMagic) + bytes, std::string(kJournalPreparedMagic) + bytes}) {
     JournalSegmentRead read = ParseJournalSegment(file);
     FUZZ_CHECK(read.good_bytes <= file.size());
+    FUZZ_CHECK(read.good_bytes <= read.used_bytes && read.used_bytes <= file.size());
     FUZZ_CHECK(read.complete == (read.problem.empty() && !read.cut_short));
     uint64_t previous = 0;
     for (size_t i = 0; i < read.records.size(); ++i) {

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/thread_name.h"
 #include "tracking/sqlite/ledger_files.h"
 #include "tracking/varint.h"
 
@@ -124,22 +125,40 @@ uint64_t GetFixed(std::string_view bytes, size_t at, int count) {
   return value;
 }
 
+// The prepared segment, not yet a segment: ListJournalSegments does not see it.
+std::string SparePath(const std::string& ledger_path) { return ledger_path + ".changes-next"; }
+
 std::string SegmentPrefix(const std::string& ledger_path) {
   const size_t slash = ledger_path.rfind('/');
   return (slash == std::string::npos ? ledger_path : ledger_path.substr(slash + 1)) + ".changes-";
 }
 
-Status WriteAll(int fd, std::string_view bytes) {
+// Writes all of `bytes` at `offset`.
+Status WriteAt(int fd, std::string_view bytes, size_t offset) {
   while (!bytes.empty()) {
-    ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    ssize_t written = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
       return Error{"storage_error",
                    std::string("cannot write the change journal: ") + std::strerror(errno)};
     }
     bytes.remove_prefix(static_cast<size_t>(written));
+    offset += static_cast<size_t>(written);
   }
   return Status::Ok();
+}
+
+// Where the zeros at the end of `bytes` begin (bytes.size() when it ends in something else).
+size_t ZerosFrom(std::string_view bytes) {
+  size_t end = bytes.size();
+  while (end >= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + end - 8, 8);
+    if (word != 0) break;
+    end -= 8;
+  }
+  while (end > 0 && bytes[end - 1] == '\0') --end;
+  return end;
 }
 
 // Opens `path` with `flags` and syncs it to disk; a missing file is fine when `missing_ok`.
@@ -229,6 +248,8 @@ void AppendJournalRecord(uint64_t seq, std::string_view payload, std::string& ou
 
 JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
   JournalSegmentRead read;
+  read.used_bytes = bytes.size();
+  static_assert(kJournalMagic.size() == kJournalPreparedMagic.size());
   if (bytes.size() < kJournalMagic.size()) {
     // A segment is created and its magic written before any record: a crash in between
     // leaves fewer bytes, and no record.
@@ -236,13 +257,20 @@ JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
     if (!read.cut_short) read.problem = "the file does not begin like a change journal";
     return read;
   }
-  if (bytes.substr(0, kJournalMagic.size()) != kJournalMagic) {
+  const std::string_view magic = bytes.substr(0, kJournalMagic.size());
+  const bool prepared = magic == kJournalPreparedMagic;
+  if (magic != kJournalMagic && !prepared) {
     read.problem = "the file does not begin like a change journal";
     return read;
   }
+  // A prepared segment's records end where its zeros begin (or in them: a record's own last
+  // bytes may be zeros).
+  const size_t written = prepared ? ZerosFrom(bytes) : bytes.size();
+  read.used_bytes = written;
   size_t at = kJournalMagic.size();
   read.good_bytes = at;
   while (at < bytes.size()) {
+    if (at >= written) break;  // zeros to the end: the unused rest
     if (bytes.size() - at < kJournalRecordHead) {
       read.cut_short = true;
       return read;
@@ -260,7 +288,9 @@ JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
     }
     std::string_view payload = bytes.substr(at + kJournalRecordHead, size);
     if (Crc(seq, payload) != crc) {
-      read.problem = "record " + std::to_string(seq) + " fails its checksum";
+      // In a prepared segment, a record whose end lies in the zeros: its write never finished.
+      read.cut_short = at + kJournalRecordHead + size > written;
+      if (!read.cut_short) read.problem = "record " + std::to_string(seq) + " fails its checksum";
       return read;
     }
     if (!read.records.empty() && seq != read.records.back().seq + 1) {
@@ -272,6 +302,7 @@ JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
     at += kJournalRecordHead + size;
     read.good_bytes = at;
   }
+  read.used_bytes = std::max(written, read.good_bytes);
   read.complete = true;
   return read;
 }
@@ -366,6 +397,16 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
 
 JournalWriter::Segment::~Segment() { ::close(fd); }
 
+JournalWriter::~JournalWriter() {
+  {
+    std::lock_guard<std::mutex> lock(spare_mutex_);
+    spare_stop_ = true;
+  }
+  spare_wake_.notify_all();
+  if (spare_thread_.joinable()) spare_thread_.join();
+  ::unlink(SparePath(ledger_path_).c_str());
+}
+
 Status JournalWriter::Broken() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (broken_) return *broken_;
@@ -383,6 +424,23 @@ Error JournalWriter::Break(const Error& error, bool taken_back) {
   return error;
 }
 
+int JournalWriter::TakePrepared(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(spare_mutex_);
+    if (spare_ != Spare::kReady) return -1;
+    spare_ = Spare::kNone;
+    spare_ready_ = false;
+  }
+  const std::string spare = SparePath(ledger_path_);
+  if (::rename(spare.c_str(), path.c_str()) != 0) {
+    ::unlink(spare.c_str());
+    return -1;
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) ::unlink(path.c_str());
+  return fd;
+}
+
 Status JournalWriter::Begin(uint64_t first_seq) {
   // The records of the segment that gives way are synced before the next one takes records (a
   // sync syncs the open segment only).
@@ -395,12 +453,17 @@ Status JournalWriter::Begin(uint64_t first_seq) {
     }
   }
   std::string path = JournalSegmentPath(ledger_path_, first_seq);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Error{"storage_error",
-                 "cannot create the change journal '" + path + "': " + std::strerror(errno)};
+  int fd = TakePrepared(path);
+  const bool prepared = fd >= 0;
+  Status status = Status::Ok();
+  if (!prepared) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Error{"storage_error",
+                   "cannot create the change journal '" + path + "': " + std::strerror(errno)};
+    }
+    status = WriteAt(fd, kJournalMagic, 0);
   }
-  Status status = WriteAll(fd, kJournalMagic);
   if (status.ok() && durability_ == Durability::kPowerLoss) status = SyncFolder(path);
   if (!status.ok()) {
     ::close(fd);
@@ -409,28 +472,103 @@ Status JournalWriter::Begin(uint64_t first_seq) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (open_) closed_.push_back(Closed{open_path_, last_seq_});
-  open_ = std::make_shared<Segment>(fd);
+  open_ = std::make_shared<Segment>(fd, prepared);
   open_path_ = std::move(path);
   size_ = kJournalMagic.size();
+  spare_wanted_ = false;
   return Status::Ok();
 }
 
 Status JournalWriter::Write(uint64_t seq, std::string_view record) {
   if (Status broken = Broken(); !broken.ok()) return broken;
-  if (!open_ || size_ >= kJournalSegmentBytes) {
+  // A growing segment gives way as soon as a prepared one is ready.
+  if (!open_ || size_ >= kJournalSegmentBytes || (!open_->prepared && spare_ready_)) {
     if (Status begun = Begin(seq); !begun.ok()) return begun;
   }
-  if (Status written = WriteAll(open_->fd, record); !written.ok()) {
+  if (Status written = WriteAt(open_->fd, record, size_); !written.ok()) {
     // Whatever part of the record reached the file goes: a later record must follow the last
-    // one written.
-    if (::ftruncate(open_->fd, static_cast<off_t>(size_)) != 0) {
-      return Break(written.error(), /*taken_back=*/false);
+    // one written. A prepared segment keeps its size: the part is zeroed again (up to where
+    // the prepared zeros end, the file's own end beyond).
+    bool taken_back = false;
+    if (open_->prepared && size_ < kJournalPreparedBytes) {
+      const size_t zeroed = std::min(record.size(), kJournalPreparedBytes - size_);
+      taken_back = WriteAt(open_->fd, std::string(zeroed, '\0'), size_).ok() &&
+                   (zeroed == record.size() ||
+                    ::ftruncate(open_->fd, static_cast<off_t>(kJournalPreparedBytes)) == 0);
+    } else {
+      taken_back = ::ftruncate(open_->fd, static_cast<off_t>(size_)) == 0;
     }
+    if (!taken_back) return Break(written.error(), /*taken_back=*/false);
     return written;
   }
   size_ += record.size();
   last_seq_ = seq;
+  if (!spare_wanted_ && size_ >= kJournalPrepareAfter && durability_ == Durability::kPowerLoss) {
+    WantPrepared();
+  }
   return Status::Ok();
+}
+
+void JournalWriter::WantPrepared() {
+  spare_wanted_ = true;  // one try per segment: a failure (a full disk) is not retried at once
+  {
+    std::lock_guard<std::mutex> lock(spare_mutex_);
+    if (spare_ != Spare::kNone || spare_stop_) return;
+    spare_ = Spare::kWanted;
+  }
+  if (!spare_thread_.joinable()) {
+    spare_thread_ = std::thread([this] {
+      NameThisThread("journal-prep");
+      Prepare();
+    });
+  }
+  spare_wake_.notify_one();
+}
+
+void JournalWriter::Prepare() {
+  std::unique_lock<std::mutex> lock(spare_mutex_);
+  for (;;) {
+    spare_wake_.wait(lock, [&] { return spare_stop_ || spare_ == Spare::kWanted; });
+    if (spare_stop_) return;
+    lock.unlock();
+    const bool ready = WriteSpare();
+    lock.lock();
+    if (spare_ == Spare::kWanted) spare_ = ready ? Spare::kReady : Spare::kNone;
+    spare_ready_ = spare_ == Spare::kReady;
+    spare_wake_.notify_all();
+  }
+}
+
+bool JournalWriter::WriteSpare() {
+  const std::string path = SparePath(ledger_path_);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  // In slices, each on its way to the disk before the next is written: the zeros never stand
+  // in front of the journal's own syncs as one large write-back.
+  constexpr size_t kSlice = size_t{1} << 20;
+  const std::string zeros(kSlice, '\0');
+  bool ok = WriteAt(fd, kJournalPreparedMagic, 0).ok();
+  for (size_t at = kJournalPreparedMagic.size(); ok && at < kJournalPreparedBytes;) {
+    const size_t length = std::min(kSlice, kJournalPreparedBytes - at);
+    ok = WriteAt(fd, std::string_view(zeros).substr(0, length), at).ok() &&
+         ::sync_file_range(fd, static_cast<off_t>(at), static_cast<off_t>(length),
+                           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                               SYNC_FILE_RANGE_WAIT_AFTER) == 0;
+    at += length;
+    std::lock_guard<std::mutex> lock(spare_mutex_);
+    if (spare_stop_) ok = false;
+  }
+  // Its size and blocks for good: an append into it changes no metadata.
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) ::unlink(path.c_str());
+  return ok;
+}
+
+bool JournalWriter::WaitForPreparedForTest() {
+  std::unique_lock<std::mutex> lock(spare_mutex_);
+  spare_wake_.wait(lock, [&] { return spare_stop_ || spare_ != Spare::kWanted; });
+  return spare_ == Spare::kReady;
 }
 
 Status JournalWriter::Sync() {
@@ -467,6 +605,7 @@ std::vector<std::string> JournalWriter::TakeFolded(uint64_t folded_seq) {
 
 void JournalWriter::RemoveAll() {
   for (const std::string& path : TakeFolded(UINT64_MAX)) ::unlink(path.c_str());
+
   std::lock_guard<std::mutex> lock(mutex_);
   if (open_) {
     open_.reset();

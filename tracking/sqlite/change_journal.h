@@ -15,13 +15,27 @@
 //   u32 payload size | u32 CRC-32 of (seq, payload) | u64 seq | payload   (little-endian)
 // Sequence numbers go up by one from record to record, across segments. The payload is
 // EncodeCommitBatch's form: varints and length-prefixed texts.
+//
+// Prepared segments (power_loss mode): once the open segment holds kJournalPrepareAfter, a
+// thread of the writer's own ("journal-prep") writes the next segment ahead of time as
+// "<ledger>.changes-next": the magic kJournalPreparedMagic, then zeros up to
+// kJournalPreparedBytes, synced. The writer renames it into place when it begins the next
+// segment (a growing segment gives way as soon as one is ready). Appends then overwrite blocks
+// the file system has already allocated and written, so their fdatasync writes the records
+// without a file-system journal commit for a new file size: on this project's ext4 test
+// machine 105 us against 170-260 us for an append, and a median of 190 us against 350 us
+// under load. Such a segment ends in zeros after its last record: its unused rest. A short
+// session (under kJournalPrepareAfter of records) never prepares one.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/result.h"
@@ -35,7 +49,13 @@ inline constexpr size_t kJournalSegmentBytes = size_t{32} << 20;
 // hundred bytes, so more is damage (and a reader never allocates what a damaged size says).
 inline constexpr size_t kJournalMaxPayload = size_t{64} << 20;
 inline constexpr std::string_view kJournalMagic = "PAJRNL1\n";
+// A prepared segment's magic: zeros from a record's head to the end are its unused rest.
+inline constexpr std::string_view kJournalPreparedMagic = "PAJRNL2\n";
 inline constexpr size_t kJournalRecordHead = 16;
+// The open segment holds this much before the next one is prepared.
+inline constexpr size_t kJournalPrepareAfter = size_t{1} << 20;
+// A prepared segment's size: a segment, and room for the record that takes it past that.
+inline constexpr size_t kJournalPreparedBytes = kJournalSegmentBytes + (size_t{1} << 20);
 
 // The batch as a record's payload, appended to `out`.
 void EncodeCommitBatch(const CommitBatch& batch, std::string& out);
@@ -51,11 +71,14 @@ struct JournalRecord {
 // A segment's records in file order, up to the end or up to the first one that is cut short or
 // fails its check (`good_bytes` is where that one begins). A record cut short at the end is what
 // a crash in the middle of an append leaves (never an acknowledged one); anything else is
-// damage, and `problem` says what it is.
+// damage, and `problem` says what it is. In a prepared segment, zeros from a record's head to
+// the end are the unused rest, and a record whose last bytes are zeros up to the end (as a
+// write that never finished leaves it there) is cut short.
 struct JournalSegmentRead {
   std::vector<JournalRecord> records;
   size_t good_bytes = 0;
-  bool complete = false;   // every byte read as records
+  size_t used_bytes = 0;   // the bytes before a prepared segment's unused rest (or all of them)
+  bool complete = false;   // every byte read as records (or as the unused rest)
   bool cut_short = false;  // stopped at a record running past the end of the bytes
   std::string problem;     // why it stopped early; empty when complete
 };
@@ -91,12 +114,12 @@ Status SyncLedgerFiles(const std::string& ledger_path);
 
 // Appends records (one thread), syncs them (another thread may, while appends go on), and
 // deletes closed segments once the ledger holds them (any thread). Starts a new segment at the
-// first append.
+// first append. In power_loss mode it prepares segments ahead (see the top of this file).
 class JournalWriter {
  public:
   JournalWriter(std::string ledger_path, Durability durability)
       : ledger_path_(std::move(ledger_path)), durability_(durability) {}
-  ~JournalWriter() = default;
+  ~JournalWriter();  // stops the preparing thread and deletes an unused prepared segment
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
@@ -117,6 +140,8 @@ class JournalWriter {
   // Deletes every segment, the open one too (after a clean stop with everything in the
   // ledger), never while appending or syncing. Appending afterwards begins a new one.
   void RemoveAll();
+  // Waits until no segment is being prepared; true when one is ready for the next Begin.
+  bool WaitForPreparedForTest();
 
  private:
   struct Closed {
@@ -125,15 +150,22 @@ class JournalWriter {
   };
   // An open segment's descriptor, closed once neither the writer nor a sync holds it.
   struct Segment {
-    explicit Segment(int descriptor) : fd(descriptor) {}
+    Segment(int descriptor, bool was_prepared) : fd(descriptor), prepared(was_prepared) {}
     ~Segment();
     Segment(const Segment&) = delete;
     Segment& operator=(const Segment&) = delete;
     const int fd;
+    const bool prepared;  // written ahead, full of zeros: a failed append is zeroed, not cut off
   };
+  enum class Spare { kNone, kWanted, kReady };
   Status Begin(uint64_t first_seq);
   Status Broken();  // broken_ or Ok, under mutex_
   Error Break(const Error& error, bool taken_back);
+  // Takes the prepared segment as `path`: its descriptor, or -1 when none is ready.
+  int TakePrepared(const std::string& path);
+  void WantPrepared();  // the writer's thread
+  void Prepare();       // the preparing thread
+  bool WriteSpare();    // one prepared segment; false when it failed (or the writer stops)
 
   const std::string ledger_path_;
   const Durability durability_;
@@ -141,6 +173,14 @@ class JournalWriter {
   std::string open_path_;
   size_t size_ = 0;
   uint64_t last_seq_ = 0;
+  bool spare_wanted_ = false;  // for the open segment: asked for once
+  // The preparing thread and its word (under spare_mutex_).
+  std::mutex spare_mutex_;
+  std::condition_variable spare_wake_;
+  Spare spare_ = Spare::kNone;  // kWanted while the thread writes it
+  bool spare_stop_ = false;
+  std::atomic<bool> spare_ready_{false};  // spare_ == kReady, read by Write without the lock
+  std::thread spare_thread_;
   std::mutex sync_mutex_;  // held around every fdatasync of a segment; taken before mutex_
   std::mutex mutex_;
   std::shared_ptr<Segment> open_;  // null before the first append; under mutex_

@@ -112,7 +112,7 @@ Result<uint64_t> Replay(SqliteTimeStore& inner, const std::vector<JournalSegment
       if (log) {
         log(LogLevel::kWarning,
             "the change journal '" + file + "' ends in an append that did not finish (" +
-                std::to_string(bytes->size() - read.good_bytes) +
+                std::to_string(read.used_bytes - read.good_bytes) +
                 " bytes, never acknowledged): left out" +
                 (read.cut_short ? "" : "; the file is kept as '" + file + ".unfinished'"));
       }

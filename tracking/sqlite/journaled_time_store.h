@@ -78,6 +78,8 @@ class JournaledTimeStore final : public TimeStore {
   // For tests: stops folding (commits still reach the journal), as if the process were
   // killed right after its last commit once the store is destroyed without a fold.
   void StopFoldingForTest();
+  // For tests: waits while the journal prepares a segment; true when one is ready.
+  bool WaitForPreparedSegmentForTest() { return journal_.WaitForPreparedForTest(); }
   uint64_t folds() const { return folds_.load(); }
   // Changes (at least one per batch) journaled and not yet folded: what back-pressure counts.
   size_t unfolded_changes() {

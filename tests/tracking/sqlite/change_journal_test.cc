@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <mutex>
@@ -205,6 +207,111 @@ BOOST_AUTO_TEST_CASE(a_segment_reads_up_to_an_unfinished_append_or_damage) {
   // Not a journal at all.
   BOOST_TEST(!ParseJournalSegment("SQLite format 3").problem.empty());
   BOOST_TEST(ParseJournalSegment(kJournalMagic.substr(0, 3)).cut_short);
+}
+
+BOOST_AUTO_TEST_CASE(a_prepared_segment_reads_up_to_its_zeros_and_a_write_cut_off_in_them) {
+  const std::string first = Record(7, SampleBatch());
+  const std::string second = Record(8, SampleBatch());
+  const std::string used = std::string(kJournalPreparedMagic) + first + second;
+  const std::string zeros(4096, '\0');
+  JournalSegmentRead whole = ParseJournalSegment(used + zeros);
+  BOOST_TEST(whole.complete);
+  BOOST_TEST(whole.problem.empty());
+  BOOST_TEST_REQUIRE(whole.records.size() == 2u);
+  BOOST_TEST(whole.records[1].seq == 8u);
+  BOOST_TEST(whole.used_bytes == used.size());
+  BOOST_TEST(ParseJournalSegment(std::string(kJournalPreparedMagic) + zeros).complete);
+
+  // A write of the second record cut off anywhere (its rest still the prepared zeros): the
+  // first stays, the second is an append that never finished.
+  const size_t second_at = kJournalPreparedMagic.size() + first.size();
+  for (size_t cut = second_at + 1; cut < used.size(); ++cut) {
+    std::string torn = used + zeros;
+    std::fill(torn.begin() + static_cast<std::ptrdiff_t>(cut), torn.end(), '\0');
+    JournalSegmentRead read = ParseJournalSegment(torn);
+    BOOST_TEST_REQUIRE(read.records.size() == 1u, "cut at " << cut);
+    // Nothing of it written but zeros: that is the unused rest.
+    const bool nothing = torn.find_first_not_of('\0', second_at) == std::string::npos;
+    BOOST_TEST(read.cut_short == !nothing, "cut at " << cut);
+    BOOST_TEST(read.complete == nothing, "cut at " << cut);
+    BOOST_TEST(read.problem.empty(), read.problem);
+    BOOST_TEST(read.good_bytes == kJournalPreparedMagic.size() + first.size());
+  }
+  // Damage in the first record, with a whole one after it: not a write cut off.
+  std::string flipped = used + zeros;
+  flipped[kJournalPreparedMagic.size() + kJournalRecordHead + 3] ^= 0x10;
+  JournalSegmentRead damaged = ParseJournalSegment(flipped);
+  BOOST_TEST(damaged.records.empty());
+  BOOST_TEST(!damaged.cut_short);
+  BOOST_TEST(damaged.problem.find("checksum") != std::string::npos, damaged.problem);
+  // Zeros where a record should begin, and bytes after them: not the unused rest.
+  JournalSegmentRead gap = ParseJournalSegment(used + zeros + "x" + zeros);
+  BOOST_TEST(gap.records.size() == 2u);
+  BOOST_TEST(!gap.complete);
+  BOOST_TEST(!gap.problem.empty());
+  // A segment of the first kind has no unused rest: zeros after its records are damage.
+  JournalSegmentRead plain = ParseJournalSegment(std::string(kJournalMagic) + first + zeros);
+  BOOST_TEST(plain.records.size() == 1u);
+  BOOST_TEST(!plain.complete);
+  BOOST_TEST(!plain.problem.empty());
+}
+
+// Commits `count` one-change batches for user a, a minute apart, each with a 64 KiB engine
+// state: the journal then holds kJournalPrepareAfter after about 16.
+void CommitLarge(TimeStore& store, int first, int count) {
+  for (int i = first; i < first + count; ++i) {
+    std::string failed = CommitText(
+        store, {MakeChangeAt("a", T("2026-11-21T00:00:00Z") + std::chrono::minutes(i), "Ready")},
+        {{"a", std::string(64 * 1024, 'e') + std::to_string(i)}});
+    if (!failed.empty()) throw std::runtime_error(failed);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_prepared_segment_takes_over_and_its_commits_survive_a_kill) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  std::string prepared;
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);  // power_loss
+    Journaled(*store).StopFoldingForTest();
+    CommitLarge(*store, 0, 20);  // past kJournalPrepareAfter: the next segment is prepared
+    BOOST_TEST_REQUIRE(Journaled(*store).WaitForPreparedSegmentForTest());
+    BOOST_TEST(Segments(path).size() == 1u);  // ready, and not a segment yet
+    CommitLarge(*store, 20, 3);               // the growing segment gives way to it
+    std::vector<JournalSegmentFile> segments = Segments(path);
+    BOOST_TEST_REQUIRE(segments.size() == 2u);
+    BOOST_TEST(segments[1].first_seq == 21u);
+    prepared = segments[1].path;
+    const std::string bytes = ReadFile(prepared);
+    BOOST_TEST(bytes.size() == kJournalPreparedBytes);  // written into, not grown
+    BOOST_TEST(bytes.substr(0, kJournalPreparedMagic.size()) == kJournalPreparedMagic);
+    JournalSegmentRead read = ParseJournalSegment(bytes);
+    BOOST_TEST(read.complete);
+    BOOST_TEST(read.records.size() == 3u);
+  }  // killed: nothing folded
+  // Half a record more in the prepared segment's zeros, as a write cut off by a power cut.
+  CommitBatch next;
+  next.changes.push_back(MakeChange("a", "2026-11-22T00:00:00Z", "Lunch"));
+  std::string bytes = ReadFile(prepared);
+  const size_t used = ParseJournalSegment(bytes).used_bytes;
+  const std::string record = Record(24, next);
+  bytes.replace(used, record.size() / 2, record.substr(0, record.size() / 2));
+  WriteFile(prepared, bytes);
+  std::vector<std::string> log;
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
+  BOOST_TEST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0].find("ends in an append that did not finish (" +
+                         std::to_string(record.size() / 2) + " bytes") != std::string::npos,
+             log[0]);
+  BOOST_TEST(log[1].find("took 23 changes from its change journal") != std::string::npos, log[1]);
+  BOOST_TEST(Segments(path).empty());
+  BOOST_TEST(!std::filesystem::exists(prepared + ".unfinished"));  // cut short: nothing kept
+  std::vector<Interval> intervals = IntervalsOrThrow(
+      *store, std::string("a"), T("2026-11-20T00:00:00Z"), T("2026-12-31T00:00:00Z"));
+  BOOST_TEST(intervals.size() == 23u);
+  auto agents = store->LoadAgents();
+  BOOST_TEST_REQUIRE(agents.ok());
+  BOOST_TEST(agents->front().engine_state == std::string(64 * 1024, 'e') + "22");
 }
 
 BOOST_AUTO_TEST_CASE(commits_journaled_but_not_folded_are_replayed_once_at_the_next_start) {
