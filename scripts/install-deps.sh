@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libcpprest-dev libpoco-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev libboost-test-dev
-  libhowardhinnant-date-dev tzdata libssl-dev openssl libre-dev libjemalloc-dev
+  libhowardhinnant-date-dev tzdata libssl-dev openssl libre-dev libjemalloc-dev zlib1g-dev
   kamailio kamailio-presence-modules kamailio-tls-modules
   chromium fonts-dejavu-core
   dpkg-dev systemd

@@ -209,6 +209,23 @@ BOOST_AUTO_TEST_CASE(a_segment_reads_up_to_an_unfinished_append_or_damage) {
   BOOST_TEST(ParseJournalSegment(kJournalMagic.substr(0, 3)).cut_short);
 }
 
+BOOST_AUTO_TEST_CASE(a_record_carries_the_crc_32_that_earlier_versions_wrote) {
+  // Written by the version that used Boost's crc_32_type: the same CRC-32 must read it.
+  std::string record;
+  AppendJournalRecord(1, "abc", record);
+  const std::string expected(
+      "\x03\x00\x00\x00"                  // size
+      "\xfc\xf6\x6c\x60"                  // CRC-32 of the seq's 8 bytes, then the payload
+      "\x01\x00\x00\x00\x00\x00\x00\x00"  // seq
+      "abc",
+      19);
+  BOOST_TEST(record == expected);
+  JournalSegmentRead read = ParseJournalSegment(std::string(kJournalMagic) + expected);
+  BOOST_TEST(read.complete);
+  BOOST_TEST_REQUIRE(read.records.size() == 1u);
+  BOOST_TEST(read.records[0].payload == "abc");
+}
+
 BOOST_AUTO_TEST_CASE(a_prepared_segment_reads_up_to_its_zeros_and_a_write_cut_off_in_them) {
   const std::string first = Record(7, SampleBatch());
   const std::string second = Record(8, SampleBatch());
