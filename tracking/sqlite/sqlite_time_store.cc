@@ -95,6 +95,10 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                      "INSERT INTO daily_totals (agent, day, label, status, ms) VALUES (?, ?, ?, "
                      "?, ?) ON CONFLICT (agent, day, label, status) DO UPDATE SET ms = ms + "
                      "excluded.ms"),
+      set_agent_row_(db_,
+                     "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, ?) "
+                     "ON CONFLICT (agent) DO UPDATE SET engine_state = excluded.engine_state, "
+                     "open_interval_id = excluded.open_interval_id"),
       set_engine_state_(db_,
                         "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, "
                         "NULL) ON CONFLICT (agent) DO UPDATE SET engine_state = "
@@ -276,17 +280,28 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     WriteDayTotals(day_totals);
     aggregates_.Flush(/*rebuild_damaged=*/true);
     // Each user's row once per batch, however many of the user's changes and records it holds
-    // (a fold of journaled commits holds many): the open interval the batch left, and the
-    // engine's last word.
+    // (a fold of journaled commits holds many): the engine's last word and the open interval
+    // the batch left, in one statement when it has both (as it mostly does).
+    std::unordered_set<std::string_view> written;
+    for (auto record = batch.agents.rbegin(); record != batch.agents.rend(); ++record) {
+      if (!written.insert(record->agent).second) continue;
+      auto open = pending.find(record->agent);
+      if (open == pending.end()) {
+        WriteEngineState(*record);
+        continue;
+      }
+      Reuse(set_agent_row_);
+      set_agent_row_.bind(1, record->agent);
+      set_agent_row_.bind(2, record->engine_state);
+      set_agent_row_.bind(3, open->second.id);
+      set_agent_row_.exec();
+    }
     for (const auto& [agent, open] : pending) {
+      if (written.count(agent) != 0) continue;
       Reuse(set_open_interval_);
       set_open_interval_.bind(1, agent);
       set_open_interval_.bind(2, open.id);
       set_open_interval_.exec();
-    }
-    std::unordered_set<std::string_view> written;
-    for (auto record = batch.agents.rbegin(); record != batch.agents.rend(); ++record) {
-      if (written.insert(record->agent).second) WriteEngineState(*record);
     }
     for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
     if (journal_seq) {

@@ -108,6 +108,7 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement close_interval_;
   SQLite::Statement set_open_interval_;
   SQLite::Statement add_day_total_;
+  SQLite::Statement set_agent_row_;  // engine state and open interval together
   SQLite::Statement set_engine_state_;
   SQLite::Statement insert_outbox_;
   SQLite::Statement set_folded_;
