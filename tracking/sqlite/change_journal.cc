@@ -521,6 +521,7 @@ void JournalWriter::WantPrepared() {
   if (!spare_thread_.joinable()) {
     spare_thread_ = std::thread([this] {
       NameThisThread("journal-prep");
+      MakeThisThreadBackground();
       Prepare();
     });
   }

@@ -173,6 +173,7 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       durability_(options.durability) {
   thread_ = std::thread([this] {
     NameThisThread("ledger-fold");
+    MakeThisThreadBackground();  // the journal has every change already; see thread_name.h
     Fold();
   });
   if (durability_ == Durability::kPowerLoss) {

@@ -15,6 +15,7 @@ WalCheckpointer::WalCheckpointer(const std::string& path, int frames)
   db_.execAndGet("PRAGMA journal_mode");
   thread_ = std::thread([this] {
     NameThisThread("wal-checkpoint");
+    MakeThisThreadBackground();
     Run();
   });
 }
