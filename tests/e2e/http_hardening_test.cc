@@ -369,6 +369,50 @@ BOOST_AUTO_TEST_CASE(a_folded_header_is_refused_in_a_request_sent_right_behind_a
   BOOST_TEST(Label(http, "1001") == "Lunch");
 }
 
+BOOST_AUTO_TEST_CASE(a_request_sent_while_the_one_before_waits_for_its_sync_is_answered_after_it) {
+  // The second change goes out right behind the first, in a write of its own, while the first
+  // mostly still waits for the journal's sync (the loop keeps such a connection registered and
+  // drops the registration only when more arrives): both are answered, in order, on the one
+  // connection, and the later one is the state that stays.
+  RawConnection connection(Started().port());
+  auto put = [&](const std::string& label) {
+    const std::string body = R"({"label": ")" + label + R"("})";
+    return "PUT /api/v1/agents/1002/state HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " +
+           Started().tokens().integration +
+           "\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  auto read_answer = [&]() {
+    RawAnswer answer;
+    answer.status = connection.ReadHead(kWait);
+    answer.head = connection.head();
+    const std::size_t length = std::stoul("0" + answer.Header("Content-Length"));
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (connection.leftover.size() < length && std::chrono::steady_clock::now() < deadline) {
+      std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
+      if (!more) break;
+      connection.leftover += *more;
+    }
+    answer.body = connection.leftover.substr(0, length);
+    connection.leftover.erase(0, length);
+    return answer;
+  };
+  for (int round = 0; round < 20; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      connection.SendAll(put("Break"));
+      connection.SendAll(put("Lunch"));
+      RawAnswer first = read_answer();
+      RawAnswer second = read_answer();
+      BOOST_TEST_REQUIRE(first.status == 200, first.body);
+      BOOST_TEST_REQUIRE(second.status == 200, second.body);
+      BOOST_TEST(first.body.find(R"("label":"Break")") != std::string::npos, first.body);
+      BOOST_TEST(second.body.find(R"("label":"Lunch")") != std::string::npos, second.body);
+    }
+  }
+  HttpClient http(Started().port());
+  BOOST_TEST(Label(http, "1002") == "Lunch");
+}
+
 BOOST_AUTO_TEST_CASE(nothing_sent_after_a_refused_request_is_read_even_behind_many_pipelined) {
   // More requests in one write than the server answers in one turn, then a request it must
   // refuse (smuggling-shaped framing), then a change: the change must never be applied.
