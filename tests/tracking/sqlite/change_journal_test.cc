@@ -220,7 +220,8 @@ BOOST_AUTO_TEST_CASE(a_record_carries_the_crc_32_that_earlier_versions_wrote) {
       "abc",
       19);
   BOOST_TEST(record == expected);
-  JournalSegmentRead read = ParseJournalSegment(std::string(kJournalMagic) + expected);
+  const std::string file = std::string(kJournalMagic) + expected;  // the records point into it
+  JournalSegmentRead read = ParseJournalSegment(file);
   BOOST_TEST(read.complete);
   BOOST_TEST_REQUIRE(read.records.size() == 1u);
   BOOST_TEST(read.records[0].payload == "abc");
