@@ -150,6 +150,31 @@ Status WriteAt(int fd, std::string_view bytes, size_t offset) {
   return Status::Ok();
 }
 
+bool AllZero(std::string_view bytes) {
+  return bytes.find_first_not_of('\0') == std::string_view::npos;
+}
+
+// Whether a record of a prepared segment at [begin, end) holds a part the disk never got. An
+// fdatasync of overwritten blocks writes their sectors in any order, and a power cut in the
+// middle keeps any of them: a sector that never landed still holds the prepared zeros. So: the
+// record's 16-byte head all zeros (a record's size is never 0), or an aligned 512-byte sector of
+// it (at least 64 of its bytes: a record's own last bytes may be a few zeros) all zeros. Damage
+// (a flipped bit) leaves no such thing, and a record that landed whole passes its checksum.
+bool HasUnwrittenPart(std::string_view bytes, size_t begin, size_t end) {
+  constexpr size_t kSector = 512;
+  constexpr size_t kMinPart = 64;
+  end = std::min(end, bytes.size());
+  if (end - begin >= kJournalRecordHead && AllZero(bytes.substr(begin, kJournalRecordHead))) {
+    return true;
+  }
+  for (size_t sector = (begin + kSector - 1) / kSector * kSector; sector < end;
+       sector += kSector) {
+    const size_t length = std::min(kSector, end - sector);
+    if (length >= kMinPart && AllZero(bytes.substr(sector, length))) return true;
+  }
+  return false;
+}
+
 // Where the zeros at the end of `bytes` begin (bytes.size() when it ends in something else).
 size_t ZerosFrom(std::string_view bytes) {
   size_t end = bytes.size();
@@ -290,8 +315,11 @@ JournalSegmentRead ParseJournalSegment(std::string_view bytes) {
     }
     std::string_view payload = bytes.substr(at + kJournalRecordHead, size);
     if (Crc(seq, payload) != crc) {
-      // In a prepared segment, a record whose end lies in the zeros: its write never finished.
-      read.cut_short = at + kJournalRecordHead + size > written;
+      // In a prepared segment, a record whose end lies in the zeros, or part of which the disk
+      // never got: its write never finished (see HasUnwrittenPart).
+      read.unlanded = prepared && (at + kJournalRecordHead + size > written ||
+                                   HasUnwrittenPart(bytes, at, at + kJournalRecordHead + size));
+      read.cut_short = read.unlanded;
       if (!read.cut_short) read.problem = "record " + std::to_string(seq) + " fails its checksum";
       return read;
     }

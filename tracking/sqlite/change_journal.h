@@ -72,20 +72,24 @@ struct JournalRecord {
 // fails its check (`good_bytes` is where that one begins). A record cut short at the end is what
 // a crash in the middle of an append leaves (never an acknowledged one); anything else is
 // damage, and `problem` says what it is. In a prepared segment, zeros from a record's head to
-// the end are the unused rest, and a record whose last bytes are zeros up to the end (as a
-// write that never finished leaves it there) is cut short.
+// the end are the unused rest, and a record failing its checksum with a part still zeros (its
+// end in the unused rest, its head, or a whole sector) is a write a power cut stopped: cut short
+// and `unlanded`. The sectors of one fdatasync land in any order, so records after it may have
+// landed; they were written after it and never acknowledged either.
 struct JournalSegmentRead {
   std::vector<JournalRecord> records;
   size_t good_bytes = 0;
   size_t used_bytes = 0;   // the bytes before a prepared segment's unused rest (or all of them)
   bool complete = false;   // every byte read as records (or as the unused rest)
-  bool cut_short = false;  // stopped at a record running past the end of the bytes
+  bool cut_short = false;  // stopped at a record running past the end of the bytes, or unlanded
+  bool unlanded = false;   // prepared segment: stopped at a record the disk did not get whole
   std::string problem;     // why it stopped early; empty when complete
 };
 JournalSegmentRead ParseJournalSegment(std::string_view bytes);
 // Whether a whole record with a seq in (after_seq, after_seq + 1,000,000] and a matching
 // checksum lies anywhere in `bytes` past `from`: then what stopped ParseJournalSegment at `from`
-// is damage in front of acknowledged records, not an append that never finished.
+// is damage in front of acknowledged records, not an append that never finished (unless it
+// stopped at an unlanded record: the records after one were never acknowledged).
 bool RecordFollows(std::string_view bytes, size_t from, uint64_t after_seq);
 
 // The record for `payload`, appended to `out`.

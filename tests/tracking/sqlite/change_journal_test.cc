@@ -262,16 +262,58 @@ BOOST_AUTO_TEST_CASE(a_prepared_segment_reads_up_to_its_zeros_and_a_write_cut_of
   BOOST_TEST(damaged.records.empty());
   BOOST_TEST(!damaged.cut_short);
   BOOST_TEST(damaged.problem.find("checksum") != std::string::npos, damaged.problem);
-  // Zeros where a record should begin, and bytes after them: not the unused rest.
+  // Zeros where a record should begin, and bytes after them: not the unused rest, but a sync
+  // whose first sectors never landed (its later ones did).
   JournalSegmentRead gap = ParseJournalSegment(used + zeros + "x" + zeros);
   BOOST_TEST(gap.records.size() == 2u);
   BOOST_TEST(!gap.complete);
-  BOOST_TEST(!gap.problem.empty());
+  BOOST_TEST(gap.unlanded);
+  BOOST_TEST(gap.problem.empty(), gap.problem);
   // A segment of the first kind has no unused rest: zeros after its records are damage.
   JournalSegmentRead plain = ParseJournalSegment(std::string(kJournalMagic) + first + zeros);
   BOOST_TEST(plain.records.size() == 1u);
   BOOST_TEST(!plain.complete);
   BOOST_TEST(!plain.problem.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_sector_of_a_prepared_segment_that_never_landed_ends_its_records_there) {
+  // One fdatasync wrote records 8 and 9 (3 KiB each); a power cut kept 9's sectors and not all
+  // of 8's. Neither was acknowledged: the read stops at 8 without calling it damage.
+  const std::string seventh = Record(7, SampleBatch());
+  const std::string eighth = Record(8, SampleBatch());
+  const std::string ninth = Record(9, SampleBatch());
+  const size_t eighth_at = kJournalPreparedMagic.size() + seventh.size();
+  const std::string file = std::string(kJournalPreparedMagic) + seventh + eighth + ninth +
+                           std::string(4096, '\0');
+  const size_t sector = (eighth_at + 511) / 512 * 512 + 512;  // a whole sector inside 8
+  BOOST_TEST_REQUIRE(sector + 512 <= eighth_at + eighth.size());
+  std::string hole = file;
+  std::fill_n(hole.begin() + static_cast<std::ptrdiff_t>(sector), 512, '\0');
+  std::string headless = file;
+  std::fill_n(headless.begin() + static_cast<std::ptrdiff_t>(eighth_at), kJournalRecordHead, '\0');
+  for (const std::string* torn : {&hole, &headless}) {
+    JournalSegmentRead read = ParseJournalSegment(*torn);
+    BOOST_TEST_REQUIRE(read.records.size() == 1u);
+    BOOST_TEST(read.records[0].seq == 7u);
+    BOOST_TEST(read.unlanded);
+    BOOST_TEST(read.cut_short);
+    BOOST_TEST(read.problem.empty(), read.problem);
+    BOOST_TEST(read.good_bytes == eighth_at);
+  }
+  // A flipped bit in 8 leaves no zeros: damage in front of record 9.
+  std::string flipped = file;
+  flipped[eighth_at + kJournalRecordHead + 100] ^= 0x04;
+  JournalSegmentRead damaged = ParseJournalSegment(flipped);
+  BOOST_TEST(damaged.records.size() == 1u);
+  BOOST_TEST(!damaged.unlanded);
+  BOOST_TEST(damaged.problem.find("checksum") != std::string::npos, damaged.problem);
+  // The same hole in a segment of the first kind is damage: its appends land whole or not at
+  // all (the file's size commits after their data).
+  std::string plain = std::string(kJournalMagic) + seventh + eighth + ninth;
+  std::fill_n(plain.begin() + static_cast<std::ptrdiff_t>(sector), 512, '\0');
+  JournalSegmentRead old_kind = ParseJournalSegment(plain);
+  BOOST_TEST(!old_kind.unlanded);
+  BOOST_TEST(!old_kind.problem.empty());
 }
 
 // Commits `count` one-change batches for user a, a minute apart, each with a 64 KiB engine
@@ -315,6 +357,29 @@ BOOST_AUTO_TEST_CASE(a_prepared_segment_takes_over_and_its_commits_survive_a_kil
   const std::string record = Record(24, next);
   bytes.replace(used, record.size() / 2, record.substr(0, record.size() / 2));
   WriteFile(prepared, bytes);
+  {
+    // First a hole: the last record but one lost a sector (a power cut during their sync);
+    // the last one landed. The start takes everything before the hole.
+    std::string holed = bytes;
+    const JournalSegmentRead read = ParseJournalSegment(bytes);
+    BOOST_TEST_REQUIRE(read.records.size() == 3u);  // 21, 22, 23
+    const size_t second_last = static_cast<size_t>(read.records[1].payload.data() - bytes.data());
+    const size_t sector = (second_last + 511) / 512 * 512 + 512;
+    std::fill_n(holed.begin() + static_cast<std::ptrdiff_t>(sector), 512, '\0');
+    testing::TempDir copy;
+    const std::string copied = copy.File("ledger.db");
+    std::filesystem::copy_file(path, copied);
+    for (const JournalSegmentFile& segment : Segments(path)) {
+      WriteFile(JournalSegmentPath(copied, segment.first_seq),
+                segment.path == prepared ? holed : ReadFile(segment.path));
+    }
+    std::vector<std::string> log;
+    std::unique_ptr<TimeStore> store = OpenOrThrow(copied, &log);
+    BOOST_TEST_REQUIRE(log.size() == 2u);
+    BOOST_TEST(log[0].find("ends in an append that did not finish") != std::string::npos, log[0]);
+    BOOST_TEST(log[1].find("took 21 changes from its change journal") != std::string::npos,
+               log[1]);
+  }
   std::vector<std::string> log;
   std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
   BOOST_TEST_REQUIRE(log.size() == 2u);
