@@ -15,10 +15,10 @@ void NameThisThread(std::string_view name) {
   pthread_setname_np(pthread_self(), shortened.c_str());  // only fails for a longer name
 }
 
-void MakeThisThreadBackground() {
+void LowerThisThreadsPriority(int nice) {
   // On Linux the nice value belongs to the thread: PRIO_PROCESS with the thread's own id.
   // Failing (a system that forbids it) leaves the thread as it was: a matter of speed only.
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
 }
 
 }  // namespace presence

@@ -10,13 +10,14 @@ namespace presence {
 
 void NameThisThread(std::string_view name);
 
-// Gives the calling thread the lowest CPU priority (nice 19; Linux sets it per thread): for
-// work that may lag behind, such as writing journaled changes into the ledger's tables, so
-// that it takes the CPU the threads a client waits for leave over, and never bursts in front
-// of them. A burst of such work on a 2-core machine cost every request's round trip: at
-// 1,000 users 3.5% fewer durable changes per second, at 100,000 users 7% fewer (medians of
-// 5 and 3 runs). Work that falls behind is caught up by back-pressure, which stops commits
-// (and so frees the CPU) at its limit.
-void MakeThisThreadBackground();
+// Lowers the calling thread's CPU priority to `nice` (Linux sets it per thread): for work that
+// may lag behind, such as writing journaled changes into the ledger's tables, so that it takes
+// the CPU the threads a client waits for leave over rather than bursting in front of them. On 2
+// cores a fold (about a tenth of a second of SQLite work every 500 ms under load) at nice 10 let
+// the agent answer 4% more durable changes per second at 1,000 users and 2% more at 100,000
+// (medians of 4 and 3 runs; nice 19 did as well at 1,000 users and 7% better at 100,000). Not
+// 19: such a thread still takes locks the request path needs now and then, briefly, and at
+// nice 19 a CPU kept busy by other work (a long report) could leave it holding one for long.
+void LowerThisThreadsPriority(int nice);
 
 }  // namespace presence

@@ -379,8 +379,8 @@ BOOST_AUTO_TEST_CASE(a_request_sent_while_the_one_before_waits_for_its_sync_is_a
     const std::string body = R"({"label": ")" + label + R"("})";
     return "PUT /api/v1/agents/1002/state HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " +
            Started().tokens().integration +
-           "\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
   };
   auto read_answer = [&]() {
     RawAnswer answer;

@@ -48,9 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     JournalSegmentRead read = ParseJournalSegment(file);
     FUZZ_CHECK(read.good_bytes <= file.size());
     FUZZ_CHECK(read.good_bytes <= read.used_bytes && read.used_bytes <= file.size());
-    FUZZ_CHECK(!read.unlanded || (read.cut_short && read.problem.empty() &&
-                                  file.compare(0, kJournalPreparedMagic.size(),
-                                               kJournalPreparedMagic) == 0));
+    FUZZ_CHECK(!read.unlanded ||
+               (read.cut_short && read.problem.empty() &&
+                file.compare(0, kJournalPreparedMagic.size(), kJournalPreparedMagic) == 0));
     FUZZ_CHECK(read.complete == (read.problem.empty() && !read.cut_short));
     uint64_t previous = 0;
     for (size_t i = 0; i < read.records.size(); ++i) {

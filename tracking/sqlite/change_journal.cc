@@ -167,8 +167,7 @@ bool HasUnwrittenPart(std::string_view bytes, size_t begin, size_t end) {
   if (end - begin >= kJournalRecordHead && AllZero(bytes.substr(begin, kJournalRecordHead))) {
     return true;
   }
-  for (size_t sector = (begin + kSector - 1) / kSector * kSector; sector < end;
-       sector += kSector) {
+  for (size_t sector = (begin + kSector - 1) / kSector * kSector; sector < end; sector += kSector) {
     const size_t length = std::min(kSector, end - sector);
     if (length >= kMinPart && AllZero(bytes.substr(sector, length))) return true;
   }
@@ -549,7 +548,7 @@ void JournalWriter::WantPrepared() {
   if (!spare_thread_.joinable()) {
     spare_thread_ = std::thread([this] {
       NameThisThread("journal-prep");
-      MakeThisThreadBackground();
+      LowerThisThreadsPriority(19);  // when it lags, a growing segment serves meanwhile
       Prepare();
     });
   }
@@ -582,9 +581,9 @@ bool JournalWriter::WriteSpare() {
   for (size_t at = kJournalPreparedMagic.size(); ok && at < kJournalPreparedBytes;) {
     const size_t length = std::min(kSlice, kJournalPreparedBytes - at);
     ok = WriteAt(fd, std::string_view(zeros).substr(0, length), at).ok() &&
-         ::sync_file_range(fd, static_cast<off_t>(at), static_cast<off_t>(length),
-                           SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                               SYNC_FILE_RANGE_WAIT_AFTER) == 0;
+         ::sync_file_range(
+             fd, static_cast<off_t>(at), static_cast<off_t>(length),
+             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) == 0;
     at += length;
     std::lock_guard<std::mutex> lock(spare_mutex_);
     if (spare_stop_) ok = false;

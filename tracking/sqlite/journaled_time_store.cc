@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 #include <iterator>
+#include <unordered_set>
 
 #include "common/thread_name.h"
 #include "tracking/ledger_math.h"
@@ -177,7 +178,7 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       durability_(options.durability) {
   thread_ = std::thread([this] {
     NameThisThread("ledger-fold");
-    MakeThisThreadBackground();  // the journal has every change already; see thread_name.h
+    LowerThisThreadsPriority(10);  // the journal has every change already; see thread_name.h
     Fold();
   });
   if (durability_ == Durability::kPowerLoss) {
@@ -404,15 +405,21 @@ void JournaledTimeStore::Fold() {
     const bool went_through = !status.ok() && FoldWentThrough(seq);
     if (went_through) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
+    // Each user once, found before the lock: the core's Submit waits for it meanwhile.
+    std::vector<const std::string*> users;
+    if (status.ok() && !went_through) {
+      std::unordered_set<std::string_view> seen;
+      for (const Change& change : merged.changes) {
+        if (seen.insert(change.agent).second) users.push_back(&change.agent);
+      }
+    }
     lock.lock();
     if (status.ok()) {
-      if (!went_through) {
-        // The ledger's cache now has these users' latest changes, unless a later batch
-        // brought them another one.
-        for (const Change& change : merged.changes) {
-          auto it = unfolded_at_.find(change.agent);
-          if (it != unfolded_at_.end() && it->second.seq <= seq) unfolded_at_.erase(it);
-        }
+      // The ledger's cache now has these users' latest changes, unless a later batch brought
+      // them another one.
+      for (const std::string* user : users) {
+        auto it = unfolded_at_.find(*user);
+        if (it != unfolded_at_.end() && it->second.seq <= seq) unfolded_at_.erase(it);
       }
       folded_seq_ = seq;
       unfolded_changes_ -= weight;

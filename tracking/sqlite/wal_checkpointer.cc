@@ -15,7 +15,7 @@ WalCheckpointer::WalCheckpointer(const std::string& path, int frames)
   db_.execAndGet("PRAGMA journal_mode");
   thread_ = std::thread([this] {
     NameThisThread("wal-checkpoint");
-    MakeThisThreadBackground();
+    LowerThisThreadsPriority(10);  // see thread_name.h; when it lags, the log grows
     Run();
   });
 }

@@ -283,8 +283,8 @@ BOOST_AUTO_TEST_CASE(a_sector_of_a_prepared_segment_that_never_landed_ends_its_r
   const std::string eighth = Record(8, SampleBatch());
   const std::string ninth = Record(9, SampleBatch());
   const size_t eighth_at = kJournalPreparedMagic.size() + seventh.size();
-  const std::string file = std::string(kJournalPreparedMagic) + seventh + eighth + ninth +
-                           std::string(4096, '\0');
+  const std::string file =
+      std::string(kJournalPreparedMagic) + seventh + eighth + ninth + std::string(4096, '\0');
   const size_t sector = (eighth_at + 511) / 512 * 512 + 512;  // a whole sector inside 8
   BOOST_TEST_REQUIRE(sector + 512 <= eighth_at + eighth.size());
   std::string hole = file;
@@ -377,8 +377,7 @@ BOOST_AUTO_TEST_CASE(a_prepared_segment_takes_over_and_its_commits_survive_a_kil
     std::unique_ptr<TimeStore> store = OpenOrThrow(copied, &log);
     BOOST_TEST_REQUIRE(log.size() == 2u);
     BOOST_TEST(log[0].find("ends in an append that did not finish") != std::string::npos, log[0]);
-    BOOST_TEST(log[1].find("took 21 changes from its change journal") != std::string::npos,
-               log[1]);
+    BOOST_TEST(log[1].find("took 21 changes from its change journal") != std::string::npos, log[1]);
   }
   std::vector<std::string> log;
   std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
