@@ -369,6 +369,8 @@ BOOST_AUTO_TEST_CASE(a_folded_header_is_refused_in_a_request_sent_right_behind_a
   BOOST_TEST(Label(http, "1001") == "Lunch");
 }
 
+RawAnswer ReadAnswer(RawConnection& connection);  // below
+
 BOOST_AUTO_TEST_CASE(a_request_sent_while_the_one_before_waits_for_its_sync_is_answered_after_it) {
   // The second change goes out right behind the first, in a write of its own, while the first
   // mostly still waits for the journal's sync (the loop keeps such a connection registered and
@@ -382,27 +384,12 @@ BOOST_AUTO_TEST_CASE(a_request_sent_while_the_one_before_waits_for_its_sync_is_a
            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
            "\r\n\r\n" + body;
   };
-  auto read_answer = [&]() {
-    RawAnswer answer;
-    answer.status = connection.ReadHead(kWait);
-    answer.head = connection.head();
-    const std::size_t length = std::stoul("0" + answer.Header("Content-Length"));
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (connection.leftover.size() < length && std::chrono::steady_clock::now() < deadline) {
-      std::optional<std::string> more = connection.Receive(std::chrono::milliseconds(500));
-      if (!more) break;
-      connection.leftover += *more;
-    }
-    answer.body = connection.leftover.substr(0, length);
-    connection.leftover.erase(0, length);
-    return answer;
-  };
   for (int round = 0; round < 20; ++round) {
     BOOST_TEST_CONTEXT("round " << round) {
       connection.SendAll(put("Break"));
       connection.SendAll(put("Lunch"));
-      RawAnswer first = read_answer();
-      RawAnswer second = read_answer();
+      RawAnswer first = ReadAnswer(connection);
+      RawAnswer second = ReadAnswer(connection);
       BOOST_TEST_REQUIRE(first.status == 200, first.body);
       BOOST_TEST_REQUIRE(second.status == 200, second.body);
       BOOST_TEST(first.body.find(R"("label":"Break")") != std::string::npos, first.body);
