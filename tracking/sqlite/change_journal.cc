@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <system_error>
 
 #include "common/thread_name.h"
 #include "tracking/sqlite/ledger_files.h"
@@ -426,6 +427,13 @@ Result<uint64_t> CountUnfoldedRecords(const std::string& ledger_path, uint64_t f
 
 JournalWriter::Segment::~Segment() { ::close(fd); }
 
+JournalWriter::JournalWriter(std::string ledger_path, Durability durability)
+    : ledger_path_(std::move(ledger_path)), durability_(durability) {
+  // A prepared segment a crash left behind is never used (only one this writer prepared is
+  // renamed into place): its space goes back now rather than at the next clean stop.
+  ::unlink(SparePath(ledger_path_).c_str());
+}
+
 JournalWriter::~JournalWriter() {
   {
     std::lock_guard<std::mutex> lock(spare_mutex_);
@@ -546,11 +554,18 @@ void JournalWriter::WantPrepared() {
     spare_ = Spare::kWanted;
   }
   if (!spare_thread_.joinable()) {
-    spare_thread_ = std::thread([this] {
-      NameThisThread("journal-prep");
-      LowerThisThreadsPriority(19);  // when it lags, a growing segment serves meanwhile
-      Prepare();
-    });
+    try {
+      spare_thread_ = std::thread([this] {
+        NameThisThread("journal-prep");
+        LowerThisThreadsPriority(19);  // when it lags, a growing segment serves meanwhile
+        Prepare();
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had (out of them): segments grow as they did, the record is written.
+      std::lock_guard<std::mutex> lock(spare_mutex_);
+      spare_ = Spare::kNone;
+      return;
+    }
   }
   spare_wake_.notify_one();
 }

@@ -121,8 +121,7 @@ Status SyncLedgerFiles(const std::string& ledger_path);
 // first append. In power_loss mode it prepares segments ahead (see the top of this file).
 class JournalWriter {
  public:
-  JournalWriter(std::string ledger_path, Durability durability)
-      : ledger_path_(std::move(ledger_path)), durability_(durability) {}
+  JournalWriter(std::string ledger_path, Durability durability);  // deletes a stale spare
   ~JournalWriter();  // stops the preparing thread and deletes an unused prepared segment
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;

@@ -396,6 +396,15 @@ BOOST_AUTO_TEST_CASE(a_prepared_segment_takes_over_and_its_commits_survive_a_kil
   BOOST_TEST(agents->front().engine_state == std::string(64 * 1024, 'e') + "22");
 }
 
+BOOST_AUTO_TEST_CASE(a_prepared_segment_a_crash_left_is_deleted_at_the_start) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  WriteFile(path + ".changes-next", std::string(kJournalPreparedMagic) + std::string(4096, '\0'));
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  BOOST_TEST(!std::filesystem::exists(path + ".changes-next"));
+  BOOST_TEST(Segments(path).empty());  // never taken for a segment
+}
+
 BOOST_AUTO_TEST_CASE(commits_journaled_but_not_folded_are_replayed_once_at_the_next_start) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
