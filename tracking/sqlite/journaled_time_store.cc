@@ -103,13 +103,15 @@ Result<uint64_t> Replay(SqliteTimeStore& inner, const std::vector<JournalSegment
       // another follows.
       // A size damaged to point past the end looks like a cut-short record too: whatever
       // stopped the read, a good record further on means acknowledged records would be lost.
+      // (Up to a prepared segment's unused rest: no record lies in its zeros.)
       // Except after an unlanded record of a prepared segment: the sync that would have made it
       // durable never finished, and every record after it came later still (a segment gives
       // way only once synced, so a next segment's records show the damage by their numbers).
       const bool last_segment = i + 1 == segments.size();
       const uint64_t after = std::max(expected ? expected - 1 : 0, folded);
       if ((!read.cut_short && !last_segment) ||
-          (!read.unlanded && RecordFollows(*bytes, read.good_bytes + 1, after))) {
+          (!read.unlanded && RecordFollows(std::string_view(*bytes).substr(0, read.used_bytes),
+                                           read.good_bytes + 1, after))) {
         return JournalDamaged(file, read.problem.empty()
                                         ? "a record's size runs past the end, before later records"
                                         : read.problem);
