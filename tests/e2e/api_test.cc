@@ -13,6 +13,8 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -1315,6 +1317,49 @@ BOOST_FIXTURE_TEST_CASE(sigterm_during_a_burst_loses_no_acknowledged_change, Ser
   BOOST_REQUIRE(ledger.has_value());
   BOOST_TEST(acked.size() > 0u);
   BOOST_TEST(ledger->missing == 0);
+}
+
+// Whether the data folder holds a journal segment that was prepared ahead (journal-prep).
+bool HoldsPreparedSegment(const std::string& data_dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    const std::string name = entry.path().filename();
+    if (name.find(".changes-") == std::string::npos || name.ends_with(".changes-next")) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    char magic[8] = {};
+    in.read(magic, sizeof magic);
+    if (std::string_view(magic, sizeof magic) == "PAJRNL2\n") return true;
+  }
+  return false;
+}
+
+BOOST_FIXTURE_TEST_CASE(changes_acknowledged_into_a_prepared_journal_segment_survive_kill_9,
+                        ServerFixture) {
+  // power_loss (the default): once the journal's open segment holds 1 MB, journal-prep writes
+  // the next one ahead and the agent appends into it. Changes until that has happened and 200
+  // more, then kill -9: a restart replays every acknowledged one from it.
+  const std::vector<std::string> labels = {"Lunch", "Break", "Training", "Back office"};
+  testing::AckedChanges acked;
+  HttpClient client(server.port());
+  int after = -1;  // changes acknowledged since the prepared segment took over
+  for (int i = 0; i < 60'000 && after < 200; ++i) {
+    const std::string user = "100" + std::to_string(i % 4 + 1);
+    HttpResponse response = client.Put("/api/v1/agents/" + user + "/state", tokens().integration,
+                                       R"({"label": ")" + labels[(i / 4) % labels.size()] + "\"}");
+    BOOST_TEST_REQUIRE(response.status == 200, response.body);
+    acked.Add(*response.Json()->getArray("changes"));
+    if (after >= 0) {
+      ++after;
+    } else if (i % 100 == 0 && HoldsPreparedSegment(server.data_dir())) {
+      after = 0;
+    }
+  }
+  BOOST_TEST_REQUIRE(after >= 200, "no prepared segment took over within 60,000 changes");
+  BOOST_TEST(server.Stop(SIGKILL) == 128 + SIGKILL);
+  std::optional<testing::AckedChanges::LedgerCheck> ledger =
+      acked.CheckLedger(server.ledger_path());
+  BOOST_REQUIRE(ledger.has_value());
+  BOOST_TEST(ledger->missing == 0);
+  BOOST_TEST(ledger->intervals >= acked.size());
 }
 
 BOOST_DATA_TEST_CASE(a_restart_on_the_same_data_dir_resumes_every_state,
