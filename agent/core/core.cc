@@ -324,8 +324,8 @@ void Core::Run() {
         const bool room = in_flight_.size() < kMaxInFlight;
         if (!durable_.empty() || (room && !queue_.empty()) || woken_ || timer_due) break;
         if (stopping_ && queue_.empty() && in_flight_.empty()) break;
-        if (published_since_trim_ >= kTrimAfterUpdates &&
-            in_flight_.empty()) {  // idle after a burst
+        // Idle after a burst: give back the memory it took.
+        if (published_since_trim_ >= kTrimAfterUpdates && in_flight_.empty()) {
           lock.unlock();
           ReturnFreeMemory();
           lock.lock();

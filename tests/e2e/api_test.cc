@@ -13,7 +13,6 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <condition_variable>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -28,6 +27,7 @@
 #include "tests/fakes/acked_changes.h"
 #include "tests/fakes/agent_server.h"
 #include "tests/fakes/http_client.h"
+#include "tracking/sqlite/change_journal.h"
 #include "tracking/sqlite/sqlite_store.h"
 #include "tracking/time_store.h"
 
@@ -1319,15 +1319,15 @@ BOOST_FIXTURE_TEST_CASE(sigterm_during_a_burst_loses_no_acknowledged_change, Ser
   BOOST_TEST(ledger->missing == 0);
 }
 
-// Whether the data folder holds a journal segment that was prepared ahead (journal-prep).
-bool HoldsPreparedSegment(const std::string& data_dir) {
-  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
-    const std::string name = entry.path().filename();
-    if (name.find(".changes-") == std::string::npos || name.ends_with(".changes-next")) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    char magic[8] = {};
-    in.read(magic, sizeof magic);
-    if (std::string_view(magic, sizeof magic) == "PAJRNL2\n") return true;
+// Whether the ledger's journal has a segment that was prepared ahead (journal-prep).
+bool HoldsPreparedSegment(const std::string& ledger_path) {
+  auto segments = tracking::ListJournalSegments(ledger_path);
+  if (!segments.ok()) throw std::runtime_error(segments.error().message);
+  for (const tracking::JournalSegmentFile& segment : *segments) {
+    std::ifstream in(segment.path, std::ios::binary);
+    std::string magic(tracking::kJournalPreparedMagic.size(), '\0');
+    in.read(magic.data(), static_cast<std::streamsize>(magic.size()));
+    if (magic == tracking::kJournalPreparedMagic) return true;
   }
   return false;
 }
@@ -1349,7 +1349,7 @@ BOOST_FIXTURE_TEST_CASE(changes_acknowledged_into_a_prepared_journal_segment_sur
     acked.Add(*response.Json()->getArray("changes"));
     if (after >= 0) {
       ++after;
-    } else if (i % 100 == 0 && HoldsPreparedSegment(server.data_dir())) {
+    } else if (i % 100 == 0 && HoldsPreparedSegment(server.ledger_path())) {
       after = 0;
     }
   }
