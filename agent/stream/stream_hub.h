@@ -51,7 +51,8 @@ struct StreamHubOptions {
   size_t viewer_buffer_bytes = 1 << 20;
   size_t history = 10000;  // updates kept for resuming viewers
   // Memory the kept updates may take; the oldest go first when it is exceeded. Each counts as
-  // three times its JSON text plus 128 bytes (the text and its SSE and WebSocket framings).
+  // the user's state it holds until a viewer needs its message, then as three times its JSON
+  // text plus 128 bytes (the text and its SSE and WebSocket framings).
   size_t history_bytes = 16 << 20;
   std::chrono::milliseconds keepalive{15000};
 };

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <deque>
@@ -492,6 +493,32 @@ BOOST_AUTO_TEST_CASE(resume_with_a_recent_id_gets_only_what_was_missed) {
   CheckAgentEvent(NextSse(resumed), fixture.Id(11), 11, "agent1", "L11");
 }
 
+// Formatting a view is most of the hub's work per update: an agent nobody watches formats none,
+// and one with viewers formats each update once however many viewers get it.
+BOOST_AUTO_TEST_CASE(views_are_formatted_once_and_only_when_a_viewer_needs_them) {
+  auto formatted = std::make_shared<std::atomic<int>>(0);
+  HubFixture fixture({}, MonotonicClock::Steady(), [formatted](const AgentState& state) {
+    ++*formatted;
+    return TestView(state);
+  });
+  for (int i = 1; i <= 20; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), "L"}});
+  // Resuming after 15 formats 16..20 and nothing older.
+  Client first = fixture.ConnectSse(fixture.Id(15));
+  for (uint64_t seq = 16; seq <= 20; ++seq) {
+    CheckAgentEvent(NextSse(first), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), "L");
+  }
+  BOOST_CHECK_EQUAL(formatted->load(), 5);
+  // A second viewer gets the same messages without formatting them again.
+  Client second = fixture.ConnectSse(fixture.Id(15));
+  for (uint64_t seq = 16; seq <= 20; ++seq) {
+    CheckAgentEvent(NextSse(second), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), "L");
+  }
+  fixture.Publish({{"agent1", "Lunch"}});
+  CheckAgentEvent(NextSse(first), fixture.Id(21), 21, "agent1", "Lunch");
+  CheckAgentEvent(NextSse(second), fixture.Id(21), 21, "agent1", "Lunch");
+  BOOST_CHECK_EQUAL(formatted->load(), 6);
+}
+
 BOOST_AUTO_TEST_CASE(resume_too_old_or_from_another_start_gets_a_snapshot) {
   HubFixture fixture(StreamHubOptions{.history = 4});
   for (int i = 1; i <= 10; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), "L"}});
@@ -726,7 +753,8 @@ BOOST_AUTO_TEST_CASE(stop_closes_every_viewer) {
 }
 
 BOOST_AUTO_TEST_CASE(history_is_bounded_by_bytes_as_well_as_by_count) {
-  // Each update costs 3 x its JSON + 128 bytes; with ~1 KB views, 64 KiB hold about 20.
+  // Nobody watches: each update costs its state (about 1.6 KB with a 1,000-byte label), so
+  // 64 KiB hold about 40.
   HubFixture fixture(StreamHubOptions{.history = 10000, .history_bytes = 64 * 1024});
   const std::string big(1000, 'x');
   for (int i = 1; i <= 100; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), big}});
@@ -740,6 +768,21 @@ BOOST_AUTO_TEST_CASE(history_is_bounded_by_bytes_as_well_as_by_count) {
   Client recent = fixture.ConnectSse(fixture.Id(95));
   for (uint64_t seq = 96; seq <= 100; ++seq) {
     CheckAgentEvent(NextSse(recent), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), big);
+  }
+  // Watched: each update is formatted and costs 3 x its JSON + 128 bytes (about 3.5 KB), so
+  // 64 KiB hold about 18: thirty back is too far now, ten back is not.
+  for (int i = 101; i <= 200; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), big}});
+  for (uint64_t seq = 101; seq <= 200; ++seq) {
+    CheckAgentEvent(NextSse(recent), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), big);
+  }
+  Client thirty_back = fixture.ConnectSse(fixture.Id(170));
+  const std::optional<SseEvent> fresh = NextSse(thirty_back);
+  BOOST_REQUIRE(fresh);
+  BOOST_CHECK_EQUAL(fresh->event, "snapshot");
+  Client ten_back = fixture.ConnectSse(fixture.Id(190));
+  for (uint64_t seq = 191; seq <= 200; ++seq) {
+    CheckAgentEvent(NextSse(ten_back), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3),
+                    big);
   }
 }
 
