@@ -31,6 +31,10 @@ std::string Excerpt(std::string_view text, std::size_t max_characters = 64);
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Room for `capacity` bytes up front, for a document whose size is known roughly.
+  explicit JsonWriter(std::size_t capacity) { out_.reserve(capacity); }
+
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }

@@ -120,8 +120,9 @@ void AnswerPosted(Call& call, EventType type, const Result<Reply>& reply) {
   call.ctx.metrics.CountEvent(type, reply.ok());
   if (!reply.ok()) return SendFailure(call, reply.error());
   for (const tracking::Change& change : reply->changes) call.ctx.metrics.CountChange(change.source);
-  // The hot path of every change: written straight to text, no intermediate JSON objects.
-  JsonWriter out;
+  // The hot path of every change: written straight to text, no intermediate JSON objects
+  // (about 750 bytes for a user with two budgeted states).
+  JsonWriter out(1024);
   out.BeginObject().Key("agent");
   WriteAgentView(out, *reply->state, *call.ctx.core.snapshot()->catalog,
                  call.config->FindUser(reply->state->agent));

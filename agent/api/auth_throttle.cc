@@ -5,7 +5,7 @@
 namespace presence::agent {
 
 std::optional<std::chrono::seconds> AuthThrottle::Refuse(const std::string& client, int limit) {
-  if (limit <= 0) return std::nullopt;
+  if (limit <= 0 || !Watching()) return std::nullopt;
   const Timestamp now = clock_.Now();
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = windows_.find(client);
@@ -13,6 +13,7 @@ std::optional<std::chrono::seconds> AuthThrottle::Refuse(const std::string& clie
   const Timestamp end = found->second.start + kWindow;
   if (now >= end) {
     windows_.erase(found);
+    Counted();
     return std::nullopt;
   }
   if (found->second.failures < limit) return std::nullopt;
@@ -37,6 +38,7 @@ void AuthThrottle::Failed(const std::string& client, int limit) {
     found = windows_.emplace(client, Window{now, 0}).first;
   }
   ++found->second.failures;
+  Counted();
 }
 
 size_t AuthThrottle::tracked() const {

@@ -40,6 +40,10 @@ class AuthThrottle {
   // is not 0). Thread-safe.
   void Failed(const std::string& client, int limit);
 
+  // Whether any address has a window open: while none has (nearly always), Refuse answers
+  // without the clock, the lock or the caller formatting its address. Thread-safe.
+  bool Watching() const { return watched_.load(std::memory_order_relaxed) != 0; }
+
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t throttled() const { return throttled_.load(std::memory_order_relaxed); }
   size_t tracked() const;  // addresses remembered now
@@ -50,11 +54,13 @@ class AuthThrottle {
     int failures = 0;
   };
   void MakeRoom(Timestamp now);  // with mutex_ held
+  void Counted() { watched_.store(windows_.size(), std::memory_order_relaxed); }  // mutex_ held
 
   const Clock& clock_;
   const size_t max_clients_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
+  std::atomic<size_t> watched_{0};  // windows_.size(), for Watching
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> throttled_{0};
 };

@@ -67,9 +67,7 @@ const std::string& DateHeader() {
 }
 
 // The status line and headers of `response` as they go on the wire.
-std::string HeadText(const Poco::Net::HTTPResponse& response) {
-  std::string head;
-  head.reserve(512);
+void AppendHead(const Poco::Net::HTTPResponse& response, std::string& head) {
   head += response.getVersion();
   head += ' ';
   head += std::to_string(static_cast<int>(response.getStatus()));
@@ -83,6 +81,12 @@ std::string HeadText(const Poco::Net::HTTPResponse& response) {
     head += "\r\n";
   }
   head += "\r\n";
+}
+
+std::string HeadText(const Poco::Net::HTTPResponse& response) {
+  std::string head;
+  head.reserve(512);
+  AppendHead(response, head);
   return head;
 }
 
@@ -539,6 +543,11 @@ void LoopResponse::sendBuffer(const void* buffer, std::size_t length) {
   sent_ = true;
   setContentLength(static_cast<std::streamsize>(length));
   setChunkedTransferEncoding(false);
+  if (!connection_.blocking) {  // head and body straight into what the loop sends
+    AppendHead(*this, connection_.out);
+    if (!head_request_) connection_.out.append(static_cast<const char*>(buffer), length);
+    return;
+  }
   std::string all = Head();
   if (!head_request_) all.append(static_cast<const char*>(buffer), length);
   if (!Write(all)) throw Poco::IOException("the client stopped reading");

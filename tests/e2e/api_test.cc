@@ -1069,6 +1069,15 @@ BOOST_FIXTURE_TEST_CASE(only_a_bearer_token_of_this_server_authenticates, Server
   HttpResponse hash = http.Get("/api/v1/agents", TokenHash(tokens().supervisor));
   BOOST_TEST(hash.status == 401);
   BOOST_TEST(http.Get("/api/v1/agents", tokens().supervisor).status == 200);
+  // Each thread remembers the last token it hashed: one that differs from it in its last byte
+  // only, right after it on the same connection (and so the same event loop: /states is
+  // answered there), must not pass for it (8 failures in all here, under the throttle's 10).
+  std::string near = tokens().supervisor;
+  near.back() = near.back() == 'A' ? 'B' : 'A';
+  for (int round = 0; round < 2; ++round) {
+    BOOST_TEST(http.Get("/api/v1/states", tokens().supervisor).status == 200);
+    BOOST_TEST(http.Get("/api/v1/states", near).status == 401);
+  }
 }
 
 // --- Bad input --------------------------------------------------------------------------

@@ -47,6 +47,22 @@ BOOST_FIXTURE_TEST_CASE(an_address_is_refused_after_its_limit_until_the_minute_i
   BOOST_TEST(throttle.throttled() == 2u);
 }
 
+// Watching() lets a request skip the throttle (no clock, no lock) while nobody has failed.
+BOOST_FIXTURE_TEST_CASE(it_watches_only_while_an_address_has_a_window, ThrottleFixture) {
+  BOOST_TEST(!throttle.Watching());
+  throttle.Failed("10.0.0.1", 0);  // off: no window
+  BOOST_TEST(!throttle.Watching());
+  throttle.Failed("10.0.0.1", 1);
+  BOOST_TEST(throttle.Watching());
+  BOOST_TEST(throttle.Refuse("10.0.0.1", 1).has_value());
+  clock.Advance(Millis(60'000));
+  BOOST_TEST(!throttle.Refuse("10.0.0.1", 1));  // its minute is over: forgotten
+  BOOST_TEST(throttle.tracked() == 0u);
+  BOOST_TEST(!throttle.Watching());
+  throttle.Failed("10.0.0.2", 1);
+  BOOST_TEST(throttle.Watching());
+}
+
 BOOST_FIXTURE_TEST_CASE(limit_zero_turns_it_off_but_failures_are_still_counted, ThrottleFixture) {
   for (int i = 0; i < 50; ++i) throttle.Failed("10.0.0.1", 0);
   BOOST_TEST(!throttle.Refuse("10.0.0.1", 0));
