@@ -197,7 +197,8 @@ bool HasBody(const Poco::Net::HTTPServerRequest& request) {
 void DrainBody(Call& call) {
   // Without Content-Length or chunked coding a request has no body (RFC 9112 6.3), and a
   // connection that closes anyway need not be read.
-  if (!HasBody(call.request) || !call.response.getKeepAlive()) return;
+  // The server that read the whole body before the handler has nothing left to read.
+  if (call.hooks != nullptr || !HasBody(call.request) || !call.response.getKeepAlive()) return;
   try {
     const std::streamsize limit = call.config->server.max_body_bytes;
     std::istream& body = call.request.stream();
@@ -218,7 +219,10 @@ class ApiHandler final : public Poco::Net::HTTPRequestHandler {
     const auto started = std::chrono::steady_clock::now();
     auto shared = std::make_shared<Call>(context_, request, response, context_.config.load());
     Call& call = *shared;
-    if (auto* hooks = dynamic_cast<RequestHooks*>(&request)) call.async = hooks->async();
+    if (auto* hooks = dynamic_cast<RequestHooks*>(&request)) {
+      call.hooks = hooks;
+      call.async = hooks->async();
+    }
     std::string_view route_name = "other";
     try {
       const Route* route = Dispatch(call);
@@ -396,23 +400,25 @@ std::optional<Object::Ptr> ReadJsonBody(Call& call) {
     SendError(call, 413, "payload_too_large", too_large);
     return std::nullopt;
   }
-  // Read what was announced (or, chunked, up to one byte past the limit): no buffer of the
-  // full limit per request.
-  std::string body;
-  std::istream& in = call.request.stream();
-  if (!HasBody(call.request)) {
-    // No body at all: parsed below as empty, which is malformed JSON.
-  } else if (call.request.hasContentLength()) {
-    body.resize(static_cast<size_t>(call.request.getContentLength()));
-    in.read(body.data(), static_cast<std::streamsize>(body.size()));
-    body.resize(static_cast<size_t>(in.gcount()));
-  } else {
-    char chunk[4096];
-    while (static_cast<std::streamsize>(body.size()) <= limit &&
-           in.read(chunk, sizeof chunk).gcount() > 0) {
-      body.append(chunk, static_cast<size_t>(in.gcount()));
+  // The loop's server has read the body already. Otherwise read what was announced (or,
+  // chunked, up to one byte past the limit): no buffer of the full limit per request.
+  // Without a body there is nothing to read: empty, which is malformed JSON.
+  std::string read;
+  if (call.hooks == nullptr && HasBody(call.request)) {
+    std::istream& in = call.request.stream();
+    if (call.request.hasContentLength()) {
+      read.resize(static_cast<size_t>(call.request.getContentLength()));
+      in.read(read.data(), static_cast<std::streamsize>(read.size()));
+      read.resize(static_cast<size_t>(in.gcount()));
+    } else {
+      char chunk[4096];
+      while (static_cast<std::streamsize>(read.size()) <= limit &&
+             in.read(chunk, sizeof chunk).gcount() > 0) {
+        read.append(chunk, static_cast<size_t>(in.gcount()));
+      }
     }
   }
+  const std::string& body = call.hooks != nullptr ? call.hooks->body() : read;
   if (static_cast<std::streamsize>(body.size()) > limit) {
     call.response.setKeepAlive(false);  // the unread body must not become the next request
     SendError(call, 413, "payload_too_large", too_large);

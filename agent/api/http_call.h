@@ -45,6 +45,9 @@ class RequestHooks {
   virtual Poco::Net::StreamSocket DetachSocket() = 0;
   // Non-null while the request runs on a loop thread, where nothing may block.
   virtual AsyncAnswers* async() = 0;
+  // The whole body, read before the handler runs (chunks decoded; past the body limit, its
+  // first max_body + 1 bytes and the connection closes after the answer).
+  virtual const std::string& body() const = 0;
 };
 
 struct Call : std::enable_shared_from_this<Call> {
@@ -61,6 +64,7 @@ struct Call : std::enable_shared_from_this<Call> {
   std::optional<Principal> who;          // set for authenticated routes
   int status = 0;                        // the status sent, for metrics
   bool detached = false;                 // the socket went to the stream hub
+  RequestHooks* hooks = nullptr;         // the server's, when it offers them
   AsyncAnswers* async = nullptr;         // set on an event-loop thread: nothing may block
   bool deferred = false;                 // the answer comes later, through `async`
   // Deferred: what the server does once the answer is out (metrics, the rest of the body).

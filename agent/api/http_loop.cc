@@ -267,7 +267,7 @@ class LoopRequest final : public Poco::Net::HTTPServerRequest, public RequestHoo
   LoopRequest(ParsedRequest&& parsed, Connection& connection, LoopResponse& response,
               const Poco::Net::HTTPServerParams& params);
 
-  std::istream& stream() override { return body_; }
+  std::istream& stream() override;
   const Poco::Net::SocketAddress& clientAddress() const override;
   const Poco::Net::SocketAddress& serverAddress() const override;
   const Poco::Net::HTTPServerParams& serverParams() const override { return params_; }
@@ -276,6 +276,7 @@ class LoopRequest final : public Poco::Net::HTTPServerRequest, public RequestHoo
 
   Poco::Net::StreamSocket DetachSocket() override;
   AsyncAnswers* async() override;
+  const std::string& body() const override { return body_text_; }
 
   bool body_over_limit() const { return body_over_limit_; }
   bool keep_alive() const { return keep_alive_; }  // as the client asked (Connection tokens)
@@ -284,7 +285,8 @@ class LoopRequest final : public Poco::Net::HTTPServerRequest, public RequestHoo
   Connection& connection_;
   LoopResponse& response_;
   const Poco::Net::HTTPServerParams& params_;
-  std::istringstream body_;
+  std::string body_text_;
+  std::unique_ptr<std::istringstream> body_;  // made for a handler that reads the stream
   bool body_over_limit_ = false;
   bool keep_alive_ = true;
 };
@@ -591,7 +593,12 @@ LoopRequest::LoopRequest(ParsedRequest&& parsed, Connection& connection, LoopRes
   for (auto& [name, value] : parsed.fields) add(name, value);
   body_over_limit_ = parsed.body_over_limit;
   keep_alive_ = parsed.keep_alive;
-  body_.str(std::move(parsed.body));
+  body_text_ = std::move(parsed.body);
+}
+
+std::istream& LoopRequest::stream() {
+  if (!body_) body_ = std::make_unique<std::istringstream>(body_text_);
+  return *body_;
 }
 
 const Poco::Net::SocketAddress& LoopRequest::clientAddress() const {
