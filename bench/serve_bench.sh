@@ -2,23 +2,27 @@
 # The serving benchmark of issue 16, in one run, each figure next to its target:
 #  - nginx (one worker, started here) answering a fixed JSON reply, under wrk (1 thread, 50
 #    keep-alive connections): the ceiling of this machine;
-#  - `presence-agent serve` with 1,000 users, then 100,000 users, every user given a state
+#  - `presence-agent serve` with 1,000 users and with 100,000 users, every user given a state
 #    first, under the same wrk load: durable PUT /api/v1/agents/{id}/state, each a real change;
+#  - those three measured in ROUNDS rounds (nginx, 1,000, 100,000, then again), each figure
+#    the median of its rounds, so a machine whose speed drifts over the minutes of a run
+#    (a shared virtual machine) compares like with like; every round is printed too;
 #  - idle RSS at 100,000 users, and the restart time with 100,000 users in the ledger;
 #  - the live stream (build/stream_latency_bench) and the slow-client case
 #    (build/slow_clients_bench) against the 1,000-user agent.
 # Only the agent's public API and configuration are used, so it runs against any version.
 # A benchmark, not a test: it prints PASS/MISS per figure and never fails on a timing.
 #
-# Usage: bench/serve_bench.sh [--agent build/presence-agent] [--seconds 10] [--users 1000]
-#          [--large-users 100000] [--viewers 1000] [--rate 100] [--slow 2000] [--idle 10000]
-#          [--keep]
+# Usage: bench/serve_bench.sh [--agent build/presence-agent] [--seconds 10] [--rounds 3]
+#          [--users 1000] [--large-users 100000] [--viewers 1000] [--rate 100] [--slow 2000]
+#          [--idle 10000] [--keep]
 # The other benchmark tools are taken from the agent binary's folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AGENT=build/presence-agent
 SECONDS_EACH=10
+ROUNDS=3
 USERS=1000
 LARGE_USERS=100000
 VIEWERS=1000
@@ -30,6 +34,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --agent) AGENT=$2; shift 2 ;;
     --seconds) SECONDS_EACH=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --users) USERS=$2; shift 2 ;;
     --large-users) LARGE_USERS=$2; shift 2 ;;
     --viewers) VIEWERS=$2; shift 2 ;;
@@ -37,7 +42,7 @@ while [ $# -gt 0 ]; do
     --slow) SLOW=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "serve_bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -160,11 +165,12 @@ prime() {
 
 # ---- nginx --------------------------------------------------------------------------------
 
-NGINX_RPS="" NGINX_P99=""
-run_nginx() {
-  local dir=$WORK/nginx port
+NGINX_PID="" NGINX_PORT=""
+# start_nginx: one worker on a free port, kept running for the rounds (stop_nginx).
+start_nginx() {
+  local dir=$WORK/nginx
   mkdir -p "$dir"
-  port=$(free_port 18080)
+  NGINX_PORT=$(free_port 18080)
   cat >"$dir/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -181,7 +187,7 @@ http {
   scgi_temp_path $dir/scgi;
   keepalive_requests 100000000;
   server {
-    listen 127.0.0.1:$port;
+    listen 127.0.0.1:$NGINX_PORT;
     location / {
       default_type application/json;
       return 200 '{"status":"ok"}';
@@ -189,22 +195,24 @@ http {
   }
 }
 EOF
-  say "nginx: one worker on 127.0.0.1:$port (config $dir/nginx.conf), a fixed JSON reply"
+  say "nginx: one worker on 127.0.0.1:$NGINX_PORT (config $dir/nginx.conf), a fixed JSON reply"
   "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" &
-  local pid=$!
+  NGINX_PID=$!
   local deadline=$(($(now_ms) + 10000))
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do
-    if [ "$(now_ms)" -gt "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
-      say "nginx did not start:"; cat "$dir/error.log" >&2 || true; return 0
+  until curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/"; do
+    if [ "$(now_ms)" -gt "$deadline" ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+      say "nginx did not start:"; cat "$dir/error.log" >&2 || true
+      NGINX_PID=""
+      return 1
     fi
     sleep 0.05
   done
-  say "nginx: wrk, 1 thread, 50 keep-alive connections, ${SECONDS_EACH} s, the same PUT requests"
-  wrk_put "$WORK/wrk-nginx.txt" "$port" "$USERS" 1 "$SECONDS_EACH"
-  NGINX_RPS=$(field "$WORK/wrk-nginx.txt" RESULT rps)
-  NGINX_P99=$(field "$WORK/wrk-nginx.txt" RESULT p99_ms)
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+}
+
+stop_nginx() {
+  [ -n "$NGINX_PID" ] || return 0
+  kill "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
 }
 
 # ---- the agent ----------------------------------------------------------------------------
@@ -275,9 +283,9 @@ wait_quiet() {
   say "$name: the agent was still busy after 20 s; measuring anyway"
 }
 
-# prime_and_measure DIR USERS NAME: starts the agent, gives every user a state, then the wrk
-# load for SECONDS_EACH. Leaves the agent running.
-prime_and_measure() {
+# start_and_prime DIR USERS NAME: starts the agent and gives every user a state. Leaves the
+# agent running (AGENT_PID, AGENT_PORT), quiet.
+start_and_prime() {
   local dir=$1 users=$2 name=$3 started
   write_config "$dir" "$users"
   say "$name: config $dir/presence.json: $users users, server $(jq -c .server "$dir/presence.json")"
@@ -287,27 +295,93 @@ prime_and_measure() {
   prime "$WORK/prime-$name.txt" "$AGENT_PORT" "$users"
   say "$name: primed in $(num %.1f "($(now_ms) - $started) / 1000") s" \
     "(non-2xx answers: $(field "$WORK/prime-$name.txt" RESULT non2xx))"
-  say "$name: wrk, 1 thread, 50 keep-alive connections, ${SECONDS_EACH} s, durable PUT state"
-  wrk_put "$WORK/wrk-$name.txt" "$AGENT_PORT" "$users" 1 "$SECONDS_EACH"
+  wait_quiet "$AGENT_PID" "$name"
 }
 
-SMALL_RPS="" SMALL_P99="" SMALL_NON2XX=""
-LARGE_RPS="" LARGE_P99="" LARGE_NON2XX="" LARGE_RSS="" RESTART_S="" RESTART_CHECK=""
+# next_round OUT USERS FIRST: the first round of the next load after one that started at round
+# FIRST and made the requests in OUT. It reached round FIRST + (requests - 1) / USERS, and each
+# user's last label was of that round or the one before; two rounds on from the earlier keeps
+# every user's next request a change (with 3 labels or more).
+next_round() {
+  local requests
+  requests=$(field "$1" RESULT requests)
+  echo $(($3 + (${requests:-1} - 1) / $2 + 1))
+}
+
+# median NUMBER...: the middle one, or the mean of the two in the middle; "" for none.
+median() {
+  [ $# -gt 0 ] || return 0
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%s", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 # ---- the run ------------------------------------------------------------------------------
 
 say "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 say "agent: $AGENT ($("$AGENT" --version 2>/dev/null | head -1 || echo "version unknown"))"
 
-run_nginx
+start_nginx || true
+SMALL=$WORK/agent-$USERS SMALL_PID="" SMALL_PORT=""
+if start_and_prime "$SMALL" "$USERS" "$USERS-users"; then
+  SMALL_PID=$AGENT_PID SMALL_PORT=$AGENT_PORT
+fi
+LARGE=$WORK/agent-$LARGE_USERS LARGE_PID="" LARGE_PORT=""
+if start_and_prime "$LARGE" "$LARGE_USERS" "$LARGE_USERS-users"; then
+  LARGE_PID=$AGENT_PID LARGE_PORT=$AGENT_PORT
+fi
 
-SMALL=$WORK/agent-$USERS
-if prime_and_measure "$SMALL" "$USERS" "$USERS-users"; then
-  SMALL_RPS=$(field "$WORK/wrk-$USERS-users.txt" RESULT rps)
-  SMALL_P99=$(field "$WORK/wrk-$USERS-users.txt" RESULT p99_ms)
-  SMALL_NON2XX=$(field "$WORK/wrk-$USERS-users.txt" RESULT non2xx)
+# The rounds: nginx, the small agent, the large one, each under the same wrk load, and each
+# agent left to catch up (fold, checkpoint) before the next load.
+N_RPS=() N_P99=() S_RPS=() S_P99=() L_RPS=() L_P99=() ROUND_LINES=()
+SMALL_NON2XX=0 LARGE_NON2XX=0 SMALL_ROUND=1 LARGE_ROUND=1
+for round in $(seq 1 "$ROUNDS"); do
+  say "round $round of $ROUNDS: wrk, 1 thread, 50 keep-alive connections, ${SECONDS_EACH} s" \
+    "each: nginx, then $USERS users, then $LARGE_USERS users (durable PUT state)"
+  n="" s="" l=""
+  if [ -n "$NGINX_PID" ]; then
+    out=$WORK/wrk-nginx-$round.txt
+    wrk_put "$out" "$NGINX_PORT" "$USERS" 1 "$SECONDS_EACH"
+    n=$(field "$out" RESULT rps)
+    if [ -n "$n" ]; then N_RPS+=("$n"); N_P99+=("$(field "$out" RESULT p99_ms)"); fi
+  fi
+  if [ -n "$SMALL_PID" ]; then
+    out=$WORK/wrk-$USERS-users-$round.txt
+    wrk_put "$out" "$SMALL_PORT" "$USERS" "$SMALL_ROUND" "$SECONDS_EACH"
+    SMALL_ROUND=$(next_round "$out" "$USERS" "$SMALL_ROUND")
+    s=$(field "$out" RESULT rps)
+    if [ -n "$s" ]; then S_RPS+=("$s"); S_P99+=("$(field "$out" RESULT p99_ms)"); fi
+    count=$(field "$out" RESULT non2xx)
+    SMALL_NON2XX=$((SMALL_NON2XX + ${count:-0}))
+    wait_quiet "$SMALL_PID" "$USERS-users"
+  fi
+  if [ -n "$LARGE_PID" ]; then
+    out=$WORK/wrk-$LARGE_USERS-users-$round.txt
+    wrk_put "$out" "$LARGE_PORT" "$LARGE_USERS" "$LARGE_ROUND" "$SECONDS_EACH"
+    LARGE_ROUND=$(next_round "$out" "$LARGE_USERS" "$LARGE_ROUND")
+    l=$(field "$out" RESULT rps)
+    if [ -n "$l" ]; then L_RPS+=("$l"); L_P99+=("$(field "$out" RESULT p99_ms)"); fi
+    count=$(field "$out" RESULT non2xx)
+    LARGE_NON2XX=$((LARGE_NON2XX + ${count:-0}))
+    wait_quiet "$LARGE_PID" "$LARGE_USERS-users"
+  fi
+  line="round $round: nginx $(num %.0f "$n") req/s, $USERS users $(num %.0f "$s")"
+  if [ -n "$n" ] && [ -n "$s" ]; then line+=" ($(num %.3f "$(calc "$s / $n")")x nginx)"; fi
+  line+=", $LARGE_USERS users $(num %.0f "$l")"
+  if [ -n "$s" ] && [ -n "$l" ]; then line+=" ($(num %.3f "$(calc "$l / $s")")x)"; fi
+  ROUND_LINES+=("$line")
+  say "$line"
+done
+stop_nginx
+NGINX_RPS=$(median "${N_RPS[@]}") NGINX_P99=$(median "${N_P99[@]}")
+SMALL_RPS=$(median "${S_RPS[@]}") SMALL_P99=$(median "${S_P99[@]}")
+LARGE_RPS=$(median "${L_RPS[@]}") LARGE_P99=$(median "${L_P99[@]}")
+# A round without a figure fails its row rather than vanish from the median.
+[ ${#S_RPS[@]} -eq "$ROUNDS" ] || SMALL_NON2XX=$((SMALL_NON2XX + 1))
+[ ${#L_RPS[@]} -eq "$ROUNDS" ] || LARGE_NON2XX=$((LARGE_NON2XX + 1))
+LARGE_RSS="" RESTART_S="" RESTART_CHECK=""
 
-  wait_quiet "$AGENT_PID" "$USERS-users"
+if [ -n "$SMALL_PID" ]; then
+  AGENT_PID=$SMALL_PID AGENT_PORT=$SMALL_PORT
   if [ -x "$TOOLS/stream_latency_bench" ]; then
     say "stream: $VIEWERS SSE viewers, $RATE changes/s for ${SECONDS_EACH} s ($TOOLS/stream_latency_bench)"
     "$TOOLS/stream_latency_bench" --port "$AGENT_PORT" --token "$TOKEN" --users "$USERS" \
@@ -329,11 +403,8 @@ if prime_and_measure "$SMALL" "$USERS" "$USERS-users"; then
   stop_agent
 fi
 
-LARGE=$WORK/agent-$LARGE_USERS
-if prime_and_measure "$LARGE" "$LARGE_USERS" "$LARGE_USERS-users"; then
-  LARGE_RPS=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT rps)
-  LARGE_P99=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT p99_ms)
-  LARGE_NON2XX=$(field "$WORK/wrk-$LARGE_USERS-users.txt" RESULT non2xx)
+if [ -n "$LARGE_PID" ]; then
+  AGENT_PID=$LARGE_PID AGENT_PORT=$LARGE_PORT
   # Idle: quiet, then 3 s more (the ledger gives back its page cache after 2 s without a
   # change, the allocator its free pages a second later).
   wait_quiet "$AGENT_PID" "$LARGE_USERS-users"
@@ -397,10 +468,11 @@ IDLE_CLOSED=$(field "$WORK/slow.txt" "RESULT idle" closed)
 
 echo
 say "results ($(nproc) cores, load average now $(cut -d' ' -f1-3 /proc/loadavg);" \
-  "wrk 1 thread, 50 connections, ${SECONDS_EACH} s each)"
+  "wrk 1 thread, 50 connections, ${SECONDS_EACH} s each; nginx and PUT: medians of $ROUNDS rounds)"
 row "figure" "measured" "target" "verdict"
 row "nginx, 1 worker, fixed JSON" "$(num %.0f "$NGINX_RPS") req/s, p99 $(num %.1f "$NGINX_P99") ms" \
   "(the reference)" ""
+for line in "${ROUND_LINES[@]}"; do say "$line"; done
 row "PUT state, $USERS users (durable)" \
   "$(num %.0f "$SMALL_RPS") req/s, p99 $(num %.1f "$SMALL_P99") ms, $(num %.2f "$S_RATIO")x nginx" \
   ">= 0.25x nginx" "$(verdict "$S_RATIO" "$S_RATIO >= 0.25 && ${SMALL_NON2XX:-1} == 0")"

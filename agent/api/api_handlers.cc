@@ -108,7 +108,8 @@ Object::Ptr ViewWithToday(Call& call, const Snapshot& snapshot, const std::strin
 // 404 unless the user is configured (changes) or at least known to the ledger (reads).
 bool KnownUser(Call& call, bool must_be_configured) {
   const std::string& id = call.params.at(0);
-  if (call.config->FindUser(id)) return true;
+  call.user = call.config->FindUser(id);
+  if (call.user != nullptr) return true;
   if (!must_be_configured && call.ctx.core.snapshot()->agents.contains(id)) return true;
   SendError(call, 404, "unknown_user",
             "no user '" + Excerpt(id) + "' in the configuration (users[].id)");
@@ -124,8 +125,11 @@ void AnswerPosted(Call& call, EventType type, const Result<Reply>& reply) {
   // (about 750 bytes for a user with two budgeted states).
   JsonWriter out(1024);
   out.BeginObject().Key("agent");
-  WriteAgentView(out, *reply->state, *call.ctx.core.snapshot()->catalog,
-                 call.config->FindUser(reply->state->agent));
+  // The user KnownUser found (at 100,000 users each look-up costs cache misses).
+  const std::string& agent = reply->state->agent;
+  const User* user =
+      call.user != nullptr && call.user->id == agent ? call.user : call.config->FindUser(agent);
+  WriteAgentView(out, *reply->state, *call.ctx.core.snapshot()->catalog, user);
   out.Key("changes").BeginArray();
   for (const tracking::Change& change : reply->changes) WriteChange(out, change);
   out.EndArray().EndObject();

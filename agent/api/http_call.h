@@ -61,6 +61,7 @@ struct Call : std::enable_shared_from_this<Call> {
   std::shared_ptr<const Config> config;  // one configuration for the whole request
   RequestTarget target;                  // the request-target, parsed once (path, query)
   std::vector<std::string> params;       // path parameters in order (decoded)
+  const User* user = nullptr;            // params[0]'s configured user, once KnownUser found it
   std::optional<Principal> who;          // set for authenticated routes
   int status = 0;                        // the status sent, for metrics
   bool detached = false;                 // the socket went to the stream hub
