@@ -299,20 +299,22 @@ start_and_prime() {
 }
 
 # next_round OUT USERS FIRST: the first round of the next load after one that started at round
-# FIRST and made the requests in OUT. It reached round FIRST + (requests - 1) / USERS, and each
-# user's last label was of that round or the one before; two rounds on from the earlier keeps
-# every user's next request a change (with 3 labels or more).
+# FIRST and made the requests in OUT. wrk counts the answered requests: the last of them was of
+# round R = FIRST + (requests - 1) / USERS, and up to 50 more were on their way, so each user's
+# last label is of round R - 1, R or R + 1; starting at R + 2 keeps every user's next request
+# a change (the sample has 9 selectable labels; a gap of 1 to 3 rounds never comes back to the
+# same one).
 next_round() {
   local requests
   requests=$(field "$1" RESULT requests)
-  echo $(($3 + (${requests:-1} - 1) / $2 + 1))
+  echo $(($3 + (${requests:-1} - 1) / $2 + 2))
 }
 
 # median NUMBER...: the middle one, or the mean of the two in the middle; "" for none.
 median() {
   [ $# -gt 0 ] || return 0
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%s", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  printf '%s\n' "$@" | LC_ALL=C sort -g | awk '{ v[NR] = $1 } END {
+    if (NR % 2) printf "%s", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ---- the run ------------------------------------------------------------------------------
@@ -332,7 +334,7 @@ fi
 
 # The rounds: nginx, the small agent, the large one, each under the same wrk load, and each
 # agent left to catch up (fold, checkpoint) before the next load.
-N_RPS=() N_P99=() S_RPS=() S_P99=() L_RPS=() L_P99=() ROUND_LINES=()
+NGINX_RUNS=() NGINX_P99S=() S_RPS=() S_P99=() L_RPS=() L_P99=() ROUND_LINES=()
 SMALL_NON2XX=0 LARGE_NON2XX=0 SMALL_ROUND=1 LARGE_ROUND=1
 for round in $(seq 1 "$ROUNDS"); do
   say "round $round of $ROUNDS: wrk, 1 thread, 50 keep-alive connections, ${SECONDS_EACH} s" \
@@ -342,7 +344,7 @@ for round in $(seq 1 "$ROUNDS"); do
     out=$WORK/wrk-nginx-$round.txt
     wrk_put "$out" "$NGINX_PORT" "$USERS" 1 "$SECONDS_EACH"
     n=$(field "$out" RESULT rps)
-    if [ -n "$n" ]; then N_RPS+=("$n"); N_P99+=("$(field "$out" RESULT p99_ms)"); fi
+    if [ -n "$n" ]; then NGINX_RUNS+=("$n"); NGINX_P99S+=("$(field "$out" RESULT p99_ms)"); fi
   fi
   if [ -n "$SMALL_PID" ]; then
     out=$WORK/wrk-$USERS-users-$round.txt
@@ -372,7 +374,7 @@ for round in $(seq 1 "$ROUNDS"); do
   say "$line"
 done
 stop_nginx
-NGINX_RPS=$(median "${N_RPS[@]}") NGINX_P99=$(median "${N_P99[@]}")
+NGINX_RPS=$(median "${NGINX_RUNS[@]}") NGINX_P99=$(median "${NGINX_P99S[@]}")
 SMALL_RPS=$(median "${S_RPS[@]}") SMALL_P99=$(median "${S_P99[@]}")
 LARGE_RPS=$(median "${L_RPS[@]}") LARGE_P99=$(median "${L_P99[@]}")
 # A round without a figure fails its row rather than vanish from the median.

@@ -8,6 +8,14 @@ std::optional<std::chrono::seconds> AuthThrottle::Refuse(const std::string& clie
   if (limit <= 0 || !Watching()) return std::nullopt;
   const Timestamp now = clock_.Now();
   std::lock_guard<std::mutex> lock(mutex_);
+  // Finished windows of addresses that never came back go once a second, so the fast path
+  // comes back a minute after the last failure.
+  if (now >= next_sweep_) {
+    std::erase_if(windows_,
+                  [now](const auto& entry) { return now >= entry.second.start + kWindow; });
+    next_sweep_ = now + std::chrono::seconds(1);
+    Counted();
+  }
   auto found = windows_.find(client);
   if (found == windows_.end()) return std::nullopt;
   const Timestamp end = found->second.start + kWindow;

@@ -61,6 +61,7 @@ class AuthThrottle {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
   std::atomic<size_t> watched_{0};  // windows_.size(), for Watching
+  Timestamp next_sweep_{};          // when Refuse next forgets finished windows
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> throttled_{0};
 };

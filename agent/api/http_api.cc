@@ -133,8 +133,9 @@ std::string PresentedHashOf(std::string_view token) {
   };
   thread_local Last last;
   if (last.hash.empty() || !SameSecret(token, last.token)) {
-    last.hash = TokenHash(std::string(token));
+    last.hash.clear();  // never the new token with the old hash, should an assignment throw
     last.token = token;
+    last.hash = TokenHash(last.token);
   }
   return last.hash;
 }

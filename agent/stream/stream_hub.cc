@@ -117,7 +117,7 @@ std::string JsonErrorResponse(std::string_view status, std::string_view code,
 size_t StateCost(const AgentState& state) {
   size_t bytes = sizeof(AgentState) + 128 + state.agent.size() + state.label.size() +
                  state.cause.size() + state.resume_label.size() + state.owed_cause.size() +
-                 state.pending_label.value_or(std::string()).size();
+                 (state.pending_label ? state.pending_label->size() : 0);
   for (const ActiveCall& call : state.calls) bytes += sizeof call + call.id.size();
   for (const std::string& id : state.ended_calls) bytes += sizeof id + id.size();
   for (const reasoncodes::ActionMismatch& mismatch : state.pbx_mismatches) {
@@ -128,7 +128,8 @@ size_t StateCost(const AgentState& state) {
   return bytes;
 }
 
-// ... and once formatted: its JSON text and its SSE and WebSocket framings besides.
+// ... and once formatted, that and its message besides: the JSON text and its SSE and
+// WebSocket framings (the state stays: a user's superseded state is held by the history alone).
 size_t FormattedCost(const std::string& json) { return json.size() * 3 + 128; }
 
 // How often the loop looks for idle viewers (and lingering closes): a quarter of the
@@ -474,9 +475,9 @@ void StreamHub::Impl::AppendUpdates(const std::vector<AgentUpdate>& updates) {
   for (const AgentUpdate& update : updates) {
     if (!update.state || update.seq <= latest_seq_) continue;  // out of order: already covered
     latest_seq_ = update.seq;
-    Entry entry{.seq = update.seq, .state = update.state, .cost = StateCost(*update.state)};
-    history_bytes_ += entry.cost;
-    history_.push_back(std::move(entry));
+    history_.push_back(
+        Entry{.seq = update.seq, .state = update.state, .cost = StateCost(*update.state)});
+    history_bytes_ += history_.back().cost;
   }
   if (history_.size() == first) return;
   for (auto& [id, viewer] : viewers_) {
@@ -520,24 +521,27 @@ void StreamHub::Impl::CloseOwned(const std::vector<std::string>& owners) {
 // viewer is given it.
 bool StreamHub::Impl::Format(Entry& entry) {
   if (entry.formatted) return !entry.unformattable;
-  entry.formatted = true;
-  std::string view;
   try {
-    view = formatter_(*entry.state);
+    // The view as the configuration in force now shows it (a user renamed by a reload since
+    // the update is shown with the new name).
+    const std::string view = formatter_(*entry.state);
+    JsonWriter message;
+    message.BeginObject().Key("type").String("agent").Key("epoch").String(hub_.epoch_);
+    message.Key("seq").Int(static_cast<int64_t>(entry.seq)).Key("agent").Raw(view).EndObject();
+    entry.json = message.Take();
   } catch (...) {
     // A view that cannot be formatted is left out rather than stopping the stream.
     Caught(Fault::kFormat, "update " + std::to_string(entry.seq) + " of user '" +
                                entry.state->agent + "' is left out");
+    entry.json.clear();
+    entry.formatted = true;
     entry.unformattable = true;
     return false;
   }
-  JsonWriter message;
-  message.BeginObject().Key("type").String("agent").Key("epoch").String(hub_.epoch_);
-  message.Key("seq").Int(static_cast<int64_t>(entry.seq)).Key("agent").Raw(view).EndObject();
-  entry.json = message.Take();
-  const size_t cost = FormattedCost(entry.json);
-  history_bytes_ = history_bytes_ - entry.cost + cost;
-  entry.cost = cost;
+  entry.formatted = true;
+  const size_t added = FormattedCost(entry.json);
+  entry.cost += added;
+  history_bytes_ += added;
   return true;
 }
 

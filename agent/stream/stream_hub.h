@@ -51,8 +51,8 @@ struct StreamHubOptions {
   size_t viewer_buffer_bytes = 1 << 20;
   size_t history = 10000;  // updates kept for resuming viewers
   // Memory the kept updates may take; the oldest go first when it is exceeded. Each counts as
-  // the user's state it holds until a viewer needs its message, then as three times its JSON
-  // text plus 128 bytes (the text and its SSE and WebSocket framings).
+  // the user's state it holds, and once a viewer has needed its message, three times its JSON
+  // text plus 128 bytes more (the text and its SSE and WebSocket framings).
   size_t history_bytes = 16 << 20;
   std::chrono::milliseconds keepalive{15000};
 };
@@ -120,7 +120,8 @@ class StreamHub {
 
   // Exceptions the hub caught where it expects none, each also logged, by where it caught
   // them: "loop" (the I/O loop; it goes on), "event" (a viewer's socket event; the viewer is
-  // dropped), "format" (a user's view; left out of the update or snapshot), "open" (taking
+  // dropped), "format" (a user's view, formatted only when a viewer needs it; left out of the
+  // update or snapshot), "open" (taking
   // over a connection; it is closed), "respond" (a viewer's first response; dropped), "write"
   // (writing to a viewer; dropped). Every place is listed, zeros included. Thread-safe.
   std::vector<std::pair<std::string_view, uint64_t>> errors() const;

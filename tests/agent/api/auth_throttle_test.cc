@@ -61,6 +61,10 @@ BOOST_FIXTURE_TEST_CASE(it_watches_only_while_an_address_has_a_window, ThrottleF
   BOOST_TEST(!throttle.Watching());
   throttle.Failed("10.0.0.2", 1);
   BOOST_TEST(throttle.Watching());
+  // An address that never comes back: its finished window goes when another address asks.
+  clock.Advance(Millis(60'000));
+  BOOST_TEST(!throttle.Refuse("10.0.0.3", 1));
+  BOOST_TEST(!throttle.Watching());
 }
 
 BOOST_FIXTURE_TEST_CASE(limit_zero_turns_it_off_but_failures_are_still_counted, ThrottleFixture) {

@@ -769,8 +769,8 @@ BOOST_AUTO_TEST_CASE(history_is_bounded_by_bytes_as_well_as_by_count) {
   for (uint64_t seq = 96; seq <= 100; ++seq) {
     CheckAgentEvent(NextSse(recent), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), big);
   }
-  // Watched: each update is formatted and costs 3 x its JSON + 128 bytes (about 3.5 KB), so
-  // 64 KiB hold about 18: thirty back is too far now, ten back is not.
+  // Watched: each update is formatted and costs 3 x its JSON + 128 bytes (about 3.5 KB) more
+  // than its state, so 64 KiB hold about 12: thirty back is too far now, seven back is not.
   for (int i = 101; i <= 200; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), big}});
   for (uint64_t seq = 101; seq <= 200; ++seq) {
     CheckAgentEvent(NextSse(recent), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3), big);
@@ -779,9 +779,9 @@ BOOST_AUTO_TEST_CASE(history_is_bounded_by_bytes_as_well_as_by_count) {
   const std::optional<SseEvent> fresh = NextSse(thirty_back);
   BOOST_REQUIRE(fresh);
   BOOST_CHECK_EQUAL(fresh->event, "snapshot");
-  Client ten_back = fixture.ConnectSse(fixture.Id(190));
-  for (uint64_t seq = 191; seq <= 200; ++seq) {
-    CheckAgentEvent(NextSse(ten_back), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3),
+  Client seven_back = fixture.ConnectSse(fixture.Id(193));
+  for (uint64_t seq = 194; seq <= 200; ++seq) {
+    CheckAgentEvent(NextSse(seven_back), fixture.Id(seq), seq, "agent" + std::to_string(seq % 3),
                     big);
   }
 }
