@@ -310,6 +310,20 @@ next_round() {
   echo $(($3 + (${requests:-1} - 1) / $2 + 2))
 }
 
+# load_agent ROUND PORT PID USERS FIRST_ROUND: one wrk load of an agent, then waits for it to
+# go quiet. Sets LOAD_RPS and LOAD_P99 ("" without a figure), LOAD_NON2XX and LOAD_NEXT (the
+# next load's first round).
+load_agent() {
+  local round=$1 port=$2 pid=$3 users=$4 first=$5
+  local out=$WORK/wrk-$users-users-$round.txt
+  wrk_put "$out" "$port" "$users" "$first" "$SECONDS_EACH"
+  LOAD_NEXT=$(next_round "$out" "$users" "$first")
+  LOAD_RPS=$(field "$out" RESULT rps) LOAD_P99=$(field "$out" RESULT p99_ms)
+  LOAD_NON2XX=$(field "$out" RESULT non2xx)
+  LOAD_NON2XX=${LOAD_NON2XX:-0}
+  wait_quiet "$pid" "$users-users"
+}
+
 # median NUMBER...: the middle one, or the mean of the two in the middle; "" for none.
 median() {
   [ $# -gt 0 ] || return 0
@@ -347,24 +361,14 @@ for round in $(seq 1 "$ROUNDS"); do
     if [ -n "$n" ]; then NGINX_RUNS+=("$n"); NGINX_P99S+=("$(field "$out" RESULT p99_ms)"); fi
   fi
   if [ -n "$SMALL_PID" ]; then
-    out=$WORK/wrk-$USERS-users-$round.txt
-    wrk_put "$out" "$SMALL_PORT" "$USERS" "$SMALL_ROUND" "$SECONDS_EACH"
-    SMALL_ROUND=$(next_round "$out" "$USERS" "$SMALL_ROUND")
-    s=$(field "$out" RESULT rps)
-    if [ -n "$s" ]; then S_RPS+=("$s"); S_P99+=("$(field "$out" RESULT p99_ms)"); fi
-    count=$(field "$out" RESULT non2xx)
-    SMALL_NON2XX=$((SMALL_NON2XX + ${count:-0}))
-    wait_quiet "$SMALL_PID" "$USERS-users"
+    load_agent "$round" "$SMALL_PORT" "$SMALL_PID" "$USERS" "$SMALL_ROUND"
+    SMALL_ROUND=$LOAD_NEXT s=$LOAD_RPS SMALL_NON2XX=$((SMALL_NON2XX + LOAD_NON2XX))
+    if [ -n "$s" ]; then S_RPS+=("$s"); S_P99+=("$LOAD_P99"); fi
   fi
   if [ -n "$LARGE_PID" ]; then
-    out=$WORK/wrk-$LARGE_USERS-users-$round.txt
-    wrk_put "$out" "$LARGE_PORT" "$LARGE_USERS" "$LARGE_ROUND" "$SECONDS_EACH"
-    LARGE_ROUND=$(next_round "$out" "$LARGE_USERS" "$LARGE_ROUND")
-    l=$(field "$out" RESULT rps)
-    if [ -n "$l" ]; then L_RPS+=("$l"); L_P99+=("$(field "$out" RESULT p99_ms)"); fi
-    count=$(field "$out" RESULT non2xx)
-    LARGE_NON2XX=$((LARGE_NON2XX + ${count:-0}))
-    wait_quiet "$LARGE_PID" "$LARGE_USERS-users"
+    load_agent "$round" "$LARGE_PORT" "$LARGE_PID" "$LARGE_USERS" "$LARGE_ROUND"
+    LARGE_ROUND=$LOAD_NEXT l=$LOAD_RPS LARGE_NON2XX=$((LARGE_NON2XX + LOAD_NON2XX))
+    if [ -n "$l" ]; then L_RPS+=("$l"); L_P99+=("$LOAD_P99"); fi
   fi
   line="round $round: nginx $(num %.0f "$n") req/s, $USERS users $(num %.0f "$s")"
   if [ -n "$n" ] && [ -n "$s" ]; then line+=" ($(num %.3f "$(calc "$s / $n")")x nginx)"; fi
