@@ -13,10 +13,13 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <map>
+#include <string_view>
 #include <thread>
 
 #include "tests/fakes/temp_dir.h"
 #include "tests/tracking/store_test_support.h"
+#include "tracking/day_aggregate.h"
 #include "tracking/sqlite/sqlite_schema.h"
 #include "tracking/sqlite/sqlite_store.h"
 
@@ -451,9 +454,11 @@ BOOST_AUTO_TEST_CASE(sqlite_records_the_schema_version_and_uses_wal) {
   SQLite::Database db(store.path(), SQLite::OPEN_READONLY);
   BOOST_TEST(db.execAndGet("PRAGMA user_version").getInt() == kLedgerSchemaVersion);
   BOOST_TEST(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
-  for (const char* table : {"intervals", "agents", "daily_totals"}) {
+  for (const char* table : {"intervals", "agents", "day_aggregates", "states"}) {
     BOOST_TEST(db.tableExists(table), table);
   }
+  // Schema 8: whole days come from the day aggregates; their copy in daily_totals is gone.
+  BOOST_TEST(!db.tableExists("daily_totals"));
 }
 
 BOOST_AUTO_TEST_CASE(sqlite_refuses_a_database_from_a_newer_program) {
@@ -501,7 +506,7 @@ BOOST_AUTO_TEST_CASE(sqlite_reports_an_unopenable_path_as_an_error) {
   BOOST_TEST(opened.error().message.find(path) != std::string::npos, opened.error().message);
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_splits_daily_totals_exactly_at_utc_midnight) {
+BOOST_AUTO_TEST_CASE(sqlite_splits_day_totals_exactly_at_utc_midnight) {
   StoreUnderTest store("sqlite");
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T22:00:00Z", "Lunch"),
                                          MakeChange("a", "2026-11-23T02:30:00Z", "Ready"),
@@ -509,22 +514,34 @@ BOOST_AUTO_TEST_CASE(sqlite_splits_daily_totals_exactly_at_utc_midnight) {
                                          MakeChange("a", "2026-11-23T03:00:00Z", "Ready")}) == "");
   store.Close();
   SQLite::Database db(store.path(), SQLite::OPEN_READONLY);
-  SQLite::Statement rows(db,
-                         "SELECT agent, day, label, status, ms FROM daily_totals ORDER BY day, "
-                         "label");
-  std::vector<std::string> found;
-  while (rows.executeStep()) {
-    found.push_back(rows.getColumn(0).getString() + "|" + rows.getColumn(1).getString() + "|" +
-                    rows.getColumn(2).getString() + "|" + rows.getColumn(3).getString() + "|" +
-                    rows.getColumn(4).getString());
+  std::map<int64_t, std::string> states;  // id -> "label|status"
+  SQLite::Statement state_rows(db, "SELECT id, label, status FROM states");
+  while (state_rows.executeStep()) {
+    states[state_rows.getColumn(0).getInt64()] =
+        state_rows.getColumn(1).getString() + "|" + state_rows.getColumn(2).getString();
   }
-  // 2026-11-21 is day 20778. The zero-length Ready and the open Ready add no rows.
+  // Each day's row starts with its totals per state (what Totals reads for whole days).
+  SQLite::Statement rows(db, "SELECT agent, day, data FROM day_aggregates ORDER BY day");
+  std::vector<std::string> found;
+  DayAggregateView day;
+  while (rows.executeStep()) {
+    const SQLite::Column data = rows.getColumn(2);
+    BOOST_TEST_REQUIRE(
+        day.Parse(std::string_view(static_cast<const char*>(data.getBlob()), data.getBytes()),
+                  /*with_quarters=*/true)
+            .ok());
+    for (size_t i = 0; i < day.size(); ++i) {
+      found.push_back(rows.getColumn(0).getString() + "|" + rows.getColumn(1).getString() + "|" +
+                      states.at(day.state(i)) + "|" + std::to_string(day.total(i).count()));
+    }
+  }
+  // 2026-11-21 is day 20778. The zero-length Ready and the open Ready add nothing.
   std::vector<std::string> expected = {"a|20778|Lunch|3|7200000", "a|20779|Lunch|3|86400000",
                                        "a|20780|Lunch|3|10800000"};
   BOOST_TEST(found == expected, tt::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_whole_days_come_from_daily_totals_not_intervals) {
+BOOST_AUTO_TEST_CASE(sqlite_whole_days_come_from_the_day_aggregates_not_intervals) {
   StoreUnderTest store("sqlite");
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-20T12:00:00Z", "Ready"),
                                          MakeChange("a", "2026-11-21T06:00:00Z", "Lunch"),
@@ -558,18 +575,18 @@ BOOST_AUTO_TEST_CASE(sqlite_failed_fold_leaves_the_store_consistent_and_is_retri
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T09:00:00Z", "Ready")}) == "");
   SettleOrThrow(*store);
   SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
-  // With the totals table out of the way the fold fails after its intervals were written.
-  other.exec("ALTER TABLE daily_totals RENAME TO parked");
+  // With the day aggregates out of the way the fold fails after its intervals were written.
+  other.exec("ALTER TABLE day_aggregates RENAME TO parked");
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T10:00:00Z", "Lunch")}) == "");
   auto failed =
       store->Intervals(std::nullopt, T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"));
   BOOST_TEST_REQUIRE(!failed.ok());
   BOOST_TEST(failed.error().code == "storage_error");
-  BOOST_TEST(failed.error().message.find("daily_totals") != std::string::npos,
+  BOOST_TEST(failed.error().message.find("day_aggregates") != std::string::npos,
              failed.error().message);
   // Nothing of the failed fold is in the file.
   BOOST_TEST(other.execAndGet("SELECT COUNT(*) FROM intervals").getInt() == 1);
-  other.exec("ALTER TABLE parked RENAME TO daily_totals");
+  other.exec("ALTER TABLE parked RENAME TO day_aggregates");
   SettleOrThrow(*store, 3);  // a fold in flight while the table came back may still fail once
 
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T11:00:00Z", "Ready")}) == "");

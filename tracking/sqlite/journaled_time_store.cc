@@ -8,7 +8,6 @@
 #include <cstring>
 #include <future>
 #include <iterator>
-#include <unordered_set>
 
 #include "common/thread_name.h"
 #include "tracking/ledger_math.h"
@@ -178,6 +177,9 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       journaled_seq_(folded_seq),
       folded_seq_(folded_seq),
       durability_(options.durability) {
+  // Before the fold starts: the ledger's cache is the writer thread's.
+  inner_->ForEachOpenStart(
+      [this](const std::string& agent, int64_t start_ms) { latest_at_.emplace(agent, start_ms); });
   thread_ = std::thread([this] {
     NameThisThread("ledger-fold");
     LowerThisThreadsPriority(10);  // the journal has every change already; see thread_name.h
@@ -209,26 +211,37 @@ JournaledTimeStore::~JournaledTimeStore() {
   if (folded_seq_ == journaled_seq_ && SyncLedgerFiles(path_).ok()) journal_.RemoveAll();
 }
 
-// A user's latest change is in unfolded_at_ while a batch with it waits for the fold, and in the
-// ledger's cache of open intervals after that.
-// Under mutex_.
 Status JournaledTimeStore::CheckOrder(const CommitBatch& batch) {
-  std::unordered_map<std::string_view, int64_t>& latest = batch_latest_;
-  latest.clear();
+  std::unordered_map<std::string_view, int64_t>& in_batch = batch_latest_;
+  in_batch.clear();
+  latest_slots_.clear();
   for (const Change& change : batch.changes) {
     const int64_t at = ToEpochMillis(change.at);
+    auto known = latest_at_.find(change.agent);
+    int64_t* slot = known == latest_at_.end() ? nullptr : &known->second;
+    latest_slots_.push_back(slot);
     std::optional<int64_t> before;
-    if (auto it = latest.find(change.agent); it != latest.end()) {
+    if (auto it = in_batch.find(change.agent); it != in_batch.end()) {
       before = it->second;
-    } else if (auto waiting = unfolded_at_.find(change.agent); waiting != unfolded_at_.end()) {
-      before = waiting->second.at_ms;
-    } else {
-      before = inner_->OpenStart(change.agent);
+    } else if (slot) {
+      before = *slot;
     }
     if (before && at < *before) return OutOfOrderError(change, FromEpochMillis(*before));
-    latest[change.agent] = at;
+    in_batch[change.agent] = at;
   }
   return Status::Ok();
+}
+
+void JournaledTimeStore::NoteLatest(const CommitBatch& batch) {
+  // In order: a user's later change in the batch (never dated earlier) has the last word.
+  for (size_t i = 0; i < batch.changes.size(); ++i) {
+    const Change& change = batch.changes[i];
+    if (int64_t* slot = latest_slots_[i]) {
+      *slot = ToEpochMillis(change.at);
+    } else {
+      latest_at_.insert_or_assign(change.agent, ToEpochMillis(change.at));
+    }
+  }
 }
 
 Status JournaledTimeStore::Commit(const CommitBatch& batch) {
@@ -258,9 +271,9 @@ Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
     durable(Status::Ok());
     return Status::Ok();
   }
+  if (Status order = CheckOrder(batch); !order.ok()) return order;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (Status order = CheckOrder(batch); !order.ok()) return order;
     while (unfolded_changes_ >= kMaxUnfoldedChanges && !frozen_) {
       if (fold_error_) {
         return Error{fold_error_->code, "the time ledger is not being written (" +
@@ -285,16 +298,14 @@ Status JournaledTimeStore::Submit(const CommitBatch& batch, Durable durable) {
   }
   AppendJournalRecord(next_seq_, payload_, record_);
   if (Status written = journal_.Write(next_seq_, record_); !written.ok()) return written;
+  // The next batch's order check counts this one from now on, synced or not: should the sync
+  // fail, the journal refuses every later batch anyway.
+  NoteLatest(batch);
   const uint64_t seq = next_seq_++;
   Pending pending{batch, seq, Weight(batch)};  // the copy made before the lock is taken
   bool wake_fold = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    // The next batch's order check counts this one from now on, synced or not: should the sync
-    // fail, the journal refuses every later batch anyway.
-    for (const Change& change : batch.changes) {
-      unfolded_at_[change.agent] = UnfoldedAt{ToEpochMillis(change.at), seq};
-    }
     if (durability_ == Durability::kPowerLoss) {
       ++untold_;
       syncing_.push_back(Syncing{std::move(pending), std::move(durable)});
@@ -402,27 +413,11 @@ void JournaledTimeStore::Fold() {
     }
     taken.clear();
     Status status = inner_->CommitFolded(merged, seq);
-    // Then the ledger's cache of open intervals is not up to date before its next commit: the
-    // users' latest changes stay in unfolded_at_ below.
-    const bool went_through = !status.ok() && FoldWentThrough(seq);
-    if (went_through) status = Status::Ok();
+    // (The ledger then reads its open intervals back from the tables before its next commit.)
+    if (!status.ok() && FoldWentThrough(seq)) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
-    // Each user once, found before the lock: the core's Submit waits for it meanwhile.
-    std::vector<const std::string*> users;
-    if (status.ok() && !went_through) {
-      std::unordered_set<std::string_view> seen;
-      for (const Change& change : merged.changes) {
-        if (seen.insert(change.agent).second) users.push_back(&change.agent);
-      }
-    }
     lock.lock();
     if (status.ok()) {
-      // The ledger's cache now has these users' latest changes, unless a later batch brought
-      // them another one.
-      for (const std::string* user : users) {
-        auto it = unfolded_at_.find(*user);
-        if (it != unfolded_at_.end() && it->second.seq <= seq) unfolded_at_.erase(it);
-      }
       folded_seq_ = seq;
       unfolded_changes_ -= weight;
       fold_error_.reset();

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "tracking/sqlite/change_journal.h"
 #include "tracking/sqlite/sqlite_time_store.h"
@@ -88,10 +89,6 @@ class JournaledTimeStore final : public TimeStore {
   }
 
  private:
-  struct UnfoldedAt {
-    int64_t at_ms = 0;
-    uint64_t seq = 0;  // of the record with it
-  };
   struct Pending {
     CommitBatch batch;
     uint64_t seq = 0;   // of its last journal record
@@ -110,7 +107,11 @@ class JournaledTimeStore final : public TimeStore {
   bool QueueForFold(Pending pending);
   void RemoveFolded(uint64_t seq);
   bool FoldWentThrough(uint64_t seq);
+  // Refuses a change dated before its user's latest one (in this batch or an earlier); fills
+  // latest_slots_ for NoteLatest.
   Status CheckOrder(const CommitBatch& batch);
+  // Once the batch is journaled: its changes are their users' latest.
+  void NoteLatest(const CommitBatch& batch);
 
   std::unique_ptr<SqliteTimeStore> inner_;
   const std::string path_;
@@ -121,6 +122,13 @@ class JournaledTimeStore final : public TimeStore {
   std::string payload_;  // reused for each append
   std::string record_;
   std::unordered_map<std::string_view, int64_t> batch_latest_;  // CheckOrder's, reused
+  // Each user's latest change (epoch ms) journaled, folded or not; at start-up, the open
+  // interval the tables hold. One look-up per change whatever the number of users, and no lock:
+  // the fold never touches it.
+  std::unordered_map<std::string, int64_t> latest_at_;
+  // Per change of the batch being submitted: where latest_at_ keeps its user (nullptr: a user
+  // first seen).
+  std::vector<int64_t*> latest_slots_;
 
   std::mutex mutex_;
   std::condition_variable fold_wake_;  // the fold: work, hurry, stop
@@ -136,11 +144,8 @@ class JournaledTimeStore final : public TimeStore {
   int hurry_ = 0;                    // readers waiting; under mutex_
   std::optional<Error> fold_error_;  // the last fold's failure; under mutex_
   uint64_t fold_failures_ = 0;       // under mutex_
-  // The latest change of each user with one not folded yet (kept small: a user leaves once
-  // the fold has it); under mutex_.
-  std::unordered_map<std::string, UnfoldedAt> unfolded_at_;
-  bool stopping_ = false;  // under mutex_
-  bool frozen_ = false;    // StopFoldingForTest; under mutex_
+  bool stopping_ = false;            // under mutex_
+  bool frozen_ = false;              // StopFoldingForTest; under mutex_
   std::atomic<uint64_t> folds_{0};
   const Durability durability_;
   std::thread thread_;

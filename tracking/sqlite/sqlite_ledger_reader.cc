@@ -4,8 +4,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 
+#include "tracking/day_aggregate.h"
 #include "tracking/sqlite/sqlite_schema.h"
 #include "tracking/sqlite/sqlite_sync_state.h"
 
@@ -115,12 +120,6 @@ SqliteLedgerReader::SqliteLedgerReader(const std::string& path)
                    {db_, IntervalQuery("FROM agents a JOIN intervals i ON i.id = "
                                        "a.open_interval_id WHERE a.agent = :agent AND "
                                        "i.start_ms < :before")}},
-      daily_totals_{{db_,
-                     "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE day >= :first "
-                     "AND day < :end GROUP BY agent, label, status"},
-                    {db_,
-                     "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE agent = :agent "
-                     "AND day >= :first AND day < :end GROUP BY agent, label, status"}},
       load_agents_(db_,
                    "SELECT a.agent, a.engine_state, i.id, i.agent, i.label, i.reason_code, "
                    "i.status, i.source, i.cause, i.start_ms, i.end_ms FROM agents a LEFT JOIN "
@@ -191,9 +190,76 @@ void SqliteLedgerReader::AddPartialRegion(const TotalsQuery& query, Timestamp fr
   }
 }
 
-void SqliteLedgerReader::AddWholeDays(const TotalsQuery& query, Timestamp from, Timestamp to,
-                                      TotalsBuilder& totals) {
-  SQLite::Statement& daily = Begin(daily_totals_, query.agent);
+void SqliteLedgerReader::AddAggregatedDays(const TotalsQuery& query, Timestamp from, Timestamp to,
+                                           TotalsBuilder& totals) {
+  // The states the day rows name by id.
+  std::unordered_map<int64_t, std::pair<std::string, StatusCode>> states;
+  SQLite::Statement state_rows(db_, "SELECT id, label, status FROM states");
+  while (state_rows.executeStep()) {
+    auto status = reasoncodes::StatusFromInt(state_rows.getColumn(2).getInt64());
+    if (!status) throw std::runtime_error("the states table holds an unknown status");
+    states.emplace(state_rows.getColumn(0).getInt64(),
+                   std::make_pair(state_rows.getColumn(1).getString(), *status));
+  }
+  if (!day_rows_) {
+    day_rows_.emplace(QueryPair{
+        {db_, "SELECT agent, day, data FROM day_aggregates WHERE day >= :first AND day < :end"},
+        {db_,
+         "SELECT agent, day, data FROM day_aggregates WHERE agent = :agent AND day >= :first "
+         "AND day < :end"}});
+  }
+  SQLite::Statement& days = Begin(*day_rows_, query.agent);
+  days.bind(":first", UtcDayNumber(from));
+  days.bind(":end", UtcDayNumber(to));
+  DayAggregateView view;
+  std::vector<std::pair<std::string, int64_t>> damaged;  // (agent, day)
+  while (days.executeStep()) {
+    const SQLite::Column data = days.getColumn(2);
+    const std::string_view blob(static_cast<const char*>(data.getBlob()),
+                                static_cast<size_t>(data.getBytes()));
+    // The day's totals come first in its row: the quarters are not read.
+    if (!view.Parse(blob, /*with_quarters=*/false).ok()) {
+      damaged.emplace_back(days.getColumn(0).getString(), days.getColumn(1).getInt64());
+      continue;
+    }
+    const std::string agent = days.getColumn(0).getString();
+    for (size_t i = 0; i < view.size(); ++i) {
+      auto state = states.find(view.state(i));
+      if (state == states.end()) {
+        throw std::runtime_error("a day aggregate of '" + agent + "' names state " +
+                                 std::to_string(view.state(i)) + ", which the ledger lacks");
+      }
+      totals.Add(agent, state->second.first, state->second.second, view.total(i));
+    }
+  }
+  days.tryReset();
+  // A damaged day row (the writer rebuilds it when it next writes that day): its closed time
+  // from the intervals, as a report does.
+  for (const auto& [agent, day] : damaged) {
+    const Timestamp day_start = FromEpochMillis(day * kDayMs);
+    const Timestamp day_end = day_start + std::chrono::days(1);
+    std::vector<Interval> overlapping;
+    CollectOverlapping(agent, day_start, day_end, overlapping);
+    for (const Interval& interval : overlapping) {
+      if (!interval.end) continue;  // open: counted with the open intervals below
+      totals.Add(interval.agent, interval.label, interval.status,
+                 Overlap(interval.start, *interval.end, day_start, day_end));
+    }
+  }
+}
+
+void SqliteLedgerReader::AddDailyTotals(const TotalsQuery& query, Timestamp from, Timestamp to,
+                                        TotalsBuilder& totals) {
+  if (!daily_totals_) {
+    daily_totals_.emplace(QueryPair{
+        {db_,
+         "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE day >= :first AND day < "
+         ":end GROUP BY agent, label, status"},
+        {db_,
+         "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE agent = :agent AND day "
+         ">= :first AND day < :end GROUP BY agent, label, status"}});
+  }
+  SQLite::Statement& daily = Begin(*daily_totals_, query.agent);
   daily.bind(":first", UtcDayNumber(from));
   daily.bind(":end", UtcDayNumber(to));
   while (daily.executeStep()) {
@@ -202,7 +268,17 @@ void SqliteLedgerReader::AddWholeDays(const TotalsQuery& query, Timestamp from, 
     totals.Add(daily.getColumn(0).getString(), daily.getColumn(1).getString(), *status,
                Millis(daily.getColumn(3).getInt64()));
   }
-  // Open intervals are not in daily_totals yet: they count up to min(now, to).
+}
+
+void SqliteLedgerReader::AddWholeDays(const TotalsQuery& query, Timestamp from, Timestamp to,
+                                      TotalsBuilder& totals) {
+  // Asked each time: the agent may upgrade the file while a report reads it.
+  if (LedgerSchemaVersion(db_) >= kLedgerDayTotalsInAggregatesVersion) {
+    AddAggregatedDays(query, from, to, totals);
+  } else {
+    AddDailyTotals(query, from, to, totals);
+  }
+  // Open intervals are not in the closed time yet: they count up to min(now, to).
   SQLite::Statement& open = Begin(open_before_, query.agent);
   open.bind(":before", ToEpochMillis(to));
   while (open.executeStep()) {

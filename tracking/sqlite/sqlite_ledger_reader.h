@@ -33,8 +33,8 @@ void ReadIntervalRow(sqlite3_stmt* row, int first, Interval& interval);
 
 class SqliteLedgerReader {
  public:
-  // Opens `path`, which PrepareLedgerWriter has already brought to the current schema.
-  // Throws SQLite::Exception.
+  // Opens `path`: a ledger at the current schema, or (a report beside an older agent) one at an
+  // older schema with the tables it reads. Throws SQLite::Exception.
   explicit SqliteLedgerReader(const std::string& path);
 
   // Same contracts as the TimeStore methods of the same names.
@@ -63,15 +63,22 @@ class SqliteLedgerReader {
   // Totals over [from, to) computed from the intervals that overlap it (a partial-day region).
   void AddPartialRegion(const TotalsQuery& query, Timestamp from, Timestamp to,
                         TotalsBuilder& totals);
-  // Totals over whole UTC days [from, to): closed time from daily_totals, plus open intervals.
+  // Totals over whole UTC days [from, to): closed time from the day aggregates (daily_totals on
+  // a ledger older than kLedgerDayTotalsInAggregatesVersion), plus open intervals.
   void AddWholeDays(const TotalsQuery& query, Timestamp from, Timestamp to, TotalsBuilder& totals);
+  void AddAggregatedDays(const TotalsQuery& query, Timestamp from, Timestamp to,
+                         TotalsBuilder& totals);
+  void AddDailyTotals(const TotalsQuery& query, Timestamp from, Timestamp to,
+                      TotalsBuilder& totals);
 
   std::mutex mutex_;  // guards db_ and every statement below
   SQLite::Database db_;
   QueryPair starting_in_range_;
   QueryPair covering_;
   QueryPair open_before_;
-  QueryPair daily_totals_;
+  // Prepared when first needed: only one of the two tables is there.
+  std::optional<QueryPair> day_rows_;
+  std::optional<QueryPair> daily_totals_;
   SQLite::Statement load_agents_;
 };
 

@@ -18,13 +18,17 @@
 namespace presence::tracking {
 
 // The schema version this program writes; a database with a higher one is refused.
-inline constexpr int kLedgerSchemaVersion = 7;
+inline constexpr int kLedgerSchemaVersion = 8;
 
 // The first version whose (agent, start) index covers what exports read.
 inline constexpr int kLedgerReportIndexVersion = 6;
 
 // The first version that records how much of the change journal its tables hold.
 inline constexpr int kLedgerJournalVersion = 7;
+
+// The first version whose totals of whole days come from the day aggregates (daily_totals is
+// gone).
+inline constexpr int kLedgerDayTotalsInAggregatesVersion = 8;
 
 // The first version that has the sync tables (sync_marks, sync_figures).
 inline constexpr int kLedgerSyncStateVersion = 3;

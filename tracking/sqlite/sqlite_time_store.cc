@@ -7,7 +7,6 @@
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "tracking/ledger_math.h"
 #include "tracking/sqlite/journaled_time_store.h"
@@ -91,10 +90,6 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                          "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, "
                          "'', ?) ON CONFLICT (agent) DO UPDATE SET open_interval_id = "
                          "excluded.open_interval_id"),
-      add_day_total_(db_,
-                     "INSERT INTO daily_totals (agent, day, label, status, ms) VALUES (?, ?, ?, "
-                     "?, ?) ON CONFLICT (agent, day, label, status) DO UPDATE SET ms = ms + "
-                     "excluded.ms"),
       set_agent_row_(db_,
                      "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, ?, ?) "
                      "ON CONFLICT (agent) DO UPDATE SET engine_state = excluded.engine_state, "
@@ -139,13 +134,12 @@ void SqliteTimeStore::ReloadOpenIntervals() {
         OpenInterval{rows.getColumn(1).getInt64(), FromEpochMillis(rows.getColumn(2).getInt64()),
                      rows.getColumn(3).getString(), rows.getColumn(5).getString(), *status};
   }
-  std::lock_guard<std::mutex> lock(open_mutex_);
   open_.swap(loaded);
   open_valid_ = true;
 }
 
 void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval& open,
-                                    Timestamp at, DayTotals& day_totals) {
+                                    Timestamp at) {
   Reuse(close_interval_);
   close_interval_.bind(1, ToEpochMillis(at));
   close_interval_.bind(2, open.id);
@@ -153,15 +147,12 @@ void SqliteTimeStore::CloseInterval(const std::string& agent, const OpenInterval
     throw std::runtime_error("open interval " + std::to_string(open.id) + " of agent '" + agent +
                              "' is missing from the database");
   }
-  CountClosed(agent, open.label, open.reason_code, open.status, open.start, at, day_totals);
+  CountClosed(agent, open.label, open.reason_code, open.status, open.start, at);
 }
 
 void SqliteTimeStore::CountClosed(const std::string& agent, const std::string& label,
                                   const std::string& reason_code, StatusCode status,
-                                  Timestamp start, Timestamp end, DayTotals& day_totals) {
-  for (const DayShare& share : SplitAtUtcMidnights(start, end)) {
-    day_totals[{agent, share.day, label, reasoncodes::ToInt(status)}] += share.duration;
-  }
+                                  Timestamp start, Timestamp end) {
   aggregates_.AddClosed(agent, label, reason_code, status, start, end);
 }
 
@@ -183,63 +174,73 @@ int64_t SqliteTimeStore::InsertInterval(const Change& change, std::optional<Time
   return db_.getLastInsertRowid();
 }
 
-Status SqliteTimeStore::ApplyChanges(const std::vector<Change>& changes, OpenIntervals& pending,
-                                     DayTotals& day_totals) {
+Status SqliteTimeStore::ApplyChanges(const std::vector<Change>& changes, CommitUsers& users) {
   // Each change's successor of the same user in the batch: an interval that the batch itself
   // closes is written closed, rather than written open and then updated (in the table and in
   // the report index, which holds end_ms). A fold of journaled commits holds several changes
   // of most users.
   constexpr size_t kNone = std::numeric_limits<size_t>::max();
   std::vector<size_t> next(changes.size(), kNone);
-  std::vector<bool> first(changes.size(), false);  // the user's first change in the batch
-  {
-    std::unordered_map<std::string_view, size_t> earliest;  // so far, walking backwards
-    earliest.reserve(changes.size());
-    for (size_t i = changes.size(); i-- > 0;) {
-      auto [it, fresh] = earliest.try_emplace(changes[i].agent, i);
-      if (!fresh) {
-        next[i] = it->second;
-        it->second = i;
-      }
+  std::vector<CommitUser*> user_of(changes.size());  // stable: the map's values do not move
+  users.reserve(changes.size());
+  for (size_t i = changes.size(); i-- > 0;) {  // walking backwards: `first` is the earliest so far
+    auto [it, fresh] = users.try_emplace(changes[i].agent, CommitUser{.first = i});
+    if (!fresh) {
+      next[i] = it->second.first;
+      it->second.first = i;
     }
-    for (const auto& [agent, index] : earliest) first[index] = true;
+    user_of[i] = &it->second;
   }
   for (size_t i = 0; i < changes.size(); ++i) {
     const Change& change = changes[i];
+    CommitUser& user = *user_of[i];
     // The user's first change in the batch closes the interval open before it.
-    if (first[i]) {
-      if (auto it = open_.find(change.agent); it != open_.end()) {
-        const OpenInterval& open = it->second;
+    if (user.first == i) {
+      user.open = open_.find(change.agent);
+      if (user.open != open_.end()) {
+        const OpenInterval& open = user.open->second;
         if (change.at < open.start) return OutOfOrderError(change, open.start);
-        CloseInterval(change.agent, open, change.at, day_totals);
+        CloseInterval(change.agent, open, change.at);
       }
     }
     if (next[i] == kNone) {
       const int64_t id = InsertInterval(change, std::nullopt);
-      pending[change.agent] =
-          OpenInterval{id, change.at, change.label, change.reason_code, change.status};
+      user.left_open = OpenInterval{id, change.at, change.label, change.reason_code, change.status};
       continue;
     }
     const Change& successor = changes[next[i]];
     if (successor.at < change.at) return OutOfOrderError(successor, change.at);
     InsertInterval(change, successor.at);
     CountClosed(change.agent, change.label, change.reason_code, change.status, change.at,
-                successor.at, day_totals);
+                successor.at);
   }
   return Status::Ok();
 }
 
-void SqliteTimeStore::WriteDayTotals(const DayTotals& day_totals) {
-  for (const auto& [key, time] : day_totals) {
-    if (time == Millis(0)) continue;
-    const auto& [agent, day, label, status] = key;
-    Reuse(add_day_total_);
-    add_day_total_.bind(1, agent);
-    add_day_total_.bind(2, day);
-    add_day_total_.bind(3, label);
-    add_day_total_.bind(4, status);
-    add_day_total_.bind(5, static_cast<int64_t>(time.count()));
-    add_day_total_.exec();
+void SqliteTimeStore::WriteAgentRows(const CommitBatch& batch, CommitUsers& users) {
+  // Newest record first: it is the one written. In one statement when the user has both (as
+  // they mostly do).
+  for (auto record = batch.agents.rbegin(); record != batch.agents.rend(); ++record) {
+    // A user with records and no change in the batch gets an entry without an open interval.
+    CommitUser& user = users.try_emplace(record->agent).first->second;
+    if (user.row_written) continue;
+    user.row_written = true;
+    if (!user.left_open) {
+      WriteEngineState(*record);
+      continue;
+    }
+    Reuse(set_agent_row_);
+    set_agent_row_.bind(1, record->agent);
+    set_agent_row_.bind(2, record->engine_state);
+    set_agent_row_.bind(3, user.left_open->id);
+    set_agent_row_.exec();
+  }
+  for (const auto& [agent, user] : users) {
+    if (user.row_written || !user.left_open) continue;
+    Reuse(set_open_interval_);
+    set_open_interval_.bind(1, std::string(agent));
+    set_open_interval_.bind(2, user.left_open->id);
+    set_open_interval_.exec();
   }
 }
 
@@ -254,55 +255,23 @@ uint64_t SqliteTimeStore::FoldedSeq() { return LedgerFoldedSeq(db_); }
 
 void SqliteTimeStore::ReleaseCache() { sqlite3_db_release_memory(db_.getHandle()); }
 
-std::optional<int64_t> SqliteTimeStore::OpenStart(const std::string& agent) const {
-  std::lock_guard<std::mutex> lock(open_mutex_);
-  auto it = open_.find(agent);
-  if (it == open_.end()) return std::nullopt;
-  return ToEpochMillis(it->second.start);
-}
-
 Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
                                      std::optional<uint64_t> journal_seq) {
   if (batch.empty() && !journal_seq) return Status::Ok();
   try {
     if (!open_valid_) ReloadOpenIntervals();
-    OpenIntervals pending;
-    DayTotals day_totals;
+    CommitUsers users;
     // IMMEDIATE: take the write lock up front rather than failing to upgrade half-way.
     SQLite::Transaction transaction(db_, SQLite::TransactionBehavior::IMMEDIATE);
     // A fold whose commit went through although it was reported failed is not applied twice.
     if (journal_seq && FoldedSeq() >= *journal_seq) return Status::Ok();
     // An early return destroys the transaction, which rolls the whole batch back.
-    if (Status status = ApplyChanges(batch.changes, pending, day_totals); !status.ok()) {
+    if (Status status = ApplyChanges(batch.changes, users); !status.ok()) {
       aggregates_.RolledBack();
       return status;
     }
-    WriteDayTotals(day_totals);
     aggregates_.Flush(/*rebuild_damaged=*/true);
-    // Each user's row once per batch, however many of the user's changes and records it holds
-    // (a fold of journaled commits holds many): the engine's last word and the open interval
-    // the batch left, in one statement when it has both (as it mostly does).
-    std::unordered_set<std::string_view> written;
-    for (auto record = batch.agents.rbegin(); record != batch.agents.rend(); ++record) {
-      if (!written.insert(record->agent).second) continue;
-      auto open = pending.find(record->agent);
-      if (open == pending.end()) {
-        WriteEngineState(*record);
-        continue;
-      }
-      Reuse(set_agent_row_);
-      set_agent_row_.bind(1, record->agent);
-      set_agent_row_.bind(2, record->engine_state);
-      set_agent_row_.bind(3, open->second.id);
-      set_agent_row_.exec();
-    }
-    for (const auto& [agent, open] : pending) {
-      if (written.count(agent) != 0) continue;
-      Reuse(set_open_interval_);
-      set_open_interval_.bind(1, agent);
-      set_open_interval_.bind(2, open.id);
-      set_open_interval_.exec();
-    }
+    WriteAgentRows(batch, users);
     for (const OutboxItem& item : batch.outbox) InsertOutbox(item);
     if (journal_seq) {
       Reuse(set_folded_);
@@ -311,8 +280,17 @@ Status SqliteTimeStore::CommitFolded(const CommitBatch& batch,
     }
     transaction.commit();
     aggregates_.Committed();
-    std::lock_guard<std::mutex> lock(open_mutex_);
-    for (auto& [agent, open] : pending) open_[agent] = std::move(open);
+    // Through the entries found before, then the users first seen: an insertion may rehash,
+    // which leaves no iterator good.
+    for (auto& [agent, user] : users) {
+      if (user.left_open && user.open != open_.end())
+        user.open->second = std::move(*user.left_open);
+    }
+    for (auto& [agent, user] : users) {
+      if (user.left_open && user.open == open_.end()) {
+        open_.insert_or_assign(std::string(agent), std::move(*user.left_open));
+      }
+    }
     return Status::Ok();
   } catch (const std::exception& e) {
     // The transaction rolled back (or the commit's outcome is unknown): trust only the

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -42,9 +43,12 @@ class SqliteTimeStore final : public TimeStore {
   uint64_t FoldedSeq();
   // Frees the writer's cached pages (kWriterCacheKiB) that no transaction holds.
   void ReleaseCache();
-  // The start (epoch ms) of the user's open interval as last committed (nullopt: none), from
-  // the cache Commit keeps; any thread.
-  std::optional<int64_t> OpenStart(const std::string& agent) const;
+  // Each user's open interval's start (epoch ms) as last committed, from the cache Commit
+  // keeps; the writer's thread.
+  template <class Visit>
+  void ForEachOpenStart(Visit visit) const {
+    for (const auto& [agent, open] : open_) visit(agent, ToEpochMillis(open.start));
+  }
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override {
@@ -78,22 +82,32 @@ class SqliteTimeStore final : public TimeStore {
     StatusCode status = StatusCode::kOnline;
   };
   using OpenIntervals = std::unordered_map<std::string, OpenInterval>;
-  // (agent, UTC day number, label, status) -> time to add to daily_totals.
-  using DayTotals = std::map<std::tuple<std::string, int64_t, std::string, int>, Millis>;
+  // What one commit does to one of its users, found once: their entry in open_ (end() when
+  // none), the interval the commit leaves open, and whether their row is written.
+  struct CommitUser {
+    size_t first = 0;              // the index of their first change in the commit
+    OpenIntervals::iterator open;  // found at that change (a user with records only: unset)
+    std::optional<OpenInterval> left_open;
+    bool row_written = false;
+  };
+  // By user (views of the commit's own strings).
+  using CommitUsers = std::unordered_map<std::string_view, CommitUser>;
 
-  // Writes the batch's changes inside the open transaction. `pending` gets the open interval
-  // each user is left with; open_ is left alone until the commit succeeds.
-  Status ApplyChanges(const std::vector<Change>& changes, OpenIntervals& pending,
-                      DayTotals& day_totals);
-  void CloseInterval(const std::string& agent, const OpenInterval& open, Timestamp at,
-                     DayTotals& day_totals);
-  // Adds a closed interval's time to the day totals and the report aggregates.
+  // Writes the batch's changes inside the open transaction. `users` gets each user of a
+  // change, with the open interval they are left with; open_ is left alone until the commit
+  // succeeds.
+  Status ApplyChanges(const std::vector<Change>& changes, CommitUsers& users);
+  // Each user's row once per commit, however many of the user's changes and records it holds:
+  // the engine's last word and the open interval the commit left.
+  void WriteAgentRows(const CommitBatch& batch, CommitUsers& users);
+  void CloseInterval(const std::string& agent, const OpenInterval& open, Timestamp at);
+  // Adds a closed interval's time to the report aggregates (whose day rows also give Totals its
+  // whole days).
   void CountClosed(const std::string& agent, const std::string& label,
                    const std::string& reason_code, StatusCode status, Timestamp start,
-                   Timestamp end, DayTotals& day_totals);
+                   Timestamp end);
   // `end`: the interval is closed in the same batch; nullopt: it stays open.
   int64_t InsertInterval(const Change& change, std::optional<Timestamp> end);
-  void WriteDayTotals(const DayTotals& day_totals);
   void WriteEngineState(const AgentRecord& record);
   void InsertOutbox(const OutboxItem& item);
   // Rebuilds open_ from what is committed in the database.
@@ -107,7 +121,6 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Statement insert_interval_;
   SQLite::Statement close_interval_;
   SQLite::Statement set_open_interval_;
-  SQLite::Statement add_day_total_;
   SQLite::Statement set_agent_row_;  // engine state and open interval together
   SQLite::Statement set_engine_state_;
   SQLite::Statement insert_outbox_;
@@ -122,9 +135,8 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Database side_db_;
   SQLite::Statement remove_outbox_;    // on side_db_, under side_mutex_
   SqliteSyncStateWriter sync_writer_;  // on side_db_, under side_mutex_
-  // Written by the writer thread under open_mutex_ (which it alone may read without it);
-  // matches the database whenever open_valid_, and what was last committed otherwise.
-  mutable std::mutex open_mutex_;
+  // The writer thread's: matches the database whenever open_valid_, and what was last
+  // committed otherwise.
   OpenIntervals open_;
   bool open_valid_ = false;
 };

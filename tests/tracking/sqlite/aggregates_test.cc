@@ -211,6 +211,14 @@ BOOST_AUTO_TEST_CASE(a_damaged_day_is_rebuilt_by_the_next_commit_and_reports_sta
     db.exec("UPDATE day_aggregates SET data = X'0102'");
   }
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  // Totals of whole days read the day rows: the damaged day's closed time comes from its
+  // intervals instead (the Ready hour), the open Lunch is counted up to `now` as ever.
+  TotalsQuery days{T("2026-03-29T00:00:00Z"), T("2026-04-01T00:00:00Z"), T("2026-03-31T12:00:00Z"),
+                   std::nullopt};
+  const std::vector<std::string> exact =
+      ExpectedTotals(IntervalsOrThrow(*store, std::nullopt, days.from, days.to), days);
+  BOOST_TEST(exact.size() == 2u);
+  BOOST_TEST(Describe(TotalsOrThrow(*store, days)) == exact, boost::test_tools::per_element());
   ReportSpec spec = DaySpec("Europe/Berlin");
   spec.now = T("2026-04-02T00:00:00Z");
   BOOST_TEST(ReportViaAggregates(*store, spec, {"alice"}) ==

@@ -536,7 +536,7 @@ BOOST_AUTO_TEST_CASE(a_ledger_that_cannot_be_written_stops_commits_at_the_limit_
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T00:00:00Z", "Ready")}) == "");
   SettleOrThrow(*store);
   SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
-  other.exec("ALTER TABLE daily_totals RENAME TO parked");
+  other.exec("ALTER TABLE day_aggregates RENAME TO parked");
   const size_t per_batch = 1000;
   Timestamp at = T("2026-11-21T01:00:00Z");
   std::string refused;
@@ -555,9 +555,9 @@ BOOST_AUTO_TEST_CASE(a_ledger_that_cannot_be_written_stops_commits_at_the_limit_
   BOOST_TEST(accepted < JournaledTimeStore::kMaxUnfoldedChanges + per_batch);
   BOOST_TEST(refused.rfind("storage_error: the time ledger is not being written", 0) == 0u,
              refused);
-  BOOST_TEST(refused.find("daily_totals") != std::string::npos, refused);
+  BOOST_TEST(refused.find("day_aggregates") != std::string::npos, refused);
 
-  other.exec("ALTER TABLE parked RENAME TO daily_totals");
+  other.exec("ALTER TABLE parked RENAME TO day_aggregates");
   SettleOrThrow(*store, 3);  // the retried fold goes through (one in flight may still fail)
   BOOST_TEST(IntervalsOrThrow(*store, std::string("a"), T("2026-11-20T00:00:00Z"),
                               T("2026-12-30T00:00:00Z"))
@@ -573,7 +573,7 @@ BOOST_AUTO_TEST_CASE(a_failed_fold_of_batches_without_changes_leaves_nothing_cou
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T00:00:00Z", "Ready")}) == "");
   SettleOrThrow(*store);
   SQLite::Database other(store.path(), SQLite::OPEN_READWRITE);
-  other.exec("ALTER TABLE daily_totals RENAME TO parked");
+  other.exec("ALTER TABLE day_aggregates RENAME TO parked");
   BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s1"}}) == "");
   BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s2"}}) == "");
   BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T01:00:00Z", "Lunch")}) == "");
@@ -581,7 +581,7 @@ BOOST_AUTO_TEST_CASE(a_failed_fold_of_batches_without_changes_leaves_nothing_cou
   BOOST_TEST(!Journaled(*store).Settle().ok());  // folded as one, failed, put back
   BOOST_TEST_REQUIRE(CommitText(*store, {}, {{"a", "s3"}}) == "");
   BOOST_TEST(Journaled(*store).unfolded_changes() == 4u);
-  other.exec("ALTER TABLE parked RENAME TO daily_totals");
+  other.exec("ALTER TABLE parked RENAME TO day_aggregates");
   SettleOrThrow(*store, 3);
   BOOST_TEST(Journaled(*store).unfolded_changes() == 0u);
   auto agents = store->LoadAgents();
@@ -659,9 +659,8 @@ BOOST_AUTO_TEST_CASE(a_reader_refuses_commits_left_in_the_journal_only_when_no_a
   CheckHours(**reader, 3);
 }
 
-// The order check finds a user's latest change among the batches waiting for the fold, then in
-// the ledger's cache once folded (also right after a start), and keeps nothing per user once the
-// fold has it.
+// The order check knows each user's latest change, waiting for the fold or folded, and right
+// after a start (from the open intervals the ledger holds); a refused batch moves nothing.
 BOOST_AUTO_TEST_CASE(a_change_before_the_latest_is_refused_folded_or_not) {
   testing::TempDir dir;
   const std::string path = dir.File("ledger.db");
@@ -683,9 +682,16 @@ BOOST_AUTO_TEST_CASE(a_change_before_the_latest_is_refused_folded_or_not) {
   std::unique_ptr<TimeStore> store = OpenOrThrow(path);
   BOOST_TEST(refused(*store, "2026-11-21T10:59:00Z"));  // after a start
   BOOST_TEST(CommitText(*store, {MakeChange("a", "2026-11-21T11:00:00Z", "Lunch")}) == "");
+  // Its 12:00 change does not count: the batch is refused for its second.
+  const std::string second_earlier =
+      CommitText(*store, {MakeChange("a", "2026-11-21T12:00:00Z", "Ready"),
+                          MakeChange("a", "2026-11-21T11:30:00Z", "Lunch")});
+  BOOST_TEST(second_earlier.rfind("out_of_order: ", 0) == 0u, second_earlier);
+  BOOST_TEST(CommitText(*store, {MakeChange("a", "2026-11-21T11:45:00Z", "Ready")}) == "");
+  BOOST_TEST(refused(*store, "2026-11-21T11:44:00Z"));
   BOOST_TEST(
       IntervalsOrThrow(*store, std::nullopt, T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"))
-          .size() == 3u);
+          .size() == 4u);
 }
 
 // Submit is the pipeline the core uses: batches go in one after the other without waiting for

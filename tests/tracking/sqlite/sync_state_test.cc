@@ -214,6 +214,13 @@ BOOST_AUTO_TEST_CASE(sqlite_migrates_a_version_2_ledger_keeping_intervals_and_ou
   BOOST_TEST(OutboxText(store) == outbox, tt::per_element());
   std::vector<std::string> empty = {"done_through none"};
   BOOST_TEST(SyncStateText(store, "crm") == empty, tt::per_element());
+  // Whole days now come from the day aggregates the upgrade built (schema 8 drops daily_totals),
+  // the same as the old program's daily_totals said (the read-only test below).
+  TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
+                   std::nullopt};
+  std::vector<std::string> day_totals = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
+                                         "b|Away|3|10800000", "b|Meeting|5|3600000"};
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == day_totals, tt::per_element());
 
   // The upgraded ledger takes up where the old program left off: a's open Lunch is closed by
   // her next change, and the new tables work.
@@ -237,7 +244,7 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_a_version_2_ledger) {
   BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
   TimeStore& store = **opened;
 
-  // Whole days (from daily_totals plus the open intervals) ...
+  // Whole days (from the old program's daily_totals plus the open intervals) ...
   TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
                    std::nullopt};
   std::vector<std::string> expected = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
