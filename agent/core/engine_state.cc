@@ -307,7 +307,8 @@ class FastStateReader {
 
 std::string SerializeEngineState(const AgentState& state) {
   JsonWriter out;
-  out.BeginObject().Key("calls").BeginArray();
+  out.BeginObject();
+  if (!state.calls.empty()) out.Key("calls").BeginArray();
   for (const ActiveCall& call : state.calls) {
     out.BeginObject();
     out.Key("id").String(call.id);
@@ -318,22 +319,24 @@ std::string SerializeEngineState(const AgentState& state) {
     if (call.counts_if_missed) out.Key("counts_if_missed").Bool(true);
     out.EndObject();
   }
-  out.EndArray();
-  out.Key("calls_own_state").Bool(state.calls_own_state);
-  out.Key("call_qualified").Bool(state.call_qualified);
-  out.Key("resume_label").String(state.resume_label);
+  if (!state.calls.empty()) out.EndArray();
+  if (state.calls_own_state) out.Key("calls_own_state").Bool(true);
+  if (state.call_qualified) out.Key("call_qualified").Bool(true);
+  if (!state.resume_label.empty()) out.Key("resume_label").String(state.resume_label);
   if (state.pending_label) {
     out.Key("pending_label").String(*state.pending_label);
     out.Key("pending_source").String(reasoncodes::SourceName(state.pending_source));
   }
-  out.Key("wrap_up_until").String(TimeOrEmpty(state.wrap_up_until));
+  if (state.wrap_up_until) out.Key("wrap_up_until").String(FormatTime(*state.wrap_up_until));
   if (state.owed_wrap_up) {
     out.Key("owed_wrap_up_ms").Int(state.owed_wrap_up->count());
     out.Key("owed_cause").String(state.owed_cause);
   }
-  out.Key("ended_calls").BeginArray();
-  for (const std::string& id : state.ended_calls) out.String(id);
-  out.EndArray();
+  if (!state.ended_calls.empty()) {
+    out.Key("ended_calls").BeginArray();
+    for (const std::string& id : state.ended_calls) out.String(id);
+    out.EndArray();
+  }
   out.Key("last_event").String(FormatTime(state.last_event));
   // Rule 11, only when in use: a stored state from before it reads as none.
   if (state.missed_calls > 0) out.Key("missed_calls").Int(state.missed_calls);

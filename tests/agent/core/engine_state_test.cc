@@ -72,6 +72,32 @@ BOOST_AUTO_TEST_CASE(every_field_reads_back_as_it_was_written) {
   }
 }
 
+// Every user's text is written with each change: members at their defaults (no calls, no
+// wrap-up...) are left out, and read back as those defaults.
+BOOST_AUTO_TEST_CASE(members_at_their_defaults_are_not_written) {
+  const AgentState idle{.agent = "a",
+                        .label = "Lunch",
+                        .since = kT0,
+                        .source = Source::kAgent,
+                        .cause = "select",
+                        .last_event = At(5)};
+  const std::string text = SerializeEngineState(idle);
+  BOOST_TEST(text == R"({"last_event":"2026-11-21T09:00:05.000Z"})");
+  Result<AgentState> read = RestoreAgentState(Stored(text));
+  BOOST_REQUIRE(read.ok());
+  BOOST_TEST(read->calls.empty());
+  BOOST_TEST(!read->calls_own_state);
+  BOOST_TEST(!read->wrap_up_until.has_value());
+  BOOST_TEST(read->ended_calls.empty());
+  BOOST_TEST((read->last_event == At(5)));
+  // The general reader (a text the fast one gives up on: a member it does not know) reads it
+  // the same.
+  Result<AgentState> general =
+      RestoreAgentState(Stored(R"({"last_event":"2026-11-21T09:00:05.000Z","x":1})"));
+  BOOST_REQUIRE(general.ok());
+  BOOST_TEST(SerializeEngineState(*general) == text);
+}
+
 BOOST_AUTO_TEST_CASE(the_budget_count_reads_back_beside_the_state) {
   const StoredBudget budget{.day_start = kT0 - std::chrono::hours(10),
                             .day_end = kT0 + std::chrono::hours(14),
