@@ -413,7 +413,8 @@ void JournaledTimeStore::Fold() {
     }
     taken.clear();
     Status status = inner_->CommitFolded(merged, seq);
-    // (The ledger then reads its open intervals back from the tables before its next commit.)
+    // Reported failed but in the file after all: done (the ledger reads its open intervals back
+    // from the tables before its next commit).
     if (!status.ok() && FoldWentThrough(seq)) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
     lock.lock();

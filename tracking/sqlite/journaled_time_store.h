@@ -124,7 +124,7 @@ class JournaledTimeStore final : public TimeStore {
   std::unordered_map<std::string_view, int64_t> batch_latest_;  // CheckOrder's, reused
   // Each user's latest change (epoch ms) journaled, folded or not; at start-up, the open
   // interval the tables hold. One look-up per change whatever the number of users, and no lock:
-  // the fold never touches it.
+  // the fold never touches it. Never erased from: latest_slots_ points into it.
   std::unordered_map<std::string, int64_t> latest_at_;
   // Per change of the batch being submitted: where latest_at_ keeps its user (nullptr: a user
   // first seen).

@@ -212,27 +212,33 @@ void SqliteLedgerReader::AddAggregatedDays(const TotalsQuery& query, Timestamp f
   days.bind(":first", UtcDayNumber(from));
   days.bind(":end", UtcDayNumber(to));
   DayAggregateView view;
+  // Per user and state id over all the days, named once at the end.
+  std::unordered_map<std::string, std::unordered_map<int64_t, int64_t>> sums;
   std::vector<std::pair<std::string, int64_t>> damaged;  // (agent, day)
   while (days.executeStep()) {
     const SQLite::Column data = days.getColumn(2);
     const std::string_view blob(static_cast<const char*>(data.getBlob()),
                                 static_cast<size_t>(data.getBytes()));
-    // The day's totals come first in its row: the quarters are not read.
-    if (!view.Parse(blob, /*with_quarters=*/false).ok()) {
+    // The day's totals come first in its row: the quarters are not read. A row that fails its
+    // checks, or names a state the ledger lacks, is damaged.
+    bool readable = view.Parse(blob, /*with_quarters=*/false).ok();
+    for (size_t i = 0; readable && i < view.size(); ++i) {
+      readable = states.count(view.state(i)) != 0;
+    }
+    if (!readable) {
       damaged.emplace_back(days.getColumn(0).getString(), days.getColumn(1).getInt64());
       continue;
     }
-    const std::string agent = days.getColumn(0).getString();
-    for (size_t i = 0; i < view.size(); ++i) {
-      auto state = states.find(view.state(i));
-      if (state == states.end()) {
-        throw std::runtime_error("a day aggregate of '" + agent + "' names state " +
-                                 std::to_string(view.state(i)) + ", which the ledger lacks");
-      }
-      totals.Add(agent, state->second.first, state->second.second, view.total(i));
-    }
+    std::unordered_map<int64_t, int64_t>& user = sums[days.getColumn(0).getString()];
+    for (size_t i = 0; i < view.size(); ++i) user[view.state(i)] += view.total(i).count();
   }
   days.tryReset();
+  for (const auto& [agent, by_state] : sums) {
+    for (const auto& [state, ms] : by_state) {
+      const auto& [label, status] = states.at(state);
+      totals.Add(agent, label, status, Millis(ms));
+    }
+  }
   // A damaged day row (the writer rebuilds it when it next writes that day): its closed time
   // from the intervals, as a report does.
   for (const auto& [agent, day] : damaged) {

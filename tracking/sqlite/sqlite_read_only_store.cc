@@ -83,8 +83,10 @@ Result<std::unique_ptr<TimeStore>> OpenSqliteTimeStoreReadOnly(const std::string
   }
   try {
     SQLite::Database probe(path, SQLite::OPEN_READONLY);
-    // Older ledgers are readable too: reports may run beside an agent not yet upgraded, and
-    // every step only adds tables the reader does without.
+    // Older ledgers are readable too: reports may run beside an agent not yet upgraded. Steps
+    // add tables the reader does without, and the reader asks the version at each query where
+    // a step changed what it reads (8 dropped daily_totals; an older program's report beside an
+    // agent that upgraded the file meanwhile fails its whole-day totals with "no such table").
     const int version = LedgerSchemaVersion(probe);
     if (version < 1 || version > kLedgerSchemaVersion) {
       return Error{"not_a_ledger", prefix + "not a time ledger of schema version 1 to " +

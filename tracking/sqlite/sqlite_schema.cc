@@ -151,6 +151,18 @@ void LogIndexBuild(SQLite::Database& db, const LogSink& log) {
                            " intervals for exports (once; about 10 s per million intervals)");
 }
 
+// The 7 -> 8 step indexes every day row and drops daily_totals, in one transaction.
+void LogDayIndexBuild(SQLite::Database& db, const LogSink& log) {
+  if (!log) return;
+  const int64_t total = db.execAndGet("SELECT COUNT(*) FROM day_aggregates").getInt64();
+  if (total == 0) return;
+  log(LogLevel::kInfo, "upgrading the time ledger to schema " +
+                           std::to_string(kLedgerDayTotalsInAggregatesVersion) + ": indexing " +
+                           std::to_string(total) +
+                           " day rows by day and dropping daily_totals (once; the file keeps its "
+                           "size until a VACUUM)");
+}
+
 // Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
 Status Migrate(SQLite::Database& db, int target, const LogSink& log) {
   for (;;) {
@@ -161,6 +173,7 @@ Status Migrate(SQLite::Database& db, int target, const LogSink& log) {
     if (version > kLedgerSchemaVersion) return TooNew(version);
     if (version >= target) return Status::Ok();
     if (version + 1 == kLedgerReportIndexVersion) LogIndexBuild(db, log);
+    if (version + 1 == kLedgerDayTotalsInAggregatesVersion) LogDayIndexBuild(db, log);
     db.exec(kMigrations[version]);
     if (version + 1 == kLedgerAggregatesVersion) FillDayAggregates(db, log);
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));

@@ -8,12 +8,10 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -43,10 +41,12 @@ class SqliteTimeStore final : public TimeStore {
   uint64_t FoldedSeq();
   // Frees the writer's cached pages (kWriterCacheKiB) that no transaction holds.
   void ReleaseCache();
-  // Each user's open interval's start (epoch ms) as last committed, from the cache Commit
-  // keeps; the writer's thread.
+  // Each user's open interval's start (epoch ms) as committed, from the cache Commit keeps
+  // (read again from the tables first if a failed commit left it in doubt). Only while no fold
+  // runs: the cache is the writer thread's.
   template <class Visit>
-  void ForEachOpenStart(Visit visit) const {
+  void ForEachOpenStart(Visit visit) {
+    if (!open_valid_) ReloadOpenIntervals();
     for (const auto& [agent, open] : open_) visit(agent, ToEpochMillis(open.start));
   }
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }

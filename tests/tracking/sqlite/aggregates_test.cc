@@ -228,6 +228,49 @@ BOOST_AUTO_TEST_CASE(a_damaged_day_is_rebuilt_by_the_next_commit_and_reports_sta
   BOOST_TEST(StoredDays(path) == ExpectedDays(path), boost::test_tools::per_element());
 }
 
+// Totals of whole days read each day's row. A row that fails its checks, or names a state the
+// ledger lacks, gives its day's closed time from the intervals, clipped to the day: one running
+// in from the day before, one inside, one running out into the next (nothing counted twice).
+BOOST_AUTO_TEST_CASE(a_damaged_day_row_gives_whole_day_totals_from_its_intervals) {
+  presence::testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    BOOST_TEST(CommitText(*store, {MakeChange("alice", "2026-03-29T20:00:00Z", "Ready"),
+                                   MakeChange("alice", "2026-03-30T06:00:00Z", "Lunch"),
+                                   MakeChange("alice", "2026-03-30T09:00:00Z", "Ready"),
+                                   MakeChange("alice", "2026-03-30T22:00:00Z", "Meeting"),
+                                   MakeChange("alice", "2026-03-31T03:00:00Z", "Ready"),
+                                   MakeChange("bob", "2026-03-30T10:00:00Z", "Lunch"),
+                                   MakeChange("bob", "2026-03-30T11:00:00Z", "Ready")})
+                   .empty());
+  }
+  TotalsQuery days{T("2026-03-29T00:00:00Z"), T("2026-04-01T00:00:00Z"), T("2026-03-31T12:00:00Z"),
+                   std::nullopt};
+  auto exact = [&](TimeStore& store) {
+    return ExpectedTotals(IntervalsOrThrow(store, std::nullopt, days.from, days.to), days);
+  };
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec(
+        "UPDATE day_aggregates SET data = X'0102' WHERE agent = 'alice' AND day = "
+        "CAST(strftime('%s', '2026-03-30') AS INTEGER) / 86400");
+  }
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    BOOST_TEST(exact(*store).size() == 5u);
+    BOOST_TEST(Describe(TotalsOrThrow(*store, days)) == exact(*store),
+               boost::test_tools::per_element());
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DELETE FROM states");  // every row now names states the ledger lacks
+  }
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+  BOOST_TEST(Describe(TotalsOrThrow(*store, days)) == exact(*store),
+             boost::test_tools::per_element());
+}
+
 // Rebuilding a damaged day reads the interval that runs into it; that read must not outlive
 // the commit, or the writer's connection stays on its old snapshot and, once another connection
 // has written (an outbox delivery, the CRM sync), every later commit fails.
@@ -281,12 +324,17 @@ BOOST_AUTO_TEST_CASE(schema_4_ledger_upgrades_with_progress_lines) {
   const std::string& progress = lines[lines.size() / 2];
   BOOST_TEST(progress.find("building report aggregates: ") != std::string::npos, progress);
   BOOST_TEST(progress.find(" intervals (") != std::string::npos, progress);
-  BOOST_TEST(lines[lines.size() - 3].find("(100%)") != std::string::npos, lines[lines.size() - 3]);
-  BOOST_TEST(lines[lines.size() - 2].find("report aggregates built from") != std::string::npos,
-             lines[lines.size() - 2]);
+  BOOST_TEST(lines[lines.size() - 4].find("(100%)") != std::string::npos, lines[lines.size() - 4]);
+  BOOST_TEST(lines[lines.size() - 3].find("report aggregates built from") != std::string::npos,
+             lines[lines.size() - 3]);
   // Then the report index (schema 6), in one statement: a line says what it builds.
+  BOOST_TEST(lines[lines.size() - 2].find("schema 6: indexing 4316 intervals for exports") !=
+                 std::string::npos,
+             lines[lines.size() - 2]);
+  // And the day rows' index, with daily_totals dropped (schema 8).
   BOOST_TEST(
-      lines.back().find("schema 6: indexing 4316 intervals for exports") != std::string::npos,
+      lines.back().find("schema 8: indexing 360 day rows by day and dropping daily_totals") !=
+          std::string::npos,
       lines.back());
   // The upgraded ledger goes on: its reports from aggregates are those from intervals.
   for (const char* zone : {"Europe/Berlin", "Asia/Kolkata"}) {

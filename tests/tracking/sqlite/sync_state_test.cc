@@ -266,6 +266,37 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_a_version_2_ledger) {
   BOOST_TEST(SchemaVersionOf(path) == 2);
 }
 
+// Schema 8 drops daily_totals: a report open on a schema-7 ledger while its agent upgrades the
+// file reads whole days from daily_totals before and from the day aggregates after.
+BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_whole_days_across_the_upgrade_to_8) {
+  presence::testing::TempDir dir;
+  const std::string path = dir.File("old.db");
+  WriteVersion2Ledger(path);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    MigrateLedgerForTesting(db, 7);
+  }
+  auto opened = OpenSqliteTimeStoreReadOnly(path);
+  BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  TimeStore& store = **opened;
+  TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
+                   std::nullopt};
+  std::vector<std::string> expected = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
+                                       "b|Away|3|10800000", "b|Meeting|5|3600000"};
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == expected, tt::per_element());
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(5000);
+    MigrateLedgerForTesting(db, 8);
+    BOOST_TEST_REQUIRE(!db.tableExists("daily_totals"));
+  }
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == expected, tt::per_element());
+  days.agent = "b";
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) ==
+                 std::vector<std::string>({"b|Away|3|10800000", "b|Meeting|5|3600000"}),
+             tt::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_read_only_store_refuses_a_newer_schema) {
   presence::testing::TempDir dir;
   const std::string path = dir.File("future.db");
