@@ -177,7 +177,7 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       journaled_seq_(folded_seq),
       folded_seq_(folded_seq),
       durability_(options.durability) {
-  // Before the fold starts: the ledger's cache is the writer thread's.
+  // Before the fold starts: the ledger's connection is the writer thread's.
   inner_->ForEachOpenStart(
       [this](const std::string& agent, int64_t start_ms) { latest_at_.emplace(agent, start_ms); });
   thread_ = std::thread([this] {
@@ -413,8 +413,7 @@ void JournaledTimeStore::Fold() {
     }
     taken.clear();
     Status status = inner_->CommitFolded(merged, seq);
-    // Reported failed but in the file after all: done (the ledger reads its open intervals back
-    // from the tables before its next commit).
+    // Reported failed but in the file after all: done.
     if (!status.ok() && FoldWentThrough(seq)) status = Status::Ok();
     if (status.ok()) RemoveFolded(seq);
     lock.lock();

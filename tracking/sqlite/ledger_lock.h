@@ -1,7 +1,8 @@
 #pragma once
 
 // The one-writer rule across processes: two processes writing one ledger would each trust
-// their own cache of open intervals and corrupt the timeline. The writer holds an exclusive
+// their own record of every user's latest change (the journal's order check) and corrupt the
+// timeline. The writer holds an exclusive
 // advisory lock (flock) on "<ledger>.lock"; the kernel drops it if the process dies, so a
 // kill -9 never leaves a stale lock behind.
 

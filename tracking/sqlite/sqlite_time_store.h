@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,14 +42,9 @@ class SqliteTimeStore final : public TimeStore {
   uint64_t FoldedSeq();
   // Frees the writer's cached pages (kWriterCacheKiB) that no transaction holds.
   void ReleaseCache();
-  // Each user's open interval's start (epoch ms) as committed, from the cache Commit keeps
-  // (read again from the tables first if a failed commit left it in doubt). Only while no fold
-  // runs: the cache is the writer thread's.
-  template <class Visit>
-  void ForEachOpenStart(Visit visit) {
-    if (!open_valid_) ReloadOpenIntervals();
-    for (const auto& [agent, open] : open_) visit(agent, ToEpochMillis(open.start));
-  }
+  // Calls visit(agent, start in epoch ms) for each user's open interval as committed. On the
+  // writer's connection: only while no fold runs.
+  void ForEachOpenStart(const std::function<void(const std::string&, int64_t)>& visit);
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override {
@@ -74,33 +70,25 @@ class SqliteTimeStore final : public TimeStore {
   uint64_t checkpoints() const { return checkpointer_.checkpoints(); }  // for tests
 
  private:
-  struct OpenInterval {
-    int64_t id = 0;
-    Timestamp start;
-    std::string label;
-    std::string reason_code;
-    StatusCode status = StatusCode::kOnline;
-  };
-  using OpenIntervals = std::unordered_map<std::string, OpenInterval>;
-  // What one commit does to one of its users, found once: their entry in open_ (end() when
-  // none), the interval the commit leaves open, and whether their row is written.
+  // What one commit does to one of its users, found once: the index of their first change, the
+  // id of the interval the commit leaves open, and whether their row is written.
   struct CommitUser {
-    size_t first = 0;              // the index of their first change in the commit
-    OpenIntervals::iterator open;  // found at that change (a user with records only: unset)
-    std::optional<OpenInterval> left_open;
+    size_t first = 0;
+    std::optional<int64_t> left_open;
     bool row_written = false;
   };
   // By user (views of the commit's own strings).
   using CommitUsers = std::unordered_map<std::string_view, CommitUser>;
 
   // Writes the batch's changes inside the open transaction. `users` gets each user of a
-  // change, with the open interval they are left with; open_ is left alone until the commit
-  // succeeds.
+  // change, with the open interval they are left with.
   Status ApplyChanges(const std::vector<Change>& changes, CommitUsers& users);
   // Each user's row once per commit, however many of the user's changes and records it holds:
   // the engine's last word and the open interval the commit left.
   void WriteAgentRows(const CommitBatch& batch, CommitUsers& users);
-  void CloseInterval(const std::string& agent, const OpenInterval& open, Timestamp at);
+  // Closes the user's open interval (the one their row names), if any, at the change:
+  // "out_of_order" when it began after it.
+  Status CloseInterval(const Change& change);
   // Adds a closed interval's time to the report aggregates (whose day rows also give Totals its
   // whole days).
   void CountClosed(const std::string& agent, const std::string& label,
@@ -110,8 +98,6 @@ class SqliteTimeStore final : public TimeStore {
   int64_t InsertInterval(const Change& change, std::optional<Timestamp> end);
   void WriteEngineState(const AgentRecord& record);
   void InsertOutbox(const OutboxItem& item);
-  // Rebuilds open_ from what is committed in the database.
-  void ReloadOpenIntervals();
 
   LedgerLock lock_;   // held as long as the store is open; released last
   std::string path_;  // scans open it again on connections of their own
@@ -119,6 +105,7 @@ class SqliteTimeStore final : public TimeStore {
   WalCheckpointer checkpointer_;
   SQLite::Database db_;  // before the statements: they are finalized before it closes
   SQLite::Statement insert_interval_;
+  SQLite::Statement find_open_interval_;
   SQLite::Statement close_interval_;
   SQLite::Statement set_open_interval_;
   SQLite::Statement set_agent_row_;  // engine state and open interval together
@@ -135,10 +122,6 @@ class SqliteTimeStore final : public TimeStore {
   SQLite::Database side_db_;
   SQLite::Statement remove_outbox_;    // on side_db_, under side_mutex_
   SqliteSyncStateWriter sync_writer_;  // on side_db_, under side_mutex_
-  // The writer thread's: matches the database whenever open_valid_, and what was last
-  // committed otherwise.
-  OpenIntervals open_;
-  bool open_valid_ = false;
 };
 
 }  // namespace presence::tracking
