@@ -190,6 +190,17 @@ void SqliteLedgerReader::AddPartialRegion(const TotalsQuery& query, Timestamp fr
   }
 }
 
+SQLite::Statement& SqliteLedgerReader::BeginDays(std::optional<QueryPair>& pair, const char* all,
+                                                 const char* one,
+                                                 const std::optional<std::string>& agent,
+                                                 Timestamp from, Timestamp to) {
+  if (!pair) pair.emplace(QueryPair{{db_, all}, {db_, one}});
+  SQLite::Statement& statement = Begin(*pair, agent);
+  statement.bind(":first", UtcDayNumber(from));
+  statement.bind(":end", UtcDayNumber(to));
+  return statement;
+}
+
 void SqliteLedgerReader::AddAggregatedDays(const TotalsQuery& query, Timestamp from, Timestamp to,
                                            TotalsBuilder& totals) {
   // The states the day rows name by id.
@@ -201,16 +212,11 @@ void SqliteLedgerReader::AddAggregatedDays(const TotalsQuery& query, Timestamp f
     states.emplace(state_rows.getColumn(0).getInt64(),
                    std::make_pair(state_rows.getColumn(1).getString(), *status));
   }
-  if (!day_rows_) {
-    day_rows_.emplace(QueryPair{
-        {db_, "SELECT agent, day, data FROM day_aggregates WHERE day >= :first AND day < :end"},
-        {db_,
-         "SELECT agent, day, data FROM day_aggregates WHERE agent = :agent AND day >= :first "
-         "AND day < :end"}});
-  }
-  SQLite::Statement& days = Begin(*day_rows_, query.agent);
-  days.bind(":first", UtcDayNumber(from));
-  days.bind(":end", UtcDayNumber(to));
+  SQLite::Statement& days = BeginDays(
+      day_rows_, "SELECT agent, day, data FROM day_aggregates WHERE day >= :first AND day < :end",
+      "SELECT agent, day, data FROM day_aggregates WHERE agent = :agent AND day >= :first AND day "
+      "< :end",
+      query.agent, from, to);
   DayAggregateView view;
   // Per user and state id over all the days, named once at the end.
   std::unordered_map<std::string, std::unordered_map<int64_t, int64_t>> sums;
@@ -256,18 +262,13 @@ void SqliteLedgerReader::AddAggregatedDays(const TotalsQuery& query, Timestamp f
 
 void SqliteLedgerReader::AddDailyTotals(const TotalsQuery& query, Timestamp from, Timestamp to,
                                         TotalsBuilder& totals) {
-  if (!daily_totals_) {
-    daily_totals_.emplace(QueryPair{
-        {db_,
-         "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE day >= :first AND day < "
-         ":end GROUP BY agent, label, status"},
-        {db_,
-         "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE agent = :agent AND day "
-         ">= :first AND day < :end GROUP BY agent, label, status"}});
-  }
-  SQLite::Statement& daily = Begin(*daily_totals_, query.agent);
-  daily.bind(":first", UtcDayNumber(from));
-  daily.bind(":end", UtcDayNumber(to));
+  SQLite::Statement& daily = BeginDays(
+      daily_totals_,
+      "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE day >= :first AND day < :end "
+      "GROUP BY agent, label, status",
+      "SELECT agent, label, status, SUM(ms) FROM daily_totals WHERE agent = :agent AND day >= "
+      ":first AND day < :end GROUP BY agent, label, status",
+      query.agent, from, to);
   while (daily.executeStep()) {
     auto status = reasoncodes::StatusFromInt(daily.getColumn(2).getInt64());
     if (!status) throw std::runtime_error("daily_totals holds an unknown status");

@@ -57,6 +57,11 @@ class SqliteLedgerReader {
   // The pair's statement for `agent`, reset, with :agent bound when there is one.
   static SQLite::Statement& Begin(QueryPair& pair, const std::optional<std::string>& agent);
 
+  // The pair's statement over the UTC days [from, to) (:first, :end), prepared from `all` and
+  // `one` when first needed.
+  SQLite::Statement& BeginDays(std::optional<QueryPair>& pair, const char* all, const char* one,
+                               const std::optional<std::string>& agent, Timestamp from,
+                               Timestamp to);
   // Intervals starting in [from, to), and per user the one covering `from` if it still ran then.
   void CollectOverlapping(const std::optional<std::string>& agent, Timestamp from, Timestamp to,
                           std::vector<Interval>& out);

@@ -139,28 +139,17 @@ Error TooNew(int version) {
                                      std::to_string(kLedgerSchemaVersion) + ")"};
 }
 
-// The 5 -> 6 step is one CREATE INDEX, without progress of its own: a line before it says what
-// is built and how big it is, as a ledger of a year of a large floor takes a while.
-void LogIndexBuild(SQLite::Database& db, const LogSink& log) {
+// The steps 5 -> 6 (one CREATE INDEX over the intervals) and 7 -> 8 (an index over the day rows,
+// and daily_totals dropped) have no progress of their own: a line before each says what is
+// built and how big it is, as a ledger of a year of a large floor takes a while. `rows` counts
+// `table`, and the line is "indexing <rows><what>".
+void LogLongStep(SQLite::Database& db, const LogSink& log, int version, const char* table,
+                 const char* what) {
   if (!log) return;
-  const int64_t total = db.execAndGet("SELECT COUNT(*) FROM intervals").getInt64();
-  if (total == 0) return;
-  log(LogLevel::kInfo, "upgrading the time ledger to schema " +
-                           std::to_string(kLedgerReportIndexVersion) + ": indexing " +
-                           std::to_string(total) +
-                           " intervals for exports (once; about 10 s per million intervals)");
-}
-
-// The 7 -> 8 step indexes every day row and drops daily_totals, in one transaction.
-void LogDayIndexBuild(SQLite::Database& db, const LogSink& log) {
-  if (!log) return;
-  const int64_t total = db.execAndGet("SELECT COUNT(*) FROM day_aggregates").getInt64();
-  if (total == 0) return;
-  log(LogLevel::kInfo, "upgrading the time ledger to schema " +
-                           std::to_string(kLedgerDayTotalsInAggregatesVersion) + ": indexing " +
-                           std::to_string(total) +
-                           " day rows by day and dropping daily_totals (once; the file keeps its "
-                           "size until a VACUUM)");
+  const int64_t rows = db.execAndGet(std::string("SELECT COUNT(*) FROM ") + table).getInt64();
+  if (rows == 0) return;
+  log(LogLevel::kInfo, "upgrading the time ledger to schema " + std::to_string(version) +
+                           ": indexing " + std::to_string(rows) + what);
 }
 
 // Runs the steps up to schema version `target` (at most kLedgerSchemaVersion).
@@ -172,8 +161,15 @@ Status Migrate(SQLite::Database& db, int target, const LogSink& log) {
     int version = LedgerSchemaVersion(db);
     if (version > kLedgerSchemaVersion) return TooNew(version);
     if (version >= target) return Status::Ok();
-    if (version + 1 == kLedgerReportIndexVersion) LogIndexBuild(db, log);
-    if (version + 1 == kLedgerDayTotalsInAggregatesVersion) LogDayIndexBuild(db, log);
+    if (version + 1 == kLedgerReportIndexVersion) {
+      LogLongStep(db, log, kLedgerReportIndexVersion, "intervals",
+                  " intervals for exports (once; about 10 s per million intervals)");
+    }
+    if (version + 1 == kLedgerDayTotalsInAggregatesVersion) {
+      LogLongStep(db, log, kLedgerDayTotalsInAggregatesVersion, "day_aggregates",
+                  " day rows by day and dropping daily_totals (once; the file keeps its size "
+                  "until a VACUUM)");
+    }
     db.exec(kMigrations[version]);
     if (version + 1 == kLedgerAggregatesVersion) FillDayAggregates(db, log);
     db.exec("PRAGMA user_version = " + std::to_string(version + 1));

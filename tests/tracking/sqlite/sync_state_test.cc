@@ -22,6 +22,15 @@ namespace {
 namespace data = boost::unit_test::data;
 namespace tt = boost::test_tools;
 
+// The whole days 2026-11-20 and -21 of the version-2 ledger (store_test_support.h), asked at
+// noon of the second, and their totals: closed time plus a's Lunch, open until noon.
+TotalsQuery Version2Days() {
+  return TotalsQuery{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"),
+                     T("2026-11-21T12:00:00Z"), std::nullopt};
+}
+const std::vector<std::string> kVersion2DayTotals = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
+                                                     "b|Away|3|10800000", "b|Meeting|5|3600000"};
+
 // Figures of three days saved in no particular order.
 void SaveThreeDays(TimeStore& store, const std::string& target) {
   BOOST_TEST_REQUIRE(SaveText(store, target,
@@ -216,11 +225,8 @@ BOOST_AUTO_TEST_CASE(sqlite_migrates_a_version_2_ledger_keeping_intervals_and_ou
   BOOST_TEST(SyncStateText(store, "crm") == empty, tt::per_element());
   // Whole days now come from the day aggregates the upgrade built (schema 8 drops daily_totals),
   // the same as the old program's daily_totals said (the read-only test below).
-  TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
-                   std::nullopt};
-  std::vector<std::string> day_totals = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
-                                         "b|Away|3|10800000", "b|Meeting|5|3600000"};
-  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == day_totals, tt::per_element());
+  BOOST_TEST(Describe(TotalsOrThrow(store, Version2Days())) == kVersion2DayTotals,
+             tt::per_element());
 
   // The upgraded ledger takes up where the old program left off: a's open Lunch is closed by
   // her next change, and the new tables work.
@@ -245,11 +251,8 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_a_version_2_ledger) {
   TimeStore& store = **opened;
 
   // Whole days (from the old program's daily_totals plus the open intervals) ...
-  TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
-                   std::nullopt};
-  std::vector<std::string> expected = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
-                                       "b|Away|3|10800000", "b|Meeting|5|3600000"};
-  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == expected, tt::per_element());
+  TotalsQuery days = Version2Days();
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == kVersion2DayTotals, tt::per_element());
   // ... and partial days, from the intervals.
   TotalsQuery hours{T("2026-11-20T23:00:00Z"), T("2026-11-21T08:30:00Z"), T("2026-11-21T12:00:00Z"),
                     std::nullopt};
@@ -279,18 +282,15 @@ BOOST_AUTO_TEST_CASE(sqlite_read_only_store_reads_whole_days_across_the_upgrade_
   auto opened = OpenSqliteTimeStoreReadOnly(path);
   BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
   TimeStore& store = **opened;
-  TotalsQuery days{T("2026-11-20T00:00:00Z"), T("2026-11-22T00:00:00Z"), T("2026-11-21T12:00:00Z"),
-                   std::nullopt};
-  std::vector<std::string> expected = {"a|Lunch|3|36000000", "a|Ready|1|14400000",
-                                       "b|Away|3|10800000", "b|Meeting|5|3600000"};
-  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == expected, tt::per_element());
+  TotalsQuery days = Version2Days();
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == kVersion2DayTotals, tt::per_element());
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.setBusyTimeout(5000);
     MigrateLedgerForTesting(db, 8);
     BOOST_TEST_REQUIRE(!db.tableExists("daily_totals"));
   }
-  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == expected, tt::per_element());
+  BOOST_TEST(Describe(TotalsOrThrow(store, days)) == kVersion2DayTotals, tt::per_element());
   days.agent = "b";
   BOOST_TEST(Describe(TotalsOrThrow(store, days)) ==
                  std::vector<std::string>({"b|Away|3|10800000", "b|Meeting|5|3600000"}),
