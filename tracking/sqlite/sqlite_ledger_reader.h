@@ -58,7 +58,7 @@ class SqliteLedgerReader {
   static SQLite::Statement& Begin(QueryPair& pair, const std::optional<std::string>& agent);
 
   // The pair's statement over the UTC days [from, to) (:first, :end), prepared from `all` and
-  // `one` when first needed.
+  // `one` when first needed (later calls' SQL is not read: one pair, one query).
   SQLite::Statement& BeginDays(std::optional<QueryPair>& pair, const char* all, const char* one,
                                const std::optional<std::string>& agent, Timestamp from,
                                Timestamp to);

@@ -87,11 +87,12 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
                        "start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
       // The user's open interval is the one their row names: found through the row (whose page
       // the commit writes anyway), with what closing it needs, rather than kept in memory for
-      // every user. (One UPDATE ... RETURNING cost twice as much: SQLite opens a temporary
-      // table for the rows it returns, each time.)
+      // every user. (One UPDATE ... RETURNING made the fold 28% dearer at 100,000 users: SQLite
+      // opens a temporary table for the rows it returns, each time.)
       find_open_interval_(db_,
                           "SELECT i.id, i.start_ms, i.label, i.reason_code, i.status FROM agents a "
-                          "JOIN intervals i ON i.id = a.open_interval_id WHERE a.agent = ?"),
+                          "JOIN intervals i ON i.id = a.open_interval_id WHERE a.agent = ? AND "
+                          "i.end_ms IS NULL"),
       close_interval_(db_, "UPDATE intervals SET end_ms = ? WHERE id = ?"),
       set_open_interval_(db_,
                          "INSERT INTO agents (agent, engine_state, open_interval_id) VALUES (?, "
@@ -146,11 +147,13 @@ Status SqliteTimeStore::CloseInterval(const Change& change) {
   if (!open.executeStep()) return Status::Ok();  // no open interval: a user first seen
   const int64_t id = open.getColumn(0).getInt64();
   const Timestamp start = FromEpochMillis(open.getColumn(1).getInt64());
-  if (change.at < start) return OutOfOrderError(change, start);
+  const std::string label = open.getColumn(2).getString();
+  const std::string reason_code = open.getColumn(3).getString();
   auto status = reasoncodes::StatusFromInt(open.getColumn(4).getInt64());
+  open.tryReset();  // done reading before anything is written
+  if (change.at < start) return OutOfOrderError(change, start);
   if (!status) throw std::runtime_error("an open interval has an unknown status");
-  CountClosed(change.agent, open.getColumn(2).getString(), open.getColumn(3).getString(), *status,
-              start, change.at);
+  CountClosed(change.agent, label, reason_code, *status, start, change.at);
   Reuse(close_interval_);
   close_interval_.bind(1, ToEpochMillis(change.at));
   close_interval_.bind(2, id);

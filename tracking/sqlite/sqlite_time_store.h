@@ -2,8 +2,9 @@
 
 // The embedded TimeStore on SQLite. The writer connection belongs to the one thread that calls
 // Commit; queries go through a SqliteLedgerReader on its own connection, and each interval scan
-// opens one more, so readers never block the writer. Each user's open interval is cached in memory
-// (loaded at open, updated only after a transaction commits), so Commit needs no lookup query.
+// opens one more, so readers never block the writer. A commit finds each of its users' open
+// interval through the user's row (one SELECT per user and commit; nothing kept in memory per
+// user).
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
