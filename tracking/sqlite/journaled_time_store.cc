@@ -178,8 +178,19 @@ JournaledTimeStore::JournaledTimeStore(std::unique_ptr<SqliteTimeStore> inner,
       folded_seq_(folded_seq),
       durability_(options.durability) {
   // Before the fold starts: the ledger's connection is the writer thread's.
-  inner_->ForEachOpenStart(
+  const std::vector<std::string> lost = inner_->ForEachOpenStart(
       [this](const std::string& agent, int64_t start_ms) { latest_at_.emplace(agent, start_ms); });
+  if (!lost.empty() && log_) {
+    // Only an edit from outside (the writer keeps foreign keys on) leaves a row like that.
+    std::string names;
+    for (size_t i = 0; i < lost.size() && i < 5; ++i) {
+      names += (i > 0 ? ", '" : "'") + lost[i] + "'";
+    }
+    log_(LogLevel::kWarning,
+         "the time ledger names an open interval it lacks or has closed for " +
+             std::to_string(lost.size()) + " user(s) (" + names + (lost.size() > 5 ? ", ..." : "") +
+             "); their time since is not in it, and their next change opens a new interval");
+  }
   thread_ = std::thread([this] {
     NameThisThread("ledger-fold");
     LowerThisThreadsPriority(10);  // the journal has every change already; see thread_name.h

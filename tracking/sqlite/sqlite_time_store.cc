@@ -127,13 +127,22 @@ SqliteTimeStore::SqliteTimeStore(LedgerLock lock, SQLite::Database writer, const
   checkpointer_.Attach(db_);
 }
 
-void SqliteTimeStore::ForEachOpenStart(
+std::vector<std::string> SqliteTimeStore::ForEachOpenStart(
     const std::function<void(const std::string&, int64_t)>& visit) {
   // On the writer's own connection: the writer never waits for the readers' lock.
   SQLite::Statement rows(db_,
-                         "SELECT a.agent, i.start_ms FROM agents a JOIN intervals i ON i.id = "
-                         "a.open_interval_id");
-  while (rows.executeStep()) visit(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
+                         "SELECT a.agent, i.start_ms, i.id IS NOT NULL AND i.end_ms IS NULL FROM "
+                         "agents a LEFT JOIN intervals i ON i.id = a.open_interval_id WHERE "
+                         "a.open_interval_id IS NOT NULL");
+  std::vector<std::string> lost;
+  while (rows.executeStep()) {
+    if (rows.getColumn(2).getInt() != 0) {
+      visit(rows.getColumn(0).getString(), rows.getColumn(1).getInt64());
+    } else {
+      lost.push_back(rows.getColumn(0).getString());
+    }
+  }
+  return lost;
 }
 
 Status SqliteTimeStore::CloseInterval(const Change& change) {

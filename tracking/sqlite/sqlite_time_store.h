@@ -43,9 +43,11 @@ class SqliteTimeStore final : public TimeStore {
   uint64_t FoldedSeq();
   // Frees the writer's cached pages (kWriterCacheKiB) that no transaction holds.
   void ReleaseCache();
-  // Calls visit(agent, start in epoch ms) for each user's open interval as committed. On the
-  // writer's connection: only while no fold runs.
-  void ForEachOpenStart(const std::function<void(const std::string&, int64_t)>& visit);
+  // Calls visit(agent, start in epoch ms) for each user's open interval as committed; returns
+  // the users whose row names an interval the ledger lacks or has closed (damage from outside:
+  // their next change opens a new one). On the writer's connection: only while no fold runs.
+  std::vector<std::string> ForEachOpenStart(
+      const std::function<void(const std::string&, int64_t)>& visit);
   Result<std::vector<StoredAgent>> LoadAgents() override { return reader_.LoadAgents(); }
   Result<std::vector<Interval>> Intervals(const std::optional<std::string>& agent, Timestamp from,
                                           Timestamp to) override {

@@ -519,6 +519,48 @@ BOOST_AUTO_TEST_CASE(views_are_formatted_once_and_only_when_a_viewer_needs_them)
   BOOST_CHECK_EQUAL(formatted->load(), 6);
 }
 
+// A viewer limited to one user (an agent's own page) has that user's updates formatted and no
+// one else's.
+BOOST_AUTO_TEST_CASE(a_viewer_of_one_user_has_only_that_users_updates_formatted) {
+  struct Counts {
+    std::atomic<int> alice{0};
+    std::atomic<int> others{0};
+  };
+  auto counts = std::make_shared<Counts>();
+  HubFixture fixture({}, MonotonicClock::Steady(), [counts](const AgentState& state) {
+    ++(state.agent == "alice" ? counts->alice : counts->others);
+    return TestView(state);
+  });
+  Client alice = fixture.ConnectSseFor("alice");
+  CheckSnapshot(NextSse(alice), fixture.hub.epoch(), 0, {});
+  fixture.Publish({{"alice", "L1"}, {"bob", "L2"}, {"carol", "L3"}});
+  fixture.Publish({{"bob", "L4"}, {"alice", "L5"}});
+  CheckAgentEvent(NextSse(alice), fixture.Id(1), 1, "alice", "L1");
+  CheckAgentEvent(NextSse(alice), fixture.Id(5), 5, "alice", "L5");
+  BOOST_CHECK_EQUAL(counts->alice.load(), 2);
+  BOOST_CHECK_EQUAL(counts->others.load(), 0);
+}
+
+// An update whose view cannot be formatted is tried once: viewers resuming past it later are
+// not made to try again (nor is the failure logged again).
+BOOST_AUTO_TEST_CASE(an_update_that_cannot_be_formatted_is_tried_once_for_every_viewer) {
+  auto formatted = std::make_shared<std::atomic<int>>(0);
+  HubFixture fixture({}, MonotonicClock::Steady(), [formatted](const AgentState& state) {
+    ++*formatted;
+    if (state.label == "Unformattable") throw std::runtime_error("no view for this state");
+    return TestView(state);
+  });
+  fixture.Publish({{"bob", "Lunch"}});
+  fixture.Publish({{"alice", "Unformattable"}, {"carol", "Meeting"}});
+  for (int viewer = 0; viewer < 2; ++viewer) {
+    Client resumed = fixture.ConnectSse(fixture.Id(1));
+    CheckAgentEvent(NextSse(resumed), fixture.Id(3), 3, "carol", "Meeting");
+  }
+  BOOST_CHECK_EQUAL(formatted->load(), 2);  // alice's once (failed), carol's once
+  BOOST_CHECK_EQUAL(fixture.Errors("format"), 1u);
+  BOOST_CHECK_EQUAL(fixture.Logs().size(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(resume_too_old_or_from_another_start_gets_a_snapshot) {
   HubFixture fixture(StreamHubOptions{.history = 4});
   for (int i = 1; i <= 10; ++i) fixture.Publish({{"agent" + std::to_string(i % 3), "L"}});

@@ -694,6 +694,48 @@ BOOST_AUTO_TEST_CASE(a_change_before_the_latest_is_refused_folded_or_not) {
           .size() == 4u);
 }
 
+// A row naming an open interval the ledger lacks, or has closed (an edit from outside; the
+// writer keeps foreign keys on), is reported at start-up, and the user's next change opens a new
+// interval rather than closing someone else's or failing the fold.
+BOOST_AUTO_TEST_CASE(a_row_naming_a_lost_open_interval_is_reported_and_the_next_change_goes_on) {
+  testing::TempDir dir;
+  const std::string path = dir.File("ledger.db");
+  {
+    std::unique_ptr<TimeStore> store = OpenOrThrow(path);
+    BOOST_TEST_REQUIRE(CommitText(*store, {MakeChange("a", "2026-11-21T10:00:00Z", "Ready"),
+                                           MakeChange("b", "2026-11-21T10:00:00Z", "Ready"),
+                                           MakeChange("c", "2026-11-21T10:00:00Z", "Ready")}) ==
+                       "");
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("UPDATE agents SET open_interval_id = 999 WHERE agent = 'a'");
+    db.exec("UPDATE intervals SET end_ms = start_ms + 60000 WHERE agent = 'b'");
+  }
+  std::vector<std::string> log;
+  std::unique_ptr<TimeStore> store = OpenOrThrow(path, &log);
+  BOOST_REQUIRE_EQUAL(log.size(), 1u);
+  BOOST_TEST(log[0].find("for 2 user(s) ('a', 'b')") != std::string::npos, log[0]);
+  BOOST_TEST(CommitText(*store, {MakeChange("a", "2026-11-21T11:00:00Z", "Lunch"),
+                                 MakeChange("b", "2026-11-21T11:00:00Z", "Lunch"),
+                                 MakeChange("c", "2026-11-21T11:00:00Z", "Lunch")}) == "");
+  std::vector<std::string> b;
+  for (const Interval& interval :
+       IntervalsOrThrow(*store, "b", T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"))) {
+    b.push_back(Describe(interval));
+  }
+  // b's Ready keeps the end it was given (not closed again at 11:00); Lunch is open.
+  BOOST_REQUIRE_EQUAL(b.size(), 2u);
+  BOOST_TEST(b[0].find("[2026-11-21T10:00:00.000Z, 2026-11-21T10:01:00.000Z)") != std::string::npos,
+             b[0]);
+  BOOST_TEST(b[1].find("Lunch") != std::string::npos, b[1]);
+  BOOST_TEST(b[1].find(", open)") != std::string::npos, b[1]);
+  // c, whose row was left alone, is closed and reopened as usual.
+  auto c = IntervalsOrThrow(*store, "c", T("2026-11-21T00:00:00Z"), T("2026-11-22T00:00:00Z"));
+  BOOST_REQUIRE_EQUAL(c.size(), 2u);
+  BOOST_TEST((c[0].end == T("2026-11-21T11:00:00Z")));
+}
+
 // Submit is the pipeline the core uses: batches go in one after the other without waiting for
 // their sync, each is told it is durable once, in order (and then a reader sees it), and a
 // batch's order check counts the batches ahead of it that are still being synced. Killed right
