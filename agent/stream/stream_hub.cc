@@ -189,9 +189,8 @@ class StreamHub::Impl {
     uint64_t seq = 0;
     std::shared_ptr<const AgentState> state;  // never null
     size_t cost = 0;                          // what it counts against history_bytes
-    bool formatted = false;
-    bool unformattable = false;  // the formatter threw: left out for every viewer
-    std::string json;
+    bool unformattable = false;               // the formatter threw: left out for every viewer
+    std::string json;                         // the message once formatted (never empty then)
     std::string sse;
     std::string ws;
   };
@@ -520,7 +519,8 @@ void StreamHub::Impl::CloseOwned(const std::vector<std::string>& owners) {
 // counts what it now holds against the history's bytes. Every entry is in history_ while a
 // viewer is given it.
 bool StreamHub::Impl::Format(Entry& entry) {
-  if (entry.formatted) return !entry.unformattable;
+  if (!entry.json.empty()) return true;
+  if (entry.unformattable) return false;
   try {
     // The view as the configuration in force now shows it (a user renamed by a reload since
     // the update is shown with the new name).
@@ -534,11 +534,9 @@ bool StreamHub::Impl::Format(Entry& entry) {
     Caught(Fault::kFormat, "update " + std::to_string(entry.seq) + " of user '" +
                                entry.state->agent + "' is left out");
     entry.json.clear();
-    entry.formatted = true;
     entry.unformattable = true;
     return false;
   }
-  entry.formatted = true;
   const size_t added = FormattedCost(entry.json);
   entry.cost += added;
   history_bytes_ += added;
